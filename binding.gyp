@@ -1,0 +1,25 @@
+{
+  'targets': [
+    {
+      'target_name': 'flightcache_native',
+      'sources': [
+        'native/src/addon.cc',
+        'native/src/binding/regions.cc',
+        'native/src/core/accounting.cc',
+        'native/src/core/heap_allocator.cc',
+        'native/src/core/region.cc',
+      ],
+      'include_dirs': ['native/src'],
+      # C++ exceptions on throughout: the glue throws Napi::TypeError/RangeError; core never throws.
+      'dependencies': [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+      ],
+      'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+      'cflags_cc': ['-std=c++17', '-Wall', '-Wextra'],
+      'xcode_settings': {
+        'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
+        'OTHER_CPLUSPLUSFLAGS': ['-Wall', '-Wextra'],
+      },
+    },
+  ],
+}

@@ -1,0 +1,77 @@
+/**
+ * Memory for stored Arrow messages, charged against a byte budget. Releasing a region returns its
+ * bytes to the budget at once; the physical memory is freed only when the last JS view of it is
+ * collected, so a DoGet still streaming a dropped dataset keeps reading valid memory.
+ */
+import { Code, FlightError } from '../flight/errors.js';
+import { allocate as allocateNative } from '../../native/lib/addon.js';
+
+/** A block of memory from an Allocator; `bytes` starts 64-byte aligned. */
+export interface Region {
+  readonly bytes: Uint8Array;
+  /** Returns the region's bytes to the allocator's budget; later calls do nothing. */
+  release(): void;
+}
+
+/** Hands out regions while the bytes of unreleased regions stay within `limitBytes`. */
+export interface Allocator {
+  /** A new region of exactly `bytes` bytes (contents unspecified); RESOURCE_EXHAUSTED past the limit. */
+  allocate(bytes: number): Region;
+  readonly limitBytes: number;
+  readonly usedBytes: number;
+}
+
+class BudgetedRegion implements Region {
+  #released = false;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly onRelease: (bytes: number) => void,
+  ) {}
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.onRelease(this.bytes.byteLength);
+  }
+}
+
+/** Allocates native, 64-byte-aligned, non-zeroed regions (native/lib/addon.ts) within a byte limit. */
+export class NativeAllocator implements Allocator {
+  #usedBytes = 0;
+
+  constructor(readonly limitBytes = Infinity) {
+    if (Number.isNaN(limitBytes) || limitBytes < 0) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `memory limit must be a non-negative number of bytes, got ${limitBytes}`);
+    }
+  }
+
+  get usedBytes(): number {
+    return this.#usedBytes;
+  }
+
+  allocate(bytes: number): Region {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `region size must be a non-negative integer, got ${bytes}`);
+    }
+    if (this.#usedBytes + bytes > this.limitBytes) {
+      throw new FlightError(
+        Code.RESOURCE_EXHAUSTED,
+        `memory limit exceeded: need ${bytes} bytes, ${this.#usedBytes} of ${this.limitBytes} in use`,
+      );
+    }
+    let buffer: ArrayBuffer;
+    try {
+      buffer = allocateNative(bytes);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ENOMEM') {
+        throw new FlightError(Code.RESOURCE_EXHAUSTED, `out of memory: the system refused ${bytes} bytes`, { cause: err });
+      }
+      throw FlightError.from(err);
+    }
+    this.#usedBytes += bytes;
+    return new BudgetedRegion(new Uint8Array(buffer), (released) => {
+      this.#usedBytes -= released;
+    });
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The in-memory catalogue of datasets. A dataset is a schema plus the dictionary and record batch
+ * messages received for it, in order, each in its own region. Readers get immutable snapshots, so a
+ * DoGet streaming one is unaffected by later appends and drops; dropped memory is returned to the
+ * budget at once and freed physically when the last snapshot view is collected.
+ */
+import { Code, FlightError } from '../flight/errors.js';
+import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import { stats as nativeStats } from '../../native/lib/addon.js';
+import { NativeAllocator, type Allocator, type Region } from './allocator.js';
+import { PutTransaction, type PendingPut } from './put-transaction.js';
+import { allocateEncapsulated, type EncapsulatedMessage, type EncapsulatedRegion, type StoredMessage } from './stored-message.js';
+
+/** Describes how two Schema message flatbuffers differ, or undefined when they are compatible. */
+export type SchemaComparator = (existing: Uint8Array, incoming: Uint8Array) => string | undefined;
+
+/** An immutable view of a dataset at one moment. */
+export interface DatasetSnapshot {
+  readonly name: string;
+  /** The Schema message; `schema.header` is its flatbuffer. */
+  readonly schema: EncapsulatedMessage;
+  /** Dictionary and record batches in the order they were received. */
+  readonly messages: readonly StoredMessage[];
+  /** Sum of the record batches' rows (dictionary batches do not add rows). */
+  readonly rows: number;
+  /** Bytes charged to the allocator for this dataset: every region, the schema's included. */
+  readonly bytes: number;
+  /** Number of record batches. */
+  readonly batchCount: number;
+}
+
+/** Totals across the store and its memory. */
+export interface StoreStats {
+  readonly datasets: number;
+  readonly rows: number;
+  /** Bytes of committed datasets. */
+  readonly bytes: number;
+  /** Bytes charged to the allocator, including puts not yet committed. */
+  readonly usedBytes: number;
+  readonly limitBytes: number;
+  /** Native bytes still allocated in this process, including released regions not yet collected. */
+  readonly liveNativeBytes: number;
+}
+
+/** Construction options; both default to the production implementations. */
+export interface DatasetStoreOptions {
+  readonly allocator?: Allocator;
+  readonly compareSchemas?: SchemaComparator;
+}
+
+interface Dataset {
+  readonly schemaRegion: Region;
+  readonly regions: Region[];
+  snapshot: DatasetSnapshot;
+}
+
+const MAX_NAME_LENGTH = 255;
+
+/** Throws INVALID_ARGUMENT unless `name` can name a dataset. */
+export function validateDatasetName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new FlightError(Code.INVALID_ARGUMENT, 'dataset name must be a non-empty string');
+  }
+  const length = [...name].length;
+  if (length > MAX_NAME_LENGTH) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `dataset name is ${length} characters long; the limit is ${MAX_NAME_LENGTH}`);
+  }
+  const control = name.search(/[\u0000-\u001f\u007f-\u009f]/);
+  if (control >= 0) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `dataset name ${JSON.stringify(name)} contains a control character at index ${control}`);
+  }
+  if (name.includes('/')) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `dataset name ${JSON.stringify(name)} must not contain '/'`);
+  }
+}
+
+function freezeSnapshot(name: string, schema: EncapsulatedMessage, messages: readonly StoredMessage[], bytes: number): DatasetSnapshot {
+  let rows = 0;
+  let batchCount = 0;
+  for (const message of messages) {
+    if (message.kind !== 'record_batch') continue;
+    rows += message.rows;
+    batchCount++;
+  }
+  return Object.freeze({ name, schema, messages: Object.freeze(messages.slice()), rows, bytes, batchCount });
+}
+
+/** The catalogue; all methods are synchronous, so each one is atomic with respect to the others. */
+export class DatasetStore {
+  readonly #datasets = new Map<string, Dataset>();
+  readonly #allocator: Allocator;
+  readonly #compareSchemas: SchemaComparator;
+
+  constructor(options: DatasetStoreOptions = {}) {
+    this.#allocator = options.allocator ?? new NativeAllocator();
+    this.#compareSchemas = options.compareSchemas ?? firstSchemaDifference;
+  }
+
+  /**
+   * Starts a put of messages with this schema. INVALID_ARGUMENT for a bad name, or when the dataset
+   * exists with a schema the comparator rejects (its message is passed through unchanged).
+   */
+  beginPut(name: string, schemaFlatbuffer: Uint8Array): PutTransaction {
+    validateDatasetName(name);
+    const existing = this.#datasets.get(name);
+    if (existing) this.#checkSchema(existing, schemaFlatbuffer);
+    return new PutTransaction(name, schemaFlatbuffer, this.#allocator, (put) => this.#commit(put));
+  }
+
+  /**
+   * Allocates one message region charged to the budget but owned by no put yet: for bodies that land
+   * before their put has begun. The caller hands it to PutTransaction.adopt or releases it.
+   */
+  allocateMessage(flatbuffer: Uint8Array, bodyLength: number): EncapsulatedRegion {
+    return allocateEncapsulated(this.#allocator, flatbuffer, bodyLength, 'message');
+  }
+
+  /** The dataset as it is now, or undefined. */
+  get(name: string): DatasetSnapshot | undefined {
+    return this.#datasets.get(name)?.snapshot;
+  }
+
+  /** Every dataset, sorted by name (UTF-16 code unit order). */
+  list(): DatasetSnapshot[] {
+    return [...this.#datasets.keys()].sort().map((name) => (this.#datasets.get(name) as Dataset).snapshot);
+  }
+
+  /** Removes the dataset and returns its bytes to the budget; false when there was none. */
+  drop(name: string): boolean {
+    const dataset = this.#datasets.get(name);
+    if (!dataset) return false;
+    this.#datasets.delete(name);
+    dataset.schemaRegion.release();
+    for (const region of dataset.regions) region.release();
+    return true;
+  }
+
+  /** Totals over all datasets plus the allocator's and the process's native memory. */
+  stats(): StoreStats {
+    let rows = 0;
+    let bytes = 0;
+    for (const { snapshot } of this.#datasets.values()) {
+      rows += snapshot.rows;
+      bytes += snapshot.bytes;
+    }
+    return {
+      datasets: this.#datasets.size,
+      rows,
+      bytes,
+      usedBytes: this.#allocator.usedBytes,
+      limitBytes: this.#allocator.limitBytes,
+      liveNativeBytes: nativeStats().liveBytes,
+    };
+  }
+
+  #checkSchema(dataset: Dataset, incoming: Uint8Array): void {
+    const difference = this.#compareSchemas(dataset.snapshot.schema.header, incoming);
+    if (difference !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, difference);
+  }
+
+  #commit(put: PendingPut): DatasetSnapshot {
+    const added = put.regions.reduce((sum, region) => sum + region.bytes.byteLength, 0);
+    const existing = this.#datasets.get(put.name);
+    if (!existing) {
+      const bytes = put.schemaRegion.bytes.byteLength + added;
+      const snapshot = freezeSnapshot(put.name, put.schema, put.messages, bytes);
+      this.#datasets.set(put.name, { schemaRegion: put.schemaRegion, regions: [...put.regions], snapshot });
+      return snapshot;
+    }
+    // A concurrent put may have created the dataset (or a drop and re-put replaced it) since beginPut.
+    this.#checkSchema(existing, put.schema.header);
+    put.schemaRegion.release();
+    existing.regions.push(...put.regions);
+    const previous = existing.snapshot;
+    existing.snapshot = freezeSnapshot(put.name, previous.schema, [...previous.messages, ...put.messages], previous.bytes + added);
+    return existing.snapshot;
+  }
+}

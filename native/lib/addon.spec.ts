@@ -1,0 +1,106 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { REGION_ALIGNMENT, alignmentOf, allocate, load, stats } from './addon.js';
+import { collectGarbage } from './testing/collect-garbage.js';
+
+// The raw addon, called with arguments its TypeScript signature forbids.
+const untyped = load() as unknown as Record<string, (...args: unknown[]) => unknown>;
+
+describe('native allocate', () => {
+  it('returns an ArrayBuffer of exactly the requested length for small, large and empty requests', () => {
+    for (const bytes of [0, 1, 63, 100, 4096, 300_000, 1 << 20]) {
+      const buffer = allocate(bytes);
+      assert.ok(buffer instanceof ArrayBuffer);
+      assert.equal(buffer.byteLength, bytes);
+    }
+  });
+
+  it('starts every region on a 64-byte boundary, and large mapped ones on a page boundary', () => {
+    for (let bytes = 1; bytes <= 2000; bytes += 37) {
+      assert.ok(alignmentOf(new Uint8Array(allocate(bytes))) >= REGION_ALIGNMENT, `region of ${bytes} bytes`);
+    }
+    assert.equal(alignmentOf(new Uint8Array(allocate(1 << 20))), 4096);
+  });
+
+  it('gives memory that can be written and read back in full', () => {
+    const bytes = new Uint8Array(allocate(1 << 20));
+    bytes.fill(0x5a);
+    assert.ok(bytes.every((byte) => byte === 0x5a));
+  });
+
+  it('counts live bytes and regions while the ArrayBuffer is reachable', () => {
+    const before = stats();
+    const held = [allocate(1000), allocate(24)];
+    assert.deepEqual(stats(), { liveBytes: before.liveBytes + 1024, liveRegions: before.liveRegions + 2 });
+    assert.equal(held.length, 2);
+  });
+
+  it('frees the region when its ArrayBuffer is collected', async () => {
+    await collectGarbage();
+    const before = stats();
+    (() => {
+      for (let i = 0; i < 16; i++) new Uint8Array(allocate(1 << 20)).fill(1);
+    })();
+    assert.equal(stats().liveRegions, before.liveRegions + 16);
+    await collectGarbage();
+    assert.deepEqual(stats(), before);
+  });
+
+  it('rejects a missing or extra argument with a TypeError naming the count', () => {
+    assert.throws(() => untyped.allocate!(), { name: 'TypeError', message: 'allocate(bytes) expects 1 argument, got 0' });
+    assert.throws(() => untyped.allocate!(1, 2), { name: 'TypeError', message: 'allocate(bytes) expects 1 argument, got 2' });
+  });
+
+  it('rejects a non-number with a TypeError naming its type', () => {
+    assert.throws(() => untyped.allocate!('8'), { name: 'TypeError', message: 'allocate(bytes): bytes must be a number, got string' });
+    assert.throws(() => untyped.allocate!(8n), { name: 'TypeError', message: 'allocate(bytes): bytes must be a number, got bigint' });
+    assert.throws(() => untyped.allocate!(null), { name: 'TypeError', message: 'allocate(bytes): bytes must be a number, got null' });
+  });
+
+  it('rejects negative, fractional, non-finite and unsafe sizes with a RangeError', () => {
+    for (const [bytes, shown] of [[-1, '-1'], [1.5, '1.5'], [NaN, 'NaN'], [Infinity, 'Infinity'], [2 ** 53, '9007199254740992']] as const) {
+      assert.throws(() => allocate(bytes), {
+        name: 'RangeError',
+        message: `allocate(bytes): bytes must be an integer from 0 to 2^53-1, got ${shown}`,
+      });
+    }
+  });
+
+  it('reports a size the system cannot provide as an ENOMEM error and allocates nothing', () => {
+    const before = stats();
+    assert.throws(() => allocate(2 ** 50), { code: 'ENOMEM', message: 'allocate(bytes): out of memory allocating 1125899906842624 bytes' });
+    assert.deepEqual(stats(), before);
+  });
+});
+
+describe('native stats', () => {
+  it('rejects arguments', () => {
+    assert.throws(() => untyped.stats!(1), { name: 'TypeError', message: 'stats() expects 0 arguments, got 1' });
+  });
+});
+
+describe('native alignmentOf', () => {
+  it('measures the address of the view, including its byte offset', () => {
+    const buffer = allocate(8192);
+    assert.equal(alignmentOf(new Uint8Array(buffer, 1)), 1);
+    assert.equal(alignmentOf(new Uint8Array(buffer, 8)), 8);
+    assert.equal(alignmentOf(new DataView(buffer, 96)), 32);
+    assert.equal(alignmentOf(new Float64Array(buffer, 64, 2)), 64);
+  });
+
+  it('caps the answer at 4096', () => {
+    assert.equal(alignmentOf(new Uint8Array(allocate(1 << 20), 8192)), 4096);
+  });
+
+  it('rejects values that are not ArrayBuffer views with a TypeError', () => {
+    assert.throws(() => untyped.alignmentOf!(new ArrayBuffer(8)), {
+      name: 'TypeError',
+      message: 'alignmentOf(view): view must be a TypedArray or DataView, got object',
+    });
+    assert.throws(() => untyped.alignmentOf!(3), {
+      name: 'TypeError',
+      message: 'alignmentOf(view): view must be a TypedArray or DataView, got number',
+    });
+    assert.throws(() => untyped.alignmentOf!(), { name: 'TypeError', message: 'alignmentOf(view) expects 1 argument, got 0' });
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * The one module that loads the native addon (build/Release/flightcache_native.node) and gives it
+ * types. It is found by walking up from this file, so it loads the same way from native/lib (source)
+ * and dist/native/lib (compiled).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Byte alignment of every region start. */
+export const REGION_ALIGNMENT = 64;
+
+/** Process-wide counts of native regions whose ArrayBuffer has not been collected yet. */
+export interface NativeStats {
+  readonly liveBytes: number;
+  readonly liveRegions: number;
+}
+
+/** The addon's exports as loaded, before the typed wrappers below. */
+export interface NativeAddon {
+  allocate(bytes: number): ArrayBuffer;
+  stats(): NativeStats;
+  alignmentOf(view: ArrayBufferView): number;
+}
+
+const ADDON_PATH = join('build', 'Release', 'flightcache_native.node');
+
+let loaded: NativeAddon | undefined;
+
+/** Loads the addon once (later calls return the same module); throws when it has not been built. */
+export function load(): NativeAddon {
+  if (loaded) return loaded;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, ADDON_PATH);
+    if (existsSync(candidate)) {
+      loaded = createRequire(import.meta.url)(candidate) as NativeAddon;
+      return loaded;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`flightcache native addon not found: no ${ADDON_PATH} in ${start} or above it (run \`npm run install\`)`);
+}
+
+/**
+ * A new ArrayBuffer of exactly `bytes` bytes over 64-byte-aligned native memory, not zeroed; the
+ * memory is freed when the ArrayBuffer is collected. Throws TypeError/RangeError on a bad size and an
+ * Error with code 'ENOMEM' when the memory cannot be obtained.
+ */
+export function allocate(bytes: number): ArrayBuffer {
+  return load().allocate(bytes);
+}
+
+/** Live native bytes and regions in this process (including released but not yet collected ones). */
+export function stats(): NativeStats {
+  return load().stats();
+}
+
+/** The largest power of two, at most 4096, that divides the address of the view's first byte. */
+export function alignmentOf(view: ArrayBufferView): number {
+  return load().alignmentOf(view);
+}

@@ -1,0 +1,106 @@
+#include "binding/regions.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "binding/addon_state.h"
+#include "core/accounting.h"
+
+namespace flightcache::binding {
+namespace {
+
+// Integers above 2^53 cannot be represented exactly as a JS number, so they cannot be requested.
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+constexpr std::uintptr_t kMaxReportedAlignment = 4096;
+
+std::string TypeName(const Napi::Value& value) {
+  switch (value.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "boolean";
+    case napi_number: return "number";
+    case napi_string: return "string";
+    case napi_symbol: return "symbol";
+    case napi_object: return "object";
+    case napi_function: return "function";
+    case napi_external: return "external";
+    case napi_bigint: return "bigint";
+  }
+  return "unknown";
+}
+
+void RequireArgumentCount(const Napi::CallbackInfo& info, const char* signature, std::size_t count) {
+  if (info.Length() != count) {
+    throw Napi::TypeError::New(info.Env(), std::string(signature) + " expects " +
+                                               std::to_string(count) + " argument" +
+                                               (count == 1 ? "" : "s") + ", got " +
+                                               std::to_string(info.Length()));
+  }
+}
+
+void ReleaseRegion(Napi::Env env, void* /*data*/, core::Region* region) {
+  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(region->size()));
+  delete region;
+}
+
+}  // namespace
+
+Napi::Value Allocate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgumentCount(info, "allocate(bytes)", 1);
+  if (!info[0].IsNumber()) {
+    throw Napi::TypeError::New(env, "allocate(bytes): bytes must be a number, got " + TypeName(info[0]));
+  }
+  const double requested = info[0].As<Napi::Number>().DoubleValue();
+  if (!(requested >= 0) || requested > kMaxSafeInteger || std::trunc(requested) != requested) {
+    throw Napi::RangeError::New(
+        env, "allocate(bytes): bytes must be an integer from 0 to 2^53-1, got " +
+                 info[0].ToString().Utf8Value());
+  }
+  const auto size = static_cast<std::size_t>(requested);
+  std::unique_ptr<core::Region> region = env.GetInstanceData<AddonState>()->allocator->Allocate(size);
+  if (!region) {
+    Napi::Error error = Napi::Error::New(
+        env, "allocate(bytes): out of memory allocating " + std::to_string(size) + " bytes");
+    error.Set("code", Napi::String::New(env, "ENOMEM"));
+    throw error;
+  }
+  void* data = region->data();
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, data, size, ReleaseRegion, region.get());
+  // The ArrayBuffer's finalizer owns the region from here on.
+  region.release();
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+  return buffer;
+}
+
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgumentCount(info, "stats()", 0);
+  const core::AccountingSnapshot snapshot = core::CurrentAccounting();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("liveBytes", Napi::Number::New(env, static_cast<double>(snapshot.live_bytes)));
+  result.Set("liveRegions", Napi::Number::New(env, static_cast<double>(snapshot.live_regions)));
+  return result;
+}
+
+Napi::Value AlignmentOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgumentCount(info, "alignmentOf(view)", 1);
+  std::uintptr_t address = 0;
+  if (info[0].IsTypedArray()) {
+    Napi::TypedArray view = info[0].As<Napi::TypedArray>();
+    address = reinterpret_cast<std::uintptr_t>(view.ArrayBuffer().Data()) + view.ByteOffset();
+  } else if (info[0].IsDataView()) {
+    Napi::DataView view = info[0].As<Napi::DataView>();
+    address = reinterpret_cast<std::uintptr_t>(view.ArrayBuffer().Data()) + view.ByteOffset();
+  } else {
+    throw Napi::TypeError::New(
+        env, "alignmentOf(view): view must be a TypedArray or DataView, got " + TypeName(info[0]));
+  }
+  std::uintptr_t alignment = 1;
+  while (alignment < kMaxReportedAlignment && address % (alignment * 2) == 0) alignment *= 2;
+  return Napi::Number::New(env, static_cast<double>(alignment));
+}
+
+}  // namespace flightcache::binding

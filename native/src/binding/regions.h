@@ -1,0 +1,22 @@
+// JavaScript entry points for regions: thin glue that validates arguments and calls the core.
+#ifndef FLIGHTCACHE_BINDING_REGIONS_H_
+#define FLIGHTCACHE_BINDING_REGIONS_H_
+
+#include <napi.h>
+
+namespace flightcache::binding {
+
+// allocate(bytes: number): ArrayBuffer — an external ArrayBuffer over a new 64-byte-aligned
+// region, freed by the ArrayBuffer's finalizer. Contents are not zeroed.
+Napi::Value Allocate(const Napi::CallbackInfo& info);
+
+// stats(): { liveBytes: number; liveRegions: number } — process-wide.
+Napi::Value Stats(const Napi::CallbackInfo& info);
+
+// alignmentOf(view: ArrayBufferView): number — largest power of two <= 4096 dividing the address
+// of the view's first byte.
+Napi::Value AlignmentOf(const Napi::CallbackInfo& info);
+
+}  // namespace flightcache::binding
+
+#endif  // FLIGHTCACHE_BINDING_REGIONS_H_
