@@ -1,0 +1,35 @@
+/**
+ * Benchmark harness: `npm run bench -- <suite> [--quick] [--json out.json] [--only SERVER] [--runs N]`.
+ * Prints the machine and the suite's report; --json also writes both to a file.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import { parseBenchArgs } from './args.js';
+import { collectMachine, formatMachine } from './machine.js';
+import type { Suite } from './suite.js';
+
+const SUITES: Record<string, () => Promise<Suite>> = {
+  doget: async () => (await import('./suites/doget.js')).runDoget,
+};
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2), Object.keys(SUITES));
+  const machine = await collectMachine();
+  console.log(formatMachine(machine));
+  console.log(`\n== ${args.suite}${args.quick ? ' (quick)' : ''} ==`);
+  const suite = await SUITES[args.suite]!();
+  const output = await suite({ quick: args.quick, only: args.only, runs: args.runs });
+  console.log(output.text);
+  if (args.json) {
+    mkdirSync(dirname(args.json), { recursive: true });
+    const record = { suite: args.suite, quick: args.quick, only: args.only ?? null, date: new Date().toISOString(), machine, ...output.data };
+    writeFileSync(args.json, `${JSON.stringify(record, null, 2)}\n`);
+    console.log(`wrote ${args.json}`);
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+/**
+ * Runs the repo's Python tooling (test/python, bench/py) with the interpreter in .venv, which
+ * scripts/setup-venv.sh creates offline.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A parsed JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** What flight_probe.py prints when the server (or the probe) failed. */
+export interface ProbeError {
+  error: { type: string; message: string; grpc_status: number | null };
+}
+
+/** Options for runPython. */
+export interface RunPythonOptions {
+  timeoutMs?: number;
+}
+
+/** Credentials a probe authenticates with (basic -> bearer handshake). */
+export interface ProbeCredentials {
+  user: string;
+  password: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** The repository root: the nearest directory above this file holding package.json. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Path of .venv/bin/python; throws with the fix when the venv has not been created. */
+export function venvPython(): string {
+  const python = join(repoRoot(), '.venv', 'bin', 'python');
+  if (!existsSync(python)) {
+    throw new Error(`${python} does not exist: run scripts/setup-venv.sh to create the Python venv`);
+  }
+  return python;
+}
+
+/** Absolute path of a script in test/python (absolute paths are returned unchanged). */
+export function pythonScript(script: string): string {
+  return isAbsolute(script) ? script : join(repoRoot(), 'test', 'python', script);
+}
+
+/**
+ * Runs a Python script with the venv interpreter and parses the last stdout line as JSON.
+ * Rejects, with stderr in the message, when the script exits non-zero or prints no JSON.
+ */
+export function runPython<T = JsonValue>(script: string, args: readonly string[], options: RunPythonOptions = {}): Promise<T> {
+  const python = venvPython();
+  const path = pythonScript(script);
+  return new Promise<T>((resolve, reject) => {
+    execFile(
+      python,
+      [path, ...args],
+      { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const lines = stdout.trim().split('\n');
+        const last = lines[lines.length - 1] ?? '';
+        const context = `${path} ${args.join(' ')}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
+        if (err) {
+          reject(new Error(`python failed (${err.message.split('\n')[0]}): ${context}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(last) as T);
+        } catch {
+          reject(new Error(`python printed no JSON on its last line: ${context}`));
+        }
+      },
+    );
+  });
+}
+
+/** Runs one flight_probe.py operation against url, authenticating first when creds are given. */
+export function runProbe<T = JsonValue>(
+  url: string,
+  args: readonly string[],
+  creds?: ProbeCredentials,
+  options: RunPythonOptions = {},
+): Promise<T | ProbeError> {
+  const auth = creds ? ['--user', creds.user, '--password', creds.password] : [];
+  return runPython<T | ProbeError>('flight_probe.py', ['--url', url, ...auth, ...args], options);
+}
+
+/** Type guard: the probe reported an error instead of a result. */
+export function isProbeError(result: unknown): result is ProbeError {
+  return typeof result === 'object' && result !== null && 'error' in result;
+}
