@@ -1,0 +1,234 @@
+/**
+ * The Flight service as roles see it (FlightService), and its binding to the gRPC transport: the ten
+ * RPCs of arrow.flight.protocol.FlightService with their message codecs. Roles implement
+ * FlightService and never see gRPC framing or http2.
+ */
+import { Code, FlightError } from './errors.js';
+import type { BoundMethod, CallContext, MessageSink, MethodDef } from './grpc/method.js';
+import * as codec from './protocol/codec.js';
+import { encodeFlightData, FlightDataSink, defaultBodyAllocator, type BodyAllocator } from './protocol/flight-data.js';
+import type {
+  Action,
+  ActionType,
+  Criteria,
+  FlightData,
+  FlightDescriptor,
+  FlightInfo,
+  HandshakeRequest,
+  HandshakeResponse,
+  OutgoingFlightData,
+  PollInfo,
+  PutResult,
+  Result,
+  SchemaResult,
+  Ticket,
+} from './protocol/messages.js';
+
+/** What a Flight role implements. Unary RPCs return a Promise, streaming ones an AsyncIterable. */
+export interface FlightService {
+  handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse>;
+  listFlights(criteria: Criteria, ctx: CallContext): AsyncIterable<FlightInfo>;
+  getFlightInfo(descriptor: FlightDescriptor, ctx: CallContext): Promise<FlightInfo>;
+  pollFlightInfo(descriptor: FlightDescriptor, ctx: CallContext): Promise<PollInfo>;
+  getSchema(descriptor: FlightDescriptor, ctx: CallContext): Promise<SchemaResult>;
+  doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData>;
+  doPut(data: AsyncIterable<FlightData>, ctx: CallContext): AsyncIterable<PutResult>;
+  doExchange(data: AsyncIterable<FlightData>, ctx: CallContext): AsyncIterable<OutgoingFlightData>;
+  doAction(action: Action, ctx: CallContext): AsyncIterable<Result>;
+  listActions(ctx: CallContext): AsyncIterable<ActionType>;
+  /** Where the bodies of incoming FlightData land for this call (DoPut, DoExchange). */
+  bodyAllocator(ctx: CallContext): BodyAllocator;
+}
+
+const SERVICE = '/arrow.flight.protocol.FlightService/';
+
+/** A sink that gathers one small protobuf message and decodes it. */
+class SmallMessageSink<T> implements MessageSink<T> {
+  private parts: Uint8Array[] = [];
+  private length = 0;
+
+  constructor(private readonly decode: (bytes: Uint8Array) => T) {}
+
+  begin(length: number): void {
+    this.parts = [];
+    this.length = length;
+  }
+
+  push(slice: Uint8Array): void {
+    this.parts.push(slice);
+  }
+
+  end(): T {
+    if (this.parts.length === 1) return this.decode(this.parts[0]!);
+    const bytes = new Uint8Array(this.length);
+    let offset = 0;
+    for (const part of this.parts) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    return this.decode(bytes);
+  }
+}
+
+/** The codec pair of a small protobuf message. */
+interface Codec<T> {
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+const c = {
+  handshakeRequest: { encode: codec.encodeHandshakeRequest, decode: codec.decodeHandshakeRequest },
+  handshakeResponse: { encode: codec.encodeHandshakeResponse, decode: codec.decodeHandshakeResponse },
+  criteria: { encode: codec.encodeCriteria, decode: codec.decodeCriteria },
+  flightInfo: { encode: codec.encodeFlightInfo, decode: codec.decodeFlightInfo },
+  descriptor: { encode: codec.encodeFlightDescriptor, decode: codec.decodeFlightDescriptor },
+  pollInfo: { encode: codec.encodePollInfo, decode: codec.decodePollInfo },
+  schemaResult: { encode: codec.encodeSchemaResult, decode: codec.decodeSchemaResult },
+  ticket: { encode: codec.encodeTicket, decode: codec.decodeTicket },
+  putResult: { encode: codec.encodePutResult, decode: codec.decodePutResult },
+  action: { encode: codec.encodeAction, decode: codec.decodeAction },
+  result: { encode: codec.encodeResult, decode: codec.decodeResult },
+  empty: { encode: codec.encodeEmpty, decode: codec.decodeEmpty },
+  actionType: { encode: codec.encodeActionType, decode: codec.decodeActionType },
+};
+
+/** Definition of an RPC whose messages are all small protobufs. */
+function smallDef<Req, Res>(
+  name: string,
+  requestStream: boolean,
+  responseStream: boolean,
+  req: Codec<Req>,
+  res: Codec<Res>,
+): MethodDef<Req, Res> {
+  return {
+    path: SERVICE + name,
+    requestStream,
+    responseStream,
+    requestSink: () => new SmallMessageSink(req.decode),
+    encodeRequest: (value) => [req.encode(value)],
+    responseSink: () => new SmallMessageSink(res.decode),
+    encodeResponse: (value) => [res.encode(value)],
+  };
+}
+
+/** Views a received FlightData as one to send (a proxy forwarding what it read). */
+function toOutgoing(data: FlightData): OutgoingFlightData {
+  const out: OutgoingFlightData = {
+    dataHeader: data.dataHeader,
+    appMetadata: data.appMetadata,
+    body: data.dataBody.length > 0 ? [data.dataBody] : [],
+    bodyLength: data.dataBody.length,
+  };
+  if (data.flightDescriptor) out.flightDescriptor = data.flightDescriptor;
+  return out;
+}
+
+/** A sink of FlightData that yields it in its outgoing shape. */
+function outgoingSink(allocate: BodyAllocator): MessageSink<OutgoingFlightData> {
+  const inner = new FlightDataSink(allocate);
+  return {
+    begin: (length) => inner.begin(length),
+    push: (slice) => inner.push(slice),
+    end: () => toOutgoing(inner.end()),
+  };
+}
+
+/** Client-side method definitions: what a FlightClient sends and receives. */
+export const flightClientMethods = {
+  handshake: smallDef('Handshake', true, true, c.handshakeRequest, c.handshakeResponse),
+  listFlights: smallDef('ListFlights', false, true, c.criteria, c.flightInfo),
+  getFlightInfo: smallDef('GetFlightInfo', false, false, c.descriptor, c.flightInfo),
+  pollFlightInfo: smallDef('PollFlightInfo', false, false, c.descriptor, c.pollInfo),
+  getSchema: smallDef('GetSchema', false, false, c.descriptor, c.schemaResult),
+  doAction: smallDef('DoAction', false, true, c.action, c.result),
+  listActions: smallDef('ListActions', false, true, c.empty, c.actionType),
+  /** DoGet with bodies landing in memory from `allocate` (default: fresh aligned ArrayBuffers). */
+  doGet: (allocate: BodyAllocator = defaultBodyAllocator): MethodDef<Ticket, FlightData> => ({
+    path: SERVICE + 'DoGet',
+    requestStream: false,
+    responseStream: true,
+    requestSink: () => new SmallMessageSink(c.ticket.decode),
+    encodeRequest: (t) => [c.ticket.encode(t)],
+    responseSink: () => new FlightDataSink(allocate),
+    encodeResponse: (d) => encodeFlightData(toOutgoing(d)),
+  }),
+  doPut: {
+    path: SERVICE + 'DoPut',
+    requestStream: true,
+    responseStream: true,
+    requestSink: () => outgoingSink(defaultBodyAllocator),
+    encodeRequest: (d: OutgoingFlightData) => encodeFlightData(d),
+    responseSink: () => new SmallMessageSink(c.putResult.decode),
+    encodeResponse: (r: PutResult) => [c.putResult.encode(r)],
+  } satisfies MethodDef<OutgoingFlightData, PutResult>,
+  doExchange: {
+    path: SERVICE + 'DoExchange',
+    requestStream: true,
+    responseStream: true,
+    requestSink: () => outgoingSink(defaultBodyAllocator),
+    encodeRequest: (d: OutgoingFlightData) => encodeFlightData(d),
+    responseSink: () => new FlightDataSink(defaultBodyAllocator),
+    encodeResponse: (d: FlightData) => encodeFlightData(toOutgoing(d)),
+  } satisfies MethodDef<OutgoingFlightData, FlightData>,
+};
+
+/** Takes the single request of a unary-request call. */
+async function single<T>(requests: AsyncIterable<T>): Promise<T> {
+  for await (const request of requests) return request;
+  throw new FlightError(Code.INTERNAL, 'expected exactly one request message, got none');
+}
+
+/** Erases a bound method's message types for the transport's method table. */
+function bind<Req, Res>(def: MethodDef<Req, Res>, handler: BoundMethod<Req, Res>['handler']): BoundMethod {
+  return { def, handler } as unknown as BoundMethod;
+}
+
+/** Binds a FlightService to the ten Flight RPCs for a GrpcServer. */
+export function bindFlightService(service: FlightService): BoundMethod[] {
+  const m = flightClientMethods;
+  const doGet: MethodDef<Ticket, OutgoingFlightData> = {
+    ...m.doGet(),
+    responseSink: () => outgoingSink(defaultBodyAllocator),
+    encodeResponse: encodeFlightData,
+  };
+  const incoming = (ctx: CallContext): FlightDataSink => new FlightDataSink(service.bodyAllocator(ctx));
+  const doPut: MethodDef<FlightData, PutResult> = {
+    ...m.doPut,
+    requestSink: incoming,
+    encodeRequest: (d) => encodeFlightData(toOutgoing(d)),
+  };
+  const doExchange: MethodDef<FlightData, OutgoingFlightData> = {
+    ...m.doExchange,
+    requestSink: incoming,
+    encodeRequest: (d) => encodeFlightData(toOutgoing(d)),
+    responseSink: () => outgoingSink(defaultBodyAllocator),
+    encodeResponse: encodeFlightData,
+  };
+  return [
+    bind(m.handshake, (reqs, ctx) => service.handshake(reqs, ctx)),
+    bind(m.listFlights, async function* (reqs, ctx) {
+      yield* service.listFlights(await single(reqs), ctx);
+    }),
+    bind(m.getFlightInfo, async function* (reqs, ctx) {
+      yield await service.getFlightInfo(await single(reqs), ctx);
+    }),
+    bind(m.pollFlightInfo, async function* (reqs, ctx) {
+      yield await service.pollFlightInfo(await single(reqs), ctx);
+    }),
+    bind(m.getSchema, async function* (reqs, ctx) {
+      yield await service.getSchema(await single(reqs), ctx);
+    }),
+    bind(doGet, async function* (reqs, ctx) {
+      yield* service.doGet(await single(reqs), ctx);
+    }),
+    bind(doPut, (reqs, ctx) => service.doPut(reqs, ctx)),
+    bind(doExchange, (reqs, ctx) => service.doExchange(reqs, ctx)),
+    bind(m.doAction, async function* (reqs, ctx) {
+      yield* service.doAction(await single(reqs), ctx);
+    }),
+    bind(m.listActions, async function* (reqs, ctx) {
+      await single(reqs);
+      yield* service.listActions(ctx);
+    }),
+  ];
+}

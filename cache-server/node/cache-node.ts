@@ -1,0 +1,74 @@
+/** Assembles a cache node: storage, the Flight service on gRPC/http2, auth, and the ops HTTP server. */
+import { GrpcServer } from '../flight/http2/server.js';
+import { bindFlightService } from '../flight/service.js';
+import { NativeAllocator } from '../storage/allocator.js';
+import { DatasetStore } from '../storage/dataset-store.js';
+import { TokenAuth, type Credentials } from '../auth/token-auth.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { startOpsServer } from '../ops/http-server.js';
+import { NodeService } from './node-service.js';
+
+/** How to start a node. */
+export interface CacheNodeOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Memory limit for stored data in bytes (default: unlimited). */
+  memoryBytes?: number;
+  credentials?: Credentials;
+  /** Port of the ops HTTP server; undefined starts none. */
+  httpPort?: number;
+  /** Host advertised in FlightInfo locations (default: the listen host, or 127.0.0.1 for wildcards). */
+  advertiseHost?: string;
+  logger?: Logger;
+}
+
+/** A running cache node. */
+export interface CacheNode {
+  /** grpc://host:port clients connect to. */
+  readonly url: string;
+  readonly port: number;
+  readonly httpPort: number | undefined;
+  readonly store: DatasetStore;
+  close(): Promise<void>;
+}
+
+/** Formats a host for a URL (IPv6 in brackets). */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts a cache node and resolves once it accepts calls. */
+export async function startCacheNode(options: CacheNodeOptions = {}): Promise<CacheNode> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? silentLogger;
+  const store = new DatasetStore({ allocator: new NativeAllocator(options.memoryBytes ?? Infinity) });
+  const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
+  const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  let url = '';
+  const service = new NodeService({ store, location: () => url, ...(auth ? { auth } : {}) });
+  const server = new GrpcServer({
+    methods: bindFlightService(service),
+    interceptors: auth ? [auth.interceptor()] : [],
+    logger,
+  });
+  const address = await server.listen({ host, port: options.port ?? 8815 });
+  url = `grpc://${urlHost(advertise)}:${address.port}`;
+  let ready = true;
+  const ops =
+    options.httpPort === undefined
+      ? undefined
+      : await startOpsServer({ ready: () => ready, stats: () => service.actions.stats() }, host, options.httpPort);
+  logger.info({ url, httpPort: ops?.port, memoryBytes: options.memoryBytes, auth: Boolean(auth) }, 'cache node listening');
+  return {
+    url,
+    port: address.port,
+    httpPort: ops?.port,
+    store,
+    async close() {
+      ready = false;
+      await server.close(2000);
+      await ops?.close();
+    },
+  };
+}

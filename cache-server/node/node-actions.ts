@@ -1,0 +1,72 @@
+/** The DoAction verbs of a cache node: drop, stats, health. Results are UTF-8 JSON. */
+import { Code, FlightError } from '../flight/errors.js';
+import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
+import type { DatasetStore } from '../storage/dataset-store.js';
+
+const ACTIONS: readonly ActionType[] = [
+  { type: 'drop', description: 'Drop a dataset. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
+  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory.' },
+  { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n}.' },
+];
+
+/** Node statistics returned by the `stats` action. */
+export interface NodeStats {
+  datasets: Array<{ name: string; rows: number; bytes: number; batches: number }>;
+  rows: number;
+  bytes: number;
+  memory: { usedBytes: number; limitBytes: number | null; nativeLiveBytes: number; rssBytes: number };
+}
+
+const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(value), 'utf8') });
+
+/** Runs node actions against a store. */
+export class NodeActions {
+  private readonly started = Date.now();
+
+  constructor(private readonly store: DatasetStore) {}
+
+  /** The action types this node knows. */
+  *list(): Iterable<ActionType> {
+    yield* ACTIONS;
+  }
+
+  /** Computes the node's statistics. */
+  stats(): NodeStats {
+    const s = this.store.stats();
+    return {
+      datasets: this.store.list().map((d) => ({ name: d.name, rows: d.rows, bytes: d.bytes, batches: d.batchCount })),
+      rows: s.rows,
+      bytes: s.bytes,
+      memory: {
+        usedBytes: s.usedBytes,
+        limitBytes: Number.isFinite(s.limitBytes) ? s.limitBytes : null,
+        nativeLiveBytes: s.liveNativeBytes,
+        rssBytes: process.memoryUsage.rss(),
+      },
+    };
+  }
+
+  /** Runs one action, yielding its results. */
+  *run(action: Action): Iterable<Result> {
+    switch (action.type) {
+      case 'drop': {
+        const name = new TextDecoder().decode(action.body);
+        if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
+        if (!this.store.drop(name)) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+        yield json({ dropped: name });
+        return;
+      }
+      case 'stats':
+        yield json(this.stats());
+        return;
+      case 'health':
+        yield json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000) });
+        return;
+      default:
+        throw new FlightError(
+          Code.UNIMPLEMENTED,
+          `unknown action "${action.type}"; known actions: ${ACTIONS.map((a) => a.type).join(', ')}`,
+        );
+    }
+  }
+}

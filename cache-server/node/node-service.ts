@@ -1,0 +1,220 @@
+/**
+ * The Flight service of one cache node: datasets written with DoPut, read with DoGet, described by
+ * ListFlights/GetFlightInfo/GetSchema, managed with DoAction. No gRPC or http2 here.
+ */
+import { Code, FlightError } from '../flight/errors.js';
+import type { CallContext } from '../flight/grpc/method.js';
+import type { FlightService } from '../flight/service.js';
+import type { BodyAllocator } from '../flight/protocol/flight-data.js';
+import {
+  DescriptorType,
+  type Action,
+  type ActionType,
+  type Criteria,
+  type FlightData,
+  type FlightDescriptor,
+  type FlightInfo,
+  type HandshakeRequest,
+  type HandshakeResponse,
+  type OutgoingFlightData,
+  type PollInfo,
+  type PutResult,
+  type Result,
+  type SchemaResult,
+  type Ticket,
+} from '../flight/protocol/messages.js';
+import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
+import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
+import type { EncapsulatedRegion } from '../storage/stored-message.js';
+import type { TokenAuth } from '../auth/token-auth.js';
+import { decodeTicket, encodeTicket } from './ticket.js';
+import { NodeActions } from './node-actions.js';
+
+/** Options of a node's Flight service. */
+export interface NodeServiceOptions {
+  store: DatasetStore;
+  /** Present when the node was started with credentials. */
+  auth?: TokenAuth;
+  /** The location advertised in FlightInfo endpoints, e.g. grpc://10.0.0.5:8815. */
+  location: () => string;
+}
+
+const utf8 = new TextEncoder();
+
+/** Reads the dataset name out of a PATH descriptor [name]. */
+export function datasetNameOf(descriptor: FlightDescriptor | undefined): string {
+  if (!descriptor) throw new FlightError(Code.INVALID_ARGUMENT, 'missing flight descriptor: expected path [dataset name]');
+  if (descriptor.type === DescriptorType.CMD) {
+    throw new FlightError(Code.UNIMPLEMENTED, 'command descriptors are not supported by a cache node: use path [dataset name]');
+  }
+  if (descriptor.type !== DescriptorType.PATH || descriptor.path.length !== 1 || descriptor.path[0] === '') {
+    throw new FlightError(
+      Code.INVALID_ARGUMENT,
+      `expected a path descriptor with one element [dataset name], got ${JSON.stringify(descriptor.path)}`,
+    );
+  }
+  return descriptor.path[0]!;
+}
+
+/** The Flight service of a single cache node. */
+export class NodeService implements FlightService {
+  /** The node's actions (also behind the ops endpoints). */
+  readonly actions: NodeActions;
+
+  constructor(private readonly options: NodeServiceOptions) {
+    this.actions = new NodeActions(options.store);
+  }
+
+  async *handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse> {
+    // Clients may send payloads (the legacy handshake) or nothing; either way credentials travel in headers.
+    for await (const _request of requests) break;
+    const auth = this.options.auth;
+    if (!auth) {
+      yield { protocolVersion: 0n, payload: new Uint8Array() };
+      return;
+    }
+    const token = auth.issueToken(ctx.metadata);
+    ctx.setResponseHeaders({ authorization: `Bearer ${token}` });
+    yield { protocolVersion: 0n, payload: utf8.encode(token) };
+  }
+
+  async *listFlights(criteria: Criteria): AsyncIterable<FlightInfo> {
+    // A non-empty criteria expression filters datasets by name prefix.
+    const prefix = new TextDecoder().decode(criteria.expression);
+    for (const dataset of this.options.store.list()) {
+      if (dataset.name.startsWith(prefix)) yield this.flightInfo(dataset);
+    }
+  }
+
+  async getFlightInfo(descriptor: FlightDescriptor): Promise<FlightInfo> {
+    return this.flightInfo(this.dataset(datasetNameOf(descriptor)));
+  }
+
+  async pollFlightInfo(descriptor: FlightDescriptor): Promise<PollInfo> {
+    // Datasets are complete once committed: the first poll returns the finished info.
+    return { info: await this.getFlightInfo(descriptor), progress: 1 };
+  }
+
+  async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
+    return { schema: this.dataset(datasetNameOf(descriptor)).schema.encapsulated };
+  }
+
+  async *doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData> {
+    const { dataset: name } = decodeTicket(ticket.ticket);
+    const dataset = this.options.store.get(name);
+    if (!dataset) throw new FlightError(Code.INVALID_ARGUMENT, `ticket names unknown dataset "${name}" (dropped?)`);
+    yield { dataHeader: dataset.schema.header, body: [], bodyLength: 0 };
+    for (const message of dataset.messages) {
+      if (ctx.signal.aborted) return;
+      yield { dataHeader: message.header, body: [message.body], bodyLength: message.body.length };
+    }
+  }
+
+  bodyAllocator(ctx: CallContext): BodyAllocator {
+    const store = this.options.store;
+    const pending = pendingAllocations(ctx);
+    return (header, bodyLength) => {
+      const allocation = store.allocateMessage(header, bodyLength);
+      pending.set(allocation.message.body, allocation);
+      return allocation.message.body;
+    };
+  }
+
+  async *doPut(data: AsyncIterable<FlightData>, ctx: CallContext): AsyncIterable<PutResult> {
+    const store = this.options.store;
+    const pending = pendingAllocations(ctx);
+    let tx: ReturnType<DatasetStore['beginPut']> | undefined;
+    let committed = false;
+    try {
+      let batch = 0;
+      for await (const message of data) {
+        const info = parseMessageHeader(message.dataHeader);
+        if (!tx) {
+          const name = datasetNameOf(message.flightDescriptor);
+          if (info.kind !== 'schema') {
+            throw new FlightError(Code.INVALID_ARGUMENT, `DoPut must start with a Schema message, got ${info.kind}`);
+          }
+          tx = store.beginPut(name, message.dataHeader);
+          continue;
+        }
+        if (info.kind === 'schema') throw new FlightError(Code.INVALID_ARGUMENT, 'DoPut sent a second Schema message');
+        if (info.kind !== 'record_batch' && info.kind !== 'dictionary_batch') {
+          throw new FlightError(Code.INVALID_ARGUMENT, `DoPut cannot store ${info.kind} messages`);
+        }
+        if (info.compressed) {
+          throw new FlightError(Code.UNIMPLEMENTED, 'compressed IPC bodies are not supported: write without compression');
+        }
+        if (message.dataBody.length !== info.bodyLength) {
+          throw new FlightError(
+            Code.INVALID_ARGUMENT,
+            `FlightData body is ${message.dataBody.length} bytes but its header declares ${info.bodyLength}`,
+          );
+        }
+        const allocation = pending.get(message.dataBody);
+        if (allocation) {
+          pending.delete(message.dataBody);
+          tx.adopt(allocation, { kind: info.kind, rows: info.rows });
+        } else tx.appendMessage(message.dataHeader, message.dataBody, { kind: info.kind, rows: info.rows });
+        if (info.kind === 'record_batch') {
+          yield { appMetadata: utf8.encode(JSON.stringify({ batch: batch++, rows: info.rows })) };
+        }
+      }
+      if (!tx) throw new FlightError(Code.INVALID_ARGUMENT, 'DoPut stream ended before its Schema message');
+      tx.commit();
+      committed = true;
+    } finally {
+      if (tx && !committed) tx.abort();
+      for (const allocation of pending.values()) allocation.region.release();
+      pending.clear();
+    }
+  }
+
+  // eslint-disable-next-line require-yield
+  async *doExchange(): AsyncIterable<OutgoingFlightData> {
+    throw new FlightError(Code.UNIMPLEMENTED, 'DoExchange is not supported by a cache node: write with DoPut, read with DoGet');
+  }
+
+  async *doAction(action: Action): AsyncIterable<Result> {
+    yield* this.actions.run(action);
+  }
+
+  async *listActions(): AsyncIterable<ActionType> {
+    yield* this.actions.list();
+  }
+
+  /** The committed dataset of that name, or NOT_FOUND. */
+  private dataset(name: string): DatasetSnapshot {
+    const dataset = this.options.store.get(name);
+    if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+    return dataset;
+  }
+
+  /** The FlightInfo of a dataset: one endpoint, served by this node. */
+  private flightInfo(dataset: DatasetSnapshot): FlightInfo {
+    return {
+      schema: dataset.schema.encapsulated,
+      flightDescriptor: { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [dataset.name] },
+      endpoints: [
+        {
+          ticket: { ticket: encodeTicket({ dataset: dataset.name }) },
+          locations: [{ uri: this.options.location() }],
+          appMetadata: new Uint8Array(),
+        },
+      ],
+      totalRecords: BigInt(dataset.rows),
+      totalBytes: BigInt(dataset.bytes),
+      ordered: true,
+      appMetadata: new Uint8Array(),
+    };
+  }
+}
+
+/** Regions allocated for a call's bodies that its handler has not adopted yet (released if the call fails). */
+function pendingAllocations(ctx: CallContext): Map<Uint8Array, EncapsulatedRegion> {
+  let pending = ctx.values.get('pending-bodies') as Map<Uint8Array, EncapsulatedRegion> | undefined;
+  if (!pending) {
+    pending = new Map();
+    ctx.values.set('pending-bodies', pending);
+  }
+  return pending;
+}

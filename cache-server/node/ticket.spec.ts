@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeTicket, encodeTicket } from './ticket.js';
+import { Code, FlightError } from '../flight/errors.js';
+
+test('a ticket decodes to the dataset it was issued for', () => {
+  fc.assert(
+    fc.property(fc.string({ minLength: 1 }), (dataset) => {
+      assert.deepEqual(decodeTicket(encodeTicket({ dataset })), { dataset });
+    }),
+  );
+});
+
+test('arbitrary bytes are rejected with INVALID_ARGUMENT, never another error', () => {
+  fc.assert(
+    fc.property(fc.uint8Array(), (bytes) => {
+      try {
+        decodeTicket(bytes);
+      } catch (err) {
+        assert.ok(err instanceof FlightError);
+        assert.equal(err.code, Code.INVALID_ARGUMENT);
+      }
+    }),
+  );
+});
+
+test('a bare dataset name is a malformed ticket that says where tickets come from', () => {
+  assert.throws(() => decodeTicket(Buffer.from('flights')), {
+    code: Code.INVALID_ARGUMENT,
+    message: 'malformed ticket (7 bytes): not a flightcache ticket; get tickets from GetFlightInfo',
+  });
+});
+
+test('a ticket of another version is rejected naming both versions', () => {
+  assert.throws(() => decodeTicket(Buffer.from('{"v":2,"dataset":"a"}')), {
+    code: Code.INVALID_ARGUMENT,
+    message: 'unsupported ticket version 2 (this node issues version 1)',
+  });
+});
