@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/** The `flightcache` command: serve a node, load and read datasets, run the demo. */
+import { parseArgs } from 'node:util';
+import { FlightError } from '../flight/errors.js';
+import { serveCommand } from './serve.js';
+import { clientCommands } from './client-commands.js';
+import { demoCommand } from './demo.js';
+
+const USAGE = `usage: flightcache <command> [options]
+
+commands:
+  serve  [--host H] [--port 8815] [--memory SIZE] [--http-port P] [--user U --password P] [--advertise-host H]
+  put FILE --name N      load an Arrow IPC file or stream into dataset N
+  ls                     list datasets
+  get N [--out FILE]     read dataset N (to an Arrow IPC stream file with --out)
+  drop N                 drop dataset N
+  stats                  node statistics
+  demo [--port 8815]     start a node with demo data and stream it to a consumer (npm start)
+
+client commands take --endpoint grpc://HOST:PORT (default grpc://127.0.0.1:8815), --user U --password P
+or --token T, and --timeout SECONDS.`;
+
+/** A command: its flags and what it runs. */
+export interface Command {
+  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  run(positionals: string[], flags: Record<string, string | boolean | undefined>): Promise<void>;
+}
+
+const commands: Record<string, Command> = { serve: serveCommand, demo: demoCommand, ...clientCommands };
+
+/** Parses the command line and runs the command; errors print one line and exit non-zero. */
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const command = commands[name];
+  if (!command) throw new Error(`unknown command "${name}"; run flightcache --help`);
+  const { values, positionals } = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });
+  await command.run(positionals, values as Record<string, string | boolean | undefined>);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const message = err instanceof FlightError ? `${err.codeName}: ${err.message}` : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`flightcache: ${message}\n`);
+  process.exit(1);
+});

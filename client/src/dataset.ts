@@ -1,0 +1,80 @@
+/** The high-level client: `connect(url).dataset(name)` to read, write and drop one dataset. */
+import { Table, type RecordBatch, type Schema } from 'apache-arrow';
+import { FlightClient, pathDescriptor, type FlightClientOptions } from './flight-client.js';
+import type { FlightInfo, PutResult } from '../../cache-server/flight/protocol/messages.js';
+
+/** Connection options: a token, or user and password for a Handshake. */
+export interface ConnectOptions extends FlightClientOptions {
+  user?: string;
+  password?: string;
+}
+
+/** One dataset of a flightcache server. */
+export class Dataset {
+  constructor(
+    readonly client: FlightClient,
+    readonly name: string,
+  ) {}
+
+  /** The dataset's FlightInfo (schema, rows, bytes, endpoints). */
+  info(): Promise<FlightInfo> {
+    return this.client.getFlightInfo(pathDescriptor(this.name));
+  }
+
+  /** The dataset's Arrow schema. */
+  schema(): Promise<Schema> {
+    return this.client.getSchema(pathDescriptor(this.name));
+  }
+
+  /** Streams every record batch of every endpoint, in order. */
+  async *batches(): AsyncIterable<RecordBatch> {
+    const info = await this.info();
+    for (const endpoint of info.endpoints) yield* this.client.doGet(endpoint.ticket);
+  }
+
+  /** Reads the whole dataset into a Table. */
+  async table(): Promise<Table> {
+    const batches: RecordBatch[] = [];
+    for await (const batch of this.batches()) batches.push(batch);
+    return batches.length > 0 ? new Table(batches) : new Table(await this.schema());
+  }
+
+  /** Appends a Table or batches (creating the dataset if needed). */
+  put(data: Table | Iterable<RecordBatch>): Promise<PutResult[]> {
+    return this.client.doPut(pathDescriptor(this.name), data);
+  }
+
+  /** Drops the dataset. */
+  async drop(): Promise<void> {
+    await this.client.action('drop', this.name);
+  }
+}
+
+/** A connection to a flightcache server. */
+export class Connection {
+  constructor(readonly client: FlightClient) {}
+
+  /** A handle on one dataset (no call is made until it is used). */
+  dataset(name: string): Dataset {
+    return new Dataset(this.client, name);
+  }
+
+  /** Names of the datasets on the server. */
+  async datasets(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const info of this.client.listFlights()) names.push(info.flightDescriptor?.path[0] ?? '');
+    return names;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** Connects to a server (grpc://host:port), authenticating when credentials are given. */
+export async function connect(url: string, options: ConnectOptions = {}): Promise<Connection> {
+  const client = new FlightClient(url, options);
+  if (options.user !== undefined) await client.handshake(options.user, options.password ?? '');
+  return new Connection(client);
+}

@@ -1,0 +1,106 @@
+/**
+ * pyarrow.flight (Arrow C++ over gRPC C++) against our server, started with the real CLI: every RPC,
+ * every Arrow type pyarrow writes, batches over 64 MiB, auth, and error codes.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startProcess, type StartedProcess } from '../helpers/process.js';
+import { isProbeError, repoRoot, runPython, runProbe, type ProbeCredentials, type ProbeError } from '../helpers/python.js';
+
+const CREDS: ProbeCredentials = { user: 'alice', password: 's3cret' };
+const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
+
+interface InteropReport {
+  ok: boolean;
+  passed: number;
+  failed: string[];
+  checks: Record<string, { pass: boolean; detail: string }>;
+  cleanup_errors: string[];
+}
+
+interface GetResult {
+  rows: number;
+  batches: number[];
+  digest: string;
+  equal?: boolean;
+  detail?: string;
+}
+
+/** Starts `flightcache serve` on a free port and runs `body` against it; the server must exit 0 on SIGTERM. */
+async function withServer(args: string[], body: (url: string, server: StartedProcess) => Promise<void>): Promise<void> {
+  const server = await startProcess(process.execPath, [CLI, 'serve', '--port', '0', ...args], /^flightcache ready (grpc:\/\/\S+)$/, {
+    env: { ...process.env, FLIGHTCACHE_LOG_LEVEL: 'warn' },
+  });
+  try {
+    await body(server.url, server);
+  } finally {
+    const status = await server.stop();
+    assert.deepEqual(status, { code: 0, signal: null }, `server did not exit cleanly on SIGTERM: ${server.stderr()}`);
+  }
+}
+
+function result<T>(value: T | ProbeError): T {
+  if (isProbeError(value)) assert.fail(`probe failed: ${JSON.stringify(value.error)}`);
+  return value;
+}
+
+test('pyarrow passes the whole interop scenario against our server, including a batch over 64 MiB', async () => {
+  await withServer([], async (url) => {
+    const report = result(await runProbe<InteropReport>(url, ['interop', '--large']));
+    assert.deepEqual(report.failed, [], JSON.stringify(report.checks, null, 2));
+    assert.equal(report.passed, 18);
+    assert.deepEqual(report.cleanup_errors, []);
+  });
+});
+
+test('with credentials pyarrow authenticates with Basic -> Bearer and is refused without a token', async () => {
+  await withServer(['--user', CREDS.user, '--password', CREDS.password], async (url) => {
+    const report = result(await runProbe<InteropReport>(url, ['interop'], CREDS));
+    assert.deepEqual(report.failed, [], JSON.stringify(report.checks, null, 2));
+    assert.equal(report.passed, 21);
+    const ok = result(await runProbe<{ header: string; value: string }>(url, ['handshake'], CREDS));
+    assert.match(ok.value, /^Bearer [A-Za-z0-9_-]{32}$/);
+    const bad = await runProbe(url, ['handshake'], { user: CREDS.user, password: 'wrong' });
+    assert.ok(isProbeError(bad));
+    assert.equal(bad.error.type, 'FlightUnauthenticatedError');
+    const anonymous = await runProbe(url, ['list']);
+    assert.ok(isProbeError(anonymous));
+    assert.equal(anonymous.error.type, 'FlightUnauthenticatedError');
+  });
+});
+
+test('the CLI puts an IPC file that pyarrow wrote and gets back the same rows; pyarrow sees precise errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flightcache-cli-'));
+  try {
+    const file = join(dir, 'all.arrows');
+    await runPython('all_types.py', ['all_types', file]);
+    await withServer([], async (url) => {
+      const run = (args: string[]): Promise<string> =>
+        startProcess(process.execPath, [CLI, ...args, '--endpoint', url], /^(.*)$/).then(async (p) => {
+          const status = await p.exited;
+          assert.equal(status.code, 0, p.stderr());
+          return p.url;
+        });
+      assert.equal(await run(['put', file, '--name', 'all']), 'put all: 8 rows in 1 batches');
+      const got = result(await runProbe<GetResult>(url, ['get', 'all', '--expect-file', file]));
+      assert.equal(got.equal, true, got.detail);
+      const out = join(dir, 'back.arrows');
+      assert.match(await run(['get', 'all', '--out', out]), /^all: 8 rows in 1 record batches and 1 dictionary batches, 3\.\d KiB written to /);
+      const back = result(await runProbe<GetResult>(url, ['put', 'back', '--file', out]));
+      assert.equal(back.digest, got.digest);
+      const unknown = await runProbe(url, ['info', 'nope']);
+      assert.ok(isProbeError(unknown));
+      assert.equal(unknown.error.type, 'ArrowKeyError');
+      assert.match(unknown.error.message, /unknown dataset "nope"/);
+      const ticket = await runProbe(url, ['doget', 'not-a-ticket']);
+      assert.ok(isProbeError(ticket));
+      assert.equal(ticket.error.type, 'ArrowInvalid');
+      assert.match(ticket.error.message, /malformed ticket/);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
