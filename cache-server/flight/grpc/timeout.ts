@@ -33,9 +33,9 @@ export function parseTimeout(value: string): number {
 }
 
 /**
- * Formats a timeout in milliseconds with the finest unit whose value fits in 8 digits, rounding up so
- * that the peer never sees a shorter deadline than ours. Negative timeouts format as 0; timeouts beyond
- * 99999999 hours are capped.
+ * Formats a timeout in milliseconds with the finest unit whose value fits in 8 digits (m or coarser for
+ * whole milliseconds, down to n otherwise), rounding up so that the peer never sees a shorter deadline
+ * than ours. Negative timeouts format as 0; timeouts beyond 99999999 hours are capped.
  */
 export function formatTimeout(ms: number): string {
   const clamped = Math.max(0, ms);

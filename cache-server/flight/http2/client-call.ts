@@ -58,6 +58,7 @@ export function startCall<Req, Res>(
   return call;
 }
 
+/** A ClientCall on one http2 stream; settles exactly once through complete(). */
 class OutgoingCall<Req, Res> implements ClientCall<Res> {
   readonly headers: Promise<Metadata>;
   readonly trailers: Promise<Metadata>;
@@ -96,6 +97,7 @@ class OutgoingCall<Req, Res> implements ClientCall<Res> {
     this.complete(new FlightError(Code.CANCELLED, reason ? `call cancelled: ${reason}` : 'call cancelled'), true);
   }
 
+  /** Opens the stream, arms the deadline and the caller's signal, and starts writing requests. */
   start(requests: Iterable<Req> | AsyncIterable<Req>): void {
     const { signal, timeoutMs } = this.options;
     if (signal?.aborted) return this.onSignal();
@@ -202,8 +204,11 @@ class OutgoingCall<Req, Res> implements ClientCall<Res> {
     const stream = this.stream!;
     const rstCode = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
     if (!this.status) {
-      const error =
-        rstCode !== constants.NGHTTP2_NO_ERROR
+      // Node closes the streams of a dead connection with CANCEL; that is the server going away, not a cancel.
+      const sessionLost = stream.session === undefined || stream.session.destroyed;
+      const error = sessionLost
+        ? new FlightError(Code.UNAVAILABLE, `connection to ${this.transport.address} closed before the call finished`)
+        : rstCode !== constants.NGHTTP2_NO_ERROR
           ? errorFromRstCode(rstCode, this.transport.address)
           : new FlightError(Code.INTERNAL, `response from ${this.transport.address} ended without grpc-status`);
       return this.complete(error, false);
