@@ -24,6 +24,7 @@ import {
   type Ticket,
 } from '../flight/protocol/messages.js';
 import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
+import { dictionaryIds } from '../flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { TokenAuth } from '../auth/token-auth.js';
@@ -125,6 +126,7 @@ export class NodeService implements FlightService {
     const pending = pendingAllocations(ctx);
     let tx: ReturnType<DatasetStore['beginPut']> | undefined;
     let committed = false;
+    let declaredDictionaries = new Set<bigint>();
     try {
       let batch = 0;
       for await (const message of data) {
@@ -135,11 +137,18 @@ export class NodeService implements FlightService {
             throw new FlightError(Code.INVALID_ARGUMENT, `DoPut must start with a Schema message, got ${info.kind}`);
           }
           tx = store.beginPut(name, message.dataHeader);
+          declaredDictionaries = new Set(dictionaryIds(message.dataHeader).map((d) => d.id));
           continue;
         }
         if (info.kind === 'schema') throw new FlightError(Code.INVALID_ARGUMENT, 'DoPut sent a second Schema message');
         if (info.kind !== 'record_batch' && info.kind !== 'dictionary_batch') {
           throw new FlightError(Code.INVALID_ARGUMENT, `DoPut cannot store ${info.kind} messages`);
+        }
+        if (info.kind === 'dictionary_batch' && !declaredDictionaries.has(info.dictionaryId ?? 0n)) {
+          throw new FlightError(
+            Code.INVALID_ARGUMENT,
+            `DoPut sent a dictionary batch for id ${info.dictionaryId ?? 0n}, which its schema does not declare`,
+          );
         }
         if (info.compressed) {
           throw new FlightError(Code.UNIMPLEMENTED, 'compressed IPC bodies are not supported: write without compression');

@@ -1,12 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Table } from 'apache-arrow';
+import { Dictionary, Int32, Message, Schema, Utf8, type Table } from 'apache-arrow';
 import { alignmentOf } from '../../native/lib/addon.js';
 import { Code } from '../flight/errors.js';
 import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
 import { NativeAllocator } from './allocator.js';
 import { DatasetStore, type DatasetSnapshot } from './dataset-store.js';
 import { ipcMessages, rowsOf, sampleTable, tableFromSnapshot } from './testing/arrow-fixtures.js';
+
+/** The Schema message of sampleTable with its dictionary numbered `id` instead of 0. */
+function sampleSchemaWithDictionaryId(id: number): Uint8Array {
+  const fields = sampleTable(1, 1).schema.fields.map((f) => (f.name === 'label' ? f.clone({ type: new Dictionary(new Utf8(), new Int32(), id) }) : f));
+  return Message.encode(Message.from(new Schema(fields)));
+}
+
+const DICTIONARY_ID_5 =
+  'dictionary ids differ: field "label" uses id 5 in the new data, 0 in the dataset; ' +
+  "send the dictionary ids of the dataset's schema (GetSchema) or number dictionaries 0..n-1 in field order as Arrow C++ does";
 
 function putTable(store: DatasetStore, name: string, table: Table): DatasetSnapshot {
   const { schema, messages } = ipcMessages(table);
@@ -89,6 +99,45 @@ describe('DatasetStore puts', () => {
     const snapshot = putTable(store, 'train', sampleTable());
     const incoming = Uint8Array.of(1, 2, 3, 4);
     assert.throws(() => store.beginPut('train', incoming), { code: Code.INVALID_ARGUMENT, message: 'field #1 differs: injected' });
+    assert.deepEqual(calls, [[snapshot.schema.header, incoming]]);
+  });
+
+  it('refuses a put whose dictionary ids differ from the dataset\'s at beginPut, leaving the dataset as it was', () => {
+    const store = new DatasetStore();
+    const stored = putTable(store, 'train', sampleTable());
+    assert.throws(() => store.beginPut('train', sampleSchemaWithDictionaryId(5)), { code: Code.INVALID_ARGUMENT, message: DICTIONARY_ID_5 });
+    assert.equal(store.get('train'), stored);
+  });
+
+  it('fails the second of two puts to a new name at commit when the dictionary ids differ, releasing its memory', () => {
+    const allocator = new NativeAllocator();
+    const store = new DatasetStore({ allocator });
+    const a = ipcMessages(sampleTable(1, 2));
+    const txA = store.beginPut('new', a.schema);
+    const txB = store.beginPut('new', sampleSchemaWithDictionaryId(5));
+    for (const m of a.messages) txA.appendMessage(m.flatbuffer, m.body, { kind: m.kind, rows: m.rows });
+    const first = txA.commit();
+    assert.throws(() => txB.commit(), { code: Code.INVALID_ARGUMENT, message: DICTIONARY_ID_5 });
+    assert.equal(allocator.usedBytes, first.bytes);
+    assert.equal(store.get('new'), first);
+  });
+
+  it('asks an injected dictionary id comparator only once the schema comparator accepts', () => {
+    const calls: [Uint8Array, Uint8Array][] = [];
+    let schemasMatch = false;
+    const store = new DatasetStore({
+      compareSchemas: () => (schemasMatch ? undefined : 'field #1 differs: injected'),
+      compareDictionaryIds: (existing, incoming) => {
+        calls.push([existing, incoming]);
+        return 'dictionary ids differ: injected';
+      },
+    });
+    const snapshot = putTable(store, 'train', sampleTable());
+    const incoming = Uint8Array.of(1, 2, 3, 4);
+    assert.throws(() => store.beginPut('train', incoming), { code: Code.INVALID_ARGUMENT, message: 'field #1 differs: injected' });
+    assert.deepEqual(calls, []);
+    schemasMatch = true;
+    assert.throws(() => store.beginPut('train', incoming), { code: Code.INVALID_ARGUMENT, message: 'dictionary ids differ: injected' });
     assert.deepEqual(calls, [[snapshot.schema.header, incoming]]);
   });
 

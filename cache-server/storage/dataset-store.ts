@@ -5,7 +5,7 @@
  * budget at once and freed physically when the last snapshot view is collected.
  */
 import { Code, FlightError } from '../flight/errors.js';
-import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import { firstDictionaryIdDifference, firstSchemaDifference } from '../flight/protocol/schema-compare.js';
 import { stats as nativeStats } from '../../native/lib/addon.js';
 import { NativeAllocator, type Allocator, type Region } from './allocator.js';
 import { PutTransaction, type PendingPut } from './put-transaction.js';
@@ -42,10 +42,12 @@ export interface StoreStats {
   readonly liveNativeBytes: number;
 }
 
-/** Construction options; both default to the production implementations. */
+/** Construction options; each defaults to the production implementation. */
 export interface DatasetStoreOptions {
   readonly allocator?: Allocator;
   readonly compareSchemas?: SchemaComparator;
+  /** Asked after compareSchemas accepts: appended dictionary batches carry the new data's ids. */
+  readonly compareDictionaryIds?: SchemaComparator;
 }
 
 interface Dataset {
@@ -90,15 +92,17 @@ export class DatasetStore {
   readonly #datasets = new Map<string, Dataset>();
   readonly #allocator: Allocator;
   readonly #compareSchemas: SchemaComparator;
+  readonly #compareDictionaryIds: SchemaComparator;
 
   constructor(options: DatasetStoreOptions = {}) {
     this.#allocator = options.allocator ?? new NativeAllocator();
     this.#compareSchemas = options.compareSchemas ?? firstSchemaDifference;
+    this.#compareDictionaryIds = options.compareDictionaryIds ?? firstDictionaryIdDifference;
   }
 
   /**
    * Starts a put of messages with this schema. INVALID_ARGUMENT for a bad name, or when the dataset
-   * exists with a schema the comparator rejects (its message is passed through unchanged).
+   * exists with a schema or dictionary ids a comparator rejects (its message is passed through unchanged).
    */
   beginPut(name: string, schemaFlatbuffer: Uint8Array): PutTransaction {
     validateDatasetName(name);
@@ -154,7 +158,10 @@ export class DatasetStore {
   }
 
   #checkSchema(dataset: Dataset, incoming: Uint8Array): void {
-    const difference = this.#compareSchemas(dataset.snapshot.schema.header, incoming);
+    const existing = dataset.snapshot.schema.header;
+    // Stored messages are replayed after the dataset's schema, so appended dictionary batches must
+    // use the ids it declares; the id check assumes the schemas match, hence the order.
+    const difference = this.#compareSchemas(existing, incoming) ?? this.#compareDictionaryIds(existing, incoming);
     if (difference !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, difference);
   }
 

@@ -1,13 +1,14 @@
 /** Conformance of a cache node's Flight service, driven by our own TypeScript client. */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Table, Utf8, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { Dictionary, Int32, Table, Utf8, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor, cmdDescriptor } from '../../client/src/flight-client.js';
 import { connect } from '../../client/src/dataset.js';
 import { Code, FlightError } from '../../cache-server/flight/errors.js';
 import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
 import type { OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
+import { readIpcMessages } from '../../cache-server/flight/protocol/ipc-message.js';
 
 /** A table of n rows (plain utf8 names: tableFromArrays would dictionary-encode them). */
 const sample = (n: number, offset = 0): Table =>
@@ -172,6 +173,45 @@ describe('a cache node without credentials', () => {
     await dataset.drop();
     assert.ok(!(await connection.datasets()).includes('high-level'));
     connection.close();
+  });
+
+  test('separately built dictionary-encoded tables append; a put declaring other dictionary ids is rejected', async () => {
+    await client.doPut(pathDescriptor('dict'), tableFromArrays({ s: ['a', 'b'] }));
+    await client.doPut(pathDescriptor('dict'), tableFromArrays({ s: ['a', 'b'] }));
+    const back = await readAll(client, 'dict');
+    assert.equal(back.numRows, 4);
+    assert.deepEqual([...back.getChild('s')!], ['a', 'b', 'a', 'b']);
+    // apache-arrow's own IPC writer keeps the ids it is given, unlike encodeTable.
+    const other = new Table({ s: vectorFromArray(['c'], new Dictionary(new Utf8(), new Int32(), 7)) });
+    const { schema, messages } = readIpcMessages(tableToIPC(other, 'stream'));
+    const raw: OutgoingFlightData[] = [
+      { dataHeader: schema, body: [], bodyLength: 0 },
+      ...messages.map((m) => ({ dataHeader: m.header, body: [m.body], bodyLength: m.body.length })),
+    ];
+    await rejectsWith(
+      client.doPutRaw(pathDescriptor('dict'), raw),
+      Code.INVALID_ARGUMENT,
+      'dictionary ids differ: field "s" uses id 7 in the new data, 0 in the dataset; ' +
+        "send the dictionary ids of the dataset's schema (GetSchema) or number dictionaries 0..n-1 in field order as Arrow C++ does",
+    );
+    assert.equal((await client.getFlightInfo(pathDescriptor('dict'))).totalRecords, 4n);
+  });
+
+  test('a dictionary batch whose id the put\'s schema does not declare is rejected and nothing is stored', async () => {
+    const plain = [...encodeTable(sample(2))];
+    const dictionary = readIpcMessages(tableToIPC(new Table({ s: vectorFromArray(['c'], new Dictionary(new Utf8(), new Int32(), 3)) }), 'stream'))
+      .messages[0]!;
+    const raw: OutgoingFlightData[] = [
+      plain[0]!,
+      { dataHeader: dictionary.header, body: [dictionary.body], bodyLength: dictionary.body.length },
+      ...plain.slice(1),
+    ];
+    await rejectsWith(
+      client.doPutRaw(pathDescriptor('undeclared'), raw),
+      Code.INVALID_ARGUMENT,
+      'DoPut sent a dictionary batch for id 3, which its schema does not declare',
+    );
+    await rejectsWith(client.getFlightInfo(pathDescriptor('undeclared')), Code.NOT_FOUND, 'unknown dataset "undeclared"');
   });
 });
 

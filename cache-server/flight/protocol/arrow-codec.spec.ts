@@ -6,6 +6,7 @@ import * as arrow from 'apache-arrow';
 import { Code, FlightError } from '../errors.js';
 import type { OutgoingFlightData } from './messages.js';
 import { readIpcMessages } from './ipc-message.js';
+import { dictionaryIds } from './schema-compare.js';
 import {
   ArrowStreamDecoder,
   encodeTable,
@@ -158,9 +159,54 @@ test('a dictionary that changes between batches is sent again as a replacement',
   const decoded = decodeAll(encodeTable(batches));
   assert.deepEqual(
     decoded.map((d) => (d.kind === 'dictionary' ? `dictionary ${d.id} delta=${d.isDelta}` : d.kind)),
-    ['schema', `dictionary ${type.id} delta=false`, 'batch', `dictionary ${type.id} delta=false`, 'batch'],
+    ['schema', 'dictionary 0 delta=false', 'batch', 'dictionary 0 delta=false', 'batch'],
   );
   assert.deepEqual(batchesOf(decoded).map((b) => columns(b).c), ['["x","y","x"]', '["q",null]']);
+});
+
+test('separately built tables encode the same dictionary ids, numbered from 0, and decode to their values', () => {
+  const tables = [arrow.tableFromArrays({ s: ['a', 'b'] }), arrow.tableFromArrays({ s: ['a', 'b'] })];
+  const jsIds = tables.map((t) => (t.schema.fields[0]!.type as arrow.Dictionary).id);
+  assert.notEqual(jsIds[0], jsIds[1]);
+  const encoded = tables.map((t) => [...encodeTable(t)]);
+  for (const messages of encoded) {
+    assert.deepEqual(dictionaryIds(messages[0]!.dataHeader), [{ path: 's', id: 0n }]);
+    const decoded = decodeAll(messages);
+    assert.deepEqual(decoded.map((d) => (d.kind === 'dictionary' ? `dictionary ${d.id}` : d.kind)), ['schema', 'dictionary 0', 'batch']);
+    assert.equal(columns(batchesOf(decoded)[0]!).s, '["a","b"]');
+  }
+  assert.deepEqual(encoded[0]![0]!.dataHeader, encoded[1]![0]!.dataHeader);
+  assert.deepEqual(tables.map((t) => (t.schema.fields[0]!.type as arrow.Dictionary).id), jsIds);
+});
+
+test('nested and shared dictionaries are numbered depth first, one id per field, without changing the table', () => {
+  const dict = (): arrow.Dictionary => new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
+  // apache-arrow lets two fields share an id only when they share the dictionary itself.
+  const shared = arrow.vectorFromArray(['u', 'v'], dict());
+  const struct = new arrow.Struct([F('x', shared.type), F('n', new arrow.Int32())]);
+  const map = new arrow.Map_(F('entries', new arrow.Struct([F('key', new arrow.Utf8(), false), F('value', dict())])));
+  const list = new arrow.List(F('item', dict()));
+  const schema = new arrow.Schema([F('l', list), F('st', struct), F('m', map), F('again', shared.type)]);
+  const columnsIn = [
+    arrow.vectorFromArray([['p', 'q'], ['q']], list),
+    arrow.makeVector(arrow.makeData({ type: struct, length: 2, children: [shared.data[0]!, arrow.vectorFromArray([1, 2], new arrow.Int32()).data[0]!] })),
+    arrow.vectorFromArray([new Map([['k', 'w']]), new Map()], map),
+    shared,
+  ];
+  const table = new arrow.Table(schema, [batchOf(schema, columnsIn)]);
+  const idsBefore = [list.children[0]!.type, shared.type, map.children[0]!.type.children[1]!.type].map((t) => (t as arrow.Dictionary).id);
+  const messages = [...encodeTable(table)];
+  assert.deepEqual(dictionaryIds(messages[0]!.dataHeader), [
+    { path: 'l.item', id: 0n },
+    { path: 'st.x', id: 1n },
+    { path: 'm.entries.value', id: 2n },
+    { path: 'again', id: 3n },
+  ]);
+  const decoded = decodeAll(messages);
+  assert.deepEqual(decoded.flatMap((d) => (d.kind === 'dictionary' ? [d.id] : [])).sort(), [0, 1, 2, 3]);
+  assert.deepEqual(columns(batchesOf(decoded)[0]!), columns(table.batches[0]!));
+  assert.equal(table.schema, schema);
+  assert.deepEqual([list.children[0]!.type, shared.type, map.children[0]!.type.children[1]!.type].map((t) => (t as arrow.Dictionary).id), idsBefore);
 });
 
 test('pyarrow delta and replacement dictionaries decode per the IPC stream rules', () => {
@@ -226,7 +272,7 @@ test('stream order and shape violations are INVALID_ARGUMENT', () => {
   });
   assert.deepEqual(decodeError(() => withSchema.decode(batch!.dataHeader, wireBody(batch!))), {
     code: Code.INVALID_ARGUMENT,
-    message: `record batch 0 arrived before dictionary ${(table.schema.fields[0]!.type as arrow.Dictionary).id}`,
+    message: 'record batch 0 arrived before dictionary 0',
   });
   assert.deepEqual(decodeError(() => withSchema.decode(dictionary!.dataHeader, wireBody(dictionary!).subarray(0, 8))), {
     code: Code.INVALID_ARGUMENT,

@@ -6,11 +6,18 @@
 import {
   Data,
   DataType,
+  Dictionary,
+  Field,
+  FixedSizeList,
+  LargeList,
+  List,
+  Map_,
   MetadataVersion,
   RecordBatch,
   Schema,
   Struct,
   Table,
+  Union,
   Vector,
   makeData,
   type TypeMap,
@@ -197,6 +204,54 @@ function bodyOf(assembler: VectorAssembler): { body: Uint8Array[]; bodyLength: n
   return { body, bodyLength };
 }
 
+/** A schema with its dictionaries renumbered, and the new ids of each id it had (one per field using it). */
+interface Renumbered {
+  readonly original: Schema;
+  readonly schema: Schema;
+  readonly newIds: ReadonlyMap<number, readonly number[]>;
+}
+
+/** The type with the same value type but children of another type (which has no dictionary here). */
+function withChildren(type: DataType, children: Field[]): DataType {
+  if (DataType.isStruct(type)) return new Struct(children);
+  if (DataType.isList(type)) return new List(children[0]!);
+  if (DataType.isLargeList(type)) return new LargeList(children[0]!);
+  if (DataType.isFixedSizeList(type)) return new FixedSizeList(type.listSize, children[0]!);
+  // Map_ renames the entries' key and value fields in place; they already carry those names.
+  if (DataType.isMap(type)) return new Map_(children[0]! as Field<Struct>, type.keysSorted);
+  if (DataType.isUnion(type)) return new Union(type.mode, type.typeIds, children);
+  throw new FlightError(Code.INTERNAL, `cannot renumber the dictionaries inside a ${String(type)} field`);
+}
+
+/**
+ * The schema with dictionaries numbered 0..n-1 depth first, a field before its children, as Arrow
+ * C++ numbers them, so that separately encoded tables of one logical schema declare the same ids.
+ * apache-arrow takes ids from a process-wide counter instead. The given schema is not changed; it
+ * is returned as is when already numbered so.
+ */
+function renumberDictionaries(schema: Schema): Renumbered {
+  const newIds = new Map<number, number[]>();
+  let next = 0;
+  const renumberType = (type: DataType): DataType => {
+    if (DataType.isDictionary(type)) {
+      const id = next++;
+      newIds.set(type.id, [...(newIds.get(type.id) ?? []), id]);
+      const value = renumberType(type.dictionary);
+      return id === type.id && value === type.dictionary ? type : new Dictionary(value, type.indices, id, type.isOrdered);
+    }
+    const children = type.children ?? [];
+    const renumbered = children.map(renumberField);
+    return renumbered.every((child, i) => child === children[i]) ? type : withChildren(type, renumbered);
+  };
+  const renumberField = (field: Field): Field => {
+    const type = renumberType(field.type);
+    return type === field.type ? field : field.clone({ type });
+  };
+  const fields = schema.fields.map(renumberField);
+  const unchanged = fields.every((field, i) => field === schema.fields[i]);
+  return { original: schema, schema: unchanged ? schema : new Schema(fields, schema.metadata, undefined, schema.metadataVersion), newIds };
+}
+
 function dictionaryMessage(chunk: Data, id: number, isDelta: boolean): OutgoingFlightData {
   const assembler = VectorAssembler.assemble(new Vector([chunk]));
   const { body, bodyLength } = bodyOf(assembler);
@@ -205,20 +260,28 @@ function dictionaryMessage(chunk: Data, id: number, isDelta: boolean): OutgoingF
   return { dataHeader: header, body, bodyLength };
 }
 
-/** Dictionary messages a batch needs beyond those already sent (replacement or delta, as apache-arrow's writer decides). */
+/**
+ * Dictionary messages a batch needs beyond those already sent (replacement or delta, as apache-arrow's
+ * writer decides), under the renumbered ids; `sent` is keyed by those.
+ */
 function* dictionaryMessages(
   batch: RecordBatch,
+  newIds: ReadonlyMap<number, readonly number[]>,
   sent: Map<number, { dictionary: Vector; chunks: number }>,
 ): Generator<OutgoingFlightData> {
-  for (const [id, dictionary] of batch.dictionaries) {
+  for (const [oldId, dictionary] of batch.dictionaries) {
+    const ids = newIds.get(oldId);
+    if (!ids) throw new FlightError(Code.INTERNAL, `record batch has dictionary ${oldId}, which its schema does not declare`);
     const chunks = dictionary?.data ?? [];
-    const previous = sent.get(id);
-    if (!previous || previous.dictionary.data[0] !== chunks[0]) {
-      for (const [index, chunk] of chunks.entries()) yield dictionaryMessage(chunk, id, index > 0);
-    } else {
-      for (const chunk of chunks.slice(previous.chunks)) yield dictionaryMessage(chunk, id, true);
+    for (const id of ids) {
+      const previous = sent.get(id);
+      if (!previous || previous.dictionary.data[0] !== chunks[0]) {
+        for (const [index, chunk] of chunks.entries()) yield dictionaryMessage(chunk, id, index > 0);
+      } else {
+        for (const chunk of chunks.slice(previous.chunks)) yield dictionaryMessage(chunk, id, true);
+      }
+      sent.set(id, { dictionary, chunks: chunks.length });
     }
-    sent.set(id, { dictionary, chunks: chunks.length });
   }
 }
 
@@ -236,24 +299,30 @@ function batchMessage(batch: RecordBatch): OutgoingFlightData {
   return { dataHeader: Message.encode(Message.from(header, bodyLength)), body, bodyLength };
 }
 
+function schemaData(renumbered: Renumbered): OutgoingFlightData {
+  return { dataHeader: schemaToFlatbuffer(renumbered.schema), body: [], bodyLength: 0 };
+}
+
 /**
  * The FlightData of a Table or of record batches sharing one schema: the Schema message (empty
- * body), then each batch preceded by the dictionary batches it needs.
+ * body), then each batch preceded by the dictionary batches it needs. Dictionaries are numbered
+ * 0..n-1 in depth-first field order, as Arrow C++ writes them, whatever ids apache-arrow gave them,
+ * so that puts of separately built tables append to one dataset.
  */
 export function* encodeTable<T extends TypeMap>(source: Table<T> | Iterable<RecordBatch<T>>): Generator<OutgoingFlightData> {
-  let schema: Schema | undefined = source instanceof Table ? source.schema : undefined;
+  let renumbered = source instanceof Table ? renumberDictionaries(source.schema) : undefined;
   const batches = source instanceof Table ? source.batches : source;
-  if (schema) yield { dataHeader: schemaToFlatbuffer(schema), body: [], bodyLength: 0 };
+  if (renumbered) yield schemaData(renumbered);
   const sent = new Map<number, { dictionary: Vector; chunks: number }>();
   for (const batch of batches) {
-    if (!schema) {
-      schema = batch.schema;
-      yield { dataHeader: schemaToFlatbuffer(schema), body: [], bodyLength: 0 };
-    } else if (!compareSchemas(schema, batch.schema)) {
+    if (!renumbered) {
+      renumbered = renumberDictionaries(batch.schema);
+      yield schemaData(renumbered);
+    } else if (!compareSchemas(renumbered.original, batch.schema)) {
       throw invalid('every record batch must have the schema of the first one');
     }
-    yield* dictionaryMessages(batch, sent);
+    yield* dictionaryMessages(batch, renumbered.newIds, sent);
     yield batchMessage(batch);
   }
-  if (!schema) throw invalid('cannot encode an empty sequence of record batches: there is no schema to send');
+  if (!renumbered) throw invalid('cannot encode an empty sequence of record batches: there is no schema to send');
 }

@@ -16,7 +16,14 @@ import { Struct_ as FbStruct } from 'apache-arrow/fb/struct-';
 import { Type } from 'apache-arrow/fb/type';
 import { Code, FlightError } from '../errors.js';
 import { readIpcMessages } from './ipc-message.js';
-import { describeField, describeSchema, firstSchemaDifference, schemaFieldNames } from './schema-compare.js';
+import {
+  describeField,
+  describeSchema,
+  dictionaryIds,
+  firstDictionaryIdDifference,
+  firstSchemaDifference,
+  schemaFieldNames,
+} from './schema-compare.js';
 
 const fixture = (name: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/ipc/${name}`, import.meta.url)));
@@ -152,6 +159,55 @@ test('firstSchemaDifference ignores metadata and dictionary ids', () => {
   assert.equal(firstSchemaDifference(all, readIpcMessages(fixture('all-types.arrow')).schema), undefined);
 });
 
+const dict = (id: number): arrow.Dictionary => new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32(), id);
+const nestedDictionaries = (a: number, x: number, c: number): Uint8Array =>
+  schemaOf([
+    F('a', new arrow.List(F('item', dict(a)))),
+    F('b', new arrow.Struct([F('x', dict(x)), F('y', new arrow.Int8())])),
+    F('c', dict(c)),
+  ]);
+
+test('dictionaryIds lists dictionary-encoded fields depth first with their dotted paths', () => {
+  assert.deepEqual(dictionaryIds(nestedDictionaries(5, 3, 9)), [
+    { path: 'a.item', id: 5n },
+    { path: 'b.x', id: 3n },
+    { path: 'c', id: 9n },
+  ]);
+  assert.deepEqual(dictionaryIds(label(new arrow.Utf8())), []);
+});
+
+test('dictionaryIds reads the ids pyarrow numbered from 0', () => {
+  assert.deepEqual(dictionaryIds(readIpcMessages(fixture('all-types.arrows')).schema), [{ path: 'dict', id: 0n }]);
+});
+
+test('firstDictionaryIdDifference accepts equal ids and ignores everything else', () => {
+  assert.equal(firstDictionaryIdDifference(nestedDictionaries(0, 1, 2), nestedDictionaries(0, 1, 2)), undefined);
+  assert.equal(firstDictionaryIdDifference(label(new arrow.Int64()), label(new arrow.Float32())), undefined);
+});
+
+test('firstDictionaryIdDifference names the first field whose id differs and how to fix it', () => {
+  const advice = "send the dictionary ids of the dataset's schema (GetSchema) or number dictionaries 0..n-1 in field order as Arrow C++ does";
+  assert.equal(
+    firstDictionaryIdDifference(label(dict(0)), label(dict(5))),
+    `dictionary ids differ: field "label" uses id 5 in the new data, 0 in the dataset; ${advice}`,
+  );
+  assert.equal(
+    firstDictionaryIdDifference(nestedDictionaries(0, 1, 2), nestedDictionaries(0, 7, 8)),
+    `dictionary ids differ: field "b.x" uses id 7 in the new data, 1 in the dataset; ${advice}`,
+  );
+});
+
+test('firstDictionaryIdDifference names both field lists when different fields are dictionary-encoded', () => {
+  assert.equal(
+    firstDictionaryIdDifference(nestedDictionaries(0, 1, 2), label(dict(0))),
+    'dictionary-encoded fields differ: "a.item", "b.x", "c" in the dataset, "label" in the new data',
+  );
+  assert.equal(
+    firstDictionaryIdDifference(label(dict(0)), label(new arrow.Utf8())),
+    'dictionary-encoded fields differ: "label" in the dataset, none in the new data',
+  );
+});
+
 test('firstSchemaDifference names the first differing field', () => {
   const cases: Array<[Uint8Array, Uint8Array, string]> = [
     [label(new arrow.Int64()), label(new arrow.Float32()), 'field "label" differs: int64 in the dataset, float32 in the new data'],
@@ -283,10 +339,9 @@ test('nesting deeper than 64 levels is refused', () => {
   let type: arrow.DataType = new arrow.Int8();
   for (let i = 0; i < 65; i++) type = new arrow.List(F('item', type));
   const path = ['deep', ...Array(65).fill('item')].join('.');
-  assert.deepEqual(
-    errorOf(() => describeSchema(schemaOf([F('deep', type)]))),
-    invalid(`invalid schema: field "${path}" nests deeper than 64 levels`),
-  );
+  for (const walk of [describeSchema, dictionaryIds]) {
+    assert.deepEqual(errorOf(() => walk(schemaOf([F('deep', type)]))), invalid(`invalid schema: field "${path}" nests deeper than 64 levels`));
+  }
 });
 
 test('child tables shared into an exponential tree are refused, not walked', () => {
@@ -297,12 +352,14 @@ test('child tables shared into an exponential tree are refused, not walked', () 
     }
     return child;
   });
-  const { code, message } = errorOf(() => describeSchema(fb));
-  assert.equal(code, Code.INVALID_ARGUMENT);
-  assert.match(message, /^invalid schema: field "s39(\.s\d+)*(\.leaf)?" is one field more than its flatbuffer can hold$/);
+  for (const walk of [describeSchema, dictionaryIds]) {
+    const { code, message } = errorOf(() => walk(fb));
+    assert.equal(code, Code.INVALID_ARGUMENT);
+    assert.match(message, /^invalid schema: field "s39(\.s\d+)*(\.leaf)?" is one field more than its flatbuffer can hold$/);
+  }
 });
 
-test('describeSchema and firstSchemaDifference throw only INVALID_ARGUMENT for mutated schemas', () => {
+test('describeSchema, firstSchemaDifference and firstDictionaryIdDifference throw only INVALID_ARGUMENT for mutated schemas', () => {
   const originals = [readIpcMessages(fixture('all-types.arrows')).schema.slice(), label(new arrow.Struct([F('a', new arrow.Int32())]))];
   fc.assert(
     fc.property(
@@ -312,10 +369,12 @@ test('describeSchema and firstSchemaDifference throw only INVALID_ARGUMENT for m
       (original, cut, edits) => {
         const bytes = original.slice(0, Math.max(12, cut % (original.length + 1)));
         for (const [at, value] of edits) bytes[at % bytes.length] = value;
-        try {
-          firstSchemaDifference(original, bytes);
-        } catch (err) {
-          if (!(err instanceof FlightError) || err.code !== Code.INVALID_ARGUMENT) throw err;
+        for (const compare of [firstSchemaDifference, firstDictionaryIdDifference]) {
+          try {
+            compare(original, bytes);
+          } catch (err) {
+            if (!(err instanceof FlightError) || err.code !== Code.INVALID_ARGUMENT) throw err;
+          }
         }
       },
     ),

@@ -164,16 +164,27 @@ function describeType(field: Field, children: FieldDescription[], path: string):
   }
 }
 
-function describe(field: Field, path: string, depth: number, walk: Walk): FieldDescription {
+/** Charges one field at `path` to the walk, refusing schemas too large or too deep to walk. */
+function enterField(path: string, depth: number, walk: Walk): void {
   if (--walk.fieldsLeft < 0) throw invalid(path, 'is one field more than its flatbuffer can hold');
   if (depth > MAX_DEPTH) throw invalid(path, `nests deeper than ${MAX_DEPTH} levels`);
-  const name = field.name() ?? '';
-  const children: FieldDescription[] = [];
+}
+
+/** The children of a field with their dotted paths. */
+function childrenOf(field: Field, path: string): { child: Field; path: string }[] {
+  const children: { child: Field; path: string }[] = [];
   for (let i = 0, n = field.childrenLength(); i < n; i++) {
     const child = field.children(i);
     if (!child) throw invalid(path, `has a missing child #${i + 1}`);
-    children.push(describe(child, `${path}.${child.name() ?? ''}`, depth + 1, walk));
+    children.push({ child, path: `${path}.${child.name() ?? ''}` });
   }
+  return children;
+}
+
+function describe(field: Field, path: string, depth: number, walk: Walk): FieldDescription {
+  enterField(path, depth, walk);
+  const name = field.name() ?? '';
+  const children = childrenOf(field, path).map(({ child, path: childPath }) => describe(child, childPath, depth + 1, walk));
   let { base, type } = describeType(field, children, path);
   const dictionary = field.dictionary();
   if (dictionary) {
@@ -201,17 +212,46 @@ export function describeField(field: Field): FieldDescription {
   return describe(field, name, 0, { fieldsLeft: Math.ceil((field.bb?.capacity() ?? 0) / 4) });
 }
 
-/** Describes every top-level field of a Schema message flatbuffer. */
-export function describeSchema(schemaFlatbuffer: Uint8Array): FieldDescription[] {
+/** The top-level fields of a Schema message flatbuffer and a walk budgeted by its size. */
+function topLevelFields(schemaFlatbuffer: Uint8Array): { fields: Field[]; walk: Walk } {
   const schema = schemaTable(schemaFlatbuffer);
-  const walk: Walk = { fieldsLeft: Math.ceil(schemaFlatbuffer.length / 4) };
-  const fields: FieldDescription[] = [];
+  const fields: Field[] = [];
   for (let i = 0, n = schema.fieldsLength(); i < n; i++) {
     const field = schema.fields(i);
     if (!field) throw new FlightError(Code.INVALID_ARGUMENT, `invalid schema: field #${i + 1} is missing`);
-    fields.push(describe(field, field.name() ?? '', 0, walk));
+    fields.push(field);
   }
-  return fields;
+  return { fields, walk: { fieldsLeft: Math.ceil(schemaFlatbuffer.length / 4) } };
+}
+
+/** Describes every top-level field of a Schema message flatbuffer. */
+export function describeSchema(schemaFlatbuffer: Uint8Array): FieldDescription[] {
+  const { fields, walk } = topLevelFields(schemaFlatbuffer);
+  return fields.map((field) => describe(field, field.name() ?? '', 0, walk));
+}
+
+/** The dictionary id a dictionary-encoded field declares, with the field's dotted path. */
+export interface DictionaryId {
+  path: string;
+  id: bigint;
+}
+
+function collectDictionaryIds(field: Field, path: string, depth: number, walk: Walk, ids: DictionaryId[]): void {
+  enterField(path, depth, walk);
+  const dictionary = field.dictionary();
+  if (dictionary) ids.push({ path, id: dictionary.id() });
+  for (const { child, path: childPath } of childrenOf(field, path)) collectDictionaryIds(child, childPath, depth + 1, walk, ids);
+}
+
+/**
+ * The dictionary ids of a Schema message in depth-first field order, a field before its children:
+ * the order in which Arrow C++ numbers dictionaries 0..n-1.
+ */
+export function dictionaryIds(schemaFlatbuffer: Uint8Array): DictionaryId[] {
+  const { fields, walk } = topLevelFields(schemaFlatbuffer);
+  const ids: DictionaryId[] = [];
+  for (const field of fields) collectDictionaryIds(field, field.name() ?? '', 0, walk, ids);
+  return ids;
 }
 
 /** The names of a Schema message's top-level fields, in order. */
@@ -247,8 +287,8 @@ function fieldDifference(a: FieldDescription, b: FieldDescription, path: string)
 
 /**
  * Compares a dataset's Schema message (`a`) with new data's (`b`): undefined when names, types,
- * nullability and dictionary encodings match in order (metadata and dictionary ids are ignored),
- * else a message naming the first differing field.
+ * nullability and dictionary encodings match in order (metadata and dictionary ids are ignored:
+ * see firstDictionaryIdDifference), else a message naming the first differing field.
  */
 export function firstSchemaDifference(a: Uint8Array, b: Uint8Array): string | undefined {
   const [left, right] = [describeSchema(a), describeSchema(b)];
@@ -265,4 +305,25 @@ export function firstSchemaDifference(a: Uint8Array, b: Uint8Array): string | un
     return `field count differs: ${left.length} in the dataset, ${right.length} in the new data (first missing field "${left[right.length]!.name}")`;
   }
   return undefined;
+}
+
+const quotedPaths = (ids: DictionaryId[]): string => (ids.length === 0 ? 'none' : ids.map((d) => `"${d.path}"`).join(', '));
+
+/**
+ * Compares the dictionary ids of a dataset's Schema message (`existing`) with new data's: undefined
+ * when every dictionary-encoded field declares the same id in both, else a message naming the first
+ * field that differs. Appended dictionary batches carry the new data's ids, so they must be the
+ * dataset's for the stored stream to stay readable.
+ */
+export function firstDictionaryIdDifference(existing: Uint8Array, incoming: Uint8Array): string | undefined {
+  const [left, right] = [dictionaryIds(existing), dictionaryIds(incoming)];
+  if (left.length !== right.length || left.some((d, i) => d.path !== right[i]!.path)) {
+    return `dictionary-encoded fields differ: ${quotedPaths(left)} in the dataset, ${quotedPaths(right)} in the new data`;
+  }
+  const at = left.findIndex((d, i) => d.id !== right[i]!.id);
+  if (at < 0) return undefined;
+  return (
+    `dictionary ids differ: field "${left[at]!.path}" uses id ${right[at]!.id} in the new data, ${left[at]!.id} in the dataset; ` +
+    "send the dictionary ids of the dataset's schema (GetSchema) or number dictionaries 0..n-1 in field order as Arrow C++ does"
+  );
 }

@@ -14,7 +14,11 @@ export interface FixtureMessage {
   readonly rows: number;
 }
 
-/** A table with an int32, a float64 and a dictionary-encoded utf8 column, in `batches` record batches each with its own dictionary. */
+/**
+ * A table with an int32, a float64 and a dictionary-encoded utf8 column, in `batches` record batches
+ * each with its own dictionary. The dictionary id is 0 in every sample (apache-arrow would take a
+ * new one from its global counter each time), so samples append to one another as the store requires.
+ */
 export function sampleTable(batches = 2, rowsPerBatch = 3, idColumn = 'id'): Table {
   let table: Table | undefined;
   for (let b = 0; b < batches; b++) {
@@ -22,7 +26,7 @@ export function sampleTable(batches = 2, rowsPerBatch = 3, idColumn = 'id'): Tab
     const numbers = tableFromArrays({ [idColumn]: ids, score: Float64Array.from(ids, (id) => id / 2) });
     const labels = vectorFromArray(
       Array.from(ids, (id) => (id % 2 === 0 ? 'even' : 'odd')),
-      new Dictionary(new Utf8(), new Int32()),
+      new Dictionary(new Utf8(), new Int32(), 0),
     );
     const batch = new Table({ [idColumn]: numbers.getChild(idColumn)!, score: numbers.getChild('score')!, label: labels });
     table = table ? table.concat(batch) : batch;
