@@ -1,0 +1,115 @@
+"""Reader process of the `scale` benchmark suite: one per reader, pinned to a core by the parent.
+
+    python scale_reader.py --url grpc://HOST:PORT --name DATASET
+
+On start it connects, calls GetFlightInfo, reads the whole dataset once to check the row count,
+and prints {"ready": true, "rows": R, "bytes": B}. It then answers one JSON line per command
+read from stdin, so the parent can start every reader's timed window at the same moment:
+
+    read SECONDS   read full tables back to back for SECONDS; a read still running at the deadline
+                   is cancelled and its bytes so far count -> {"bytes", "rows", "seconds", "reads"}
+    info COUNT     time COUNT sequential GetFlightInfo calls -> {"info_seconds": [...]}
+    quit           exit 0
+
+Chunks are counted (RecordBatch.nbytes) and dropped, never assembled into a Table.
+"""
+
+import argparse
+import json
+import sys
+import time
+
+import pyarrow.flight as flight
+
+
+def _reply(value):
+    print(json.dumps(value), flush=True)
+
+
+class Reader:
+    """A connection to one server and the FlightInfo of the dataset it reads."""
+
+    def __init__(self, url, name):
+        self.client = flight.connect(url)
+        self.descriptor = flight.FlightDescriptor.for_path(name)
+        self.info = self.client.get_flight_info(self.descriptor)
+
+    def read_until(self, deadline):
+        """One full read, cut short at deadline; returns (rows, bytes, finished)."""
+        rows = data_bytes = 0
+        for endpoint in self.info.endpoints:
+            stream = self.client.do_get(endpoint.ticket)
+            while True:
+                try:
+                    batch = stream.read_chunk().data
+                except StopIteration:
+                    break
+                rows += batch.num_rows
+                data_bytes += batch.nbytes
+                if time.perf_counter() >= deadline:
+                    stream.cancel()
+                    return rows, data_bytes, False
+        expected = self.info.total_records
+        if expected >= 0 and rows != expected:
+            raise SystemExit(f"a full read returned {rows} rows, FlightInfo says {expected}")
+        return rows, data_bytes, True
+
+    def window(self, seconds):
+        """Full reads back to back for `seconds`; the last one is cut at the deadline."""
+        start = time.perf_counter()
+        deadline = start + seconds
+        rows = data_bytes = reads = 0
+        while time.perf_counter() < deadline:
+            r, b, finished = self.read_until(deadline)
+            rows += r
+            data_bytes += b
+            reads += finished
+        return {"bytes": data_bytes, "rows": rows, "seconds": time.perf_counter() - start, "reads": reads}
+
+    def time_info(self, count):
+        """Wall seconds of each of `count` sequential GetFlightInfo calls."""
+        out = []
+        for _ in range(count):
+            start = time.perf_counter()
+            self.client.get_flight_info(self.descriptor)
+            out.append(time.perf_counter() - start)
+        return out
+
+
+def _positive(kind, text):
+    value = kind(text)
+    if value <= 0:
+        raise SystemExit(f"expected a positive number, got {text!r}")
+    return value
+
+
+def serve_commands(reader, lines):
+    """Answers read/info commands until quit or end of input."""
+    for line in lines:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "quit":
+            return
+        if parts[0] == "read" and len(parts) == 2:
+            _reply(reader.window(_positive(float, parts[1])))
+        elif parts[0] == "info" and len(parts) == 2:
+            _reply({"info_seconds": reader.time_info(_positive(int, parts[1]))})
+        else:
+            raise SystemExit(f"unknown command {line.strip()!r}")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--name", required=True, help="dataset name (FlightDescriptor path)")
+    args = parser.parse_args(argv)
+    reader = Reader(args.url, args.name)
+    rows, data_bytes, _ = reader.read_until(float("inf"))
+    _reply({"ready": True, "rows": rows, "bytes": data_bytes})
+    serve_commands(reader, sys.stdin)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { GENERATED_MARKER } from './markdown.js';
+import { parseRenderArgs, renderReport, writeReport, type RenderPaths } from './render.js';
+import { loadResults } from './results.js';
+import { SCALING_BEGIN, SCALING_END } from './scaling-doc.js';
+import { fixturesDir } from './testing/fixtures.js';
+import { xmlRootTags } from './testing/xml.js';
+
+const PREAMBLE = '# Hand-written title\n\nKept as is.\n\n';
+
+function tempPaths(): RenderPaths & { dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'render-'));
+  return { dir, results: fixturesDir(), out: join(dir, 'docs', 'benchmarks.md'), charts: join(dir, 'docs', 'charts'), scaling: join(dir, 'docs', 'scaling.md') };
+}
+
+test('renderReport renders the known suites in order with links relative to the charts directory', () => {
+  const report = renderReport(loadResults(fixturesDir()), 'charts');
+  const headings = report.markdown.split('\n').filter((line) => line.startsWith('## '));
+  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale']);
+  assert.ok(report.markdown.startsWith('Rendered from `doget.json` (doget, 2001-02-03 04:05 UTC), `epoch.json` (epoch, 2001-02-03 05:00 UTC), '), report.markdown);
+  assert.deepEqual(report.charts.map((c) => c.name), ['doget-throughput.svg', 'epoch-contenders.svg', 'epoch-batchSize.svg', 'epoch-readers.svg', 'scale-aggregate.svg']);
+  assert.ok(report.markdown.includes('](charts/epoch-readers.svg)'));
+});
+
+test('renderReport gives a suite it has no renderer for a generic section after the known ones', () => {
+  const results = loadResults(fixturesDir());
+  results.set('zeta', { ...results.get('micro')!, suite: 'zeta' });
+  const headings = renderReport(results, 'charts').markdown.split('\n').filter((line) => line.startsWith('## '));
+  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## zeta']);
+});
+
+test('writeReport keeps the hand-written preamble, fills the scaling block and writes charts that parse as SVG', async () => {
+  const paths = tempPaths();
+  try {
+    mkdirSync(join(paths.dir, 'docs'));
+    writeFileSync(paths.out, `${PREAMBLE}${GENERATED_MARKER}\n\nstale\n`);
+    writeFileSync(paths.scaling, `intro\n${SCALING_BEGIN}\nstale\n${SCALING_END}\noutro\n`);
+    const lines = writeReport(paths);
+    const doc = readFileSync(paths.out, 'utf8');
+    assert.ok(doc.startsWith(`${PREAMBLE}${GENERATED_MARKER}\n\nRendered from`), doc.slice(0, 200));
+    assert.ok(!doc.includes('stale'));
+    const scaling = readFileSync(paths.scaling, 'utf8');
+    assert.ok(scaling.startsWith(`intro\n${SCALING_BEGIN}\n\n### Measured inputs`) && scaling.endsWith(`\n\n${SCALING_END}\noutro\n`), scaling);
+    assert.deepEqual(lines.slice(-2), [`wrote ${paths.out}`, `wrote ${paths.scaling}`]);
+    const svgs = readdirSync(paths.charts).sort();
+    assert.deepEqual(svgs, ['doget-throughput.svg', 'epoch-batchSize.svg', 'epoch-contenders.svg', 'epoch-readers.svg', 'scale-aggregate.svg']);
+    const tags = await xmlRootTags(svgs.map((name) => join(paths.charts, name)));
+    assert.deepEqual(tags, svgs.map(() => '{http://www.w3.org/2000/svg}svg'));
+  } finally {
+    rmSync(paths.dir, { recursive: true, force: true });
+  }
+});
+
+test('writeReport twice on the same results writes byte-identical files', () => {
+  const paths = tempPaths();
+  try {
+    writeReport(paths);
+    const first = readdirSync(paths.charts).map((name) => readFileSync(join(paths.charts, name), 'utf8'));
+    const firstDoc = readFileSync(paths.out, 'utf8');
+    writeReport(paths);
+    assert.deepEqual(readdirSync(paths.charts).map((name) => readFileSync(join(paths.charts, name), 'utf8')), first);
+    assert.equal(readFileSync(paths.out, 'utf8'), firstDoc);
+  } finally {
+    rmSync(paths.dir, { recursive: true, force: true });
+  }
+});
+
+test('writeReport starts a missing report with the default preamble and skips a missing scaling doc', () => {
+  const paths = tempPaths();
+  try {
+    const lines = writeReport(paths);
+    assert.ok(readFileSync(paths.out, 'utf8').startsWith(`# Benchmarks\n\n`));
+    assert.equal(lines[lines.length - 1], `skipped ${paths.scaling}: no such file`);
+  } finally {
+    rmSync(paths.dir, { recursive: true, force: true });
+  }
+});
+
+test('parseRenderArgs defaults to bench/results and docs/, and puts charts and scaling.md next to --out', () => {
+  assert.deepEqual(parseRenderArgs([]), { results: 'bench/results', out: 'docs/benchmarks.md', charts: 'docs/charts', scaling: 'docs/scaling.md' });
+  assert.deepEqual(parseRenderArgs(['--results', 'r', '--out', 'site/b.md']), { results: 'r', out: 'site/b.md', charts: 'site/charts', scaling: 'site/scaling.md' });
+  assert.throws(() => parseRenderArgs(['--bogus']), /Unknown option '--bogus'/);
+});

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { fixture } from '../testing/fixtures.js';
+import { renderDoget } from './doget.js';
+
+const context = { chartHref: (name: string) => `charts/${name}` };
+
+test('renderDoget tabulates each server with its ratio to pyarrow and links its bar chart', () => {
+  const { markdown, charts } = renderDoget(fixture('doget'), context);
+  assert.ok(
+    markdown.includes(
+      '| server | median GB/s | min | max | runs | median / pyarrow |\n| --- | ---: | ---: | ---: | ---: | ---: |\n' +
+        '| ours | 2.000 | 1.500 | 2.500 | 3 | 2.000 |\n| pyarrow | 1.000 | 0.500 | 1.250 | 3 | 1.000 |',
+    ),
+    markdown,
+  );
+  assert.ok(markdown.includes('![doget throughput per server](charts/doget-throughput.svg)'));
+  assert.ok(markdown.includes('Each read returns 100.0 MiB of Arrow buffers.'));
+  assert.deepEqual(charts.map((c) => c.name), ['doget-throughput.svg']);
+});
+
+test('renderDoget lists each server memory after load, its ratio to the data and after the reads', () => {
+  const { markdown } = renderDoget(fixture('doget'), context);
+  assert.ok(markdown.includes('| ours | 120.0 MiB | 1.20 | 122.0 MiB |\n| pyarrow | 140.0 MiB | 1.40 | 142.0 MiB |'), markdown);
+});
+
+test('renderDoget without pyarrow leaves the ratio column empty', () => {
+  const record = fixture('doget');
+  const targets = record.data['targets'] as Record<string, unknown>;
+  const { markdown } = renderDoget({ ...record, data: { ...record.data, targets: { ours: targets['ours'] } } }, context);
+  assert.ok(markdown.includes('| ours | 2.000 | 1.500 | 2.500 | 3 | \u2013 |'), markdown);
+});
+
+test('renderDoget of a missing record, or one without server summaries, says doget was not measured', () => {
+  for (const record of [undefined, { ...fixture('doget'), data: { targets: { ours: { gbps: [1] } } } }]) {
+    const { markdown, charts } = renderDoget(record, context);
+    assert.ok(markdown.endsWith('\n\ndoget: not measured in this results set.'), markdown);
+    assert.deepEqual(charts, []);
+  }
+});

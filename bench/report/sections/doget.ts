@@ -1,0 +1,89 @@
+/** The report's doget section: DoGet throughput per server, a bar chart, and each server's memory. */
+import { formatMiB } from '../../report.js';
+import { barChart } from '../charts.js';
+import { mdImage, mdTable } from '../markdown.js';
+import { isObject, measuredOf, numberAt, type MeasuredValue, type ResultRecord } from '../results.js';
+import { formatGbps, formatRatio, formatRuns, notMeasured, provenance, reproduce, type Section, type SectionContext } from './common.js';
+
+const CHART = 'doget-throughput.svg';
+const INTRO =
+  'Full-table DoGet throughput of flightcache ("ours") against a pyarrow FlightServerBase ("pyarrow") holding the ' +
+  'same table (4 int64 + 4 float32 columns, 64Ki-row batches), read by a pyarrow client on the same machine. ' +
+  'GB/s = 1e9 bytes of Arrow buffers per second of one full read.';
+
+/** One server's doget numbers as the report uses them. */
+export interface DogetTarget {
+  name: string;
+  gbps: MeasuredValue;
+  rssAfterLoad: number | null;
+  rssToData: number | null;
+  rssAfterReads: number | null;
+}
+
+/** The servers of a doget record that have a throughput summary, in record order. */
+export function dogetTargets(record: ResultRecord): DogetTarget[] {
+  const targets = record.data['targets'];
+  if (!isObject(targets)) return [];
+  const out: DogetTarget[] = [];
+  for (const [name, value] of Object.entries(targets)) {
+    const gbps = measuredOf(isObject(value) ? value['summary'] : undefined);
+    if (!gbps || !isObject(value)) continue;
+    out.push({
+      name,
+      gbps,
+      rssAfterLoad: numberAt(value['afterLoad'], 'rssBytes'),
+      rssToData: numberAt(value, 'rssToData'),
+      rssAfterReads: numberAt(value['afterReads'], 'rssBytes'),
+    });
+  }
+  return out;
+}
+
+function orDash(value: number | null, format: (v: number) => string): string {
+  return value === null ? '\u2013' : format(value);
+}
+
+/** Renders the doget section (a "not measured" line when the record is missing or has no servers). */
+export function renderDoget(record: ResultRecord | undefined, context: SectionContext): Section {
+  const heading = `## doget\n\n${INTRO}`;
+  const targets = record ? dogetTargets(record) : [];
+  if (!record || targets.length === 0) return { markdown: `${heading}\n\n${notMeasured('doget')}`, charts: [] };
+
+  const baseline = targets.find((t) => t.name === 'pyarrow');
+  const dataBytes = numberAt(record.data['params'], 'dataBytes');
+  const throughput = mdTable(
+    ['server', 'median GB/s', 'min', 'max', 'runs', 'median / pyarrow'],
+    targets.map((t) => [
+      t.name,
+      formatGbps(t.gbps.median),
+      formatGbps(t.gbps.min),
+      formatGbps(t.gbps.max),
+      formatRuns(t.gbps),
+      formatRatio(baseline && baseline.gbps.median > 0 ? t.gbps.median / baseline.gbps.median : null),
+    ]),
+    [1, 2, 3, 4, 5],
+  );
+  const memory = mdTable(
+    ['server', 'RSS after load', 'RSS / data', 'RSS after reads'],
+    targets.map((t) => [t.name, orDash(t.rssAfterLoad, formatMiB), orDash(t.rssToData, (v) => v.toFixed(2)), orDash(t.rssAfterReads, formatMiB)]),
+    [1, 2, 3],
+  );
+  const svg = barChart({
+    title: 'doget: full-table DoGet throughput',
+    yLabel: 'GB/s (median, min-max)',
+    xLabel: 'server',
+    bars: targets.map((t) => ({ label: t.name, ...t.gbps })),
+  });
+  const size = dataBytes === null ? '' : ` Each read returns ${formatMiB(dataBytes)} of Arrow buffers.`;
+  const markdown = [
+    heading,
+    `${provenance(record)}${size}`,
+    reproduce(record),
+    throughput,
+    mdImage('doget throughput per server', context.chartHref(CHART)),
+    '### Memory',
+    'Resident memory (VmRSS) of each server after loading the table and after the reads; RSS / data is the resident size after loading divided by the data bytes.',
+    memory,
+  ].join('\n\n');
+  return { markdown, charts: [{ name: CHART, svg }] };
+}
