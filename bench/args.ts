@@ -12,7 +12,7 @@ export interface BenchArgs {
 
 /** The usage text listing the known suites. */
 export function usage(suites: readonly string[]): string {
-  return `usage: npm run bench -- <suite> [--quick] [--json out.json] [--only SERVER] [--runs N]\nsuites: ${suites.join(', ')}`;
+  return `usage: npm run bench -- <suite> [--quick] [--json out.json] [--only NAME[,NAME...]] [--runs N]\nsuites: ${suites.join(', ')}`;
 }
 
 /** Parses argv (without node and script) against the known suites; throws with the usage text on bad input. */

@@ -1,6 +1,7 @@
 /**
- * Benchmark harness: `npm run bench -- <suite> [--quick] [--json out.json] [--only SERVER] [--runs N]`.
- * Prints the machine and the suite's report; --json also writes both to a file.
+ * Benchmark harness: `npm run bench -- <suite> [--quick] [--json out.json] [--only NAME[,NAME...]] [--runs N]`.
+ * Prints the machine and the suite's report; --json also writes both to a file. Suites load lazily,
+ * so one suite's missing prerequisites never stop another.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,6 +12,9 @@ import type { Suite } from './suite.js';
 
 const SUITES: Record<string, () => Promise<Suite>> = {
   doget: async () => (await import('./suites/doget.js')).runDoget,
+  epoch: async () => (await import('./suites/epoch.js')).runEpoch,
+  micro: async () => (await import('./suites/micro.js')).runMicro,
+  scale: async () => (await import('./suites/scale.js')).runScale,
 };
 
 async function main(): Promise<void> {

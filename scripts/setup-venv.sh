@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Creates .venv in the repo root and installs test/python/requirements.txt from the local wheel
-# stores only (no network). Safe to re-run: it skips whatever is already importable.
+# stores only (no network). Safe to re-run: it skips whatever is already importable at its pinned
+# version. Required pins must install; an optional pin (comment starting with "optional") that
+# cannot be installed is reported and skipped, and the benchmark peer that needs it is skipped too.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,37 +17,62 @@ else
   python3 -m venv "$venv"
 fi
 
-# The import check compares the installed versions with the pins, so a stale venv gets upgraded.
-if "$python" - "$requirements" <<'PY'
+# Prints the required or optional pins ($1) that the venv does not satisfy, one per line. A stale
+# version counts as unsatisfied, so the venv gets upgraded.
+unsatisfied() {
+  "$python" - "$requirements" "$1" <<'PY'
 import importlib.metadata as md
+import re
 import sys
 
-pins = [line.split("#")[0].strip() for line in open(sys.argv[1])]
-for pin in filter(None, pins):
+path, wanted = sys.argv[1], sys.argv[2]
+for line in open(path):
+    pin, _, comment = line.partition("#")
+    pin = pin.strip()
+    if not pin or comment.strip().startswith("optional") != (wanted == "optional"):
+        continue
     name, _, version = pin.partition("==")
+    dist = re.sub(r"\[.*\]$", "", name)
     try:
-        if md.version(name) != version:
-            sys.exit(1)
-        __import__(name)
+        satisfied = md.version(dist) == version
+        __import__(dist)
     except Exception:
-        sys.exit(1)
+        satisfied = False
+    if not satisfied:
+        print(pin)
 PY
-then
-  echo "setup-venv: requirements already satisfied: $(tr '\n' ' ' < <(grep -v '^#' "$requirements"))"
-  exit 0
-fi
+}
 
-echo "setup-venv: installing $(grep -v '^#' "$requirements" | tr '\n' ' ')from local wheel stores"
 find_links=()
 for dir in /opt/pypi/files /opt/pypi-more/files /opt/wheels; do
   [[ -d "$dir" ]] && find_links+=(--find-links "$dir")
 done
-if [[ ${#find_links[@]} -eq 0 ]]; then
-  echo "setup-venv: no local wheel store found (/opt/pypi/files, /opt/pypi-more/files, /opt/wheels)" >&2
-  exit 1
+
+pip_install() {
+  if [[ ${#find_links[@]} -eq 0 ]]; then
+    echo "setup-venv: no local wheel store found (/opt/pypi/files, /opt/pypi-more/files, /opt/wheels)" >&2
+    return 1
+  fi
+  "$venv/bin/pip" install --no-index "${find_links[@]}" "$@"
+}
+
+mapfile -t required < <(unsatisfied required)
+if [[ ${#required[@]} -eq 0 ]]; then
+  echo "setup-venv: required packages already satisfied"
+else
+  echo "setup-venv: installing ${required[*]} from local wheel stores"
+  if ! pip_install "${required[@]}"; then
+    echo "setup-venv: pip install failed; see the output above" >&2
+    exit 1
+  fi
 fi
-if ! "$venv/bin/pip" install --no-index "${find_links[@]}" -r "$requirements"; then
-  echo "setup-venv: pip install failed; see the output above" >&2
-  exit 1
-fi
+
+mapfile -t optional < <(unsatisfied optional)
+for pin in "${optional[@]}"; do
+  echo "setup-venv: installing optional $pin from local wheel stores"
+  if ! output="$(pip_install "$pin" 2>&1)"; then
+    echo "setup-venv: optional $pin not installed, its benchmark peer will be skipped: $(tail -n 1 <<<"$output")" >&2
+  fi
+done
+
 "$python" -c 'import pyarrow, pyarrow.flight, numpy; print("setup-venv: ready: pyarrow", pyarrow.__version__, "numpy", numpy.__version__)'
