@@ -85,7 +85,9 @@ describe('native alignmentOf', () => {
     assert.equal(alignmentOf(new Uint8Array(buffer, 1)), 1);
     assert.equal(alignmentOf(new Uint8Array(buffer, 8)), 8);
     assert.equal(alignmentOf(new DataView(buffer, 96)), 32);
-    assert.equal(alignmentOf(new Float64Array(buffer, 64, 2)), 64);
+    // The region is only promised to be 64-aligned, so an offset of 64 lands on 64 or better.
+    assert.ok(alignmentOf(new Float64Array(buffer, 64, 2)) >= 64);
+    assert.equal(alignmentOf(new Float64Array(buffer, 64 + 8, 2)), 8);
   });
 
   it('caps the answer at 4096', () => {
