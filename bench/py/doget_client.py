@@ -36,7 +36,8 @@ def generate_batches(total_bytes, batch_rows, seed):
         yield pa.record_batch(ints + floats, schema=SCHEMA)
 
 
-def _targets(items):
+def parse_targets(items):
+    """NAME=URL arguments as an ordered dict."""
     targets = {}
     for item in items:
         name, sep, url = item.partition("=")
@@ -48,7 +49,7 @@ def _targets(items):
 
 def load(args):
     """DoPut the same generated batches into every target, one stream per target opened side by side."""
-    clients = {name: flight.connect(url) for name, url in _targets(args.target).items()}
+    clients = {name: flight.connect(url) for name, url in parse_targets(args.target).items()}
     descriptor = flight.FlightDescriptor.for_path(args.name)
     writers = {name: client.do_put(descriptor, SCHEMA)[0] for name, client in clients.items()}
     seconds = dict.fromkeys(writers, 0.0)
@@ -86,7 +87,7 @@ def _read_once(client, info):
 
 def read(args):
     """Alternate full DoGet reads between targets (order flipped each round); warm-up rounds are dropped."""
-    targets = _targets(args.target)
+    targets = parse_targets(args.target)
     clients = {name: flight.connect(url) for name, url in targets.items()}
     infos = {name: client.get_flight_info(flight.FlightDescriptor.for_path(args.name)) for name, client in clients.items()}
     order = list(targets)

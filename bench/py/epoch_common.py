@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
 
-from doget_client import SCHEMA, generate_batches  # noqa: F401  (re-exported: the epoch data is doget's)
+from doget_client import SCHEMA, generate_batches, parse_targets  # noqa: F401  (re-exported: the epoch data is doget's)
 
 MASK32 = 0xFFFFFFFF
 
@@ -69,17 +69,6 @@ def tally_batches(batches):
     for batch in batches:
         tally.add_batch(batch)
     return tally
-
-
-def parse_targets(items):
-    """NAME=URL arguments as an ordered dict."""
-    targets = {}
-    for item in items:
-        name, sep, url = item.partition("=")
-        if not sep or not name or not url:
-            raise SystemExit(f"--target expects NAME=URL, got {item!r}")
-        targets[name] = url
-    return targets
 
 
 def descriptor(name):

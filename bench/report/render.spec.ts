@@ -81,8 +81,8 @@ test('writeReport starts a missing report with the default preamble and skips a 
   }
 });
 
-test('parseRenderArgs defaults to bench/results and docs/, and puts charts and scaling.md next to --out', () => {
-  assert.deepEqual(parseRenderArgs([]), { results: 'bench/results', out: 'docs/benchmarks.md', charts: 'docs/charts', scaling: 'docs/scaling.md' });
+test('parseRenderArgs defaults to docs/results and docs/, and puts charts and scaling.md next to --out', () => {
+  assert.deepEqual(parseRenderArgs([]), { results: 'docs/results', out: 'docs/benchmarks.md', charts: 'docs/charts', scaling: 'docs/scaling.md' });
   assert.deepEqual(parseRenderArgs(['--results', 'r', '--out', 'site/b.md']), { results: 'r', out: 'site/b.md', charts: 'site/charts', scaling: 'site/scaling.md' });
   assert.throws(() => parseRenderArgs(['--bogus']), /Unknown option '--bogus'/);
 });

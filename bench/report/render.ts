@@ -93,7 +93,7 @@ export function parseRenderArgs(argv: readonly string[]): RenderPaths {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      results: { type: 'string', default: 'bench/results' },
+      results: { type: 'string', default: 'docs/results' },
       out: { type: 'string', default: 'docs/benchmarks.md' },
       charts: { type: 'string' },
       scaling: { type: 'string' },

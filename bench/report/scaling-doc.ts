@@ -10,7 +10,7 @@ import { dogetTargets } from './sections/doget.js';
 import { scaleConfigs } from './sections/scale.js';
 
 /** The line after which the renderer writes the inputs and the worked example. */
-export const SCALING_BEGIN = '<!-- bench:report begin: generated from bench/results/*.json by `npm run bench:report`; edit outside these markers -->';
+export const SCALING_BEGIN = '<!-- bench:report begin: generated from docs/results/*.json by `npm run bench:report`; edit outside these markers -->';
 /** The line before which the generated part ends. */
 export const SCALING_END = '<!-- bench:report end -->';
 

@@ -26,6 +26,11 @@ export interface MicroCase {
   bytesPerOp?: number;
   /** The case this one is compared with (ratio = this / baseline ops/s). */
   baseline?: string;
+  /**
+   * Yield to the event loop after every operation: native regions are freed by finalizers that only
+   * run between event-loop turns, so a synchronous loop of allocations would never free any.
+   */
+  yields?: boolean;
 }
 
 /** Rows of the 2 MiB batch: 48 bytes per row. */
@@ -123,14 +128,14 @@ export function microCases(): MicroCase[] {
     { name: 'memcpy', description: `Uint8Array.set of ${mib} MiB (baseline of every copy below)`, fn: () => copyTarget.set(body), bytesPerOp: body.length },
     { name: 'flightdata-encode', description: 'encodeFlightData of the batch: head buffer + body chunks, no body copy', fn: () => (sink = encodeFlightData(batchMessage)) },
     { name: 'flightdata-decode', description: `FlightDataSink over ${SLICE_BYTES / 1024} KiB slices, body copied once into Buffer.allocUnsafeSlow`, fn: decodeWith(), bytesPerOp: wire.length, baseline: 'memcpy' },
-    { name: 'flightdata-decode-native', description: 'the same into native 64-byte-aligned memory (addon allocate)', fn: decodeWith(nativeBody), bytesPerOp: wire.length, baseline: 'memcpy' },
+    { name: 'flightdata-decode-native', description: 'the same into native 64-byte-aligned memory (addon allocate)', fn: decodeWith(nativeBody), bytesPerOp: wire.length, baseline: 'memcpy', yields: true },
     { name: 'flightinfo-encode', description: `encodeFlightInfo: 8-column schema, 1 endpoint (${infoBytes.length} bytes)`, fn: () => (sink = encodeFlightInfo(info)) },
     { name: 'flightinfo-decode', description: `decodeFlightInfo of those ${infoBytes.length} bytes`, fn: () => (sink = decodeFlightInfo(infoBytes)) },
     { name: 'grpc-frame-encode', description: 'frameMessage: 5-byte prefix merged with the small head, body passed through', fn: () => (sink = frameMessage(encodeFlightData(batchMessage))) },
     { name: 'grpc-frame-decode', description: 'FrameDecoder over 64 KiB slices into a counting sink (framing alone)', fn: frames(() => new CountingSink()), bytesPerOp: wire.length + 5 },
     { name: 'grpc-frame-decode-flightdata', description: 'FrameDecoder + FlightDataSink: the whole receive path of one message', fn: frames(() => new FlightDataSink()), bytesPerOp: wire.length + 5, baseline: 'memcpy' },
     { name: 'alloc-buffer', description: `Buffer.allocUnsafeSlow(${mib} MiB) (baseline)`, fn: () => (sink = Buffer.allocUnsafeSlow(body.length)) },
-    { name: 'alloc-native', description: `addon allocate(${mib} MiB): 64-byte-aligned external ArrayBuffer`, fn: () => (sink = allocateNative(body.length)), baseline: 'alloc-buffer' },
+    { name: 'alloc-native', description: `addon allocate(${mib} MiB): 64-byte-aligned external ArrayBuffer`, fn: () => (sink = allocateNative(body.length)), baseline: 'alloc-buffer', yields: true },
     {
       name: 'storage-message-fill',
       description: 'allocateEncapsulated (NativeAllocator) + body.set + release: storing one message',
@@ -142,6 +147,7 @@ export function microCases(): MicroCase[] {
       },
       bytesPerOp: body.length,
       baseline: 'memcpy',
+      yields: true,
     },
   ];
 }

@@ -23,9 +23,36 @@ interface Benchmark {
 interface BenchmarkOptions {
   maxTime: number;
   minSamples: number;
+  defer?: boolean;
+  onComplete?: () => void;
 }
 
-type BenchmarkConstructor = new (name: string, fn: () => void, options: BenchmarkOptions) => Benchmark;
+/** benchmark.js's handle on a deferred operation. */
+interface Deferred {
+  resolve(): void;
+}
+
+type BenchmarkConstructor = new (
+  name: string,
+  fn: (() => void) | ((deferred: Deferred) => void),
+  options: BenchmarkOptions,
+) => Benchmark;
+
+/**
+ * Runs one case to completion. A case that `yields` is deferred: each operation resolves on the next
+ * event-loop turn, so finalizers of native memory can run between operations.
+ */
+function runCase(Benchmark: BenchmarkConstructor, c: MicroCase, settings: BenchmarkOptions): Promise<Benchmark> {
+  if (!c.yields) return Promise.resolve(new Benchmark(c.name, c.fn, settings).run());
+  return new Promise((resolve) => {
+    const fn = (deferred: Deferred): void => {
+      c.fn();
+      setImmediate(() => deferred.resolve());
+    };
+    const bench: Benchmark = new Benchmark(c.name, fn, { ...settings, defer: true, onComplete: () => resolve(bench) });
+    bench.run();
+  });
+}
 
 /** One round's measurement of one case. */
 export interface MicroSample {
@@ -107,7 +134,7 @@ export async function runMicro(options: SuiteOptions): Promise<SuiteOutput> {
   for (let round = 0; round < settings.warmup + rounds; round++) {
     console.error(`micro: round ${round + 1} of ${settings.warmup + rounds}${round < settings.warmup ? ' (warm-up)' : ''}`);
     for (const c of cases) {
-      const bench = new Benchmark(c.name, c.fn, { maxTime: settings.maxTime, minSamples: settings.minSamples }).run();
+      const bench = await runCase(Benchmark, c, settings);
       if (bench.error) throw new Error(`micro: ${c.name} failed: ${bench.error.message}`);
       if (round >= settings.warmup) samples.push({ name: c.name, hz: bench.hz, rme: bench.stats.rme });
     }

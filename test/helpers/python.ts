@@ -98,3 +98,27 @@ export function runProbe<T = JsonValue>(
 export function isProbeError(result: unknown): result is ProbeError {
   return typeof result === 'object' && result !== null && 'error' in result;
 }
+
+/** The report of flight_probe.py's `interop` scenario. */
+export interface InteropReport {
+  ok: boolean;
+  passed: number;
+  failed: string[];
+  checks: Record<string, { pass: boolean; detail: string }>;
+  cleanup_errors: string[];
+}
+
+/** What flight_probe.py's `get` and `put` print. */
+export interface GetResult {
+  rows: number;
+  batches: number[];
+  digest: string;
+  equal?: boolean;
+  detail?: string;
+}
+
+/** Unwraps a probe result, failing the test with the server's error when the probe got one. */
+export function probeValue<T>(value: T | ProbeError): T {
+  if (isProbeError(value)) throw new Error(`probe failed: ${JSON.stringify(value.error)}`);
+  return value;
+}

@@ -9,25 +9,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { startProcess, type StartedProcess } from '../helpers/process.js';
-import { isProbeError, pythonScript, runPython, runProbe, venvPython, type ProbeCredentials, type ProbeError } from '../helpers/python.js';
+import { isProbeError, pythonScript, runPython, runProbe, venvPython, type ProbeCredentials, type InteropReport, type GetResult, probeValue } from '../helpers/python.js';
 
 const CREDS: ProbeCredentials = { user: 'alice', password: 's3cret' };
 
-interface InteropReport {
-  ok: boolean;
-  passed: number;
-  failed: string[];
-  checks: Record<string, { pass: boolean; detail: string }>;
-  cleanup_errors: string[];
-}
-
-interface GetResult {
-  rows: number;
-  batches: number[];
-  digest: string;
-  equal?: boolean;
-  detail?: string;
-}
 
 function startTarget(extraArgs: string[] = []): Promise<StartedProcess> {
   return startProcess(venvPython(), [pythonScript('peer_server.py'), '--port', '0', ...extraArgs], /^peer ready (grpc:\/\/\S+)$/);
@@ -43,24 +28,20 @@ async function withTarget(extraArgs: string[], body: (url: string) => Promise<vo
   }
 }
 
-function result<T>(value: T | ProbeError): T {
-  if (isProbeError(value)) assert.fail(`probe failed: ${JSON.stringify(value.error)}`);
-  return value;
-}
 
 test('the interop scenario passes every check against the pyarrow peer', async () => {
   await withTarget([], async (url) => {
-    const report = result(await runProbe<InteropReport>(url, ['interop']));
+    const report = probeValue(await runProbe<InteropReport>(url, ['interop']));
     assert.deepEqual(report.failed, [], JSON.stringify(report.checks, null, 2));
     assert.equal(report.passed, 17);
     assert.deepEqual(report.cleanup_errors, []);
-    assert.deepEqual(result(await runProbe<{ flights: unknown[] }>(url, ['list'])).flights, []);
+    assert.deepEqual(probeValue(await runProbe<{ flights: unknown[] }>(url, ['list'])).flights, []);
   });
 });
 
 test('the interop scenario with credentials also passes the authentication checks', async () => {
   await withTarget(['--user', CREDS.user, '--password', CREDS.password], async (url) => {
-    const report = result(await runProbe<InteropReport>(url, ['interop'], CREDS));
+    const report = probeValue(await runProbe<InteropReport>(url, ['interop'], CREDS));
     assert.deepEqual(report.failed, [], JSON.stringify(report.checks, null, 2));
     assert.equal(report.passed, 21);
     for (const name of ['auth.missing_token_rejected', 'auth.wrong_password_rejected', 'auth.forged_token_rejected']) {
@@ -71,7 +52,7 @@ test('the interop scenario with credentials also passes the authentication check
 
 test('handshake returns a bearer token and a wrong password is unauthenticated', async () => {
   await withTarget(['--user', CREDS.user, '--password', CREDS.password], async (url) => {
-    const ok = result(await runProbe<{ header: string; value: string }>(url, ['handshake'], CREDS));
+    const ok = probeValue(await runProbe<{ header: string; value: string }>(url, ['handshake'], CREDS));
     assert.equal(ok.header, 'authorization');
     assert.match(ok.value, /^Bearer \S+$/);
     const bad = await runProbe(url, ['handshake'], { user: CREDS.user, password: 'wrong' });
@@ -85,7 +66,7 @@ test('handshake returns a bearer token and a wrong password is unauthenticated',
 
 test('a batch over 64 MiB round trips unchanged', async () => {
   await withTarget([], async (url) => {
-    const out = result(await runProbe<{ equal: boolean; detail: string; received_batches: number[] }>(url, ['roundtrip', 'large']));
+    const out = probeValue(await runProbe<{ equal: boolean; detail: string; received_batches: number[] }>(url, ['roundtrip', 'large']));
     assert.equal(out.equal, true, out.detail);
     assert.deepEqual(out.received_batches, [9_000_000]);
   });
@@ -98,29 +79,29 @@ test('an IPC file written by all_types.py is preloaded, put, listed, described a
     const written = await runPython<{ rows: number; batches: number[] }>('all_types.py', ['batches', file]);
     assert.deepEqual(written, { variant: 'batches', path: file, rows: 32, batches: [10, 0, 12, 10] });
     await withTarget(['--load', `pre=${file}`], async (url) => {
-      const pre = result(await runProbe<GetResult>(url, ['get', 'pre', '--expect', 'batches']));
+      const pre = probeValue(await runProbe<GetResult>(url, ['get', 'pre', '--expect', 'batches']));
       assert.equal(pre.equal, true, pre.detail);
       assert.deepEqual(pre.batches, [10, 0, 12, 10]);
 
-      const put = result(await runProbe<GetResult>(url, ['put', 'copy', '--file', file]));
-      const got = result(await runProbe<GetResult>(url, ['get', 'copy', '--expect-file', file]));
+      const put = probeValue(await runProbe<GetResult>(url, ['put', 'copy', '--file', file]));
+      const got = probeValue(await runProbe<GetResult>(url, ['get', 'copy', '--expect-file', file]));
       assert.equal(got.equal, true, got.detail);
       assert.equal(got.digest, put.digest);
       assert.equal(got.digest, pre.digest);
 
-      const listed = result(await runProbe<{ flights: { path: string[]; total_records: number }[] }>(url, ['list']));
+      const listed = probeValue(await runProbe<{ flights: { path: string[]; total_records: number }[] }>(url, ['list']));
       assert.deepEqual(listed.flights.map((f) => [f.path, f.total_records]), [[['pre'], 32], [['copy'], 32]]);
 
-      const info = result(await runProbe<{ endpoints: { ticket: string; locations: string[] }[] }>(url, ['info', 'copy']));
+      const info = probeValue(await runProbe<{ endpoints: { ticket: string; locations: string[] }[] }>(url, ['info', 'copy']));
       assert.deepEqual(info.endpoints, [{ ticket: 'copy', locations: [] }]);
-      const raw = result(await runProbe<GetResult>(url, ['doget', info.endpoints[0]!.ticket]));
+      const raw = probeValue(await runProbe<GetResult>(url, ['doget', info.endpoints[0]!.ticket]));
       assert.equal(raw.digest, put.digest);
 
-      const schema = result(await runProbe<{ fields: string[]; metadata: Record<string, string> }>(url, ['schema', 'copy']));
+      const schema = probeValue(await runProbe<{ fields: string[]; metadata: Record<string, string> }>(url, ['schema', 'copy']));
       assert.equal(schema.fields.length, 47);
       assert.equal(schema.metadata['flightcache.test'], 'all_types');
 
-      assert.deepEqual(result(await runProbe(url, ['action', 'drop', 'copy'])), { type: 'drop', results: ['copy'] });
+      assert.deepEqual(probeValue(await runProbe(url, ['action', 'drop', 'copy'])), { type: 'drop', results: ['copy'] });
       const gone = await runProbe(url, ['info', 'copy']);
       assert.ok(isProbeError(gone));
       assert.equal(gone.error.type, 'ArrowKeyError');

@@ -8,26 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startProcess, type StartedProcess } from '../helpers/process.js';
-import { isProbeError, repoRoot, runPython, runProbe, type ProbeCredentials, type ProbeError } from '../helpers/python.js';
+import { isProbeError, repoRoot, runPython, runProbe, type ProbeCredentials, type InteropReport, type GetResult, probeValue } from '../helpers/python.js';
 
 const CREDS: ProbeCredentials = { user: 'alice', password: 's3cret' };
 const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
 
-interface InteropReport {
-  ok: boolean;
-  passed: number;
-  failed: string[];
-  checks: Record<string, { pass: boolean; detail: string }>;
-  cleanup_errors: string[];
-}
-
-interface GetResult {
-  rows: number;
-  batches: number[];
-  digest: string;
-  equal?: boolean;
-  detail?: string;
-}
 
 /** Starts `flightcache serve` on a free port and runs `body` against it; the server must exit 0 on SIGTERM. */
 async function withServer(args: string[], body: (url: string, server: StartedProcess) => Promise<void>): Promise<void> {
@@ -42,14 +27,10 @@ async function withServer(args: string[], body: (url: string, server: StartedPro
   }
 }
 
-function result<T>(value: T | ProbeError): T {
-  if (isProbeError(value)) assert.fail(`probe failed: ${JSON.stringify(value.error)}`);
-  return value;
-}
 
 test('pyarrow passes the whole interop scenario against our server, including a batch over 64 MiB', async () => {
   await withServer([], async (url) => {
-    const report = result(await runProbe<InteropReport>(url, ['interop', '--large']));
+    const report = probeValue(await runProbe<InteropReport>(url, ['interop', '--large']));
     assert.deepEqual(report.failed, [], JSON.stringify(report.checks, null, 2));
     assert.equal(report.passed, 18);
     assert.deepEqual(report.cleanup_errors, []);
@@ -58,10 +39,10 @@ test('pyarrow passes the whole interop scenario against our server, including a 
 
 test('with credentials pyarrow authenticates with Basic -> Bearer and is refused without a token', async () => {
   await withServer(['--user', CREDS.user, '--password', CREDS.password], async (url) => {
-    const report = result(await runProbe<InteropReport>(url, ['interop'], CREDS));
+    const report = probeValue(await runProbe<InteropReport>(url, ['interop'], CREDS));
     assert.deepEqual(report.failed, [], JSON.stringify(report.checks, null, 2));
     assert.equal(report.passed, 21);
-    const ok = result(await runProbe<{ header: string; value: string }>(url, ['handshake'], CREDS));
+    const ok = probeValue(await runProbe<{ header: string; value: string }>(url, ['handshake'], CREDS));
     assert.match(ok.value, /^Bearer [A-Za-z0-9_-]{32}$/);
     const bad = await runProbe(url, ['handshake'], { user: CREDS.user, password: 'wrong' });
     assert.ok(isProbeError(bad));
@@ -85,11 +66,11 @@ test('the CLI puts an IPC file that pyarrow wrote and gets back the same rows; p
           return p.url;
         });
       assert.equal(await run(['put', file, '--name', 'all']), 'put all: 8 rows in 1 batches');
-      const got = result(await runProbe<GetResult>(url, ['get', 'all', '--expect-file', file]));
+      const got = probeValue(await runProbe<GetResult>(url, ['get', 'all', '--expect-file', file]));
       assert.equal(got.equal, true, got.detail);
       const out = join(dir, 'back.arrows');
       assert.match(await run(['get', 'all', '--out', out]), /^all: 8 rows in 1 record batches and 1 dictionary batches, 3\.\d KiB written to /);
-      const back = result(await runProbe<GetResult>(url, ['put', 'back', '--file', out]));
+      const back = probeValue(await runProbe<GetResult>(url, ['put', 'back', '--file', out]));
       assert.equal(back.digest, got.digest);
       const unknown = await runProbe(url, ['info', 'nope']);
       assert.ok(isProbeError(unknown));

@@ -12,9 +12,9 @@ test('provenance names the date, the quick flag and every machine field the reco
   assert.equal(provenance(fixture('micro')), 'Measured 2001-02-03 07:00 UTC (quick run: smaller data, fewer runs) on FIXTURE CPU (not measured) (4 cores).');
 });
 
-test('reproduce repeats the suite, --quick and the run count, writing to bench/results', () => {
-  assert.equal(reproduce(fixture('doget')), 'Reproduce:\n\n```sh\nnpm run bench -- doget --quick --runs 3 --json bench/results/doget.json\n```');
-  assert.equal(reproduce({ ...fixture('micro'), only: 'ours' }), 'Reproduce:\n\n```sh\nnpm run bench -- micro --quick --only ours --json bench/results/micro.json\n```');
+test('reproduce repeats the suite, --quick and the run count, writing to docs/results', () => {
+  assert.equal(reproduce(fixture('doget')), 'Reproduce:\n\n```sh\nnpm run bench -- doget --quick --runs 3 --json docs/results/doget.json\n```');
+  assert.equal(reproduce({ ...fixture('micro'), only: 'ours' }), 'Reproduce:\n\n```sh\nnpm run bench -- micro --quick --only ours --json docs/results/micro.json\n```');
 });
 
 test('number formats: SI prefixes with three digits, ratios with three decimals or a dash, dates in UTC', () => {

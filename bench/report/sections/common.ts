@@ -74,6 +74,6 @@ export function reproduce(record: ResultRecord): string {
   if (record.only !== null) args.push('--only', record.only);
   const runs = numberAt(record.data['params'], 'runs');
   if (runs !== null) args.push('--runs', String(runs));
-  args.push('--json', `bench/results/${record.suite}.json`);
+  args.push('--json', `docs/results/${record.suite}.json`);
   return `Reproduce:\n\n${mdShell(args.join(' '))}`;
 }

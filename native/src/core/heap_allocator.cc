@@ -31,7 +31,9 @@ std::unique_ptr<Region> AllocateAligned(std::size_t size) noexcept {
 }
 
 std::unique_ptr<Region> AllocateMapped(std::size_t size) noexcept {
-  void* memory = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // Regions are filled right after allocation: populating the pages up front replaces one page
+  // fault per 4 KiB with a single kernel call.
+  void* memory = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (memory == MAP_FAILED) return nullptr;
   auto* bytes = static_cast<std::byte*>(memory);
   std::unique_ptr<Region> region(new (std::nothrow) AnonymousMapRegion(bytes, size));
