@@ -3,6 +3,7 @@
  * every Arrow type pyarrow writes, batches over 64 MiB, auth, and error codes.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,15 @@ import { isProbeError, repoRoot, runPython, runProbe, type ProbeCredentials, typ
 const CREDS: ProbeCredentials = { user: 'alice', password: 's3cret' };
 const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
 
+
+/** Runs the CLI to completion. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 /** Starts `flightcache serve` on a free port and runs `body` against it; the server must exit 0 on SIGTERM. */
 async function withServer(args: string[], body: (url: string, server: StartedProcess) => Promise<void>): Promise<void> {
@@ -59,12 +69,11 @@ test('the CLI puts an IPC file that pyarrow wrote and gets back the same rows; p
     const file = join(dir, 'all.arrows');
     await runPython('all_types.py', ['all_types', file]);
     await withServer([], async (url) => {
-      const run = (args: string[]): Promise<string> =>
-        startProcess(process.execPath, [CLI, ...args, '--endpoint', url], /^(.*)$/).then(async (p) => {
-          const status = await p.exited;
-          assert.equal(status.code, 0, p.stderr());
-          return p.url;
-        });
+      const run = async (args: string[]): Promise<string> => {
+        const result = await cli([...args, '--endpoint', url]);
+        assert.equal(result.code, 0, result.stderr);
+        return result.stdout.trimEnd();
+      };
       assert.equal(await run(['put', file, '--name', 'all']), 'put all: 8 rows in 1 batches');
       const got = probeValue(await runProbe<GetResult>(url, ['get', 'all', '--expect-file', file]));
       assert.equal(got.equal, true, got.detail);
@@ -72,6 +81,15 @@ test('the CLI puts an IPC file that pyarrow wrote and gets back the same rows; p
       assert.match(await run(['get', 'all', '--out', out]), /^all: 8 rows in 1 record batches and 1 dictionary batches, 3\.\d KiB written to /);
       const back = probeValue(await runProbe<GetResult>(url, ['put', 'back', '--file', out]));
       assert.equal(back.digest, got.digest);
+      assert.deepEqual((await run(['ls'])).split('\n'), ['NAME  ROWS  BYTES', 'all   8     9.5 KiB', 'back  8     9.5 KiB']);
+      const stats = JSON.parse(await run(['stats'])) as { rows: number; datasets: Array<{ name: string }> };
+      assert.equal(stats.rows, 16);
+      assert.equal(await run(['drop', 'back']), 'dropped back');
+      assert.deepEqual(await cli(['get', 'back', '--endpoint', url]), {
+        code: 1,
+        stdout: '',
+        stderr: 'flightcache: NOT_FOUND: unknown dataset "back"\n',
+      });
       const unknown = await runProbe(url, ['info', 'nope']);
       assert.ok(isProbeError(unknown));
       assert.equal(unknown.error.type, 'ArrowKeyError');
@@ -85,3 +103,31 @@ test('the CLI puts an IPC file that pyarrow wrote and gets back the same rows; p
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('pyarrow lists actions, reads stats and health, and gets UNIMPLEMENTED for DoExchange, unknown actions and commands', async () => {
+  await withServer([], async (url) => {
+    interface ErrorOf {
+      type: string;
+      message: string;
+    }
+    const out = await runPython<{
+      actions: string[];
+      stats: { datasets: Array<{ name: string; rows: number }>; rows: number };
+      health: { status: string };
+      exchange: ErrorOf;
+      unknown_action: ErrorOf;
+      command: ErrorOf;
+    }>('rpc_extras.py', [url]);
+    assert.deepEqual(out.actions, ['drop', 'stats', 'health']);
+    assert.deepEqual(out.stats.datasets.map((d) => [d.name, d.rows]), [['extras', 3]]);
+    assert.equal(out.stats.rows, 3);
+    assert.equal(out.health.status, 'ok');
+    assert.equal(out.exchange.type, 'ArrowNotImplementedError');
+    assert.match(out.exchange.message, /DoExchange is not supported by a cache node/);
+    assert.equal(out.unknown_action.type, 'ArrowNotImplementedError');
+    assert.match(out.unknown_action.message, /unknown action "explode"; known actions: drop, stats, health/);
+    assert.equal(out.command.type, 'ArrowNotImplementedError');
+    assert.match(out.command.message, /command descriptors are not supported/);
+  });
+});
+
