@@ -178,7 +178,6 @@ export class NodeService implements FlightService {
     }
   }
 
-  // eslint-disable-next-line require-yield
   async *doExchange(): AsyncIterable<OutgoingFlightData> {
     throw new FlightError(Code.UNIMPLEMENTED, 'DoExchange is not supported by a cache node: write with DoPut, read with DoGet');
   }
