@@ -5,24 +5,9 @@ import { Code, FlightError } from '../errors.js';
 import type { CallContext } from '../grpc/method.js';
 import { GrpcClient, parseFlightUrl } from './client.js';
 import { bind, startServer, toy } from './toy-methods.fixture.js';
+import { collect, failure } from '../testing/assertions.js';
 
-/** Collects all responses of an iterable. */
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
 
-/** Awaits a promise that must reject with a FlightError, and returns that error. */
-async function failure(promise: Promise<unknown>): Promise<FlightError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FlightError, `expected a FlightError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the call to fail');
-}
 
 /** Runs fn and returns the FlightError it throws. */
 function thrown(fn: () => unknown): FlightError {

@@ -6,26 +6,11 @@ import { Code, FlightError } from '../errors.js';
 import type { CallContext } from '../grpc/method.js';
 import { GrpcClient } from './client.js';
 import { bind, patterned, sha256, startServer, toy } from './toy-methods.fixture.js';
+import { collect, failure } from '../testing/assertions.js';
 
 const MiB = 1024 * 1024;
 
-/** Collects all responses of an iterable. */
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
 
-/** Awaits a promise that must reject with a FlightError, and returns that error. */
-async function failure(promise: Promise<unknown>): Promise<FlightError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FlightError, `expected a FlightError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected the call to fail');
-}
 
 /** A promise plus its resolve function. */
 function signalled<T>(): { promise: Promise<T>; resolve(value: T): void } {

@@ -14,6 +14,7 @@ import {
   schemaToFlatbuffer,
   type DecodedFlightData,
 } from './arrow-codec.js';
+import { errorOf as decodeError } from '../testing/assertions.js';
 
 const fixture = (name: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/ipc/${name}`, import.meta.url)));
@@ -246,15 +247,6 @@ test('FlightData without an IPC message passes its app metadata through', () => 
   });
 });
 
-function decodeError(run: () => unknown): { code: Code; message: string } {
-  try {
-    run();
-  } catch (err) {
-    assert.ok(err instanceof FlightError, `expected a FlightError, got ${String(err)}`);
-    return { code: err.code, message: err.message };
-  }
-  assert.fail('expected an error');
-}
 
 test('stream order and shape violations are INVALID_ARGUMENT', () => {
   const table = arrow.tableFromArrays({ c: ['x', 'y'] });

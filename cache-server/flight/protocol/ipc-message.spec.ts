@@ -23,6 +23,7 @@ import {
   type MessageHeaderInfo,
 } from './ipc-message.js';
 import { describeSchema } from './schema-compare.js';
+import { errorOf } from '../testing/assertions.js';
 
 const fixture = (name: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/ipc/${name}`, import.meta.url)));
@@ -71,15 +72,6 @@ const emptySchema = (b: Builder): number => {
 };
 const schemaMessage = message({ headerType: MessageHeader.Schema, header: emptySchema });
 
-function errorOf(run: () => unknown): { code: Code; message: string } {
-  try {
-    run();
-  } catch (err) {
-    assert.ok(err instanceof FlightError, `expected a FlightError, got ${String(err)}`);
-    return { code: err.code, message: err.message };
-  }
-  assert.fail('expected an error');
-}
 
 const invalid = (message: string): { code: Code; message: string } => ({ code: Code.INVALID_ARGUMENT, message });
 

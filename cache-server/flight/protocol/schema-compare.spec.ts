@@ -24,6 +24,7 @@ import {
   firstSchemaDifference,
   schemaFieldNames,
 } from './schema-compare.js';
+import { errorOf } from '../testing/assertions.js';
 
 const fixture = (name: string): Uint8Array =>
   new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/ipc/${name}`, import.meta.url)));
@@ -32,15 +33,6 @@ const schemaOf = (fields: arrow.Field[], metadata?: Map<string, string>): Uint8A
   ArrowMessage.encode(ArrowMessage.from(new arrow.Schema(fields, metadata)));
 const text = (fb: Uint8Array): string[] => describeSchema(fb).map((f) => `${f.name}: ${f.type}${f.nullable ? '' : ' not null'}`);
 
-function errorOf(run: () => unknown): { code: Code; message: string } {
-  try {
-    run();
-  } catch (err) {
-    assert.ok(err instanceof FlightError, `expected a FlightError, got ${String(err)}`);
-    return { code: err.code, message: err.message };
-  }
-  assert.fail('expected an error');
-}
 const invalid = (message: string): { code: Code; message: string } => ({ code: Code.INVALID_ARGUMENT, message });
 
 test('describeSchema names every type pyarrow writes, as pyarrow prints them', () => {
