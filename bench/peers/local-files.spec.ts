@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { localFilePlans } from './local-files.js';
+import { localFilePlans, parquetJsPlan, parquetJsProblem } from './local-files.js';
 
 const tail = (args: string[]): string[] => args.slice(1);
 
@@ -15,4 +15,21 @@ test('localFilePlans reads Parquet and IPC with pyarrow and IPC with node', () =
       ['ipc-js', process.execPath, 'ipc', '--path', '/d/data.arrow'],
     ],
   );
+});
+
+test('parquetJsPlan runs the node worker of kind parquet on the Parquet directory', () => {
+  const plan = parquetJsPlan('/d/parquet');
+  assert.equal(plan.name, 'parquet-js');
+  assert.equal(plan.command.command, process.execPath);
+  assert.match(plan.command.args[0]!, /dist\/bench\/peers\/node-worker\.js$/);
+  assert.deepEqual(tail(plan.command.args), ['parquet', '--path', '/d/parquet']);
+});
+
+test('parquetJsProblem finds the installed parquet-wasm devDependency', () => {
+  assert.equal(parquetJsProblem(), undefined);
+});
+
+test('parquetJsProblem names a package that cannot be resolved', () => {
+  const problem = parquetJsProblem('parquet-wasm-not-installed');
+  assert.match(problem ?? '', /^cannot resolve the npm package parquet-wasm-not-installed \(a devDependency: run npm install\): .*parquet-wasm-not-installed/);
 });

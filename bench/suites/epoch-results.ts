@@ -3,14 +3,14 @@
  * against the generated data, and aggregation into the JSON shape documented in bench/README.md.
  */
 import { FLIGHTCACHE_PYARROW, FLIGHTCACHE_TS } from '../peers/flightcache.js';
-import { IPC_JS, IPC_MMAP_PYARROW, PARQUET_PYARROW } from '../peers/local-files.js';
+import { IPC_JS, IPC_MMAP_PYARROW, PARQUET_JS, PARQUET_PYARROW } from '../peers/local-files.js';
 import { PYARROW_FLIGHT } from '../peers/pyarrow-flight.js';
 import { RAY_DATA } from '../peers/ray.js';
 import { REDIS } from '../peers/redis.js';
 import { ratio, summarize } from '../stats.js';
 
 /** Every contender of the epoch suite, in report order. */
-export const CONTENDERS = [FLIGHTCACHE_PYARROW, FLIGHTCACHE_TS, PYARROW_FLIGHT, PARQUET_PYARROW, IPC_MMAP_PYARROW, IPC_JS, RAY_DATA, REDIS] as const;
+export const CONTENDERS = [FLIGHTCACHE_PYARROW, FLIGHTCACHE_TS, PYARROW_FLIGHT, PARQUET_PYARROW, IPC_MMAP_PYARROW, IPC_JS, PARQUET_JS, RAY_DATA, REDIS] as const;
 
 /** The parts of the suite besides contenders that --only can name. */
 export const EXTRA_PARTS = ['sweeps', 'limits'] as const;
@@ -19,6 +19,7 @@ export const EXTRA_PARTS = ['sweeps', 'limits'] as const;
 export const PAIRS: readonly (readonly [string, string])[] = [
   ...[PYARROW_FLIGHT, PARQUET_PYARROW, IPC_MMAP_PYARROW, RAY_DATA, REDIS].map((peer) => [FLIGHTCACHE_PYARROW, peer] as const),
   [FLIGHTCACHE_TS, IPC_JS],
+  [FLIGHTCACHE_TS, PARQUET_JS],
 ];
 
 /** Median, min and max of a sample, its size, and the samples themselves. */

@@ -12,7 +12,7 @@ import type { StartedProcess } from '../../test/helpers/process.js';
 import { repoRoot, runPython, venvPython } from '../../test/helpers/python.js';
 import type { ContenderPlan } from '../peers/contender.js';
 import { FLIGHTCACHE_PYARROW, FLIGHTCACHE_TS, flightcachePlans } from '../peers/flightcache.js';
-import { localFilePlans } from '../peers/local-files.js';
+import { localFilePlans, PARQUET_JS, parquetJsPlan, parquetJsProblem } from '../peers/local-files.js';
 import { PYARROW_FLIGHT, pyarrowFlightPlan } from '../peers/pyarrow-flight.js';
 import { RAY_DATA, rayPlan, rayProblem } from '../peers/ray.js';
 import { REDIS, redisPlan, redisProblem, startRedis } from '../peers/redis.js';
@@ -137,6 +137,11 @@ export async function runEpoch(options: SuiteOptions): Promise<SuiteOutput> {
     if (wantsOurs) plans.push(...flightcachePlans(python, targets[FLIGHTCACHE_PYARROW]!, DATASET).filter((plan) => wanted(plan.name)));
     if (wanted(PYARROW_FLIGHT)) plans.push(pyarrowFlightPlan(python, targets[PYARROW_FLIGHT]!, DATASET));
     plans.push(...localFilePlans(python, data).filter((plan) => wanted(plan.name)));
+    if (wanted(PARQUET_JS)) {
+      const problem = parquetJsProblem();
+      if (problem) skipped.push({ name: PARQUET_JS, reason: problem });
+      else plans.push(parquetJsPlan(data.parquetDir));
+    }
     if (wanted(RAY_DATA)) {
       const problem = await rayProblem(python);
       if (problem) skipped.push({ name: RAY_DATA, reason: problem });
