@@ -12,7 +12,13 @@ test('flags win over environment variables, which win over defaults', () => {
     httpPort: undefined,
     credentials: undefined,
     advertiseHost: undefined,
+    defaultDataset: undefined,
   });
+});
+
+test('the default dataset comes from --default-dataset or FLIGHTCACHE_DEFAULT_DATASET', () => {
+  assert.equal(loadServeConfig({}, { FLIGHTCACHE_DEFAULT_DATASET: 'train' }).defaultDataset, 'train');
+  assert.equal(loadServeConfig({ 'default-dataset': 'eval' }, { FLIGHTCACHE_DEFAULT_DATASET: 'train' }).defaultDataset, 'eval');
 });
 
 test('defaults are 127.0.0.1:8815 with no memory limit and no auth', () => {

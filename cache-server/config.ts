@@ -15,6 +15,8 @@ export interface ServeConfig {
   httpPort: number | undefined;
   credentials: Credentials | undefined;
   advertiseHost: string | undefined;
+  /** The dataset path [RANK, WORLD] reads when the node holds several. */
+  defaultDataset: string | undefined;
 }
 
 /** Raw flag values as parsed from the command line. */
@@ -50,5 +52,6 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
     httpPort: httpPort === undefined ? undefined : parsePort(httpPort, '--http-port'),
     credentials: user !== undefined && password !== undefined ? { user, password } : undefined,
     advertiseHost: get('advertise-host', 'FLIGHTCACHE_ADVERTISE_HOST'),
+    defaultDataset: get('default-dataset', 'FLIGHTCACHE_DEFAULT_DATASET'),
   };
 }

@@ -10,6 +10,7 @@ const USAGE = `usage: flightcache <command> [options]
 
 commands:
   serve  [--host H] [--port 8815] [--memory SIZE] [--http-port P] [--user U --password P] [--advertise-host H]
+         [--default-dataset N]  (N: what path [RANK, WORLD] reads when several datasets exist)
   put FILE --name N      load an Arrow IPC file or stream into dataset N
   ls                     list datasets
   get N [--out FILE]     read dataset N (to an Arrow IPC stream file with --out)

@@ -32,6 +32,7 @@ export const serveOptions = {
   user: { type: 'string' },
   password: { type: 'string' },
   'advertise-host': { type: 'string' },
+  'default-dataset': { type: 'string' },
 } as const;
 
 export const serveCommand: Command = {
@@ -45,6 +46,7 @@ export const serveCommand: Command = {
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.credentials ? { credentials: config.credentials } : {}),
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
+      ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
       logger: createLogger('flightcache'),
     });
     closeOnSignals(node);

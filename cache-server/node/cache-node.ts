@@ -20,6 +20,8 @@ export interface CacheNodeOptions {
   httpPort?: number;
   /** Host advertised in FlightInfo locations (default: the listen host, or 127.0.0.1 for wildcards). */
   advertiseHost?: string;
+  /** The dataset path [RANK, WORLD] reads when the node holds several (Kubeflow compatibility). */
+  defaultDataset?: string;
   logger?: Logger;
 }
 
@@ -46,7 +48,12 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let url = '';
-  const service = new NodeService({ store, location: () => url, ...(auth ? { auth } : {}) });
+  const service = new NodeService({
+    store,
+    location: () => url,
+    ...(auth ? { auth } : {}),
+    ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
+  });
   const server = new GrpcServer({
     methods: bindFlightService(service),
     interceptors: auth ? [auth.interceptor()] : [],

@@ -28,7 +28,10 @@ import { dictionaryIds } from '../flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { TokenAuth } from '../auth/token-auth.js';
-import { decodeTicket, encodeTicket } from './ticket.js';
+import { decodeTicket, encodeTicket, type TicketShare } from './ticket.js';
+import { checkFingerprint, encodeCursor } from './cursor.js';
+import { parseFlightRequest, type ShareRequest } from './flight-request.js';
+import { planShare, type SharePlan } from './share-plan.js';
 import { NodeActions } from './node-actions.js';
 
 /** Options of a node's Flight service. */
@@ -38,16 +41,15 @@ export interface NodeServiceOptions {
   auth?: TokenAuth;
   /** The location advertised in FlightInfo endpoints, e.g. grpc://10.0.0.5:8815. */
   location: () => string;
+  /** The dataset that path [RANK, WORLD] reads when the node holds several. */
+  defaultDataset?: string;
 }
 
 const utf8 = new TextEncoder();
 
-/** Reads the dataset name out of a PATH descriptor [name]. */
+/** Reads the dataset name out of the PATH descriptor [name] a DoPut writes to. */
 export function datasetNameOf(descriptor: FlightDescriptor | undefined): string {
   if (!descriptor) throw new FlightError(Code.INVALID_ARGUMENT, 'missing flight descriptor: expected path [dataset name]');
-  if (descriptor.type === DescriptorType.CMD) {
-    throw new FlightError(Code.UNIMPLEMENTED, 'command descriptors are not supported by a cache node: use path [dataset name]');
-  }
   if (descriptor.type !== DescriptorType.PATH || descriptor.path.length !== 1 || descriptor.path[0] === '') {
     throw new FlightError(
       Code.INVALID_ARGUMENT,
@@ -83,12 +85,13 @@ export class NodeService implements FlightService {
     // A non-empty criteria expression filters datasets by name prefix.
     const prefix = new TextDecoder().decode(criteria.expression);
     for (const dataset of this.options.store.list()) {
-      if (dataset.name.startsWith(prefix)) yield this.flightInfo(dataset);
+      if (dataset.name.startsWith(prefix)) yield this.flightInfo(dataset, { dataset: dataset.name, rank: 0, world: 1 });
     }
   }
 
   async getFlightInfo(descriptor: FlightDescriptor): Promise<FlightInfo> {
-    return this.flightInfo(this.dataset(datasetNameOf(descriptor)));
+    const request = parseFlightRequest(descriptor);
+    return this.flightInfo(this.resolve(request.dataset), request, descriptor);
   }
 
   async pollFlightInfo(descriptor: FlightDescriptor): Promise<PollInfo> {
@@ -97,17 +100,33 @@ export class NodeService implements FlightService {
   }
 
   async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
-    return { schema: this.dataset(datasetNameOf(descriptor)).schema.encapsulated };
+    return { schema: this.resolve(parseFlightRequest(descriptor).dataset).schema.encapsulated };
   }
 
   async *doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData> {
-    const { dataset: name } = decodeTicket(ticket.ticket);
+    const request = decodeTicket(ticket.ticket);
+    const name = request.dataset;
     const dataset = this.options.store.get(name);
     if (!dataset) throw new FlightError(Code.INVALID_ARGUMENT, `ticket names unknown dataset "${name}" (dropped?)`);
+    const fingerprint = { batches: dataset.batchCount, rows: dataset.rows };
+    // Tickets without a range (issued before ranges existed) read the whole dataset as rank 0 of 1.
+    const share: TicketShare = request.share ?? { world: 1, rank: 0, position: 0, ...fingerprint };
+    const { from, to } = request.range ?? { from: 0, to: dataset.batchCount };
+    checkFingerprint(name, share, fingerprint, 'ticket');
     yield { dataHeader: dataset.schema.header, body: [], bodyLength: 0 };
+    let batch = 0;
     for (const message of dataset.messages) {
-      if (ctx.signal.aborted) return;
-      yield { dataHeader: message.header, body: [message.body], bodyLength: message.body.length };
+      if (ctx.signal.aborted || batch >= to) return;
+      if (message.kind !== 'record_batch') {
+        // Every dictionary stored before the range's last batch, in order: replacements and deltas stay correct.
+        yield { dataHeader: message.header, body: [message.body], bodyLength: message.body.length };
+        continue;
+      }
+      if (batch >= from) {
+        const cursor = encodeCursor({ dataset: name, world: share.world, rank: share.rank, position: share.position + batch - from, batch, ...fingerprint });
+        yield { dataHeader: message.header, body: [message.body], bodyLength: message.body.length, appMetadata: utf8.encode(cursor) };
+      }
+      batch++;
     }
   }
 
@@ -190,6 +209,20 @@ export class NodeService implements FlightService {
     yield* this.actions.list();
   }
 
+  /** The named dataset, or the default one (see flight-request.ts) when name is undefined. */
+  private resolve(name: string | undefined): DatasetSnapshot {
+    if (name !== undefined) return this.dataset(name);
+    if (this.options.defaultDataset !== undefined) return this.dataset(this.options.defaultDataset);
+    const all = this.options.store.list();
+    if (all.length === 1) return all[0]!;
+    if (all.length === 0) throw new FlightError(Code.NOT_FOUND, 'no dataset to read: path [RANK, WORLD] reads the default dataset and this node holds none');
+    throw new FlightError(
+      Code.FAILED_PRECONDITION,
+      `path [RANK, WORLD] reads the default dataset, but this node holds ${all.length} datasets (${all.map((d) => d.name).join(', ')}) ` +
+        'and was started without --default-dataset: use [name, RANK, WORLD] or start it with --default-dataset NAME',
+    );
+  }
+
   /** The committed dataset of that name, or NOT_FOUND. */
   private dataset(name: string): DatasetSnapshot {
     const dataset = this.options.store.get(name);
@@ -197,24 +230,52 @@ export class NodeService implements FlightService {
     return dataset;
   }
 
-  /** The FlightInfo of a dataset: one endpoint, served by this node. */
-  private flightInfo(dataset: DatasetSnapshot): FlightInfo {
+  /** The FlightInfo of a rank's share: one endpoint per contiguous range, each with this node's location. */
+  private flightInfo(dataset: DatasetSnapshot, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
+    const plan = planShare(dataset.name, { batches: dataset.batchCount, rows: dataset.rows }, request);
+    const { rows, bytes } = shareTotals(dataset, plan);
     return {
       schema: dataset.schema.encapsulated,
-      flightDescriptor: { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [dataset.name] },
-      endpoints: [
-        {
-          ticket: { ticket: encodeTicket({ dataset: dataset.name }) },
-          locations: [{ uri: this.options.location() }],
-          appMetadata: new Uint8Array(),
+      flightDescriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [dataset.name] },
+      endpoints: plan.ranges.map((range) => ({
+        ticket: {
+          ticket: encodeTicket({
+            dataset: dataset.name,
+            range: { from: range.from, to: range.to },
+            share: { world: plan.world, rank: plan.rank, position: range.position, ...plan.fingerprint },
+          }),
         },
-      ],
-      totalRecords: BigInt(dataset.rows),
-      totalBytes: BigInt(dataset.bytes),
+        locations: [{ uri: this.options.location() }],
+        appMetadata: new Uint8Array(),
+      })),
+      totalRecords: BigInt(rows),
+      totalBytes: BigInt(bytes),
       ordered: true,
       appMetadata: new Uint8Array(),
     };
   }
+}
+
+/**
+ * Rows and bytes of a planned share. Bytes are those of its record batches; a share of every batch
+ * reports the dataset's stored bytes, so ListFlights totals match the stats action.
+ */
+function shareTotals(dataset: DatasetSnapshot, plan: SharePlan): { rows: number; bytes: number } {
+  const wanted = (batch: number): boolean => plan.ranges.some((r) => batch >= r.from && batch < r.to);
+  let rows = 0;
+  let bytes = 0;
+  let count = 0;
+  let batch = 0;
+  for (const message of dataset.messages) {
+    if (message.kind !== 'record_batch') continue;
+    if (wanted(batch)) {
+      rows += message.rows;
+      bytes += message.header.byteLength + message.body.byteLength;
+      count++;
+    }
+    batch++;
+  }
+  return { rows, bytes: count === dataset.batchCount ? dataset.bytes : bytes };
 }
 
 /** Regions allocated for a call's bodies that its handler has not adopted yet (released if the call fails). */

@@ -38,3 +38,20 @@ test('a ticket of another version is rejected naming both versions', () => {
     message: 'unsupported ticket version 2 (this node issues version 1)',
   });
 });
+
+test('a ranged ticket decodes to its dataset, range and share', () => {
+  fc.assert(
+    fc.property(fc.string({ minLength: 1 }), fc.nat(1000), fc.nat(1000), fc.nat(100), fc.integer({ min: 1, max: 64 }), (dataset, a, b, p, world) => {
+      const range = { from: Math.min(a, b), to: Math.max(a, b) };
+      const share = { world, rank: p % world, position: p, batches: range.to + 3, rows: 5 };
+      assert.deepEqual(decodeTicket(encodeTicket({ dataset, range, share })), { dataset, range, share });
+    }),
+  );
+});
+
+test('a range that runs backwards is rejected', () => {
+  assert.throws(() => decodeTicket(Buffer.from('{"v":1,"dataset":"a","range":{"from":3,"to":2}}')), {
+    code: Code.INVALID_ARGUMENT,
+    message: 'malformed ticket: "range" must be {"from":F,"to":T} with 0 <= F <= T',
+  });
+});

@@ -104,7 +104,7 @@ test('the CLI puts an IPC file that pyarrow wrote and gets back the same rows; p
   }
 });
 
-test('pyarrow lists actions, reads stats and health, and gets UNIMPLEMENTED for DoExchange, unknown actions and commands', async () => {
+test('pyarrow lists actions, reads stats and health, gets UNIMPLEMENTED for DoExchange and unknown actions, and INVALID_ARGUMENT for a non-JSON command', async () => {
   await withServer([], async (url) => {
     interface ErrorOf {
       type: string;
@@ -126,8 +126,8 @@ test('pyarrow lists actions, reads stats and health, and gets UNIMPLEMENTED for 
     assert.match(out.exchange.message, /DoExchange is not supported by a cache node/);
     assert.equal(out.unknown_action.type, 'ArrowNotImplementedError');
     assert.match(out.unknown_action.message, /unknown action "explode"; known actions: drop, stats, health/);
-    assert.equal(out.command.type, 'ArrowNotImplementedError');
-    assert.match(out.command.message, /command descriptors are not supported/);
+    assert.equal(out.command.type, 'ArrowInvalid');
+    assert.match(out.command.message, /command descriptor must be a UTF-8 JSON object such as \{"dataset":"name","rank":0,"world_size":2\}/);
   });
 });
 

@@ -139,9 +139,18 @@ describe('a cache node without credentials', () => {
     await rejectsWith(
       client.getFlightInfo(pathDescriptor('a', 'b', 'c')),
       Code.INVALID_ARGUMENT,
-      'expected a path descriptor with one element [dataset name], got ["a","b","c"]',
+      'WORLD must be a decimal integer >= 1, got "c"',
     );
-    await rejectsWith(client.getFlightInfo(cmdDescriptor('SELECT 1')), Code.UNIMPLEMENTED, /command descriptors/);
+    await rejectsWith(
+      client.getFlightInfo(pathDescriptor('a', 'b')),
+      Code.INVALID_ARGUMENT,
+      'expected a path descriptor [dataset name], [dataset name, RANK, WORLD] or [RANK, WORLD], got ["a","b"]',
+    );
+    await rejectsWith(
+      client.getFlightInfo(cmdDescriptor('SELECT 1')),
+      Code.INVALID_ARGUMENT,
+      'command descriptor must be a UTF-8 JSON object such as {"dataset":"name","rank":0,"world_size":2}',
+    );
   });
 
   test('actions: list, stats, health, drop, and unknown ones', async () => {

@@ -3,7 +3,7 @@
     python rpc_extras.py URL
 
 Prints one JSON line: the action types, the stats and health results, and the error class and
-message pyarrow reports for DoExchange, an unknown action and a command descriptor.
+message pyarrow reports for DoExchange, an unknown action and a command descriptor that is not JSON.
 """
 
 import json

@@ -1,0 +1,130 @@
+/**
+ * The descriptor forms GetFlightInfo/GetSchema/PollFlightInfo accept, parsed into one request:
+ * - path [name]: the whole dataset (rank 0 of world 1);
+ * - path [name, RANK, WORLD]: that rank's share;
+ * - path [RANK, WORLD] (two decimal integers, the Kubeflow DataCacheDataset form): the default
+ *   dataset's share. Two integer elements are always rank and world, never a dataset named "0";
+ * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?}.
+ */
+import { Code, FlightError } from '../flight/errors.js';
+import { DescriptorType, type FlightDescriptor } from '../flight/protocol/messages.js';
+import { decodeCursor, type Cursor } from './cursor.js';
+
+/** An interrupted epoch: the last cursor each old rank received (null: it received none). */
+export interface ResumeFrom {
+  readonly world: number;
+  readonly cursors: readonly (Cursor | null)[];
+}
+
+/** A request for one rank's share of a dataset. */
+export interface ShareRequest {
+  /** Undefined: the default dataset. */
+  readonly dataset: string | undefined;
+  readonly rank: number;
+  readonly world: number;
+  readonly startAfter?: Cursor;
+  readonly resume?: ResumeFrom;
+}
+
+const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume'];
+const NOT_YET = ['columns', 'shuffle', 'seed', 'epoch', 'batch_rows'];
+
+const invalid = (message: string): FlightError => new FlightError(Code.INVALID_ARGUMENT, message);
+
+/** Parses a decimal path element as an integer >= min, naming the element in errors. */
+function pathInteger(value: string, what: string, min: number): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < min) {
+    throw invalid(`${what} must be a decimal integer >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+/** Throws unless 0 <= rank < world. */
+function checkRank(rank: number, world: number): void {
+  if (rank >= world) throw invalid(`rank ${rank} is out of range for world size ${world} (0 <= rank < world size)`);
+}
+
+/** Reads the dataset and share a descriptor asks for. */
+export function parseFlightRequest(descriptor: FlightDescriptor | undefined): ShareRequest {
+  if (!descriptor) throw invalid('missing flight descriptor: expected path [dataset name]');
+  if (descriptor.type === DescriptorType.CMD) return parseCommand(descriptor.cmd);
+  const path = descriptor.path;
+  if (descriptor.type === DescriptorType.PATH && path.length === 2 && path.every((p) => /^\d+$/.test(p))) {
+    const world = pathInteger(path[1]!, 'WORLD', 1);
+    const rank = pathInteger(path[0]!, 'RANK', 0);
+    checkRank(rank, world);
+    return { dataset: undefined, rank, world };
+  }
+  if (descriptor.type === DescriptorType.PATH && (path.length === 1 || path.length === 3) && path[0] !== '') {
+    if (path.length === 1) return { dataset: path[0]!, rank: 0, world: 1 };
+    const world = pathInteger(path[2]!, 'WORLD', 1);
+    const rank = pathInteger(path[1]!, 'RANK', 0);
+    checkRank(rank, world);
+    return { dataset: path[0]!, rank, world };
+  }
+  throw invalid(`expected a path descriptor [dataset name], [dataset name, RANK, WORLD] or [RANK, WORLD], got ${JSON.stringify(path)}`);
+}
+
+/** An integer field of the command JSON. */
+function jsonInteger(value: unknown, what: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw invalid(`"${what}" must be an integer >= ${min}, got ${JSON.stringify(value) ?? 'nothing'}`);
+  }
+  return value;
+}
+
+/** Parses the JSON command form. */
+function parseCommand(cmd: Uint8Array): ShareRequest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(cmd));
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalid('command descriptor must be a UTF-8 JSON object such as {"dataset":"name","rank":0,"world_size":2}');
+  }
+  const body = parsed as Record<string, unknown>;
+  for (const key of Object.keys(body)) {
+    if (NOT_YET.includes(key)) throw new FlightError(Code.UNIMPLEMENTED, `option "${key}" is not implemented yet`);
+    if (!KNOWN.includes(key)) throw invalid(`unknown option "${key}"; known options: ${KNOWN.join(', ')}`);
+  }
+  if (body.dataset !== undefined && (typeof body.dataset !== 'string' || body.dataset === '')) {
+    throw invalid('"dataset" must be a non-empty string');
+  }
+  const world = jsonInteger(body.world_size, 'world_size', 1);
+  const rank = jsonInteger(body.rank, 'rank', 0);
+  checkRank(rank, world);
+  const request: { -readonly [K in keyof ShareRequest]: ShareRequest[K] } = { dataset: body.dataset as string | undefined, rank, world };
+  if (body.start_after !== undefined) {
+    if (typeof body.start_after !== 'string') throw invalid('"start_after" must be a cursor string');
+    request.startAfter = decodeCursor(body.start_after);
+  }
+  if (body.resume !== undefined) request.resume = parseResume(body.resume);
+  return request;
+}
+
+/** Parses {"world_size": W_old, "cursors": [cursor | null, ...W_old]}. */
+function parseResume(value: unknown): ResumeFrom {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid('"resume" must be {"world_size": W, "cursors": [cursor or null for each of the W old ranks]}');
+  }
+  const resume = value as Record<string, unknown>;
+  for (const key of Object.keys(resume)) {
+    if (key !== 'world_size' && key !== 'cursors') throw invalid(`unknown option "resume.${key}"; known options: world_size, cursors`);
+  }
+  const world = jsonInteger(resume.world_size, 'resume.world_size', 1);
+  const cursors = resume.cursors;
+  if (!Array.isArray(cursors) || cursors.length !== world) {
+    throw invalid(`"resume.cursors" must list one cursor (or null) per old rank: ${world} entries`);
+  }
+  return {
+    world,
+    cursors: cursors.map((cursor, rank) => {
+      if (cursor === null) return null;
+      if (typeof cursor !== 'string') throw invalid(`"resume.cursors[${rank}]" must be a cursor string or null`);
+      return decodeCursor(cursor);
+    }),
+  };
+}
