@@ -54,15 +54,28 @@ test('the JSON command names dataset, rank, world size and cursors', () => {
   });
 });
 
+test('"columns" is read as the list of column names in the order given', () => {
+  assert.deepEqual(parseFlightRequest(cmd('{"dataset":"d","rank":0,"world_size":1,"columns":["c","a"]}')), {
+    dataset: 'd',
+    rank: 0,
+    world: 1,
+    columns: ['c', 'a'],
+  });
+});
+
 test('options not implemented yet are UNIMPLEMENTED, unknown ones and malformed input INVALID_ARGUMENT', () => {
-  for (const option of ['columns', 'shuffle', 'seed', 'epoch', 'batch_rows']) {
+  for (const option of ['shuffle', 'seed', 'epoch', 'batch_rows']) {
     assert.throws(() => parseFlightRequest(cmd(`{"rank":0,"world_size":1,"${option}":1}`)), {
       code: Code.UNIMPLEMENTED,
       message: `option "${option}" is not implemented yet`,
     });
   }
   const cases: Array<[string, string]> = [
-    ['{"rank":0,"world_size":1,"color":"red"}', 'unknown option "color"; known options: dataset, rank, world_size, start_after, resume'],
+    ['{"rank":0,"world_size":1,"color":"red"}', 'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns'],
+    ['{"rank":0,"world_size":1,"columns":[]}', '"columns" must be a non-empty list of column names'],
+    ['{"rank":0,"world_size":1,"columns":"a"}', '"columns" must be a non-empty list of column names'],
+    ['{"rank":0,"world_size":1,"columns":["a",1]}', '"columns" must be a non-empty list of column names'],
+    ['{"rank":0,"world_size":1,"columns":["a","b","a"]}', '"columns" names column "a" twice'],
     ['SELECT 1', 'command descriptor must be a UTF-8 JSON object such as {"dataset":"name","rank":0,"world_size":2}'],
     ['{"rank":0}', '"world_size" must be an integer >= 1, got nothing'],
     ['{"rank":2,"world_size":2}', 'rank 2 is out of range for world size 2 (0 <= rank < world size)'],

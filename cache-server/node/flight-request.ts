@@ -4,7 +4,7 @@
  * - path [name, RANK, WORLD]: that rank's share;
  * - path [RANK, WORLD] (two decimal integers, the Kubeflow DataCacheDataset form): the default
  *   dataset's share. Two integer elements are always rank and world, never a dataset named "0";
- * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?}.
+ * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?, "columns"?}.
  */
 import { Code, FlightError } from '../flight/errors.js';
 import { DescriptorType, type FlightDescriptor } from '../flight/protocol/messages.js';
@@ -24,10 +24,12 @@ export interface ShareRequest {
   readonly world: number;
   readonly startAfter?: Cursor;
   readonly resume?: ResumeFrom;
+  /** Top-level column names to send, in this order; undefined: every column. */
+  readonly columns?: readonly string[];
 }
 
-const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume'];
-const NOT_YET = ['columns', 'shuffle', 'seed', 'epoch', 'batch_rows'];
+const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns'];
+const NOT_YET = ['shuffle', 'seed', 'epoch', 'batch_rows'];
 
 const invalid = (message: string): FlightError => new FlightError(Code.INVALID_ARGUMENT, message);
 
@@ -102,6 +104,7 @@ function parseCommand(cmd: Uint8Array): ShareRequest {
     request.startAfter = decodeCursor(body.start_after);
   }
   if (body.resume !== undefined) request.resume = parseResume(body.resume);
+  if (body.columns !== undefined) request.columns = parseColumns(body.columns);
   return request;
 }
 
@@ -127,4 +130,14 @@ function parseResume(value: unknown): ResumeFrom {
       return decodeCursor(cursor);
     }),
   };
+}
+
+/** Parses a non-empty list of distinct column names; whether they exist is checked against the dataset. */
+function parseColumns(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((name): name is string => typeof name === 'string')) {
+    throw invalid('"columns" must be a non-empty list of column names');
+  }
+  const repeated = value.find((name, i) => value.indexOf(name) !== i);
+  if (repeated !== undefined) throw invalid(`"columns" names column ${JSON.stringify(repeated)} twice`);
+  return value;
 }

@@ -23,7 +23,8 @@ import {
   type SchemaResult,
   type Ticket,
 } from '../flight/protocol/messages.js';
-import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
+import { encapsulate, parseMessageHeader } from '../flight/protocol/ipc-message.js';
+import { ProjectionPlan, columnIndices } from '../flight/protocol/ipc-projection.js';
 import { dictionaryIds } from '../flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
@@ -100,7 +101,10 @@ export class NodeService implements FlightService {
   }
 
   async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
-    return { schema: this.resolve(parseFlightRequest(descriptor).dataset).schema.encapsulated };
+    const request = parseFlightRequest(descriptor);
+    const dataset = this.resolve(request.dataset);
+    const projection = projectionOf(dataset, request);
+    return { schema: projection ? encapsulate(projection.plan.schema) : dataset.schema.encapsulated };
   }
 
   async *doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData> {
@@ -113,18 +117,23 @@ export class NodeService implements FlightService {
     const share: TicketShare = request.share ?? { world: 1, rank: 0, position: 0, ...fingerprint };
     const { from, to } = request.range ?? { from: 0, to: dataset.batchCount };
     checkFingerprint(name, share, fingerprint, 'ticket');
-    yield { dataHeader: dataset.schema.header, body: [], bodyLength: 0 };
+    const projection = request.columns ? new ProjectionPlan(dataset.schema.header, request.columns) : undefined;
+    yield { dataHeader: projection ? projection.schema : dataset.schema.header, body: [], bodyLength: 0 };
     let batch = 0;
     for (const message of dataset.messages) {
       if (ctx.signal.aborted || batch >= to) return;
       if (message.kind !== 'record_batch') {
         // Every dictionary stored before the range's last batch, in order: replacements and deltas stay correct.
+        if (projection && !projection.dictionaryIds.has(parseMessageHeader(message.header).dictionaryId ?? 0n)) continue;
         yield { dataHeader: message.header, body: [message.body], bodyLength: message.body.length };
         continue;
       }
       if (batch >= from) {
         const cursor = encodeCursor({ dataset: name, world: share.world, rank: share.rank, position: share.position + batch - from, batch, ...fingerprint });
-        yield { dataHeader: message.header, body: [message.body], bodyLength: message.body.length, appMetadata: utf8.encode(cursor) };
+        const data = projection
+          ? projection.projectRecordBatch(message.header, message.body)
+          : { header: message.header, body: [message.body], bodyLength: message.body.length };
+        yield { dataHeader: data.header, body: data.body, bodyLength: data.bodyLength, appMetadata: utf8.encode(cursor) };
       }
       batch++;
     }
@@ -232,10 +241,11 @@ export class NodeService implements FlightService {
 
   /** The FlightInfo of a rank's share: one endpoint per contiguous range, each with this node's location. */
   private flightInfo(dataset: DatasetSnapshot, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
-    const plan = planShare(dataset.name, { batches: dataset.batchCount, rows: dataset.rows }, request);
-    const { rows, bytes } = shareTotals(dataset, plan);
+    const projection = projectionOf(dataset, request);
+    const plan = planShare(dataset.name, { batches: dataset.batchCount, rows: dataset.rows }, request, projection?.columns);
+    const { rows, bytes } = shareTotals(dataset, plan, projection?.plan);
     return {
-      schema: dataset.schema.encapsulated,
+      schema: projection ? encapsulate(projection.plan.schema) : dataset.schema.encapsulated,
       flightDescriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [dataset.name] },
       endpoints: plan.ranges.map((range) => ({
         ticket: {
@@ -243,6 +253,7 @@ export class NodeService implements FlightService {
             dataset: dataset.name,
             range: { from: range.from, to: range.to },
             share: { world: plan.world, rank: plan.rank, position: range.position, ...plan.fingerprint },
+            ...(plan.columns ? { columns: [...plan.columns] } : {}),
           }),
         },
         locations: [{ uri: this.options.location() }],
@@ -256,11 +267,19 @@ export class NodeService implements FlightService {
   }
 }
 
+/** The column indices and projection plan of a request naming columns; undefined when it names none. */
+function projectionOf(dataset: DatasetSnapshot, request: ShareRequest): { columns: number[]; plan: ProjectionPlan } | undefined {
+  if (!request.columns) return undefined;
+  const columns = columnIndices(dataset.schema.header, request.columns);
+  return { columns, plan: new ProjectionPlan(dataset.schema.header, columns) };
+}
+
 /**
  * Rows and bytes of a planned share. Bytes are those of its record batches; a share of every batch
- * reports the dataset's stored bytes, so ListFlights totals match the stats action.
+ * reports the dataset's stored bytes, so ListFlights totals match the stats action. A projected
+ * share reports the body bytes its projected batches will send.
  */
-function shareTotals(dataset: DatasetSnapshot, plan: SharePlan): { rows: number; bytes: number } {
+function shareTotals(dataset: DatasetSnapshot, plan: SharePlan, projection?: ProjectionPlan): { rows: number; bytes: number } {
   const wanted = (batch: number): boolean => plan.ranges.some((r) => batch >= r.from && batch < r.to);
   let rows = 0;
   let bytes = 0;
@@ -270,12 +289,12 @@ function shareTotals(dataset: DatasetSnapshot, plan: SharePlan): { rows: number;
     if (message.kind !== 'record_batch') continue;
     if (wanted(batch)) {
       rows += message.rows;
-      bytes += message.header.byteLength + message.body.byteLength;
+      bytes += projection ? projection.bodyLength(message.header) : message.header.byteLength + message.body.byteLength;
       count++;
     }
     batch++;
   }
-  return { rows, bytes: count === dataset.batchCount ? dataset.bytes : bytes };
+  return { rows, bytes: count === dataset.batchCount && !projection ? dataset.bytes : bytes };
 }
 
 /** Regions allocated for a call's bodies that its handler has not adopted yet (released if the call fails). */

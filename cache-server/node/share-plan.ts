@@ -19,6 +19,8 @@ export interface SharePlan {
   readonly rank: number;
   readonly fingerprint: Fingerprint;
   readonly ranges: readonly PlannedRange[];
+  /** Top-level column indices to send, in order; undefined: every column. */
+  readonly columns?: readonly number[];
 }
 
 /** Throws unless `cursor` is position `cursor.position` of `share` for this dataset version. */
@@ -32,8 +34,11 @@ function checkCursor(cursor: Cursor, share: Share, dataset: string, fingerprint:
   }
 }
 
-/** Plans the share `request` asks for over a dataset with this name and fingerprint. */
-export function planShare(dataset: string, fingerprint: Fingerprint, request: ShareRequest): SharePlan {
+/**
+ * Plans the share `request` asks for over a dataset with this name and fingerprint; `columns` are
+ * the indices of the request's columns in the dataset's schema.
+ */
+export function planShare(dataset: string, fingerprint: Fingerprint, request: ShareRequest, columns?: readonly number[]): SharePlan {
   const { rank, world } = request;
   let sequence: Share;
   if (request.resume) {
@@ -74,5 +79,5 @@ export function planShare(dataset: string, fingerprint: Fingerprint, request: Sh
     if (from < range.to) ranges.push({ from, to: range.to, position: position + from - range.from });
     position += range.to - range.from;
   }
-  return { dataset, world, rank, fingerprint, ranges };
+  return columns ? { dataset, world, rank, fingerprint, ranges, columns } : { dataset, world, rank, fingerprint, ranges };
 }

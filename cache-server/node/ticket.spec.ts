@@ -55,3 +55,20 @@ test('a range that runs backwards is rejected', () => {
     message: 'malformed ticket: "range" must be {"from":F,"to":T} with 0 <= F <= T',
   });
 });
+
+test('a ticket with columns decodes to the same column indices in the same order', () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.nat(200), { minLength: 1, maxLength: 20 }), (columns) => {
+      assert.deepEqual(decodeTicket(encodeTicket({ dataset: 'd', columns })), { dataset: 'd', columns });
+    }),
+  );
+});
+
+test('column lists that are empty, repeat an index or hold non-indices are rejected', () => {
+  for (const c of ['[]', '[1,1]', '[-1]', '["a"]', '2']) {
+    assert.throws(() => decodeTicket(Buffer.from(`{"v":1,"dataset":"a","c":${c}}`)), {
+      code: Code.INVALID_ARGUMENT,
+      message: 'malformed ticket: "c" must list distinct column indices',
+    });
+  }
+});

@@ -2,7 +2,8 @@
  * DoGet tickets of a cache node: UTF-8 JSON `{"v":1,"dataset":NAME}`, optionally with a batch range
  * `"range":{"from":F,"to":T}` over record-batch indices and the `"share"` it belongs to (world,
  * rank, the position of batch F in that rank's share sequence, and the dataset's fingerprint), which
- * DoGet needs to write resume cursors. A ticket without a range means the whole dataset. Opaque to
+ * DoGet needs to write resume cursors, and optionally `"c":[i, ...]`, the top-level column indices
+ * to send in that order. A ticket without a range means the whole dataset. Opaque to
  * clients; versioned so that later issues can extend them.
  */
 import { Code, FlightError } from '../flight/errors.js';
@@ -25,16 +26,19 @@ export interface TicketRequest {
   dataset: string;
   range?: BatchRange;
   share?: TicketShare;
+  /** Top-level column indices to send, in order; absent: every column. */
+  columns?: number[];
 }
 
 const VERSION = 1;
 
 /** Encodes a ticket for a dataset, or for a range of it. */
 export function encodeTicket(request: TicketRequest): Uint8Array {
-  const { dataset, range, share } = request;
+  const { dataset, range, share, columns } = request;
   const body: Record<string, unknown> = { v: VERSION, dataset };
   if (range) body.range = { from: range.from, to: range.to };
   if (share) body.share = { w: share.world, r: share.rank, p: share.position, n: share.batches, m: share.rows };
+  if (columns) body.c = columns;
   return Buffer.from(JSON.stringify(body), 'utf8');
 }
 
@@ -71,6 +75,13 @@ export function decodeTicket(bytes: Uint8Array): TicketRequest {
       throw new FlightError(Code.INVALID_ARGUMENT, 'malformed ticket: a ranged ticket needs a valid "share"');
     }
     request.share = { world: share.w, rank: share.r, position: share.p, batches: share.n, rows: share.m };
+  }
+  if (record.c !== undefined) {
+    const columns = record.c;
+    if (!Array.isArray(columns) || columns.length === 0 || !columns.every(isCount) || new Set(columns).size !== columns.length) {
+      throw new FlightError(Code.INVALID_ARGUMENT, 'malformed ticket: "c" must list distinct column indices');
+    }
+    request.columns = columns;
   }
   return request;
 }
