@@ -1,5 +1,5 @@
 """Shared pieces of the epoch suite's Python side: the consumer every contender runs on each batch,
-the column subsets of the selectivity sweep, Flight reads, and round-robin alternation.
+column subsets, Flight reads (whole or projected to some columns), and round-robin alternation.
 
 Every consumer touches every byte: besides counting rows and Arrow buffer bytes it sums all values of
 every column as little-endian uint32 words modulo 2**32 (the "checksum"). The harness checks each
@@ -19,7 +19,7 @@ from doget_client import SCHEMA, generate_batches, parse_targets  # noqa: F401  
 
 MASK32 = 0xFFFFFFFF
 
-# k of the 8 columns, chosen so that bytes per row grow with k: 8, 12, 24 and 48 bytes.
+# k of the 8 columns for epoch_data.py --columns, chosen so that bytes per row grow with k: 8, 12, 24 and 48 bytes.
 COLUMN_SETS = {
     1: ["i0"],
     2: ["i0", "f0"],
@@ -76,16 +76,29 @@ def descriptor(name):
     return flight.FlightDescriptor.for_path(name)
 
 
-def flight_epoch(client, name, tally):
-    """One epoch over Flight: GetFlightInfo, then DoGet every endpoint, chunk by chunk."""
-    info = client.get_flight_info(descriptor(name))
+def projected_descriptor(name, columns):
+    """flightcache's JSON command descriptor: the whole dataset (one share) projected to columns at the server."""
+    command = {"dataset": name, "rank": 0, "world_size": 1, "columns": list(columns)}
+    return flight.FlightDescriptor.for_command(json.dumps(command).encode())
+
+
+def flight_epoch(client, name, tally, columns=None, pushdown=False):
+    """One epoch over Flight: GetFlightInfo, then DoGet every endpoint, chunk by chunk. With columns,
+    the consumer sees only those columns: projected by the server (pushdown) or selected client side."""
+    projected = columns is not None and pushdown
+    info = client.get_flight_info(projected_descriptor(name, columns) if projected else descriptor(name))
     for endpoint in info.endpoints:
         reader = client.do_get(endpoint.ticket)
         while True:
             try:
-                tally.add_batch(reader.read_chunk().data)
+                batch = reader.read_chunk().data
             except StopIteration:
                 break
+            if columns is not None and not projected:
+                batch = batch.select(columns)
+            elif projected and batch.schema.names != list(columns):
+                raise SystemExit(f"{name!r} projected to {columns} came back with columns {batch.schema.names}")
+            tally.add_batch(batch)
     if info.total_records >= 0 and tally.rows != info.total_records:
         raise SystemExit(f"read {tally.rows} rows of {name!r}, its FlightInfo says {info.total_records}")
 
@@ -120,7 +133,7 @@ def emit(stream, value):
 
 
 def select_columns(table, k):
-    """The table restricted to the k-column subset of the selectivity sweep."""
+    """The table restricted to the k-column subset of COLUMN_SETS."""
     if k not in COLUMN_SETS:
         raise SystemExit(f"column count must be one of {sorted(COLUMN_SETS)}, got {k}")
     return table.select(COLUMN_SETS[k])

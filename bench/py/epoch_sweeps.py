@@ -3,13 +3,16 @@
 measures them and drops them again. Prints ONE JSON line: {"runs": [...], "datasets": [...]}.
 
     python epoch_sweeps.py batch-size --target NAME=URL ... --ipc FILE --rows 8192,65536,262144 --runs 3 --warmup 1
-    python epoch_sweeps.py columns    --target NAME=URL ... --ipc FILE --columns 1,2,4,8 --runs 3 --warmup 1
+    python epoch_sweeps.py columns    --target NAME=URL ... --ipc FILE --columns 1,2,4,8 --runs 3 --warmup 1 [--pushdown NAME ...]
     python epoch_sweeps.py readers    --target NAME=URL ... --ipc FILE --readers 1,2,4 --runs 3 --warmup 1
 
-`columns` reads datasets that CONTAIN k of the 8 columns (no pushdown exists yet, so nothing is
-projected server side). `readers` runs N reader processes at once, each reading the whole dataset;
-a run's seconds span the first reader's start to the last reader's end (CLOCK_MONOTONIC is shared
-by all processes), and its bytes are N times the dataset's.
+`columns` loads the full 8-column dataset once and delivers its first k columns to the consumer:
+targets named by --pushdown (flightcache) project them at the server with the JSON command; the others
+(the pyarrow peer has no pushdown) send all 8 and the client selects k. Bytes are the k columns' bytes
+for both, and each dataset entry carries its selectivity (projected bytes / full bytes).
+`readers` runs N reader processes at once, each reading the whole dataset; a run's seconds span the
+first reader's start to the last reader's end (CLOCK_MONOTONIC is shared by all processes), and its
+bytes are N times the dataset's.
 """
 
 import argparse
@@ -28,7 +31,6 @@ from epoch_common import (
     read_ipc_file,
     rebatch,
     round_order,
-    select_columns,
     tally_batches,
 )
 from epoch_data import drop_dataset, put_batches
@@ -84,8 +86,43 @@ def batch_size(args):
 
 
 def columns(args):
-    """Throughput against the number of columns a dataset holds (bytes per row 8, 12, 24, 48)."""
-    return _variant_sweep(args, "columns", args.columns, lambda table, k: select_columns(table, k).to_batches())
+    """Throughput of the bytes delivered against selectivity: the first k of the 8 columns, k in --columns."""
+    targets = parse_targets(args.target)
+    unknown = sorted(set(args.pushdown) - set(targets))
+    if unknown:
+        raise SystemExit(f"--pushdown names no --target: {', '.join(unknown)}")
+    clients = {name: flight.connect(url) for name, url in targets.items()}
+    table = read_ipc_file(args.ipc)
+    names = table.schema.names
+    too_many = [k for k in args.columns if k > len(names)]
+    if too_many:
+        raise SystemExit(f"--columns {too_many} exceed the dataset's {len(names)} columns")
+    batches = table.to_batches()
+    full_bytes = tally_batches(batches).bytes
+    name = f"{BASE_NAME}-columns"
+    put_batches(targets, name, batches, table.schema)
+    runs, datasets = [], []
+    for k in args.columns:
+        projection = names[:k]
+        expected = tally_batches(table.select(projection).to_batches()).as_dict()
+        selectivity = expected["bytes"] / full_bytes
+        datasets.append({"columns": k, "names": projection, "fullBytes": full_bytes, "selectivity": selectivity, **expected})
+
+        def measure(target, projection=projection, expected=expected, k=k):
+            tally = Tally()
+            start = time.perf_counter()
+            flight_epoch(clients[target], name, tally, projection, pushdown=target in args.pushdown)
+            seconds = time.perf_counter() - start
+            check_tally(f"{target} {name} columns {projection}", tally, expected)
+            if tally.bytes != expected["bytes"]:
+                raise SystemExit(
+                    f"{target} {name} columns {projection}: delivered {tally.bytes} bytes, expected {expected['bytes']}"
+                )
+            return {"columns": k, "seconds": seconds, "rows": tally.rows, "bytes": tally.bytes}
+
+        runs.extend(_alternate(targets, args.runs, args.warmup, measure))
+    drop_dataset(targets, name)
+    return {"runs": runs, "datasets": datasets}
 
 
 def _reader_process(conn, targets, name):
@@ -169,6 +206,10 @@ def _parser():
         sub.add_argument(flag, type=_ints, required=True)
         sub.add_argument("--runs", type=int, required=True)
         sub.add_argument("--warmup", type=int, default=1)
+        if op == "columns":
+            sub.add_argument(
+                "--pushdown", action="append", default=[], metavar="NAME", help="a target that projects columns at the server"
+            )
     return parser
 
 

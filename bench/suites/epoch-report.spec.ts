@@ -20,8 +20,8 @@ const INPUT: EpochReportInput = {
   sweeps: {
     batchSize: [{ contender: 'flightcache-pyarrow', batchRows: 8192, gbps: s(1) }],
     readers: [{ contender: 'pyarrow-flight', readers: 4, gbps: s(3) }],
-    columns: [{ contender: 'flightcache-pyarrow', columns: 1, gbps: s(0.25) }],
-    columnsNote: 'column count; pushdown not implemented yet',
+    columns: [{ contender: 'flightcache-pyarrow', columns: 1, selectivity: 0.125, gbps: s(0.25) }],
+    columnsNote: 'first k columns delivered; selectivity k=1 0.125',
   },
 };
 
@@ -33,7 +33,7 @@ test('renderEpoch prints the data, every contender with its ratio, the pairs, sk
   assert.ok(lines.includes('skipped ray-data: no ray'));
   assert.ok(lines.includes('  flightcache-pyarrow / redis: 2.000'));
   assert.ok(lines.includes('memcpy          10.000       5.000  20.000  3'), lines.join('\n'));
-  assert.ok(lines.includes('sweep: column count; pushdown not implemented yet'));
+  assert.ok(lines.includes('sweep: first k columns delivered; selectivity k=1 0.125'));
   assert.ok(lines.includes('4        pyarrow-flight  3.000        1.500  6.000  3'), lines.join('\n'));
 });
 

@@ -45,6 +45,18 @@ test('renderEpoch shows the columns note under the columns sweep', () => {
   assert.ok(markdown.includes('| 4 | 1.000 |\n\nColumns: column count of the dataset read in full.'), markdown);
 });
 
+test('renderEpoch puts the columns sweep on selectivity when the record has it', () => {
+  const record = fixture('epoch');
+  const columns = [
+    { contender: 'a', columns: 1, selectivity: 1 / 6, gbps: { median: 1, min: 1, max: 1 } },
+    { contender: 'a', columns: 8, selectivity: 1, gbps: { median: 2, min: 2, max: 2 } },
+  ];
+  const sweeps = { ...(record.data['sweeps'] as object), columns };
+  const { markdown, charts } = renderEpoch({ ...record, data: { ...record.data, sweeps } }, context);
+  assert.ok(markdown.includes('| selectivity (projected / full bytes) | a median GB/s |\n| --- | ---: |\n| 0.167 | 1.000 |\n| 1.000 | 2.000 |'), markdown);
+  assert.ok(charts.some((c) => c.name === 'epoch-columns.svg' && c.svg.includes('selectivity (projected / full bytes)')));
+});
+
 test('renderEpoch of a record without contenders, limits or sweeps says so for each part', () => {
   const { markdown, charts } = renderEpoch({ ...fixture('epoch'), data: {} }, context);
   assert.equal(markdown.split('not measured in this results set').length - 1, 5);

@@ -21,12 +21,22 @@ interface SweepKind {
   xLabel: string;
   xScale: 'linear' | 'log2';
   format: (x: number) => string;
+  /** The x of records written before this one existed (the columns sweep before selectivity was recorded). */
+  older?: Pick<SweepKind, 'param' | 'xLabel' | 'format'>;
 }
 
 const SWEEPS: readonly SweepKind[] = [
   { key: 'batchSize', param: 'batchRows', title: 'Throughput vs batch size', xLabel: 'rows per batch', xScale: 'log2', format: formatBinaryCount },
   { key: 'readers', param: 'readers', title: 'Throughput vs number of readers', xLabel: 'concurrent readers', xScale: 'linear', format: String },
-  { key: 'columns', param: 'columns', title: 'Throughput vs columns read (selectivity)', xLabel: 'columns read', xScale: 'linear', format: String },
+  {
+    key: 'columns',
+    param: 'selectivity',
+    title: 'Throughput vs columns read (selectivity)',
+    xLabel: 'selectivity (projected / full bytes)',
+    xScale: 'linear',
+    format: (x) => x.toFixed(3),
+    older: { param: 'columns', xLabel: 'columns read', format: String },
+  },
 ];
 
 /** A named GB/s row of the epoch record: a contender or a physical limit. */
@@ -151,8 +161,10 @@ export function renderEpoch(record: ResultRecord | undefined, context: SectionCo
   }
   parts.push(...skippedLine(record), ...limitsPart(record));
 
-  for (const kind of SWEEPS) {
-    const series = sweepSeries(record, kind.key, kind.param);
+  for (const newest of SWEEPS) {
+    const found = sweepSeries(record, newest.key, newest.param);
+    const kind = found.length === 0 && newest.older ? { ...newest, ...newest.older } : newest;
+    const series = found.length === 0 && newest.older ? sweepSeries(record, kind.key, kind.param) : found;
     parts.push(`### ${kind.title}`);
     if (series.length === 0) {
       parts.push(notMeasured('This sweep'));
