@@ -6,6 +6,7 @@ import { startProcess, type StartedProcess } from '../helpers/process.js';
 import { pythonScript, venvPython } from '../helpers/python.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { Code, FlightError } from '../../cache-server/flight/errors.js';
+import { drain } from '../helpers/flight.js';
 
 let peer: StartedProcess;
 let securePeer: StartedProcess;
@@ -70,8 +71,3 @@ test('an unknown ticket at a pyarrow server surfaces as NOT_FOUND with its messa
   client.close();
 });
 
-async function drain<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}

@@ -5,10 +5,11 @@ import { Dictionary, Int32, Table, Utf8, tableFromArrays, tableToIPC, vectorFrom
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor, cmdDescriptor } from '../../client/src/flight-client.js';
 import { connect } from '../../client/src/dataset.js';
-import { Code, FlightError } from '../../cache-server/flight/errors.js';
+import { Code } from '../../cache-server/flight/errors.js';
 import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
 import type { OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
 import { readIpcMessages } from '../../cache-server/flight/protocol/ipc-message.js';
+import { rejectsWith, drain } from '../helpers/flight.js';
 
 /** A table of n rows (plain utf8 names: tableFromArrays would dictionary-encode them). */
 const sample = (n: number, offset = 0): Table =>
@@ -26,22 +27,7 @@ async function readAll(client: FlightClient, name: string): Promise<Table> {
   return new Table(batches);
 }
 
-/** Asserts that a promise rejects with a FlightError of that code and message. */
-async function rejectsWith(promise: Promise<unknown>, code: Code, message: string | RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof FlightError, `expected FlightError, got ${String(err)}`);
-    assert.equal(err.codeName, Code[code]);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
 
-const drain = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-};
 
 describe('a cache node without credentials', () => {
   let node: CacheNode;

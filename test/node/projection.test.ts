@@ -3,11 +3,12 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dictionary, Field, Int16, Int32, Int64, List, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
-import { FlightClient, cmdDescriptor, pathDescriptor } from '../../client/src/flight-client.js';
+import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { ArrowStreamDecoder } from '../../cache-server/flight/protocol/arrow-codec.js';
 import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-message.js';
-import { Code, FlightError } from '../../cache-server/flight/errors.js';
-import type { FlightDescriptor, FlightInfo } from '../../cache-server/flight/protocol/messages.js';
+import { Code } from '../../cache-server/flight/errors.js';
+import type { FlightInfo } from '../../cache-server/flight/protocol/messages.js';
+import { rejectsWith, jsonCommand as json } from '../helpers/flight.js';
 
 const BATCHES = 4;
 const ROWS = 6;
@@ -57,16 +58,7 @@ async function readInfo(client: FlightClient, info: FlightInfo, stopAfterBatches
   return { table: new Table(batches), ...out };
 }
 
-const json = (value: unknown): FlightDescriptor => cmdDescriptor(JSON.stringify(value));
 
-async function rejectsWith(promise: Promise<unknown>, code: Code, message: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof FlightError, `expected FlightError, got ${String(err)}`);
-    assert.equal(err.codeName, Code[code]);
-    assert.equal(err.message, message);
-    return true;
-  });
-}
 
 describe('a node holding a dataset of 4 batches and 5 columns', () => {
   let node: CacheNode;

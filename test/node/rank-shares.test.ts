@@ -3,11 +3,12 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Table, tableFromArrays, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
-import { FlightClient, cmdDescriptor, pathDescriptor } from '../../client/src/flight-client.js';
+import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { ArrowStreamDecoder } from '../../cache-server/flight/protocol/arrow-codec.js';
-import { Code, FlightError } from '../../cache-server/flight/errors.js';
+import { Code } from '../../cache-server/flight/errors.js';
 import { decodeCursor } from '../../cache-server/node/cursor.js';
-import type { FlightDescriptor, FlightInfo } from '../../cache-server/flight/protocol/messages.js';
+import type { FlightInfo } from '../../cache-server/flight/protocol/messages.js';
+import { rejectsWith, jsonCommand as json } from '../helpers/flight.js';
 
 const BATCHES = 7;
 const ROWS = 10;
@@ -37,16 +38,7 @@ async function readInfo(client: FlightClient, info: FlightInfo, stopAfterBatches
   return out;
 }
 
-const json = (value: unknown): FlightDescriptor => cmdDescriptor(JSON.stringify(value));
 
-async function rejectsWith(promise: Promise<unknown>, code: Code, message: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof FlightError, `expected FlightError, got ${String(err)}`);
-    assert.equal(err.codeName, Code[code]);
-    assert.equal(err.message, message);
-    return true;
-  });
-}
 
 describe('a node holding one dataset of 7 batches', () => {
   let node: CacheNode;
