@@ -69,19 +69,32 @@ def load(args):
     return {"rows": rows, "bytes": data_bytes, "batches": batches, "put_seconds": seconds}
 
 
+def flight_batches(client, info):
+    """Every record batch of every endpoint of info, in order; closing the generator early cancels
+    the open DoGet stream."""
+    for endpoint in info.endpoints:
+        stream = client.do_get(endpoint.ticket)
+        finished = False
+        try:
+            while True:
+                try:
+                    chunk = stream.read_chunk()
+                except StopIteration:
+                    finished = True
+                    break
+                yield chunk.data
+        finally:
+            if not finished:
+                stream.cancel()
+
+
 def _read_once(client, info):
     rows = data_bytes = batches = 0
     start = time.perf_counter()
-    for endpoint in info.endpoints:
-        reader = client.do_get(endpoint.ticket)
-        while True:
-            try:
-                batch = reader.read_chunk().data
-            except StopIteration:
-                break
-            rows += batch.num_rows
-            data_bytes += batch.nbytes
-            batches += 1
+    for batch in flight_batches(client, info):
+        rows += batch.num_rows
+        data_bytes += batch.nbytes
+        batches += 1
     return time.perf_counter() - start, rows, data_bytes, batches
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
 
-from doget_client import SCHEMA, generate_batches, parse_targets  # noqa: F401  (re-exported: the epoch data is doget's)
+from doget_client import SCHEMA, flight_batches, generate_batches, parse_targets  # noqa: F401  (re-exported: the epoch data is doget's)
 
 MASK32 = 0xFFFFFFFF
 
@@ -87,18 +87,12 @@ def flight_epoch(client, name, tally, columns=None, pushdown=False):
     the consumer sees only those columns: projected by the server (pushdown) or selected client side."""
     projected = columns is not None and pushdown
     info = client.get_flight_info(projected_descriptor(name, columns) if projected else descriptor(name))
-    for endpoint in info.endpoints:
-        reader = client.do_get(endpoint.ticket)
-        while True:
-            try:
-                batch = reader.read_chunk().data
-            except StopIteration:
-                break
-            if columns is not None and not projected:
-                batch = batch.select(columns)
-            elif projected and batch.schema.names != list(columns):
-                raise SystemExit(f"{name!r} projected to {columns} came back with columns {batch.schema.names}")
-            tally.add_batch(batch)
+    for batch in flight_batches(client, info):
+        if columns is not None and not projected:
+            batch = batch.select(columns)
+        elif projected and batch.schema.names != list(columns):
+            raise SystemExit(f"{name!r} projected to {columns} came back with columns {batch.schema.names}")
+        tally.add_batch(batch)
     if info.total_records >= 0 and tally.rows != info.total_records:
         raise SystemExit(f"read {tally.rows} rows of {name!r}, its FlightInfo says {info.total_records}")
 

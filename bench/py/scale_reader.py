@@ -21,6 +21,8 @@ import time
 
 import pyarrow.flight as flight
 
+from doget_client import flight_batches
+
 
 def _reply(value):
     print(json.dumps(value), flush=True)
@@ -37,18 +39,13 @@ class Reader:
     def read_until(self, deadline):
         """One full read, cut short at deadline; returns (rows, bytes, finished)."""
         rows = data_bytes = 0
-        for endpoint in self.info.endpoints:
-            stream = self.client.do_get(endpoint.ticket)
-            while True:
-                try:
-                    batch = stream.read_chunk().data
-                except StopIteration:
-                    break
-                rows += batch.num_rows
-                data_bytes += batch.nbytes
-                if time.perf_counter() >= deadline:
-                    stream.cancel()
-                    return rows, data_bytes, False
+        batches = flight_batches(self.client, self.info)
+        for batch in batches:
+            rows += batch.num_rows
+            data_bytes += batch.nbytes
+            if time.perf_counter() >= deadline:
+                batches.close()
+                return rows, data_bytes, False
         expected = self.info.total_records
         if expected >= 0 and rows != expected:
             raise SystemExit(f"a full read returned {rows} rows, FlightInfo says {expected}")
