@@ -2,6 +2,7 @@
  * Runs the repo's Python tooling (test/python, bench/py) with the interpreter in .venv, which
  * scripts/setup-venv.sh creates offline.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -121,4 +122,21 @@ export interface GetResult {
 export function probeValue<T>(value: T | ProbeError): T {
   if (isProbeError(value)) throw new Error(`probe failed: ${JSON.stringify(value.error)}`);
   return value;
+}
+
+/**
+ * Asserts the Basic -> Bearer flow of a server started with `creds`, as pyarrow sees it: the handshake
+ * returns an authorization header whose value matches `bearer`, a wrong password and a call without a
+ * token are FlightUnauthenticatedError.
+ */
+export async function assertBearerAuth(url: string, creds: ProbeCredentials, bearer: RegExp): Promise<void> {
+  const ok = probeValue(await runProbe<{ header: string; value: string }>(url, ['handshake'], creds));
+  assert.equal(ok.header, 'authorization');
+  assert.match(ok.value, bearer);
+  const bad = await runProbe(url, ['handshake'], { user: creds.user, password: 'wrong' });
+  assert.ok(isProbeError(bad));
+  assert.equal(bad.error.type, 'FlightUnauthenticatedError');
+  const anonymous = await runProbe(url, ['list']);
+  assert.ok(isProbeError(anonymous));
+  assert.equal(anonymous.error.type, 'FlightUnauthenticatedError');
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { startProcess, type StartedProcess } from '../helpers/process.js';
-import { isProbeError, pythonScript, runPython, runProbe, venvPython, type ProbeCredentials, type InteropReport, type GetResult, probeValue } from '../helpers/python.js';
+import { isProbeError, pythonScript, runPython, runProbe, venvPython, type ProbeCredentials, type InteropReport, type GetResult, probeValue, assertBearerAuth } from '../helpers/python.js';
 
 const CREDS: ProbeCredentials = { user: 'alice', password: 's3cret' };
 
@@ -52,15 +52,7 @@ test('the interop scenario with credentials also passes the authentication check
 
 test('handshake returns a bearer token and a wrong password is unauthenticated', async () => {
   await withTarget(['--user', CREDS.user, '--password', CREDS.password], async (url) => {
-    const ok = probeValue(await runProbe<{ header: string; value: string }>(url, ['handshake'], CREDS));
-    assert.equal(ok.header, 'authorization');
-    assert.match(ok.value, /^Bearer \S+$/);
-    const bad = await runProbe(url, ['handshake'], { user: CREDS.user, password: 'wrong' });
-    assert.ok(isProbeError(bad));
-    assert.equal(bad.error.type, 'FlightUnauthenticatedError');
-    const anonymous = await runProbe(url, ['list']);
-    assert.ok(isProbeError(anonymous));
-    assert.equal(anonymous.error.type, 'FlightUnauthenticatedError');
+    await assertBearerAuth(url, CREDS, /^Bearer \S+$/);
   });
 });
 

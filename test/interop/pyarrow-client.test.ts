@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startProcess, type StartedProcess } from '../helpers/process.js';
-import { isProbeError, repoRoot, runPython, runProbe, type ProbeCredentials, type InteropReport, type GetResult, probeValue } from '../helpers/python.js';
+import { isProbeError, repoRoot, runPython, runProbe, type ProbeCredentials, type InteropReport, type GetResult, probeValue, assertBearerAuth } from '../helpers/python.js';
 
 const CREDS: ProbeCredentials = { user: 'alice', password: 's3cret' };
 const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
@@ -52,14 +52,7 @@ test('with credentials pyarrow authenticates with Basic -> Bearer and is refused
     const report = probeValue(await runProbe<InteropReport>(url, ['interop'], CREDS));
     assert.deepEqual(report.failed, [], JSON.stringify(report.checks, null, 2));
     assert.equal(report.passed, 21);
-    const ok = probeValue(await runProbe<{ header: string; value: string }>(url, ['handshake'], CREDS));
-    assert.match(ok.value, /^Bearer [A-Za-z0-9_-]{32}$/);
-    const bad = await runProbe(url, ['handshake'], { user: CREDS.user, password: 'wrong' });
-    assert.ok(isProbeError(bad));
-    assert.equal(bad.error.type, 'FlightUnauthenticatedError');
-    const anonymous = await runProbe(url, ['list']);
-    assert.ok(isProbeError(anonymous));
-    assert.equal(anonymous.error.type, 'FlightUnauthenticatedError');
+    await assertBearerAuth(url, CREDS, /^Bearer [A-Za-z0-9_-]{32}$/);
   });
 });
 
