@@ -12,21 +12,28 @@ export interface Fingerprint {
   readonly rows: number;
 }
 
-/** One batch's place: position `position` of rank `rank` of `world`'s share of `dataset`, which is batch `batch`. */
+/**
+ * A place in a share: position `position` of rank `rank` of `world`'s share of `dataset`, which is
+ * global batch `batch`, after its first `done` rows (in the order they are sent). `options` tags
+ * the read options that shape the sequence (shuffle, seed, epoch, batch_rows), so a cursor is only
+ * accepted back with the same ones.
+ */
 export interface Cursor extends Fingerprint {
   readonly dataset: string;
   readonly world: number;
   readonly rank: number;
   readonly position: number;
   readonly batch: number;
+  readonly done: number;
+  readonly options: number;
 }
 
-const VERSION = 1;
+const VERSION = 2;
 
 /** Encodes a cursor as base64url text. */
 export function encodeCursor(cursor: Cursor): string {
-  const { dataset, world, rank, position, batch, batches, rows } = cursor;
-  return Buffer.from(JSON.stringify({ v: VERSION, d: dataset, w: world, r: rank, p: position, b: batch, n: batches, m: rows })).toString(
+  const { dataset, world, rank, position, batch, done, options, batches, rows } = cursor;
+  return Buffer.from(JSON.stringify({ v: VERSION, d: dataset, w: world, r: rank, p: position, b: batch, k: done, o: options, n: batches, m: rows })).toString(
     'base64url',
   );
 }
@@ -49,8 +56,8 @@ export function decodeCursor(text: string): Cursor {
   if (r.v !== VERSION) throw malformed(`unsupported version ${JSON.stringify(r.v)}`);
   if (typeof r.d !== 'string' || r.d === '') throw malformed('no dataset');
   if (!isCount(r.w) || r.w < 1 || !isCount(r.r) || r.r >= r.w) throw malformed('bad rank or world size');
-  if (!isCount(r.p) || !isCount(r.b) || !isCount(r.n) || !isCount(r.m) || r.b >= r.n) throw malformed('bad position');
-  return { dataset: r.d, world: r.w, rank: r.r, position: r.p, batch: r.b, batches: r.n, rows: r.m };
+  if (!isCount(r.p) || !isCount(r.b) || !isCount(r.k) || !isCount(r.o) || !isCount(r.n) || !isCount(r.m) || r.b >= r.n) throw malformed('bad position');
+  return { dataset: r.d, world: r.w, rank: r.r, position: r.p, batch: r.b, done: r.k, options: r.o, batches: r.n, rows: r.m };
 }
 
 /** Throws FAILED_PRECONDITION when the dataset is no longer the version a cursor or ticket was issued for. */

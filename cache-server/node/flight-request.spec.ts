@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseFlightRequest } from './flight-request.js';
+import { optionsTag, parseFlightRequest } from './flight-request.js';
 import { encodeCursor } from './cursor.js';
 import { Code, FlightError } from '../flight/errors.js';
 import { DescriptorType, type FlightDescriptor } from '../flight/protocol/messages.js';
@@ -16,11 +16,11 @@ const cmd = (text: string | Uint8Array): FlightDescriptor => ({
 test('path [name] is the whole dataset, [name, RANK, WORLD] and [RANK, WORLD] a share', () => {
   assert.deepEqual(parseFlightRequest(path('flights')), { dataset: 'flights', rank: 0, world: 1 });
   assert.deepEqual(parseFlightRequest(path('flights', '2', '5')), { dataset: 'flights', rank: 2, world: 5 });
-  assert.deepEqual(parseFlightRequest(path('1', '3')), { dataset: undefined, rank: 1, world: 3 });
+  assert.deepEqual(parseFlightRequest(path('1', '3')), { dataset: undefined, rank: 1, world: 3, singleLocation: true });
 });
 
 test('two integer elements are always rank and world, even when a dataset is named "0"', () => {
-  assert.deepEqual(parseFlightRequest(path('0', '1')), { dataset: undefined, rank: 0, world: 1 });
+  assert.deepEqual(parseFlightRequest(path('0', '1')), { dataset: undefined, rank: 0, world: 1, singleLocation: true });
   assert.deepEqual(parseFlightRequest(path('0')), { dataset: '0', rank: 0, world: 1 });
 });
 
@@ -38,7 +38,7 @@ test('bad ranks and world sizes are INVALID_ARGUMENT with precise messages', () 
 });
 
 test('the JSON command names dataset, rank, world size and cursors', () => {
-  const cursor = { dataset: 'd', world: 2, rank: 1, position: 0, batch: 4, batches: 7, rows: 70 };
+  const cursor = { dataset: 'd', world: 2, rank: 1, position: 0, batch: 4, done: 3, options: 0, batches: 7, rows: 70 };
   const text = encodeCursor(cursor);
   assert.deepEqual(parseFlightRequest(cmd(JSON.stringify({ dataset: 'd', rank: 1, world_size: 2, start_after: text }))), {
     dataset: 'd',
@@ -63,32 +63,81 @@ test('"columns" is read as the list of column names in the order given', () => {
   });
 });
 
-test('options not implemented yet are UNIMPLEMENTED, unknown ones and malformed input INVALID_ARGUMENT', () => {
-  for (const option of ['shuffle', 'seed', 'epoch', 'batch_rows']) {
-    assert.throws(() => parseFlightRequest(cmd(`{"rank":0,"world_size":1,"${option}":1}`)), {
-      code: Code.UNIMPLEMENTED,
-      message: `option "${option}" is not implemented yet`,
-    });
-  }
+test('"shuffle" with "seed" and "epoch" (0 when absent) and "batch_rows" are read into the request', () => {
+  const parse = (body: object) => parseFlightRequest(cmd(JSON.stringify({ dataset: 'd', rank: 0, world_size: 1, ...body })));
+  assert.deepEqual(parse({ shuffle: true, seed: 7, epoch: 3, batch_rows: 8192 }), {
+    dataset: 'd',
+    rank: 0,
+    world: 1,
+    shuffle: { seed: 7, epoch: 3 },
+    batchRows: 8192,
+  });
+  assert.deepEqual(parse({ shuffle: true }), { dataset: 'd', rank: 0, world: 1, shuffle: { seed: 0, epoch: 0 } });
+  assert.deepEqual(parse({ shuffle: true, seed: Number.MAX_SAFE_INTEGER }), { dataset: 'd', rank: 0, world: 1, shuffle: { seed: Number.MAX_SAFE_INTEGER, epoch: 0 } });
+  assert.deepEqual(parse({ shuffle: false }), { dataset: 'd', rank: 0, world: 1 });
+  assert.deepEqual(parse({ batch_rows: 1 }), { dataset: 'd', rank: 0, world: 1, batchRows: 1 });
+  assert.deepEqual(parse({ batch_rows: 1 << 24 }), { dataset: 'd', rank: 0, world: 1, batchRows: 1 << 24 });
+});
+
+test('the options tag is 0 for a plain read and differs for every shuffle, seed, epoch and batch_rows', () => {
+  assert.equal(optionsTag({}), 0);
+  const tags = [
+    optionsTag({ shuffle: { seed: 0, epoch: 0 } }),
+    optionsTag({ shuffle: { seed: 1, epoch: 0 } }),
+    optionsTag({ shuffle: { seed: 0, epoch: 1 } }),
+    optionsTag({ batchRows: 1 }),
+    optionsTag({ batchRows: 2 }),
+    optionsTag({ shuffle: { seed: 0, epoch: 0 }, batchRows: 1 }),
+  ];
+  assert.equal(new Set([0, ...tags]).size, 7);
+  assert.equal(optionsTag({ shuffle: { seed: 5, epoch: 2 }, batchRows: 9 }), optionsTag({ shuffle: { seed: 5, epoch: 2 }, batchRows: 9 }));
+});
+
+test('unknown options and malformed input are INVALID_ARGUMENT with precise messages', () => {
   const cases: Array<[string, string]> = [
-    ['{"rank":0,"world_size":1,"color":"red"}', 'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns'],
+    [
+      '{"rank":0,"world_size":1,"color":"red"}',
+      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows',
+    ],
     ['{"rank":0,"world_size":1,"columns":[]}', '"columns" must be a non-empty list of column names'],
     ['{"rank":0,"world_size":1,"columns":"a"}', '"columns" must be a non-empty list of column names'],
     ['{"rank":0,"world_size":1,"columns":["a",1]}', '"columns" must be a non-empty list of column names'],
     ['{"rank":0,"world_size":1,"columns":["a","b","a"]}', '"columns" names column "a" twice'],
     ['SELECT 1', 'command descriptor must be a UTF-8 JSON object such as {"dataset":"name","rank":0,"world_size":2}'],
+    ['[1]', 'command descriptor must be a UTF-8 JSON object such as {"dataset":"name","rank":0,"world_size":2}'],
     ['{"rank":0}', '"world_size" must be an integer >= 1, got nothing'],
+    ['{"rank":0,"world_size":1,"dataset":""}', '"dataset" must be a non-empty string'],
     ['{"rank":2,"world_size":2}', 'rank 2 is out of range for world size 2 (0 <= rank < world size)'],
     ['{"rank":0,"world_size":1,"start_after":"%%"}', 'malformed cursor "%%": not base64url; use the app_metadata of a batch DoGet sent'],
+    ['{"rank":0,"world_size":1,"start_after":3}', '"start_after" must be a cursor string'],
     ['{"rank":0,"world_size":1,"resume":{"world_size":2,"cursors":[null]}}', '"resume.cursors" must list one cursor (or null) per old rank: 2 entries'],
+    ['{"rank":0,"world_size":1,"resume":{"world_size":1,"cursors":[1]}}', '"resume.cursors[0]" must be a cursor string or null'],
+    ['{"rank":0,"world_size":1,"resume":{"world_size":1,"cursors":[null],"x":1}}', 'unknown option "resume.x"; known options: world_size, cursors'],
+    ['{"rank":0,"world_size":1,"resume":[]}', '"resume" must be {"world_size": W, "cursors": [cursor or null for each of the W old ranks]}'],
+    ['{"rank":0,"world_size":1,"shuffle":1}', '"shuffle" must be true or false'],
+    ['{"rank":0,"world_size":1,"shuffle":"yes"}', '"shuffle" must be true or false'],
+    ['{"rank":0,"world_size":1,"seed":7}', '"seed" only applies with "shuffle": true'],
+    ['{"rank":0,"world_size":1,"epoch":1}', '"epoch" only applies with "shuffle": true'],
+    ['{"rank":0,"world_size":1,"shuffle":false,"seed":7,"epoch":1}', '"seed" only applies with "shuffle": true'],
+    ['{"rank":0,"world_size":1,"shuffle":true,"seed":-1}', '"seed" must be an integer >= 0, got -1'],
+    ['{"rank":0,"world_size":1,"shuffle":true,"seed":1.5}', '"seed" must be an integer >= 0, got 1.5'],
+    ['{"rank":0,"world_size":1,"shuffle":true,"seed":9007199254740992}', '"seed" must be an integer >= 0, got 9007199254740992'],
+    ['{"rank":0,"world_size":1,"shuffle":true,"epoch":"2"}', '"epoch" must be an integer >= 0, got "2"'],
+    ['{"rank":0,"world_size":1,"batch_rows":0}', '"batch_rows" must be an integer >= 1, got 0'],
+    ['{"rank":0,"world_size":1,"batch_rows":2.5}', '"batch_rows" must be an integer >= 1, got 2.5'],
+    ['{"rank":0,"world_size":1,"batch_rows":null}', '"batch_rows" must be an integer >= 1, got null'],
+    ['{"rank":0,"world_size":1,"batch_rows":16777217}', '"batch_rows" must be at most 16777216, got 16777217'],
   ];
-  for (const [text, message] of cases) assert.throws(() => parseFlightRequest(cmd(text)), { code: Code.INVALID_ARGUMENT, message });
+  for (const [text, message] of cases) assert.throws(() => parseFlightRequest(cmd(text)), { code: Code.INVALID_ARGUMENT, message }, text);
 });
 
-test('arbitrary descriptors parse or fail with INVALID_ARGUMENT or UNIMPLEMENTED, never another error', () => {
+test('arbitrary descriptors parse or fail with INVALID_ARGUMENT, never another error', () => {
   const descriptors = fc.oneof(
     fc.array(fc.oneof(fc.string(), fc.nat().map(String)), { maxLength: 4 }).map((elements) => path(...elements)),
     fc.oneof(fc.uint8Array(), fc.json().map((text) => Buffer.from(text))).map(cmd),
+    fc
+      .dictionary(fc.constantFrom('dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows'), fc.jsonValue())
+      .map((body) => cmd(JSON.stringify(body))),
   );
   fc.assert(
     fc.property(descriptors, (descriptor) => {
@@ -96,7 +145,7 @@ test('arbitrary descriptors parse or fail with INVALID_ARGUMENT or UNIMPLEMENTED
         parseFlightRequest(descriptor);
       } catch (err) {
         assert.ok(err instanceof FlightError);
-        assert.ok(err.code === Code.INVALID_ARGUMENT || err.code === Code.UNIMPLEMENTED);
+        assert.equal(err.code, Code.INVALID_ARGUMENT);
       }
     }),
   );

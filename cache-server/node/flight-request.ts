@@ -4,11 +4,13 @@
  * - path [name, RANK, WORLD]: that rank's share;
  * - path [RANK, WORLD] (two decimal integers, the Kubeflow DataCacheDataset form): the default
  *   dataset's share. Two integer elements are always rank and world, never a dataset named "0";
- * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?, "columns"?}.
+ * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?, "columns"?,
+ *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?} (see docs/cluster.md).
  */
 import { Code, FlightError } from '../flight/errors.js';
 import { DescriptorType, type FlightDescriptor } from '../flight/protocol/messages.js';
 import { decodeCursor, type Cursor } from './cursor.js';
+import { mixSeed, type Shuffle } from './shares.js';
 
 /** An interrupted epoch: the last cursor each old rank received (null: it received none). */
 export interface ResumeFrom {
@@ -26,10 +28,29 @@ export interface ShareRequest {
   readonly resume?: ResumeFrom;
   /** Top-level column names to send, in this order; undefined: every column. */
   readonly columns?: readonly string[];
+  /** Present when batches and rows are permuted by (seed, epoch). */
+  readonly shuffle?: Shuffle;
+  /** Rows per sent batch when re-chunking. */
+  readonly batchRows?: number;
+  /** Endpoints list one location each: the Kubeflow client reads every location it is given. */
+  readonly singleLocation?: boolean;
 }
 
-const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns'];
-const NOT_YET = ['shuffle', 'seed', 'epoch', 'batch_rows'];
+/**
+ * The tag of the options that shape a share sequence; cursors carry it. A resumed epoch's sequence
+ * depends on the cursors it resumed from, so they are part of its tag.
+ */
+export function optionsTag(request: Pick<ShareRequest, 'shuffle' | 'batchRows' | 'resume'>): number {
+  const { shuffle, batchRows, resume } = request;
+  if (!shuffle && !batchRows && !resume) return 0;
+  const resumed = resume
+    ? [resume.world, ...resume.cursors.flatMap((c) => (c === null ? [0xffffffff] : [c.position, c.batch, c.done]))]
+    : [];
+  return mixSeed(shuffle ? 1 : 0, shuffle?.seed ?? 0, shuffle?.epoch ?? 0, batchRows ?? 0, ...resumed);
+}
+
+const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows'];
+const MAX_BATCH_ROWS = 1 << 24;
 
 const invalid = (message: string): FlightError => new FlightError(Code.INVALID_ARGUMENT, message);
 
@@ -56,7 +77,7 @@ export function parseFlightRequest(descriptor: FlightDescriptor | undefined): Sh
     const world = pathInteger(path[1]!, 'WORLD', 1);
     const rank = pathInteger(path[0]!, 'RANK', 0);
     checkRank(rank, world);
-    return { dataset: undefined, rank, world };
+    return { dataset: undefined, rank, world, singleLocation: true };
   }
   if (descriptor.type === DescriptorType.PATH && (path.length === 1 || path.length === 3) && path[0] !== '') {
     if (path.length === 1) return { dataset: path[0]!, rank: 0, world: 1 };
@@ -89,7 +110,6 @@ function parseCommand(cmd: Uint8Array): ShareRequest {
   }
   const body = parsed as Record<string, unknown>;
   for (const key of Object.keys(body)) {
-    if (NOT_YET.includes(key)) throw new FlightError(Code.UNIMPLEMENTED, `option "${key}" is not implemented yet`);
     if (!KNOWN.includes(key)) throw invalid(`unknown option "${key}"; known options: ${KNOWN.join(', ')}`);
   }
   if (body.dataset !== undefined && (typeof body.dataset !== 'string' || body.dataset === '')) {
@@ -105,7 +125,23 @@ function parseCommand(cmd: Uint8Array): ShareRequest {
   }
   if (body.resume !== undefined) request.resume = parseResume(body.resume);
   if (body.columns !== undefined) request.columns = parseColumns(body.columns);
+  if (body.shuffle !== undefined && typeof body.shuffle !== 'boolean') throw invalid('"shuffle" must be true or false');
+  const seed = body.seed === undefined ? 0 : jsonInteger(body.seed, 'seed', 0);
+  const epoch = body.epoch === undefined ? 0 : jsonInteger(body.epoch, 'epoch', 0);
+  if (body.shuffle === true) request.shuffle = { seed, epoch };
+  else if (body.seed !== undefined || body.epoch !== undefined) invalidWithoutShuffle(body);
+  if (body.batch_rows !== undefined) {
+    const rows = jsonInteger(body.batch_rows, 'batch_rows', 1);
+    if (rows > MAX_BATCH_ROWS) throw invalid(`"batch_rows" must be at most ${MAX_BATCH_ROWS}, got ${rows}`);
+    request.batchRows = rows;
+  }
   return request;
+}
+
+/** Seed and epoch only shape a shuffled read: refuse them alone rather than silently ignore them. */
+function invalidWithoutShuffle(body: Record<string, unknown>): never {
+  const key = body.seed !== undefined ? 'seed' : 'epoch';
+  throw invalid(`"${key}" only applies with "shuffle": true`);
 }
 
 /** Parses {"world_size": W_old, "cursors": [cursor | null, ...W_old]}. */
@@ -140,4 +176,31 @@ function parseColumns(value: unknown): string[] {
   const repeated = value.find((name, i) => value.indexOf(name) !== i);
   if (repeated !== undefined) throw invalid(`"columns" names column ${JSON.stringify(repeated)} twice`);
   return value;
+}
+
+/**
+ * The dataset a request reads: the named one, else the default one (the configured default, or the
+ * only dataset there is). `holder` names what holds them in errors ("this node", "the cluster").
+ */
+export function pickDataset<T extends { readonly name: string }>(
+  name: string | undefined,
+  configuredDefault: string | undefined,
+  lookup: (name: string) => T | undefined,
+  all: () => readonly T[],
+  holder: string,
+): T {
+  const pick = name ?? configuredDefault;
+  if (pick !== undefined) {
+    const dataset = lookup(pick);
+    if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${pick}"`);
+    return dataset;
+  }
+  const datasets = all();
+  if (datasets.length === 1) return datasets[0]!;
+  if (datasets.length === 0) throw new FlightError(Code.NOT_FOUND, `no dataset to read: path [RANK, WORLD] reads the default dataset and ${holder} holds none`);
+  throw new FlightError(
+    Code.FAILED_PRECONDITION,
+    `path [RANK, WORLD] reads the default dataset, but ${holder} holds ${datasets.length} datasets (${datasets.map((d) => d.name).join(', ')}) ` +
+      'and was started without --default-dataset: use [name, RANK, WORLD] or start it with --default-dataset NAME',
+  );
 }

@@ -1,23 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { batchAt, dropPrefix, rankShare, resplit, shareLength, sliceShare, splitRange, type BatchRange } from './shares.js';
+import { epochOrder, mixSeed, permutation, rankShare, resplit, rowOrder, splitRange, type Piece } from './shares.js';
 
-/** The batch indices a list of ranges covers, in order. */
-const indices = (ranges: readonly BatchRange[]): number[] => ranges.flatMap((r) => Array.from({ length: r.to - r.from }, (_, i) => r.from + i));
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-
-test('the shares of all ranks are contiguous, disjoint, cover every batch once in order and differ by at most one', () => {
-  fc.assert(
-    fc.property(fc.nat(500), fc.integer({ min: 1, max: 64 }), (count, world) => {
-      const shares = range(world).map((rank) => rankShare(count, rank, world));
-      assert.deepEqual(shares.flatMap(indices), range(count));
-      for (const share of shares) assert.ok(share.length <= 1);
-      const sizes = shares.map(shareLength);
-      assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1);
-    }),
-  );
-});
+const sorted = (values: ArrayLike<number>): number[] => Array.from(values).sort((a, b) => a - b);
+const same = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.from(a).every((v, i) => v === b[i]);
+const shuffles = fc.record({ seed: fc.maxSafeNat(), epoch: fc.nat(1 << 20) });
 
 test('7 batches over 3 ranks are 0-2, 3-4 and 5-6; 2 batches over 3 ranks leave the last one empty', () => {
   assert.deepEqual([0, 1, 2].map((rank) => splitRange(7, rank, 3)), [
@@ -25,41 +14,121 @@ test('7 batches over 3 ranks are 0-2, 3-4 and 5-6; 2 batches over 3 ranks leave 
     { from: 3, to: 5 },
     { from: 5, to: 7 },
   ]);
-  assert.deepEqual(rankShare(2, 2, 3), []);
+  assert.deepEqual(rankShare(epochOrder(2), 2, 3), []);
+  assert.deepEqual(rankShare(Uint32Array.of(4, 0, 2, 1, 3), 0, 2), [
+    { batch: 4, skip: 0 },
+    { batch: 0, skip: 0 },
+    { batch: 2, skip: 0 },
+  ]);
 });
 
-test('slicing, indexing and dropping a prefix agree with the flat index sequence', () => {
-  const ranges = fc.array(fc.tuple(fc.nat(100), fc.nat(10)).map(([from, length]) => ({ from, to: from + length })), { maxLength: 6 });
+test('the rank shares of an epoch order are disjoint, cover every batch once in order and differ by at most one batch', () => {
   fc.assert(
-    fc.property(ranges, fc.nat(60), fc.nat(60), (share, a, b) => {
-      const flat = indices(share);
-      assert.deepEqual(indices(sliceShare(share, a, b)), flat.slice(a, b));
-      assert.deepEqual(indices(dropPrefix(share, a)), flat.slice(a));
-      assert.equal(batchAt(share, a), flat[a]);
+    fc.property(fc.nat(400), fc.integer({ min: 1, max: 64 }), fc.option(shuffles, { nil: undefined }), (count, world, shuffle) => {
+      const order = epochOrder(count, shuffle);
+      const shares = range(world).map((rank) => rankShare(order, rank, world));
+      assert.deepEqual(
+        shares.flat().map((piece) => piece.batch),
+        Array.from(order),
+      );
+      assert.deepEqual(sorted(shares.flat().map((piece) => piece.batch)), range(count));
+      assert.ok(shares.flat().every((piece) => piece.skip === 0));
+      const sizes = shares.map((share) => share.length);
+      assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, sizes.join(','));
     }),
   );
 });
 
-test('an interrupted epoch re-split over any new world size delivers every remaining batch exactly once, balanced', () => {
+test('an unshuffled epoch order is the stored order', () => {
+  assert.deepEqual(Array.from(epochOrder(5)), [0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(epochOrder(0)), []);
+});
+
+test('a permutation holds every index once and is the same for the same seed', () => {
+  fc.assert(
+    fc.property(fc.nat(1000), fc.nat(0xffffffff), (n, seed) => {
+      const order = permutation(n, seed);
+      assert.deepEqual(sorted(order), range(n));
+      assert.deepEqual(permutation(n, seed), order);
+    }),
+  );
+});
+
+test('the permutation of a seed is stable across releases, since cursors of a running epoch depend on it', () => {
+  assert.deepEqual(Array.from(permutation(10, 42)), [0, 7, 3, 5, 2, 1, 8, 9, 4, 6]);
+  assert.deepEqual(Array.from(epochOrder(10, { seed: 7, epoch: 3 })), [6, 8, 1, 9, 7, 5, 4, 3, 0, 2]);
+  assert.deepEqual(Array.from(rowOrder(6, 2, { seed: 7, epoch: 3 })), [4, 5, 2, 1, 0, 3]);
+});
+
+test('the batch and row orders are the same for the same seed and epoch and differ for another epoch or seed', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 16, max: 300 }), shuffles, fc.nat(1000), (n, shuffle, batch) => {
+      const order = epochOrder(n, shuffle);
+      assert.deepEqual(sorted(order), range(n));
+      assert.deepEqual(epochOrder(n, { ...shuffle }), order);
+      assert.ok(!same(epochOrder(n, { ...shuffle, epoch: shuffle.epoch + 1 }), order));
+      assert.ok(!same(epochOrder(n, { ...shuffle, seed: shuffle.seed + 1 }), order));
+      const rows = rowOrder(n, batch, shuffle);
+      assert.deepEqual(sorted(rows), range(n));
+      assert.deepEqual(rowOrder(n, batch, { ...shuffle }), rows);
+      assert.ok(!same(rowOrder(n, batch, { ...shuffle, epoch: shuffle.epoch + 1 }), rows));
+      assert.ok(!same(rowOrder(n, batch + 1, shuffle), rows), 'each batch has its own row order');
+      assert.ok(!same(rows, order), 'row orders are not the batch order');
+    }),
+  );
+});
+
+test('even 8 batches get a different order in each of 50 epochs for 50 seeds', () => {
+  for (let seed = 0; seed < 50; seed++) {
+    for (let epoch = 0; epoch < 50; epoch++) {
+      assert.ok(!same(epochOrder(8, { seed, epoch }), epochOrder(8, { seed, epoch: epoch + 1 })), `seed ${seed} epoch ${epoch}`);
+      assert.ok(!same(rowOrder(8, 0, { seed, epoch }), rowOrder(8, 0, { seed, epoch: epoch + 1 })), `rows, seed ${seed} epoch ${epoch}`);
+    }
+  }
+});
+
+test('over 2400 seeds every order of 4 batches occurs about equally often', () => {
+  const counts = new Map<string, number>();
+  for (let seed = 0; seed < 2400; seed++) {
+    const key = Array.from(epochOrder(4, { seed, epoch: 0 })).join();
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  assert.equal(counts.size, 24);
+  for (const [order, count] of counts) assert.ok(count >= 60 && count <= 140, `${order}: ${count} of 2400`);
+});
+
+test('mixSeed depends on every value, their order, and the high bits of seeds above 2^32', () => {
+  fc.assert(
+    fc.property(fc.nat(0xffffffff), fc.nat(0xffffffff), (a, b) => {
+      fc.pre(a !== b);
+      assert.notEqual(mixSeed(a, b), mixSeed(b, a));
+      assert.notEqual(mixSeed(a), mixSeed(a + 0x100000000));
+      assert.notEqual(mixSeed(a, 0), mixSeed(a));
+    }),
+  );
+});
+
+test('what an interrupted epoch left, re-split over any new world size, is covered exactly once and balanced', () => {
   fc.assert(
     fc.property(
-      fc.nat(300),
+      fc.nat(200),
       fc.integer({ min: 1, max: 12 }),
       fc.integer({ min: 1, max: 12 }),
-      fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 12, maxLength: 12 }),
-      (count, oldWorld, newWorld, progress) => {
-        const read: number[] = [];
-        const remaining = range(oldWorld).map((rank) => {
-          const share = rankShare(count, rank, oldWorld);
-          const done = Math.floor(progress[rank]! * (shareLength(share) + 1));
-          read.push(...indices(share).slice(0, done));
-          return dropPrefix(share, done);
+      fc.option(shuffles, { nil: undefined }),
+      fc.array(fc.tuple(fc.nat(1000).map((n) => n / 1000), fc.nat(9)), { minLength: 12, maxLength: 12 }),
+      (count, oldWorld, newWorld, shuffle, progress) => {
+        const order = epochOrder(count, shuffle);
+        const remaining = range(oldWorld).map((rank): Piece[] => {
+          const share = rankShare(order, rank, oldWorld);
+          const [fraction, skip] = progress[rank]!;
+          const rest = share.slice(Math.floor(fraction * (share.length + 1)));
+          // A rank stopped part-way into a batch resumes it at row `skip`.
+          return rest.length > 0 && skip > 0 ? [{ batch: rest[0]!.batch, skip }, ...rest.slice(1)] : rest;
         });
         const shares = range(newWorld).map((rank) => resplit(remaining, rank, newWorld));
-        const all = [...read, ...shares.flatMap(indices)].sort((x, y) => x - y);
-        assert.deepEqual(all, range(count));
-        const sizes = shares.map(shareLength);
-        assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1);
+        assert.deepEqual(shares.flat(), remaining.flat());
+        const sizes = shares.map((share) => share.length);
+        assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, sizes.join(','));
       },
     ),
   );

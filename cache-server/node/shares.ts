@@ -1,74 +1,95 @@
 /**
- * How a dataset's record batches are split between the ranks of a training job: contiguous ranges
- * whose batch counts differ by at most one, and the re-split of what an interrupted epoch left over
- * when the job restarts with another world size. Pure arithmetic over batch indices.
+ * How an epoch's record batches are split between the ranks of a training job. The epoch's batch
+ * order (stored order, or a seeded permutation) is cut into contiguous slices whose batch counts
+ * differ by at most one; a rank's slice is its share sequence. A piece may start part-way into
+ * its batch (`skip` rows already read), which is how a row-level cursor resumes. Pure arithmetic.
  */
 
-/** Record-batch indices [from, to) of a dataset. */
-export interface BatchRange {
-  readonly from: number;
-  readonly to: number;
+/** One batch of a share sequence: global batch index and the rows of it already read. */
+export interface Piece {
+  readonly batch: number;
+  readonly skip: number;
 }
 
-/** The batches of one rank: contiguous slices in the order they are read (the share sequence). */
-export type Share = readonly BatchRange[];
+/** A rank's batches in reading order. */
+export type Share = readonly Piece[];
 
 /** Rank `rank`'s slice [from, to) of `count` items split over `world` ranks; the first count % world ranks get one more. */
-export function splitRange(count: number, rank: number, world: number): BatchRange {
+export function splitRange(count: number, rank: number, world: number): { from: number; to: number } {
   const base = Math.floor(count / world);
   const extra = count % world;
   const from = rank * base + Math.min(rank, extra);
   return { from, to: from + base + (rank < extra ? 1 : 0) };
 }
 
-/** Number of batches in a share. */
-export function shareLength(share: Share): number {
-  return share.reduce((sum, range) => sum + range.to - range.from, 0);
-}
-
-/** The part of a share after its first `skip` batches (a share read up to position skip - 1). */
-export function dropPrefix(share: Share, skip: number): BatchRange[] {
-  return sliceShare(share, skip, shareLength(share));
-}
-
-/** The batch index at `position` of a share's sequence, or undefined past its end. */
-export function batchAt(share: Share, position: number): number | undefined {
-  let rest = position;
-  for (const range of share) {
-    const length = range.to - range.from;
-    if (rest < length) return range.from + rest;
-    rest -= length;
+/** A 32-bit mix of integers (murmur3 finaliser over each), the seed of every permutation here. */
+export function mixSeed(...values: readonly number[]): number {
+  let h = 0x9e3779b9;
+  for (const value of values) {
+    // Two 32-bit halves so seeds up to 2^53 all matter.
+    for (const part of [value >>> 0, Math.floor(value / 0x100000000) >>> 0]) {
+      h = Math.imul(h ^ part, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+    }
   }
-  return undefined;
+  return h >>> 0;
 }
 
-/** Positions [start, end) of a share's sequence, as batch ranges (empty ranges left out). */
-export function sliceShare(share: Share, start: number, end: number): BatchRange[] {
-  const out: BatchRange[] = [];
-  let offset = 0;
-  for (const range of share) {
-    const length = range.to - range.from;
-    const from = Math.max(start - offset, 0);
-    const to = Math.min(end - offset, length);
-    if (from < to) out.push({ from: range.from + from, to: range.from + to });
-    offset += length;
+/** A deterministic Fisher-Yates permutation of 0..n-1 from a 32-bit seed (mulberry32 stream). */
+export function permutation(n: number, seed: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  let state = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const random = ((t ^ (t >>> 14)) >>> 0) / 0x100000000;
+    const j = Math.floor(random * (i + 1));
+    const swap = out[i]!;
+    out[i] = out[j]!;
+    out[j] = swap;
   }
   return out;
 }
 
-/** Rank `rank`'s share of `batchCount` batches over `world` ranks: one range, empty when there are fewer batches than ranks. */
-export function rankShare(batchCount: number, rank: number, world: number): BatchRange[] {
-  const range = splitRange(batchCount, rank, world);
-  return range.from < range.to ? [range] : [];
+/** Seed and epoch of a shuffled read. */
+export interface Shuffle {
+  readonly seed: number;
+  readonly epoch: number;
+}
+
+/** The epoch's batch order: stored order, or the permutation of (seed, epoch). */
+export function epochOrder(batchCount: number, shuffle?: Shuffle): Uint32Array {
+  if (shuffle) return permutation(batchCount, mixSeed(shuffle.seed, shuffle.epoch));
+  const order = new Uint32Array(batchCount);
+  for (let i = 0; i < batchCount; i++) order[i] = i;
+  return order;
+}
+
+/** The order rows of global batch `batch` are sent in under a shuffle (row i of the output is row order[i]). */
+export function rowOrder(rows: number, batch: number, shuffle: Shuffle): Uint32Array {
+  return permutation(rows, mixSeed(shuffle.seed, shuffle.epoch, batch, 0x726f7773));
+}
+
+/** Rank `rank` of `world`'s share of an epoch order. */
+export function rankShare(order: ArrayLike<number>, rank: number, world: number): Piece[] {
+  const { from, to } = splitRange(order.length, rank, world);
+  const share: Piece[] = [];
+  for (let i = from; i < to; i++) share.push({ batch: order[i]!, skip: 0 });
+  return share;
 }
 
 /**
- * Rank `rank` of `world`'s share of the batches that remain after an interruption: `remaining` lists,
- * in old-rank order, what each old rank had still to read. Their concatenation is split like a
- * dataset, so each new share is a run of contiguous sub-ranges and counts differ by at most one.
+ * Rank `rank` of `world`'s share of what an interrupted epoch left: `remaining` lists, in old-rank
+ * order, what each old rank still had to read. Their concatenation is split like an epoch order, so
+ * piece counts differ by at most one.
  */
-export function resplit(remaining: readonly Share[], rank: number, world: number): BatchRange[] {
+export function resplit(remaining: readonly Share[], rank: number, world: number): Piece[] {
   const sequence = remaining.flat();
-  const { from, to } = splitRange(shareLength(sequence), rank, world);
-  return sliceShare(sequence, from, to);
+  const { from, to } = splitRange(sequence.length, rank, world);
+  return sequence.slice(from, to);
 }

@@ -89,7 +89,7 @@ describe('a node holding one dataset of 7 batches', () => {
     assert.ok(read.cursors.every((c) => /^[A-Za-z0-9_-]+$/.test(c)));
     assert.deepEqual(
       read.cursors.map(decodeCursor),
-      [4, 5, 6].map((batch, position) => ({ dataset: 'seven', world: 2, rank: 1, position, batch, batches: 7, rows: 70 })),
+      [4, 5, 6].map((batch, position) => ({ dataset: 'seven', world: 2, rank: 1, position, batch, done: ROWS, options: 0, batches: 7, rows: 70 })),
     );
   });
 
@@ -123,11 +123,11 @@ describe('a node holding one dataset of 7 batches', () => {
   test('bad requests fail with precise statuses and messages', async () => {
     await rejectsWith(client.getFlightInfo(pathDescriptor('seven', '2', '2')), Code.INVALID_ARGUMENT, 'rank 2 is out of range for world size 2 (0 <= rank < world size)');
     await rejectsWith(client.getFlightInfo(pathDescriptor('seven', '0', 'x')), Code.INVALID_ARGUMENT, 'WORLD must be a decimal integer >= 1, got "x"');
-    await rejectsWith(client.getFlightInfo(json({ rank: 0, world_size: 1, shuffle: true })), Code.UNIMPLEMENTED, 'option "shuffle" is not implemented yet');
+    await rejectsWith(client.getFlightInfo(json({ rank: 0, world_size: 1, epoch: 1 })), Code.INVALID_ARGUMENT, '"epoch" only applies with "shuffle": true');
     await rejectsWith(
       client.getFlightInfo(json({ rank: 0, world_size: 1, speed: 2 })),
       Code.INVALID_ARGUMENT,
-      'unknown option "speed"; known options: dataset, rank, world_size, start_after, resume, columns',
+      'unknown option "speed"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows',
     );
     await rejectsWith(
       client.getFlightInfo(json({ rank: 0, world_size: 1, start_after: 'garbage!' })),

@@ -1,0 +1,153 @@
+/**
+ * From a share request to a FlightInfo, for a dataset laid out as partitions of contiguous record
+ * batches held at some locations. A single node is the layout with one partition at its own
+ * location; a cluster coordinator describes each partition's live replicas. One code path for both.
+ */
+import { Code, FlightError } from '../flight/errors.js';
+import { DescriptorType, type FlightDescriptor, type FlightEndpoint, type FlightInfo } from '../flight/protocol/messages.js';
+import { encapsulate } from '../flight/protocol/ipc-message.js';
+import { ProjectionPlan, columnIndices } from '../flight/protocol/ipc-projection.js';
+import type { ShareRequest } from './flight-request.js';
+import { planShare, type DatasetShape, type PlannedPiece, type SharePlan } from './share-plan.js';
+import { encodeTicket, type BatchRun } from './ticket.js';
+
+/** A partition: global record batches [from, to), stored under `storedName` at `locations`. */
+export interface Partition {
+  readonly index: number;
+  readonly from: number;
+  readonly to: number;
+  readonly storedName: string;
+  /** Live locations in preference order; empty when none is live. */
+  readonly locations: readonly string[];
+  /** Every location it was placed on, named when none is live. */
+  readonly placed?: readonly string[];
+}
+
+/** A dataset as a reader sees it: schema, per-batch shape, and partitions. */
+export interface DatasetLayout extends DatasetShape {
+  readonly name: string;
+  /** The Schema message flatbuffer and its encapsulated form. */
+  readonly schemaHeader: Uint8Array;
+  readonly schemaEncapsulated: Uint8Array;
+  /** Each record batch's Message flatbuffer (for projected sizes). */
+  readonly batchHeaders: readonly Uint8Array[];
+  /** Each record batch's stored bytes (flatbuffer and body). */
+  readonly batchBytes: ArrayLike<number>;
+  /** Bytes the whole dataset is charged for (reported when a read covers it all unprojected). */
+  readonly bytes: number;
+  readonly partitions: readonly Partition[];
+  /** True when partitions are stored under their own names (cluster shards). */
+  readonly partitioned: boolean;
+}
+
+/** The column indices and projection plan of a request naming columns; undefined when it names none. */
+export function projectionOf(schemaHeader: Uint8Array, request: ShareRequest): { columns: number[]; plan: ProjectionPlan } | undefined {
+  if (!request.columns) return undefined;
+  const columns = columnIndices(schemaHeader, request.columns);
+  return { columns, plan: new ProjectionPlan(schemaHeader, columns) };
+}
+
+/** The schema a request's batches have, encapsulated. */
+export function requestSchema(layout: DatasetLayout, request: ShareRequest): Uint8Array {
+  const projection = projectionOf(layout.schemaHeader, request);
+  return projection ? encapsulate(projection.plan.schema) : layout.schemaEncapsulated;
+}
+
+/** The partition holding global batch `batch` (partitions are sorted and contiguous). */
+function partitionOf(layout: DatasetLayout, batch: number): Partition {
+  let lo = 0;
+  let hi = layout.partitions.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (layout.partitions[mid]!.from <= batch) lo = mid;
+    else hi = mid - 1;
+  }
+  return layout.partitions[lo]!;
+}
+
+/** Splits a plan's pieces into endpoint groups: a new group where the partition changes or a piece starts part-way. */
+function groups(layout: DatasetLayout, pieces: readonly PlannedPiece[]): { partition: Partition; pieces: PlannedPiece[] }[] {
+  const out: { partition: Partition; pieces: PlannedPiece[] }[] = [];
+  for (const piece of pieces) {
+    const partition = partitionOf(layout, piece.batch);
+    const last = out[out.length - 1];
+    if (last && last.partition === partition && piece.skip === 0) last.pieces.push(piece);
+    else out.push({ partition, pieces: [piece] });
+  }
+  return out;
+}
+
+/** Runs of consecutive stored indices (relative to the partition) of a group's pieces. */
+function runsOf(partition: Partition, pieces: readonly PlannedPiece[], relative: boolean): BatchRun[] {
+  const runs: { from: number; to: number }[] = [];
+  const base = relative ? partition.from : 0;
+  for (const piece of pieces) {
+    const index = piece.batch - base;
+    const last = runs[runs.length - 1];
+    if (last && last.to === index) last.to++;
+    else runs.push({ from: index, to: index + 1 });
+  }
+  return runs;
+}
+
+/** Throws UNAVAILABLE naming a partition that has no live copy. */
+function unavailable(layout: DatasetLayout, partition: Partition): FlightError {
+  const placed = partition.placed && partition.placed.length > 0 ? ` (placed on ${partition.placed.join(', ')})` : '';
+  return new FlightError(
+    Code.UNAVAILABLE,
+    `partition ${partition.index} of dataset "${layout.name}" (batches ${partition.from}-${partition.to - 1}) has no live replica${placed}`,
+  );
+}
+
+/** The endpoints of a plan. */
+function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boolean): FlightEndpoint[] {
+  return groups(layout, plan.pieces).map(({ partition, pieces }) => {
+    if (partition.locations.length === 0) throw unavailable(layout, partition);
+    const first = pieces[0]!;
+    const ticket = encodeTicket({
+      dataset: partition.storedName,
+      ...(layout.partitioned ? { global: layout.name, offset: partition.from } : {}),
+      runs: runsOf(partition, pieces, layout.partitioned),
+      ...(first.skip > 0 ? { skip: first.skip } : {}),
+      share: { world: plan.world, rank: plan.rank, position: first.position, options: plan.options, ...plan.fingerprint },
+      ...(plan.columns ? { columns: [...plan.columns] } : {}),
+      ...(plan.shuffle ? { shuffle: plan.shuffle } : {}),
+      ...(plan.batchRows !== undefined ? { batchRows: plan.batchRows } : {}),
+    });
+    const locations = singleLocation
+      ? [partition.locations[(partition.index + plan.rank) % partition.locations.length]!]
+      : partition.locations;
+    return { ticket: { ticket }, locations: locations.map((uri) => ({ uri })), appMetadata: new Uint8Array() };
+  });
+}
+
+/**
+ * Rows and bytes of a planned share. A share of every batch, unprojected, reports the dataset's
+ * stored bytes, so ListFlights totals match the stats action; otherwise the bytes its batches send.
+ */
+function totals(layout: DatasetLayout, plan: SharePlan, projection?: ProjectionPlan): { rows: number; bytes: number } {
+  let rows = 0;
+  let bytes = 0;
+  for (const piece of plan.pieces) {
+    rows += (layout.batchRows[piece.batch] ?? 0) - piece.skip;
+    bytes += projection ? projection.bodyLength(layout.batchHeaders[piece.batch]!) : layout.batchBytes[piece.batch]!;
+  }
+  const whole = plan.pieces.length === layout.batches && !projection && plan.pieces.every((p) => p.skip === 0);
+  return { rows, bytes: whole ? layout.bytes : bytes };
+}
+
+/** The FlightInfo of the share `request` asks for. */
+export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
+  const projection = projectionOf(layout.schemaHeader, request);
+  const plan = planShare(layout.name, layout, request, projection?.columns);
+  const { rows, bytes } = totals(layout, plan, projection?.plan);
+  return {
+    schema: projection ? encapsulate(projection.plan.schema) : layout.schemaEncapsulated,
+    flightDescriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [layout.name] },
+    endpoints: endpoints(layout, plan, request.singleLocation === true),
+    totalRecords: BigInt(rows),
+    totalBytes: BigInt(bytes),
+    ordered: true,
+    appMetadata: new Uint8Array(),
+  };
+}
