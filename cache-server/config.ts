@@ -19,6 +19,19 @@ export interface ServeConfig {
   defaultDataset: string | undefined;
 }
 
+/** Cluster settings of `serve --shards`, `coordinator` and `shard`. */
+export interface ClusterConfig {
+  /** Local shard processes `serve` runs (undefined: a single node). */
+  shards: number | undefined;
+  replicas: number;
+  shardList: string | undefined;
+  shardDns: string | undefined;
+  /** The coordinator a shard registers with. */
+  coordinator: string | undefined;
+  /** A shard's member id. */
+  id: string | undefined;
+}
+
 /** Raw flag values as parsed from the command line. */
 export type Flags = Record<string, string | boolean | undefined>;
 
@@ -31,13 +44,45 @@ export function parsePort(value: string, setting: string): number {
   return port;
 }
 
+/** A flag's value, else the environment variable's (empty means unset). */
+function setting(flags: Flags, env: NodeJS.ProcessEnv, flag: string, envName: string): string | undefined {
+  const value = flags[flag];
+  if (typeof value === 'string') return value;
+  return env[envName] === '' ? undefined : env[envName];
+}
+
+/** Parses a positive count setting. */
+function parseCount(value: string, setting: string, max: number): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1 || count > max) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `${setting} must be an integer 1-${max}, got "${value}"`);
+  }
+  return count;
+}
+
+/** Loads the cluster settings from flags and environment. */
+export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
+  const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
+  const shardsText = get('shards', 'FLIGHTCACHE_SHARDS');
+  const shards = shardsText === undefined ? undefined : parseCount(shardsText, '--shards', 256);
+  const replicasText = get('replicas', 'FLIGHTCACHE_REPLICAS');
+  const replicas = replicasText === undefined ? Math.min(2, shards ?? 1) : parseCount(replicasText, '--replicas', 16);
+  if (shards !== undefined && replicas > shards) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `--replicas ${replicas} needs at least that many shards, got --shards ${shards}`);
+  }
+  return {
+    shards,
+    replicas,
+    shardList: get('shard-list', 'FLIGHTCACHE_SHARD_LIST'),
+    shardDns: get('shard-dns', 'FLIGHTCACHE_SHARD_DNS'),
+    coordinator: get('coordinator', 'FLIGHTCACHE_COORDINATOR'),
+    id: get('id', 'FLIGHTCACHE_ID'),
+  };
+}
+
 /** Loads the serve settings from flags and environment. */
 export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
-  const get = (flag: string, envName: string): string | undefined => {
-    const value = flags[flag];
-    if (typeof value === 'string') return value;
-    return env[envName] === '' ? undefined : env[envName];
-  };
+  const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
   const user = get('user', 'FLIGHTCACHE_USER');
   const password = get('password', 'FLIGHTCACHE_PASSWORD');
   if ((user === undefined) !== (password === undefined)) {

@@ -1,9 +1,11 @@
 /**
  * Flight's Basic -> Bearer authentication: Handshake checks `authorization: Basic base64(user:pw)` and
  * answers with `authorization: Bearer <token>`; every other call must carry that bearer header (or
- * the Basic credentials themselves, for clients that cannot hold a token).
+ * the Basic credentials themselves, for clients that cannot hold a token). Tokens are signed with a
+ * key derived from the credentials, so every process of a cluster started with the same credentials
+ * accepts a token any of them issued: a client authenticates once, at the coordinator.
  */
-import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Code, FlightError } from '../flight/errors.js';
 import type { CallContext, Interceptor, Metadata } from '../flight/grpc/method.js';
 
@@ -33,12 +35,19 @@ function authorizationOf(md: Metadata): string | undefined {
 
 /** Issues and checks bearer tokens for one set of credentials. Tokens live for `ttlMs`. */
 export class TokenAuth {
-  private readonly tokens = new Map<string, { user: string; expires: number }>();
+  private readonly key: Buffer;
 
   constructor(
     private readonly credentials: Credentials,
     private readonly ttlMs = 24 * 3600 * 1000,
-  ) {}
+  ) {
+    this.key = createHash('sha256').update(`flightcache-token\0${credentials.user}\0${credentials.password}`).digest();
+  }
+
+  /** The signature of a token payload. */
+  private sign(payload: string): string {
+    return createHmac('sha256', this.key).update(payload).digest('base64url');
+  }
 
   /** Checks Basic credentials from a Handshake call and returns a new bearer token. */
   issueToken(md: Metadata): string {
@@ -47,9 +56,8 @@ export class TokenAuth {
       throw new FlightError(Code.UNAUTHENTICATED, 'Handshake needs an "authorization: Basic base64(user:password)" header');
     }
     const user = this.checkBasic(auth);
-    const token = randomBytes(24).toString('base64url');
-    this.tokens.set(token, { user, expires: Date.now() + this.ttlMs });
-    return token;
+    const payload = Buffer.from(JSON.stringify({ u: user, e: Date.now() + this.ttlMs, n: randomBytes(9).toString('base64url') })).toString('base64url');
+    return `${payload}.${this.sign(payload)}`;
   }
 
   /** The interceptor that rejects calls without a valid token or Basic credentials. */
@@ -71,13 +79,13 @@ export class TokenAuth {
     if (/^basic /i.test(auth)) return this.checkBasic(auth);
     const match = /^bearer (.+)$/i.exec(auth);
     if (!match) throw new FlightError(Code.UNAUTHENTICATED, 'authorization header must be "Bearer <token>" or "Basic <credentials>"');
-    const entry = this.tokens.get(match[1]!.trim());
-    if (!entry) throw new FlightError(Code.UNAUTHENTICATED, 'invalid bearer token');
-    if (entry.expires < Date.now()) {
-      this.tokens.delete(match[1]!.trim());
-      throw new FlightError(Code.UNAUTHENTICATED, 'expired bearer token: call Handshake again');
+    const [payload, signature, extra] = match[1]!.trim().split('.');
+    if (payload === undefined || signature === undefined || extra !== undefined || !safeEqual(signature, this.sign(payload))) {
+      throw new FlightError(Code.UNAUTHENTICATED, 'invalid bearer token');
     }
-    return entry.user;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u: string; e: number };
+    if (claims.e < Date.now()) throw new FlightError(Code.UNAUTHENTICATED, 'expired bearer token: call Handshake again');
+    return claims.u;
   }
 
   /** Validates a "Basic ..." header value and returns the user. */

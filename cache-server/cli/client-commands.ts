@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
+import { LocationClients, readShareMessages } from '../../client/src/share-reader.js';
 import { Code, FlightError } from '../flight/errors.js';
 import { encapsulate, parseMessageHeader, readIpcMessages } from '../flight/protocol/ipc-message.js';
 import type { OutgoingFlightData } from '../flight/protocol/messages.js';
@@ -105,29 +106,32 @@ const get: Command = {
       if (out && !out.write(chunk)) await once(out, 'drain');
     };
     await withClient(flags, async (client) => {
-      const info = await client.getFlightInfo(pathDescriptor(name));
       let bytes = 0;
+      let rows = 0;
+      let first = true;
       const counts = { schema: 0, record_batch: 0, dictionary_batch: 0 } as Record<string, number>;
-      for (const [index, endpoint] of info.endpoints.entries()) {
-        let first = true;
-        for await (const data of client.doGetRaw(endpoint.ticket)) {
-          // Every endpoint's stream starts with the schema; an IPC stream file holds it once.
-          const skip = first && index > 0;
+      const locations = new LocationClients(client, () => client.bearerToken);
+      try {
+        for await (const { data, restart } of readShareMessages(locations, name)) {
+          // Every stream starts with the schema; an IPC stream file holds it once.
+          const header = parseMessageHeader(data.dataHeader);
+          if (restart && !first) continue;
           first = false;
-          if (skip) continue;
           await write(encapsulate(data.dataHeader));
           await write(data.dataBody);
           bytes += data.dataBody.length;
-          const kind = parseMessageHeader(data.dataHeader).kind;
-          counts[kind] = (counts[kind] ?? 0) + 1;
+          counts[header.kind] = (counts[header.kind] ?? 0) + 1;
+          if (header.kind === 'record_batch') rows += header.rows;
         }
+      } finally {
+        locations.close();
       }
       if (out) {
         await write(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
         out.end();
         await once(out, 'finish');
       }
-      console.log(`${name}: ${info.totalRecords} rows in ${counts.record_batch} record batches and ${counts.dictionary_batch} dictionary batches, ${formatBytes(bytes)}${out ? ` written to ${flags.out}` : ''}`);
+      console.log(`${name}: ${rows} rows in ${counts.record_batch} record batches and ${counts.dictionary_batch} dictionary batches, ${formatBytes(bytes)}${out ? ` written to ${flags.out}` : ''}`);
     });
   },
 };

@@ -14,7 +14,7 @@ import { startCacheNode } from '../node/cache-node.js';
 import { tokenBatches } from '../demo/token-dataset.js';
 import { parsePort } from '../config.js';
 import { formatBytes } from './client-commands.js';
-import { closeOnSignals, readyLine } from './serve.js';
+import { closeOnSignals, readyLine } from './process-lifecycle.js';
 import type { Command } from './main.js';
 
 /** Path of flights-200k.arrow inside the installed vega-datasets package. */

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { FlightError } from '../flight/errors.js';
 import { serveCommand } from './serve.js';
+import { coordinatorCommand, shardCommand } from './cluster-commands.js';
 import { clientCommands } from './client-commands.js';
 import { demoCommand } from './demo.js';
 
@@ -11,6 +12,9 @@ const USAGE = `usage: flightcache <command> [options]
 commands:
   serve  [--host H] [--port 8815] [--memory SIZE] [--http-port P] [--user U --password P] [--advertise-host H]
          [--default-dataset N]  (N: what path [RANK, WORLD] reads when several datasets exist)
+         [--shards N [--replicas R]]  a coordinator on --port plus N local shard processes
+  coordinator [serve options] [--replicas R] [--shard-list grpc://H:P,...] [--shard-dns NAME:PORT]
+  shard  [serve options] [--coordinator grpc://H:P] [--id ID]   one shard (registers with the coordinator)
   put FILE --name N      load an Arrow IPC file or stream into dataset N
   ls                     list datasets
   get N [--out FILE]     read dataset N (to an Arrow IPC stream file with --out)
@@ -27,7 +31,13 @@ export interface Command {
   run(positionals: string[], flags: Record<string, string | boolean | undefined>): Promise<void>;
 }
 
-const commands: Record<string, Command> = { serve: serveCommand, demo: demoCommand, ...clientCommands };
+const commands: Record<string, Command> = {
+  serve: serveCommand,
+  coordinator: coordinatorCommand,
+  shard: shardCommand,
+  demo: demoCommand,
+  ...clientCommands,
+};
 
 /** Parses the command line and runs the command; errors print one line and exit non-zero. */
 async function main(argv: string[]): Promise<void> {

@@ -1,43 +1,16 @@
 /** `flightcache serve`: runs one cache node until SIGINT/SIGTERM. */
-import { loadServeConfig } from '../config.js';
+import { loadClusterConfig, loadServeConfig } from '../config.js';
+import { clusterOptions, serveCluster } from './cluster-commands.js';
 import { createLogger } from '../logger.js';
-import { startCacheNode, type CacheNode } from '../node/cache-node.js';
+import { startCacheNode } from '../node/cache-node.js';
 import type { Command } from './main.js';
-
-/** Stops the node on SIGINT/SIGTERM and exits 0 once it has drained. */
-export function closeOnSignals(node: CacheNode): void {
-  let closing = false;
-  const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    node.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-/** The ready line tools and tests wait for. */
-export function readyLine(url: string): string {
-  return `flightcache ready ${url}`;
-}
-
-export const serveOptions = {
-  host: { type: 'string' },
-  port: { type: 'string' },
-  memory: { type: 'string' },
-  'http-port': { type: 'string' },
-  user: { type: 'string' },
-  password: { type: 'string' },
-  'advertise-host': { type: 'string' },
-  'default-dataset': { type: 'string' },
-} as const;
+import { closeOnSignals, readyLine } from './process-lifecycle.js';
 
 export const serveCommand: Command = {
-  options: serveOptions,
+  options: clusterOptions,
   async run(_positionals, flags) {
+    const shards = loadClusterConfig(flags).shards;
+    if (shards !== undefined) return serveCluster(flags, shards);
     const config = loadServeConfig(flags);
     const node = await startCacheNode({
       host: config.host,

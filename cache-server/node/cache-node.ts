@@ -7,6 +7,7 @@ import { TokenAuth, type Credentials } from '../auth/token-auth.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
 import { NodeService } from './node-service.js';
+import type { PeerClient } from './fetch-action.js';
 
 /** How to start a node. */
 export interface CacheNodeOptions {
@@ -22,6 +23,8 @@ export interface CacheNodeOptions {
   advertiseHost?: string;
   /** The dataset path [RANK, WORLD] reads when the node holds several (Kubeflow compatibility). */
   defaultDataset?: string;
+  /** Clients to peers, for the shard's `fetch` action. */
+  peer?: PeerClient;
   logger?: Logger;
 }
 
@@ -36,7 +39,7 @@ export interface CacheNode {
 }
 
 /** Formats a host for a URL (IPv6 in brackets). */
-function urlHost(host: string): string {
+export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
@@ -53,6 +56,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
     location: () => url,
     ...(auth ? { auth } : {}),
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
+    ...(options.peer ? { peer: options.peer } : {}),
   });
   const server = new GrpcServer({
     methods: bindFlightService(service),

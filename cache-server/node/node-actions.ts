@@ -1,4 +1,5 @@
-/** The DoAction verbs of a cache node: drop, stats, health. Results are UTF-8 JSON. */
+/** The DoAction verbs of a cache node: drop, stats, health (and fetch, run by the service). Results are UTF-8 JSON. */
+import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../flight/errors.js';
 import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
@@ -6,7 +7,8 @@ import type { DatasetStore } from '../storage/dataset-store.js';
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
   { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory.' },
-  { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n}.' },
+  { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id}; the instance id changes when the process restarts.' },
+  { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
 ];
 
 /** Node statistics returned by the `stats` action. */
@@ -22,6 +24,8 @@ const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(val
 /** Runs node actions against a store. */
 export class NodeActions {
   private readonly started = Date.now();
+  /** Tells a restarted process (empty) from the one that was there before at the same address. */
+  private readonly instance = randomBytes(8).toString('hex');
 
   constructor(private readonly store: DatasetStore) {}
 
@@ -60,7 +64,7 @@ export class NodeActions {
         yield json(this.stats());
         return;
       case 'health':
-        yield json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000) });
+        yield json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000), instance: this.instance });
         return;
       default:
         throw new FlightError(

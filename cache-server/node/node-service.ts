@@ -23,16 +23,16 @@ import {
   type SchemaResult,
   type Ticket,
 } from '../flight/protocol/messages.js';
-import { encapsulate, parseMessageHeader } from '../flight/protocol/ipc-message.js';
-import { ProjectionPlan, columnIndices } from '../flight/protocol/ipc-projection.js';
+import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
 import { dictionaryIds } from '../flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { TokenAuth } from '../auth/token-auth.js';
-import { decodeTicket, encodeTicket, type TicketShare } from './ticket.js';
-import { checkFingerprint, encodeCursor } from './cursor.js';
-import { parseFlightRequest, type ShareRequest } from './flight-request.js';
-import { planShare, type SharePlan } from './share-plan.js';
+import { decodeTicket } from './ticket.js';
+import { parseFlightRequest, pickDataset, type ShareRequest } from './flight-request.js';
+import { flightInfoFor, requestSchema, type DatasetLayout } from './read-plan.js';
+import { streamTicket } from './share-stream.js';
+import { fetchDataset, type PeerClient } from './fetch-action.js';
 import { NodeActions } from './node-actions.js';
 
 /** Options of a node's Flight service. */
@@ -44,6 +44,8 @@ export interface NodeServiceOptions {
   location: () => string;
   /** The dataset that path [RANK, WORLD] reads when the node holds several. */
   defaultDataset?: string;
+  /** Clients to peers, for the `fetch` action (cluster shards). */
+  peer?: PeerClient;
 }
 
 const utf8 = new TextEncoder();
@@ -60,6 +62,23 @@ export function datasetNameOf(descriptor: FlightDescriptor | undefined): string 
   return descriptor.path[0]!;
 }
 
+/** Answers a Handshake: open without credentials, else Basic credentials in the headers buy a bearer token. */
+export async function* answerHandshake(
+  requests: AsyncIterable<HandshakeRequest>,
+  ctx: CallContext,
+  auth: TokenAuth | undefined,
+): AsyncIterable<HandshakeResponse> {
+  // Clients may send payloads (the legacy handshake) or nothing; either way credentials travel in headers.
+  for await (const _request of requests) break;
+  if (!auth) {
+    yield { protocolVersion: 0n, payload: new Uint8Array() };
+    return;
+  }
+  const token = auth.issueToken(ctx.metadata);
+  ctx.setResponseHeaders({ authorization: `Bearer ${token}` });
+  yield { protocolVersion: 0n, payload: utf8.encode(token) };
+}
+
 /** The Flight service of a single cache node. */
 export class NodeService implements FlightService {
   /** The node's actions (also behind the ops endpoints). */
@@ -69,17 +88,8 @@ export class NodeService implements FlightService {
     this.actions = new NodeActions(options.store);
   }
 
-  async *handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse> {
-    // Clients may send payloads (the legacy handshake) or nothing; either way credentials travel in headers.
-    for await (const _request of requests) break;
-    const auth = this.options.auth;
-    if (!auth) {
-      yield { protocolVersion: 0n, payload: new Uint8Array() };
-      return;
-    }
-    const token = auth.issueToken(ctx.metadata);
-    ctx.setResponseHeaders({ authorization: `Bearer ${token}` });
-    yield { protocolVersion: 0n, payload: utf8.encode(token) };
+  handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse> {
+    return answerHandshake(requests, ctx, this.options.auth);
   }
 
   async *listFlights(criteria: Criteria): AsyncIterable<FlightInfo> {
@@ -102,41 +112,20 @@ export class NodeService implements FlightService {
 
   async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
     const request = parseFlightRequest(descriptor);
-    const dataset = this.resolve(request.dataset);
-    const projection = projectionOf(dataset, request);
-    return { schema: projection ? encapsulate(projection.plan.schema) : dataset.schema.encapsulated };
+    return { schema: requestSchema(nodeLayout(this.resolve(request.dataset), this.options.location()), request) };
   }
 
   async *doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData> {
     const request = decodeTicket(ticket.ticket);
-    const name = request.dataset;
-    const dataset = this.options.store.get(name);
-    if (!dataset) throw new FlightError(Code.INVALID_ARGUMENT, `ticket names unknown dataset "${name}" (dropped?)`);
-    const fingerprint = { batches: dataset.batchCount, rows: dataset.rows };
-    // Tickets without a range (issued before ranges existed) read the whole dataset as rank 0 of 1.
-    const share: TicketShare = request.share ?? { world: 1, rank: 0, position: 0, ...fingerprint };
-    const { from, to } = request.range ?? { from: 0, to: dataset.batchCount };
-    checkFingerprint(name, share, fingerprint, 'ticket');
-    const projection = request.columns ? new ProjectionPlan(dataset.schema.header, request.columns) : undefined;
-    yield { dataHeader: projection ? projection.schema : dataset.schema.header, body: [], bodyLength: 0 };
-    let batch = 0;
-    for (const message of dataset.messages) {
-      if (ctx.signal.aborted || batch >= to) return;
-      if (message.kind !== 'record_batch') {
-        // Every dictionary stored before the range's last batch, in order: replacements and deltas stay correct.
-        if (projection && !projection.dictionaryIds.has(parseMessageHeader(message.header).dictionaryId ?? 0n)) continue;
-        yield { dataHeader: message.header, body: [message.body], bodyLength: message.body.length };
-        continue;
+    const dataset = this.options.store.get(request.dataset);
+    if (!dataset) {
+      // A shard without the partition was restarted or not refilled yet: another replica can serve it.
+      if (request.global !== undefined) {
+        throw new FlightError(Code.UNAVAILABLE, `this shard does not hold partition "${request.dataset}" of dataset "${request.global}" (restarted?): read another replica`);
       }
-      if (batch >= from) {
-        const cursor = encodeCursor({ dataset: name, world: share.world, rank: share.rank, position: share.position + batch - from, batch, ...fingerprint });
-        const data = projection
-          ? projection.projectRecordBatch(message.header, message.body)
-          : { header: message.header, body: [message.body], bodyLength: message.body.length };
-        yield { dataHeader: data.header, body: data.body, bodyLength: data.bodyLength, appMetadata: utf8.encode(cursor) };
-      }
-      batch++;
+      throw new FlightError(Code.INVALID_ARGUMENT, `ticket names unknown dataset "${request.dataset}" (dropped?)`);
     }
+    yield* streamTicket(dataset, request, ctx.signal);
   }
 
   bodyAllocator(ctx: CallContext): BodyAllocator {
@@ -211,6 +200,12 @@ export class NodeService implements FlightService {
   }
 
   async *doAction(action: Action): AsyncIterable<Result> {
+    if (action.type === 'fetch') {
+      if (!this.options.peer) throw new FlightError(Code.UNIMPLEMENTED, 'fetch is an action of cluster shards; this node runs alone');
+      const result = await fetchDataset(this.options.store, this.options.peer, new TextDecoder().decode(action.body));
+      yield { body: utf8.encode(JSON.stringify(result)) };
+      return;
+    }
     yield* this.actions.run(action);
   }
 
@@ -220,81 +215,38 @@ export class NodeService implements FlightService {
 
   /** The named dataset, or the default one (see flight-request.ts) when name is undefined. */
   private resolve(name: string | undefined): DatasetSnapshot {
-    if (name !== undefined) return this.dataset(name);
-    if (this.options.defaultDataset !== undefined) return this.dataset(this.options.defaultDataset);
-    const all = this.options.store.list();
-    if (all.length === 1) return all[0]!;
-    if (all.length === 0) throw new FlightError(Code.NOT_FOUND, 'no dataset to read: path [RANK, WORLD] reads the default dataset and this node holds none');
-    throw new FlightError(
-      Code.FAILED_PRECONDITION,
-      `path [RANK, WORLD] reads the default dataset, but this node holds ${all.length} datasets (${all.map((d) => d.name).join(', ')}) ` +
-        'and was started without --default-dataset: use [name, RANK, WORLD] or start it with --default-dataset NAME',
-    );
+    const store = this.options.store;
+    return pickDataset(name, this.options.defaultDataset, (n) => store.get(n), () => store.list(), 'this node');
   }
 
-  /** The committed dataset of that name, or NOT_FOUND. */
-  private dataset(name: string): DatasetSnapshot {
-    const dataset = this.options.store.get(name);
-    if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
-    return dataset;
-  }
-
-  /** The FlightInfo of a rank's share: one endpoint per contiguous range, each with this node's location. */
+  /** The FlightInfo of a rank's share: this node is the one location of every endpoint. */
   private flightInfo(dataset: DatasetSnapshot, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
-    const projection = projectionOf(dataset, request);
-    const plan = planShare(dataset.name, { batches: dataset.batchCount, rows: dataset.rows }, request, projection?.columns);
-    const { rows, bytes } = shareTotals(dataset, plan, projection?.plan);
-    return {
-      schema: projection ? encapsulate(projection.plan.schema) : dataset.schema.encapsulated,
-      flightDescriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [dataset.name] },
-      endpoints: plan.ranges.map((range) => ({
-        ticket: {
-          ticket: encodeTicket({
-            dataset: dataset.name,
-            range: { from: range.from, to: range.to },
-            share: { world: plan.world, rank: plan.rank, position: range.position, ...plan.fingerprint },
-            ...(plan.columns ? { columns: [...plan.columns] } : {}),
-          }),
-        },
-        locations: [{ uri: this.options.location() }],
-        appMetadata: new Uint8Array(),
-      })),
-      totalRecords: BigInt(rows),
-      totalBytes: BigInt(bytes),
-      ordered: true,
-      appMetadata: new Uint8Array(),
+    return flightInfoFor(nodeLayout(dataset, this.options.location()), request, descriptor);
+  }
+}
+
+const layouts = new WeakMap<DatasetSnapshot, Omit<DatasetLayout, 'partitions'>>();
+
+/** A stored dataset as a one-partition layout at `location` (per-batch shape computed once per snapshot). */
+export function nodeLayout(dataset: DatasetSnapshot, location: string): DatasetLayout {
+  let shape = layouts.get(dataset);
+  if (!shape) {
+    const batches = dataset.messages.filter((m) => m.kind === 'record_batch');
+    shape = {
+      name: dataset.name,
+      schemaHeader: dataset.schema.header,
+      schemaEncapsulated: dataset.schema.encapsulated,
+      batches: dataset.batchCount,
+      rows: dataset.rows,
+      batchRows: batches.map((m) => m.rows),
+      batchHeaders: batches.map((m) => m.header),
+      batchBytes: batches.map((m) => m.header.byteLength + m.body.byteLength),
+      bytes: dataset.bytes,
+      partitioned: false,
     };
+    layouts.set(dataset, shape);
   }
-}
-
-/** The column indices and projection plan of a request naming columns; undefined when it names none. */
-function projectionOf(dataset: DatasetSnapshot, request: ShareRequest): { columns: number[]; plan: ProjectionPlan } | undefined {
-  if (!request.columns) return undefined;
-  const columns = columnIndices(dataset.schema.header, request.columns);
-  return { columns, plan: new ProjectionPlan(dataset.schema.header, columns) };
-}
-
-/**
- * Rows and bytes of a planned share. Bytes are those of its record batches; a share of every batch
- * reports the dataset's stored bytes, so ListFlights totals match the stats action. A projected
- * share reports the body bytes its projected batches will send.
- */
-function shareTotals(dataset: DatasetSnapshot, plan: SharePlan, projection?: ProjectionPlan): { rows: number; bytes: number } {
-  const wanted = (batch: number): boolean => plan.ranges.some((r) => batch >= r.from && batch < r.to);
-  let rows = 0;
-  let bytes = 0;
-  let count = 0;
-  let batch = 0;
-  for (const message of dataset.messages) {
-    if (message.kind !== 'record_batch') continue;
-    if (wanted(batch)) {
-      rows += message.rows;
-      bytes += projection ? projection.bodyLength(message.header) : message.header.byteLength + message.body.byteLength;
-      count++;
-    }
-    batch++;
-  }
-  return { rows, bytes: count === dataset.batchCount && !projection ? dataset.bytes : bytes };
+  return { ...shape, partitions: [{ index: 0, from: 0, to: dataset.batchCount, storedName: dataset.name, locations: [location] }] };
 }
 
 /** Regions allocated for a call's bodies that its handler has not adopted yet (released if the call fails). */

@@ -10,6 +10,8 @@ import type { NodeStats } from '../node/node-actions.js';
 export interface OpsSource {
   ready(): boolean;
   stats(): NodeStats;
+  /** Extra lines for /readyz (a coordinator lists its members). */
+  describe?(): string;
 }
 
 /** Renders node statistics in the Prometheus text exposition format. */
@@ -48,8 +50,10 @@ export async function startOpsServer(
     switch (path) {
       case '/healthz':
         return send(200, 'text/plain', 'ok\n');
-      case '/readyz':
-        return source.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'not ready\n');
+      case '/readyz': {
+        const detail = source.describe ? `${source.describe()}\n` : '';
+        return source.ready() ? send(200, 'text/plain', `ready\n${detail}`) : send(503, 'text/plain', `not ready\n${detail}`);
+      }
       case '/metrics':
         return send(200, 'text/plain; version=0.0.4', renderMetrics(source.stats()));
       case '/stats':

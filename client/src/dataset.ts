@@ -1,6 +1,7 @@
 /** The high-level client: `connect(url).dataset(name)` to read, write and drop one dataset. */
 import { Table, type RecordBatch, type Schema } from 'apache-arrow';
 import { FlightClient, pathDescriptor, type FlightClientOptions } from './flight-client.js';
+import { LocationClients, readShare, type FailoverOptions, type ShareBatch, type ShareOptions } from './share-reader.js';
 import type { FlightInfo, PutResult } from '../../cache-server/flight/protocol/messages.js';
 
 /** Connection options: a token, or user and password for a Handshake. */
@@ -14,6 +15,7 @@ export class Dataset {
   constructor(
     readonly client: FlightClient,
     readonly name: string,
+    private readonly locations: LocationClients = new LocationClients(client, () => client.bearerToken),
   ) {}
 
   /** The dataset's FlightInfo (schema, rows, bytes, endpoints). */
@@ -26,10 +28,14 @@ export class Dataset {
     return this.client.getSchema(pathDescriptor(this.name));
   }
 
-  /** Streams every record batch of every endpoint, in order. */
+  /** Streams every record batch of every endpoint, in order, from the endpoints' locations (with failover). */
   async *batches(): AsyncIterable<RecordBatch> {
-    const info = await this.info();
-    for (const endpoint of info.endpoints) yield* this.client.doGet(endpoint.ticket);
+    for await (const { batch } of this.read()) yield batch;
+  }
+
+  /** Streams a rank's share with its resume cursors (shuffle, columns, batch_rows, resume: see ShareOptions). */
+  read(options: ShareOptions = {}, failover: FailoverOptions = {}): AsyncIterable<ShareBatch> {
+    return readShare(this.locations, this.name, options, failover);
   }
 
   /** Reads the whole dataset into a Table. */
@@ -52,11 +58,15 @@ export class Dataset {
 
 /** A connection to a flightcache server. */
 export class Connection {
-  constructor(readonly client: FlightClient) {}
+  private readonly locations: LocationClients;
+
+  constructor(readonly client: FlightClient) {
+    this.locations = new LocationClients(client, () => client.bearerToken);
+  }
 
   /** A handle on one dataset (no call is made until it is used). */
   dataset(name: string): Dataset {
-    return new Dataset(this.client, name);
+    return new Dataset(this.client, name, this.locations);
   }
 
   /** Names of the datasets on the server. */
@@ -66,8 +76,9 @@ export class Connection {
     return names;
   }
 
-  /** Closes the connection. */
+  /** Closes the connection and those to the locations it read from. */
   close(): void {
+    this.locations.close();
     this.client.close();
   }
 }

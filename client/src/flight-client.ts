@@ -71,6 +71,11 @@ export class FlightClient {
     this.token = options.token;
   }
 
+  /** The bearer token calls carry, if any. */
+  get bearerToken(): string | undefined {
+    return this.token;
+  }
+
   /** Authenticates with Basic credentials; later calls carry the returned bearer token. */
   async handshake(user: string, password: string, options: CallOptions = {}): Promise<string> {
     const basic = Buffer.from(`${user}:${password}`, 'utf8').toString('base64');

@@ -2,3 +2,12 @@
 export { connect, Connection, Dataset, type ConnectOptions } from './dataset.js';
 export { FlightClient, pathDescriptor, cmdDescriptor, type FlightClientOptions } from './flight-client.js';
 export { FlightError, Code } from '../../cache-server/flight/errors.js';
+export {
+  readShare,
+  readShareMessages,
+  LocationClients,
+  type ShareOptions,
+  type FailoverOptions,
+  type ShareBatch,
+  type ShareMessage,
+} from './share-reader.js';

@@ -52,7 +52,7 @@ test('with credentials pyarrow authenticates with Basic -> Bearer and is refused
     const report = probeValue(await runProbe<InteropReport>(url, ['interop'], CREDS));
     assert.deepEqual(report.failed, [], JSON.stringify(report.checks, null, 2));
     assert.equal(report.passed, 21);
-    await assertBearerAuth(url, CREDS, /^Bearer [A-Za-z0-9_-]{32}$/);
+    await assertBearerAuth(url, CREDS, /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
   });
 });
 
@@ -111,14 +111,14 @@ test('pyarrow lists actions, reads stats and health, gets UNIMPLEMENTED for DoEx
       unknown_action: ErrorOf;
       command: ErrorOf;
     }>('rpc_extras.py', [url]);
-    assert.deepEqual(out.actions, ['drop', 'stats', 'health']);
+    assert.deepEqual(out.actions, ['drop', 'stats', 'health', 'fetch']);
     assert.deepEqual(out.stats.datasets.map((d) => [d.name, d.rows]), [['extras', 3]]);
     assert.equal(out.stats.rows, 3);
     assert.equal(out.health.status, 'ok');
     assert.equal(out.exchange.type, 'ArrowNotImplementedError');
     assert.match(out.exchange.message, /DoExchange is not supported by a cache node/);
     assert.equal(out.unknown_action.type, 'ArrowNotImplementedError');
-    assert.match(out.unknown_action.message, /unknown action "explode"; known actions: drop, stats, health/);
+    assert.match(out.unknown_action.message, /unknown action "explode"; known actions: drop, stats, health, fetch/);
     assert.equal(out.command.type, 'ArrowInvalid');
     assert.match(out.command.message, /command descriptor must be a UTF-8 JSON object such as \{"dataset":"name","rank":0,"world_size":2\}/);
   });

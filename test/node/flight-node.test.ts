@@ -118,7 +118,7 @@ describe('a cache node without credentials', () => {
       'malformed ticket (7 bytes): not a flightcache ticket; get tickets from GetFlightInfo',
     );
     await rejectsWith(
-      drain(client.doGet({ ticket: Buffer.from('{"v":1,"dataset":"gone"}') })),
+      drain(client.doGet({ ticket: Buffer.from('{"v":2,"dataset":"gone"}') })),
       Code.INVALID_ARGUMENT,
       'ticket names unknown dataset "gone" (dropped?)',
     );
@@ -141,14 +141,14 @@ describe('a cache node without credentials', () => {
 
   test('actions: list, stats, health, drop, and unknown ones', async () => {
     const types = (await client.listActions()).map((a) => a.type);
-    assert.deepEqual(types, ['drop', 'stats', 'health']);
+    assert.deepEqual(types, ['drop', 'stats', 'health', 'fetch']);
     await client.doPut(pathDescriptor('to-drop'), sample(7));
     const stats = await client.action<{ datasets: Array<{ name: string; rows: number }>; rows: number }>('stats');
     assert.equal(stats.datasets.find((d) => d.name === 'to-drop')?.rows, 7);
-    assert.deepEqual(Object.keys(await client.action<object>('health')), ['status', 'uptimeSeconds']);
+    assert.deepEqual(Object.keys(await client.action<object>('health')), ['status', 'uptimeSeconds', 'instance']);
     assert.deepEqual(await client.action('drop', 'to-drop'), { dropped: 'to-drop' });
     await rejectsWith(client.action('drop', 'to-drop'), Code.NOT_FOUND, 'unknown dataset "to-drop"');
-    await rejectsWith(client.action('explode'), Code.UNIMPLEMENTED, 'unknown action "explode"; known actions: drop, stats, health');
+    await rejectsWith(client.action('explode'), Code.UNIMPLEMENTED, 'unknown action "explode"; known actions: drop, stats, health, fetch');
   });
 
   test('DoExchange is UNIMPLEMENTED with a clear message', async () => {
@@ -240,7 +240,7 @@ describe('a cache node with credentials', () => {
   test('Handshake with the right password returns a token that later calls use', async () => {
     const client = new FlightClient(node.url);
     const token = await client.handshake('alice', 's3cret');
-    assert.match(token, /^[A-Za-z0-9_-]{32}$/);
+    assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     await client.doPut(pathDescriptor('secret'), sample(2));
     assert.equal((await client.getFlightInfo(pathDescriptor('secret'))).totalRecords, 2n);
     client.close();

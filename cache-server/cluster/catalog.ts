@@ -1,0 +1,130 @@
+/**
+ * The coordinator's catalog: every dataset's schema, per-batch shape, and partitions with the
+ * shards they were placed on and the shards known to store them. Which of those are live is the
+ * membership's business; the catalog turns both into a reader's layout and a health status.
+ */
+import type { DatasetLayout } from '../node/read-plan.js';
+
+/** One partition: global batches [from, to), stored on shards as `storedName`. */
+export interface CatalogPartition {
+  readonly index: number;
+  readonly storedName: string;
+  readonly from: number;
+  readonly to: number;
+  readonly rows: number;
+  readonly bytes: number;
+  /** Member ids it was placed on, in placement (preference) order. */
+  readonly placement: readonly string[];
+  /** Member ids that have acknowledged a complete copy. */
+  readonly stored: Set<string>;
+}
+
+/** One dataset as the coordinator knows it. */
+export interface CatalogDataset {
+  readonly name: string;
+  readonly schemaHeader: Uint8Array;
+  readonly schemaEncapsulated: Uint8Array;
+  readonly batchRows: number[];
+  readonly batchHeaders: Uint8Array[];
+  readonly batchBytes: number[];
+  rows: number;
+  bytes: number;
+  readonly partitions: CatalogPartition[];
+}
+
+/** How a dataset stands: every partition with R live copies, some with fewer, or some with none. */
+export type DatasetStatus = 'healthy' | 'degraded' | 'lost';
+
+/** Resolves a member id to its location while it is live (up and refilled), else undefined. */
+export type LiveLocation = (memberId: string) => string | undefined;
+
+/** Stored names of partitions look like `NAME#p3.1a2b3c`; anything else on a shard is not ours to clean up. */
+export const PARTITION_NAME = /#p\d+\.[0-9a-f]+$/;
+
+/** The stored name of partition `index` of `dataset` (unique per put, so a re-put never meets old copies). */
+export function storedNameOf(dataset: string, index: number, nonce: string): string {
+  return `${dataset}#p${index}.${nonce}`;
+}
+
+/** The live locations of a partition, in placement order. */
+export function liveLocations(partition: CatalogPartition, live: LiveLocation): string[] {
+  const out: string[] = [];
+  for (const id of partition.placement) {
+    const location = partition.stored.has(id) ? live(id) : undefined;
+    if (location !== undefined) out.push(location);
+  }
+  return out;
+}
+
+/** A dataset as a reader's layout: each partition at its live replicas. */
+export function layoutOf(dataset: CatalogDataset, live: LiveLocation, placedLocation: (memberId: string) => string): DatasetLayout {
+  return {
+    name: dataset.name,
+    schemaHeader: dataset.schemaHeader,
+    schemaEncapsulated: dataset.schemaEncapsulated,
+    batches: dataset.batchRows.length,
+    rows: dataset.rows,
+    batchRows: dataset.batchRows,
+    batchHeaders: dataset.batchHeaders,
+    batchBytes: dataset.batchBytes,
+    bytes: dataset.bytes,
+    partitioned: true,
+    partitions: dataset.partitions.map((p) => ({
+      index: p.index,
+      from: p.from,
+      to: p.to,
+      storedName: p.storedName,
+      locations: liveLocations(p, live),
+      placed: p.placement.map(placedLocation),
+    })),
+  };
+}
+
+/** Health of a dataset given `replicas` wanted copies. */
+export function statusOf(dataset: CatalogDataset, live: LiveLocation, replicas: number): { status: DatasetStatus; degraded: number[]; lost: number[] } {
+  const degraded: number[] = [];
+  const lost: number[] = [];
+  for (const partition of dataset.partitions) {
+    const copies = liveLocations(partition, live).length;
+    if (copies === 0) lost.push(partition.index);
+    else if (copies < Math.min(replicas, partition.placement.length)) degraded.push(partition.index);
+  }
+  return { status: lost.length > 0 ? 'lost' : degraded.length > 0 ? 'degraded' : 'healthy', degraded, lost };
+}
+
+/** The datasets a coordinator holds. */
+export class Catalog {
+  readonly #datasets = new Map<string, CatalogDataset>();
+
+  /** The dataset of that name. */
+  get(name: string): CatalogDataset | undefined {
+    return this.#datasets.get(name);
+  }
+
+  /** All datasets, by name. */
+  list(): CatalogDataset[] {
+    return [...this.#datasets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Adds a dataset or replaces its entry. */
+  set(dataset: CatalogDataset): void {
+    this.#datasets.set(dataset.name, dataset);
+  }
+
+  /** Removes a dataset; returns it. */
+  drop(name: string): CatalogDataset | undefined {
+    const dataset = this.#datasets.get(name);
+    this.#datasets.delete(name);
+    return dataset;
+  }
+
+  /** Every partition placed on a member. */
+  placedOn(memberId: string): CatalogPartition[] {
+    return this.list().flatMap((d) => d.partitions.filter((p) => p.placement.includes(memberId)));
+  }
+
+  /** Whether some dataset has a partition stored under this name. */
+  knows(storedName: string): boolean {
+    return this.list().some((d) => d.partitions.some((p) => p.storedName === storedName));
+  }
+}

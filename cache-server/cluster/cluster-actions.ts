@@ -1,0 +1,131 @@
+/** The DoAction verbs of a coordinator: drop, stats, health, register. Results are UTF-8 JSON. */
+import { Code, FlightError } from '../flight/errors.js';
+import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
+import type { NodeStats } from '../node/node-actions.js';
+import type { DatasetStore } from '../storage/dataset-store.js';
+import type { ClusterState, MemberStats } from './cluster-state.js';
+import type { DatasetStatus } from './catalog.js';
+
+const ACTIONS: readonly ActionType[] = [
+  { type: 'drop', description: 'Drop a dataset from every shard. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
+  { type: 'stats', description: 'Cluster statistics as JSON: members, datasets with partitions and status, rows, bytes.' },
+  { type: 'health', description: 'Liveness as JSON: {"status": "ok", "role": "coordinator", "membersUp": n, "members": m}.' },
+  { type: 'register', description: 'A shard joins: body {"id", "location", "pid"?}. Result: {"registered": id}.' },
+];
+
+/** Statistics of a coordinator: the node statistics' shape plus the cluster's. */
+export interface ClusterStats extends NodeStats {
+  role: 'coordinator';
+  replicas: number;
+  members: MemberStats[];
+  datasets: Array<NodeStats['datasets'][number] & { partitions: number; status: DatasetStatus; degraded: number[]; lost: number[] }>;
+}
+
+const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(value), 'utf8') });
+
+/** Runs coordinator actions. */
+export class ClusterActions {
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly state: ClusterState,
+    private readonly staging: DatasetStore,
+  ) {}
+
+  /** The action types a coordinator knows. */
+  *list(): Iterable<ActionType> {
+    yield* ACTIONS;
+  }
+
+  /** Computes the cluster statistics. */
+  stats(): ClusterStats {
+    const datasets = this.state.catalog.list().map((d) => ({
+      name: d.name,
+      rows: d.rows,
+      bytes: d.bytes,
+      batches: d.batchRows.length,
+      partitions: d.partitions.length,
+      ...this.state.status(d),
+    }));
+    const staging = this.staging.stats();
+    return {
+      role: 'coordinator',
+      replicas: this.state.replicas,
+      members: this.state.members(),
+      datasets,
+      rows: datasets.reduce((sum, d) => sum + d.rows, 0),
+      bytes: datasets.reduce((sum, d) => sum + d.bytes, 0),
+      memory: {
+        usedBytes: staging.usedBytes,
+        limitBytes: Number.isFinite(staging.limitBytes) ? staging.limitBytes : null,
+        nativeLiveBytes: staging.liveNativeBytes,
+        rssBytes: process.memoryUsage.rss(),
+      },
+    };
+  }
+
+  /** Runs one action, yielding its results. */
+  async *run(action: Action): AsyncIterable<Result> {
+    const text = new TextDecoder().decode(action.body);
+    switch (action.type) {
+      case 'drop':
+        yield json(await this.drop(text));
+        return;
+      case 'stats':
+        yield json(this.stats());
+        return;
+      case 'health': {
+        const members = this.state.membership.list();
+        yield json({
+          status: 'ok',
+          role: 'coordinator',
+          uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
+          membersUp: members.filter((m) => m.state === 'up').length,
+          members: members.length,
+        });
+        return;
+      }
+      case 'register':
+        yield json(this.register(text));
+        return;
+      default:
+        throw new FlightError(Code.UNIMPLEMENTED, `unknown action "${action.type}"; known actions: ${ACTIONS.map((a) => a.type).join(', ')}`);
+    }
+  }
+
+  /** Drops a dataset from the catalog and from every live shard holding a copy (others are cleaned when they return). */
+  private async drop(name: string): Promise<{ dropped: string }> {
+    if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
+    const dataset = this.state.catalog.drop(name);
+    if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+    await Promise.allSettled(
+      dataset.partitions.flatMap((p) =>
+        [...p.stored].map(async (id) => {
+          const location = this.state.live(id);
+          if (location !== undefined) await (await this.state.peers.get(location)).action('drop', p.storedName, { timeoutMs: 5000 });
+        }),
+      ),
+    );
+    return { dropped: name };
+  }
+
+  /** Adds or refreshes a registered shard. */
+  private register(text: string): { registered: string } {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const record = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+    const id = record?.id;
+    const location = record?.location;
+    if (typeof id !== 'string' || id === '' || typeof location !== 'string' || !/^grpc:\/\/.+:\d+$/.test(location)) {
+      throw new FlightError(Code.INVALID_ARGUMENT, 'register needs a JSON body {"id": "...", "location": "grpc://host:port"}');
+    }
+    const existing = this.state.membership.get(id);
+    if (!existing || existing.location !== location) this.state.membership.upsert({ id, location, source: 'registered' });
+    if (typeof record?.pid === 'number') this.state.pids.set(id, record.pid);
+    return { registered: id };
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * What a coordinator knows about its cluster: members (with liveness), the catalog, which members
+ * have been brought in line with the catalog since they last came up, and the wanted replica count.
+ * Reads and placement only use members that are up and in line ("live").
+ */
+import type { Logger } from '../logger.js';
+import { Catalog, layoutOf, statusOf, type CatalogDataset } from './catalog.js';
+import type { Member, Membership } from './membership.js';
+import type { PeerClients } from './peer-clients.js';
+import type { DatasetLayout } from '../node/read-plan.js';
+
+/** A member as `stats` reports it. */
+export interface MemberStats {
+  id: string;
+  location: string;
+  state: Member['state'];
+  /** Up and refilled: serves reads and takes new partitions. */
+  live: boolean;
+  source: Member['source'];
+  since: string;
+  pid?: number;
+}
+
+/** The coordinator's view of the cluster. */
+export class ClusterState {
+  readonly catalog = new Catalog();
+  /** Members refilled since they last came up. */
+  readonly synced = new Set<string>();
+  /** Process ids of members that told us (local shards, registrations). */
+  readonly pids = new Map<string, number>();
+
+  constructor(
+    readonly membership: Membership,
+    readonly peers: PeerClients,
+    readonly replicas: number,
+    readonly logger: Logger,
+  ) {}
+
+  /** The location of a live member, else undefined. */
+  readonly live = (id: string): string | undefined => {
+    const member = this.membership.get(id);
+    return member && member.state === 'up' && this.synced.has(id) ? member.location : undefined;
+  };
+
+  /** Ids of live members, sorted. */
+  liveIds(): string[] {
+    return this.membership.up().filter((m) => this.synced.has(m.id)).map((m) => m.id);
+  }
+
+  /** A dataset's layout for readers. */
+  layout(dataset: CatalogDataset): DatasetLayout {
+    return layoutOf(dataset, this.live, (id) => this.membership.get(id)?.location ?? id);
+  }
+
+  /** A dataset's health. */
+  status(dataset: CatalogDataset): ReturnType<typeof statusOf> {
+    return statusOf(dataset, this.live, this.replicas);
+  }
+
+  /** Members for `stats` and /readyz. */
+  members(): MemberStats[] {
+    return this.membership.list().map((m) => {
+      const pid = this.pids.get(m.id);
+      return {
+        id: m.id,
+        location: m.location,
+        state: m.state,
+        live: this.live(m.id) !== undefined,
+        source: m.source,
+        since: new Date(m.since).toISOString(),
+        ...(pid !== undefined ? { pid } : {}),
+      };
+    });
+  }
+}

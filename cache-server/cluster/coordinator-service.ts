@@ -1,0 +1,252 @@
+/**
+ * The Flight service of a cluster coordinator. It answers the catalog RPCs (ListFlights,
+ * GetFlightInfo, GetSchema, PollFlightInfo) with endpoints at the shards, places and replicates
+ * puts, and runs cluster actions. It never serves record batches itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { Code, FlightError } from '../flight/errors.js';
+import type { CallContext } from '../flight/grpc/method.js';
+import type { FlightService } from '../flight/service.js';
+import type { BodyAllocator } from '../flight/protocol/flight-data.js';
+import {
+  DescriptorType,
+  type Action,
+  type ActionType,
+  type Criteria,
+  type FlightData,
+  type FlightDescriptor,
+  type FlightInfo,
+  type HandshakeRequest,
+  type HandshakeResponse,
+  type OutgoingFlightData,
+  type PollInfo,
+  type PutResult,
+  type Result,
+  type SchemaResult,
+  type Ticket,
+} from '../flight/protocol/messages.js';
+import { firstDictionaryIdDifference, firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import type { DatasetStore, DatasetSnapshot } from '../storage/dataset-store.js';
+import type { TokenAuth } from '../auth/token-auth.js';
+import { NodeService, answerHandshake, datasetNameOf } from '../node/node-service.js';
+import { parseFlightRequest, pickDataset } from '../node/flight-request.js';
+import { flightInfoFor, requestSchema } from '../node/read-plan.js';
+import { storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
+import type { ClusterState } from './cluster-state.js';
+import { ClusterActions } from './cluster-actions.js';
+import { placeReplicas } from './placement.js';
+import { defaultPartitionCount, partitionByBytes } from './partitioning.js';
+import { writePartition } from './partition-writer.js';
+
+/** Options of a coordinator's Flight service. */
+export interface CoordinatorServiceOptions {
+  state: ClusterState;
+  /** Where puts are staged before they are split and replicated. */
+  staging: DatasetStore;
+  auth?: TokenAuth;
+  /** The dataset path [RANK, WORLD] reads when the cluster holds several. */
+  defaultDataset?: string;
+  /** Upper bound on a partition's bytes (default 256 MiB). */
+  maxPartitionBytes?: number;
+}
+
+const utf8 = new TextEncoder();
+
+/** The coordinator's Flight service. */
+export class CoordinatorService implements FlightService {
+  readonly actions: ClusterActions;
+  private readonly stagingNode: NodeService;
+
+  constructor(private readonly options: CoordinatorServiceOptions) {
+    this.actions = new ClusterActions(options.state, options.staging);
+    this.stagingNode = new NodeService({ store: options.staging, location: () => '' });
+  }
+
+  handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse> {
+    return answerHandshake(requests, ctx, this.options.auth);
+  }
+
+  async *listFlights(criteria: Criteria): AsyncIterable<FlightInfo> {
+    const prefix = new TextDecoder().decode(criteria.expression);
+    for (const dataset of this.options.state.catalog.list()) {
+      if (!dataset.name.startsWith(prefix)) continue;
+      const status = this.options.state.status(dataset);
+      const layout = this.options.state.layout(dataset);
+      const meta = utf8.encode(JSON.stringify(status));
+      try {
+        yield { ...flightInfoFor(layout, { dataset: dataset.name, rank: 0, world: 1 }), appMetadata: meta };
+      } catch (err) {
+        if (!(err instanceof FlightError) || err.code !== Code.UNAVAILABLE) throw err;
+        // A lost dataset is still listed, with its status and no endpoints, rather than hidden.
+        yield {
+          schema: dataset.schemaEncapsulated,
+          flightDescriptor: { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [dataset.name] },
+          endpoints: [],
+          totalRecords: BigInt(dataset.rows),
+          totalBytes: BigInt(dataset.bytes),
+          ordered: true,
+          appMetadata: meta,
+        };
+      }
+    }
+  }
+
+  async getFlightInfo(descriptor: FlightDescriptor): Promise<FlightInfo> {
+    const request = parseFlightRequest(descriptor);
+    return flightInfoFor(this.options.state.layout(this.resolve(request.dataset)), request, descriptor);
+  }
+
+  async pollFlightInfo(descriptor: FlightDescriptor): Promise<PollInfo> {
+    return { info: await this.getFlightInfo(descriptor), progress: 1 };
+  }
+
+  async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
+    const request = parseFlightRequest(descriptor);
+    return { schema: requestSchema(this.options.state.layout(this.resolve(request.dataset)), request) };
+  }
+
+  // The coordinator is not on the data path: say where the data is instead of proxying it.
+  // eslint-disable-next-line require-yield
+  async *doGet(_ticket: Ticket): AsyncIterable<OutgoingFlightData> {
+    throw new FlightError(
+      Code.FAILED_PRECONDITION,
+      'this is the cluster coordinator, which serves no data: call DoGet with the ticket at one of the endpoint\'s locations (the shards)',
+    );
+  }
+
+  bodyAllocator(ctx: CallContext): BodyAllocator {
+    return this.stagingNode.bodyAllocator(ctx);
+  }
+
+  async *doPut(data: AsyncIterable<FlightData>, ctx: CallContext): AsyncIterable<PutResult> {
+    const staging = this.options.staging;
+    let name: string | undefined;
+    const stagedName = `staging.${randomBytes(6).toString('hex')}`;
+    async function* renamed(): AsyncIterable<FlightData> {
+      for await (const message of data) {
+        if (name === undefined) {
+          name = datasetNameOf(message.flightDescriptor);
+          yield { ...message, flightDescriptor: { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [stagedName] } };
+        } else yield message;
+      }
+    }
+    // Results wait until every copy is stored: the put is acknowledged only then.
+    const results: PutResult[] = [];
+    try {
+      for await (const result of this.stagingNode.doPut(renamed(), ctx)) results.push(result);
+      const staged = staging.get(stagedName)!;
+      await this.distribute(name!, staged);
+    } finally {
+      staging.drop(stagedName);
+    }
+    yield* results;
+  }
+
+  async *doExchange(): AsyncIterable<OutgoingFlightData> {
+    throw new FlightError(Code.UNIMPLEMENTED, 'DoExchange is not supported: write with DoPut, read with DoGet');
+  }
+
+  async *doAction(action: Action): AsyncIterable<Result> {
+    yield* this.actions.run(action);
+  }
+
+  async *listActions(): AsyncIterable<ActionType> {
+    yield* this.actions.list();
+  }
+
+  /** Splits a staged put into partitions, stores each on R live shards, then records it in the catalog. */
+  private async distribute(name: string, staged: DatasetSnapshot): Promise<void> {
+    const { state } = this.options;
+    const existing = state.catalog.get(name);
+    if (existing) {
+      const difference = firstSchemaDifference(existing.schemaHeader, staged.schema.header) ?? firstDictionaryIdDifference(existing.schemaHeader, staged.schema.header);
+      if (difference !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, difference);
+    }
+    const live = state.liveIds();
+    if (live.length < state.replicas) {
+      throw new FlightError(
+        Code.UNAVAILABLE,
+        `cannot store ${state.replicas} copies of "${name}": only ${live.length} shard(s) are live (${live.join(', ') || 'none'})`,
+      );
+    }
+    const batches = staged.messages.filter((m) => m.kind === 'record_batch');
+    const batchBytes = batches.map((m) => m.header.byteLength + m.body.byteLength);
+    const total = batchBytes.reduce((a, b) => a + b, 0);
+    const ranges = batches.length === 0 ? [] : partitionByBytes(batchBytes, defaultPartitionCount(total, batches.length, live.length, this.options.maxPartitionBytes));
+    const base = existing ? existing.batchRows.length : 0;
+    const firstIndex = existing ? existing.partitions.length : 0;
+    const nonce = randomBytes(4).toString('hex');
+    const partitions: CatalogPartition[] = ranges.map((range, i) => {
+      const storedName = storedNameOf(name, firstIndex + i, nonce);
+      const slice = batches.slice(range.from, range.to);
+      return {
+        index: firstIndex + i,
+        storedName,
+        from: base + range.from,
+        to: base + range.to,
+        rows: slice.reduce((sum, m) => sum + m.rows, 0),
+        bytes: batchBytes.slice(range.from, range.to).reduce((a, b) => a + b, 0),
+        placement: placeReplicas(`${name}/${storedName}`, live, state.replicas),
+        stored: new Set<string>(),
+      };
+    });
+    await this.replicate(partitions, staged, base);
+    const dataset: CatalogDataset = existing ?? {
+      name,
+      schemaHeader: staged.schema.header.slice(),
+      schemaEncapsulated: staged.schema.encapsulated.slice(),
+      batchRows: [],
+      batchHeaders: [],
+      batchBytes: [],
+      rows: 0,
+      bytes: 0,
+      partitions: [],
+    };
+    dataset.batchRows.push(...batches.map((m) => m.rows));
+    dataset.batchHeaders.push(...batches.map((m) => m.header.slice()));
+    dataset.batchBytes.push(...batchBytes);
+    dataset.rows += batches.reduce((sum, m) => sum + m.rows, 0);
+    dataset.bytes += total;
+    dataset.partitions.push(...partitions);
+    // A concurrent drop-and-put may have replaced the entry meanwhile; the newest put wins the name.
+    state.catalog.set(dataset);
+  }
+
+  /** Writes every partition to each of its placed shards; on any failure removes the copies written and fails. */
+  private async replicate(partitions: CatalogPartition[], staged: DatasetSnapshot, base: number): Promise<void> {
+    const { state } = this.options;
+    const jobs = partitions.flatMap((p) => p.placement.map((id) => ({ partition: p, id })));
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let job = jobs[next++]; job; job = jobs[next++]) {
+        const location = state.live(job.id);
+        try {
+          if (location === undefined) throw new FlightError(Code.UNAVAILABLE, 'shard went down');
+          const client = await state.peers.get(location);
+          await writePartition(client, job.partition.storedName, staged, job.partition.from - base, job.partition.to - base);
+          job.partition.stored.add(job.id);
+        } catch (err) {
+          failures.push(`partition ${job.partition.index} on ${job.id}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, jobs.length) }, worker));
+    if (failures.length === 0) return;
+    await Promise.allSettled(
+      partitions.flatMap((p) =>
+        [...p.stored].map(async (id) => {
+          const location = state.live(id);
+          if (location !== undefined) await (await state.peers.get(location)).action('drop', p.storedName, { timeoutMs: 5000 });
+        }),
+      ),
+    );
+    throw new FlightError(Code.UNAVAILABLE, `put not stored: ${failures.length} copies failed (${failures.slice(0, 3).join('; ')})`);
+  }
+
+  /** The named dataset, or the default one when name is undefined. */
+  private resolve(name: string | undefined): CatalogDataset {
+    const catalog = this.options.state.catalog;
+    return pickDataset(name, this.options.defaultDataset, (n) => catalog.get(n), () => catalog.list(), 'the cluster');
+  }
+}

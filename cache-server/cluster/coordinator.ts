@@ -1,0 +1,131 @@
+/**
+ * Assembles a cluster coordinator: the catalog and membership (static list, DNS, registrations,
+ * local shards), heartbeats, refill of members that come back, the coordinator's Flight service,
+ * and the ops HTTP server whose /readyz and /stats show the members.
+ */
+import { GrpcServer } from '../flight/http2/server.js';
+import { bindFlightService } from '../flight/service.js';
+import { NativeAllocator } from '../storage/allocator.js';
+import { DatasetStore } from '../storage/dataset-store.js';
+import { TokenAuth, type Credentials } from '../auth/token-auth.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { startOpsServer } from '../ops/http-server.js';
+import { urlHost } from '../node/cache-node.js';
+import { ClusterState } from './cluster-state.js';
+import { CoordinatorService } from './coordinator-service.js';
+import { Membership, type Member } from './membership.js';
+import { parseShardList, watchShardDns } from './member-sources.js';
+import { PeerClients } from './peer-clients.js';
+import { refill } from './refill.js';
+
+/** How to start a coordinator. */
+export interface CoordinatorOptions {
+  host?: string;
+  port?: number;
+  httpPort?: number;
+  advertiseHost?: string;
+  /** Copies of every partition. */
+  replicas: number;
+  credentials?: Credentials;
+  defaultDataset?: string;
+  /** Static members: "grpc://h:p,grpc://h2:p2". */
+  shardList?: string;
+  /** DNS members: "name:port", re-resolved periodically. */
+  shardDns?: string;
+  maxPartitionBytes?: number;
+  logger?: Logger;
+}
+
+/** A running coordinator. */
+export interface Coordinator {
+  readonly url: string;
+  readonly port: number;
+  readonly httpPort: number | undefined;
+  readonly state: ClusterState;
+  close(): Promise<void>;
+}
+
+/** Starts a coordinator and resolves once it accepts calls (members join as they answer). */
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? silentLogger;
+  const peers = new PeerClients(options.credentials);
+  const instances = new Map<string, string>();
+  const membership = new Membership({
+    logger,
+    probe: async (member, signal) => {
+      const client = await peers.get(member.location);
+      const health = await client.action<{ instance?: string }>('health', '', { timeoutMs: 1000, signal });
+      const previous = instances.get(member.id);
+      if (health.instance !== undefined) instances.set(member.id, health.instance);
+      // Restarted between two probes (never seen down): it came back empty and must be refilled.
+      if (previous !== undefined && health.instance !== previous) {
+        logger.warn({ member: member.id }, 'member restarted; refilling it');
+        state.synced.delete(member.id);
+        bringInLine(member);
+      }
+    },
+  });
+  const state = new ClusterState(membership, peers, options.replicas, logger);
+  const refilling = new Map<string, Promise<void>>();
+  const bringInLine = (member: Member): void => {
+    if (refilling.has(member.id)) return;
+    const run = refill(state, member)
+      .catch((err: unknown) => logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'refill failed; retrying'))
+      .finally(() => refilling.delete(member.id));
+    refilling.set(member.id, run);
+  };
+  membership.onChange((member, previous, event) => {
+    logger.info({ member: member.id, location: member.location, state: member.state, previous, event }, 'member state');
+    if (event !== 'removed' && member.state === 'up') bringInLine(member);
+    else state.synced.delete(member.id);
+  });
+  // Members whose refill failed are retried until they are in line.
+  const retry = setInterval(() => {
+    for (const member of membership.up()) if (!state.synced.has(member.id)) bringInLine(member);
+  }, 2000);
+  retry.unref();
+  if (options.shardList) for (const member of parseShardList(options.shardList)) membership.upsert({ ...member, source: 'static' });
+  const stopDns = options.shardDns ? watchShardDns(options.shardDns, membership, { logger }) : undefined;
+  membership.start();
+
+  const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
+  const service = new CoordinatorService({
+    state,
+    staging: new DatasetStore({ allocator: new NativeAllocator(Infinity) }),
+    ...(auth ? { auth } : {}),
+    ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
+    ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),
+  });
+  const server = new GrpcServer({ methods: bindFlightService(service), interceptors: auth ? [auth.interceptor()] : [], logger });
+  const address = await server.listen({ host, port: options.port ?? 8815 });
+  const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const url = `grpc://${urlHost(advertise)}:${address.port}`;
+  const ops =
+    options.httpPort === undefined
+      ? undefined
+      : await startOpsServer(
+          {
+            ready: () => state.liveIds().length >= options.replicas,
+            stats: () => service.actions.stats(),
+            describe: () => state.members().map((m) => `${m.id} ${m.location} ${m.live ? 'live' : m.state}`).join('\n'),
+          },
+          host,
+          options.httpPort,
+        );
+  logger.info({ url, httpPort: ops?.port, replicas: options.replicas }, 'coordinator listening');
+  return {
+    url,
+    port: address.port,
+    httpPort: ops?.port,
+    state,
+    async close() {
+      clearInterval(retry);
+      stopDns?.();
+      membership.stop();
+      await server.close(2000);
+      await ops?.close();
+      peers.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The shard processes `flightcache serve --shards N` runs beside its coordinator: separate OS
+ * processes, each a `flightcache shard`, joined to the membership as local members. A shard that
+ * dies is started again on the same port, empty, and the coordinator refills it, as a Kubernetes
+ * pod restart would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Credentials } from '../auth/token-auth.js';
+import type { Logger } from '../logger.js';
+import type { ClusterState } from './cluster-state.js';
+
+/** How to run local shards. */
+export interface LocalShardsOptions {
+  count: number;
+  host: string;
+  /** Per-shard memory limit, as the --memory flag takes it. */
+  memory?: string;
+  credentials?: Credentials;
+  state: ClusterState;
+  logger: Logger;
+  /** Delay before a dead shard is started again. */
+  restartDelayMs?: number;
+}
+
+const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const READY = /^flightcache ready (grpc:\/\/\S+)$/;
+
+/** Supervises N local shard processes. */
+export class LocalShards {
+  readonly #children = new Map<string, ChildProcess>();
+  #closing = false;
+
+  constructor(private readonly options: LocalShardsOptions) {}
+
+  /** Starts every shard and resolves once each is live (up and in line) in the membership. */
+  async start(timeoutMs = 30_000): Promise<void> {
+    const ids = Array.from({ length: this.options.count }, (_, i) => `shard-${i}`);
+    await Promise.all(ids.map((id) => this.spawn(id, 0)));
+    const deadline = Date.now() + timeoutMs;
+    while (!ids.every((id) => this.options.state.live(id) !== undefined)) {
+      if (Date.now() > deadline) throw new Error(`local shards not live within ${timeoutMs} ms: ${JSON.stringify(this.options.state.members())}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Stops every shard process. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(
+      [...this.#children.values()].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  }
+
+  /** Starts shard `id` on `port` (0: any) and resolves with its location once it prints its ready line. */
+  private spawn(id: string, port: number): Promise<string> {
+    const { host, memory, credentials, state, logger } = this.options;
+    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : [])];
+    // Credentials travel in the environment, not the command line other users can read.
+    const env = { ...process.env, ...(credentials ? { FLIGHTCACHE_USER: credentials.user, FLIGHTCACHE_PASSWORD: credentials.password } : {}) };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+    this.#children.set(id, child);
+    return new Promise((resolve, reject) => {
+      let location: string | undefined;
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const match = READY.exec(line);
+        if (!match || location !== undefined) return;
+        location = match[1]!;
+        state.pids.set(id, child.pid!);
+        state.membership.upsert({ id, location, source: 'local' });
+        resolve(location);
+      });
+      child.once('exit', (code, signal) => {
+        state.pids.delete(id);
+        if (location === undefined) return reject(new Error(`shard ${id} exited (code ${code}, signal ${signal}) before it was ready`));
+        if (this.#closing) return;
+        logger.warn({ shard: id, code, signal }, 'shard process exited; starting it again');
+        const again = Number(new URL(location.replace(/^grpc:/, 'http:')).port);
+        setTimeout(() => {
+          if (this.#closing) return;
+          this.spawn(id, again).catch((err: unknown) => logger.error({ shard: id, err: err instanceof Error ? err.message : String(err) }, 'shard restart failed'));
+        }, this.options.restartDelayMs ?? 500).unref();
+      });
+    });
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Brings a member that has (re)joined in line with the catalog: partitions it should hold and has
+ * are marked stored, missing ones are copied to it from a live replica (the shard pulls them with
+ * the `fetch` action, so no data passes through the coordinator), and partitions of datasets
+ * dropped while it was away are dropped. Only then does the member serve reads.
+ */
+import { encodeTicket } from '../node/ticket.js';
+import { PARTITION_NAME, liveLocations } from './catalog.js';
+import type { ClusterState } from './cluster-state.js';
+import type { Member } from './membership.js';
+
+/** Names of the datasets a shard holds. */
+async function storedOn(state: ClusterState, location: string): Promise<Set<string>> {
+  const client = await state.peers.get(location);
+  const names = new Set<string>();
+  for await (const info of client.listFlights('', { timeoutMs: 5000 })) {
+    const name = info.flightDescriptor?.path[0];
+    if (name !== undefined) names.add(name);
+  }
+  return names;
+}
+
+/** Refills and cleans one member, then marks it in line; rejects (leaving it out of reads) on failure. */
+export async function refill(state: ClusterState, member: Member): Promise<void> {
+  const client = await state.peers.get(member.location);
+  const held = await storedOn(state, member.location);
+  let copied = 0;
+  for (const partition of state.catalog.placedOn(member.id)) {
+    if (held.has(partition.storedName)) {
+      partition.stored.add(member.id);
+      continue;
+    }
+    partition.stored.delete(member.id);
+    const sources = liveLocations(partition, state.live);
+    if (sources.length === 0) {
+      state.logger.warn({ member: member.id, partition: partition.storedName }, 'no live replica to refill from');
+      continue;
+    }
+    const body = JSON.stringify({ name: partition.storedName, sources, ticket: Buffer.from(encodeTicket({ dataset: partition.storedName })).toString('base64') });
+    await client.action('fetch', body, { timeoutMs: 600_000 });
+    partition.stored.add(member.id);
+    copied++;
+  }
+  for (const name of held) {
+    if (PARTITION_NAME.test(name) && !state.catalog.knows(name)) await client.action('drop', name, { timeoutMs: 5000 });
+  }
+  state.synced.add(member.id);
+  state.logger.info({ member: member.id, copied }, 'member in line with the catalog');
+}

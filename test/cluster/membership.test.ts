@@ -1,0 +1,77 @@
+/**
+ * Membership with real processes: a coordinator with a static shard list and a shard that registers
+ * itself; heartbeats mark a killed shard down within 3 s and up again when it answers; /readyz and
+ * stats show the members.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
+import { LocationClients, readShare } from '../../client/src/share-reader.js';
+import { clusterStats, idBatches, sortedIds, startCli, waitFor } from './cluster-helpers.js';
+import type { RecordBatch } from 'apache-arrow';
+import { createServer, type AddressInfo } from 'node:net';
+
+const portOf = (url: string): string => new URL(url.replace(/^grpc:/, 'http:')).port;
+
+/** A TCP port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('a static member that is killed is down within 3 s, comes back up on the same port, and is refilled; a registered shard joins', async () => {
+  const a = await startCli(['shard', '--port', '0']);
+  let b = await startCli(['shard', '--port', '0']);
+  const httpPort = await freePort();
+  const coordinator = await startCli(['coordinator', '--port', '0', '--http-port', String(httpPort), '--replicas', '2', '--shard-list', `${a.url},${b.url}`]);
+  const client = new FlightClient(coordinator.url);
+  const registered = await startCli(['shard', '--port', '0', '--coordinator', coordinator.url, '--id', 'joiner']);
+  try {
+    const live = await waitFor('three live members', async () => {
+      const stats = await clusterStats(client);
+      return stats.members.filter((m) => m.live).length === 3 ? stats : undefined;
+    });
+    assert.deepEqual(
+      live.members.map((m) => [m.id, m.source]).sort(),
+      [[a.url, 'static'], [b.url, 'static'], ['joiner', 'registered']].sort(),
+    );
+    assert.equal(live.members.find((m) => m.id === 'joiner')!.pid, registered.pid);
+    const readyz = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+    assert.equal(readyz.status, 200);
+    assert.deepEqual((await readyz.text()).split('\n').sort(), ['', 'ready', `${a.url} ${a.url} live`, `${b.url} ${b.url} live`, `joiner ${registered.url} live`].sort());
+    await client.doPut(pathDescriptor('d'), idBatches(24, 20));
+
+    const killedAt = Date.now();
+    b.child.kill('SIGKILL');
+    await waitFor('the killed member to be down', async () => ((await clusterStats(client)).members.find((m) => m.id === b.url)!.state === 'down' ? true : undefined));
+    const noticedAfter = Date.now() - killedAt;
+    assert.ok(noticedAfter < 3000, `marked down after ${noticedAfter} ms`);
+    const degraded = (await clusterStats(client)).datasets[0]!;
+    assert.ok(degraded.status === 'degraded' || degraded.status === 'healthy', degraded.status);
+
+    // Reads go on from the other replicas meanwhile.
+    const locations = new LocationClients(client, () => undefined);
+    const batches: RecordBatch[] = [];
+    for await (const { batch } of readShare(locations, 'd')) batches.push(batch);
+    locations.close();
+    assert.deepEqual(sortedIds(batches), Array.from({ length: 480 }, (_, i) => i));
+
+    b = await startCli(['shard', '--port', portOf(b.url)]);
+    const healed = await waitFor('the restarted member to be live and the dataset healthy', async () => {
+      const stats = await clusterStats(client);
+      return stats.members.every((m) => m.live) && stats.datasets[0]!.status === 'healthy' ? stats : undefined;
+    });
+    assert.equal(healed.datasets[0]!.rows, 480);
+    const restarted = new FlightClient(b.url);
+    const held = [];
+    for await (const info of restarted.listFlights()) held.push(info.flightDescriptor!.path[0]);
+    restarted.close();
+    assert.ok(held.length > 0 && held.every((name) => /^d#p\d+\.[0-9a-f]+$/.test(name!)), held.join(','));
+  } finally {
+    client.close();
+    for (const p of [registered, coordinator, a, b]) await p.stop();
+  }
+});
