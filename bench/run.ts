@@ -11,6 +11,7 @@ import { collectMachine, formatMachine } from './machine.js';
 import type { Suite } from './suite.js';
 
 const SUITES: Record<string, () => Promise<Suite>> = {
+  cluster: async () => (await import('./suites/cluster.js')).runCluster,
   doget: async () => (await import('./suites/doget.js')).runDoget,
   epoch: async () => (await import('./suites/epoch.js')).runEpoch,
   micro: async () => (await import('./suites/micro.js')).runMicro,

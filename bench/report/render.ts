@@ -12,6 +12,7 @@ import { spliceAfterMarker, spliceBetween } from './markdown.js';
 import { loadResults, type ResultRecord } from './results.js';
 import { modelInputs, renderScalingBlock, SCALING_BEGIN, SCALING_END } from './scaling-doc.js';
 import { formatDate, type ChartFile, type Section, type SectionContext } from './sections/common.js';
+import { renderCluster } from './sections/cluster.js';
 import { renderDoget } from './sections/doget.js';
 import { renderEpoch } from './sections/epoch.js';
 import { renderGeneric } from './sections/generic.js';
@@ -33,7 +34,7 @@ export interface RenderedReport {
   scalingBlock: string;
 }
 
-const KNOWN = ['doget', 'epoch', 'micro', 'scale'];
+const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster'];
 const DEFAULT_PREAMBLE = '# Benchmarks\n\nMeasured numbers for flightcache and how to reproduce each of them. Method: [bench/README.md](../bench/README.md).';
 
 /** Renders a results set; chartsHref is the path from the report's directory to the charts directory. */
@@ -44,6 +45,7 @@ export function renderReport(results: ReadonlyMap<string, ResultRecord>, chartsH
     renderEpoch(results.get('epoch'), context),
     renderMicro(results.get('micro')),
     renderScale(results.get('scale'), context),
+    renderCluster(results.get('cluster'), context),
   ];
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();
   for (const suite of others) sections.push(renderGeneric(suite, results.get(suite), `The \`${suite}\` suite.`));

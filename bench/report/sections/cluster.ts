@@ -1,0 +1,155 @@
+/**
+ * The report's cluster section: aggregate throughput of a coordinator + N shards read by M rank
+ * processes, the coordinator's and shards' CPU while they stream, and the time from GetFlightInfo
+ * to the first record batch.
+ */
+import { lineChart, type Series } from '../charts.js';
+import { mdImage, mdTable } from '../markdown.js';
+import { isObject, measuredOf, numberAt, objectsAt, stringAt, type MeasuredValue, type ResultRecord } from '../results.js';
+import { formatGbps, formatRuns, notMeasured, provenance, reproduce, type Section, type SectionContext } from './common.js';
+
+const CHART = 'cluster-aggregate.svg';
+const INTRO =
+  'A flightcache cluster (`flightcache serve --shards N --replicas 1`: a coordinator and N shard processes) read by ' +
+  'M pyarrow processes at once; reader r asks the coordinator for its share `[name, r, M]` with GetFlightInfo, then ' +
+  'reads every endpoint with DoGet at the shard it names, back to back for a fixed window. The coordinator plans reads ' +
+  'and must stay off the data path: its CPU (utime + stime, as % of one core) is measured over the same windows, as is ' +
+  'each shard\'s.';
+
+/** One (shards, readers) configuration of a cluster record. */
+export interface ClusterConfig {
+  shards: number;
+  readers: number;
+  aggregate: MeasuredValue;
+  perReader: MeasuredValue;
+  plansPerSecond: MeasuredValue | null;
+  coordinatorCpu: MeasuredValue;
+  coordinatorCpuMsPerPlan: MeasuredValue | null;
+  shardCpu: MeasuredValue[];
+}
+
+/** One client's first-batch latency against one cluster. */
+export interface ClusterLatency {
+  client: string;
+  shards: number;
+  iterations: number;
+  p50Ms: number;
+  p99Ms: number;
+  planP50Ms: number | null;
+}
+
+/** The configurations of a cluster record that carry throughput and coordinator CPU summaries. */
+export function clusterConfigs(record: ResultRecord): ClusterConfig[] {
+  return (objectsAt(record.data, 'configs') ?? []).flatMap((c) => {
+    const shards = numberAt(c, 'shards');
+    const readers = numberAt(c, 'readers');
+    const aggregate = measuredOf(c['aggregateGbps']);
+    const perReader = measuredOf(c['perReaderGbps']);
+    const coordinatorCpu = measuredOf(c['coordinatorCpuPercent']);
+    if (shards === null || readers === null || !aggregate || !perReader || !coordinatorCpu) return [];
+    const shardCpu = Array.isArray(c['shardCpuPercent']) ? c['shardCpuPercent'].flatMap((s) => measuredOf(s) ?? []) : [];
+    return [{ shards, readers, aggregate, perReader, plansPerSecond: measuredOf(c['plansPerSecond']), coordinatorCpu, coordinatorCpuMsPerPlan: measuredOf(c['coordinatorCpuMsPerPlan']), shardCpu }];
+  });
+}
+
+/** The first-batch latencies of a cluster record that carry p50 and p99. */
+export function clusterLatencies(record: ResultRecord): ClusterLatency[] {
+  return (objectsAt(record.data, 'firstBatch') ?? []).flatMap((l) => {
+    const client = stringAt(l, 'client');
+    const shards = numberAt(l, 'shards');
+    const iterations = numberAt(l, 'iterations');
+    const p50Ms = numberAt(l, 'p50Ms');
+    const p99Ms = numberAt(l, 'p99Ms');
+    if (client === null || shards === null || iterations === null || p50Ms === null || p99Ms === null) return [];
+    return [{ client, shards, iterations, p50Ms, p99Ms, planP50Ms: numberAt(l, 'planP50Ms') }];
+  });
+}
+
+function aggregateSeries(configs: readonly ClusterConfig[]): Series[] {
+  const byShards = new Map<number, Series>();
+  for (const c of [...configs].sort((a, b) => a.shards - b.shards || a.readers - b.readers)) {
+    const series = byShards.get(c.shards) ?? { name: `${c.shards} shard${c.shards === 1 ? '' : 's'}`, points: [] };
+    byShards.set(c.shards, { ...series, points: [...series.points, { x: c.readers, ...c.aggregate }] });
+  }
+  return [...byShards.values()];
+}
+
+const pct = (value: number): string => value.toFixed(1);
+const dash = (value: MeasuredValue | number | null, format: (v: number) => string): string =>
+  value === null ? '\u2013' : format(typeof value === 'number' ? value : value.median);
+
+function limitLine(record: ResultRecord, configs: readonly ClusterConfig[]): string {
+  const limit = numberAt(record.data['params'], 'coordinatorCpuLimitPercent');
+  if (limit === null) return 'Coordinator CPU budget: not recorded.';
+  const worst = Math.max(...configs.map((c) => c.coordinatorCpu.max));
+  const verdict = worst < limit ? 'stayed under' : 'went over';
+  return `The coordinator's CPU ${verdict} its budget of ${limit}% of one core: the highest window was ${pct(worst)}%. ` +
+    'Each share read starts with a GetFlightInfo (plans/s), so its CPU grows with the plan rate, not with the bytes streamed.';
+}
+
+function latencySection(record: ResultRecord): string[] {
+  const latencies = clusterLatencies(record);
+  if (latencies.length === 0) return [notMeasured('Time to first batch')];
+  const params = record.data['params'];
+  const target = numberAt(params, 'firstBatchTargetP50Ms');
+  const share = isObject(params) ? params['latencyShare'] : undefined;
+  const rank = numberAt(share, 'rank');
+  const world = numberAt(share, 'world');
+  const what = rank === null || world === null ? 'a rank share' : `share \`[name, ${rank}, ${world}]\``;
+  const table = mdTable(
+    ['client', 'shards', 'iterations', 'p50 ms', 'p99 ms', 'GetFlightInfo p50 ms'],
+    latencies.map((l) => [l.client, String(l.shards), String(l.iterations), l.p50Ms.toFixed(2), l.p99Ms.toFixed(2), dash(l.planP50Ms, (v) => v.toFixed(2))]),
+    [1, 2, 3, 4, 5],
+  );
+  return [
+    '### Time to first batch',
+    `Sequential iterations of GetFlightInfo of ${what} at the coordinator, then DoGet of its first endpoint at its shard until the first record batch arrives, with connections kept open (as a trainer keeps them). ` +
+      `pyarrow is the pyarrow.flight client; ts is our FlightClient.${target === null ? '' : ` Target: p50 under ${target} ms.`}`,
+    table,
+  ];
+}
+
+/** Renders the cluster section (a "not measured" line when the record is missing or has no configurations). */
+export function renderCluster(record: ResultRecord | undefined, context: SectionContext): Section {
+  const heading = `## cluster\n\n${INTRO}`;
+  const configs = record ? clusterConfigs(record) : [];
+  if (!record || (configs.length === 0 && clusterLatencies(record).length === 0)) return { markdown: `${heading}\n\n${notMeasured('cluster')}`, charts: [] };
+  if (configs.length === 0) return { markdown: [heading, provenance(record), reproduce(record), notMeasured('Throughput'), ...latencySection(record)].join('\n\n'), charts: [] };
+
+  const table = mdTable(
+    ['shards', 'readers', 'aggregate GB/s', 'min', 'max', 'runs', 'per reader GB/s', 'plans/s', 'coordinator CPU % (median)', 'max', 'coordinator CPU ms / plan', 'shard CPU % (median each)'],
+    configs.map((c) => [
+      String(c.shards),
+      String(c.readers),
+      formatGbps(c.aggregate.median),
+      formatGbps(c.aggregate.min),
+      formatGbps(c.aggregate.max),
+      formatRuns(c.aggregate),
+      formatGbps(c.perReader.median),
+      dash(c.plansPerSecond, (v) => v.toFixed(1)),
+      pct(c.coordinatorCpu.median),
+      pct(c.coordinatorCpu.max),
+      dash(c.coordinatorCpuMsPerPlan, (v) => v.toFixed(2)),
+      c.shardCpu.length === 0 ? '\u2013' : c.shardCpu.map((s) => pct(s.median)).join(' / '),
+    ]),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
+  const svg = lineChart({
+    title: 'cluster: aggregate throughput of M rank readers',
+    xLabel: 'readers M',
+    yLabel: 'aggregate GB/s (median, min-max)',
+    xScale: 'linear',
+    series: aggregateSeries(configs),
+  });
+  const markdown = [
+    heading,
+    provenance(record),
+    reproduce(record),
+    'Processes were not pinned to cores; readers, coordinator and shards share the machine.',
+    table,
+    limitLine(record, configs),
+    mdImage('cluster aggregate throughput', context.chartHref(CHART)),
+    ...latencySection(record),
+  ].join('\n\n');
+  return { markdown, charts: [{ name: CHART, svg }] };
+}
