@@ -75,4 +75,4 @@ for pin in "${optional[@]}"; do
   fi
 done
 
-"$python" -c 'import pyarrow, pyarrow.flight, numpy; print("setup-venv: ready: pyarrow", pyarrow.__version__, "numpy", numpy.__version__)'
+"$python" -c 'import pyarrow, pyarrow.flight, numpy, torch; print("setup-venv: ready: pyarrow", pyarrow.__version__, "numpy", numpy.__version__, "torch", torch.__version__)'

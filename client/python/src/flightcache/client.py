@@ -1,0 +1,205 @@
+"""flightcache.Client: a thin layer over pyarrow.flight that speaks the flightcache protocol."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional, Sequence, Union
+
+import pyarrow as pa
+import pyarrow.flight as flight
+
+from .locations import Connections
+from .request import Request, descriptor, share_request
+from .stream import ShareStream
+
+DEFAULT_PUT_BATCH_ROWS = 65536
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset as ListFlights describes it."""
+
+    name: str
+    rows: int
+    bytes: int
+    schema: pa.Schema
+
+
+def _table_or_reader(data: Any) -> Union[pa.Table, pa.RecordBatchReader]:
+    """Accepts a Table, RecordBatch, RecordBatchReader or pandas DataFrame."""
+    if isinstance(data, (pa.Table, pa.RecordBatchReader)):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(data, pandas.DataFrame):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise TypeError(f"put takes a pyarrow Table, RecordBatch, RecordBatchReader or pandas DataFrame, got {type(data).__name__}")
+
+
+class Client:
+    """A connection to a flightcache server (a single node or a cluster's coordinator).
+
+    Credentials: `token` (sent as a bearer token everywhere), or `user` and `password` (a Basic ->
+    Bearer handshake with the endpoint; data locations get the Basic header, since a token is
+    only known to the node that issued it).
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        token: Optional[str] = None,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        *,
+        timeout: Optional[float] = None,
+        retry_timeout: float = 10.0,
+    ):
+        if token is not None and (user is not None or password is not None):
+            raise ValueError("pass either token or user and password, not both")
+        if (user is None) != (password is None):
+            raise ValueError("user and password go together")
+        headers: list[tuple[bytes, bytes]] = []
+        if token is not None:
+            headers = [(b"authorization", b"Bearer " + token.encode())]
+        elif user is not None and password is not None:
+            headers = [(b"authorization", b"Basic " + base64.b64encode(f"{user}:{password}".encode()))]
+        self.endpoint = endpoint
+        self.retry_timeout = retry_timeout
+        self._connections = Connections(endpoint, headers, headers, timeout)
+        if user is not None and password is not None:
+            bearer = self._flight.authenticate_basic_token(user, password)
+            self._connections = Connections(endpoint, [bearer], headers, timeout)
+
+    @property
+    def _flight(self) -> flight.FlightClient:
+        return self._connections.flight_client(self.endpoint)
+
+    @property
+    def _options(self) -> flight.FlightCallOptions:
+        return self._connections.options_for(self.endpoint)
+
+    def close(self) -> None:
+        """Closes every connection this client opened."""
+        self._connections.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _action(self, kind: str, body: bytes = b"") -> list[Any]:
+        results = self._flight.do_action(flight.Action(kind, body), self._options)
+        return [json.loads(result.body.to_pybytes()) for result in results]
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Every dataset the server holds (ListFlights)."""
+        return [
+            DatasetInfo(info.descriptor.path[0].decode(), info.total_records, info.total_bytes, info.schema)
+            for info in self._flight.list_flights(b"", self._options)
+        ]
+
+    def schema(self, name: str) -> pa.Schema:
+        """The schema of dataset `name` (GetSchema)."""
+        return self._flight.get_schema(flight.FlightDescriptor.for_path(name), self._options).schema
+
+    def stats(self) -> dict[str, Any]:
+        """The server's `stats` action: datasets, memory and, on a cluster, members."""
+        return self._action("stats")[0]
+
+    def health(self) -> dict[str, Any]:
+        """The server's `health` action."""
+        return self._action("health")[0]
+
+    def drop(self, name: str) -> None:
+        """Drops dataset `name`; pyarrow's KeyError subclass when it does not exist."""
+        self._action("drop", name.encode())
+
+    def put(self, name: str, data: Any, *, batch_rows: Optional[int] = DEFAULT_PUT_BATCH_ROWS) -> int:
+        """Writes `data` as dataset `name` (or appends when the schema is equal); returns the rows stored.
+
+        Record batches longer than `batch_rows` are split (zero-copy slices), since batches are
+        the unit the server shards, shuffles and resumes by; None keeps the batches as they are.
+        """
+        source = _table_or_reader(data)
+        batches = source.to_batches(max_chunksize=batch_rows) if isinstance(source, pa.Table) else source
+        writer, results = self._flight.do_put(flight.FlightDescriptor.for_path(name), source.schema, self._options)
+        stored: list[int] = []
+        failures: list[BaseException] = []
+
+        def drain() -> None:
+            # Read PutResults while writing so a long put never stalls on a full receive window.
+            try:
+                while (result := results.read()) is not None:
+                    stored.append(json.loads(result.to_pybytes())["rows"])
+            except BaseException as error:
+                failures.append(error)
+
+        reader = threading.Thread(target=drain, name="flightcache-put-results", daemon=True)
+        reader.start()
+        try:
+            for batch in batches:
+                writer.write_batch(batch)
+            writer.done_writing()
+            reader.join()
+        except BaseException:
+            try:
+                writer.close()
+            except Exception:
+                pass
+            raise
+        writer.close()
+        if failures:
+            raise failures[0]
+        return sum(stored)
+
+    def flight_info(
+        self,
+        dataset: Optional[str] = None,
+        *,
+        rank: int = 0,
+        world_size: int = 1,
+        columns: Optional[Sequence[str]] = None,
+        shuffle: bool = False,
+        seed: int = 0,
+        epoch: int = 0,
+        batch_rows: Optional[int] = None,
+        start_after: Optional[str] = None,
+        resume: Optional[dict[str, Any]] = None,
+    ) -> flight.FlightInfo:
+        """GetFlightInfo with the JSON command: rank `rank` of `world_size`'s share of `dataset`."""
+        request = share_request(
+            dataset, rank=rank, world_size=world_size, columns=columns, shuffle=shuffle, seed=seed, epoch=epoch,
+            batch_rows=batch_rows, resume=resume,
+        )
+        return self.request_info(request, start_after)
+
+    def request_info(self, request: Request, start_after: Optional[str] = None) -> flight.FlightInfo:
+        """GetFlightInfo for a request built with flightcache.request.share_request."""
+        return self._flight.get_flight_info(descriptor(request, start_after), self._options)
+
+    def read_batches(self, dataset: Optional[str] = None, *, start_after: Optional[str] = None, **options: Any) -> Iterator[tuple[pa.RecordBatch, str]]:
+        """Streams a share as (record batch, cursor) pairs, failing over between replicas.
+
+        Takes flight_info's options; pass a batch's cursor as `start_after` to continue after it.
+        """
+        stream = ShareStream(self._connections, share_request(dataset, **options), start_after=start_after, retry_timeout=self.retry_timeout)
+        for piece in stream:
+            yield piece.rows, piece.cursor
+
+    def read(self, dataset: Optional[str] = None, **options: Any) -> pa.Table:
+        """Reads a whole share (by default the whole dataset) into a Table; takes flight_info's options."""
+        batches = [batch for batch, _ in self.read_batches(dataset, **options)]
+        if batches:
+            return pa.Table.from_batches(batches)
+        return self.request_info(share_request(dataset, **options)).schema.empty_table()
+
+    @property
+    def connections(self) -> Connections:
+        """The per-process Flight clients this client reads data locations with."""
+        return self._connections

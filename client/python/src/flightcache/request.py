@@ -1,0 +1,58 @@
+"""The GetFlightInfo JSON command of a flightcache server (docs/cluster.md, "Reading").
+
+A request is a plain JSON-ready dict so it can travel in state dicts and between processes.
+Options the server treats as defaults are left out, so a request only names what it changes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional, Sequence
+
+import pyarrow.flight as flight
+
+Request = dict[str, Any]
+
+
+def share_request(
+    dataset: Optional[str],
+    *,
+    rank: int = 0,
+    world_size: int = 1,
+    columns: Optional[Sequence[str]] = None,
+    shuffle: bool = False,
+    seed: int = 0,
+    epoch: int = 0,
+    batch_rows: Optional[int] = None,
+    resume: Optional[dict[str, Any]] = None,
+) -> Request:
+    """Builds the command for rank `rank` of `world_size`'s share of `dataset` (None: the default dataset)."""
+    if not (isinstance(world_size, int) and world_size >= 1):
+        raise ValueError(f"world_size must be an integer >= 1, got {world_size!r}")
+    if not (isinstance(rank, int) and 0 <= rank < world_size):
+        raise ValueError(f"rank must be an integer in [0, {world_size}), got {rank!r}")
+    request: Request = {}
+    if dataset is not None:
+        request["dataset"] = dataset
+    request["rank"] = rank
+    request["world_size"] = world_size
+    if columns is not None:
+        request["columns"] = list(columns)
+    if shuffle:
+        # seed and epoch only choose the permutation, so they are sent only with shuffle.
+        request.update(shuffle=True, seed=int(seed), epoch=int(epoch))
+    if batch_rows is not None:
+        if not (isinstance(batch_rows, int) and batch_rows >= 1):
+            raise ValueError(f"batch_rows must be an integer >= 1, got {batch_rows!r}")
+        request["batch_rows"] = batch_rows
+    if resume is not None:
+        request["resume"] = {"world_size": resume["world_size"], "cursors": list(resume["cursors"])}
+    return request
+
+
+def descriptor(request: Request, start_after: Optional[str] = None) -> flight.FlightDescriptor:
+    """The CMD descriptor of a request, continuing after `start_after` when given."""
+    body = dict(request)
+    if start_after is not None:
+        body["start_after"] = start_after
+    return flight.FlightDescriptor.for_command(json.dumps(body, separators=(",", ":")))

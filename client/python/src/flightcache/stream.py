@@ -1,0 +1,154 @@
+"""Reading one share (one GetFlightInfo request) as a sequence of row pieces, with failover.
+
+A share is read endpoint by endpoint, each from the first location that has not failed. When a
+location fails (connection refused, the stream breaks, a replica that no longer has the data),
+the share is asked for again with `start_after` set to the last cursor received, so no row is
+delivered twice or skipped; the failed locations go last. Failures are retried until
+`retry_timeout` seconds pass without progress, which covers the time a coordinator needs to notice
+a dead shard and stop listing it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+import pyarrow as pa
+import pyarrow.flight as flight
+
+from .locations import BatchStream, Connections
+from .request import Request, descriptor
+
+# Errors after which another location, or the same one a little later, may succeed.
+RETRYABLE = (flight.FlightUnavailableError, flight.FlightTimedOutError, flight.FlightInternalError, ConnectionError)
+# NOT_FOUND from a location (not from the coordinator): a replica that lost its data, e.g. a restarted shard.
+LOCATION_GONE = (pa.ArrowKeyError,)
+
+
+class CursorMissingError(RuntimeError):
+    """The server sent a record batch without a resume cursor in its app_metadata."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Rows of one server batch, with where that batch sits in the share."""
+
+    rows: pa.RecordBatch
+    cursor: str
+    """The server batch's cursor."""
+    before: Optional[str]
+    """The cursor of the batch before it (None: it is the first batch after the request's start_after)."""
+    base: int
+    """Rows between the request's start_after and the start of this server batch."""
+    offset: int
+    """Index of rows[0] within the server batch."""
+    batch_rows: int
+    """Rows in the server batch."""
+
+
+class ShareStream:
+    """Iterates a share's rows from `skip` to `stop` (counted after `start_after`) as Pieces, failing over."""
+
+    def __init__(
+        self,
+        connections: Connections,
+        request: Request,
+        *,
+        start_after: Optional[str] = None,
+        skip: int = 0,
+        stop: Optional[int] = None,
+        retry_timeout: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._connections = connections
+        self._request = request
+        self._start_after = start_after
+        self._skip = skip
+        self._stop = stop
+        self._retry_timeout = retry_timeout
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._current: Optional[BatchStream] = None
+        self._cancelled = False
+        self.failovers = 0
+        """How many times a failed read was retried."""
+
+    def cancel(self) -> None:
+        """Stops the stream from any thread; the iterator then ends with FlightCancelledError or returns."""
+        with self._lock:
+            self._cancelled = True
+            current = self._current
+        if current is not None:
+            current.cancel()
+
+    def _info(self, start_after: Optional[str]) -> flight.FlightInfo:
+        client = self._connections.flight_client(self._connections.endpoint)
+        options = self._connections.options_for(self._connections.endpoint)
+        return client.get_flight_info(descriptor(self._request, start_after), options)
+
+    def _open(self, uri: str, ticket: flight.Ticket) -> BatchStream:
+        stream = self._connections.reader(uri).stream(ticket)
+        with self._lock:
+            self._current = stream
+            cancelled = self._cancelled
+        if cancelled:
+            stream.cancel()
+        return stream
+
+    def __iter__(self) -> Iterator[Piece]:
+        last = self._start_after
+        base = 0
+        failed: dict[str, float] = {}
+        deadline: Optional[float] = None
+        backoff = 0.05
+        while self._stop is None or base < self._stop:
+            locations: list[str] = []
+            location: Optional[str] = None
+            try:
+                info = self._info(last)
+                for endpoint in info.endpoints:
+                    listed = [loc.uri.decode() for loc in endpoint.locations] or [self._connections.endpoint]
+                    # Live locations in placement order first, then failed ones, longest-failed first.
+                    locations = sorted(listed, key=lambda uri: failed.get(uri, float("-inf")))
+                    location = locations[0]
+                    stream = self._open(location, endpoint.ticket)
+                    finished = False
+                    try:
+                        for batch, cursor in stream:
+                            if cursor is None:
+                                raise CursorMissingError(f"{location} sent a record batch without a cursor in app_metadata")
+                            deadline, backoff = None, 0.05
+                            failed.pop(location, None)
+                            rows = batch.num_rows
+                            start = min(max(self._skip - base, 0), rows)
+                            end = rows if self._stop is None else min(max(self._stop - base, 0), rows)
+                            piece = Piece(batch.slice(start, end - start), cursor, last, base, start, rows) if end > start else None
+                            last, base = cursor, base + rows
+                            if piece is not None:
+                                yield piece
+                            if self._stop is not None and base >= self._stop:
+                                return
+                        finished = True
+                    finally:
+                        with self._lock:
+                            self._current = None
+                        if not finished:
+                            stream.cancel()
+                    location = None
+                return
+            except Exception as error:
+                if self._cancelled or not (isinstance(error, RETRYABLE) or (location is not None and isinstance(error, LOCATION_GONE))):
+                    raise
+                now = time.monotonic()
+                if location is not None:
+                    failed[location] = now
+                deadline = deadline if deadline is not None else now + self._retry_timeout
+                if now >= deadline:
+                    raise
+                self.failovers += 1
+                # Another listed location may be live right away; otherwise wait for the coordinator.
+                if not locations or all(uri in failed for uri in locations):
+                    self._sleep(backoff)
+                    backoff = min(backoff * 2, 1.0)

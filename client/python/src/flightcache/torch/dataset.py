@@ -1,0 +1,240 @@
+"""FlightCacheDataset: a torch IterableDataset reading a flightcache dataset in batches."""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any, Callable, Iterator, Optional, Sequence
+
+import pyarrow as pa
+from torch.utils.data import IterableDataset, get_worker_info
+
+from .. import _process
+from ..client import Client
+from ..locations import Connections
+from ..request import Request, descriptor, share_request
+from ..stream import ShareStream
+from .convert import SEQUENCES, batch_to_tensors
+from .distributed import all_gather, resolve_rank
+from .plan import Segment, batch_limits, remaining, resplit, segment_rows
+from .prefetch import Prefetcher
+from .rechunk import rechunk
+from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, merge_state_dicts
+
+
+class FlightCacheDataset(IterableDataset):
+    """Reads `dataset` from a flightcache server as batches of `batch_size` rows (dicts of tensors).
+
+    Every row of an epoch is read exactly once across ranks and DataLoader workers: worker w of
+    rank r reads virtual rank r*num_workers+w of world_size*num_workers, one server share each.
+    The rank and world size are taken at construction: from the arguments, torch.distributed,
+    RANK/WORLD_SIZE, or 0 of 1. With `shuffle`, the server permutes batches and rows by
+    (seed, epoch); call set_epoch each epoch. Construction opens no connection, so the dataset
+    can be handed to forked workers; each process opens its own.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        dataset: Optional[str],
+        *,
+        batch_size: int,
+        columns: Optional[Sequence[str]] = None,
+        shuffle: bool = False,
+        seed: int = 0,
+        drop_last: bool = False,
+        transform: Optional[Callable[[pa.RecordBatch], Any]] = None,
+        sequences: str = "padded",
+        pad_value: Any = 0,
+        rank: Optional[int] = None,
+        world_size: Optional[int] = None,
+        token: Optional[str] = None,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        prefetch: int = 4,
+        server_batch_rows: Optional[int] = None,
+        retry_timeout: float = 10.0,
+        timeout: Optional[float] = None,
+    ):
+        if not (isinstance(batch_size, int) and batch_size >= 1):
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if sequences not in SEQUENCES:
+            raise ValueError(f"sequences must be one of {SEQUENCES}, got {sequences!r}")
+        self.endpoint = endpoint
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.columns = list(columns) if columns is not None else None
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.transform = transform
+        self.sequences = sequences
+        self.pad_value = pad_value
+        self.rank, self.world_size = resolve_rank(rank, world_size)
+        self.prefetch = prefetch
+        self.server_batch_rows = server_batch_rows
+        self.retry_timeout = retry_timeout
+        self.timeout = timeout
+        self.epoch = 0
+        self._credentials = (token, user, password)
+        self._num_workers = 0
+        self._tag_batches = False
+        self._loaded: Optional[dict[str, Any]] = None
+        self._progress: dict[int, list[dict[str, Any]]] = {}
+        self._progress_world: Optional[int] = None
+        self._client: Optional[Client] = None
+        self._client_pid: Optional[int] = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.update(_client=None, _client_pid=None, _progress={}, _progress_world=None)
+        return state
+
+    def set_epoch(self, epoch: int) -> None:
+        """Selects the epoch (and so the shuffle); a loaded state of another epoch is discarded."""
+        if self._loaded is not None and self._loaded["epoch"] != epoch:
+            self._loaded = None
+        if epoch != self.epoch:
+            self._progress = {}
+        self.epoch = epoch
+
+    def _connections(self) -> Connections:
+        # One client per process: a DataLoader worker must never reuse its parent's connections.
+        if self._client is None or self._client_pid != os.getpid():
+            token, user, password = self._credentials
+            self._client = Client(self.endpoint, token, user, password, timeout=self.timeout, retry_timeout=self.retry_timeout)
+            self._client_pid = os.getpid()
+        return self._client.connections
+
+    def _request(self, virtual_rank: int, virtual_world: int, resume: Optional[dict[str, Any]] = None) -> Request:
+        return share_request(
+            self.dataset, rank=virtual_rank, world_size=virtual_world, columns=self.columns, shuffle=self.shuffle,
+            seed=self.seed, epoch=self.epoch, batch_rows=self.server_batch_rows, resume=resume,
+        )
+
+    def _plan(self, virtual_world: int) -> dict[int, list[Segment]]:
+        """Every virtual rank's segments for this iteration (only the known ones for a partial same-world state)."""
+        if self._loaded is None:
+            return {v: [Segment(self._request(v, virtual_world))] for v in range(virtual_world)}
+        old_world = self._loaded["virtual_world_size"]
+        streams = {int(v): [Segment.from_dict(s) for s in stream["segments"]] for v, stream in self._loaded["streams"].items()}
+        if old_world == virtual_world:
+            return streams
+        return resplit(streams, old_world, virtual_world, lambda v, resume: self._request(v, virtual_world, resume))
+
+    @staticmethod
+    def _segments(plan: dict[int, list[Segment]], virtual_rank: int) -> list[Segment]:
+        if virtual_rank not in plan:
+            raise ValueError(
+                f"the loaded state has no position for virtual rank {virtual_rank} (it holds {sorted(plan)}): the world "
+                "size or worker count changed, so load the merged state of all ranks (flightcache.torch.gather_state_dict)"
+            )
+        return plan[virtual_rank]
+
+    def _limits(self, connections: Connections, plan: dict[int, list[Segment]], virtual_world: int, workers: int) -> dict[int, int]:
+        """drop_last: how many batches each virtual rank yields so all ranks yield the same number."""
+        client = connections.flight_client(connections.endpoint)
+        options = connections.options_for(connections.endpoint)
+        rows: dict[int, int] = {}
+        for v in range(virtual_world):
+            total = 0
+            for segment in self._segments(plan, v):
+                info = client.get_flight_info(descriptor(segment.request, segment.start_after), options)
+                if info.total_records < 0:
+                    raise ValueError("drop_last needs the server to report total_records of every share")
+                total += segment_rows(segment, info.total_records)
+            rows[v] = total
+        return batch_limits(rows, self.world_size, workers, self.batch_size)
+
+    def _produce(self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream]) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+        def pieces() -> Iterator[tuple[int, Any]]:
+            for index, segment in enumerate(segments):
+                stream = ShareStream(
+                    connections, segment.request, start_after=segment.start_after, skip=segment.skip, stop=segment.stop,
+                    retry_timeout=self.retry_timeout,
+                )
+                active[:] = [stream]
+                for piece in stream:
+                    yield index, piece
+
+        if limit == 0:
+            return
+        delivered = 0
+        for rows, mark in rechunk(pieces(), self.batch_size, self.drop_last):
+            batch = self.transform(rows) if self.transform is not None else batch_to_tensors(rows, self.sequences, self.pad_value)
+            yield batch, [segment.to_dict() for segment in remaining(segments, mark)]
+            delivered += 1
+            if delivered == limit:
+                return
+
+    def __iter__(self) -> Iterator[Any]:
+        worker = get_worker_info()
+        if worker is not None:
+            _process.check_not_forked("this DataLoader worker")
+        workers, worker_id = (worker.num_workers, worker.id) if worker is not None else (1, 0)
+        virtual_world = self.world_size * workers
+        virtual_rank = self.rank * workers + worker_id
+        plan = self._plan(virtual_world)
+        segments = self._segments(plan, virtual_rank)
+        connections = self._connections()
+        limit = self._limits(connections, plan, virtual_world, workers)[virtual_rank] if self.drop_last else None
+        if worker is None:
+            self._begin_tracking(virtual_world)
+        active: list[ShareStream] = []
+        producer = Prefetcher(
+            self._produce(connections, segments, limit, active), self.prefetch, lambda: [stream.cancel() for stream in list(active)]
+        )
+        try:
+            for batch, left in producer:
+                if worker is None:
+                    self._progress[virtual_rank] = left
+                    yield batch
+                elif self._tag_batches:
+                    yield TaggedBatch(batch, Progress(virtual_rank, virtual_world, left))
+                else:
+                    yield batch
+        finally:
+            producer.close()
+        self._loaded = None
+
+    def _begin_tracking(self, virtual_world: int) -> None:
+        self._progress = {}
+        self._progress_world = virtual_world
+
+    def _record(self, progress: Progress) -> None:
+        self._progress_world = progress.virtual_world
+        self._progress[progress.virtual_rank] = progress.segments
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where this rank's streams of the current epoch stand; see flightcache.torch.state for the format."""
+        workers = max(self._num_workers, 1)
+        virtual_world = self.world_size * workers
+        own = range(self.rank * workers, (self.rank + 1) * workers)
+        plan: Optional[dict[int, list[Segment]]] = None
+        streams: dict[str, Any] = {}
+        for v in own:
+            if self._progress_world == virtual_world and v in self._progress:
+                segments = self._progress[v]
+            else:
+                plan = plan if plan is not None else self._plan(virtual_world)
+                segments = [segment.to_dict() for segment in self._segments(plan, v)]
+            streams[str(v)] = {"segments": copy.deepcopy(segments)}
+        config = {key: getattr(self, key) for key in CONFIG_KEYS}
+        return {"format": STATE_FORMAT, **config, "epoch": self.epoch, "virtual_world_size": virtual_world, "streams": streams}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continues the saved epoch where the state stopped on the next iteration, with any world size or worker count."""
+        if state.get("format") != STATE_FORMAT:
+            raise ValueError(f"not a {STATE_FORMAT} state dict (format {state.get('format')!r})")
+        differing = [key for key in CONFIG_KEYS if state.get(key) != getattr(self, key)]
+        if differing:
+            raise ValueError(f"the state is for another configuration: {', '.join(f'{k}={state.get(k)!r}' for k in differing)}")
+        self._loaded = copy.deepcopy(state)
+        self.epoch = state["epoch"]
+        self._progress = {}
+        self._progress_world = None
+
+
+def gather_state_dict(dataset: FlightCacheDataset) -> dict[str, Any]:
+    """The merged state of every rank (a collective call under torch.distributed: call it on all ranks)."""
+    return merge_state_dicts(all_gather(dataset.state_dict()))

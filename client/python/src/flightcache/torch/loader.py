@@ -1,0 +1,69 @@
+"""DataLoaders for FlightCacheDataset: a safe multiprocessing context and exact state tracking."""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any, Iterator
+
+from torch.utils.data import DataLoader
+
+from .. import _process
+from .dataset import FlightCacheDataset
+from .state import TaggedBatch
+
+
+def safe_context() -> str:
+    """The start method for workers that use Flight: forkserver where the platform has it, else spawn."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _start_method(context: Any) -> str:
+    if context is None:
+        return multiprocessing.get_context().get_start_method()
+    if isinstance(context, str):
+        return context
+    return context.get_start_method()
+
+
+class FlightCacheDataLoader(DataLoader):
+    """A DataLoader over a FlightCacheDataset that keeps the dataset's state_dict() exact with workers.
+
+    Each batch a worker yields carries its stream position; this loader records it in the main
+    process's dataset when it hands the batch out. The dataset yields whole batches, so
+    batch_size must stay None; persistent workers are refused because set_epoch and
+    load_state_dict must reach the workers each epoch.
+    """
+
+    def __init__(self, dataset: FlightCacheDataset, **kwargs: Any):
+        if not isinstance(dataset, FlightCacheDataset):
+            raise TypeError(f"FlightCacheDataLoader reads a FlightCacheDataset, got {type(dataset).__name__}")
+        if kwargs.setdefault("batch_size", None) is not None:
+            raise ValueError("FlightCacheDataset yields whole batches: set batch_size on the dataset, not on the DataLoader")
+        if kwargs.get("persistent_workers"):
+            raise ValueError("persistent_workers would keep each worker's epoch and state from the first epoch: leave it False")
+        workers = kwargs.get("num_workers", 0)
+        if workers > 0 and _start_method(kwargs.get("multiprocessing_context")) == "fork" and _process.flight_used_here():
+            raise _process.ForkAfterFlightError(
+                "this process has opened an Arrow Flight (gRPC) connection, so DataLoader workers started with 'fork' "
+                f"would hang; {_process.FORK_FIX}"
+            )
+        dataset._num_workers = workers
+        dataset._tag_batches = workers > 0
+        super().__init__(dataset, **kwargs)
+
+    def __iter__(self) -> Iterator[Any]:
+        dataset: FlightCacheDataset = self.dataset  # type: ignore[assignment]
+        dataset._begin_tracking(dataset.world_size * max(self.num_workers, 1))
+        for item in super().__iter__():
+            if isinstance(item, TaggedBatch):
+                dataset._record(item.progress)
+                item = item.batch
+            yield item
+        dataset._loaded = None
+
+
+def make_dataloader(dataset: FlightCacheDataset, **kwargs: Any) -> FlightCacheDataLoader:
+    """A FlightCacheDataLoader whose workers (if any) start with forkserver or spawn unless a context is given."""
+    if kwargs.get("num_workers", 0) > 0 and kwargs.get("multiprocessing_context") is None:
+        kwargs["multiprocessing_context"] = safe_context()
+    return FlightCacheDataLoader(dataset, **kwargs)

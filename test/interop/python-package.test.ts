@@ -1,0 +1,147 @@
+/**
+ * The Python package in client/python (flightcache.Client, flightcache.torch) against real servers:
+ * each test runs one test/python/torch_*.py scenario group in its own process, with the package
+ * imported from the working tree (PYTHONPATH=client/python/src), and checks which scenarios passed.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { startProcess, type StartedProcess } from '../helpers/process.js';
+import { repoRoot, runPython, venvPython } from '../helpers/python.js';
+
+const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
+const READY = /^flightcache ready (grpc:\/\/\S+)$/;
+const ROWS = 1000;
+const SERVER_BATCH_ROWS = 37;
+const run = promisify(execFile);
+
+process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
+
+interface Passed {
+  passed: string[];
+}
+
+/** Starts `flightcache serve` with extra arguments, logging only warnings. */
+function serve(...args: string[]): Promise<StartedProcess> {
+  return startProcess(process.execPath, [CLI, 'serve', '--port', '0', ...args], READY, {
+    env: { ...process.env, FLIGHTCACHE_LOG_LEVEL: 'warn' },
+  });
+}
+
+/** Stops a server and asserts it exited cleanly. */
+async function stop(server: StartedProcess): Promise<void> {
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+}
+
+let server: StartedProcess;
+
+before(async () => {
+  server = await serve();
+  assert.deepEqual(
+    await runPython('torch_common.py', [server.url, 'put', 'cov', String(ROWS), String(SERVER_BATCH_ROWS)]),
+    { put: ROWS },
+  );
+});
+
+after(async () => {
+  await stop(server);
+});
+
+test('pip installs client/python offline and the installed package imports', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flightcache-pip-'));
+  try {
+    // A copy, so the build's own build/ and egg-info stay out of the working tree.
+    cpSync(join(repoRoot(), 'client', 'python'), join(dir, 'src'), { recursive: true });
+    await run(venvPython(), ['-m', 'pip', 'install', '--quiet', '--no-index', '--no-build-isolation', '--no-deps', '--target', join(dir, 'site'), join(dir, 'src')]);
+    const { stdout } = await run(venvPython(), ['-c', 'import flightcache, flightcache.torch; print(flightcache.__file__)'], {
+      env: { ...process.env, PYTHONPATH: join(dir, 'site') },
+    });
+    assert.equal(stdout.trim(), join(dir, 'site', 'flightcache', '__init__.py'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tensor conversion, re-chunking, stream positions and re-splitting behave as specified', async () => {
+  const result = await runPython<Passed>('torch_units.py', []);
+  assert.deepEqual(result.passed, ['conversion', 'rechunking and positions', 're-split and drop_last limits']);
+});
+
+test('flightcache.Client puts, lists, describes, reads and drops datasets', async () => {
+  const result = await runPython<Passed>('torch_client.py', [server.url]);
+  assert.deepEqual(result.passed, ['put, datasets, schema, stats, shares, reads, drop']);
+});
+
+test('flightcache.Client authenticates with user and password or a bearer token', async () => {
+  const secured = await serve('--user', 'trainer', '--password', 'secret');
+  try {
+    const result = await runPython<Passed>('torch_client.py', [secured.url, 'auth', 'trainer', 'secret']);
+    assert.deepEqual(result.passed, ['basic and bearer credentials']);
+  } finally {
+    await stop(secured);
+  }
+});
+
+const COVERAGE = ['world 1 workers 2', 'world 2 workers 2', 'world 3 workers 2', 'world 1 workers 0', 'world 2 workers 0', 'world 3 workers 0'];
+
+test('FlightCacheDataset reads every row once for 1-3 ranks with 0 or 2 workers, in stored order', async () => {
+  const result = await runPython<Passed>('torch_coverage.py', [server.url, 'cov', String(ROWS), String(SERVER_BATCH_ROWS), 'plain']);
+  assert.deepEqual(result.passed, [...COVERAGE, 'stored order']);
+});
+
+test('FlightCacheDataset with shuffle reads every row once, deterministically per seed and epoch', async () => {
+  const result = await runPython<Passed>('torch_coverage.py', [server.url, 'cov', String(ROWS), String(SERVER_BATCH_ROWS), 'shuffle']);
+  assert.deepEqual(result.passed, [...COVERAGE, 'deterministic per seed and epoch', 'different per epoch']);
+});
+
+const RESUME = [
+  '2 workers -> 2 ranks',
+  '2 workers -> 3 ranks',
+  'same world, rank-local state',
+  '2 -> 3 ranks, resumed twice',
+  '3 ranks -> 1 rank x 2 workers',
+  'drop_last after resume',
+  'finished epoch',
+];
+
+test('FlightCacheDataset resumes an epoch exactly with the same or another world size and worker count', async () => {
+  const result = await runPython<Passed>('torch_resume.py', [server.url, 'cov', String(ROWS), 'plain']);
+  assert.deepEqual(result.passed, RESUME);
+});
+
+test('FlightCacheDataset resumes a shuffled epoch exactly with the same or another world size', async () => {
+  const result = await runPython<Passed>('torch_resume.py', [server.url, 'cov', String(ROWS), 'shuffle']);
+  assert.deepEqual(result.passed, RESUME);
+});
+
+test('a logistic regression trained from the cache matches the same training on a local Arrow file', async () => {
+  const result = await runPython<Passed>('torch_training.py', [server.url, 'logistic']);
+  assert.equal(result.passed.length, 1);
+  assert.match(result.passed[0]!, /^accuracy 0\.9\d\d from the cache equals the local file$/);
+});
+
+test('forked DataLoader workers fail fast after Flight use and make_dataloader picks a safe context', async () => {
+  const result = await runPython<Passed>('torch_fork.py', [server.url, 'cov', String(ROWS)]);
+  assert.deepEqual(result.passed, [
+    'fork before Flight use',
+    'fork after Flight use raises',
+    'FlightCacheDataLoader refuses fork',
+    'Client in a forked child raises',
+    'make_dataloader (forkserver)',
+    'spawn',
+  ]);
+});
+
+test('reads fail over to another replica when shard processes are killed mid-epoch', async () => {
+  const cluster = await serve('--shards', '3', '--replicas', '2');
+  try {
+    const result = await runPython<Passed>('torch_failover.py', [cluster.url, 'failover']);
+    assert.deepEqual(result.passed, ['FlightCacheDataset mid-epoch', 'dead first location']);
+  } finally {
+    await stop(cluster);
+  }
+});

@@ -1,0 +1,94 @@
+"""Reading fails over when a shard dies: against `flightcache serve --shards 3 --replicas 2`,
+shard processes (their pids from the coordinator's stats members) are killed with SIGKILL while a
+FlightCacheDataset is mid-epoch and just before a share is read; every row still arrives exactly
+once, and the reader retried on another replica.
+
+    python torch_failover.py URL NAME
+"""
+
+import os
+import signal
+import sys
+import time
+
+from torch_common import assert_exactly_once, finish, ids_of, make_table
+
+import flightcache
+from flightcache.request import share_request
+from flightcache.stream import ShareStream
+from flightcache.torch import FlightCacheDataset
+
+ROWS, SERVER_BATCH = 60000, 500
+
+
+def shard_pids(client):
+    """Port -> pid of every live shard process the coordinator lists (restarted ones appear once live)."""
+    return {
+        port_of(member["location"]): member["pid"]
+        for member in client.stats()["members"]
+        if member["live"] and "pid" in member
+    }
+
+
+def port_of(uri):
+    return int(uri.rsplit(":", 1)[1])
+
+
+def victims(client, name, most):
+    """Up to `most` shard ports, each the first location of an endpoint, killing no endpoint's every replica."""
+    endpoints = [[port_of(loc.uri.decode()) for loc in e.locations] for e in client.flight_info(name).endpoints]
+    chosen = []
+    for ports in endpoints:
+        first = ports[0]
+        if first in chosen or len(chosen) == most:
+            continue
+        if all(not set(other) <= set(chosen + [first]) for other in endpoints):
+            chosen.append(first)
+    assert chosen, f"no shard can die without losing data: endpoints {endpoints}"
+    return chosen
+
+
+def kill(ports, pids):
+    for port in ports:
+        os.kill(pids[port], signal.SIGKILL)
+
+
+def main(argv):
+    url, name = argv[1], argv[2]
+    passed = []
+    client = flightcache.Client(url)
+    assert client.put(name, make_table(ROWS), batch_rows=SERVER_BATCH) == ROWS
+    pids = shard_pids(client)
+    assert len(set(pids.values())) == 3, f"expected 3 shard processes, found {pids}"
+
+    data = FlightCacheDataset(url, name, batch_size=256, prefetch=1)
+    batches = []
+    for batch in data:
+        batches.append(batch)
+        if len(batches) == 5:
+            kill(victims(client, name, 2), pids)
+    assert_exactly_once(ids_of(batches), ROWS, "dataset read across killed shards")
+    passed.append("FlightCacheDataset mid-epoch")
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            ports = victims(client, name, 1)
+            pids = shard_pids(client)
+            if ports[0] in pids:
+                break
+        except AssertionError:
+            pass
+        assert time.monotonic() < deadline, "the cluster did not recover its replicas within 30 s"
+        time.sleep(0.5)
+    kill(ports, pids)
+    stream = ShareStream(client.connections, share_request(name))
+    ids = [i for piece in stream for i in piece.rows.column("id").to_pylist()]
+    assert_exactly_once(ids, ROWS, "share read starting at a dead shard")
+    assert stream.failovers >= 1, "the first location was dead, so the reader failed over"
+    passed.append("dead first location")
+    finish(passed)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,105 @@
+"""Unit checks of flightcache.torch without a server: tensor conversion, re-chunking, stream
+positions, re-splitting and drop_last batch counts.
+
+    python torch_units.py
+"""
+
+import numpy as np
+import pyarrow as pa
+import torch
+from torch_common import finish
+
+from flightcache.stream import Piece
+from flightcache.torch import batch_to_tensors
+from flightcache.torch.plan import Mark, Segment, advance, batch_limits, remaining, resplit
+from flightcache.torch.rechunk import rechunk
+
+
+def conversion():
+    values = pa.array(np.arange(24, dtype=np.float32))
+    batch = pa.record_batch(
+        {
+            "f": values.slice(4, 3),
+            "cube": pa.FixedSizeListArray.from_arrays(pa.FixedSizeListArray.from_arrays(values, 2), 3).slice(1, 3),
+            "tokens": pa.array([[1, 2], [3], [], [4, 5, 6], [7]], pa.list_(pa.int64())).slice(1, 3),
+            "flag": pa.array([True, False, True]),
+            "when": pa.array([1, 2, 3], pa.timestamp("ms")),
+            "name": pa.array(["a", "b", "a"]).dictionary_encode(),
+        }
+    )
+    out = batch_to_tensors(batch)
+    assert torch.equal(out["f"], torch.tensor([4.0, 5.0, 6.0])) and out["f"].dtype == torch.float32
+    assert out["f"].data_ptr() == values.buffers()[1].address + 4 * 4, "numeric columns share Arrow's buffer"
+    assert torch.equal(out["cube"], torch.arange(6, 24, dtype=torch.float32).reshape(3, 3, 2))
+    assert out["cube"].data_ptr() == values.buffers()[1].address + 6 * 4, "fixed_size_list shares Arrow's buffer"
+    assert torch.equal(out["tokens"], torch.tensor([[3, 0, 0], [0, 0, 0], [4, 5, 6]]))
+    assert torch.equal(out["flag"], torch.tensor([True, False, True]))
+    assert torch.equal(out["when"], torch.tensor([1, 2, 3]))
+    assert out["name"] == ["a", "b", "a"]
+    nested = batch_to_tensors(batch, sequences="nested")["tokens"]
+    assert [t.tolist() for t in nested.unbind()] == [[3], [], [4, 5, 6]]
+    assert torch.equal(batch_to_tensors(batch, pad_value=-1)["tokens"], torch.tensor([[3, -1, -1], [-1, -1, -1], [4, 5, 6]]))
+    for bad in (pa.array([1, None], pa.int64()), pa.array([{"a": 1}, {"a": 2}])):
+        try:
+            batch_to_tensors(pa.record_batch({"c": bad}))
+            raise AssertionError(f"{bad.type} converted")
+        except TypeError as error:
+            assert "'c'" in str(error), str(error)
+    return ["conversion"]
+
+
+def pieces(sizes, segment=0, first_before=None):
+    """Pieces of consecutive server batches of the given sizes (cursors c0, c1, ...), ids counting up."""
+    out, before, base, start = [], first_before, 0, 0
+    for i, size in enumerate(sizes):
+        rows = pa.record_batch({"id": pa.array(range(start, start + size))})
+        out.append((segment, Piece(rows, f"c{i}", before, base, 0, size)))
+        before, base, start = f"c{i}", base + size, start + size
+    return out
+
+
+def rechunking():
+    out = list(rechunk(pieces([5, 3, 7]), 4, False))
+    assert [b.column("id").to_pylist() for b, _ in out] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
+    assert [(m.cursor, m.end) for _, m in out] == [("c0", 4), ("c1", 3), ("c2", 4), ("c2", 7)]
+    assert len(list(rechunk(pieces([5, 3, 7]), 4, True))) == 3
+    segment = Segment({"rank": 0, "world_size": 1})
+    assert advance(segment, out[0][1]) == Segment(segment.request, None, 4, None, "c0", 5), "inside the first batch"
+    assert advance(segment, out[1][1]) == Segment(segment.request, "c1", 0, None), "at a batch end"
+    assert advance(segment, out[2][1]) == Segment(segment.request, "c1", 4, None, "c2", 7)
+    bounded = Segment({"rank": 0, "world_size": 1}, "c9", 2, 5)
+    assert advance(bounded, out[0][1]) == Segment(bounded.request, None, 4, 5, "c0", 5)
+    two = [Segment({"rank": 0, "world_size": 2}), Segment({"rank": 1, "world_size": 2})]
+    mark = Mark(1, "c1", "c0", 5, 3, 3)
+    assert remaining(two, mark) == [Segment(two[1].request, "c1", 0, None)]
+    return ["rechunking and positions"]
+
+
+def resplitting():
+    def request(v, world, resume=None):
+        return {"rank": v, "world_size": world, **({"resume": resume} if resume else {})}
+
+    old = {
+        0: [Segment(request(0, 2), "a", 3, None, "b", 10)],
+        1: [Segment(request(1, 2), "x", 0, None)],
+    }
+    plan = resplit(old, 2, 3, lambda v, resume: request(v, 3, resume))
+    resume = {"world_size": 2, "cursors": ["b", "x"]}
+    assert plan == {
+        0: [Segment(request(0, 2), "a", 3, 10), Segment(request(0, 3, resume))],
+        1: [Segment(request(1, 3, resume))],
+        2: [Segment(request(2, 3, resume))],
+    }, plan
+    for bad in ({0: old[0]}, {0: [Segment(request(0, 2, resume))], 1: old[1]}):
+        try:
+            resplit(bad, 2, 3, lambda v, r: request(v, 3, r))
+            raise AssertionError("resplit accepted a bad state")
+        except ValueError:
+            pass
+    assert batch_limits({0: 70, 1: 40, 2: 64, 3: 64}, 2, 2, 16) == {0: 4, 1: 2, 2: 3, 3: 3}
+    assert batch_limits({0: 33, 1: 47, 2: 16}, 3, 1, 16) == {0: 1, 1: 1, 2: 1}
+    return ["re-split and drop_last limits"]
+
+
+if __name__ == "__main__":
+    finish(conversion() + rechunking() + resplitting())
