@@ -6,7 +6,7 @@ import { loadClusterConfig, loadServeConfig, type Flags } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startCoordinator, type CoordinatorOptions } from '../cluster/coordinator.js';
 import { startShard } from '../cluster/shard.js';
-import { LocalShards } from '../cluster/local-shards.js';
+import { LocalShards, exitWithSupervisor } from '../cluster/local-shards.js';
 import { closeOnSignals, readyLine, serveOptions } from './process-lifecycle.js';
 import type { Command } from './main.js';
 
@@ -83,6 +83,7 @@ export const shardCommand: Command = {
       ...(cluster.id !== undefined ? { id: cluster.id } : {}),
     });
     closeOnSignals(shard);
+    exitWithSupervisor(() => shard.close());
     process.stdout.write(readyLine(shard.url) + '\n');
   },
 };

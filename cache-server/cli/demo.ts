@@ -1,6 +1,7 @@
 /**
- * `flightcache demo` (what `npm start` runs): a local node with two demo datasets (vega-datasets'
- * flights-200k and generated token sequences), streamed by a client for two epochs, then left running.
+ * `flightcache demo` (what `npm start` runs): an embedded local cluster (a coordinator and two shard
+ * processes, two replicas) with two demo datasets (vega-datasets' flights-200k and generated token
+ * sequences), streamed to a two-rank trainer for two shuffled epochs, then left running.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,7 +11,8 @@ import { encodeTable } from '../flight/protocol/arrow-codec.js';
 import { Code, FlightError } from '../flight/errors.js';
 import { createLogger } from '../logger.js';
 import { loadFlightData, loadIpcBytes } from '../loaders/flight-data-loader.js';
-import { startCacheNode } from '../node/cache-node.js';
+import { startCoordinator } from '../cluster/coordinator.js';
+import { LocalShards } from '../cluster/local-shards.js';
 import { tokenBatches } from '../demo/token-dataset.js';
 import { parsePort } from '../config.js';
 import { formatBytes } from './client-commands.js';
@@ -46,26 +48,40 @@ export const demoCommand: Command = {
     if (!Number.isInteger(epochs) || epochs < 0) throw new FlightError(Code.INVALID_ARGUMENT, '--epochs must be a whole number');
     if (!(tokenMb > 0)) throw new FlightError(Code.INVALID_ARGUMENT, '--token-mb must be positive');
 
-    const node = await startCacheNode({ port, logger: createLogger('flightcache', process.env.FLIGHTCACHE_LOG_LEVEL ?? 'warn') });
-    closeOnSignals(node);
-    const flights = loadIpcBytes(node.store, 'flights', readFileSync(flightsPath()));
-    const tokens = loadFlightData(node.store, 'tokens', encodeTable(tokenBatches({ targetBytes: tokenMb * 1e6 })));
-    console.log(readyLine(node.url));
-    console.log(`loaded flights (${flights.rows} rows, ${formatBytes(flights.bytes)}) and tokens (${tokens.rows} rows, ${formatBytes(tokens.bytes)})`);
+    const shards = 2;
+    const replicas = 2;
+    const logger = createLogger('flightcache', process.env.FLIGHTCACHE_LOG_LEVEL ?? 'warn');
+    const coordinator = await startCoordinator({ port, replicas, logger });
+    const local = new LocalShards({ count: shards, host: '127.0.0.1', state: coordinator.state, logger, logLevel: logger.level });
+    const cluster = { close: async () => Promise.all([local.close(), coordinator.close()]).then(() => undefined) };
+    closeOnSignals(cluster);
+    await local.start();
+    const flights = await coordinator.load('flights', (store, staged) => loadIpcBytes(store, staged, readFileSync(flightsPath())));
+    const tokens = await coordinator.load('tokens', (store, staged) => loadFlightData(store, staged, encodeTable(tokenBatches({ targetBytes: tokenMb * 1e6 }))));
+    console.log(readyLine(coordinator.url));
+    console.log(
+      `loaded flights (${flights.rows} rows, ${formatBytes(flights.bytes)}) and tokens (${tokens.rows} rows, ${formatBytes(tokens.bytes)}) ` +
+        `into ${shards} shards x ${replicas} replicas`,
+    );
 
-    const connection = await connect(node.url);
+    // The trainer: two ranks read their shares concurrently, shuffled differently each epoch.
+    const connection = await connect(coordinator.url);
     const totalBytes = flights.bytes + tokens.bytes;
+    const ranks = 2;
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const started = performance.now();
       let rows = 0;
       let bytes = 0;
-      for (const name of ['flights', 'tokens']) {
-        for await (const batch of connection.dataset(name).batches()) {
-          rows += batch.numRows;
-          for (const child of batch.data.children) bytes += child.byteLength;
-          progress(`epoch ${epoch}/${epochs}`, bytes, totalBytes, bytes / ((performance.now() - started) / 1000));
+      const rank = async (r: number): Promise<void> => {
+        for (const name of ['flights', 'tokens']) {
+          for await (const { batch } of connection.dataset(name).read({ rank: r, worldSize: ranks, shuffle: true, seed: 42, epoch })) {
+            rows += batch.numRows;
+            for (const child of batch.data.children) bytes += child.byteLength;
+            progress(`epoch ${epoch}/${epochs}`, bytes, totalBytes, bytes / ((performance.now() - started) / 1000));
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: ranks }, (_, r) => rank(r)));
       const seconds = (performance.now() - started) / 1000;
       if (process.stderr.isTTY) process.stderr.write('\n');
       console.log(
@@ -74,12 +90,11 @@ export const demoCommand: Command = {
     }
     connection.close();
     if (flags.exit) {
-      await node.close();
+      await cluster.close();
       return;
     }
-    console.log(`\nthe node keeps serving at ${node.url} (Ctrl-C stops it). Read it from Python:\n`);
-    console.log('  import pyarrow.flight as fl');
-    console.log(`  client = fl.connect("${node.url}")`);
-    console.log('  table = client.do_get(client.get_flight_info(fl.FlightDescriptor.for_path("tokens")).endpoints[0].ticket).read_all()');
+    console.log(`\nthe cluster keeps serving at ${coordinator.url} (Ctrl-C stops it). Read it from Python:\n`);
+    console.log('  from flightcache.torch import FlightCacheDataset   # pip install ./client/python');
+    console.log(`  for batch in FlightCacheDataset("${coordinator.url}", "tokens", batch_size=1024, shuffle=True): ...`);
   },
 };

@@ -42,6 +42,8 @@ export interface Coordinator {
   readonly port: number;
   readonly httpPort: number | undefined;
   readonly state: ClusterState;
+  /** Loads a dataset in-process and places it like a put (see CoordinatorService.load). */
+  load: CoordinatorService['load'];
   close(): Promise<void>;
 }
 
@@ -119,6 +121,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     port: address.port,
     httpPort: ops?.port,
     state,
+    load: (name, fill) => service.load(name, fill),
     async close() {
       clearInterval(retry);
       stopDns?.();

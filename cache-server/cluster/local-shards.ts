@@ -22,6 +22,19 @@ export interface LocalShardsOptions {
   logger: Logger;
   /** Delay before a dead shard is started again. */
   restartDelayMs?: number;
+  /** FLIGHTCACHE_LOG_LEVEL of the shard processes (default: inherited). */
+  logLevel?: string;
+}
+
+/** Set in the environment of supervised shards: they exit when their stdin (the supervisor) closes. */
+export const SUPERVISED_ENV = 'FLIGHTCACHE_SUPERVISED';
+
+/** In a supervised shard, exits once the supervisor's end of the stdin pipe closes (it exited or was killed). */
+export function exitWithSupervisor(stop: () => Promise<void>): void {
+  if (process.env[SUPERVISED_ENV] !== '1') return;
+  process.stdin.on('end', () => void stop().finally(() => process.exit(0)));
+  process.stdin.on('error', () => void stop().finally(() => process.exit(0)));
+  process.stdin.resume();
 }
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -64,9 +77,15 @@ export class LocalShards {
   private spawn(id: string, port: number): Promise<string> {
     const { host, memory, credentials, state, logger } = this.options;
     const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : [])];
-    // Credentials travel in the environment, not the command line other users can read.
-    const env = { ...process.env, ...(credentials ? { FLIGHTCACHE_USER: credentials.user, FLIGHTCACHE_PASSWORD: credentials.password } : {}) };
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+    // Credentials travel in the environment, not the command line other users can read. The child
+    // watches its stdin pipe and exits when it closes, so shards never outlive a killed coordinator.
+    const env = {
+      ...process.env,
+      [SUPERVISED_ENV]: '1',
+      ...(this.options.logLevel ? { FLIGHTCACHE_LOG_LEVEL: this.options.logLevel } : {}),
+      ...(credentials ? { FLIGHTCACHE_USER: credentials.user, FLIGHTCACHE_PASSWORD: credentials.password } : {}),
+    };
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
     this.#children.set(id, child);
     return new Promise((resolve, reject) => {
       let location: string | undefined;

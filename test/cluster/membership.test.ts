@@ -75,3 +75,21 @@ test('a static member that is killed is down within 3 s, comes back up on the sa
     for (const p of [registered, coordinator, a, b]) await p.stop();
   }
 });
+
+test('shard processes of serve --shards exit when their coordinator is SIGKILLed', async () => {
+  const cluster = await startCli(['serve', '--port', '0', '--shards', '2', '--replicas', '1']);
+  const client = new FlightClient(cluster.url);
+  const pids = (await clusterStats(client)).members.map((m) => m.pid!);
+  client.close();
+  assert.equal(pids.length, 2);
+  cluster.child.kill('SIGKILL');
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor('the shard processes to exit', async () => (pids.some(alive) ? undefined : true), 10_000);
+});

@@ -1,4 +1,4 @@
-/** `npm start` runs `flightcache demo`: it must load the demo data, print the ready line, and stream two epochs. */
+/** `npm start` runs `flightcache demo`: an embedded cluster must load the demo data, print the ready line, and stream two epochs. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ test('the demo prints the ready line once data is loaded, then one line per epoc
   );
   const lines = stdout.trim().split('\n');
   assert.match(lines[0]!, /^flightcache ready grpc:\/\/127\.0\.0\.1:\d+$/);
-  const loaded = /^loaded flights \(200000 rows, [\d.]+ MiB\) and tokens \((\d+) rows, [\d.]+ MiB\)$/.exec(lines[1]!);
+  const loaded = /^loaded flights \(200000 rows, [\d.]+ MiB\) and tokens \((\d+) rows, [\d.]+ MiB\) into 2 shards x 2 replicas$/.exec(lines[1]!);
   assert.ok(loaded, lines[1]);
   const tokenRows = Number(loaded[1]);
   assert.equal(tokenRows % 1024, 0);
