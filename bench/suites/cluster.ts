@@ -34,6 +34,10 @@ import {
 const DATASET = 'bench-cluster';
 const SEED = 42;
 const BATCH_ROWS = 65_536;
+/** First-batch latency reads a dataset of training-sized batches (8,192 rows, 384 KiB), as a trainer would. */
+const LATENCY_DATASET = 'bench-cluster-latency';
+const LATENCY_BATCH_ROWS = 8_192;
+const LATENCY_MIB = 16;
 const SHARDS = [1, 2];
 const READERS = [1, 2, 4];
 /** The share timed for first-batch latency: rank 0 of 4, as one trainer of four would ask for it. */
@@ -115,8 +119,8 @@ interface Loaded {
 }
 
 /** Starts `world` readers, one per rank, and checks that their shares together are the dataset. */
-async function startReaders(url: string, world: number, shards: number, loaded: Loaded): Promise<{ readers: ClusterReaderProcess[]; endpoints: number }> {
-  const readers = Array.from({ length: world }, (_, rank) => ClusterReaderProcess.start({ url, dataset: DATASET, rank, world }, `reader ${rank}/${world} of ${shards} shard(s)`));
+async function startReaders(url: string, world: number, shards: number, loaded: Loaded, dataset = DATASET): Promise<{ readers: ClusterReaderProcess[]; endpoints: number }> {
+  const readers = Array.from({ length: world }, (_, rank) => ClusterReaderProcess.start({ url, dataset, rank, world }, `reader ${rank}/${world} of ${shards} shard(s)`));
   try {
     const ready = await Promise.all(readers.map(async (r) => asReaderReady(await r.next(START_TIMEOUT_MS), r.label)));
     const rows = ready.reduce((sum, r) => sum + r.rows, 0);
@@ -172,7 +176,7 @@ async function measureThroughput(url: string, shards: number, pids: { coordinato
 
 /** Our TS client's first-batch times: FlightClient.getFlightInfo at the coordinator, doGetRaw at the first endpoint's shard. */
 async function tsFirstBatch(head: FlightClient, locations: LocationClients, count: number): Promise<FirstBatchTimes> {
-  const descriptor = pathDescriptor(DATASET, String(LATENCY_SHARE.rank), String(LATENCY_SHARE.world));
+  const descriptor = pathDescriptor(LATENCY_DATASET, String(LATENCY_SHARE.rank), String(LATENCY_SHARE.world));
   const times: FirstBatchTimes = { first: [], plan: [] };
   for (let i = 0; i < count; i++) {
     const start = process.hrtime.bigint();
@@ -197,7 +201,7 @@ async function tsFirstBatch(head: FlightClient, locations: LocationClients, coun
 
 /** pyarrow and TS first-batch latencies, alternating in chunks of LATENCY_CHUNK after a warm-up of each. */
 async function measureLatency(url: string, shards: number, loaded: Loaded, settings: ClusterSettings): Promise<FirstBatchResult[]> {
-  const { readers } = await startReaders(url, 1, shards, loaded);
+  const { readers } = await startReaders(url, 1, shards, loaded, LATENCY_DATASET);
   const py = readers[0]!;
   const head = new FlightClient(url);
   const locations = new LocationClients(head, () => undefined);
@@ -254,7 +258,11 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
       const pids = { coordinator: cluster.pid, shards: layout.pids };
       clusters.push({ shards, partitions: layout.partitions, idle: await idleCpu(pids, settings.windowSeconds, ticks) });
       if (settings.parts.includes('throughput')) configs.push(...(await measureThroughput(cluster.url, shards, pids, loaded, settings, ticks)));
-      if (settings.parts.includes('latency')) latency.push(...(await measureLatency(cluster.url, shards, loaded, settings)));
+      if (settings.parts.includes('latency')) {
+        const small = ['load', '--target', `coordinator=${cluster.url}`, '--name', LATENCY_DATASET, '--mib', String(LATENCY_MIB), '--seed', String(SEED), '--batch-rows', String(LATENCY_BATCH_ROWS)];
+        const latencyLoaded = await runPython<Loaded>(join(repoRoot(), 'bench', 'py', 'doget_client.py'), small, { timeoutMs: LOAD_TIMEOUT_MS });
+        latency.push(...(await measureLatency(cluster.url, shards, latencyLoaded, settings)));
+      }
     } finally {
       await cluster.stop();
     }
@@ -263,7 +271,7 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
     `clusters: \`flightcache serve --shards N --replicas 1\` for N = ${SHARDS.join(', ')}; readers (M = ${READERS.join(', ')}) read share [name, RANK, M] each, processes not pinned (${cpus().length} CPUs)`,
     `CPU: utime+stime from /proc/PID/stat (${ticks} ticks/s) over each ${settings.windowSeconds} s window, as % of one core; each share read starts with GetFlightInfo (plans/s)`,
     ...clusters.map((c) => `${c.shards} shard(s): ${c.partitions} partitions; idle CPU % coordinator ${c.idle.coordinatorCpuPercent.toFixed(1)}, shards ${c.idle.shardCpuPercent.map((p) => p.toFixed(1)).join(' / ')}`),
-    `first batch: share [name, ${LATENCY_SHARE.rank}, ${LATENCY_SHARE.world}], ${settings.latencyIterations} iterations per client after ${LATENCY_WARMUP} warm-up, clients alternating every ${LATENCY_CHUNK}`,
+    `first batch: share [name, ${LATENCY_SHARE.rank}, ${LATENCY_SHARE.world}] of a ${LATENCY_MIB} MiB dataset of ${LATENCY_BATCH_ROWS}-row batches, ${settings.latencyIterations} iterations per client after ${LATENCY_WARMUP} warm-up, clients alternating every ${LATENCY_CHUNK}`,
   ];
   const within = configs.length > 0 ? coordinatorWithinLimit(configs) : null;
   return {
@@ -282,6 +290,7 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
         latencyIterations: settings.latencyIterations,
         latencyWarmup: LATENCY_WARMUP,
         latencyShare: LATENCY_SHARE,
+        latencyBatchRows: LATENCY_BATCH_ROWS,
         clockTicksPerSecond: ticks,
         coordinatorCpuLimitPercent: COORDINATOR_CPU_LIMIT_PERCENT,
         firstBatchTargetP50Ms: FIRST_BATCH_TARGET_P50_MS,
