@@ -16,6 +16,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   epoch: async () => (await import('./suites/epoch.js')).runEpoch,
   micro: async () => (await import('./suites/micro.js')).runMicro,
   scale: async () => (await import('./suites/scale.js')).runScale,
+  torch: async () => (await import('./suites/torch.js')).runTorch,
 };
 
 async function main(): Promise<void> {

@@ -21,7 +21,7 @@ function tempPaths(): RenderPaths & { dir: string } {
 test('renderReport renders the known suites in order with links relative to the charts directory', () => {
   const report = renderReport(loadResults(fixturesDir()), 'charts');
   const headings = report.markdown.split('\n').filter((line) => line.startsWith('## '));
-  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## cluster']);
+  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch']);
   assert.ok(report.markdown.startsWith('Rendered from `doget.json` (doget, 2001-02-03 04:05 UTC), `epoch.json` (epoch, 2001-02-03 05:00 UTC), '), report.markdown);
   assert.deepEqual(report.charts.map((c) => c.name), ['doget-throughput.svg', 'epoch-contenders.svg', 'epoch-batchSize.svg', 'epoch-readers.svg', 'scale-aggregate.svg']);
   assert.ok(report.markdown.includes('](charts/epoch-readers.svg)'));
@@ -31,7 +31,7 @@ test('renderReport gives a suite it has no renderer for a generic section after 
   const results = loadResults(fixturesDir());
   results.set('zeta', { ...results.get('micro')!, suite: 'zeta' });
   const headings = renderReport(results, 'charts').markdown.split('\n').filter((line) => line.startsWith('## '));
-  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## cluster', '## zeta']);
+  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch', '## zeta']);
 });
 
 test('writeReport keeps the hand-written preamble, fills the scaling block and writes charts that parse as SVG', async () => {

@@ -16,8 +16,10 @@ import { renderCluster } from './sections/cluster.js';
 import { renderDoget } from './sections/doget.js';
 import { renderEpoch } from './sections/epoch.js';
 import { renderGeneric } from './sections/generic.js';
+import { renderGpu } from './sections/gpu.js';
 import { renderMicro } from './sections/micro.js';
 import { renderScale } from './sections/scale.js';
+import { renderTorch } from './sections/torch.js';
 
 /** Where the renderer reads and writes. */
 export interface RenderPaths {
@@ -34,7 +36,7 @@ export interface RenderedReport {
   scalingBlock: string;
 }
 
-const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster'];
+const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'gpu'];
 const DEFAULT_PREAMBLE = '# Benchmarks\n\nMeasured numbers for flightcache and how to reproduce each of them. Method: [bench/README.md](../bench/README.md).';
 
 /** Renders a results set; chartsHref is the path from the report's directory to the charts directory. */
@@ -46,7 +48,10 @@ export function renderReport(results: ReadonlyMap<string, ResultRecord>, chartsH
     renderMicro(results.get('micro')),
     renderScale(results.get('scale'), context),
     renderCluster(results.get('cluster'), context),
+    renderTorch(results.get('torch')),
   ];
+  const gpu = renderGpu(results.get('gpu'));
+  if (gpu) sections.push(gpu);
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();
   for (const suite of others) sections.push(renderGeneric(suite, results.get(suite), `The \`${suite}\` suite.`));
   const files = [...results.values()]

@@ -92,7 +92,9 @@ export function planShare(dataset: string, shape: DatasetShape, request: ShareRe
     first = sequence.length - rest.length;
     sequence = [...sequence.slice(0, first), ...rest];
   }
-  const pieces = sequence.slice(first).map((piece, i) => ({ ...piece, position: first + i }));
+  // Plain literals, not spreads: plans of many thousand pieces are built on every GetFlightInfo.
+  const pieces: PlannedPiece[] = [];
+  for (let i = first; i < sequence.length; i++) pieces.push({ batch: sequence[i]!.batch, skip: sequence[i]!.skip, position: i });
   return {
     dataset,
     world,
