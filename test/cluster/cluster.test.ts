@@ -100,6 +100,28 @@ describe('a cluster of a coordinator and 3 shard processes with 2 replicas', () 
     }
   });
 
+  test('shuffled, re-chunked shares across partitions cover every row once, repeat for the same epoch and differ for the next', async () => {
+    const read = async (epoch: number): Promise<number[][]> => {
+      const ranks: number[][] = [];
+      for (let rank = 0; rank < 3; rank++) {
+        const locations = new LocationClients(client, () => undefined);
+        const ids: number[] = [];
+        for await (const { batch } of readShare(locations, 'ids', { rank, worldSize: 3, shuffle: true, seed: 7, epoch, batchRows: 64 })) {
+          assert.ok(batch.numRows <= 64);
+          ids.push(...Array.from(batch.getChild('id')!, Number));
+        }
+        locations.close();
+        ranks.push(ids);
+      }
+      return ranks;
+    };
+    const first = await read(1);
+    assert.deepEqual(first.flat().sort((a, b) => a - b), ALL);
+    assert.notDeepEqual(first.flat(), ALL);
+    assert.deepEqual(await read(1), first);
+    assert.notDeepEqual(await read(2), first);
+  });
+
   test('4 ranks read while a shard is SIGKILLed mid-epoch: every rank finishes and the rows delivered equal the dataset exactly', async () => {
     const stats = await clusterStats(client);
     const victim = stats.members[1]!;
