@@ -3,9 +3,8 @@
  * read, exchanging one command line for one JSON reply line so that every rank's timed window can
  * start at the same moment.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { LineProcess } from './line-process.js';
 
 import { repoRoot, venvPython } from '../../test/helpers/python.js';
 
@@ -35,13 +34,6 @@ export interface ClusterWindow {
   /** GetFlightInfo calls made in the window (one per share read started). */
   plans: number;
 }
-
-interface Waiter {
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-}
-
-const STDERR_LIMIT = 16 * 1024;
 
 function isNumberRecord<K extends string>(value: unknown, keys: readonly K[]): value is Record<K, number> {
   if (typeof value !== 'object' || value === null) return false;
@@ -88,88 +80,11 @@ export function asFirstBatchTimes(value: unknown, label: string): FirstBatchTime
 }
 
 /** A running cluster_reader.py. */
-export class ClusterReaderProcess {
-  private readonly waiters: Waiter[] = [];
-  private readonly pending: string[] = [];
-  private stderr = '';
-  private ended: Error | null = null;
-  private readonly closed: Promise<void>;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly label: string,
-  ) {
-    // A write to a reader that has died fails with EPIPE; its exit is reported through 'close' instead.
-    child.stdin!.on('error', () => undefined);
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-STDERR_LIMIT)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const waiter = this.waiters.shift();
-      if (waiter) this.settle(waiter, line);
-      else this.pending.push(line);
-    });
-    const end = (err: Error): void => {
-      this.ended ??= err;
-      for (const waiter of this.waiters.splice(0)) waiter.reject(this.ended);
-    };
-    this.closed = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        end(new Error(`${label} exited (code ${code}, signal ${signal})\n--- stderr ---\n${this.stderr}`));
-        resolve();
-      });
-    });
-    child.once('error', (err) => end(new Error(`${label} could not start: ${err.message}`)));
-  }
-
+export class ClusterReaderProcess extends LineProcess {
   /** Starts the reader of one rank. */
   static start(target: ReaderTarget, label: string): ClusterReaderProcess {
     const script = join(repoRoot(), 'bench', 'py', 'cluster_reader.py');
     const args = [script, '--url', target.url, '--name', target.dataset, '--rank', String(target.rank), '--world', String(target.world)];
-    return new ClusterReaderProcess(spawn(venvPython(), args, { stdio: ['pipe', 'pipe', 'pipe'] }), label);
-  }
-
-  private settle(waiter: Waiter, line: string): void {
-    try {
-      waiter.resolve(JSON.parse(line));
-    } catch {
-      waiter.reject(new Error(`${this.label} printed a line that is not JSON: ${line}`));
-    }
-  }
-
-  /** The next JSON line, or an error with the reader's stderr when it exits or times out first. */
-  next(timeoutMs: number): Promise<unknown> {
-    const line = this.pending.shift();
-    if (line !== undefined) return new Promise((resolve, reject) => this.settle({ resolve, reject }, line));
-    if (this.ended) return Promise.reject(this.ended);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const at = this.waiters.indexOf(waiter);
-        if (at >= 0) this.waiters.splice(at, 1);
-        reject(new Error(`${this.label} sent no reply within ${timeoutMs} ms\n--- stderr ---\n${this.stderr}`));
-      }, timeoutMs);
-      const waiter: Waiter = {
-        resolve: (value) => (clearTimeout(timer), resolve(value)),
-        reject: (err) => (clearTimeout(timer), reject(err)),
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** Sends one command line and waits for its reply. */
-  ask(command: string, timeoutMs: number): Promise<unknown> {
-    if (this.ended) return Promise.reject(this.ended);
-    this.child.stdin!.write(`${command}\n`);
-    return this.next(timeoutMs);
-  }
-
-  /** Asks the reader to quit and waits for it; SIGKILL after graceMs. */
-  async stop(graceMs = 5_000): Promise<void> {
-    if (!this.ended && this.child.stdin!.writable) this.child.stdin!.end('quit\n');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    try {
-      await this.closed;
-    } finally {
-      clearTimeout(timer);
-    }
+    return new ClusterReaderProcess(LineProcess.spawnArgv([venvPython(), ...args]), label);
   }
 }
