@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { renderReport } from '../render.js';
+import { loadResults, parseRecord } from '../results.js';
+import { fixturesDir } from '../testing/fixtures.js';
+import { renderGpu } from './gpu.js';
+
+const measured = { seconds: 7.31, samplesPerSec: 3.61e6, feedGbps: 0.274, h2dGbps: 12.84, stepMsMedian: 4.42, dataWaitFraction: 0.234, gpuIdleFraction: 0.022 };
+const record = parseRecord('gpu.json', {
+  suite: 'gpu',
+  quick: false,
+  only: null,
+  date: '2001-02-03T07:00:00Z',
+  machine: { cpuModel: 'Test Xeon', cores: 16, pyarrow: '25.0.1' },
+  device: 'cuda',
+  gpuName: 'NVIDIA H200',
+  torch: '2.11.0+cu130',
+  cuda: '13.0',
+  pyarrowVersion: '25.0.1',
+  params: { dataBytes: 2e9, rowBytes: 76, batchRows: 16384, shuffle: false, layers: 3, hidden: 2048, epochs: 2 },
+  measured,
+});
+
+test('renderGpu states the card name and versions and tabulates the measured epoch', () => {
+  const section = renderGpu(record)!;
+  assert.ok(section.markdown.startsWith('## GPU feed\n\n'), section.markdown);
+  assert.ok(section.markdown.includes('Measured 2001-02-03 07:00 UTC on **NVIDIA H200**, host Test Xeon (16 cores), torch 2.11.0+cu130 (CUDA 13.0), pyarrow 25.0.1.'), section.markdown);
+  assert.ok(section.markdown.includes('1907.3 MiB (76 bytes/row), 16384-row batches, not shuffled; MLP of 3 hidden layers x 2048'), section.markdown);
+  assert.ok(section.markdown.includes('bash bench/gpu/run.sh --gb 2.0 --no-shuffle --out docs/results/gpu.json'), section.markdown);
+  assert.ok(
+    section.markdown.endsWith(
+      '| samples/s | 3.61 M |\n| feed GB/s (bytes / epoch wall time) | 0.274 |\n| host-to-device GB/s (bytes / copy-stream time) | 12.84 |\n' +
+        '| training step, median | 4.42 ms |\n| time blocked waiting for the next batch / total | 23.4% |\n| GPU idle (1 - step time / total) | 2.2% |\n| epoch | 7.31 s |',
+    ),
+    section.markdown,
+  );
+});
+
+test('renderGpu of a CPU dry run says so and shows no host-to-device rate', () => {
+  const dry = { ...record, data: { ...record.data, device: 'cpu', gpuName: null, cuda: null, measured: { ...measured, h2dGbps: null } } };
+  const markdown = renderGpu(dry)!.markdown;
+  assert.ok(markdown.includes('on CPU dry run (device cpu, no GPU), host Test Xeon (16 cores), torch 2.11.0+cu130, pyarrow 25.0.1.'), markdown);
+  assert.ok(markdown.includes('| host-to-device GB/s (bytes / copy-stream time) | \u2013 |'), markdown);
+});
+
+test('renderGpu gives no section without a gpu record, and renderReport adds it last among the known suites when there is one', () => {
+  assert.equal(renderGpu(undefined), null);
+  const results = loadResults(fixturesDir());
+  results.set('gpu', record);
+  const headings = renderReport(results, 'charts').markdown.split('\n').filter((line) => line.startsWith('## '));
+  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch', '## GPU feed']);
+});

@@ -1,0 +1,78 @@
+/** The report's torch section: samples/s and GB/s of one epoch into torch tensors, and the ratios with their targets. */
+import { formatMiB } from '../../report.js';
+import { mdTable } from '../markdown.js';
+import { measuredOf, numberAt, objectsAt, stringAt, type MeasuredValue, type ResultRecord } from '../results.js';
+import { formatGbps, formatRuns, formatSi, notMeasured, provenance, reproduce, type Section } from './common.js';
+
+const INTRO =
+  'One full epoch into torch tensors (dicts of tensors of 8,192 rows; every tensor made contiguous and summed) from a local ' +
+  'flightcache cluster through `FlightCacheDataset` (num_workers 0 and 2), against the same data as local Parquet: ' +
+  '(a) pyarrow.dataset in one process, (b) (a) behind a 2-worker torch DataLoader, (c) Ray Data `iter_torch_batches`. ' +
+  'Everything runs on one machine; contenders alternate round by round.';
+
+/** One contender of a torch record as the report uses it. */
+export interface TorchRow {
+  name: string;
+  description: string;
+  samplesPerSec: MeasuredValue;
+  gbps: MeasuredValue;
+}
+
+/** One ratio of a torch record. */
+export interface TorchRatioRow {
+  ours: string;
+  peer: string;
+  ratio: number;
+  target: number | null;
+}
+
+/** The contenders of a torch record that have both summaries, in record order. */
+export function torchRows(record: ResultRecord): TorchRow[] {
+  return (objectsAt(record.data, 'contenders') ?? []).flatMap((c) => {
+    const name = stringAt(c, 'name');
+    const samplesPerSec = measuredOf(c['samplesPerSec']);
+    const gbps = measuredOf(c['gbps']);
+    return name !== null && samplesPerSec && gbps ? [{ name, description: stringAt(c, 'description') ?? '', samplesPerSec, gbps }] : [];
+  });
+}
+
+/** The ratios of a torch record (entries without a numeric ratio are left out). */
+export function torchRatioRows(record: ResultRecord): TorchRatioRow[] {
+  return (objectsAt(record.data, 'ratios') ?? []).flatMap((r) => {
+    const ours = stringAt(r, 'ours');
+    const peer = stringAt(r, 'peer');
+    const ratio = numberAt(r, 'ratio');
+    return ours !== null && peer !== null && ratio !== null ? [{ ours, peer, ratio, target: numberAt(r, 'target') }] : [];
+  });
+}
+
+function targetCells(r: TorchRatioRow): [string, string] {
+  if (r.target === null) return ['\u2013', '\u2013'];
+  return [`>= ${r.target}x`, r.ratio >= r.target ? 'yes' : 'no'];
+}
+
+/** Renders the torch section (a "not measured" line when the record is missing or has no contenders). */
+export function renderTorch(record: ResultRecord | undefined): Section {
+  const heading = `## torch\n\n${INTRO}`;
+  const rows = record ? torchRows(record) : [];
+  if (!record || rows.length === 0) return { markdown: `${heading}\n\n${notMeasured('torch')}`, charts: [] };
+  const params = record.data['params'];
+  const dataBytes = numberAt(params, 'dataBytes');
+  const schema = stringAt(params, 'schema');
+  const size = dataBytes === null ? '' : ` Each epoch delivers ${formatMiB(dataBytes)} of tensors${schema === null ? '' : ` (${schema})`}.`;
+  const table = mdTable(
+    ['contender', 'median samples/s', 'median GB/s', 'min', 'max', 'runs'],
+    rows.map((c) => [c.name, formatSi(c.samplesPerSec.median), formatGbps(c.gbps.median), formatGbps(c.gbps.min), formatGbps(c.gbps.max), formatRuns(c.gbps)]),
+    [1, 2, 3, 4, 5],
+  );
+  const ratios = torchRatioRows(record);
+  const parts = [heading, `${provenance(record)}${size}`, reproduce(record), table, rows.map((c) => `- **${c.name}**: ${c.description}`).join('\n')];
+  if (ratios.length > 0) {
+    parts.push(
+      'Ratios of median samples/s:',
+      mdTable(['ratio', 'value', 'target', 'met'], ratios.map((r) => [`${r.ours} / ${r.peer}`, `${r.ratio.toFixed(2)}x`, ...targetCells(r)]), [1]),
+    );
+  }
+  for (const s of objectsAt(record.data, 'skipped') ?? []) parts.push(`Skipped ${stringAt(s, 'name') ?? '?'}: ${stringAt(s, 'reason') ?? 'no reason recorded'}.`);
+  return { markdown: parts.join('\n\n'), charts: [] };
+}
