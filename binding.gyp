@@ -5,7 +5,9 @@
       'sources': [
         'native/src/addon.cc',
         'native/src/binding/regions.cc',
+        'native/src/binding/kernels.cc',
         'native/src/core/accounting.cc',
+        'native/src/core/gather.cc',
         'native/src/core/heap_allocator.cc',
         'native/src/core/region.cc',
       ],
@@ -15,7 +17,7 @@
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
       ],
       'defines': ['NAPI_VERSION=8', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
-      'cflags_cc': ['-std=c++17', '-Wall', '-Wextra'],
+      'cflags_cc': ['-std=c++17', '-Wall', '-Wextra', '-O3'],
       'xcode_settings': {
         'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
         'OTHER_CPLUSPLUSFLAGS': ['-Wall', '-Wextra'],

@@ -275,6 +275,7 @@ def main(argv):
             "hidden": hidden,
             "layers": args.layers,
             "shuffle": not args.no_shuffle,
+            "shards": int(os.environ.get("GPU_FEED_SHARDS", "2")),
             "epochs": args.epochs,
             "pinMemory": cuda,
             "tf32": cuda,

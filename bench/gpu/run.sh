@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU feed benchmark: starts a local flightcache cluster (2 shards), then runs gpu_feed.py against it
+# GPU feed benchmark: starts a local flightcache cluster (GPU_FEED_SHARDS shards, default 2), then runs gpu_feed.py against it
 # (generate + load, then epochs through FlightCacheDataset into CUDA tensors under a training step).
 #
 #   bash bench/gpu/run.sh [--device cuda|cpu] [--gb 2] [--out bench/results/gpu.json] [gpu_feed.py options]
@@ -73,8 +73,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "starting a cluster: node $main serve --host 127.0.0.1 --port 0 --shards 2 --replicas 1"
-FLIGHTCACHE_LOG_LEVEL="${FLIGHTCACHE_LOG_LEVEL:-warn}" node "$main" serve --host 127.0.0.1 --port 0 --shards 2 --replicas 1 \
+# More shards spread the server-side work (row shuffles) over more cores: GPU_FEED_SHARDS=8 on a 16-core box.
+shards="${GPU_FEED_SHARDS:-2}"
+say "starting a cluster: node $main serve --host 127.0.0.1 --port 0 --shards $shards --replicas 1"
+FLIGHTCACHE_LOG_LEVEL="${FLIGHTCACHE_LOG_LEVEL:-warn}" node "$main" serve --host 127.0.0.1 --port 0 --shards "$shards" --replicas 1 \
   >"$work/cluster.out" 2>"$work/cluster.err" &
 cluster_pid=$!
 url=""

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { REGION_ALIGNMENT, alignmentOf, allocate, load, stats } from './addon.js';
+import { REGION_ALIGNMENT, alignmentOf, allocate, gatherRuns, load, stats } from './addon.js';
 import { collectGarbage } from './testing/collect-garbage.js';
 
 // The raw addon, called with arguments its TypeScript signature forbids.
@@ -104,5 +104,19 @@ describe('native alignmentOf', () => {
       message: 'alignmentOf(view): view must be a TypedArray or DataView, got number',
     });
     assert.throws(() => untyped.alignmentOf!(), { name: 'TypeError', message: 'alignmentOf(view) expects 1 argument, got 0' });
+  });
+});
+
+describe('native gatherRuns', () => {
+  it('copies runs of fixed-width elements in order and refuses runs outside the buffers', () => {
+    const source = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const target = new Uint8Array(12);
+    // Elements of 4 bytes: element 5, then elements 0-1.
+    gatherRuns(target, source, Float64Array.of(5, 0), Float64Array.of(1, 2), 2, 4);
+    assert.deepEqual([...target], [20, 21, 22, 23, 0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.throws(() => gatherRuns(target, source, Float64Array.of(7), Float64Array.of(2), 1, 4), { name: 'RangeError', message: /a run reads past the source/ });
+    assert.throws(() => gatherRuns(target, source, Float64Array.of(0), Float64Array.of(4), 1, 4), { name: 'RangeError', message: /do not fit the target/ });
+    assert.throws(() => gatherRuns(target, source, Float64Array.of(0.5), Float64Array.of(1), 1, 4), { name: 'RangeError', message: /non-negative integers/ });
+    assert.throws(() => gatherRuns(target, source, Float64Array.of(0), Float64Array.of(1), 2, 4), { name: 'RangeError', message: /count exceeds the run arrays/ });
   });
 });

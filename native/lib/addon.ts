@@ -22,6 +22,7 @@ export interface NativeAddon {
   allocate(bytes: number): ArrayBuffer;
   stats(): NativeStats;
   alignmentOf(view: ArrayBufferView): number;
+  gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void;
 }
 
 const ADDON_PATH = join('build', 'Release', 'flightcache_native.node');
@@ -60,4 +61,13 @@ export function stats(): NativeStats {
 /** The largest power of two, at most 4096, that divides the address of the view's first byte. */
 export function alignmentOf(view: ArrayBufferView): number {
   return load().alignmentOf(view);
+}
+
+/**
+ * Copies `count` runs of `width`-byte elements, run i being elements [starts[i], starts[i] +
+ * lengths[i]) of `source`, to consecutive elements of `target` (the shuffle's row gather).
+ * RangeError when a run reads or writes past a buffer.
+ */
+export function gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void {
+  load().gatherRuns(target, source, starts, lengths, count, width);
 }

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "binding/addon_state.h"
+#include "binding/kernels.h"
 #include "binding/regions.h"
 #include "core/heap_allocator.h"
 
@@ -13,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocate", Napi::Function::New(env, flightcache::binding::Allocate, "allocate"));
   exports.Set("stats", Napi::Function::New(env, flightcache::binding::Stats, "stats"));
   exports.Set("alignmentOf", Napi::Function::New(env, flightcache::binding::AlignmentOf, "alignmentOf"));
+  exports.Set("gatherRuns", Napi::Function::New(env, flightcache::binding::GatherRuns, "gatherRuns"));
   return exports;
 }
 

@@ -6,6 +6,7 @@
 import { Code, FlightError } from '../errors.js';
 import { Layout, type FieldLayout } from './ipc-take-layout.js';
 import { Runs, copyBits, countZeroBits, setBits } from './ipc-take-runs.js';
+import { gatherRuns } from '../../../native/lib/addon.js';
 
 /** A source record batch: its body and the FieldNodes and Buffers of its header, as numbers. */
 export interface SourceBatch {
@@ -36,6 +37,25 @@ function elementView(bytes: Uint8Array, width: number): Int32Array | Uint16Array
   }
   if (width === 2) return bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 1) : null;
   return width === 1 ? bytes : null;
+}
+
+/** Copies `count` elements; one call site per view type keeps each loop monomorphic (the shuffle's hot path). */
+function copyElements(target: Int32Array | Uint16Array | Uint8Array, to: number, source: Int32Array | Uint16Array | Uint8Array, from: number, count: number): void {
+  if (target instanceof Int32Array && source instanceof Int32Array) copy32(target, to, source, from, count);
+  else if (target instanceof Uint16Array && source instanceof Uint16Array) copy16(target, to, source, from, count);
+  else copy8(target as Uint8Array, to, source as Uint8Array, from, count);
+}
+
+function copy32(target: Int32Array, to: number, source: Int32Array, from: number, count: number): void {
+  for (let i = 0; i < count; i++) target[to + i] = source[from + i]!;
+}
+
+function copy16(target: Uint16Array, to: number, source: Uint16Array, from: number, count: number): void {
+  for (let i = 0; i < count; i++) target[to + i] = source[from + i]!;
+}
+
+function copy8(target: Uint8Array, to: number, source: Uint8Array, from: number, count: number): void {
+  for (let i = 0; i < count; i++) target[to + i] = source[from + i]!;
 }
 
 function readOffset(view: DataView, index: number, width: number): number {
@@ -111,12 +131,9 @@ export class Gatherer {
       case Layout.List:
         this.field(f.children[0]!, this.offsets(f, runs, buffer));
         return;
-      case Layout.FixedList: {
-        const child = new Runs(runs.count);
-        for (let r = 0; r < runs.count; r++) child.push(runs.source[r]!, runs.start[r]! * f.listSize, runs.length[r]! * f.listSize);
-        this.field(f.children[0]!, child);
+      case Layout.FixedList:
+        this.field(f.children[0]!, runs.scaled(f.listSize));
         return;
-      }
       case Layout.Struct:
         for (const child of f.children) this.field(child, runs);
         return;
@@ -213,6 +230,10 @@ export class Gatherer {
     const target = elementView(bytes, width);
     const per = width % 4 === 0 ? width / 4 : width === 2 || width === 1 ? 1 : 0;
     const cache: Uint8Array[] = [];
+    if (this.gatherOneSource(f, runs, index, width, bytes, cache)) {
+      this.out.push(bytes, length);
+      return bytes;
+    }
     const views: (Int32Array | Uint16Array | Uint8Array | null)[] = [];
     for (let r = 0, at = 0; r < runs.count; at += runs.length[r]!, r++) {
       const source = runs.source[r]!;
@@ -224,13 +245,27 @@ export class Gatherer {
       if (n * width >= SET_THRESHOLD || view === null || target === null) {
         bytes.set(values.subarray(start * width, (start + n) * width), at * width);
       } else {
-        const from = start * per;
-        const to = at * per;
-        for (let i = 0, k = n * per; i < k; i++) target[to + i] = view[from + i]!;
+        copyElements(target, at * per, view, start * per, n * per);
       }
     }
     this.out.push(bytes, length);
     return bytes;
+  }
+
+  /**
+   * The shuffle's fast path: every run from one source, checked and copied by the native gather in
+   * one call instead of a JS loop per run. False when the runs span several sources.
+   */
+  private gatherOneSource(f: FieldLayout, runs: Runs, index: number, width: number, target: Uint8Array, cache: Uint8Array[]): boolean {
+    if (runs.count < 2) return false;
+    const source = runs.source[0]!;
+    let end = 0;
+    for (let r = 0; r < runs.count; r++) {
+      if (runs.source[r] !== source) return false;
+      end = Math.max(end, runs.start[r]! + runs.length[r]!);
+    }
+    gatherRuns(target, this.buffer(f, source, index, end * width, cache), runs.start, runs.length, runs.count, width);
+    return true;
   }
 
   /** Rebases the offsets of the selected rows; returns the runs of values (or child rows) they cover. */

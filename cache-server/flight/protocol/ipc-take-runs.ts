@@ -35,6 +35,19 @@ export class Runs {
     this.count++;
   }
 
+  /** The runs of a fixed-size list's children: each run scaled by the list size, in one pass (no merging). */
+  scaled(factor: number): Runs {
+    const out = new Runs(Math.max(this.count, 1));
+    for (let r = 0; r < this.count; r++) {
+      out.source[r] = this.source[r]!;
+      out.start[r] = this.start[r]! * factor;
+      out.length[r] = this.length[r]! * factor;
+    }
+    out.count = this.count;
+    out.total = this.total * factor;
+    return out;
+  }
+
   private grow(): void {
     const capacity = this.source.length * 2;
     const source = new Uint32Array(capacity);
