@@ -1,7 +1,9 @@
 """Reading fails over when a shard dies: against `flightcache serve --shards 3 --replicas 2`,
 shard processes (their pids from the coordinator's stats members) are killed with SIGKILL while a
 FlightCacheDataset is mid-epoch and just before a share is read; every row still arrives exactly
-once, and the reader retried on another replica.
+once, and the reader retried on another replica. Before the kills, the mid-epoch scenario also
+checks that a shuffled share (many endpoints) reads identically with read_ahead 1 and 4, and that
+breaking out of an epoch early leaves no read-ahead thread running.
 
     python torch_failover.py URL NAME
 """
@@ -9,6 +11,7 @@ once, and the reader retried on another replica.
 import os
 import signal
 import sys
+import threading
 import time
 
 from torch_common import assert_exactly_once, finish, ids_of, make_table
@@ -53,6 +56,27 @@ def kill(ports, pids):
         os.kill(pids[port], signal.SIGKILL)
 
 
+def read_ahead(url, name):
+    """Read-ahead delivers a shuffled share in the same order as reading one endpoint at a time."""
+    client = flightcache.Client(url)
+    endpoints = len(client.flight_info(name, shuffle=True, seed=3).endpoints)
+    assert endpoints > 4, f"a shuffled share over 3 shards has many endpoints, got {endpoints}"
+    orders = []
+    for depth in (1, 4):
+        data = FlightCacheDataset(url, name, batch_size=256, shuffle=True, seed=3, read_ahead=depth)
+        orders.append(ids_of(list(data)))
+        assert_exactly_once(orders[-1], ROWS, f"shuffled read with read_ahead={depth}")
+    assert orders[0] == orders[1], "read_ahead 1 and 4 deliver the same order"
+    baseline = threading.active_count()
+    batches = iter(FlightCacheDataset(url, name, batch_size=256, shuffle=True, seed=3, read_ahead=4))
+    assert [next(batches)["id"].tolist() for _ in range(2)] == [orders[0][:256], orders[0][256:512]]
+    batches.close()
+    deadline = time.monotonic() + 1
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() == baseline, f"{threading.active_count() - baseline} threads still running after an early break"
+
+
 def main(argv):
     url, name = argv[1], argv[2]
     passed = []
@@ -60,6 +84,7 @@ def main(argv):
     assert client.put(name, make_table(ROWS), batch_rows=SERVER_BATCH) == ROWS
     pids = shard_pids(client)
     assert len(set(pids.values())) == 3, f"expected 3 shard processes, found {pids}"
+    read_ahead(url, name)
 
     data = FlightCacheDataset(url, name, batch_size=256, prefetch=1)
     batches = []

@@ -1,15 +1,22 @@
 """Unit checks of flightcache.torch without a server: tensor conversion, re-chunking, stream
-positions, re-splitting and drop_last batch counts.
+positions (also of a share read ahead over endpoints, failing over and stopped early),
+re-splitting and drop_last batch counts.
 
     python torch_units.py
 """
 
+import json
+import threading
+import time
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.flight as flight
 import torch
 from torch_common import finish
 
-from flightcache.stream import Piece
+from flightcache.request import share_request
+from flightcache.stream import Piece, ShareStream
 from flightcache.torch import batch_to_tensors
 from flightcache.torch.plan import Mark, Segment, advance, batch_limits, remaining, resplit
 from flightcache.torch.rechunk import rechunk
@@ -72,7 +79,98 @@ def rechunking():
     two = [Segment({"rank": 0, "world_size": 2}), Segment({"rank": 1, "world_size": 2})]
     mark = Mark(1, "c1", "c0", 5, 3, 3)
     assert remaining(two, mark) == [Segment(two[1].request, "c1", 0, None)]
+    read_ahead_positions()
     return ["rechunking and positions"]
+
+
+class FakeStream:
+    """One endpoint's DoGet: its batch of ids, or FlightUnavailableError when told to break."""
+
+    def __init__(self, log, index, broken):
+        self.index, self.broken, self.state = index, broken, "open"
+        log.append(self)
+
+    def __iter__(self):
+        if self.broken:
+            self.state = "broken"
+            raise flight.FlightUnavailableError("shard died")
+        yield pa.record_batch({"id": pa.array([self.index * 10 + i for i in range(10)])}), f"c{self.index}"
+        if self.state == "open":
+            self.state = "finished"
+
+    def cancel(self):
+        if self.state == "open":
+            self.state = "cancelled"
+
+
+class FakeServer:
+    """A share of ENDPOINTS one-batch endpoints listed at grpc://a then grpc://b; endpoint BREAK fails once at grpc://a."""
+
+    ENDPOINTS, BREAK = 12, 5
+    endpoint = "grpc://head"
+
+    def __init__(self):
+        self.plans, self.streams = [], []
+
+    def flight_client(self, uri):
+        return self
+
+    def options_for(self, uri):
+        return None
+
+    def get_flight_info(self, descriptor, options):
+        start_after = json.loads(descriptor.command).get("start_after")
+        self.plans.append(start_after)
+        first = 0 if start_after is None else int(start_after[1:]) + 1
+        locations = [flight.Location("grpc://a"), flight.Location("grpc://b")]
+        endpoints = [flight.FlightEndpoint(str(i).encode(), locations) for i in range(first, self.ENDPOINTS)]
+        return flight.FlightInfo(pa.schema([("id", pa.int64())]), flight.FlightDescriptor.for_path("x"), endpoints, -1, -1)
+
+    def reader(self, uri):
+        server = self
+
+        class Reader:
+            def stream(self, ticket):
+                index = int(ticket.ticket)
+                return FakeStream(server.streams, index, uri == "grpc://a" and index == server.BREAK and not server.broke(index))
+
+        return Reader()
+
+    def broke(self, index):
+        return any(s.index == index and s.state == "broken" for s in self.streams)
+
+
+def settled(baseline):
+    """True once the threads started since `baseline` was counted have ended (waiting up to 1 s)."""
+    deadline = time.monotonic() + 1
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return threading.active_count() == baseline
+
+
+def read_ahead_positions():
+    """A failure in an endpoint read ahead re-plans after the last delivered cursor; closing stops every thread."""
+    expected = list(range(FakeServer.ENDPOINTS * 10))
+    baseline = threading.active_count()
+    for depth in (1, 4):
+        server = FakeServer()
+        stream = ShareStream(server, share_request("d"), read_ahead=depth, sleep=lambda s: None)
+        ids = [i for piece in stream for i in piece.rows.column("id").to_pylist()]
+        assert ids == expected, f"read_ahead={depth}: ids {ids}"
+        assert server.plans == [None, f"c{FakeServer.BREAK - 1}"], f"read_ahead={depth}: plans {server.plans}"
+        assert stream.failovers == 1
+        assert settled(baseline), f"read_ahead={depth}: {threading.active_count() - baseline} threads left"
+        assert all(s.state != "open" for s in server.streams), f"read_ahead={depth}: streams left open"
+        # The broken endpoint was opened twice, and so were those read ahead of it (up to depth - 1), but delivered once.
+        opened = len(server.streams)
+        assert FakeServer.ENDPOINTS + 1 <= opened <= FakeServer.ENDPOINTS + depth, f"read_ahead={depth}: {opened} streams"
+        server = FakeServer()
+        pieces = iter(ShareStream(server, share_request("d"), read_ahead=depth))
+        first = next(pieces)
+        assert first.cursor == "c0" and first.before is None
+        pieces.close()
+        assert settled(baseline), f"read_ahead={depth}: {threading.active_count() - baseline} threads left after close"
+        assert all(s.state in ("finished", "cancelled") for s in server.streams), [s.state for s in server.streams]
 
 
 def resplitting():

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.flight as flight
 
 from .locations import Connections
+from .readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from .request import Request, descriptor, share_request
 from .stream import ShareStream
 
@@ -46,7 +47,8 @@ class Client:
 
     Credentials: `token` (sent as a bearer token everywhere), or `user` and `password` (a Basic ->
     Bearer handshake with the endpoint; data locations get the Basic header, since a token is
-    only known to the node that issued it).
+    only known to the node that issued it). Reads stream up to `read_ahead` endpoints of a
+    share at once, delivered in share order.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class Client:
         *,
         timeout: Optional[float] = None,
         retry_timeout: float = 10.0,
+        read_ahead: int = DEFAULT_READ_AHEAD,
     ):
         if token is not None and (user is not None or password is not None):
             raise ValueError("pass either token or user and password, not both")
@@ -70,6 +73,7 @@ class Client:
             headers = [(b"authorization", b"Basic " + base64.b64encode(f"{user}:{password}".encode()))]
         self.endpoint = endpoint
         self.retry_timeout = retry_timeout
+        self.read_ahead = check_read_ahead(read_ahead)
         self._connections = Connections(endpoint, headers, headers, timeout)
         if user is not None and password is not None:
             bearer = self._flight.authenticate_basic_token(user, password)
@@ -188,7 +192,10 @@ class Client:
 
         Takes flight_info's options; pass a batch's cursor as `start_after` to continue after it.
         """
-        stream = ShareStream(self._connections, share_request(dataset, **options), start_after=start_after, retry_timeout=self.retry_timeout)
+        stream = ShareStream(
+            self._connections, share_request(dataset, **options), start_after=start_after, retry_timeout=self.retry_timeout,
+            read_ahead=self.read_ahead,
+        )
         for piece in stream:
             yield piece.rows, piece.cursor
 

@@ -6,6 +6,11 @@ the share is asked for again with `start_after` set to the last cursor received,
 delivered twice or skipped; the failed locations go last. Failures are retried until
 `retry_timeout` seconds pass without progress, which covers the time a coordinator needs to notice
 a dead shard and stop listing it.
+
+Up to `read_ahead` endpoints stream at once (flightcache.readahead), but they are delivered
+strictly in share order, so the last cursor received is always the last one delivered: a failure
+in an endpoint read ahead surfaces only when the reader reaches it, and everything read after it
+is discarded and read again from the new plan.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterator, Optional
 
 import pyarrow as pa
 import pyarrow.flight as flight
 
 from .locations import BatchStream, Connections
+from .readahead import DEFAULT_READ_AHEAD, ReadAhead, Source, check_read_ahead
 from .request import Request, descriptor
 
 # Errors after which another location, or the same one a little later, may succeed.
@@ -49,7 +56,11 @@ class Piece:
 
 
 class ShareStream:
-    """Iterates a share's rows from `skip` to `stop` (counted after `start_after`) as Pieces, failing over."""
+    """Iterates a share's rows from `skip` to `stop` (counted after `start_after`) as Pieces, failing over.
+
+    `read_ahead` endpoints stream concurrently on daemon threads (1: one at a time, in the
+    iterating thread); the threads start when iteration starts and end when it ends or is closed.
+    """
 
     def __init__(
         self,
@@ -60,6 +71,7 @@ class ShareStream:
         skip: int = 0,
         stop: Optional[int] = None,
         retry_timeout: float = 10.0,
+        read_ahead: int = DEFAULT_READ_AHEAD,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self._connections = connections
@@ -68,9 +80,10 @@ class ShareStream:
         self._skip = skip
         self._stop = stop
         self._retry_timeout = retry_timeout
+        self._read_ahead = check_read_ahead(read_ahead)
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._current: Optional[BatchStream] = None
+        self._window: Optional[ReadAhead] = None
         self._cancelled = False
         self.failovers = 0
         """How many times a failed read was retried."""
@@ -79,23 +92,33 @@ class ShareStream:
         """Stops the stream from any thread; the iterator then ends with FlightCancelledError or returns."""
         with self._lock:
             self._cancelled = True
-            current = self._current
-        if current is not None:
-            current.cancel()
+            window = self._window
+        if window is not None:
+            window.close()
 
     def _info(self, start_after: Optional[str]) -> flight.FlightInfo:
         client = self._connections.flight_client(self._connections.endpoint)
         options = self._connections.options_for(self._connections.endpoint)
         return client.get_flight_info(descriptor(self._request, start_after), options)
 
+    def _sources(self, endpoints: list[flight.FlightEndpoint], failed: dict[str, float]) -> Iterator[Source]:
+        for endpoint in endpoints:
+            listed = [loc.uri.decode() for loc in endpoint.locations] or [self._connections.endpoint]
+            # Live locations in placement order first, then failed ones, longest-failed first.
+            locations = sorted(listed, key=lambda uri: failed.get(uri, float("-inf")))
+            yield locations, partial(self._open, locations[0], endpoint.ticket)
+
     def _open(self, uri: str, ticket: flight.Ticket) -> BatchStream:
-        stream = self._connections.reader(uri).stream(ticket)
+        return self._connections.reader(uri).stream(ticket)
+
+    def _window_for(self, info: flight.FlightInfo, failed: dict[str, float]) -> ReadAhead:
+        window = ReadAhead(self._sources(info.endpoints, failed), self._read_ahead)
         with self._lock:
-            self._current = stream
+            self._window = window
             cancelled = self._cancelled
         if cancelled:
-            stream.cancel()
-        return stream
+            window.close()
+        return window
 
     def __iter__(self) -> Iterator[Piece]:
         last = self._start_after
@@ -107,16 +130,13 @@ class ShareStream:
             locations: list[str] = []
             location: Optional[str] = None
             try:
-                info = self._info(last)
-                for endpoint in info.endpoints:
-                    listed = [loc.uri.decode() for loc in endpoint.locations] or [self._connections.endpoint]
-                    # Live locations in placement order first, then failed ones, longest-failed first.
-                    locations = sorted(listed, key=lambda uri: failed.get(uri, float("-inf")))
-                    location = locations[0]
-                    stream = self._open(location, endpoint.ticket)
-                    finished = False
-                    try:
-                        for batch, cursor in stream:
+                window = self._window_for(self._info(last), failed)
+                try:
+                    # Endpoints are drained in share order however far ahead they are read, so `last`
+                    # is always the last cursor delivered and a failure re-plans from exactly there.
+                    for fetch in window:
+                        locations, location = fetch.locations, fetch.location
+                        for batch, cursor in fetch:
                             if cursor is None:
                                 raise CursorMissingError(f"{location} sent a record batch without a cursor in app_metadata")
                             deadline, backoff = None, 0.05
@@ -130,13 +150,10 @@ class ShareStream:
                                 yield piece
                             if self._stop is not None and base >= self._stop:
                                 return
-                        finished = True
-                    finally:
-                        with self._lock:
-                            self._current = None
-                        if not finished:
-                            stream.cancel()
-                    location = None
+                        location = None
+                finally:
+                    # Abandons the endpoints read ahead of a failure (or of an early stop); their threads end.
+                    window.close()
                 return
             except Exception as error:
                 if self._cancelled or not (isinstance(error, RETRYABLE) or (location is not None and isinstance(error, LOCATION_GONE))):

@@ -12,6 +12,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from .. import _process
 from ..client import Client
 from ..locations import Connections
+from ..readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from ..request import Request, descriptor, share_request
 from ..stream import ShareStream
 from .convert import SEQUENCES, batch_to_tensors
@@ -29,8 +30,9 @@ class FlightCacheDataset(IterableDataset):
     rank r reads virtual rank r*num_workers+w of world_size*num_workers, one server share each.
     The rank and world size are taken at construction: from the arguments, torch.distributed,
     RANK/WORLD_SIZE, or 0 of 1. With `shuffle`, the server permutes batches and rows by
-    (seed, epoch); call set_epoch each epoch. Construction opens no connection, so the dataset
-    can be handed to forked workers; each process opens its own.
+    (seed, epoch); call set_epoch each epoch. Up to `read_ahead` endpoints of a share stream at
+    once (threads of the iterating process), delivered in share order. Construction opens no
+    connection, so the dataset can be handed to forked workers; each process opens its own.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class FlightCacheDataset(IterableDataset):
         user: Optional[str] = None,
         password: Optional[str] = None,
         prefetch: int = 4,
+        read_ahead: int = DEFAULT_READ_AHEAD,
         server_batch_rows: Optional[int] = None,
         retry_timeout: float = 10.0,
         timeout: Optional[float] = None,
@@ -72,6 +75,7 @@ class FlightCacheDataset(IterableDataset):
         self.pad_value = pad_value
         self.rank, self.world_size = resolve_rank(rank, world_size)
         self.prefetch = prefetch
+        self.read_ahead = check_read_ahead(read_ahead)
         self.server_batch_rows = server_batch_rows
         self.retry_timeout = retry_timeout
         self.timeout = timeout
@@ -151,7 +155,7 @@ class FlightCacheDataset(IterableDataset):
             for index, segment in enumerate(segments):
                 stream = ShareStream(
                     connections, segment.request, start_after=segment.start_after, skip=segment.skip, stop=segment.stop,
-                    retry_timeout=self.retry_timeout,
+                    retry_timeout=self.retry_timeout, read_ahead=self.read_ahead,
                 )
                 active[:] = [stream]
                 for piece in stream:
