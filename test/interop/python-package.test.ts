@@ -140,7 +140,7 @@ test('reads fail over to another replica when shard processes are killed mid-epo
   const cluster = await serve('--shards', '3', '--replicas', '2');
   try {
     const result = await runPython<Passed>('torch_failover.py', [cluster.url, 'failover']);
-    assert.deepEqual(result.passed, ['FlightCacheDataset mid-epoch', 'dead first location']);
+    assert.deepEqual(result.passed, ['FlightCacheDataset mid-epoch', 'dead first location', 'DataLoader with 2 workers mid-epoch']);
   } finally {
     await stop(cluster);
   }

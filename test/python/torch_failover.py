@@ -19,7 +19,7 @@ from torch_common import assert_exactly_once, finish, ids_of, make_table
 import flightcache
 from flightcache.request import share_request
 from flightcache.stream import ShareStream
-from flightcache.torch import FlightCacheDataset
+from flightcache.torch import FlightCacheDataset, make_dataloader
 
 ROWS, SERVER_BATCH = 60000, 500
 
@@ -77,6 +77,26 @@ def read_ahead(url, name):
     assert threading.active_count() == baseline, f"{threading.active_count() - baseline} threads still running after an early break"
 
 
+def wait_for_replicas(client):
+    """Waits until the killed shards are back and refilled; returns (a killable first location, pids)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            ports = victims(client, name_of(client), 1)
+            pids = shard_pids(client)
+            if ports[0] in pids and all(d["status"] == "healthy" for d in client.stats()["datasets"]):
+                return ports, pids
+        except AssertionError:
+            pass
+        assert time.monotonic() < deadline, "the cluster did not recover its replicas within 30 s"
+        time.sleep(0.5)
+
+
+def name_of(client):
+    """The one dataset of this scenario."""
+    return client.datasets()[0].name
+
+
 def main(argv):
     url, name = argv[1], argv[2]
     passed = []
@@ -95,23 +115,24 @@ def main(argv):
     assert_exactly_once(ids_of(batches), ROWS, "dataset read across killed shards")
     passed.append("FlightCacheDataset mid-epoch")
 
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            ports = victims(client, name, 1)
-            pids = shard_pids(client)
-            if ports[0] in pids:
-                break
-        except AssertionError:
-            pass
-        assert time.monotonic() < deadline, "the cluster did not recover its replicas within 30 s"
-        time.sleep(0.5)
+    ports, pids = wait_for_replicas(client)
     kill(ports, pids)
     stream = ShareStream(client.connections, share_request(name))
     ids = [i for piece in stream for i in piece.rows.column("id").to_pylist()]
     assert_exactly_once(ids, ROWS, "share read starting at a dead shard")
     assert stream.failovers >= 1, "the first location was dead, so the reader failed over"
     passed.append("dead first location")
+
+    wait_for_replicas(client)
+    pids = shard_pids(client)
+    loader = make_dataloader(FlightCacheDataset(url, name, batch_size=256), num_workers=2)
+    batches = []
+    for batch in loader:
+        batches.append(batch)
+        if len(batches) == 5:
+            kill(victims(client, name, 1), pids)
+    assert_exactly_once(ids_of(batches), ROWS, "DataLoader with 2 workers across a killed shard")
+    passed.append("DataLoader with 2 workers mid-epoch")
     finish(passed)
 
 

@@ -5,7 +5,7 @@ import { isObject, numberAt, stringAt, type ResultRecord } from '../results.js';
 import { formatDate, formatSi, type Section } from './common.js';
 
 const INTRO =
-  'A generated dataset streamed from a local 2-shard flightcache cluster through `FlightCacheDataset` + `make_dataloader` ' +
+  'A generated dataset streamed from a local flightcache cluster through `FlightCacheDataset` + `make_dataloader` ' +
   '(num_workers=0, pinned host batches) into device tensors: batch i+1 is copied on a side CUDA stream (non_blocking) ' +
   'while the compute stream runs an MLP forward/backward/SGD step on batch i. Method: [bench/gpu/README.md](../bench/gpu/README.md).';
 
@@ -38,7 +38,7 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
   const dataBytes = numberAt(p, 'dataBytes');
   const shuffle = isObject(p) && typeof p['shuffle'] === 'boolean' ? (p['shuffle'] ? 'shuffled' : 'not shuffled') : 'shuffle not recorded';
   const setup =
-    `Data: ${dataBytes === null ? '?' : formatMiB(dataBytes)} (${numberAt(p, 'rowBytes') ?? '?'} bytes/row), ${numberAt(p, 'batchRows') ?? '?'}-row batches, ${shuffle}; ` +
+    `Cluster: ${numberAt(p, 'shards') ?? 2} shards on the same machine. Data: ${dataBytes === null ? '?' : formatMiB(dataBytes)} (${numberAt(p, 'rowBytes') ?? '?'} bytes/row), ${numberAt(p, 'batchRows') ?? '?'}-row batches, ${shuffle}; ` +
     `MLP of ${numberAt(p, 'layers') ?? '?'} hidden layers x ${numberAt(p, 'hidden') ?? '?'}; the last of ${numberAt(p, 'epochs') ?? '?'} epochs is reported (the first warms up).`;
   const samples = numberAt(measured, 'samplesPerSec');
   const table = mdTable(
@@ -56,6 +56,8 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
   );
   const gb = dataBytes === null ? '' : ` --gb ${(dataBytes / 1e9).toFixed(1)}`;
   const flags = shuffle === 'not shuffled' ? ' --no-shuffle' : '';
-  const reproduce = `Reproduce on a GPU machine:\n\n${mdShell(`bash bench/gpu/run.sh${gb}${flags} --out docs/results/gpu.json`)}`;
+  const shards = numberAt(p, 'shards');
+  const env = shards === null ? '' : `GPU_FEED_SHARDS=${shards} `;
+  const reproduce = `Reproduce on a GPU machine:\n\n${mdShell(`${env}bash bench/gpu/run.sh${gb}${flags} --out docs/results/gpu.json`)}`;
   return { markdown: [heading, gpuDevice(record), setup, reproduce, table].join('\n\n'), charts: [] };
 }
