@@ -30,6 +30,8 @@ export interface ClusterConfig {
   coordinator: string | undefined;
   /** A shard's member id. */
   id: string | undefined;
+  /** Upper bound on a partition's bytes (puts through the coordinator). */
+  partitionBytes: number | undefined;
 }
 
 /** Raw flag values as parsed from the command line. */
@@ -63,6 +65,7 @@ function parseCount(value: string, setting: string, max: number): number {
 /** Loads the cluster settings from flags and environment. */
 export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
   const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
+  const partitionSize = get('partition-size', 'FLIGHTCACHE_PARTITION_SIZE');
   const shardsText = get('shards', 'FLIGHTCACHE_SHARDS');
   const shards = shardsText === undefined ? undefined : parseCount(shardsText, '--shards', 256);
   const replicasText = get('replicas', 'FLIGHTCACHE_REPLICAS');
@@ -77,6 +80,7 @@ export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process
     shardDns: get('shard-dns', 'FLIGHTCACHE_SHARD_DNS'),
     coordinator: get('coordinator', 'FLIGHTCACHE_COORDINATOR'),
     id: get('id', 'FLIGHTCACHE_ID'),
+    partitionBytes: partitionSize === undefined ? undefined : parseSize(partitionSize),
   };
 }
 

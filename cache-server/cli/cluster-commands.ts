@@ -18,6 +18,7 @@ export const clusterOptions = {
   'shard-dns': { type: 'string' },
   coordinator: { type: 'string' },
   id: { type: 'string' },
+  'partition-size': { type: 'string' },
 } as const;
 
 /** The coordinator's options from the command line. */
@@ -35,6 +36,7 @@ function coordinatorOptions(flags: Flags, logger: Logger): CoordinatorOptions {
     ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
     ...(cluster.shardList !== undefined ? { shardList: cluster.shardList } : {}),
     ...(cluster.shardDns !== undefined ? { shardDns: cluster.shardDns } : {}),
+    ...(cluster.partitionBytes !== undefined ? { maxPartitionBytes: cluster.partitionBytes } : {}),
   };
 }
 

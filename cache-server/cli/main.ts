@@ -13,7 +13,7 @@ commands:
   serve  [--host H] [--port 8815] [--memory SIZE] [--http-port P] [--user U --password P] [--advertise-host H]
          [--default-dataset N]  (N: what path [RANK, WORLD] reads when several datasets exist)
          [--shards N [--replicas R]]  a coordinator on --port plus N local shard processes
-  coordinator [serve options] [--replicas R] [--shard-list grpc://H:P,...] [--shard-dns NAME:PORT]
+  coordinator [serve options] [--replicas R] [--shard-list grpc://H:P,...] [--shard-dns NAME:PORT] [--partition-size SIZE]
   shard  [serve options] [--coordinator grpc://H:P] [--id ID]   one shard (registers with the coordinator)
   put FILE --name N      load an Arrow IPC file or stream into dataset N
   ls                     list datasets

@@ -13,8 +13,8 @@ export interface CatalogPartition {
   readonly to: number;
   readonly rows: number;
   readonly bytes: number;
-  /** Member ids it was placed on, in placement (preference) order. */
-  readonly placement: readonly string[];
+  /** Member ids it is placed on, in placement (preference) order; rebalancing replaces it. */
+  placement: readonly string[];
   /** Member ids that have acknowledged a complete copy. */
   readonly stored: Set<string>;
 }

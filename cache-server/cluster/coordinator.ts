@@ -1,6 +1,7 @@
 /**
  * Assembles a cluster coordinator: the catalog and membership (static list, DNS, registrations,
- * local shards), heartbeats, refill of members that come back, the coordinator's Flight service,
+ * local shards), heartbeats, refill of members that come back, rebalancing when members join, the
+ * coordinator's Flight service,
  * and the ops HTTP server whose /readyz and /stats show the members.
  */
 import { GrpcServer } from '../flight/http2/server.js';
@@ -17,6 +18,7 @@ import { Membership, type Member } from './membership.js';
 import { parseShardList, watchShardDns } from './member-sources.js';
 import { PeerClients } from './peer-clients.js';
 import { refill } from './refill.js';
+import { rebalance } from './rebalance.js';
 
 /** How to start a coordinator. */
 export interface CoordinatorOptions {
@@ -70,9 +72,29 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   });
   const state = new ClusterState(membership, peers, options.replicas, logger);
   const refilling = new Map<string, Promise<void>>();
+  // One rebalance at a time; a request while one runs makes it run once more afterwards.
+  let rebalancing: Promise<void> | undefined;
+  let rebalanceAgain = false;
+  const scheduleRebalance = (): void => {
+    if (rebalancing) {
+      rebalanceAgain = true;
+      return;
+    }
+    rebalancing = rebalance(state)
+      .then(() => undefined)
+      .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rebalance failed; retrying on the next change'))
+      .finally(() => {
+        rebalancing = undefined;
+        if (rebalanceAgain) {
+          rebalanceAgain = false;
+          scheduleRebalance();
+        }
+      });
+  };
   const bringInLine = (member: Member): void => {
     if (refilling.has(member.id)) return;
     const run = refill(state, member)
+      .then(scheduleRebalance)
       .catch((err: unknown) => logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'refill failed; retrying'))
       .finally(() => refilling.delete(member.id));
     refilling.set(member.id, run);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { LocationClients, readShare } from '../../client/src/share-reader.js';
 import { clusterStats, idBatches, sortedIds, startCli, waitFor } from './cluster-helpers.js';
+import type { StartedProcess } from '../helpers/process.js';
 import type { RecordBatch } from 'apache-arrow';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -92,4 +93,38 @@ test('shard processes of serve --shards exit when their coordinator is SIGKILLed
     }
   };
   await waitFor('the shard processes to exit', async () => (pids.some(alive) ? undefined : true), 10_000);
+});
+
+test('a shard that joins takes over about a third of the partitions from two, and every row stays readable exactly once', async () => {
+  const a = await startCli(['shard', '--port', '0']);
+  const b = await startCli(['shard', '--port', '0']);
+  const coordinator = await startCli(['coordinator', '--port', '0', '--replicas', '1', '--partition-size', '1KiB', '--shard-list', `${a.url},${b.url}`]);
+  const client = new FlightClient(coordinator.url);
+  let c: StartedProcess | undefined;
+  try {
+    await waitFor('two live members', async () => ((await clusterStats(client)).members.filter((m) => m.live).length === 2 ? true : undefined));
+    await client.doPut(pathDescriptor('spread'), idBatches(60, 20));
+    const before = await client.getFlightInfo(pathDescriptor('spread'));
+    const partitions = before.endpoints.length;
+    assert.ok(partitions >= 20, `${partitions} partitions`);
+    c = await startCli(['shard', '--port', '0', '--coordinator', coordinator.url, '--id', 'joiner']);
+    const joiner = c.url;
+    const after = await waitFor('partitions to move to the new shard', async () => {
+      const info = await client.getFlightInfo(pathDescriptor('spread'));
+      return info.endpoints.some((e) => e.locations[0]!.uri === joiner) ? info : undefined;
+    });
+    // Rendezvous hashing moves only the partitions the newcomer wins: each moves from a or b to it, none between a and b.
+    const moved = after.endpoints.filter((e, i) => e.locations[0]!.uri !== before.endpoints[i]!.locations[0]!.uri);
+    assert.ok(moved.every((e) => e.locations[0]!.uri === joiner));
+    assert.ok(moved.length >= 1 && moved.length <= (partitions * 2) / 3, `${moved.length} of ${partitions} moved`);
+    const locations = new LocationClients(client, () => undefined);
+    const batches: RecordBatch[] = [];
+    for await (const { batch } of readShare(locations, 'spread')) batches.push(batch);
+    locations.close();
+    assert.deepEqual(sortedIds(batches), Array.from({ length: 1200 }, (_, i) => i));
+    assert.equal((await clusterStats(client)).datasets[0]!.status, 'healthy');
+  } finally {
+    client.close();
+    for (const p of [c, coordinator, a, b]) await p?.stop();
+  }
 });
