@@ -217,6 +217,7 @@ def main(argv):
     parser.add_argument("--hidden", type=int, default=None, help="MLP width (default 2048 on cuda, 64 on cpu)")
     parser.add_argument("--layers", type=int, default=3)
     parser.add_argument("--no-shuffle", action="store_true")
+    parser.add_argument("--read-ahead", type=int, default=4, help="endpoints FlightCacheDataset reads concurrently")
     parser.add_argument("--node-version", default=None)
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -237,7 +238,9 @@ def main(argv):
     load_seconds = time.perf_counter() - started
     log(f"loaded {rows} rows, {data_bytes / 1e9:.2f} GB in {load_seconds:.1f} s")
 
-    dataset = FlightCacheDataset(args.url, DATASET, batch_size=args.batch_size, shuffle=not args.no_shuffle, seed=0)
+    dataset = FlightCacheDataset(
+        args.url, DATASET, batch_size=args.batch_size, shuffle=not args.no_shuffle, seed=0, read_ahead=args.read_ahead
+    )
     loader = make_dataloader(dataset, pin_memory=cuda)
     model = Model(hidden, args.layers).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
@@ -276,6 +279,7 @@ def main(argv):
             "layers": args.layers,
             "shuffle": not args.no_shuffle,
             "shards": int(os.environ.get("GPU_FEED_SHARDS", "2")),
+            "readAhead": args.read_ahead,
             "epochs": args.epochs,
             "pinMemory": cuda,
             "tf32": cuda,
