@@ -31,14 +31,15 @@ interface MetadataSource {
   customMetadata(index: number, obj?: KeyValue): KeyValue | null;
 }
 
-function invalid(path: string, message: string): FlightError {
+/** INVALID_ARGUMENT for a schema whose field `path` is malformed. */
+export function invalidField(path: string, message: string): FlightError {
   return new FlightError(Code.INVALID_ARGUMENT, `invalid schema: field "${path}" ${message}`);
 }
 
 /** The type table of a field, required for parameterised types. */
-function typeTable<T>(field: Field, table: T, path: string): T {
+export function typeTable<T>(field: Field, table: T, path: string): T {
   const found = field.type(table) as T | null;
-  if (!found) throw invalid(path, `has type ${Type[field.typeType()]} without its parameters`);
+  if (!found) throw invalidField(path, `has type ${Type[field.typeType()]} without its parameters`);
   return found;
 }
 
@@ -110,7 +111,7 @@ function copyType(builder: Builder, field: Field, path: string): Offset {
       builder.startObject(0);
       return builder.endObject();
     default:
-      throw invalid(path, `has type ${Type[type] ?? type}, which projection cannot copy`);
+      throw invalidField(path, `has type ${Type[type] ?? type}, which projection cannot copy`);
   }
 }
 
@@ -128,11 +129,11 @@ function copyDictionary(builder: Builder, dictionary: DictionaryEncoding): Offse
 
 /** Copies a Field with its type, dictionary encoding, children (recursively) and custom metadata. */
 export function copyField(builder: Builder, field: Field, path: string, depth = 0): Offset {
-  if (depth > MAX_DEPTH) throw invalid(path, `is nested deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH) throw invalidField(path, `is nested deeper than ${MAX_DEPTH} levels`);
   const children: Offset[] = [];
   for (let i = 0, n = field.childrenLength(); i < n; i++) {
     const child = field.children(i);
-    if (!child) throw invalid(path, `is missing child #${i + 1}`);
+    if (!child) throw invalidField(path, `is missing child #${i + 1}`);
     children.push(copyField(builder, child, `${path}.${child.name() ?? ''}`, depth + 1));
   }
   const name = field.name();

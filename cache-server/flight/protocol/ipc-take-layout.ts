@@ -20,6 +20,7 @@ import { Union } from 'apache-arrow/fb/union';
 import { UnionMode } from 'apache-arrow/fb/union-mode';
 import { MetadataVersion } from 'apache-arrow/fb/metadata-version';
 import { Code, FlightError } from '../errors.js';
+import { invalidField, typeTable } from './ipc-field-copy.js';
 
 /** How a field's values are laid out in its buffers. */
 export const enum Layout {
@@ -74,15 +75,7 @@ function unsupported(path: string, what: string): FlightError {
   return new FlightError(Code.UNIMPLEMENTED, `row take does not support field "${path}" of type ${what}`);
 }
 
-function invalid(path: string, message: string): FlightError {
-  return new FlightError(Code.INVALID_ARGUMENT, `invalid schema: field "${path}" ${message}`);
-}
 
-function typeTable<T>(field: Field, table: T, path: string): T {
-  const found = field.type(table) as T | null;
-  if (!found) throw invalid(path, `has type ${Type[field.typeType()]} without its parameters`);
-  return found;
-}
 
 /** Bytes per row of a fixed-width type; 0 for types that are not fixed width. */
 function fixedWidth(field: Field, path: string): number {
@@ -95,7 +88,7 @@ function fixedWidth(field: Field, path: string): number {
         type === Type.Int ? typeTable(field, new Int(), path).bitWidth()
         : type === Type.Time ? typeTable(field, new Time(), path).bitWidth()
         : typeTable(field, new Decimal(), path).bitWidth();
-      if (bits <= 0 || bits % 8 !== 0) throw invalid(path, `has a ${Type[type]} bit width of ${bits}`);
+      if (bits <= 0 || bits % 8 !== 0) throw invalidField(path, `has a ${Type[type]} bit width of ${bits}`);
       return bits / 8;
     }
     case Type.FloatingPoint: {
@@ -113,7 +106,7 @@ function fixedWidth(field: Field, path: string): number {
     }
     case Type.FixedSizeBinary: {
       const width = typeTable(field, new FixedSizeBinary(), path).byteWidth();
-      if (width < 0) throw invalid(path, `has a fixed-size binary width of ${width}`);
+      if (width < 0) throw invalidField(path, `has a fixed-size binary width of ${width}`);
       return width;
     }
     default:
@@ -125,10 +118,10 @@ function fixedWidth(field: Field, path: string): number {
 function unionChildren(union: Union, children: number, path: string): Int8Array {
   const map = new Int8Array(128).fill(-1);
   const declared = union.typeIdsLength();
-  if (declared !== 0 && declared !== children) throw invalid(path, `declares ${declared} type ids for ${children} children`);
+  if (declared !== 0 && declared !== children) throw invalidField(path, `declares ${declared} type ids for ${children} children`);
   for (let child = 0; child < children; child++) {
     const id = declared === 0 ? child : union.typeIds(child) ?? -1;
-    if (id < 0 || id > 127 || map[id] !== -1) throw invalid(path, `has an invalid or repeated union type id ${id}`);
+    if (id < 0 || id > 127 || map[id] !== -1) throw invalidField(path, `has an invalid or repeated union type id ${id}`);
     map[id] = child;
   }
   return map;
@@ -142,7 +135,7 @@ class LayoutWalker {
   constructor(private readonly version: MetadataVersion) {}
 
   field(field: Field, path: string, depth: number): FieldLayout {
-    if (depth > MAX_DEPTH) throw invalid(path, `is nested deeper than ${MAX_DEPTH} levels`);
+    if (depth > MAX_DEPTH) throw invalidField(path, `is nested deeper than ${MAX_DEPTH} levels`);
     const node = this.nodes++;
     const buffer = this.buffers;
     const base = { path, node, buffer, width: 0, offsetWidth: 0, listSize: 0, childOfTypeId: null, children: [] as FieldLayout[] };
@@ -150,7 +143,7 @@ class LayoutWalker {
     if (dictionary) {
       // Record batches carry only the indices; the values travel in dictionary batches.
       const bits = dictionary.indexType()?.bitWidth() ?? 32;
-      if (bits <= 0 || bits % 8 !== 0) throw invalid(path, `has a dictionary index bit width of ${bits}`);
+      if (bits <= 0 || bits % 8 !== 0) throw invalidField(path, `has a dictionary index bit width of ${bits}`);
       this.buffers += 2;
       return { ...base, layout: Layout.Fixed, validity: true, width: bits / 8 };
     }
@@ -178,7 +171,7 @@ class LayoutWalker {
       case Type.FixedSizeList: {
         this.buffers += 1;
         const listSize = typeTable(field, new FixedSizeList(), path).listSize();
-        if (listSize < 0) throw invalid(path, `has a fixed-size list size of ${listSize}`);
+        if (listSize < 0) throw invalidField(path, `has a fixed-size list size of ${listSize}`);
         return { ...base, layout: Layout.FixedList, validity: true, listSize, children: this.children(field, path, depth, 1) };
       }
       case Type.Struct_:
@@ -204,11 +197,11 @@ class LayoutWalker {
   /** The children of a field; `expected` is their required count, or -1 for any. */
   private children(field: Field, path: string, depth: number, expected: number): FieldLayout[] {
     const n = field.childrenLength();
-    if (expected >= 0 && n !== expected) throw invalid(path, `has ${n} children, its type needs ${expected}`);
+    if (expected >= 0 && n !== expected) throw invalidField(path, `has ${n} children, its type needs ${expected}`);
     const out: FieldLayout[] = [];
     for (let i = 0; i < n; i++) {
       const child = field.children(i);
-      if (!child) throw invalid(path, `is missing child #${i + 1}`);
+      if (!child) throw invalidField(path, `is missing child #${i + 1}`);
       out.push(this.field(child, `${path}.${child.name() ?? ''}`, depth + 1));
     }
     return out;
