@@ -75,8 +75,6 @@ function unsupported(path: string, what: string): FlightError {
   return new FlightError(Code.UNIMPLEMENTED, `row take does not support field "${path}" of type ${what}`);
 }
 
-
-
 /** Bytes per row of a fixed-width type; 0 for types that are not fixed width. */
 function fixedWidth(field: Field, path: string): number {
   switch (field.typeType()) {
