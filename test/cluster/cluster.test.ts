@@ -190,7 +190,8 @@ describe('a cluster with one replica', () => {
             }
             return { rows };
           } catch (err) {
-            return { rows, error: err as { code: number; message: string } };
+            const { code, message } = err as { code: number; message: string };
+            return { rows, error: { code, message } };
           } finally {
             locations.close();
           }
@@ -199,7 +200,7 @@ describe('a cluster with one replica', () => {
       const failed = outcomes.filter((o) => o.error);
       assert.ok(failed.length >= 1, JSON.stringify(outcomes));
       for (const { error } of failed) {
-        assert.equal(error!.code, Code.UNAVAILABLE);
+        assert.equal(error!.code, Code.UNAVAILABLE, JSON.stringify(outcomes));
         assert.match(error!.message, /^partition \d+ of dataset "single" \(batches \d+-\d+\) has no live replica \(placed on grpc:\/\/127\.0\.0\.1:\d+\)$/);
       }
       const stats = await clusterStats(client);
