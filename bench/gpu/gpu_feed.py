@@ -22,27 +22,17 @@ import time
 from datetime import datetime, timezone
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "client", "python", "src"))
+# The torch suite's data generator; importing torch_common also puts the flightcache package on sys.path.
+sys.path.insert(0, os.path.join(REPO, "bench", "py"))
 
-import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import torch  # noqa: E402
+from torch_common import CLASSES, FEATURES, GENERATE_ROWS, ROW_BYTES, SCHEMA, generate_record_batches  # noqa: E402
 
 import flightcache  # noqa: E402
 from flightcache.torch import FlightCacheDataset, make_dataloader  # noqa: E402
 
 DATASET = "gpu-feed"
-FEATURES = 16
-CLASSES = 1000
-ROW_BYTES = 8 + FEATURES * 4 + 4
-GENERATE_ROWS = 65_536
-SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.int64(), nullable=False),
-        pa.field("features", pa.list_(pa.field("item", pa.float32(), nullable=False), FEATURES), nullable=False),
-        pa.field("label", pa.int32(), nullable=False),
-    ]
-)
 
 
 def log(message):
@@ -50,22 +40,12 @@ def log(message):
     print(f"gpu_feed: {message}", file=sys.stderr, flush=True)
 
 
-def generate(total_bytes, seed=42):
-    """Batches of GENERATE_ROWS rows until about total_bytes exist."""
-    rng = np.random.default_rng(seed)
-    for index in range(max(1, -(-total_bytes // (ROW_BYTES * GENERATE_ROWS)))):
-        ids = np.arange(index * GENERATE_ROWS, (index + 1) * GENERATE_ROWS, dtype=np.int64)
-        features = pa.FixedSizeListArray.from_arrays(pa.array(rng.standard_normal(GENERATE_ROWS * FEATURES, dtype=np.float32)), FEATURES)
-        labels = rng.integers(0, CLASSES, GENERATE_ROWS, dtype=np.int32)
-        yield pa.record_batch([pa.array(ids), features, pa.array(labels)], schema=SCHEMA)
-
-
 def load(url, gb):
     """Generates about `gb` GB and DoPuts it, streaming; returns (rows, bytes)."""
     counted = {"rows": 0, "bytes": 0}
 
     def counting():
-        for batch in generate(int(gb * 1e9)):
+        for batch in generate_record_batches(int(gb * 1e9), seed=42):
             counted["rows"] += batch.num_rows
             counted["bytes"] += batch.nbytes
             if counted["rows"] % (GENERATE_ROWS * 64) == 0:

@@ -27,6 +27,7 @@ import time
 import pyarrow.flight as flight
 
 from epoch_common import emit, protocol_stream
+from reader_protocol import positive, read_window, serve_commands
 
 
 def share_descriptor(name, rank, world):
@@ -74,16 +75,8 @@ class ClusterReader:
 
     def window(self, seconds):
         """Share reads back to back for `seconds`; the last one is cut at the deadline."""
-        start = time.perf_counter()
-        deadline = start + seconds
-        rows = data_bytes = reads = plans = 0
-        while time.perf_counter() < deadline:
-            r, b, finished, _ = self.read_share(deadline)
-            rows += r
-            data_bytes += b
-            reads += finished
-            plans += 1
-        return {"bytes": data_bytes, "rows": rows, "seconds": time.perf_counter() - start, "reads": reads, "plans": plans}
+        result, plans = read_window(lambda deadline: self.read_share(deadline)[:3], seconds)
+        return {**result, "plans": plans}
 
     def first_batch(self, count, rank, world):
         """Seconds from GetFlightInfo to the first record batch of the first endpoint, and of the
@@ -104,26 +97,15 @@ class ClusterReader:
 
 
 def _positive_int(text):
-    value = int(text)
-    if value <= 0:
-        raise SystemExit(f"expected a positive integer, got {text!r}")
-    return value
+    return positive(int, text)
 
 
-def serve_commands(reader, lines, out):
-    """Answers read/first commands until quit or end of input."""
-    for line in lines:
-        parts = line.split()
-        if not parts:
-            continue
-        if parts[0] == "quit":
-            return
-        if parts[0] == "read" and len(parts) == 2 and float(parts[1]) > 0:
-            emit(out, reader.window(float(parts[1])))
-        elif parts[0] == "first" and len(parts) == 4:
-            emit(out, reader.first_batch(_positive_int(parts[1]), int(parts[2]), _positive_int(parts[3])))
-        else:
-            raise SystemExit(f"unknown command {line.strip()!r}")
+def commands(reader):
+    """The read and first commands (see the module's doc)."""
+    return {
+        "read": (1, lambda seconds: reader.window(positive(float, seconds))),
+        "first": (3, lambda count, rank, world: reader.first_batch(_positive_int(count), int(rank), _positive_int(world))),
+    }
 
 
 def main(argv):
@@ -138,7 +120,7 @@ def main(argv):
     rows, data_bytes, _, info = reader.read_share(float("inf"))
     locations = sorted({e.locations[0].uri.decode() for e in info.endpoints})
     emit(out, {"ready": True, "rows": rows, "bytes": data_bytes, "endpoints": len(info.endpoints), "locations": locations})
-    serve_commands(reader, sys.stdin, out)
+    serve_commands(sys.stdin, commands(reader), lambda value: emit(out, value))
     return 0
 
 

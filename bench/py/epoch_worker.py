@@ -13,16 +13,14 @@ its data again (GetFlightInfo, opening the file, planning the Ray dataset) is.
 """
 
 import argparse
-import os
-import signal
 import sys
-import time
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.flight as flight
 
-from epoch_common import Tally, emit, flight_epoch, protocol_stream
+from epoch_common import Tally, flight_epoch
+from worker_protocol import add_ray_parser, serve, start_ray
 
 
 def flight_contender(args):
@@ -57,22 +55,10 @@ def ipc_contender(args):
 
 def ray_contender(args):
     """Ray Data streaming read_parquet; blocks are consumed whole (batch_size=None) as pyarrow Tables."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    import ray
-    import ray.data
-
-    ray.init(
-        num_cpus=os.cpu_count(),
-        include_dashboard=False,
-        log_to_driver=False,
-        object_store_memory=args.object_store_mib * 1024 * 1024,
-        _temp_dir=args.temp_dir,
-    )
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
+    ray_data = start_ray(args)
 
     def epoch(tally):
-        batches = ray.data.read_parquet(args.path).iter_batches(batch_format="pyarrow", batch_size=None)
+        batches = ray_data.read_parquet(args.path).iter_batches(batch_format="pyarrow", batch_size=None)
         for table in batches:
             tally.add_table(table)
 
@@ -116,10 +102,7 @@ def _parser():
     fl.add_argument("--name", required=True)
     for kind in ("parquet", "ipc"):
         kinds.add_parser(kind).add_argument("--path", required=True)
-    ray = kinds.add_parser("ray")
-    ray.add_argument("--path", required=True)
-    ray.add_argument("--temp-dir", required=True)
-    ray.add_argument("--object-store-mib", type=int, default=512)
+    add_ray_parser(kinds)
     red = kinds.add_parser("redis")
     red.add_argument("--port", type=int, required=True)
     red.add_argument("--prefix", required=True)
@@ -128,25 +111,7 @@ def _parser():
 
 
 def main(argv):
-    args = _parser().parse_args(argv)
-    # SystemExit on SIGTERM runs atexit handlers, so Ray's shutdown stops the processes it started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    out = protocol_stream()
-    epoch = CONTENDERS[args.kind](args)
-    emit(out, {"ready": True, "kind": args.kind, "pid": os.getpid()})
-    for line in sys.stdin:
-        command = line.strip()
-        if command == "exit":
-            break
-        if command != "run":
-            emit(out, {"error": f"unknown command {command!r}"})
-            continue
-        tally = Tally()
-        start = time.perf_counter()
-        epoch(tally)
-        seconds = time.perf_counter() - start
-        emit(out, {"seconds": seconds, **tally.as_dict()})
-    return 0
+    return serve(_parser().parse_args(argv), CONTENDERS, Tally)
 
 
 if __name__ == "__main__":

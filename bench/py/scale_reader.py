@@ -22,6 +22,7 @@ import time
 import pyarrow.flight as flight
 
 from doget_client import flight_batches
+from reader_protocol import positive, read_window, serve_commands
 
 
 def _reply(value):
@@ -53,15 +54,7 @@ class Reader:
 
     def window(self, seconds):
         """Full reads back to back for `seconds`; the last one is cut at the deadline."""
-        start = time.perf_counter()
-        deadline = start + seconds
-        rows = data_bytes = reads = 0
-        while time.perf_counter() < deadline:
-            r, b, finished = self.read_until(deadline)
-            rows += r
-            data_bytes += b
-            reads += finished
-        return {"bytes": data_bytes, "rows": rows, "seconds": time.perf_counter() - start, "reads": reads}
+        return read_window(self.read_until, seconds)[0]
 
     def time_info(self, count):
         """Wall seconds of each of `count` sequential GetFlightInfo calls."""
@@ -73,27 +66,12 @@ class Reader:
         return out
 
 
-def _positive(kind, text):
-    value = kind(text)
-    if value <= 0:
-        raise SystemExit(f"expected a positive number, got {text!r}")
-    return value
-
-
-def serve_commands(reader, lines):
-    """Answers read/info commands until quit or end of input."""
-    for line in lines:
-        parts = line.split()
-        if not parts:
-            continue
-        if parts[0] == "quit":
-            return
-        if parts[0] == "read" and len(parts) == 2:
-            _reply(reader.window(_positive(float, parts[1])))
-        elif parts[0] == "info" and len(parts) == 2:
-            _reply({"info_seconds": reader.time_info(_positive(int, parts[1]))})
-        else:
-            raise SystemExit(f"unknown command {line.strip()!r}")
+def commands(reader):
+    """The read and info commands (see the module's doc)."""
+    return {
+        "read": (1, lambda seconds: reader.window(positive(float, seconds))),
+        "info": (1, lambda count: {"info_seconds": reader.time_info(positive(int, count))}),
+    }
 
 
 def main(argv):
@@ -104,7 +82,7 @@ def main(argv):
     reader = Reader(args.url, args.name)
     rows, data_bytes, _ = reader.read_until(float("inf"))
     _reply({"ready": True, "rows": rows, "bytes": data_bytes})
-    serve_commands(reader, sys.stdin)
+    serve_commands(sys.stdin, commands(reader), _reply)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Shared pieces of the `torch` suite's Python side: the generated data and the tensor consumer.
+"""Shared pieces of the `torch` suite's Python side: the generated data (bench/gpu/gpu_feed.py
+loads the same) and the tensor consumer.
 
 The data is numeric training-style rows: `id` int64, `features` fixed_size_list<float32>[16] and
 `label` int32 (76 bytes per row), generated in 65,536-row batches from a numpy seed.
@@ -20,6 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 MASK32 = 0xFFFFFFFF
 FEATURES = 16
+CLASSES = 1000
 ROW_BYTES = 8 + FEATURES * 4 + 4
 GENERATE_ROWS = 65_536
 SCHEMA = pa.schema(
@@ -36,17 +38,34 @@ def words_sum(values):
     return int(np.add.reduce(np.ascontiguousarray(values).view(np.int32), dtype=np.int64))
 
 
-def generate_batches(total_bytes, seed):
-    """Yields (RecordBatch, checksum) of GENERATE_ROWS rows each until about total_bytes exist."""
+def _generate_columns(total_bytes, seed):
+    """Yields (ids, features, labels) numpy arrays of GENERATE_ROWS rows each until about total_bytes exist."""
     rng = np.random.default_rng(seed)
     count = max(1, -(-total_bytes // (ROW_BYTES * GENERATE_ROWS)))
     for index in range(count):
         ids = np.arange(index * GENERATE_ROWS, (index + 1) * GENERATE_ROWS, dtype=np.int64)
         features = rng.standard_normal(GENERATE_ROWS * FEATURES, dtype=np.float32)
-        labels = rng.integers(0, 1000, GENERATE_ROWS, dtype=np.int32)
-        columns = [pa.array(ids), pa.FixedSizeListArray.from_arrays(pa.array(features), FEATURES), pa.array(labels)]
+        labels = rng.integers(0, CLASSES, GENERATE_ROWS, dtype=np.int32)
+        yield ids, features, labels
+
+
+def _record_batch(ids, features, labels):
+    return pa.record_batch(
+        [pa.array(ids), pa.FixedSizeListArray.from_arrays(pa.array(features), FEATURES), pa.array(labels)], schema=SCHEMA
+    )
+
+
+def generate_batches(total_bytes, seed):
+    """Yields (RecordBatch, checksum) of GENERATE_ROWS rows each until about total_bytes exist."""
+    for ids, features, labels in _generate_columns(total_bytes, seed):
         checksum = (words_sum(ids) + words_sum(features) + words_sum(labels)) & MASK32
-        yield pa.record_batch(columns, schema=SCHEMA), checksum
+        yield _record_batch(ids, features, labels), checksum
+
+
+def generate_record_batches(total_bytes, seed):
+    """The record batches of generate_batches, without computing checksums."""
+    for columns in _generate_columns(total_bytes, seed):
+        yield _record_batch(*columns)
 
 
 class TensorTally:

@@ -14,16 +14,14 @@ start inside each epoch, as they do in a training loop without persistent worker
 
 import argparse
 import os
-import signal
 import sys
-import time
 
 import pyarrow.dataset as ds
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from epoch_common import emit, protocol_stream
 from torch_common import TensorTally
+from worker_protocol import add_ray_parser, serve, start_ray
 
 from flightcache.torch import FlightCacheDataset, batch_to_tensors, make_dataloader  # noqa: E402
 
@@ -89,21 +87,10 @@ def parquet_loader_contender(args):
 
 def ray_contender(args):
     """(c): Ray Data read_parquet(...).iter_torch_batches(batch_size=8192)."""
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    import ray
-    import ray.data
-
-    ray.init(
-        num_cpus=os.cpu_count(),
-        include_dashboard=False,
-        log_to_driver=False,
-        object_store_memory=args.object_store_mib * 1024 * 1024,
-        _temp_dir=args.temp_dir,
-    )
-    ray.data.DataContext.get_current().enable_progress_bars = False
+    ray_data = start_ray(args)
 
     def epoch(tally):
-        for batch in ray.data.read_parquet(args.path).iter_torch_batches(batch_size=BATCH_ROWS):
+        for batch in ray_data.read_parquet(args.path).iter_torch_batches(batch_size=BATCH_ROWS):
             tally.add(batch)
 
     return epoch
@@ -128,33 +115,12 @@ def _parser():
     loader = kinds.add_parser("parquet-loader")
     loader.add_argument("--path", required=True)
     loader.add_argument("--workers", type=int, default=2)
-    ray = kinds.add_parser("ray")
-    ray.add_argument("--path", required=True)
-    ray.add_argument("--temp-dir", required=True)
-    ray.add_argument("--object-store-mib", type=int, default=512)
+    add_ray_parser(kinds)
     return parser
 
 
 def main(argv):
-    args = _parser().parse_args(argv)
-    # SystemExit on SIGTERM runs atexit handlers, so Ray's shutdown stops the processes it started.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    out = protocol_stream()
-    epoch = CONTENDERS[args.kind](args)
-    emit(out, {"ready": True, "kind": args.kind, "pid": os.getpid(), "torch": torch.__version__})
-    for line in sys.stdin:
-        command = line.strip()
-        if command == "exit":
-            break
-        if command != "run":
-            emit(out, {"error": f"unknown command {command!r}"})
-            continue
-        tally = TensorTally()
-        start = time.perf_counter()
-        epoch(tally)
-        seconds = time.perf_counter() - start
-        emit(out, {"seconds": seconds, **tally.as_dict()})
-    return 0
+    return serve(_parser().parse_args(argv), CONTENDERS, TensorTally, {"torch": torch.__version__})
 
 
 if __name__ == "__main__":

@@ -56,6 +56,16 @@ def kill(ports, pids):
         os.kill(pids[port], signal.SIGKILL)
 
 
+def read_killing(batches, client, name, pids, most):
+    """Reads every batch, killing up to `most` shards (see victims) after the fifth; returns the ids read."""
+    read = []
+    for batch in batches:
+        read.append(batch)
+        if len(read) == 5:
+            kill(victims(client, name, most), pids)
+    return ids_of(read)
+
+
 def read_ahead(url, name):
     """Read-ahead delivers a shuffled share in the same order as reading one endpoint at a time."""
     client = flightcache.Client(url)
@@ -106,13 +116,8 @@ def main(argv):
     assert len(set(pids.values())) == 3, f"expected 3 shard processes, found {pids}"
     read_ahead(url, name)
 
-    data = FlightCacheDataset(url, name, batch_size=256, prefetch=1)
-    batches = []
-    for batch in data:
-        batches.append(batch)
-        if len(batches) == 5:
-            kill(victims(client, name, 2), pids)
-    assert_exactly_once(ids_of(batches), ROWS, "dataset read across killed shards")
+    ids = read_killing(FlightCacheDataset(url, name, batch_size=256, prefetch=1), client, name, pids, 2)
+    assert_exactly_once(ids, ROWS, "dataset read across killed shards")
     passed.append("FlightCacheDataset mid-epoch")
 
     ports, pids = wait_for_replicas(client)
@@ -126,12 +131,8 @@ def main(argv):
     wait_for_replicas(client)
     pids = shard_pids(client)
     loader = make_dataloader(FlightCacheDataset(url, name, batch_size=256), num_workers=2)
-    batches = []
-    for batch in loader:
-        batches.append(batch)
-        if len(batches) == 5:
-            kill(victims(client, name, 1), pids)
-    assert_exactly_once(ids_of(batches), ROWS, "DataLoader with 2 workers across a killed shard")
+    ids = read_killing(loader, client, name, pids, 1)
+    assert_exactly_once(ids, ROWS, "DataLoader with 2 workers across a killed shard")
     passed.append("DataLoader with 2 workers mid-epoch")
     finish(passed)
 

@@ -3,9 +3,9 @@
  * processes, the coordinator's and shards' CPU while they stream, and the time from GetFlightInfo
  * to the first record batch.
  */
-import { lineChart, type Series } from '../charts.js';
 import { mdImage, mdTable } from '../markdown.js';
 import { isObject, measuredOf, numberAt, objectsAt, stringAt, type MeasuredValue, type ResultRecord } from '../results.js';
+import { aggregateChart } from './aggregate-chart.js';
 import { formatGbps, formatRuns, notMeasured, provenance, reproduce, type Section, type SectionContext } from './common.js';
 
 const CHART = 'cluster-aggregate.svg';
@@ -63,15 +63,6 @@ export function clusterLatencies(record: ResultRecord): ClusterLatency[] {
     if (client === null || shards === null || iterations === null || p50Ms === null || p99Ms === null) return [];
     return [{ client, shards, iterations, p50Ms, p99Ms, planP50Ms: numberAt(l, 'planP50Ms') }];
   });
-}
-
-function aggregateSeries(configs: readonly ClusterConfig[]): Series[] {
-  const byShards = new Map<number, Series>();
-  for (const c of [...configs].sort((a, b) => a.shards - b.shards || a.readers - b.readers)) {
-    const series = byShards.get(c.shards) ?? { name: `${c.shards} shard${c.shards === 1 ? '' : 's'}`, points: [] };
-    byShards.set(c.shards, { ...series, points: [...series.points, { x: c.readers, ...c.aggregate }] });
-  }
-  return [...byShards.values()];
 }
 
 const pct = (value: number): string => value.toFixed(1);
@@ -134,13 +125,11 @@ export function renderCluster(record: ResultRecord | undefined, context: Section
     ]),
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   );
-  const svg = lineChart({
-    title: 'cluster: aggregate throughput of M rank readers',
-    xLabel: 'readers M',
-    yLabel: 'aggregate GB/s (median, min-max)',
-    xScale: 'linear',
-    series: aggregateSeries(configs),
-  });
+  const svg = aggregateChart(
+    'cluster: aggregate throughput of M rank readers',
+    configs.map((c) => ({ servers: c.shards, readers: c.readers, aggregate: c.aggregate })),
+    'shard',
+  );
   const markdown = [
     heading,
     provenance(record),

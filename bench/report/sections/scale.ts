@@ -2,9 +2,9 @@
  * The report's scale section: aggregate, per-server and per-reader throughput of N independent
  * flightcache nodes read by M reader processes, the inputs of the model in docs/scaling.md.
  */
-import { lineChart, type Series } from '../charts.js';
 import { mdImage, mdTable } from '../markdown.js';
 import { isObject, measuredOf, numberAt, objectsAt, stringAt, type MeasuredValue, type ResultRecord } from '../results.js';
+import { aggregateChart } from './aggregate-chart.js';
 import { formatGbps, formatRuns, notMeasured, provenance, reproduce, type Section, type SectionContext } from './common.js';
 
 const CHART = 'scale-aggregate.svg';
@@ -40,15 +40,6 @@ export function scaleConfigs(record: ResultRecord): ScaleConfig[] {
     if (servers === null || readers === null || !aggregate || !perServer || !perReader) return [];
     return [{ servers, readers, serverCores: cores(c['serverCores']), readerCores: cores(c['readerCores']), oversubscribed: c['oversubscribed'] === true, aggregate, perServer, perReader }];
   });
-}
-
-function aggregateSeries(configs: readonly ScaleConfig[]): Series[] {
-  const byServers = new Map<number, Series>();
-  for (const c of [...configs].sort((a, b) => a.servers - b.servers)) {
-    const series = byServers.get(c.servers) ?? { name: `${c.servers} server${c.servers === 1 ? '' : 's'}`, points: [] };
-    byServers.set(c.servers, { ...series, points: [...series.points, { x: c.readers, ...c.aggregate }] });
-  }
-  return [...byServers.values()];
 }
 
 function placementLine(record: ResultRecord): string {
@@ -89,13 +80,7 @@ export function renderScale(record: ResultRecord | undefined, context: SectionCo
     ]),
     [0, 1, 4, 5, 6, 7, 8, 9],
   );
-  const svg = lineChart({
-    title: 'scale: aggregate throughput of N nodes and M readers',
-    xLabel: 'readers M',
-    yLabel: 'aggregate GB/s (median, min-max)',
-    xScale: 'linear',
-    series: aggregateSeries(configs),
-  });
+  const svg = aggregateChart('scale: aggregate throughput of N nodes and M readers', configs, 'server');
   const markdown = [
     heading,
     provenance(record),

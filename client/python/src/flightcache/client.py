@@ -7,15 +7,15 @@ import json
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Union
 
 import pyarrow as pa
 import pyarrow.flight as flight
 
 from .locations import Connections
 from .readahead import DEFAULT_READ_AHEAD, check_read_ahead
-from .request import Request, descriptor, share_request
-from .stream import ShareStream
+from .request import Request, share_request
+from .stream import ShareStream, share_info
 
 DEFAULT_PUT_BATCH_ROWS = 65536
 
@@ -162,30 +162,13 @@ class Client:
             raise failures[0]
         return sum(stored)
 
-    def flight_info(
-        self,
-        dataset: Optional[str] = None,
-        *,
-        rank: int = 0,
-        world_size: int = 1,
-        columns: Optional[Sequence[str]] = None,
-        shuffle: bool = False,
-        seed: int = 0,
-        epoch: int = 0,
-        batch_rows: Optional[int] = None,
-        start_after: Optional[str] = None,
-        resume: Optional[dict[str, Any]] = None,
-    ) -> flight.FlightInfo:
-        """GetFlightInfo with the JSON command: rank `rank` of `world_size`'s share of `dataset`."""
-        request = share_request(
-            dataset, rank=rank, world_size=world_size, columns=columns, shuffle=shuffle, seed=seed, epoch=epoch,
-            batch_rows=batch_rows, resume=resume,
-        )
-        return self.request_info(request, start_after)
+    def flight_info(self, dataset: Optional[str] = None, *, start_after: Optional[str] = None, **options: Any) -> flight.FlightInfo:
+        """GetFlightInfo with the JSON command: a share of `dataset` (options: those of flightcache.request.share_request)."""
+        return self.request_info(share_request(dataset, **options), start_after)
 
     def request_info(self, request: Request, start_after: Optional[str] = None) -> flight.FlightInfo:
         """GetFlightInfo for a request built with flightcache.request.share_request."""
-        return self._flight.get_flight_info(descriptor(request, start_after), self._options)
+        return share_info(self._connections, request, start_after)
 
     def read_batches(self, dataset: Optional[str] = None, *, start_after: Optional[str] = None, **options: Any) -> Iterator[tuple[pa.RecordBatch, str]]:
         """Streams a share as (record batch, cursor) pairs, failing over between replicas.

@@ -34,6 +34,12 @@ RETRYABLE = (flight.FlightUnavailableError, flight.FlightTimedOutError, flight.F
 LOCATION_GONE = (pa.ArrowKeyError,)
 
 
+def share_info(connections: Connections, request: Request, start_after: Optional[str] = None) -> flight.FlightInfo:
+    """GetFlightInfo of a request (continuing after `start_after` when given) at the connections' endpoint."""
+    client = connections.flight_client(connections.endpoint)
+    return client.get_flight_info(descriptor(request, start_after), connections.options_for(connections.endpoint))
+
+
 class CursorMissingError(RuntimeError):
     """The server sent a record batch without a resume cursor in its app_metadata."""
 
@@ -96,11 +102,6 @@ class ShareStream:
         if window is not None:
             window.close()
 
-    def _info(self, start_after: Optional[str]) -> flight.FlightInfo:
-        client = self._connections.flight_client(self._connections.endpoint)
-        options = self._connections.options_for(self._connections.endpoint)
-        return client.get_flight_info(descriptor(self._request, start_after), options)
-
     def _sources(self, endpoints: list[flight.FlightEndpoint], failed: dict[str, float]) -> Iterator[Source]:
         for endpoint in endpoints:
             listed = [loc.uri.decode() for loc in endpoint.locations] or [self._connections.endpoint]
@@ -130,7 +131,7 @@ class ShareStream:
             locations: list[str] = []
             location: Optional[str] = None
             try:
-                window = self._window_for(self._info(last), failed)
+                window = self._window_for(share_info(self._connections, self._request, last), failed)
                 try:
                     # Endpoints are drained in share order however far ahead they are read, so `last`
                     # is always the last cursor delivered and a failure re-plans from exactly there.

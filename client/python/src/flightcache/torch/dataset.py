@@ -13,8 +13,8 @@ from .. import _process
 from ..client import Client
 from ..locations import Connections
 from ..readahead import DEFAULT_READ_AHEAD, check_read_ahead
-from ..request import Request, descriptor, share_request
-from ..stream import ShareStream
+from ..request import Request, share_request
+from ..stream import ShareStream, share_info
 from .convert import SEQUENCES, batch_to_tensors
 from .distributed import all_gather, resolve_rank
 from .plan import Segment, batch_limits, remaining, resplit, segment_rows
@@ -137,13 +137,11 @@ class FlightCacheDataset(IterableDataset):
 
     def _limits(self, connections: Connections, plan: dict[int, list[Segment]], virtual_world: int, workers: int) -> dict[int, int]:
         """drop_last: how many batches each virtual rank yields so all ranks yield the same number."""
-        client = connections.flight_client(connections.endpoint)
-        options = connections.options_for(connections.endpoint)
         rows: dict[int, int] = {}
         for v in range(virtual_world):
             total = 0
             for segment in self._segments(plan, v):
-                info = client.get_flight_info(descriptor(segment.request, segment.start_after), options)
+                info = share_info(connections, segment.request, segment.start_after)
                 if info.total_records < 0:
                     raise ValueError("drop_last needs the server to report total_records of every share")
                 total += segment_rows(segment, info.total_records)
