@@ -29,6 +29,8 @@ export interface CatalogDataset {
   readonly batchBytes: number[];
   rows: number;
   bytes: number;
+  /** Some put replaced or extended a dictionary between its batches (no shuffled reads). */
+  dictionariesChange: boolean;
   readonly partitions: CatalogPartition[];
 }
 
@@ -69,6 +71,7 @@ export function layoutOf(dataset: CatalogDataset, live: LiveLocation, placedLoca
     batchBytes: dataset.batchBytes,
     bytes: dataset.bytes,
     partitioned: true,
+    dictionariesChange: dataset.dictionariesChange,
     partitions: dataset.partitions.map((p) => ({
       index: p.index,
       from: p.from,

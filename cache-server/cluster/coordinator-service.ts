@@ -31,6 +31,7 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { NodeService, answerHandshake, datasetNameOf } from '../node/node-service.js';
 import { parseFlightRequest, pickDataset } from '../node/flight-request.js';
 import { flightInfoFor, requestSchema } from '../node/read-plan.js';
+import { changesDictionaries } from '../node/share-stream.js';
 import { storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
 import { ClusterActions } from './cluster-actions.js';
@@ -215,6 +216,7 @@ export class CoordinatorService implements FlightService {
       batchBytes: [],
       rows: 0,
       bytes: 0,
+      dictionariesChange: false,
       partitions: [],
     };
     dataset.batchRows.push(...batches.map((m) => m.rows));
@@ -222,6 +224,7 @@ export class CoordinatorService implements FlightService {
     dataset.batchBytes.push(...batchBytes);
     dataset.rows += batches.reduce((sum, m) => sum + m.rows, 0);
     dataset.bytes += total;
+    dataset.dictionariesChange ||= changesDictionaries(staged);
     dataset.partitions.push(...partitions);
     // A concurrent drop-and-put may have replaced the entry meanwhile; the newest put wins the name.
     state.catalog.set(dataset);

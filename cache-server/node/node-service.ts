@@ -31,7 +31,7 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { decodeTicket } from './ticket.js';
 import { parseFlightRequest, pickDataset, type ShareRequest } from './flight-request.js';
 import { flightInfoFor, requestSchema, type DatasetLayout } from './read-plan.js';
-import { streamTicket } from './share-stream.js';
+import { changesDictionaries, streamTicket } from './share-stream.js';
 import { fetchDataset, type PeerClient } from './fetch-action.js';
 import { NodeActions } from './node-actions.js';
 
@@ -243,6 +243,7 @@ export function nodeLayout(dataset: DatasetSnapshot, location: string): DatasetL
       batchBytes: batches.map((m) => m.header.byteLength + m.body.byteLength),
       bytes: dataset.bytes,
       partitioned: false,
+      dictionariesChange: changesDictionaries(dataset),
     };
     layouts.set(dataset, shape);
   }

@@ -37,6 +37,7 @@ function layoutOf(partitions: readonly Partition[], partitioned: boolean): Datas
     bytes: CHARGED,
     partitions,
     partitioned,
+    dictionariesChange: false,
   };
 }
 
@@ -203,4 +204,13 @@ test('an empty share has no endpoints and zero totals, and the request descripto
   assert.equal(info.totalRecords, 0n);
   assert.equal(info.totalBytes, 0n);
   assert.equal(info.flightDescriptor, descriptor);
+});
+
+test('a shuffled read of a dataset whose dictionaries change between batches is refused at GetFlightInfo', () => {
+  const changing = { ...node, dictionariesChange: true };
+  assert.throws(() => flightInfoFor(changing, request(0, 1, { shuffle: { seed: 1, epoch: 0 } })), {
+    code: Code.FAILED_PRECONDITION,
+    message: 'dataset "d" replaces or extends its dictionaries between batches, so its batches cannot be read out of order (shuffle)',
+  });
+  assert.equal(flightInfoFor(changing, request(0, 1)).endpoints.length, 1);
 });

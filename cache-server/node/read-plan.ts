@@ -10,6 +10,7 @@ import { ProjectionPlan, columnIndices } from '../flight/protocol/ipc-projection
 import type { ShareRequest } from './flight-request.js';
 import { planShare, type DatasetShape, type PlannedPiece, type SharePlan } from './share-plan.js';
 import { encodeTicket, type BatchRun } from './ticket.js';
+import { shuffleRefused } from './share-stream.js';
 
 /** A partition: global record batches [from, to), stored under `storedName` at `locations`. */
 export interface Partition {
@@ -38,6 +39,8 @@ export interface DatasetLayout extends DatasetShape {
   readonly partitions: readonly Partition[];
   /** True when partitions are stored under their own names (cluster shards). */
   readonly partitioned: boolean;
+  /** True when some stored batches are preceded by a dictionary replacement or delta: no shuffle. */
+  readonly dictionariesChange: boolean;
 }
 
 /** The column indices and projection plan of a request naming columns; undefined when it names none. */
@@ -138,6 +141,7 @@ function totals(layout: DatasetLayout, plan: SharePlan, projection?: ProjectionP
 
 /** The FlightInfo of the share `request` asks for. */
 export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
+  if (request.shuffle && layout.dictionariesChange) throw shuffleRefused(layout.name);
   const projection = projectionOf(layout.schemaHeader, request);
   const plan = planShare(layout.name, layout, request, projection?.columns);
   const { rows, bytes } = totals(layout, plan, projection?.plan);

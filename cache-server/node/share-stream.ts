@@ -48,6 +48,19 @@ function indexOf(dataset: DatasetSnapshot): MessageIndex {
   return index;
 }
 
+/** Whether a stored dataset replaces or extends a dictionary between its batches. */
+export function changesDictionaries(dataset: DatasetSnapshot): boolean {
+  return indexOf(dataset).dictionariesChange;
+}
+
+/** FAILED_PRECONDITION for reading such a dataset out of stored order. */
+export function shuffleRefused(dataset: string): FlightError {
+  return new FlightError(
+    Code.FAILED_PRECONDITION,
+    `dataset "${dataset}" replaces or extends its dictionaries between batches, so its batches cannot be read out of order (shuffle)`,
+  );
+}
+
 /** The stored batch indices a ticket reads, in order. */
 function batchList(request: TicketRequest, batchCount: number): number[] {
   if (!request.runs) return Array.from({ length: batchCount }, (_, i) => i);
@@ -84,12 +97,7 @@ export function* streamTicket(dataset: DatasetSnapshot, request: TicketRequest, 
   yield { dataHeader: schemaHeader, body: [], bodyLength: 0 };
 
   const monotonic = order.every((batch, i) => i === 0 || batch > order[i - 1]!);
-  if (!monotonic && index.dictionariesChange) {
-    throw new FlightError(
-      Code.FAILED_PRECONDITION,
-      `dataset "${cursorName}" replaces or extends its dictionaries between batches, so its batches cannot be read out of order (shuffle)`,
-    );
-  }
+  if (!monotonic && index.dictionariesChange) throw shuffleRefused(cursorName);
   let sentMessages = 0;
   /** Dictionaries stored before message `until` not sent yet, in order (all of them when out of order). */
   function* dictionariesBefore(until: number): Generator<OutgoingFlightData> {
