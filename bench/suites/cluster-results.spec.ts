@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { coordinatorWithinLimit, cpuTicksOfStat, firstBatchResult, percentile, renderClusterText, rollUpWindows, type WindowSample } from './cluster-results.js';
+import { coordinatorWithinLimit, firstBatchResult, percentile, renderClusterText, rollUpWindows, runNanosOfSchedstat, type WindowSample } from './cluster-results.js';
 
-const STAT = '4242 (node main (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 731 129 0 0 20 0 11 0 500 1000 200';
-
-test('cpuTicksOfStat adds utime and stime even when the command name holds spaces and parentheses', () => {
-  assert.equal(cpuTicksOfStat(STAT), 860);
+test('runNanosOfSchedstat reads the run time, the first field of a schedstat line', () => {
+  assert.equal(runNanosOfSchedstat('852368 1203 17\n'), 852368);
 });
 
-test('cpuTicksOfStat rejects text that is not a stat line', () => {
-  assert.throws(() => cpuTicksOfStat('no such process'), /not a \/proc\/PID\/stat line/);
+test('runNanosOfSchedstat rejects text that is not a schedstat line', () => {
+  assert.throws(() => runNanosOfSchedstat('no such thread'), /not a \/proc schedstat line/);
 });
 
 test('percentile takes the nearest rank', () => {

@@ -11,15 +11,11 @@ export const COORDINATOR_CPU_LIMIT_PERCENT = 5;
 /** The target median time from GetFlightInfo to the first record batch on loopback. */
 export const FIRST_BATCH_TARGET_P50_MS = 5;
 
-/** utime + stime in clock ticks from the text of /proc/PID/stat (fields 14 and 15). */
-export function cpuTicksOfStat(stat: string): number {
-  // The command name (field 2) is in parentheses and may hold spaces: count fields after its last ')'.
-  const close = stat.lastIndexOf(')');
-  const fields = close < 0 ? [] : stat.slice(close + 2).trim().split(/\s+/);
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (!(Number.isInteger(utime) && Number.isInteger(stime))) throw new Error(`not a /proc/PID/stat line: ${stat.slice(0, 120)}`);
-  return utime + stime;
+/** Nanoseconds a thread has run, from the text of /proc/PID/task/TID/schedstat (its first field). */
+export function runNanosOfSchedstat(schedstat: string): number {
+  const nanoseconds = Number(schedstat.trim().split(/\s+/)[0]);
+  if (!Number.isSafeInteger(nanoseconds) || nanoseconds < 0) throw new Error(`not a /proc schedstat line: ${schedstat.slice(0, 120)}`);
+  return nanoseconds;
 }
 
 /** The nearest-rank percentile p (0 < p <= 100) of a non-empty sample. */

@@ -5,8 +5,7 @@
  * each shard over the streaming windows, and the time from GetFlightInfo to the first record batch
  * for pyarrow and for our TS client (p50 / p99).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,8 +19,8 @@ import type { SuiteOptions, SuiteOutput } from '../suite.js';
 import { asClusterWindow, asFirstBatchTimes, asReaderReady, ClusterReaderProcess, type FirstBatchTimes } from './cluster-reader.js';
 import {
   COORDINATOR_CPU_LIMIT_PERCENT,
+  runNanosOfSchedstat,
   coordinatorWithinLimit,
-  cpuTicksOfStat,
   FIRST_BATCH_TARGET_P50_MS,
   firstBatchResult,
   renderClusterText,
@@ -70,18 +69,26 @@ export function clusterSettings(options: SuiteOptions): ClusterSettings {
     mib: options.quick ? 128 : 512,
     windowSeconds: options.quick ? 1 : 2,
     runs: options.runs ?? (options.quick ? 3 : 5),
-    warmup: 1,
+    warmup: 2,
     latencyIterations: options.quick ? 50 : 200,
   };
 }
 
-/** Ticks per second of /proc CPU times. */
-function clockTicks(): number {
-  return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-}
-
-function cpuSeconds(pid: number, ticks: number): number {
-  return cpuTicksOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8')) / ticks;
+/**
+ * On-CPU seconds of a process, all its threads: the scheduler's exact run time from
+ * /proc/PID/task/TID/schedstat. (utime+stime in /proc/PID/stat are sampled at clock ticks, which
+ * over-charges a process that wakes briefly and often, like a coordinator, in short windows.)
+ */
+function cpuSeconds(pid: number): number {
+  let nanoseconds = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanoseconds += runNanosOfSchedstat(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8'));
+    } catch {
+      // A thread that ended between listing and reading has no file any more; its time is lost with it.
+    }
+  }
+  return nanoseconds / 1e9;
 }
 
 async function startCluster(shards: number): Promise<StartedProcess> {
@@ -136,18 +143,18 @@ async function startReaders(url: string, world: number, shards: number, loaded: 
 }
 
 /** One timed window: every reader streams its share for `seconds` while the parent samples CPU. */
-async function timeWindow(readers: readonly ClusterReaderProcess[], pids: { coordinator: number; shards: number[] }, seconds: number, ticks: number): Promise<WindowSample> {
+async function timeWindow(readers: readonly ClusterReaderProcess[], pids: { coordinator: number; shards: number[] }, seconds: number): Promise<WindowSample> {
   const replyMs = seconds * 1000 + START_TIMEOUT_MS;
-  const coordinatorBefore = cpuSeconds(pids.coordinator, ticks);
-  const shardsBefore = pids.shards.map((pid) => cpuSeconds(pid, ticks));
+  const coordinatorBefore = cpuSeconds(pids.coordinator);
+  const shardsBefore = pids.shards.map((pid) => cpuSeconds(pid));
   const start = process.hrtime.bigint();
   const replies = await Promise.all(readers.map(async (r) => asClusterWindow(await r.ask(`read ${seconds}`, replyMs), r.label)));
   const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
   return {
     readers: replies,
     wallSeconds,
-    coordinatorCpuSeconds: cpuSeconds(pids.coordinator, ticks) - coordinatorBefore,
-    shardCpuSeconds: pids.shards.map((pid, i) => cpuSeconds(pid, ticks) - shardsBefore[i]!),
+    coordinatorCpuSeconds: cpuSeconds(pids.coordinator) - coordinatorBefore,
+    shardCpuSeconds: pids.shards.map((pid, i) => cpuSeconds(pid) - shardsBefore[i]!),
   };
 }
 
@@ -157,14 +164,14 @@ function rotate<T>(items: readonly T[], round: number): T[] {
   return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
-async function measureThroughput(url: string, shards: number, pids: { coordinator: number; shards: number[] }, loaded: Loaded, settings: ClusterSettings, ticks: number): Promise<ClusterConfigResult[]> {
+async function measureThroughput(url: string, shards: number, pids: { coordinator: number; shards: number[] }, loaded: Loaded, settings: ClusterSettings): Promise<ClusterConfigResult[]> {
   const sets: { world: number; readers: ClusterReaderProcess[]; endpoints: number }[] = [];
   try {
     for (const world of READERS) sets.push({ world, ...(await startReaders(url, world, shards, loaded)) });
     const windows = new Map<number, WindowSample[]>(READERS.map((m) => [m, []]));
     for (let round = 0; round < settings.warmup + settings.runs; round++) {
       for (const set of rotate(sets, round)) {
-        const sample = await timeWindow(set.readers, pids, settings.windowSeconds, ticks);
+        const sample = await timeWindow(set.readers, pids, settings.windowSeconds);
         if (round >= settings.warmup) windows.get(set.world)!.push(sample);
       }
     }
@@ -230,21 +237,20 @@ async function measureLatency(url: string, shards: number, loaded: Loaded, setti
 }
 
 /** CPU % of one core of the coordinator and each shard over `seconds` with no reader running. */
-async function idleCpu(pids: { coordinator: number; shards: number[] }, seconds: number, ticks: number): Promise<{ coordinatorCpuPercent: number; shardCpuPercent: number[] }> {
-  const coordinatorBefore = cpuSeconds(pids.coordinator, ticks);
-  const shardsBefore = pids.shards.map((pid) => cpuSeconds(pid, ticks));
+async function idleCpu(pids: { coordinator: number; shards: number[] }, seconds: number): Promise<{ coordinatorCpuPercent: number; shardCpuPercent: number[] }> {
+  const coordinatorBefore = cpuSeconds(pids.coordinator);
+  const shardsBefore = pids.shards.map((pid) => cpuSeconds(pid));
   const start = process.hrtime.bigint();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   return {
-    coordinatorCpuPercent: ((cpuSeconds(pids.coordinator, ticks) - coordinatorBefore) / wall) * 100,
-    shardCpuPercent: pids.shards.map((pid, i) => ((cpuSeconds(pid, ticks) - shardsBefore[i]!) / wall) * 100),
+    coordinatorCpuPercent: ((cpuSeconds(pids.coordinator) - coordinatorBefore) / wall) * 100,
+    shardCpuPercent: pids.shards.map((pid, i) => ((cpuSeconds(pid) - shardsBefore[i]!) / wall) * 100),
   };
 }
 
 /** Runs the cluster suite with explicit settings. */
 export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOutput> {
-  const ticks = clockTicks();
   const configs: ClusterConfigResult[] = [];
   const latency: FirstBatchResult[] = [];
   const clusters: { shards: number; partitions: number; idle: { coordinatorCpuPercent: number; shardCpuPercent: number[] } }[] = [];
@@ -256,8 +262,8 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
       loaded = await runPython<Loaded>(join(repoRoot(), 'bench', 'py', 'doget_client.py'), load, { timeoutMs: LOAD_TIMEOUT_MS });
       const layout = await clusterLayout(cluster.url, shards);
       const pids = { coordinator: cluster.pid, shards: layout.pids };
-      clusters.push({ shards, partitions: layout.partitions, idle: await idleCpu(pids, settings.windowSeconds, ticks) });
-      if (settings.parts.includes('throughput')) configs.push(...(await measureThroughput(cluster.url, shards, pids, loaded, settings, ticks)));
+      clusters.push({ shards, partitions: layout.partitions, idle: await idleCpu(pids, settings.windowSeconds) });
+      if (settings.parts.includes('throughput')) configs.push(...(await measureThroughput(cluster.url, shards, pids, loaded, settings)));
       if (settings.parts.includes('latency')) {
         const small = ['load', '--target', `coordinator=${cluster.url}`, '--name', LATENCY_DATASET, '--mib', String(LATENCY_MIB), '--seed', String(SEED), '--batch-rows', String(LATENCY_BATCH_ROWS)];
         const latencyLoaded = await runPython<Loaded>(join(repoRoot(), 'bench', 'py', 'doget_client.py'), small, { timeoutMs: LOAD_TIMEOUT_MS });
@@ -269,7 +275,7 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
   }
   const notes = [
     `clusters: \`flightcache serve --shards N --replicas 1\` for N = ${SHARDS.join(', ')}; readers (M = ${READERS.join(', ')}) read share [name, RANK, M] each, processes not pinned (${cpus().length} CPUs)`,
-    `CPU: utime+stime from /proc/PID/stat (${ticks} ticks/s) over each ${settings.windowSeconds} s window, as % of one core; each share read starts with GetFlightInfo (plans/s)`,
+    `CPU: exact on-CPU time of every thread (/proc/PID/task/*/schedstat) over each ${settings.windowSeconds} s window, as % of one core; each share read starts with GetFlightInfo (plans/s)`,
     ...clusters.map((c) => `${c.shards} shard(s): ${c.partitions} partitions; idle CPU % coordinator ${c.idle.coordinatorCpuPercent.toFixed(1)}, shards ${c.idle.shardCpuPercent.map((p) => p.toFixed(1)).join(' / ')}`),
     `first batch: share [name, ${LATENCY_SHARE.rank}, ${LATENCY_SHARE.world}] of a ${LATENCY_MIB} MiB dataset of ${LATENCY_BATCH_ROWS}-row batches, ${settings.latencyIterations} iterations per client after ${LATENCY_WARMUP} warm-up, clients alternating every ${LATENCY_CHUNK}`,
   ];
@@ -291,7 +297,6 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
         latencyWarmup: LATENCY_WARMUP,
         latencyShare: LATENCY_SHARE,
         latencyBatchRows: LATENCY_BATCH_ROWS,
-        clockTicksPerSecond: ticks,
         coordinatorCpuLimitPercent: COORDINATOR_CPU_LIMIT_PERCENT,
         firstBatchTargetP50Ms: FIRST_BATCH_TARGET_P50_MS,
       },
