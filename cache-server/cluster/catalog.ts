@@ -126,8 +126,12 @@ export class Catalog {
     return this.list().flatMap((d) => d.partitions.filter((p) => p.placement.includes(memberId)));
   }
 
-  /** Whether some dataset has a partition stored under this name. */
-  knows(storedName: string): boolean {
-    return this.list().some((d) => d.partitions.some((p) => p.storedName === storedName));
+  /** The partition stored under this name, if some dataset has it. */
+  partition(storedName: string): CatalogPartition | undefined {
+    for (const dataset of this.#datasets.values()) {
+      const found = dataset.partitions.find((p) => p.storedName === storedName);
+      if (found) return found;
+    }
+    return undefined;
   }
 }

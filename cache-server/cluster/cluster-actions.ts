@@ -98,6 +98,7 @@ export class ClusterActions {
     if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
     const dataset = this.state.catalog.drop(name);
     if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+    for (const partition of dataset.partitions) this.state.dropped.add(partition.storedName);
     await Promise.allSettled(
       dataset.partitions.flatMap((p) =>
         [...p.stored].map(async (id) => {

@@ -28,6 +28,12 @@ export class ClusterState {
   readonly synced = new Set<string>();
   /** Process ids of members that told us (local shards, registrations). */
   readonly pids = new Map<string, number>();
+  /**
+   * Stored names of partitions this coordinator dropped (dataset drops, failed puts): the only
+   * unknown partitions a returning shard may delete. Others it keeps, so a restarted coordinator,
+   * whose catalog starts empty, never destroys data.
+   */
+  readonly dropped = new Set<string>();
 
   constructor(
     readonly membership: Membership,

@@ -251,6 +251,7 @@ export class CoordinatorService implements FlightService {
     };
     await Promise.all(Array.from({ length: Math.min(4, jobs.length) }, worker));
     if (failures.length === 0) return;
+    for (const partition of partitions) state.dropped.add(partition.storedName);
     await Promise.allSettled(
       partitions.flatMap((p) =>
         [...p.stored].map(async (id) => {

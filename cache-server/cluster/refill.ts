@@ -1,8 +1,8 @@
 /**
  * Brings a member that has (re)joined in line with the catalog: partitions it should hold and has
  * are marked stored, missing ones are copied to it from a live replica (the shard pulls them with
- * the `fetch` action, so no data passes through the coordinator), and partitions of datasets
- * dropped while it was away are dropped. Only then does the member serve reads.
+ * the `fetch` action, so no data passes through the coordinator), and copies that went stale while
+ * it was away (dropped, or moved elsewhere) are dropped. Only then does the member serve reads.
  */
 import { encodeTicket } from '../node/ticket.js';
 import { PARTITION_NAME, liveLocations } from './catalog.js';
@@ -41,9 +41,19 @@ export async function refill(state: ClusterState, member: Member): Promise<void>
     partition.stored.add(member.id);
     copied++;
   }
+  let kept = 0;
   for (const name of held) {
-    if (PARTITION_NAME.test(name) && !state.catalog.knows(name)) await client.action('drop', name, { timeoutMs: 5000 });
+    if (!PARTITION_NAME.test(name)) continue;
+    const known = state.catalog.partition(name);
+    // A copy is stale when the partition was dropped here, or moved off this member while it was away
+    // and is live elsewhere. An unknown partition is kept: it may predate this coordinator.
+    const stale = known
+      ? !known.placement.includes(member.id) && liveLocations(known, state.live).length > 0
+      : state.dropped.has(name);
+    if (stale) await client.action('drop', name, { timeoutMs: 5000 });
+    else if (!known) kept++;
   }
   state.synced.add(member.id);
+  if (kept > 0) state.logger.warn({ member: member.id, kept }, 'member holds partitions this coordinator does not know; kept them');
   state.logger.info({ member: member.id, copied }, 'member in line with the catalog');
 }

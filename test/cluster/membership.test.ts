@@ -128,3 +128,34 @@ test('a shard that joins takes over about a third of the partitions from two, an
     for (const p of [c, coordinator, a, b]) await p?.stop();
   }
 });
+
+test('a restarted coordinator, whose catalog starts empty, leaves the partitions on its shards alone; dropped datasets are cleaned up', async () => {
+  const shard = await startCli(['shard', '--port', '0']);
+  let coordinator = await startCli(['coordinator', '--port', '0', '--replicas', '1', '--shard-list', shard.url]);
+  let client = new FlightClient(coordinator.url);
+  const held = async (): Promise<string[]> => {
+    const direct = new FlightClient(shard.url);
+    const names: string[] = [];
+    for await (const info of direct.listFlights()) names.push(info.flightDescriptor!.path[0]!);
+    direct.close();
+    return names.sort();
+  };
+  try {
+    await waitFor('a live member', async () => ((await clusterStats(client)).members.some((m) => m.live) ? true : undefined));
+    await client.doPut(pathDescriptor('keep'), idBatches(8, 10));
+    await client.doPut(pathDescriptor('gone'), idBatches(8, 10));
+    await client.action('drop', 'gone');
+    const before = await held();
+    assert.ok(before.length > 0 && before.every((name) => name.startsWith('keep#')), before.join(','));
+    client.close();
+    await coordinator.stop();
+    coordinator = await startCli(['coordinator', '--port', '0', '--replicas', '1', '--shard-list', shard.url]);
+    client = new FlightClient(coordinator.url);
+    await waitFor('the shard to be live again', async () => ((await clusterStats(client)).members.some((m) => m.live) ? true : undefined));
+    assert.deepEqual(await held(), before);
+  } finally {
+    client.close();
+    await coordinator.stop();
+    await shard.stop();
+  }
+});
