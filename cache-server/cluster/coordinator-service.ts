@@ -238,9 +238,11 @@ export class CoordinatorService implements FlightService {
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let job = jobs[next++]; job; job = jobs[next++]) {
-        const location = state.live(job.id);
+        // The write itself tells whether the shard is there: a member the heartbeat has just
+        // doubted (a busy moment) still gets its copy.
+        const location = state.membership.get(job.id)?.location;
         try {
-          if (location === undefined) throw new FlightError(Code.UNAVAILABLE, 'shard went down');
+          if (location === undefined) throw new FlightError(Code.UNAVAILABLE, 'shard left the cluster');
           const client = await state.peers.get(location);
           await writePartition(client, job.partition.storedName, staged, job.partition.from - base, job.partition.to - base);
           job.partition.stored.add(job.id);

@@ -57,6 +57,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const instances = new Map<string, string>();
   const membership = new Membership({
     logger,
+    // An in-process load or a long GC can block the coordinator itself; that is not the shards' silence.
+    stallMs: 500,
     probe: async (member, signal) => {
       const client = await peers.get(member.location);
       const health = await client.action<{ instance?: string }>('health', '', { timeoutMs: 1000, signal });

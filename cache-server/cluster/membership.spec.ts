@@ -90,6 +90,34 @@ test('a member is down after silenceToDownMs without an answer even below the fa
   assert.equal(membership.get('a')?.since, 3000);
 });
 
+test('with stallMs, time this process spent stalled between rounds is not counted as a member\'s silence', async () => {
+  let healthy = true;
+  const { clock, membership, events } = harness(
+    async () => {
+      if (!healthy) throw new Error('unhealthy');
+    },
+    { failuresToDown: 100, intervalMs: 500, stallMs: 500 },
+  );
+  membership.upsert({ id: 'a', location: 'grpc://h:1', source: 'static' });
+  await membership.probeAll();
+  healthy = false;
+  // The next round comes 5 s late (a blocked event loop): the member is not judged by that gap.
+  clock.now = 6500;
+  await membership.probeAll();
+  assert.equal(membership.get('a')?.state, 'up');
+  // Rounds on time again: 2 s of real silence after the stall marks it down.
+  clock.now = 7000;
+  await membership.probeAll();
+  clock.now = 7500;
+  await membership.probeAll();
+  assert.equal(membership.get('a')?.state, 'up');
+  clock.now = 8000;
+  await membership.probeAll();
+  clock.now = 8500;
+  await membership.probeAll();
+  assert.deepEqual(events, ['added a -->down', 'state a down->up', 'state a up->down']);
+});
+
 test('a probe that throws synchronously counts as a failure', async () => {
   let healthy = true;
   const { membership, events } = harness(

@@ -40,6 +40,8 @@ export interface MembershipOptions {
   failuresToDown?: number;
   /** ... or this long without a successful answer (default 2000). */
   silenceToDownMs?: number;
+  /** A round later than this past its interval means this process stalled; the stall is not counted as silence. Default: off. */
+  stallMs?: number;
   /** Injectable clock for tests (default Date.now). */
   now?: () => number;
   /** Where listener errors are reported (default silent). */
@@ -65,9 +67,12 @@ export class Membership {
   private readonly probeTimeoutMs: number;
   private readonly failuresToDown: number;
   private readonly silenceToDownMs: number;
+  private readonly stallMs: number | undefined;
   private readonly now: () => number;
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | undefined;
+  /** When the last probe round started. */
+  private lastRound: number | undefined;
   /** Bumped by stop() so that the results of probes it aborted are ignored. */
   private generation = 0;
 
@@ -77,6 +82,7 @@ export class Membership {
     this.probeTimeoutMs = options.probeTimeoutMs ?? 1000;
     this.failuresToDown = options.failuresToDown ?? 2;
     this.silenceToDownMs = options.silenceToDownMs ?? 2000;
+    this.stallMs = options.stallMs;
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? silentLogger;
   }
@@ -151,6 +157,13 @@ export class Membership {
   /** Runs one probe round now (all members concurrently) and resolves when it is done; members whose previous probe is still pending are only checked for silence. */
   async probeAll(): Promise<void> {
     const now = this.now();
+    // A round that comes late means this process was stalled (a long synchronous load, say): members
+    // could not be heard meanwhile, so that time does not count as their silence.
+    if (this.stallMs !== undefined && this.lastRound !== undefined) {
+      const stalled = now - this.lastRound - this.intervalMs;
+      if (stalled > this.stallMs) for (const row of this.rows.values()) row.aliveAt += stalled;
+    }
+    this.lastRound = now;
     const rounds: Promise<void>[] = [];
     for (const row of this.rows.values()) {
       this.checkSilence(row, now);
