@@ -5,6 +5,7 @@ import type { NodeStats } from '../node/node-actions.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 import type { ClusterState, MemberStats } from './cluster-state.js';
 import type { DatasetStatus } from './catalog.js';
+import { dropCopies } from './partition-copies.js';
 
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset from every shard. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
@@ -99,14 +100,7 @@ export class ClusterActions {
     const dataset = this.state.catalog.drop(name);
     if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
     for (const partition of dataset.partitions) this.state.dropped.add(partition.storedName);
-    await Promise.allSettled(
-      dataset.partitions.flatMap((p) =>
-        [...p.stored].map(async (id) => {
-          const location = this.state.live(id);
-          if (location !== undefined) await (await this.state.peers.get(location)).action('drop', p.storedName, { timeoutMs: 5000 });
-        }),
-      ),
-    );
+    await dropCopies(this.state, dataset.partitions);
     return { dropped: name };
   }
 

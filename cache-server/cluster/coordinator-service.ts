@@ -38,6 +38,7 @@ import { ClusterActions } from './cluster-actions.js';
 import { placeReplicas } from './placement.js';
 import { defaultPartitionCount, partitionByBytes } from './partitioning.js';
 import { writePartition } from './partition-writer.js';
+import { dropCopies } from './partition-copies.js';
 
 /** Options of a coordinator's Flight service. */
 export interface CoordinatorServiceOptions {
@@ -254,14 +255,7 @@ export class CoordinatorService implements FlightService {
     await Promise.all(Array.from({ length: Math.min(4, jobs.length) }, worker));
     if (failures.length === 0) return;
     for (const partition of partitions) state.dropped.add(partition.storedName);
-    await Promise.allSettled(
-      partitions.flatMap((p) =>
-        [...p.stored].map(async (id) => {
-          const location = state.live(id);
-          if (location !== undefined) await (await state.peers.get(location)).action('drop', p.storedName, { timeoutMs: 5000 });
-        }),
-      ),
-    );
+    await dropCopies(state, partitions);
     throw new FlightError(Code.UNAVAILABLE, `put not stored: ${failures.length} copies failed (${failures.slice(0, 3).join('; ')})`);
   }
 

@@ -6,9 +6,9 @@
  * that were streaming it finish or fail over. Partitions whose new holders are not live are left
  * where they are and tried again on the next rebalance.
  */
-import { encodeTicket } from '../node/ticket.js';
-import { liveLocations, type CatalogPartition } from './catalog.js';
+import { liveLocations } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
+import { copyPartition, dropCopy } from './partition-copies.js';
 import { placeReplicas } from './placement.js';
 
 /** How long an old copy keeps serving readers after its partition moved. */
@@ -17,18 +17,6 @@ const DROP_GRACE_MS = 5000;
 /** Whether two placements name the same members. */
 function samePlacement(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id) => b.includes(id));
-}
-
-/** Copies a partition to `id` from its live replicas. */
-async function copyTo(state: ClusterState, partition: CatalogPartition, id: string): Promise<void> {
-  const location = state.live(id)!;
-  const body = JSON.stringify({
-    name: partition.storedName,
-    sources: liveLocations(partition, state.live),
-    ticket: Buffer.from(encodeTicket({ dataset: partition.storedName })).toString('base64'),
-  });
-  await (await state.peers.get(location)).action('fetch', body, { timeoutMs: 600_000 });
-  partition.stored.add(id);
 }
 
 /** Rebalances every partition over the current members; resolves with how many moved. */
@@ -41,7 +29,10 @@ export async function rebalance(state: ClusterState): Promise<number> {
       if (samePlacement(wanted, partition.placement)) continue;
       const added = wanted.filter((id) => !partition.stored.has(id));
       if (added.some((id) => state.live(id) === undefined) || liveLocations(partition, state.live).length === 0) continue;
-      for (const id of added) await copyTo(state, partition, id);
+      for (const id of added) {
+        await copyPartition(state, partition, state.live(id)!);
+        partition.stored.add(id);
+      }
       const removed = partition.placement.filter((id) => !wanted.includes(id));
       partition.placement = wanted;
       for (const id of removed) {
@@ -51,10 +42,7 @@ export async function rebalance(state: ClusterState): Promise<number> {
         setTimeout(() => {
           // A rebalance back to this member in the meantime keeps the copy.
           if (partition.placement.includes(id) || state.catalog.get(dataset.name)?.partitions.includes(partition) !== true) return;
-          state.peers
-            .get(location)
-            .then((client) => client.action('drop', partition.storedName, { timeoutMs: 5000 }))
-            .catch((err: unknown) => state.logger.warn({ member: id, partition: partition.storedName, err: String(err) }, 'drop after move failed'));
+          dropCopy(state, location, partition.storedName).catch((err: unknown) => state.logger.warn({ member: id, partition: partition.storedName, err: String(err) }, 'drop after move failed'));
         }, DROP_GRACE_MS).unref();
       }
       moved++;

@@ -4,10 +4,10 @@
  * the `fetch` action, so no data passes through the coordinator), and copies that went stale while
  * it was away (dropped, or moved elsewhere) are dropped. Only then does the member serve reads.
  */
-import { encodeTicket } from '../node/ticket.js';
 import { PARTITION_NAME, liveLocations } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
 import type { Member } from './membership.js';
+import { copyPartition, dropCopy } from './partition-copies.js';
 
 /** Names of the datasets a shard holds. */
 async function storedOn(state: ClusterState, location: string): Promise<Set<string>> {
@@ -22,7 +22,6 @@ async function storedOn(state: ClusterState, location: string): Promise<Set<stri
 
 /** Refills and cleans one member, then marks it in line; rejects (leaving it out of reads) on failure. */
 export async function refill(state: ClusterState, member: Member): Promise<void> {
-  const client = await state.peers.get(member.location);
   const held = await storedOn(state, member.location);
   let copied = 0;
   for (const partition of state.catalog.placedOn(member.id)) {
@@ -31,13 +30,11 @@ export async function refill(state: ClusterState, member: Member): Promise<void>
       continue;
     }
     partition.stored.delete(member.id);
-    const sources = liveLocations(partition, state.live);
-    if (sources.length === 0) {
+    if (liveLocations(partition, state.live).length === 0) {
       state.logger.warn({ member: member.id, partition: partition.storedName }, 'no live replica to refill from');
       continue;
     }
-    const body = JSON.stringify({ name: partition.storedName, sources, ticket: Buffer.from(encodeTicket({ dataset: partition.storedName })).toString('base64') });
-    await client.action('fetch', body, { timeoutMs: 600_000 });
+    await copyPartition(state, partition, member.location);
     partition.stored.add(member.id);
     copied++;
   }
@@ -50,7 +47,7 @@ export async function refill(state: ClusterState, member: Member): Promise<void>
     const stale = known
       ? !known.placement.includes(member.id) && liveLocations(known, state.live).length > 0
       : state.dropped.has(name);
-    if (stale) await client.action('drop', name, { timeoutMs: 5000 });
+    if (stale) await dropCopy(state, member.location, name);
     else if (!known) kept++;
   }
   state.synced.add(member.id);
