@@ -34,6 +34,30 @@ describe('NativeAllocator', () => {
     assert.ok(region.bytes.every((byte) => byte === 7));
   });
 
+  it('frees a region at once: its budget returns, its views empty, its native memory goes on the next turn', async () => {
+    const allocator = new NativeAllocator();
+    const kept = allocator.allocate(100);
+    const region = allocator.allocate(1 << 20);
+    const before = stats();
+    region.free();
+    region.free();
+    region.release();
+    assert.equal(allocator.usedBytes, 100);
+    assert.equal(region.bytes.byteLength, 0);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(stats(), { liveBytes: before.liveBytes - (1 << 20), liveRegions: before.liveRegions - 1 });
+    assert.equal(kept.bytes.length, 100);
+  });
+
+  it('frees a region that was released before without returning its bytes twice', () => {
+    const allocator = new NativeAllocator();
+    allocator.allocate(10);
+    const region = allocator.allocate(64);
+    region.release();
+    region.free();
+    assert.equal(allocator.usedBytes, 10);
+  });
+
   it('refuses a request past the limit with RESOURCE_EXHAUSTED and allocates nothing', () => {
     const allocator = new NativeAllocator(1000);
     allocator.allocate(600);

@@ -1,16 +1,22 @@
 /**
  * Memory for stored Arrow messages, charged against a byte budget. Releasing a region returns its
  * bytes to the budget at once; the physical memory is freed only when the last JS view of it is
- * collected, so a DoGet still streaming a dropped dataset keeps reading valid memory.
+ * collected, so a DoGet still streaming a dropped dataset keeps reading valid memory. Freeing a
+ * region gives the memory back at once, for regions that nothing can be reading any more.
  */
 import { Code, FlightError } from '../flight/errors.js';
-import { allocate as allocateNative } from '../../native/lib/addon.js';
+import { allocate as allocateNative, discard } from '../../native/lib/addon.js';
 
 /** A block of memory from an Allocator; `bytes` starts 64-byte aligned. */
 export interface Region {
   readonly bytes: Uint8Array;
   /** Returns the region's bytes to the allocator's budget; later calls do nothing. */
   release(): void;
+  /**
+   * Releases the region and frees its memory now instead of at garbage collection: `bytes` (and every
+   * other view) becomes empty. Only for regions that no stream or pending write reads any more.
+   */
+  free(): void;
 }
 
 /** Hands out regions while the bytes of unreleased regions stay within `limitBytes`. */
@@ -33,6 +39,11 @@ class BudgetedRegion implements Region {
     if (this.#released) return;
     this.#released = true;
     this.onRelease(this.bytes.byteLength);
+  }
+
+  free(): void {
+    this.release();
+    discard(this.bytes.buffer as ArrayBuffer);
   }
 }
 

@@ -229,6 +229,20 @@ describe('DatasetStore memory', () => {
     assert.equal(store.get('dropped'), undefined);
     assert.equal(allocator.usedBytes, kept.bytes);
   });
+
+  it('frees a dataset now: gone, its bytes back in the budget, its snapshot views empty, others untouched', () => {
+    const allocator = new NativeAllocator();
+    const store = new DatasetStore({ allocator });
+    const kept = putTable(store, 'kept', sampleTable());
+    const freed = putTable(store, 'staged', sampleTable(3, 50));
+    assert.equal(store.free('staged'), true);
+    assert.equal(store.free('staged'), false);
+    assert.equal(store.get('staged'), undefined);
+    assert.equal(allocator.usedBytes, kept.bytes);
+    assert.equal(freed.schema.header.byteLength, 0);
+    assert.ok(freed.messages.every((m) => m.header.byteLength === 0 && m.body.byteLength === 0));
+    assert.deepEqual(rowsOf(tableFromSnapshot(store.get('kept')!)), rowsOf(sampleTable()));
+  });
 });
 
 describe('DatasetStore catalogue', () => {

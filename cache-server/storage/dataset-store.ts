@@ -131,12 +131,15 @@ export class DatasetStore {
 
   /** Removes the dataset and returns its bytes to the budget; false when there was none. */
   drop(name: string): boolean {
-    const dataset = this.#datasets.get(name);
-    if (!dataset) return false;
-    this.#datasets.delete(name);
-    dataset.schemaRegion.release();
-    for (const region of dataset.regions) region.release();
-    return true;
+    return this.#remove(name, (region) => region.release());
+  }
+
+  /**
+   * Drops the dataset and frees its memory now (every view of its snapshots becomes empty): for a
+   * dataset that nothing streams or sends any more, such as a put staged and fully copied elsewhere.
+   */
+  free(name: string): boolean {
+    return this.#remove(name, (region) => region.free());
   }
 
   /** Totals over all datasets plus the allocator's and the process's native memory. */
@@ -155,6 +158,15 @@ export class DatasetStore {
       limitBytes: this.#allocator.limitBytes,
       liveNativeBytes: nativeStats().liveBytes,
     };
+  }
+
+  #remove(name: string, letGo: (region: Region) => void): boolean {
+    const dataset = this.#datasets.get(name);
+    if (!dataset) return false;
+    this.#datasets.delete(name);
+    letGo(dataset.schemaRegion);
+    for (const region of dataset.regions) letGo(region);
+    return true;
   }
 
   #checkSchema(dataset: Dataset, incoming: Uint8Array): void {

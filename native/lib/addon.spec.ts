@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { REGION_ALIGNMENT, alignmentOf, allocate, gatherRuns, load, stats } from './addon.js';
+import { REGION_ALIGNMENT, alignmentOf, allocate, discard, gatherRuns, load, stats } from './addon.js';
 import { collectGarbage } from './testing/collect-garbage.js';
 
 // The raw addon, called with arguments its TypeScript signature forbids.
@@ -70,6 +70,37 @@ describe('native allocate', () => {
     const before = stats();
     assert.throws(() => allocate(2 ** 50), { code: 'ENOMEM', message: 'allocate(bytes): out of memory allocating 1125899906842624 bytes' });
     assert.deepEqual(stats(), before);
+  });
+});
+
+describe('native discard', () => {
+  it('empties every view at once and frees the region on the next event-loop turn, without a collection', async () => {
+    await collectGarbage();
+    const before = stats();
+    const buffer = allocate(1 << 20);
+    const view = new Uint8Array(buffer, 64, 128);
+    discard(buffer);
+    assert.deepEqual([buffer.byteLength, view.byteLength, view.length], [0, 0, 0]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(stats(), before);
+  });
+
+  it('frees empty regions too, and does nothing more for a buffer already discarded', async () => {
+    await collectGarbage();
+    const before = stats();
+    const empty = allocate(0);
+    const full = allocate(4096);
+    discard(empty);
+    discard(full);
+    discard(full);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(stats(), before);
+  });
+
+  it('rejects anything but one ArrayBuffer with a TypeError', () => {
+    assert.throws(() => untyped.discard!(), { name: 'TypeError', message: 'discard(buffer) expects 1 argument, got 0' });
+    assert.throws(() => untyped.discard!(new Uint8Array(8)), { name: 'TypeError', message: 'discard(buffer): buffer must be an ArrayBuffer, got object' });
+    assert.throws(() => untyped.discard!(8), { name: 'TypeError', message: 'discard(buffer): buffer must be an ArrayBuffer, got number' });
   });
 });
 

@@ -20,6 +20,7 @@ export interface NativeStats {
 /** The addon's exports as loaded, before the typed wrappers below. */
 export interface NativeAddon {
   allocate(bytes: number): ArrayBuffer;
+  discard(buffer: ArrayBuffer): void;
   stats(): NativeStats;
   alignmentOf(view: ArrayBufferView): number;
   gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void;
@@ -51,6 +52,15 @@ export function load(): NativeAddon {
  */
 export function allocate(bytes: number): ArrayBuffer {
   return load().allocate(bytes);
+}
+
+/**
+ * Frees the memory of an ArrayBuffer from `allocate` now rather than when it is collected: the buffer
+ * is detached (every view of it becomes empty) and its region is freed on the next event-loop turn.
+ * Only for memory that nothing reads any more, including pending socket writes.
+ */
+export function discard(buffer: ArrayBuffer): void {
+  load().discard(buffer);
 }
 
 /** Live native bytes and regions in this process (including released but not yet collected ones). */

@@ -74,6 +74,18 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   return buffer;
 }
 
+Napi::Value Discard(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgumentCount(info, "discard(buffer)", 1);
+  if (!info[0].IsArrayBuffer()) {
+    throw Napi::TypeError::New(env, "discard(buffer): buffer must be an ArrayBuffer, got " + TypeName(info[0]));
+  }
+  // Dropping the buffer's backing store runs the region's finalizer without waiting for a full
+  // garbage collection, which would otherwise free a large staging area in one late, costly burst.
+  info[0].As<Napi::ArrayBuffer>().Detach();
+  return env.Undefined();
+}
+
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireArgumentCount(info, "stats()", 0);
