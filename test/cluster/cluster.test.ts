@@ -40,6 +40,8 @@ describe('a cluster of a coordinator and 3 shard processes with 2 replicas', () 
     assert.ok(stats.members.every((m) => typeof m.pid === 'number' && m.pid !== cluster.pid));
     const dataset = stats.datasets.find((d) => d.name === 'ids')!;
     assert.deepEqual([dataset.rows, dataset.batches, dataset.status], [BATCHES * ROWS, BATCHES, 'healthy']);
+    // The staged put was freed once acknowledged, not left for a garbage collection during reads.
+    assert.deepEqual([stats.memory.usedBytes, stats.memory.nativeLiveBytes], [0, 0]);
   });
 
   test('GetFlightInfo [name] lists one endpoint per partition, each at two distinct live shards, in a stable order', async () => {
