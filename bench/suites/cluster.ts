@@ -91,9 +91,16 @@ function cpuSeconds(pid: number): number {
   return nanoseconds / 1e9;
 }
 
+/**
+ * Node options of the coordinator's process, as docs/cluster.md tells operators to run it: V8's memory
+ * reducer would otherwise follow a large put with up to three compacting collections (20-90 ms each)
+ * some 30 s later, in the middle of streaming, to give back a few MB of a ~10 MB heap.
+ */
+const COORDINATOR_NODE_OPTIONS = ['--no-memory-reducer'];
+
 async function startCluster(shards: number): Promise<StartedProcess> {
   const main = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
-  const args = [main, 'serve', '--host', '127.0.0.1', '--port', '0', '--shards', String(shards), '--replicas', '1'];
+  const args = [...COORDINATOR_NODE_OPTIONS, main, 'serve', '--host', '127.0.0.1', '--port', '0', '--shards', String(shards), '--replicas', '1'];
   try {
     return await startProcess(process.execPath, args, READY, { timeoutMs: START_TIMEOUT_MS, env: { ...process.env, FLIGHTCACHE_LOG_LEVEL: 'warn' } });
   } catch (err) {
@@ -274,7 +281,7 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
     }
   }
   const notes = [
-    `clusters: \`flightcache serve --shards N --replicas 1\` for N = ${SHARDS.join(', ')}; readers (M = ${READERS.join(', ')}) read share [name, RANK, M] each, processes not pinned (${cpus().length} CPUs)`,
+    `clusters: \`node ${COORDINATOR_NODE_OPTIONS.join(' ')} flightcache serve --shards N --replicas 1\` for N = ${SHARDS.join(', ')}; readers (M = ${READERS.join(', ')}) read share [name, RANK, M] each, processes not pinned (${cpus().length} CPUs)`,
     `CPU: exact on-CPU time of every thread (/proc/PID/task/*/schedstat) over each ${settings.windowSeconds} s window, as % of one core; each share read starts with GetFlightInfo (plans/s)`,
     ...clusters.map((c) => `${c.shards} shard(s): ${c.partitions} partitions; idle CPU % coordinator ${c.idle.coordinatorCpuPercent.toFixed(1)}, shards ${c.idle.shardCpuPercent.map((p) => p.toFixed(1)).join(' / ')}`),
     `first batch: share [name, ${LATENCY_SHARE.rank}, ${LATENCY_SHARE.world}] of a ${LATENCY_MIB} MiB dataset of ${LATENCY_BATCH_ROWS}-row batches, ${settings.latencyIterations} iterations per client after ${LATENCY_WARMUP} warm-up, clients alternating every ${LATENCY_CHUNK}`,
