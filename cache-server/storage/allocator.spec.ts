@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { alignmentOf, stats } from '../../native/lib/addon.js';
+import { collectGarbage } from '../../native/lib/testing/collect-garbage.js';
 import { Code } from '../flight/errors.js';
 import { NativeAllocator, type Region } from './allocator.js';
 
@@ -38,6 +39,8 @@ describe('NativeAllocator', () => {
     const allocator = new NativeAllocator();
     const kept = allocator.allocate(100);
     const region = allocator.allocate(1 << 20);
+    // Collected first, so that no other test's garbage is freed while this one waits.
+    await collectGarbage();
     const before = stats();
     region.free();
     region.free();
