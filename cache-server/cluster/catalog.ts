@@ -17,6 +17,11 @@ export interface CatalogPartition {
   placement: readonly string[];
   /** Member ids that have acknowledged a complete copy. */
   readonly stored: Set<string>;
+  /**
+   * A stand-in for batches that no shard has reported since this coordinator started (a partition
+   * adopted back is missing): it has no copy and no placement, so reads of it fail as unavailable.
+   */
+  readonly missing?: true;
 }
 
 /** One dataset as the coordinator knows it. */
@@ -34,18 +39,53 @@ export interface CatalogDataset {
   readonly partitions: CatalogPartition[];
 }
 
+/** A dataset with this schema and no batches yet, to which a put or an adoption adds partitions. */
+export function emptyDataset(name: string, schemaHeader: Uint8Array, schemaEncapsulated: Uint8Array): CatalogDataset {
+  return { name, schemaHeader, schemaEncapsulated, batchRows: [], batchHeaders: [], batchBytes: [], rows: 0, bytes: 0, dictionariesChange: false, partitions: [] };
+}
+
 /** How a dataset stands: every partition with R live copies, some with fewer, or some with none. */
 export type DatasetStatus = 'healthy' | 'degraded' | 'lost';
 
 /** Resolves a member id to its location while it is live (up and refilled), else undefined. */
 export type LiveLocation = (memberId: string) => string | undefined;
 
-/** Stored names of partitions look like `NAME#p3.1a2b3c`; anything else on a shard is not ours to clean up. */
-export const PARTITION_NAME = /#p\d+\.[0-9a-f]+$/;
+/**
+ * Stored names of partitions look like `NAME#p3.1a2b3c4d.b10-15of40`: partition 3 of put 1a2b3c4d,
+ * global batches [10, 15) of the 40 the dataset had after that put. Names without the batch range
+ * (`NAME#p3.1a2b3c4d`) were written before it was recorded. Anything else on a shard is not ours.
+ */
+export const PARTITION_NAME = /#p\d+\.[0-9a-f]+(?:\.b\d+-\d+of\d+)?$/;
+
+const RANGED_NAME = /^(.*)#p(\d+)\.([0-9a-f]+)\.b(\d+)-(\d+)of(\d+)$/;
+
+/** Where a partition's batches sit in its dataset: global batches [from, to), and the dataset's batch count after its put. */
+export interface PartitionRange {
+  readonly from: number;
+  readonly to: number;
+  readonly end: number;
+}
+
+/** What a stored partition name says about the partition. */
+export interface PartitionName extends PartitionRange {
+  readonly dataset: string;
+  readonly index: number;
+  /** Identifies the put that wrote it (every partition of one put shares it). */
+  readonly nonce: string;
+}
 
 /** The stored name of partition `index` of `dataset` (unique per put, so a re-put never meets old copies). */
-export function storedNameOf(dataset: string, index: number, nonce: string): string {
-  return `${dataset}#p${index}.${nonce}`;
+export function storedNameOf(dataset: string, index: number, nonce: string, range: PartitionRange): string {
+  return `${dataset}#p${index}.${nonce}.b${range.from}-${range.to}of${range.end}`;
+}
+
+/** Parses a stored name written by storedNameOf; undefined for any other name (older partition names included). */
+export function parseStoredName(storedName: string): PartitionName | undefined {
+  const match = RANGED_NAME.exec(storedName);
+  if (!match) return undefined;
+  const [index, from, to, end] = [match[2], match[4], match[5], match[6]].map(Number) as [number, number, number, number];
+  if (![index, from, to, end].every(Number.isSafeInteger) || from >= to || to > end) return undefined;
+  return { dataset: match[1]!, index, nonce: match[3]!, from, to, end };
 }
 
 /** The live locations of a partition, in placement order. */
@@ -83,14 +123,24 @@ export function layoutOf(dataset: CatalogDataset, live: LiveLocation, placedLoca
   };
 }
 
-/** Health of a dataset given `replicas` wanted copies. */
-export function statusOf(dataset: CatalogDataset, live: LiveLocation, replicas: number): { status: DatasetStatus; degraded: number[]; lost: number[] } {
+/**
+ * Health of a dataset given `replicas` wanted copies and `members` known members: a partition
+ * wants min(replicas, max(its placement, members)) live copies, so a partition adopted back from
+ * fewer holders than that is degraded, while one placed on fewer members than R because fewer were
+ * known is not.
+ */
+export function statusOf(
+  dataset: CatalogDataset,
+  live: LiveLocation,
+  replicas: number,
+  members: number,
+): { status: DatasetStatus; degraded: number[]; lost: number[] } {
   const degraded: number[] = [];
   const lost: number[] = [];
   for (const partition of dataset.partitions) {
     const copies = liveLocations(partition, live).length;
     if (copies === 0) lost.push(partition.index);
-    else if (copies < Math.min(replicas, partition.placement.length)) degraded.push(partition.index);
+    else if (copies < Math.min(replicas, Math.max(partition.placement.length, members))) degraded.push(partition.index);
   }
   return { status: lost.length > 0 ? 'lost' : degraded.length > 0 ? 'degraded' : 'healthy', degraded, lost };
 }

@@ -60,7 +60,7 @@ export class ClusterState {
 
   /** A dataset's health. */
   status(dataset: CatalogDataset): ReturnType<typeof statusOf> {
-    return statusOf(dataset, this.live, this.replicas);
+    return statusOf(dataset, this.live, this.replicas, this.membership.list().length);
   }
 
   /** Members for `stats` and /readyz. */

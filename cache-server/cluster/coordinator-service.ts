@@ -32,7 +32,7 @@ import { NodeService, answerHandshake, datasetNameOf } from '../node/node-servic
 import { parseFlightRequest, pickDataset } from '../node/flight-request.js';
 import { flightInfoFor, requestSchema } from '../node/read-plan.js';
 import { changesDictionaries } from '../node/share-stream.js';
-import { storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
+import { emptyDataset, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
 import { ClusterActions } from './cluster-actions.js';
 import { placeReplicas } from './placement.js';
@@ -208,7 +208,7 @@ export class CoordinatorService implements FlightService {
     const firstIndex = existing ? existing.partitions.length : 0;
     const nonce = randomBytes(4).toString('hex');
     const partitions: CatalogPartition[] = ranges.map((range, i) => {
-      const storedName = storedNameOf(name, firstIndex + i, nonce);
+      const storedName = storedNameOf(name, firstIndex + i, nonce, { from: base + range.from, to: base + range.to, end: base + batches.length });
       const slice = batches.slice(range.from, range.to);
       return {
         index: firstIndex + i,
@@ -222,18 +222,7 @@ export class CoordinatorService implements FlightService {
       };
     });
     await this.replicate(partitions, staged, base);
-    const dataset: CatalogDataset = existing ?? {
-      name,
-      schemaHeader: staged.schema.header.slice(),
-      schemaEncapsulated: staged.schema.encapsulated.slice(),
-      batchRows: [],
-      batchHeaders: [],
-      batchBytes: [],
-      rows: 0,
-      bytes: 0,
-      dictionariesChange: false,
-      partitions: [],
-    };
+    const dataset = existing ?? emptyDataset(name, staged.schema.header.slice(), staged.schema.encapsulated.slice());
     dataset.batchRows.push(...batches.map((m) => m.rows));
     dataset.batchHeaders.push(...batches.map((m) => m.header.slice()));
     dataset.batchBytes.push(...batchBytes);

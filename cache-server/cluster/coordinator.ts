@@ -1,8 +1,8 @@
 /**
  * Assembles a cluster coordinator: the catalog and membership (static list, DNS, registrations,
- * local shards), heartbeats, refill of members that come back, rebalancing when members join, the
- * coordinator's Flight service,
- * and the ops HTTP server whose /readyz and /stats show the members.
+ * local shards), heartbeats, adoption of the partitions a member holds and refill whenever it comes
+ * up (so a restarted coordinator serves what its shards still hold), rebalancing when members join,
+ * the coordinator's Flight service, and the ops HTTP server whose /readyz and /stats show the members.
  */
 import { GrpcServer } from '../flight/http2/server.js';
 import { bindFlightService } from '../flight/service.js';
@@ -17,6 +17,7 @@ import { CoordinatorService } from './coordinator-service.js';
 import { Membership, type Member } from './membership.js';
 import { parseShardList, watchShardDns } from './member-sources.js';
 import { PeerClients } from './peer-clients.js';
+import { adoptFrom } from './member-holdings.js';
 import { refill } from './refill.js';
 import { rebalance } from './rebalance.js';
 
@@ -95,9 +96,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
   const bringInLine = (member: Member): void => {
     if (refilling.has(member.id)) return;
-    const run = refill(state, member)
+    // Adopted first: refill then treats the partitions the member holds as known, not as strangers.
+    const run = adoptFrom(state, member)
+      .then(() => refill(state, member))
       .then(scheduleRebalance)
-      .catch((err: unknown) => logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'refill failed; retrying'))
+      .catch((err: unknown) => logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'adoption or refill failed; retrying'))
       .finally(() => refilling.delete(member.id));
     refilling.set(member.id, run);
   };

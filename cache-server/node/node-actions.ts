@@ -1,14 +1,20 @@
-/** The DoAction verbs of a cache node: drop, stats, health (and fetch, run by the service). Results are UTF-8 JSON. */
+/** The DoAction verbs of a cache node: drop, stats, health, describe (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../flight/errors.js';
 import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
+import { describeDatasets } from './describe-action.js';
 
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
   { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory.' },
   { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id}; the instance id changes when the process restarts.' },
   { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
+  {
+    type: 'describe',
+    description:
+      'Shapes of stored datasets. Body: JSON array of names. One result per name held: {"name", "schemaHeader", "schemaEncapsulated", "batchRows", "batchHeaders", "batchBytes", "dictionariesChange"} (binary fields base64).',
+  },
 ];
 
 /** Node statistics returned by the `stats` action. */
@@ -62,6 +68,9 @@ export class NodeActions {
       }
       case 'stats':
         yield json(this.stats());
+        return;
+      case 'describe':
+        for (const dataset of describeDatasets(this.store, new TextDecoder().decode(action.body))) yield json(dataset);
         return;
       case 'health':
         yield json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000), instance: this.instance });

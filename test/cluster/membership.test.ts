@@ -70,7 +70,7 @@ test('a static member that is killed is down within 3 s, comes back up on the sa
     const held = [];
     for await (const info of restarted.listFlights()) held.push(info.flightDescriptor!.path[0]);
     restarted.close();
-    assert.ok(held.length > 0 && held.every((name) => /^d#p\d+\.[0-9a-f]+$/.test(name!)), held.join(','));
+    assert.ok(held.length > 0 && held.every((name) => /^d#p\d+\.[0-9a-f]+\.b\d+-\d+of24$/.test(name!)), held.join(','));
   } finally {
     client.close();
     for (const p of [registered, coordinator, a, b]) await p.stop();
@@ -129,7 +129,7 @@ test('a shard that joins takes over about a third of the partitions from two, an
   }
 });
 
-test('a restarted coordinator, whose catalog starts empty, leaves the partitions on its shards alone; dropped datasets are cleaned up', async () => {
+test('a restarted coordinator adopts the datasets its shard holds and leaves their partitions in place; datasets dropped before the restart stay gone', async () => {
   const shard = await startCli(['shard', '--port', '0']);
   let coordinator = await startCli(['coordinator', '--port', '0', '--replicas', '1', '--shard-list', shard.url]);
   let client = new FlightClient(coordinator.url);
@@ -151,8 +151,17 @@ test('a restarted coordinator, whose catalog starts empty, leaves the partitions
     await coordinator.stop();
     coordinator = await startCli(['coordinator', '--port', '0', '--replicas', '1', '--shard-list', shard.url]);
     client = new FlightClient(coordinator.url);
-    await waitFor('the shard to be live again', async () => ((await clusterStats(client)).members.some((m) => m.live) ? true : undefined));
+    const stats = await waitFor('the shard to be live again', async () => {
+      const now = await clusterStats(client);
+      return now.members.some((m) => m.live) ? now : undefined;
+    });
+    assert.deepEqual(stats.datasets.map((d) => [d.name, d.rows, d.batches, d.status]), [['keep', 80, 8, 'healthy']]);
     assert.deepEqual(await held(), before);
+    const locations = new LocationClients(client, () => undefined);
+    const batches: RecordBatch[] = [];
+    for await (const { batch } of readShare(locations, 'keep')) batches.push(batch);
+    locations.close();
+    assert.deepEqual(sortedIds(batches), Array.from({ length: 80 }, (_, i) => i));
   } finally {
     client.close();
     await coordinator.stop();
