@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadServeConfig } from './config.js';
+import { loadClusterConfig, loadServeConfig, parseDuration } from './config.js';
 import { Code } from './flight/errors.js';
 
 test('flags win over environment variables, which win over defaults', () => {
@@ -41,4 +41,30 @@ test('a user without a password is rejected', () => {
     code: Code.INVALID_ARGUMENT,
     message: '--user and --password must be given together',
   });
+});
+
+test('durations take milliseconds, seconds, minutes and hours, and a bare number as seconds', () => {
+  assert.deepEqual(
+    ['500ms', '30s', '2m', '1h', '45', '1.5s', ' 10S '].map((text) => parseDuration(text, '--replace-after')),
+    [500, 30_000, 120_000, 3_600_000, 45_000, 1500, 10_000],
+  );
+});
+
+test('a duration of 0 or off means never', () => {
+  assert.deepEqual(['0', '0s', 'off', 'OFF'].map((text) => parseDuration(text, '--replace-after')), [0, 0, 0, 0]);
+});
+
+test('--replace-after comes from the flag, else FLIGHTCACHE_REPLACE_AFTER, else is left to the coordinator', () => {
+  assert.equal(loadClusterConfig({ 'replace-after': '2m' }, { FLIGHTCACHE_REPLACE_AFTER: '5s' }).replaceAfterMs, 120_000);
+  assert.equal(loadClusterConfig({}, { FLIGHTCACHE_REPLACE_AFTER: '5s' }).replaceAfterMs, 5000);
+  assert.equal(loadClusterConfig({}, {}).replaceAfterMs, undefined);
+});
+
+test('a malformed duration is an invalid argument naming the setting and the value', () => {
+  for (const bad of ['', 'soon', '-5s', '5 days', '1d', '30s5', '1e3s', '999999999h']) {
+    assert.throws(() => parseDuration(bad, '--replace-after'), {
+      code: Code.INVALID_ARGUMENT,
+      message: `--replace-after must be a duration such as 30s, 2m or 500ms (0 or off: never), got "${bad}"`,
+    });
+  }
 });

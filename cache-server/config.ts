@@ -32,6 +32,8 @@ export interface ClusterConfig {
   id: string | undefined;
   /** Upper bound on a partition's bytes (puts through the coordinator). */
   partitionBytes: number | undefined;
+  /** How long a member stays down before it is replaced, in ms (0: never; undefined: the coordinator's default). */
+  replaceAfterMs: number | undefined;
 }
 
 /** Raw flag values as parsed from the command line. */
@@ -62,10 +64,25 @@ function parseCount(value: string, setting: string, max: number): number {
   return count;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses a duration like `500ms`, `30s`, `2m`, `1h` (a bare number is seconds) into ms; `0` and `off` give 0. */
+export function parseDuration(text: string, setting: string): number {
+  const value = text.trim().toLowerCase();
+  if (value === 'off') return 0;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
+  const ms = match ? Math.round(Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 's']!) : NaN;
+  if (!Number.isSafeInteger(ms) || ms > 2_147_483_647) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `${setting} must be a duration such as 30s, 2m or 500ms (0 or off: never), got "${text}"`);
+  }
+  return ms;
+}
+
 /** Loads the cluster settings from flags and environment. */
 export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
   const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
   const partitionSize = get('partition-size', 'FLIGHTCACHE_PARTITION_SIZE');
+  const replaceAfter = get('replace-after', 'FLIGHTCACHE_REPLACE_AFTER');
   const shardsText = get('shards', 'FLIGHTCACHE_SHARDS');
   const shards = shardsText === undefined ? undefined : parseCount(shardsText, '--shards', 256);
   const replicasText = get('replicas', 'FLIGHTCACHE_REPLICAS');
@@ -81,6 +98,7 @@ export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process
     coordinator: get('coordinator', 'FLIGHTCACHE_COORDINATOR'),
     id: get('id', 'FLIGHTCACHE_ID'),
     partitionBytes: partitionSize === undefined ? undefined : parseSize(partitionSize),
+    replaceAfterMs: replaceAfter === undefined ? undefined : parseDuration(replaceAfter, '--replace-after'),
   };
 }
 

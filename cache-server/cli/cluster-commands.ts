@@ -19,6 +19,7 @@ export const clusterOptions = {
   coordinator: { type: 'string' },
   id: { type: 'string' },
   'partition-size': { type: 'string' },
+  'replace-after': { type: 'string' },
 } as const;
 
 /** The coordinator's options from the command line. */
@@ -37,6 +38,7 @@ function coordinatorOptions(flags: Flags, logger: Logger): CoordinatorOptions {
     ...(cluster.shardList !== undefined ? { shardList: cluster.shardList } : {}),
     ...(cluster.shardDns !== undefined ? { shardDns: cluster.shardDns } : {}),
     ...(cluster.partitionBytes !== undefined ? { maxPartitionBytes: cluster.partitionBytes } : {}),
+    ...(cluster.replaceAfterMs !== undefined ? { replaceAfterMs: cluster.replaceAfterMs } : {}),
   };
 }
 

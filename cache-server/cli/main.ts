@@ -14,6 +14,8 @@ commands:
          [--default-dataset N]  (N: what path [RANK, WORLD] reads when several datasets exist)
          [--shards N [--replicas R]]  a coordinator on --port plus N local shard processes
   coordinator [serve options] [--replicas R] [--shard-list grpc://H:P,...] [--shard-dns NAME:PORT] [--partition-size SIZE]
+         [--replace-after DURATION]  re-replicate the partitions of a shard down this long (default 60s; 0 or off: never;
+                                     also for serve --shards)
   shard  [serve options] [--coordinator grpc://H:P] [--id ID]   one shard (registers with the coordinator)
   put FILE --name N      load an Arrow IPC file or stream into dataset N
   ls                     list datasets

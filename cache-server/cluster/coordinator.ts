@@ -2,7 +2,8 @@
  * Assembles a cluster coordinator: the catalog and membership (static list, DNS, registrations,
  * local shards), heartbeats, adoption of the partitions a member holds and refill whenever it comes
  * up (so a restarted coordinator serves what its shards still hold), rebalancing when members join,
- * the coordinator's Flight service, and the ops HTTP server whose /readyz and /stats show the members.
+ * replacement of members that stay down longer than `replaceAfterMs`, the coordinator's Flight
+ * service, and the ops HTTP server whose /readyz and /stats show the members.
  */
 import { GrpcServer } from '../flight/http2/server.js';
 import { bindFlightService } from '../flight/service.js';
@@ -20,6 +21,10 @@ import { PeerClients } from './peer-clients.js';
 import { adoptFrom } from './member-holdings.js';
 import { refill } from './refill.js';
 import { rebalance } from './rebalance.js';
+import { MemberReplacer } from './replacement.js';
+
+/** How long a member stays down before its partitions are re-replicated elsewhere, by default. */
+export const DEFAULT_REPLACE_AFTER_MS = 60_000;
 
 /** How to start a coordinator. */
 export interface CoordinatorOptions {
@@ -36,6 +41,8 @@ export interface CoordinatorOptions {
   /** DNS members: "name:port", re-resolved periodically. */
   shardDns?: string;
   maxPartitionBytes?: number;
+  /** A member down this long (ms) is replaced: its partitions get copies on other live members. 0: never (default 60 s). */
+  replaceAfterMs?: number;
   logger?: Logger;
 }
 
@@ -75,6 +82,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   });
   const state = new ClusterState(membership, peers, options.replicas, logger);
   const refilling = new Map<string, Promise<void>>();
+  // Rebalancing and replacement both move partitions: one such job runs at a time.
+  let moving: Promise<void> = Promise.resolve();
+  const exclusive = (job: () => Promise<void>): Promise<void> => {
+    const run = moving.then(job);
+    moving = run.catch(() => undefined);
+    return run;
+  };
   // One rebalance at a time; a request while one runs makes it run once more afterwards.
   let rebalancing: Promise<void> | undefined;
   let rebalanceAgain = false;
@@ -83,8 +97,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       rebalanceAgain = true;
       return;
     }
-    rebalancing = rebalance(state)
-      .then(() => undefined)
+    rebalancing = exclusive(() => rebalance(state).then(() => undefined))
       .catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rebalance failed; retrying on the next change'))
       .finally(() => {
         rebalancing = undefined;
@@ -114,6 +127,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     for (const member of membership.up()) if (!state.synced.has(member.id)) bringInLine(member);
   }, 2000);
   retry.unref();
+  const replaceAfterMs = options.replaceAfterMs ?? DEFAULT_REPLACE_AFTER_MS;
+  const replacer = replaceAfterMs > 0 ? new MemberReplacer(state, { afterMs: replaceAfterMs, exclusive }) : undefined;
+  replacer?.start();
   if (options.shardList) for (const member of parseShardList(options.shardList)) membership.upsert({ ...member, source: 'static' });
   const stopDns = options.shardDns ? watchShardDns(options.shardDns, membership, { logger }) : undefined;
   membership.start();
@@ -142,7 +158,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
           host,
           options.httpPort,
         );
-  logger.info({ url, httpPort: ops?.port, replicas: options.replicas }, 'coordinator listening');
+  logger.info({ url, httpPort: ops?.port, replicas: options.replicas, replaceAfterMs }, 'coordinator listening');
   return {
     url,
     port: address.port,
@@ -151,6 +167,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     load: (name, fill) => service.load(name, fill),
     async close() {
       clearInterval(retry);
+      replacer?.stop();
       stopDns?.();
       membership.stop();
       await server.close(2000);
