@@ -11,7 +11,7 @@ import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js'
 import { LocationClients, readShare, type ShareOptions } from '../../client/src/share-reader.js';
 import type { FlightDescriptor } from '../../cache-server/flight/protocol/messages.js';
 import { Code } from '../../cache-server/flight/errors.js';
-import { parseStoredName } from '../../cache-server/cluster/catalog.js';
+import { parseStoredName, type PartitionName } from '../../cache-server/cluster/catalog.js';
 import { rejectsWith } from '../helpers/flight.js';
 import type { StartedProcess } from '../helpers/process.js';
 import { clusterStats, startCli, waitFor } from './cluster-helpers.js';
@@ -149,11 +149,21 @@ test('with R=1 and a shard unreachable at restart, the dataset is lost with the 
   let c: StartedProcess | undefined;
   try {
     await waitFor('two live members', async () => ((await clusterStats(client)).members.filter((m) => m.live).length === 2 ? true : undefined));
-    await client.doPut(pathDescriptor('ids'), batchesFrom(0, 16, 20));
+    // Each put places its partitions anew (rendezvous over names with a per-put nonce): about one
+    // put in 128 puts all 8 on one shard, and this test needs some on each, so it puts again then.
+    let onA: PartitionName[] = [];
+    let onB: PartitionName[] = [];
+    for (let attempt = 1; onA.length === 0 || onB.length === 0; attempt++) {
+      if (attempt > 1) {
+        await client.action('drop', 'ids');
+        await waitFor('the drop to reach the shards', async () => ((await held(a.url)).length + (await held(b.url)).length === 0 ? true : undefined));
+      }
+      assert.ok(attempt <= 5, `partitions on a: ${onA.length}, on b: ${onB.length} after ${attempt - 1} puts`);
+      await client.doPut(pathDescriptor('ids'), batchesFrom(0, 16, 20));
+      onB = (await held(b.url)).map((name) => parseStoredName(name)!).sort((x, y) => x.from - y.from);
+      onA = (await held(a.url)).map((name) => parseStoredName(name)!);
+    }
     const before = await everyRead(client, 'ids');
-    const onB = (await held(b.url)).map((name) => parseStoredName(name)!).sort((x, y) => x.from - y.from);
-    const onA = (await held(a.url)).map((name) => parseStoredName(name)!);
-    assert.ok(onA.length > 0 && onB.length > 0, `partitions on a: ${onA.length}, on b: ${onB.length}`);
     // Consecutive partitions that are missing are reported as one, under the first one's index.
     const lost: { index: number; from: number; to: number }[] = [];
     for (const p of onB) {
