@@ -2,14 +2,17 @@
 full-table DoGet reads against them, alternating servers run by run. Prints ONE JSON line.
 
     python doget_client.py load --target NAME=URL ... --name DATASET --mib 1024 [--seed 42] [--batch-rows 65536]
-    python doget_client.py read --target NAME=URL ... --name DATASET --runs 7 --warmup 2
+    python doget_client.py read --target NAME=URL ... --name DATASET --runs 7 --warmup 2 [--server-pid NAME=PID ...]
 
 Reads never build a Table: each chunk's buffers are counted and dropped, so the client's cost per
-byte stays what pyarrow's stream reader costs.
+byte stays what pyarrow's stream reader costs. Each read also records the CPU it took, from the
+scheduler's exact run time of every thread (/proc/PID/task/*/schedstat): the client's (this
+process: all threads and the busiest one) and, given --server-pid, the server's, in cores.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -36,13 +39,13 @@ def generate_batches(total_bytes, batch_rows, seed):
         yield pa.record_batch(ints + floats, schema=SCHEMA)
 
 
-def parse_targets(items):
-    """NAME=URL arguments as an ordered dict."""
+def parse_targets(items, flag="--target", value="URL"):
+    """NAME=VALUE arguments (--target NAME=URL by default) as an ordered dict."""
     targets = {}
     for item in items:
         name, sep, url = item.partition("=")
         if not sep or not name or not url:
-            raise SystemExit(f"--target expects NAME=URL, got {item!r}")
+            raise SystemExit(f"{flag} expects NAME={value}, got {item!r}")
         targets[name] = url
     return targets
 
@@ -88,14 +91,40 @@ def flight_batches(client, info):
                 stream.cancel()
 
 
-def _read_once(client, info):
+def thread_run_ns(pid):
+    """Nanoseconds each live thread of pid has run, by thread id (a thread that ends meanwhile is skipped)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                out[tid] = int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return out
+
+
+def _cores(before, after, seconds):
+    """(all threads, busiest thread) in cores between two thread_run_ns snapshots."""
+    deltas = [ns - before.get(tid, 0) for tid, ns in after.items()]
+    return sum(deltas) / 1e9 / seconds, max(deltas, default=0) / 1e9 / seconds
+
+
+def _read_once(client, info, server_pid):
     rows = data_bytes = batches = 0
+    me = os.getpid()
+    client_before = thread_run_ns(me)
+    server_before = thread_run_ns(server_pid) if server_pid else {}
     start = time.perf_counter()
     for batch in flight_batches(client, info):
         rows += batch.num_rows
         data_bytes += batch.nbytes
         batches += 1
-    return time.perf_counter() - start, rows, data_bytes, batches
+    seconds = time.perf_counter() - start
+    client_cores, busiest = _cores(client_before, thread_run_ns(me), seconds)
+    cpu = {"client_cores": client_cores, "client_busiest_thread_cores": busiest}
+    if server_pid:
+        cpu["server_cores"] = _cores(server_before, thread_run_ns(server_pid), seconds)[0]
+    return seconds, rows, data_bytes, batches, cpu
 
 
 def read(args):
@@ -103,16 +132,17 @@ def read(args):
     targets = parse_targets(args.target)
     clients = {name: flight.connect(url) for name, url in targets.items()}
     infos = {name: client.get_flight_info(flight.FlightDescriptor.for_path(args.name)) for name, client in clients.items()}
+    server_pids = {name: int(pid) for name, pid in parse_targets(args.server_pid or [], "--server-pid", "PID").items()}
     order = list(targets)
     runs = []
     for round_index in range(args.warmup + args.runs):
         for name in order if round_index % 2 == 0 else reversed(order):
-            seconds, rows, data_bytes, batches = _read_once(clients[name], infos[name])
+            seconds, rows, data_bytes, batches, cpu = _read_once(clients[name], infos[name], server_pids.get(name))
             expected = infos[name].total_records
             if expected >= 0 and rows != expected:
                 raise SystemExit(f"{name} returned {rows} rows, its FlightInfo says {expected}")
             if round_index >= args.warmup:
-                runs.append({"target": name, "seconds": seconds, "rows": rows, "bytes": data_bytes, "batches": batches})
+                runs.append({"target": name, "seconds": seconds, "rows": rows, "bytes": data_bytes, "batches": batches, **cpu})
     return {"runs": runs, "warmup": args.warmup}
 
 
@@ -130,6 +160,7 @@ def _parser():
         else:
             sub.add_argument("--runs", type=int, required=True)
             sub.add_argument("--warmup", type=int, default=1)
+            sub.add_argument("--server-pid", action="append", metavar="NAME=PID", help="a target's server process, for its CPU per read")
     return parser
 
 

@@ -1,7 +1,8 @@
 /**
  * doget: full-table DoGet throughput of flightcache against a pyarrow FlightServerBase serving
  * the same ~1 GiB table (4 int64 + 4 float32 columns, 64Ki-row batches, fixed seed), read by a
- * pyarrow client that counts bytes without building a Table. Also reports each server's RSS.
+ * pyarrow client that counts bytes without building a Table. Also reports each server's RSS, and the
+ * CPU each read took in the client (all threads and the busiest) and in the server: which side limits.
  */
 import { join } from 'node:path';
 
@@ -34,6 +35,10 @@ interface ReadRun {
   rows: number;
   bytes: number;
   batches: number;
+  /** CPU during the read, in cores: the pyarrow client (all threads, its busiest one) and the server. */
+  client_cores: number;
+  client_busiest_thread_cores: number;
+  server_cores: number;
 }
 
 /** Per-server results: GB/s is 1e9 bytes of Arrow buffers per second. */
@@ -44,6 +49,8 @@ export interface DogetTargetResult {
   afterLoad: MemoryUse;
   afterReads: MemoryUse;
   rssToData: number;
+  /** Median cores used during a read: by the client (all threads, busiest thread) and by the server. */
+  cpu: { clientCores: number; clientBusiestThreadCores: number; serverCores: number };
 }
 
 function selectTargets(only: string | undefined): Target[] {
@@ -62,7 +69,7 @@ function driver(args: string[]): Promise<unknown> {
 }
 
 function render(targets: Target[], results: Map<Target, DogetTargetResult>, dataBytes: number, ours2py: number | null): string {
-  const rows = [['server', 'median GB/s', 'min', 'max', 'runs', 'RSS after load', 'RSS/data', 'RSS after reads']];
+  const rows = [['server', 'median GB/s', 'min', 'max', 'runs', 'client cores (busiest thread)', 'server cores', 'RSS after load', 'RSS/data', 'RSS after reads']];
   for (const target of targets) {
     const r = results.get(target)!;
     rows.push([
@@ -71,6 +78,8 @@ function render(targets: Target[], results: Map<Target, DogetTargetResult>, data
       r.summary.min.toFixed(3),
       r.summary.max.toFixed(3),
       String(r.summary.n),
+      `${r.cpu.clientCores.toFixed(2)} (${r.cpu.clientBusiestThreadCores.toFixed(2)})`,
+      r.cpu.serverCores.toFixed(2),
       formatMiB(r.afterLoad.rssBytes),
       r.rssToData.toFixed(2),
       formatMiB(r.afterReads.rssBytes),
@@ -94,7 +103,8 @@ export async function runDoget(options: SuiteOptions): Promise<SuiteOutput> {
     const loadArgs = ['load', ...targetArgs, '--name', DATASET, '--mib', String(mib), '--seed', String(SEED)];
     const loaded = (await driver([...loadArgs, '--batch-rows', String(BATCH_ROWS)])) as LoadResult;
     const afterLoad = new Map(targets.map((t) => [t, readMemoryUse(servers.get(t)!.pid)]));
-    const readArgs = ['read', ...targetArgs, '--name', DATASET, '--runs', String(runs), '--warmup', String(warmup)];
+    const pidArgs = targets.flatMap((t) => ['--server-pid', `${t}=${servers.get(t)!.pid}`]);
+    const readArgs = ['read', ...targetArgs, ...pidArgs, '--name', DATASET, '--runs', String(runs), '--warmup', String(warmup)];
     const { runs: measured } = (await driver(readArgs)) as { runs: ReadRun[] };
 
     const results = new Map<Target, DogetTargetResult>();
@@ -113,6 +123,11 @@ export async function runDoget(options: SuiteOptions): Promise<SuiteOutput> {
         afterLoad: memory,
         afterReads: readMemoryUse(servers.get(target)!.pid),
         rssToData: ratio(memory.rssBytes, loaded.bytes),
+        cpu: {
+          clientCores: summarize(own.map((run) => run.client_cores)).median,
+          clientBusiestThreadCores: summarize(own.map((run) => run.client_busiest_thread_cores)).median,
+          serverCores: summarize(own.map((run) => run.server_cores)).median,
+        },
       });
     }
     const ours = results.get('ours');

@@ -39,3 +39,22 @@ test('renderDoget of a missing record, or one without server summaries, says dog
     assert.deepEqual(charts, []);
   }
 });
+
+test('renderDoget lists the cores each read took in the client, its busiest thread and the server', () => {
+  const { markdown } = renderDoget(fixture('doget'), context);
+  assert.ok(
+    markdown.includes(
+      '| server | client cores | client busiest thread | server cores |\n| --- | ---: | ---: | ---: |\n' +
+        '| ours | 1.10 | 0.30 | 0.45 |\n| pyarrow | 1.05 | 0.35 | 0.70 |',
+    ),
+    markdown,
+  );
+});
+
+test('renderDoget of a record without CPU figures has no CPU table', () => {
+  const record = fixture('doget');
+  const targets = record.data['targets'] as Record<string, Record<string, unknown>>;
+  const withoutCpu = Object.fromEntries(Object.entries(targets).map(([name, { cpu: _cpu, ...rest }]) => [name, rest]));
+  const { markdown } = renderDoget({ ...record, data: { ...record.data, targets: withoutCpu } }, context);
+  assert.ok(!markdown.includes('### CPU per read'), markdown);
+});

@@ -18,6 +18,8 @@ export interface DogetTarget {
   rssAfterLoad: number | null;
   rssToData: number | null;
   rssAfterReads: number | null;
+  /** Median cores during a read (records before this was measured have none). */
+  cpu: { clientCores: number; clientBusiestThreadCores: number; serverCores: number } | null;
 }
 
 /** The servers of a doget record that have a throughput summary, in record order. */
@@ -34,9 +36,17 @@ export function dogetTargets(record: ResultRecord): DogetTarget[] {
       rssAfterLoad: numberAt(value['afterLoad'], 'rssBytes'),
       rssToData: numberAt(value, 'rssToData'),
       rssAfterReads: numberAt(value['afterReads'], 'rssBytes'),
+      cpu: cpuOf(value['cpu']),
     });
   }
   return out;
+}
+
+function cpuOf(value: unknown): DogetTarget['cpu'] {
+  const clientCores = numberAt(value, 'clientCores');
+  const clientBusiestThreadCores = numberAt(value, 'clientBusiestThreadCores');
+  const serverCores = numberAt(value, 'serverCores');
+  return clientCores === null || clientBusiestThreadCores === null || serverCores === null ? null : { clientCores, clientBusiestThreadCores, serverCores };
 }
 
 function orDash(value: number | null, format: (v: number) => string): string {
@@ -68,6 +78,19 @@ export function renderDoget(record: ResultRecord | undefined, context: SectionCo
     targets.map((t) => [t.name, orDash(t.rssAfterLoad, formatMiB), orDash(t.rssToData, (v) => v.toFixed(2)), orDash(t.rssAfterReads, formatMiB)]),
     [1, 2, 3],
   );
+  const measuredCpu = targets.filter((t) => t.cpu !== null);
+  const cpu =
+    measuredCpu.length === 0
+      ? []
+      : [
+          '### CPU per read',
+          'Cores busy while one full read runs (median over the runs; exact per-thread run time from /proc/PID/task/*/schedstat): the pyarrow client process, its busiest thread, and the server process. Which side limits the rate shows here: a client near its core count, or one thread near 1.00, is the limit.',
+          mdTable(
+            ['server', 'client cores', 'client busiest thread', 'server cores'],
+            measuredCpu.map((t) => [t.name, t.cpu!.clientCores.toFixed(2), t.cpu!.clientBusiestThreadCores.toFixed(2), t.cpu!.serverCores.toFixed(2)]),
+            [1, 2, 3],
+          ),
+        ];
   const svg = barChart({
     title: 'doget: full-table DoGet throughput',
     yLabel: 'GB/s (median, min-max)',
@@ -84,6 +107,7 @@ export function renderDoget(record: ResultRecord | undefined, context: SectionCo
     '### Memory',
     'Resident memory (VmRSS) of each server after loading the table and after the reads; RSS / data is the resident size after loading divided by the data bytes.',
     memory,
+    ...cpu,
   ].join('\n\n');
   return { markdown, charts: [{ name: CHART, svg }] };
 }
