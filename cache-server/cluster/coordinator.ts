@@ -110,10 +110,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const bringInLine = (member: Member): void => {
     if (refilling.has(member.id)) return;
     // Adopted first: refill then treats the partitions the member holds as known, not as strangers.
+    // A member that cannot describe what it holds still serves what the catalog knows of it.
     const run = adoptFrom(state, member)
+      .catch((err: unknown) =>
+        logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'adoption failed; the member serves the partitions the catalog knows, its others stay on it unadopted'),
+      )
       .then(() => refill(state, member))
       .then(scheduleRebalance)
-      .catch((err: unknown) => logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'adoption or refill failed; retrying'))
+      .catch((err: unknown) => logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'refill failed; retrying'))
       .finally(() => refilling.delete(member.id));
     refilling.set(member.id, run);
   };

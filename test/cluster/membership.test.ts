@@ -11,6 +11,13 @@ import { clusterStats, idBatches, sortedIds, startCli, waitFor } from './cluster
 import type { StartedProcess } from '../helpers/process.js';
 import type { RecordBatch } from 'apache-arrow';
 import { createServer, type AddressInfo } from 'node:net';
+import { Code, FlightError } from '../../cache-server/flight/errors.js';
+import { GrpcServer } from '../../cache-server/flight/http2/server.js';
+import { bindFlightService, type FlightService } from '../../cache-server/flight/service.js';
+import type { Action, Result } from '../../cache-server/flight/protocol/messages.js';
+import { silentLogger } from '../../cache-server/logger.js';
+import { NodeService } from '../../cache-server/node/node-service.js';
+import { DatasetStore } from '../../cache-server/storage/dataset-store.js';
 
 const portOf = (url: string): string => new URL(url.replace(/^grpc:/, 'http:')).port;
 
@@ -166,5 +173,43 @@ test('a restarted coordinator adopts the datasets its shard holds and leaves the
     client.close();
     await coordinator.stop();
     await shard.stop();
+  }
+});
+
+test('a member whose describe fails still goes live, serving what the catalog knows; its other partitions stay on it', async () => {
+  const store = new DatasetStore();
+  let url = '';
+  const node = new NodeService({ store, location: () => url });
+  // A shard that lists a partition but cannot describe it (a fault, not an older version).
+  async function* failingDescribe(action: Action): AsyncIterable<Result> {
+    if (action.type === 'describe') throw new FlightError(Code.INTERNAL, 'cannot read the store');
+    yield* node.doAction(action);
+  }
+  const faulty = new Proxy(node, {
+    get: (target, prop) => (prop === 'doAction' ? failingDescribe : (Reflect.get(target, prop) as unknown)),
+  }) as FlightService;
+  const server = new GrpcServer({ methods: bindFlightService(faulty), interceptors: [], logger: silentLogger });
+  url = `grpc://127.0.0.1:${(await server.listen({ host: '127.0.0.1', port: 0 })).port}`;
+  const partition = 'old#p0.0badcafe.b0-8of8';
+  const direct = new FlightClient(url);
+  await direct.doPut(pathDescriptor(partition), idBatches(8, 10));
+  const coordinator = await startCli(['coordinator', '--port', '0', '--replicas', '1', '--shard-list', url]);
+  const client = new FlightClient(coordinator.url);
+  try {
+    const stats = await waitFor('the member live', async () => {
+      const now = await clusterStats(client);
+      return now.members[0]?.live ? now : undefined;
+    });
+    assert.deepEqual(stats.datasets, []);
+    await client.doPut(pathDescriptor('fresh'), idBatches(4, 10));
+    assert.equal((await clusterStats(client)).datasets.find((d) => d.name === 'fresh')?.status, 'healthy');
+    const held: string[] = [];
+    for await (const info of direct.listFlights()) held.push(info.flightDescriptor!.path[0]!);
+    assert.ok(held.includes(partition), held.join(','));
+  } finally {
+    client.close();
+    direct.close();
+    await coordinator.stop();
+    await server.close(2000);
   }
 });
