@@ -102,6 +102,16 @@ describe('native discard', () => {
     assert.throws(() => untyped.discard!(new Uint8Array(8)), { name: 'TypeError', message: 'discard(buffer): buffer must be an ArrayBuffer, got object' });
     assert.throws(() => untyped.discard!(8), { name: 'TypeError', message: 'discard(buffer): buffer must be an ArrayBuffer, got number' });
   });
+
+  it('refuses ArrayBuffers it did not allocate, leaving them whole', () => {
+    const pooled = Buffer.from('shared slab');
+    for (const buffer of [new ArrayBuffer(16), pooled.buffer as ArrayBuffer]) {
+      const length = buffer.byteLength;
+      assert.throws(() => discard(buffer), { name: 'TypeError', message: 'discard(buffer): buffer was not made by allocate()' });
+      assert.equal(buffer.byteLength, length);
+    }
+    assert.equal(pooled.toString(), 'shared slab');
+  });
 });
 
 describe('native stats', () => {

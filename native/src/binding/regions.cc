@@ -13,6 +13,9 @@ namespace {
 // Integers above 2^53 cannot be represented exactly as a JS number, so they cannot be requested.
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 constexpr std::uintptr_t kMaxReportedAlignment = 4096;
+// Marks the ArrayBuffers that allocate() made, so that discard() detaches nothing else (a pooled
+// Buffer slab or a WebAssembly memory would take other objects' bytes with it).
+constexpr napi_type_tag kRegionTag = {0x6a1f0c3e5b7d4e21ULL, 0x9c8e2f4a1d3b5c70ULL};
 
 std::string TypeName(const Napi::Value& value) {
   switch (value.Type()) {
@@ -70,6 +73,7 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, data, size, ReleaseRegion, region.get());
   // The ArrayBuffer's finalizer owns the region from here on.
   region.release();
+  buffer.TypeTag(&kRegionTag);
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
   return buffer;
 }
@@ -80,9 +84,13 @@ Napi::Value Discard(const Napi::CallbackInfo& info) {
   if (!info[0].IsArrayBuffer()) {
     throw Napi::TypeError::New(env, "discard(buffer): buffer must be an ArrayBuffer, got " + TypeName(info[0]));
   }
+  Napi::ArrayBuffer buffer = info[0].As<Napi::ArrayBuffer>();
+  if (!buffer.CheckTypeTag(&kRegionTag)) {
+    throw Napi::TypeError::New(env, "discard(buffer): buffer was not made by allocate()");
+  }
   // Dropping the buffer's backing store runs the region's finalizer without waiting for a full
   // garbage collection, which would otherwise free a large staging area in one late, costly burst.
-  info[0].As<Napi::ArrayBuffer>().Detach();
+  buffer.Detach();
   return env.Undefined();
 }
 
