@@ -11,9 +11,9 @@ namespace flightcache::binding {
 Napi::Value Allocate(const Napi::CallbackInfo& info);
 
 // discard(buffer: ArrayBuffer): void — detaches an ArrayBuffer made by allocate() (any other is a
-// TypeError) so that its region is
-// freed now (on the next turn of the event loop) instead of when the buffer is collected. Every view
-// of it becomes empty. The caller guarantees that nothing still reads the memory (no pending I/O).
+// TypeError) so that its region is freed now (on the next turn of the event loop) instead of when
+// the buffer is collected. Every view of it becomes empty. The caller guarantees that nothing still
+// reads the memory (no pending I/O).
 Napi::Value Discard(const Napi::CallbackInfo& info);
 
 // stats(): { liveBytes: number; liveRegions: number } — process-wide.
