@@ -6,7 +6,7 @@ import { encodeTable } from '../flight/protocol/arrow-codec.js';
 import { encapsulate } from '../flight/protocol/ipc-message.js';
 import { flightInfoFor } from '../node/read-plan.js';
 import { adoptHoldings, toDescribe, type PartitionFacts } from './adoption.js';
-import { Catalog, layoutOf, statusOf, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
+import { Catalog, layoutOf, nextPartitionIndex, statusOf, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
 import { placeReplicas } from './placement.js';
 
 /** Schema and record batch messages of `count` batches of (id int32) with 3 to 6 rows each. */
@@ -21,8 +21,8 @@ function encoded(count: number, type: Int32 | Float64 = new Int32()): { schema: 
   };
 }
 
-/** A dataset put as `puts` (each a list of partition sizes in batches), as the coordinator records it, and each partition's facts. */
-function putDataset(name: string, puts: number[][]): { expected: CatalogDataset; facts: Map<string, PartitionFacts> } {
+/** A dataset put as `puts` (each a list of partition sizes in batches, put i with nonce `${nonce}${i}`), as the coordinator records it, and each partition's facts. */
+function putDataset(name: string, puts: number[][], nonce = 'abc'): { expected: CatalogDataset; facts: Map<string, PartitionFacts> } {
   const total = puts.flat().reduce((a, b) => a + b, 0);
   const { schema, headers, rows, bytes } = encoded(total);
   const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
@@ -33,7 +33,7 @@ function putDataset(name: string, puts: number[][]): { expected: CatalogDataset;
     const end = from + sum(sizes);
     for (const size of sizes) {
       const to = from + size;
-      const storedName = storedNameOf(name, partitions.length, `abc${put}`, { from, to, end });
+      const storedName = storedNameOf(name, partitions.length, `${nonce}${put}`, { from, to, end });
       partitions.push({ index: partitions.length, storedName, from, to, rows: sum(rows.slice(from, to)), bytes: sum(bytes.slice(from, to)), placement: [], stored: new Set() });
       facts.set(storedName, {
         schemaHeader: schema,
@@ -68,7 +68,14 @@ function shapeOf(dataset: CatalogDataset | undefined): unknown {
   return { ...rest, partitions: partitions.map(({ index, storedName, from, to, rows, bytes }) => ({ index, storedName, from, to, rows, bytes })) };
 }
 
-const R2 = { replicas: 2, dropped: new Set<string>() };
+/** Options of adoption with `replicas` copies and nothing dropped or being written, unless given. */
+const guards = (replicas: number, given: { dropped?: string[]; droppedDatasets?: string[]; pendingPuts?: string[] } = {}) => ({
+  replicas,
+  dropped: new Set(given.dropped),
+  droppedDatasets: new Set(given.droppedDatasets),
+  pendingPuts: new Set(given.pendingPuts),
+});
+const R2 = guards(2);
 const live = (id: string): string => `grpc://${id}:1`;
 
 /** Member `member` reports holding the named partitions of `facts`, with their facts. */
@@ -91,7 +98,7 @@ test('copies of a partition on two members become one partition placed on both i
   const catalog = new Catalog();
   adoptHoldings(catalog, holdings('b', names, facts), R2);
   assert.deepEqual(statusOf(catalog.get('ids')!, live, 2, 2), { status: 'degraded', degraded: [0, 1], lost: [] });
-  assert.deepEqual(toDescribe(catalog, names, R2.dropped), []);
+  assert.deepEqual(toDescribe(catalog, names, R2), []);
   assert.deepEqual(adoptHoldings(catalog, { member: 'a', names, facts: new Map() }, R2), { claimed: 2, adopted: [], ignored: [], incomplete: [], stale: [] });
   assert.deepEqual(adoptHoldings(catalog, { member: 'c', names, facts: new Map() }, R2), { claimed: 0, adopted: [], ignored: [], incomplete: [], stale: [] });
   const dataset = catalog.get('ids')!;
@@ -144,6 +151,17 @@ test('a gap between two puts is found from the batch ranges the names record', (
   );
 });
 
+test('the next put after adoption numbers its partitions past the highest index, not the partition count', () => {
+  const { facts } = putDataset('ids', [[1, 1, 1, 1]]);
+  const names = [...facts.keys()];
+  const catalog = new Catalog();
+  // Partitions 1 and 2 stand in as one missing partition: three partitions, indices up to 3.
+  adoptHoldings(catalog, holdings('a', [names[0]!, names[3]!], facts), R2);
+  assert.deepEqual(catalog.get('ids')!.partitions.map((p) => p.index), [0, 1, 3]);
+  assert.equal(nextPartitionIndex(catalog.get('ids')), 4);
+  assert.equal(nextPartitionIndex(undefined), 0);
+});
+
 test('an append found on a member extends the dataset the catalog holds', () => {
   const { expected, facts } = putDataset('ids', [[2, 1], [2]]);
   const names = [...facts.keys()];
@@ -159,10 +177,10 @@ test('an append found on a member extends the dataset the catalog holds', () => 
 test('no partition of a put this coordinator dropped is described or adopted, and those not named in the drop are reported stale', () => {
   const { facts } = putDataset('ids', [[1, 1], [1]]);
   const names = [...facts.keys()];
-  const dropped = new Set([names[0]!]);
-  assert.deepEqual(toDescribe(new Catalog(), names, dropped), [names[2]]);
+  const options = guards(1, { dropped: [names[0]!] });
+  assert.deepEqual(toDescribe(new Catalog(), names, options), [names[2]]);
   const catalog = new Catalog();
-  const report = adoptHoldings(catalog, holdings('a', names, facts), { replicas: 1, dropped });
+  const report = adoptHoldings(catalog, holdings('a', names, facts), options);
   assert.deepEqual(report.adopted, [names[2]]);
   assert.deepEqual(report.stale, [names[1]]);
   assert.deepEqual(catalog.get('ids')!.partitions.map((p) => p.missing === true), [true, false]);
@@ -173,7 +191,7 @@ test('only partitions with a recorded batch range that the catalog lacks are des
   const [known, unknown] = [...facts.keys()] as [string, string];
   const catalog = new Catalog();
   adoptHoldings(catalog, holdings('a', [known], facts), R2);
-  assert.deepEqual(toDescribe(catalog, ['plain', 'ids#p0.abc9', known, unknown], R2.dropped), [unknown]);
+  assert.deepEqual(toDescribe(catalog, ['plain', 'ids#p0.abc9', known, unknown], R2), [unknown]);
 });
 
 test('a partition that overlaps another put, has another schema, holds other batches than its name says, or has an old name is not adopted, with why', () => {
@@ -198,4 +216,86 @@ test('a partition that overlaps another put, has another schema, holds other bat
   assert.equal(report.ignored[1]!.reason, `its batches [1, 3) overlap those of partition ${p0} (another put of the same batches)`);
   assert.match(report.ignored[2]!.reason, /^its schema differs from the dataset's: /);
   assert.equal(report.ignored[3]!.reason, 'it holds 2 record batches but its name says batches [4, 7)');
+});
+
+test('partitions of a put this coordinator is still writing are neither described, adopted nor reported stale', () => {
+  const { facts } = putDataset('ids', [[2], [1]]);
+  const names = [...facts.keys()];
+  const options = guards(2, { pendingPuts: ['ids#abc1'] });
+  assert.deepEqual(toDescribe(new Catalog(), names, options), [names[0]]);
+  const catalog = new Catalog();
+  const report = adoptHoldings(catalog, holdings('a', names, facts), options);
+  assert.deepEqual(report, { claimed: 0, adopted: [names[0]], ignored: [], incomplete: [], stale: [] });
+  assert.deepEqual(catalog.get('ids')!.partitions.map((p) => [p.from, p.to]), [[0, 2]]);
+});
+
+test('a dataset put afresh by this coordinator takes in no partition of an earlier put, not even one beyond its batches', () => {
+  const { expected: own } = putDataset('ids', [[5]], 'beef');
+  const { facts: old } = putDataset('ids', [[5], [5]]);
+  const [first, appended] = [...old.keys()] as [string, string];
+  const catalog = new Catalog();
+  catalog.set(own);
+  const before = shapeOf(own);
+  const report = adoptHoldings(catalog, holdings('a', [first, appended], old), R2);
+  assert.deepEqual(report.adopted, []);
+  assert.deepEqual(report.ignored, [
+    { storedName: first, reason: 'its put (batches up to 5) is of an earlier generation of the dataset, which this coordinator has put afresh since it started: its batches overlap or follow those' },
+    { storedName: appended, reason: 'its put (batches up to 10) is of an earlier generation of the dataset, which this coordinator has put afresh since it started: its batches overlap or follow those' },
+  ]);
+  assert.deepEqual(shapeOf(catalog.get('ids')), before);
+});
+
+test('a dataset adopted in part and then appended to takes in the missing partitions of its adopted generation, but no later put of that generation', () => {
+  const { expected, facts } = putDataset('ids', [[2, 2], [2]]);
+  const [p0, p1, p2] = [...facts.keys()] as [string, string, string];
+  const catalog = new Catalog();
+  adoptHoldings(catalog, holdings('a', [p0], facts), R2);
+  const dataset = catalog.get('ids')!;
+  // This coordinator's own append of batches [4, 6), recorded as a put records it.
+  const appended = expected.partitions[2]!;
+  dataset.partitions.push({ ...appended, placement: ['a'], stored: new Set(['a']) });
+  dataset.batchRows.push(...expected.batchRows.slice(4));
+  dataset.batchHeaders.push(...expected.batchHeaders.slice(4));
+  dataset.batchBytes.push(...expected.batchBytes.slice(4));
+  dataset.rows = expected.rows;
+  dataset.bytes = expected.bytes;
+  // An earlier put that had appended batches [4, 5) before the restart.
+  const { facts: older } = putDataset('ids', [[4], [1]]);
+  const olderAppend = [...older.keys()][1]!;
+  assert.equal(olderAppend, storedNameOf('ids', 1, 'abc1', { from: 4, to: 5, end: 5 }));
+  const report = adoptHoldings(catalog, holdings('b', [p1, olderAppend, p2], new Map([...facts, ...older])), R2);
+  assert.deepEqual(report.adopted, [p1]);
+  assert.deepEqual(report.ignored, [
+    { storedName: olderAppend, reason: 'its put (batches up to 5) is of an earlier generation of the dataset, which this coordinator has appended to from batch 4 on since it started: its batches overlap or follow those' },
+  ]);
+  // b holds a copy of the append too.
+  assert.equal(report.claimed, 1);
+  assert.deepEqual(shapeOf(catalog.get('ids')), shapeOf(expected));
+  assert.equal(statusOf(catalog.get('ids')!, live, 1, 2).status, 'healthy');
+});
+
+test('after a drop no partition of the dataset written before it is adopted, even of puts never reported; its new puts are claimed and those being written kept', () => {
+  const { facts: old } = putDataset('ids', [[2, 2], [1]]);
+  const [reported, , unreported] = [...old.keys()] as [string, string, string];
+  const { expected: again, facts: fresh } = putDataset('ids', [[1]], 'beef');
+  const renamed = again.partitions[0]!.storedName;
+  const writing = storedNameOf('ids', 1, 'cafe', { from: 1, to: 2, end: 2 });
+  const { facts: others } = putDataset('other', [[1]]);
+  const catalog = new Catalog();
+  catalog.set(again);
+  // The drop recorded the reported partition and a stand-in for the rest; the other put was never seen.
+  const options = guards(2, { dropped: [reported, 'ids#p1.missing.b2-4'], droppedDatasets: ['ids'], pendingPuts: ['ids#cafe'] });
+  const names = [...old.keys(), 'ids#p7.abc9', renamed, writing, ...others.keys()];
+  const all = new Map([...old, ...others, ...fresh, [writing, fresh.get(renamed)!]]);
+  assert.deepEqual(toDescribe(catalog, names, options), [...others.keys()]);
+  const report = adoptHoldings(catalog, holdings('a', names, all), options);
+  assert.deepEqual(report, {
+    claimed: 1,
+    adopted: [...others.keys()],
+    ignored: [],
+    incomplete: [],
+    stale: [[...old.keys()][1]!, unreported, 'ids#p7.abc9'],
+  });
+  assert.equal(catalog.get('ids'), again);
+  assert.deepEqual(again.partitions.map((p) => [p.storedName, p.placement]), [[renamed, ['a']]]);
 });

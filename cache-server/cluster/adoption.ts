@@ -7,10 +7,12 @@
  * their batch range, so appends keep their order. Batches that no member has reported (a gap, or
  * the rest of a put) become `missing` stand-in partitions: the dataset is `lost` and reads of those
  * batches fail as unavailable, rather than the dataset being served without them. Partitions of
- * puts this coordinator dropped are never adopted.
+ * puts this coordinator dropped, of datasets it dropped (unless it wrote them after the drop), and
+ * of puts it is still writing are never adopted; nor are partitions of an earlier generation of a
+ * dataset it has put afresh or appended to itself since it started.
  */
 import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
-import { emptyDataset, PARTITION_NAME, parseStoredName, type Catalog, type CatalogDataset, type CatalogPartition, type PartitionName } from './catalog.js';
+import { emptyDataset, PARTITION_NAME, parseStoredName, putOfStoredName, type Catalog, type CatalogDataset, type CatalogPartition, type PartitionName } from './catalog.js';
 import { placeReplicas } from './placement.js';
 
 /** What a member reports about one partition it holds. */
@@ -42,9 +44,22 @@ export interface AdoptionReport {
   ignored: { storedName: string; reason: string }[];
   /** Datasets adopted into that still have batches no member has reported (status lost). */
   incomplete: string[];
-  /** Held partitions of puts this coordinator dropped (another partition of the put was dropped): the member should drop them too. */
+  /** Held partitions of puts or datasets this coordinator dropped, not named in `dropped` yet: the member should drop them too. */
   stale: string[];
 }
+
+/** What the coordinator remembers that keeps unknown partitions out of its catalog (ClusterState has all three). */
+export interface AdoptionGuards {
+  /** Stored names of partitions this coordinator dropped: every partition of their puts stays out. */
+  readonly dropped: ReadonlySet<string>;
+  /** Datasets this coordinator dropped: their partitions it does not know predate the drop and stay out. */
+  readonly droppedDatasets: ReadonlySet<string>;
+  /** Puts this coordinator is still writing, as "dataset#nonce": it records them itself once they are stored. */
+  readonly pendingPuts: ReadonlySet<string>;
+}
+
+/** How an unknown partition stands: of a put still being written, of a dropped put or dataset, or open to adoption. */
+type Standing = 'pending' | 'dropped' | 'open';
 
 /** A partition reported with its facts, not yet in the catalog. */
 interface Candidate extends PartitionName {
@@ -60,22 +75,26 @@ interface Entry {
   readonly batchBytes: readonly number[];
 }
 
-const PUT_OF = /^(.*)#p\d+\.([0-9a-f]+)(?:\.b\d+-\d+of\d+)?$/;
-
-/** The put a stored name belongs to (dataset and nonce), or undefined for other names. */
-function putOf(storedName: string): string | undefined {
-  const match = PUT_OF.exec(storedName);
-  return match ? `${match[1]}#${match[2]}` : undefined;
+/** The put a partition name belongs to, as "dataset#nonce" (the key of pendingPuts), or undefined for other names. */
+function putKeyOf(storedName: string): string | undefined {
+  const put = putOfStoredName(storedName);
+  return put ? `${put.dataset}#${put.nonce}` : undefined;
 }
 
-/** Puts this coordinator dropped: a dataset drop or a failed put removes every partition of the put. */
-function droppedPuts(dropped: ReadonlySet<string>): Set<string> {
-  const puts = new Set<string>();
-  for (const name of dropped) {
-    const put = putOf(name);
-    if (put !== undefined) puts.add(put);
+/** Judges unknown partition names against the guards; the dropped puts are gathered once per call. */
+function standingOf(guards: AdoptionGuards): (storedName: string) => Standing {
+  // A dataset drop or a failed put removes every partition of the put.
+  const droppedPuts = new Set<string>();
+  for (const name of guards.dropped) {
+    const put = putKeyOf(name);
+    if (put !== undefined) droppedPuts.add(put);
   }
-  return puts;
+  return (storedName) => {
+    const key = putKeyOf(storedName)!;
+    // Checked first: a put written after its dataset was dropped is not stale.
+    if (guards.pendingPuts.has(key)) return 'pending';
+    return droppedPuts.has(key) || guards.droppedDatasets.has(putOfStoredName(storedName)!.dataset) ? 'dropped' : 'open';
+  };
 }
 
 /** Every partition of the catalog by stored name, with its dataset (one pass, not one per name). */
@@ -86,10 +105,10 @@ function partitionsByName(catalog: Catalog): Map<string, { dataset: CatalogDatas
 }
 
 /** The held partitions the catalog does not know and may adopt: the names to ask the member to describe. */
-export function toDescribe(catalog: Catalog, names: readonly string[], dropped: ReadonlySet<string>): string[] {
-  const puts = droppedPuts(dropped);
+export function toDescribe(catalog: Catalog, names: readonly string[], guards: AdoptionGuards): string[] {
+  const standing = standingOf(guards);
   const known = partitionsByName(catalog);
-  return names.filter((name) => parseStoredName(name) !== undefined && !puts.has(putOf(name)!) && !known.has(name));
+  return names.filter((name) => parseStoredName(name) !== undefined && !known.has(name) && standing(name) === 'open');
 }
 
 /** Records `member` as a holder of a known partition; false for a copy beyond the wanted replicas (refill judges those). */
@@ -116,7 +135,7 @@ function unfit(candidate: Candidate, schemaHeader: Uint8Array): string | undefin
 
 /** A stand-in for global batches [from, to) that no member has reported. */
 function missingPartition(dataset: string, index: number, from: number, to: number): CatalogPartition {
-  return { index, storedName: `${dataset}#p${index}.missing.b${from}-${to}`, from, to, rows: 0, bytes: 0, placement: [], stored: new Set(), missing: true };
+  return { index, storedName: `${dataset}#p${index}.missing.b${from}-${to}`, from, to, rows: 0, bytes: 0, placement: [], stored: new Set(), missing: true, adopted: true };
 }
 
 /** Empties `target` and fills it with `source` (no spread: arrays may be long). */
@@ -155,6 +174,7 @@ function rebuild(name: string, existing: CatalogDataset | undefined, accepted: r
         bytes: sum(facts.batchBytes),
         placement: [member],
         stored: new Set([member]),
+        adopted: true,
       },
       ...facts,
     });
@@ -200,17 +220,37 @@ function rebuild(name: string, existing: CatalogDataset | undefined, accepted: r
   return dataset;
 }
 
-/** Takes the candidates of one dataset that fit it (schema, batch count, no overlap) into the catalog. */
+/**
+ * The first batch this coordinator wrote itself (Infinity when none): its puts follow the earlier,
+ * adopted generation of the dataset, so only puts of that generation, which ended at or before this
+ * batch, may still be adopted into it.
+ */
+function ownFrom(dataset: CatalogDataset | undefined): number {
+  let first = Infinity;
+  for (const p of dataset?.partitions ?? []) if (!p.adopted && !p.missing) first = Math.min(first, p.from);
+  return first;
+}
+
+/** Why a candidate is of a generation of the dataset older than this coordinator's own puts, or undefined when it is not. */
+function olderGeneration(candidate: Candidate, own: number): string | undefined {
+  if (candidate.end <= own) return undefined;
+  const since = own === 0 ? 'put afresh' : `appended to from batch ${own} on`;
+  return `its put (batches up to ${candidate.end}) is of an earlier generation of the dataset, which this coordinator has ${since} since it started: its batches overlap or follow those`;
+}
+
+/** Takes the candidates of one dataset that fit it (schema, batch count, generation, no overlap) into the catalog. */
 function adoptDataset(catalog: Catalog, name: string, candidates: Candidate[], member: string, report: AdoptionReport): void {
   const existing = catalog.get(name);
   candidates.sort((a, b) => a.from - b.from || (a.storedName < b.storedName ? -1 : 1));
   const schemaHeader = existing?.schemaHeader ?? candidates[0]!.facts.schemaHeader;
+  const own = ownFrom(existing);
   const taken: { from: number; to: number; storedName: string }[] = (existing?.partitions ?? []).filter((p) => !p.missing);
   const accepted: Candidate[] = [];
   for (const candidate of candidates) {
     const overlap = taken.find((p) => p.from < candidate.to && candidate.from < p.to);
     const reason =
       unfit(candidate, schemaHeader) ??
+      olderGeneration(candidate, own) ??
       (overlap ? `its batches [${candidate.from}, ${candidate.to}) overlap those of partition ${overlap.storedName} (another put of the same batches)` : undefined);
     if (reason !== undefined) {
       report.ignored.push({ storedName: candidate.storedName, reason });
@@ -228,22 +268,24 @@ function adoptDataset(catalog: Catalog, name: string, candidates: Candidate[], m
 
 /**
  * Takes what a member holds into the catalog: known partitions gain it as a holder (up to `replicas`
- * holders), partitions of undropped puts that the catalog lacks are adopted with their facts.
+ * holders), partitions the catalog lacks are adopted with their facts unless the guards keep them out.
  */
-export function adoptHoldings(catalog: Catalog, holdings: Holdings, options: { replicas: number; dropped: ReadonlySet<string> }): AdoptionReport {
+export function adoptHoldings(catalog: Catalog, holdings: Holdings, options: AdoptionGuards & { readonly replicas: number }): AdoptionReport {
   const report: AdoptionReport = { claimed: 0, adopted: [], ignored: [], incomplete: [], stale: [] };
-  const puts = droppedPuts(options.dropped);
+  const standing = standingOf(options);
   const index = partitionsByName(catalog);
   const byDataset = new Map<string, Candidate[]>();
   for (const storedName of holdings.names) {
     if (!PARTITION_NAME.test(storedName)) continue;
-    if (puts.has(putOf(storedName)!)) {
-      if (!options.dropped.has(storedName)) report.stale.push(storedName);
-      continue;
-    }
     const known = index.get(storedName);
     if (known) {
       if (claim(known.dataset.name, known.partition, holdings.member, options.replicas)) report.claimed++;
+      continue;
+    }
+    const stands = standing(storedName);
+    if (stands === 'pending') continue;
+    if (stands === 'dropped') {
+      if (!options.dropped.has(storedName)) report.stale.push(storedName);
       continue;
     }
     const parsed = parseStoredName(storedName);

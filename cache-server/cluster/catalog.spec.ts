@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PARTITION_NAME, parseStoredName, statusOf, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
+import { PARTITION_NAME, parseStoredName, putOfStoredName, statusOf, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
 
 test('a stored name records dataset, index, put and batch range, and parses back to them for any dataset name', () => {
   const names = fc.string({ minLength: 1, maxLength: 40 }).filter((name) => !/[\u0000-\u001f\u007f-\u009f/]/.test(name));
@@ -11,6 +11,7 @@ test('a stored name records dataset, index, put and batch range, and parses back
       const stored = storedNameOf(dataset, index, nonce, range);
       assert.match(stored, PARTITION_NAME);
       assert.deepEqual(parseStoredName(stored), { dataset, index, nonce, ...range });
+      assert.deepEqual(putOfStoredName(stored), { dataset, nonce });
     }),
   );
 });
@@ -19,12 +20,14 @@ test('the stored name of partition 3 of put 1a2b3c4d holding batches [10, 15) of
   assert.equal(storedNameOf('train#v2', 3, '1a2b3c4d', { from: 10, to: 15, end: 40 }), 'train#v2#p3.1a2b3c4d.b10-15of40');
 });
 
-test('names written before batch ranges were recorded are partition names that parse to nothing; other names are neither', () => {
+test('names written before batch ranges were recorded are partition names that parse to their put only; other names are neither', () => {
   assert.match('d#p3.1a2b3c4d', PARTITION_NAME);
   assert.equal(parseStoredName('d#p3.1a2b3c4d'), undefined);
+  assert.deepEqual(putOfStoredName('a#p1.ff#p3.1a2b3c4d'), { dataset: 'a#p1.ff', nonce: '1a2b3c4d' });
   for (const other of ['d', 'd#p3', 'd#p3.xyz', 'd#p1.missing.b2-4', 'd#p3.1a2b.b10-15']) {
     assert.doesNotMatch(other, PARTITION_NAME);
     assert.equal(parseStoredName(other), undefined);
+    assert.equal(putOfStoredName(other), undefined);
   }
 });
 

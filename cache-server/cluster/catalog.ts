@@ -22,6 +22,8 @@ export interface CatalogPartition {
    * adopted back is missing): it has no copy and no placement, so reads of it fail as unavailable.
    */
   readonly missing?: true;
+  /** Taken in from a shard's holdings (or missing), not written by this coordinator: an earlier generation of the dataset. */
+  readonly adopted?: true;
 }
 
 /** One dataset as the coordinator knows it. */
@@ -44,6 +46,13 @@ export function emptyDataset(name: string, schemaHeader: Uint8Array, schemaEncap
   return { name, schemaHeader, schemaEncapsulated, batchRows: [], batchHeaders: [], batchBytes: [], rows: 0, bytes: 0, dictionariesChange: false, partitions: [] };
 }
 
+/** The index of a put's first partition: one past the highest (after adoption, one missing stand-in may stand for several indices). */
+export function nextPartitionIndex(dataset: CatalogDataset | undefined): number {
+  let next = 0;
+  for (const p of dataset?.partitions ?? []) next = Math.max(next, p.index + 1);
+  return next;
+}
+
 /** How a dataset stands: every partition with R live copies, some with fewer, or some with none. */
 export type DatasetStatus = 'healthy' | 'degraded' | 'lost';
 
@@ -57,7 +66,8 @@ export type LiveLocation = (memberId: string) => string | undefined;
  */
 export const PARTITION_NAME = /#p\d+\.[0-9a-f]+(?:\.b\d+-\d+of\d+)?$/;
 
-const RANGED_NAME = /^(.*)#p(\d+)\.([0-9a-f]+)\.b(\d+)-(\d+)of(\d+)$/;
+/** PARTITION_NAME with its parts captured: dataset, index, nonce, then from, to and end when the range is recorded. */
+const STORED_NAME = /^(.*)#p(\d+)\.([0-9a-f]+)(?:\.b(\d+)-(\d+)of(\d+))?$/;
 
 /** Where a partition's batches sit in its dataset: global batches [from, to), and the dataset's batch count after its put. */
 export interface PartitionRange {
@@ -81,11 +91,17 @@ export function storedNameOf(dataset: string, index: number, nonce: string, rang
 
 /** Parses a stored name written by storedNameOf; undefined for any other name (older partition names included). */
 export function parseStoredName(storedName: string): PartitionName | undefined {
-  const match = RANGED_NAME.exec(storedName);
-  if (!match) return undefined;
+  const match = STORED_NAME.exec(storedName);
+  if (!match || match[4] === undefined) return undefined;
   const [index, from, to, end] = [match[2], match[4], match[5], match[6]].map(Number) as [number, number, number, number];
   if (![index, from, to, end].every(Number.isSafeInteger) || from >= to || to > end) return undefined;
   return { dataset: match[1]!, index, nonce: match[3]!, from, to, end };
+}
+
+/** The put a partition name belongs to (its dataset and nonce), ranged or not; undefined for any other name. */
+export function putOfStoredName(storedName: string): { dataset: string; nonce: string } | undefined {
+  const match = STORED_NAME.exec(storedName);
+  return match ? { dataset: match[1]!, nonce: match[3]! } : undefined;
 }
 
 /** The live locations of a partition, in placement order. */

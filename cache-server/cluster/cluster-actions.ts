@@ -100,6 +100,8 @@ export class ClusterActions {
     const dataset = this.state.catalog.drop(name);
     if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
     for (const partition of dataset.partitions) this.state.dropped.add(partition.storedName);
+    // Partitions of puts no shard reported (stand-ins) are recorded nowhere: the dataset's name keeps them out.
+    this.state.droppedDatasets.add(name);
     await dropCopies(this.state, dataset.partitions);
     return { dropped: name };
   }

@@ -34,6 +34,14 @@ export class ClusterState {
    * whose catalog starts empty, never destroys data.
    */
   readonly dropped = new Set<string>();
+  /**
+   * Datasets this coordinator dropped. Every partition of theirs that it did not write after the
+   * drop (those it did are in the catalog, in `dropped`, or still being written) predates the drop,
+   * even one of a put that was never reported to it: such partitions are never adopted.
+   */
+  readonly droppedDatasets = new Set<string>();
+  /** Puts still being written, as "dataset#nonce": their committed partitions are not adopted meanwhile. */
+  readonly pendingPuts = new Set<string>();
 
   constructor(
     readonly membership: Membership,

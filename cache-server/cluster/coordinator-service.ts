@@ -32,7 +32,7 @@ import { NodeService, answerHandshake, datasetNameOf } from '../node/node-servic
 import { parseFlightRequest, pickDataset } from '../node/flight-request.js';
 import { flightInfoFor, requestSchema } from '../node/read-plan.js';
 import { changesDictionaries } from '../node/share-stream.js';
-import { emptyDataset, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
+import { emptyDataset, nextPartitionIndex, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
 import { ClusterActions } from './cluster-actions.js';
 import { placeReplicas } from './placement.js';
@@ -53,16 +53,6 @@ export interface CoordinatorServiceOptions {
 }
 
 const utf8 = new TextEncoder();
-
-/**
- * Frees a staged put once every copy of it is committed: the shards have received every byte, so no
- * write reads it any more. Left to the garbage collector, hundreds of MB of staging would be freed in
- * one late burst of coordinator CPU while trainers stream. (A failed put is only dropped: a copy
- * being cancelled may still have writes of it queued.)
- */
-function freeStaged(staging: DatasetStore, stagedName: string): void {
-  staging.free(stagedName);
-}
 
 /** The coordinator's Flight service. */
 export class CoordinatorService implements FlightService {
@@ -151,7 +141,11 @@ export class CoordinatorService implements FlightService {
       staging.drop(stagedName);
       throw err;
     }
-    freeStaged(staging, stagedName);
+    // Every copy is committed: the shards have received every byte, so no write reads the staged put
+    // any more. Left to the garbage collector, hundreds of MB of staging would be freed in one late
+    // burst of coordinator CPU while trainers stream. (A failed put is only dropped: a copy being
+    // cancelled may still have writes of it queued.)
+    staging.free(stagedName);
     yield* results;
   }
 
@@ -169,7 +163,7 @@ export class CoordinatorService implements FlightService {
       staging.drop(stagedName);
       throw err;
     }
-    freeStaged(staging, stagedName);
+    staging.free(stagedName);
     return this.options.state.catalog.get(name)!;
   }
 
@@ -205,7 +199,7 @@ export class CoordinatorService implements FlightService {
     const total = batchBytes.reduce((a, b) => a + b, 0);
     const ranges = batches.length === 0 ? [] : partitionByBytes(batchBytes, defaultPartitionCount(total, batches.length, live.length, this.options.maxPartitionBytes));
     const base = existing ? existing.batchRows.length : 0;
-    const firstIndex = existing ? existing.partitions.length : 0;
+    const firstIndex = nextPartitionIndex(existing);
     const nonce = randomBytes(4).toString('hex');
     const partitions: CatalogPartition[] = ranges.map((range, i) => {
       const storedName = storedNameOf(name, firstIndex + i, nonce, { from: base + range.from, to: base + range.to, end: base + batches.length });
@@ -221,7 +215,24 @@ export class CoordinatorService implements FlightService {
         stored: new Set<string>(),
       };
     });
-    await this.replicate(partitions, staged, base);
+    // Adoption must not take in the partitions committed so far: this put records them itself.
+    const put = `${name}#${nonce}`;
+    state.pendingPuts.add(put);
+    try {
+      await this.replicate(partitions, staged, base);
+      const current = state.catalog.get(name);
+      if (current !== existing || (current?.batchRows.length ?? 0) !== base) {
+        // Its batches were numbered from `base`; appended after what the dataset holds now they would be misplaced.
+        await this.discard(partitions);
+        throw new FlightError(
+          Code.ABORTED,
+          `put of "${name}" not stored: the dataset was dropped, put or extended (another put, or partitions adopted from a returning shard) while it was written; put it again`,
+        );
+      }
+    } finally {
+      // The catalog records the put below without yielding, so no adoption runs in between.
+      state.pendingPuts.delete(put);
+    }
     const dataset = existing ?? emptyDataset(name, staged.schema.header.slice(), staged.schema.encapsulated.slice());
     dataset.batchRows.push(...batches.map((m) => m.rows));
     dataset.batchHeaders.push(...batches.map((m) => m.header.slice()));
@@ -230,8 +241,14 @@ export class CoordinatorService implements FlightService {
     dataset.bytes += total;
     dataset.dictionariesChange ||= changesDictionaries(staged);
     dataset.partitions.push(...partitions);
-    // A concurrent drop-and-put may have replaced the entry meanwhile; the newest put wins the name.
     state.catalog.set(dataset);
+  }
+
+  /** Removes a put's copies from the shards; its partitions are remembered as dropped, so they are never adopted. */
+  private async discard(partitions: readonly CatalogPartition[]): Promise<void> {
+    const { state } = this.options;
+    for (const partition of partitions) state.dropped.add(partition.storedName);
+    await dropCopies(state, partitions);
   }
 
   /** Writes every partition to each of its placed shards; on any failure removes the copies written and fails. */
@@ -257,8 +274,7 @@ export class CoordinatorService implements FlightService {
     };
     await Promise.all(Array.from({ length: Math.min(4, jobs.length) }, worker));
     if (failures.length === 0) return;
-    for (const partition of partitions) state.dropped.add(partition.storedName);
-    await dropCopies(state, partitions);
+    await this.discard(partitions);
     throw new FlightError(Code.UNAVAILABLE, `put not stored: ${failures.length} copies failed (${failures.slice(0, 3).join('; ')})`);
   }
 

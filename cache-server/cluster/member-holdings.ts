@@ -8,6 +8,7 @@ import type { DescribedDataset } from '../node/describe-action.js';
 import { adoptHoldings, toDescribe, type AdoptionReport, type PartitionFacts } from './adoption.js';
 import type { ClusterState } from './cluster-state.js';
 import type { Member } from './membership.js';
+import { storedOn } from './refill.js';
 
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 
@@ -51,15 +52,11 @@ function factsOf(value: unknown, location: string): { name: string; facts: Parti
 
 /** Learns what `member` holds and takes it into the catalog; rejects when the member cannot be asked. */
 export async function adoptFrom(state: ClusterState, member: Member): Promise<AdoptionReport> {
-  const client = await state.peers.get(member.location);
-  const names: string[] = [];
-  for await (const info of client.listFlights('', { timeoutMs: 5000 })) {
-    const name = info.flightDescriptor?.path[0];
-    if (name !== undefined) names.push(name);
-  }
-  const wanted = toDescribe(state.catalog, names, state.dropped);
+  const names = [...(await storedOn(state, member.location))];
+  const wanted = toDescribe(state.catalog, names, state);
   const facts = new Map<string, PartitionFacts>();
   if (wanted.length > 0) {
+    const client = await state.peers.get(member.location);
     try {
       for await (const result of client.doAction('describe', JSON.stringify(wanted), { timeoutMs: 60_000 })) {
         const described = factsOf(parseJson(result.body, member.location), member.location);
@@ -71,8 +68,8 @@ export async function adoptFrom(state: ClusterState, member: Member): Promise<Ad
       state.logger.warn({ member: member.id, unknown: wanted.length }, 'member cannot describe its partitions (older version); they are not adopted');
     }
   }
-  const report = adoptHoldings(state.catalog, { member: member.id, names, facts }, { replicas: state.replicas, dropped: state.dropped });
-  // Refill drops the copies of dropped partitions; these belong to the same dropped puts.
+  const report = adoptHoldings(state.catalog, { member: member.id, names, facts }, { replicas: state.replicas, dropped: state.dropped, droppedDatasets: state.droppedDatasets, pendingPuts: state.pendingPuts });
+  // Refill drops the copies of dropped partitions; these belong to the same dropped puts or datasets.
   for (const name of report.stale) state.dropped.add(name);
   if (report.adopted.length > 0) state.logger.info({ member: member.id, adopted: report.adopted.length }, 'adopted partitions the member holds');
   for (const { storedName, reason } of report.ignored) state.logger.warn({ member: member.id, partition: storedName, reason }, 'partition not adopted; kept on the member');

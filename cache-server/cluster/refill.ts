@@ -9,8 +9,8 @@ import type { ClusterState } from './cluster-state.js';
 import type { Member } from './membership.js';
 import { copyPartition, dropCopy } from './partition-copies.js';
 
-/** Names of the datasets a shard holds. */
-async function storedOn(state: ClusterState, location: string): Promise<Set<string>> {
+/** Names of the datasets a shard holds (ListFlights). */
+export async function storedOn(state: ClusterState, location: string): Promise<Set<string>> {
   const client = await state.peers.get(location);
   const names = new Set<string>();
   for await (const info of client.listFlights('', { timeoutMs: 5000 })) {

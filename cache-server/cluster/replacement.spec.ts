@@ -31,7 +31,7 @@ test('a member is overdue once it has been down or removed for the grace period,
 
 test('only partitions placed on the dead member move, each to the rendezvous choice among live members that do not hold it', () => {
   const d = dataset('d', [partition('d', 0, ['a', 'b']), partition('d', 1, ['c', 'a']), partition('d', 2, ['b', 'c'])]);
-  const plan = planReplacements([d], new Set(['b']), ['a', 'c', 'e', 'f']);
+  const plan = planReplacements([d], new Set(['b']), ['a', 'c', 'e', 'f'], 2);
   assert.deepEqual(
     plan.moves.map((m) => [m.partition.index, m.dead, m.target]),
     [
@@ -44,71 +44,93 @@ test('only partitions placed on the dead member move, each to the rendezvous cho
 
 test('the plan does not depend on the order live members are listed in', () => {
   const d = dataset('d', Array.from({ length: 20 }, (_, i) => partition('d', i, i % 2 === 0 ? ['a', 'b'] : ['b', 'c'])));
-  const targets = (live: string[]): string[] => planReplacements([d], new Set(['b']), live).moves.map((m) => `${m.partition.index}:${m.target}`);
+  const targets = (live: string[]): string[] => planReplacements([d], new Set(['b']), live, 2).moves.map((m) => `${m.partition.index}:${m.target}`);
   assert.deepEqual(targets(['a', 'c', 'e', 'f', 'g']), targets(['g', 'f', 'e', 'c', 'a']));
   assert.equal(new Set(targets(['a', 'c', 'e', 'f', 'g']).map((t) => t.split(':')[1])).size > 1, true);
 });
 
 test('a member that stores a copy it is no longer placed on is not chosen as the replacement', () => {
   const d = dataset('d', [partition('d', 0, ['a', 'b'], ['a', 'b', 'c'])]);
-  const plan = planReplacements([d], new Set(['b']), ['a', 'c', 'e']);
+  const plan = planReplacements([d], new Set(['b']), ['a', 'c', 'e'], 2);
   assert.deepEqual(plan.moves.map((m) => m.target), ['e']);
 });
 
 test('a partition whose only copy was on the dead member has nothing to copy from and stays put', () => {
   const d = dataset('d', [partition('d', 0, ['b']), partition('d', 1, ['a'])]);
-  const plan = planReplacements([d], new Set(['b']), ['a', 'c']);
+  const plan = planReplacements([d], new Set(['b']), ['a', 'c'], 1);
   assert.deepEqual(plan.moves, []);
   assert.deepEqual(plan.stuck.map((s) => [s.partition.index, s.dead, s.reason]), [[0, 'b', 'no-live-copy']]);
 });
 
 test('a partition placed on a live member that has not stored it yet has nothing to copy from', () => {
   const d = dataset('d', [partition('d', 0, ['a', 'b'], ['b'])]);
-  assert.deepEqual(planReplacements([d], new Set(['b']), ['a', 'c']).stuck.map((s) => s.reason), ['no-live-copy']);
+  assert.deepEqual(planReplacements([d], new Set(['b']), ['a', 'c'], 2).stuck.map((s) => s.reason), ['no-live-copy']);
 });
 
 test('when every live member already holds the partition it stays on the dead member', () => {
   const d = dataset('d', [partition('d', 0, ['a', 'b'])]);
-  const plan = planReplacements([d], new Set(['b']), ['a']);
+  const plan = planReplacements([d], new Set(['b']), ['a'], 2);
   assert.deepEqual(plan.moves, []);
   assert.deepEqual(plan.stuck.map((s) => [s.dead, s.reason]), [['b', 'no-spare-member']]);
 });
 
 test('two dead members of one placement get two distinct replacements, as far as spare members go', () => {
   const d = dataset('d', [partition('d', 0, ['a', 'b', 'c']), partition('d', 1, ['b', 'a', 'c'])]);
-  const both = planReplacements([d], new Set(['b', 'c']), ['a', 'e', 'f']);
+  const both = planReplacements([d], new Set(['b', 'c']), ['a', 'e', 'f'], 3);
   assert.deepEqual(both.moves.filter((m) => m.partition.index === 0).map((m) => m.dead), ['b', 'c']);
   assert.deepEqual(new Set(both.moves.filter((m) => m.partition.index === 0).map((m) => m.target)), new Set(['e', 'f']));
-  const one = planReplacements([d], new Set(['b', 'c']), ['a', 'e']);
+  const one = planReplacements([d], new Set(['b', 'c']), ['a', 'e'], 3);
   assert.deepEqual(one.moves.map((m) => [m.partition.index, m.dead, m.target]), [[0, 'b', 'e'], [1, 'b', 'e']]);
   assert.deepEqual(one.stuck.map((s) => [s.partition.index, s.dead, s.reason]), [[0, 'c', 'no-spare-member'], [1, 'c', 'no-spare-member']]);
 });
 
-test('replacements never go to a holder, a dead member or a member that is not live, and only dead members are replaced', () => {
+test('new copies never go to a holder, a dead member or a member that is not live; only dead members are replaced, and only partitions placed on too few members topped up', () => {
   const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
   const arbitrary = fc.record({
     placements: fc.array(fc.shuffledSubarray(ids, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 12 }),
     dead: fc.subarray(ids),
     live: fc.subarray(ids),
+    replicas: fc.integer({ min: 1, max: 3 }),
   });
   fc.assert(
-    fc.property(arbitrary, ({ placements, dead, live }) => {
+    fc.property(arbitrary, ({ placements, dead, live, replicas }) => {
       const overdue = new Set(dead);
       const liveIds = live.filter((id) => !overdue.has(id));
       const d = dataset('d', placements.map((p, i) => partition('d', i, p)));
-      const plan = planReplacements([d], overdue, liveIds);
+      const plan = planReplacements([d], overdue, liveIds, replicas);
       for (const move of plan.moves) {
-        assert.equal(overdue.has(move.dead) && move.partition.placement.includes(move.dead), true);
+        if (move.dead !== undefined) assert.equal(overdue.has(move.dead) && move.partition.placement.includes(move.dead), true);
         assert.equal(liveIds.includes(move.target) && !move.partition.placement.includes(move.target) && !move.partition.stored.has(move.target), true);
       }
       for (const p of d.partitions) {
-        const targets = plan.moves.filter((m) => m.partition === p).map((m) => m.target);
-        assert.equal(new Set(targets).size, targets.length);
+        const moves = plan.moves.filter((m) => m.partition === p);
+        assert.equal(new Set(moves.map((m) => m.target)).size, moves.length);
         const deadHere = p.placement.filter((id) => overdue.has(id)).length;
-        assert.equal(targets.length + plan.stuck.filter((s) => s.partition === p).length, deadHere);
+        const replaced = moves.filter((m) => m.dead !== undefined).length;
+        assert.equal(replaced + plan.stuck.filter((s) => s.partition === p).length, deadHere);
+        const short = Math.max(0, Math.min(replicas, liveIds.length) - p.placement.length);
+        const spare = liveIds.filter((id) => !p.placement.includes(id)).length - replaced;
+        const canCopy = p.placement.some((id) => liveIds.includes(id));
+        assert.equal(moves.length - replaced, canCopy ? Math.min(short, spare) : 0);
       }
     }),
   );
+});
+
+test('a partition adopted from fewer holders than R is topped up from its live holder, though no member it is placed on is dead', () => {
+  const d = dataset('d', [partition('d', 0, ['a']), partition('d', 1, ['a', 'c']), partition('d', 2, ['e'])]);
+  const plan = planReplacements([d], new Set(['b']), ['a', 'c', 'e'], 2);
+  assert.deepEqual(
+    plan.moves.map((m) => [m.partition.index, m.dead, m.target]),
+    [
+      [0, undefined, placeReplicas(`d/${d.partitions[0]!.storedName}`, ['c', 'e'], 1)[0]],
+      [2, undefined, placeReplicas(`d/${d.partitions[2]!.storedName}`, ['a', 'c'], 1)[0]],
+    ],
+  );
+  assert.deepEqual(plan.stuck, []);
+  // With a single live member there is no one to top up to, and with R=1 nothing is short.
+  assert.deepEqual(planReplacements([d], new Set(['b']), ['a'], 2).moves, []);
+  assert.deepEqual(planReplacements([d], new Set(['b']), ['a', 'c', 'e'], 1).moves, []);
 });
 
 /** A promise with its resolve exposed. */
@@ -173,6 +195,35 @@ test('the catalog switches to the new holder only once its copy, fetched from a 
   assert.deepEqual(stuck, []);
   assert.deepEqual([p.placement, [...p.stored].sort()], [['a', 'c'], ['a', 'c']]);
   assert.equal(statusOf(d, state.live, 2, 3).status, 'healthy');
+});
+
+test('a partition adopted from one holder whose other holder stays down gets a second copy and is healthy again', async () => {
+  const { state, peers } = cluster(['b']);
+  const p = partition('d', 0, ['a']);
+  const d = dataset('d', [p]);
+  state.catalog.set(d);
+  assert.equal(statusOf(d, state.live, 2, 3).status, 'degraded');
+  const { replaced, toppedUp, stuck } = await replaceOverdue(state, new Set(['b']));
+  assert.deepEqual([[...replaced], toppedUp, stuck], [[], 1, []]);
+  assert.deepEqual(peers.calls, [`grpc://c:1 fetch ${p.storedName} from grpc://a:1`]);
+  assert.deepEqual([p.placement, [...p.stored].sort()], [['a', 'c'], ['a', 'c']]);
+  assert.equal(statusOf(d, state.live, 2, 3).status, 'healthy');
+});
+
+test('a top-up copy made while a returning holder was claimed is dropped again', async () => {
+  const { state, peers } = cluster(['b']);
+  const p = partition('d', 0, ['a']);
+  state.catalog.set(dataset('d', [p]));
+  const gate = deferred();
+  peers.gate = gate.promise;
+  const run = replaceOverdue(state, new Set(['b']));
+  await new Promise((resolve) => setImmediate(resolve));
+  p.placement = ['a', 'e'];
+  p.stored.add('e');
+  gate.resolve();
+  assert.equal((await run).toppedUp, 0);
+  assert.deepEqual(peers.calls, [`grpc://c:1 fetch ${p.storedName} from grpc://a:1`, `grpc://c:1 drop ${p.storedName}`]);
+  assert.deepEqual([p.placement, [...p.stored].sort()], [['a', 'e'], ['a', 'e']]);
 });
 
 test('a copy made while the dead member came back is dropped again and the placement kept', async () => {

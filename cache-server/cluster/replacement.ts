@@ -7,7 +7,9 @@
  * there instead, so a reader is never sent to an incomplete copy. A partition with no live copy left
  * (one replica, on the dead member) cannot be replaced; it stays `lost` until the member returns.
  * A replaced member that returns is an ordinary returning member: refill drops its stale copies and
- * rebalancing decides what it holds again.
+ * rebalancing decides what it holds again. A pass also tops up partitions placed on fewer members
+ * than R (or the live members, if fewer): adopted back from fewer holders, they name no dead member,
+ * and rebalancing leaves them alone while its choice includes one.
  */
 import type { CatalogDataset, CatalogPartition } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
@@ -15,12 +17,12 @@ import type { Member } from './membership.js';
 import { copyPartition, dropCopy } from './partition-copies.js';
 import { placeReplicas } from './placement.js';
 
-/** One new copy to make: `partition`, placed on `dead`, goes to `target` instead. */
+/** One new copy to make: `partition`, placed on `dead`, goes to `target` instead (or also, for a top-up). */
 export interface Replacement {
   readonly dataset: string;
   readonly partition: CatalogPartition;
-  /** The member that stayed down. */
-  readonly dead: string;
+  /** The member that stayed down; undefined for a top-up of a partition placed on too few members. */
+  readonly dead: string | undefined;
   /** The live member that gets the new copy. */
   readonly target: string;
 }
@@ -51,18 +53,21 @@ export function overdueMembers(members: readonly Member[], gone: ReadonlyMap<str
 }
 
 /**
- * Chooses a replacement holder for every partition placed on an `overdue` member: the rendezvous
+ * Chooses a replacement holder for every partition placed on an `overdue` member, and further
+ * holders for a partition placed on fewer than min(`replicas`, live members) members: the rendezvous
  * choice (same key as placement) among the `live` members that neither are placed on nor store it.
- * Partitions of other members are left alone.
+ * Other partitions are left alone.
  */
-export function planReplacements(datasets: readonly CatalogDataset[], overdue: ReadonlySet<string>, live: readonly string[]): ReplacementPlan {
+export function planReplacements(datasets: readonly CatalogDataset[], overdue: ReadonlySet<string>, live: readonly string[], replicas: number): ReplacementPlan {
   const liveSet = new Set(live);
+  const wanted = Math.min(replicas, live.filter((id) => !overdue.has(id)).length);
   const moves: Replacement[] = [];
   const stuck: StuckPartition[] = [];
   for (const dataset of datasets) {
     for (const partition of dataset.partitions) {
       const dead = partition.placement.filter((id) => overdue.has(id));
-      if (dead.length === 0) continue;
+      const topUp = Math.max(0, wanted - partition.placement.length);
+      if (dead.length === 0 && topUp === 0) continue;
       const stuckAll = (reason: StuckReason, ids: readonly string[]): void => {
         for (const id of ids) stuck.push({ dataset: dataset.name, partition, dead: id, reason });
       };
@@ -71,9 +76,10 @@ export function planReplacements(datasets: readonly CatalogDataset[], overdue: R
         continue;
       }
       const candidates = live.filter((id) => !partition.placement.includes(id) && !partition.stored.has(id) && !overdue.has(id));
-      const count = Math.min(dead.length, candidates.length);
+      // Dead members are replaced first; the targets beyond them are top-ups.
+      const count = Math.min(dead.length + topUp, candidates.length);
       const targets = count === 0 ? [] : placeReplicas(`${dataset.name}/${partition.storedName}`, candidates, count);
-      targets.forEach((target, i) => moves.push({ dataset: dataset.name, partition, dead: dead[i]!, target }));
+      targets.forEach((target, i) => moves.push({ dataset: dataset.name, partition, dead: dead[i], target }));
       stuckAll('no-spare-member', dead.slice(count));
     }
   }
@@ -82,6 +88,13 @@ export function planReplacements(datasets: readonly CatalogDataset[], overdue: R
 
 /** How many partitions of each dead member got a new holder in one pass. */
 export type ReplacedCounts = Map<string, number>;
+
+/** What one pass did: new holders per dead member, top-ups of partitions placed on too few members, and what stays stuck. */
+export interface ReplacementOutcome {
+  replaced: ReplacedCounts;
+  toppedUp: number;
+  stuck: StuckPartition[];
+}
 
 /** Copies one partition to its replacement holders, then switches its placement to them; resolves with the moves committed. */
 async function replacePartition(state: ClusterState, moves: readonly Replacement[]): Promise<Replacement[]> {
@@ -100,36 +113,48 @@ async function replacePartition(state: ClusterState, moves: readonly Replacement
   const committed: Replacement[] = [];
   const current = state.catalog.get(dataset)?.partitions.includes(partition) === true;
   for (const { move, location } of copied) {
-    // The partition may have been dropped, moved, or its member may have come back during the copy:
-    // then the new copy is not needed and is removed rather than left unknown on the target.
-    const wanted = current && partition.placement.includes(move.dead) && !partition.placement.includes(move.target) && state.membership.get(move.dead)?.state !== 'up';
+    // The partition may have been dropped, moved, its member may have come back or a returning holder
+    // may have been claimed during the copy: then the new copy is not needed and is removed rather
+    // than left unknown on the target.
+    const still =
+      move.dead === undefined
+        ? partition.placement.length < state.replicas
+        : partition.placement.includes(move.dead) && state.membership.get(move.dead)?.state !== 'up';
+    const wanted = current && still && !partition.placement.includes(move.target);
     if (!wanted) {
       await dropCopy(state, location, partition.storedName).catch((err: unknown) => state.logger.warn({ member: move.target, partition: partition.storedName, err: String(err) }, 'drop of an unneeded replacement copy failed'));
       continue;
     }
     partition.stored.add(move.target);
-    partition.placement = partition.placement.map((id) => (id === move.dead ? move.target : id));
-    partition.stored.delete(move.dead);
+    if (move.dead === undefined) partition.placement = [...partition.placement, move.target];
+    else {
+      partition.placement = partition.placement.map((id) => (id === move.dead ? move.target : id));
+      partition.stored.delete(move.dead);
+    }
     committed.push(move);
   }
   return committed;
 }
 
-/** Re-replicates every partition placed on an `overdue` member (at most `concurrency` partitions copied at once); resolves with the counts per member and what stays stuck. */
-export async function replaceOverdue(state: ClusterState, overdue: ReadonlySet<string>, concurrency = 4): Promise<{ replaced: ReplacedCounts; stuck: StuckPartition[] }> {
-  const plan = planReplacements(state.catalog.list(), overdue, state.liveIds());
+/** Re-replicates every partition placed on an `overdue` member or on too few members (at most `concurrency` partitions copied at once). */
+export async function replaceOverdue(state: ClusterState, overdue: ReadonlySet<string>, concurrency = 4): Promise<ReplacementOutcome> {
+  const plan = planReplacements(state.catalog.list(), overdue, state.liveIds(), state.replicas);
   const byPartition = new Map<CatalogPartition, Replacement[]>();
   for (const move of plan.moves) byPartition.set(move.partition, [...(byPartition.get(move.partition) ?? []), move]);
   const jobs = [...byPartition.values()];
   const replaced: ReplacedCounts = new Map();
+  let toppedUp = 0;
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let job = jobs[next++]; job; job = jobs[next++]) {
-      for (const move of await replacePartition(state, job)) replaced.set(move.dead, (replaced.get(move.dead) ?? 0) + 1);
+      for (const { dead } of await replacePartition(state, job)) {
+        if (dead === undefined) toppedUp++;
+        else replaced.set(dead, (replaced.get(dead) ?? 0) + 1);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
-  return { replaced, stuck: plan.stuck };
+  return { replaced, toppedUp, stuck: plan.stuck };
 }
 
 /** How a MemberReplacer runs. */
@@ -197,10 +222,11 @@ export class MemberReplacer {
 
   /** Replaces the overdue members' partitions and reports the outcome. */
   private async pass(overdue: ReadonlySet<string>): Promise<void> {
-    const { replaced, stuck } = await replaceOverdue(this.state, overdue);
+    const { replaced, toppedUp, stuck } = await replaceOverdue(this.state, overdue);
     for (const [member, partitions] of replaced) {
       this.state.logger.info({ member, partitions, afterMs: this.options.afterMs }, 'member down longer than --replace-after replaced: its partitions re-replicated on live members');
     }
+    if (toppedUp > 0) this.state.logger.info({ partitions: toppedUp }, 'partitions placed on fewer members than the replica count (adopted from fewer holders) got further copies');
     const counts = new Map<string, { lost: number; degraded: number }>();
     for (const { dead, reason } of stuck) {
       const entry = counts.get(dead) ?? { lost: 0, degraded: 0 };

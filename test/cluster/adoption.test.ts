@@ -12,6 +12,7 @@ import { LocationClients, readShare, type ShareOptions } from '../../client/src/
 import type { FlightDescriptor } from '../../cache-server/flight/protocol/messages.js';
 import { Code } from '../../cache-server/flight/errors.js';
 import { parseStoredName, type PartitionName } from '../../cache-server/cluster/catalog.js';
+import { placeReplicas } from '../../cache-server/cluster/placement.js';
 import { rejectsWith } from '../helpers/flight.js';
 import type { StartedProcess } from '../helpers/process.js';
 import { clusterStats, startCli, waitFor } from './cluster-helpers.js';
@@ -194,8 +195,13 @@ test('with R=1 and a shard unreachable at restart, the dataset is lost with the 
     await waitFor('the dataset whole again', async () => ((await clusterStats(client)).datasets[0]?.status === 'healthy' ? true : undefined));
     assert.deepEqual(await everyRead(client, 'ids'), before);
 
-    // Adopted partitions rebalance like put ones: a shard that joins takes some over.
-    c = await startCli(['shard', '--port', '0', '--coordinator', coordinator.url, '--id', 'joiner']);
+    // Adopted partitions rebalance like put ones: a shard that joins takes over those it wins by
+    // rendezvous; its id is chosen so that it wins at least one (about 1 id in 25 wins none).
+    const names = [...(await held(a.url)), ...(await held(b.url))];
+    const wins = (id: string): boolean => names.some((name) => placeReplicas(`ids/${name}`, [a.url, b.url, id], 1)[0] === id);
+    let id = 'joiner';
+    for (let n = 1; !wins(id); n++) id = `joiner-${n}`;
+    c = await startCli(['shard', '--port', '0', '--coordinator', coordinator.url, '--id', id]);
     const joiner = c.url;
     await waitFor('partitions moved to the joining shard', async () => {
       const info = await client.getFlightInfo(pathDescriptor('ids'));
