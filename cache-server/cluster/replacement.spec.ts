@@ -210,49 +210,47 @@ test('a partition adopted from one holder whose other holder stays down gets a s
   assert.equal(statusOf(d, state.live, 2, 3).status, 'healthy');
 });
 
-test('a top-up copy made while a returning holder was claimed is dropped again', async () => {
-  const { state, peers } = cluster(['b']);
-  const p = partition('d', 0, ['a']);
+/**
+ * Replaces down member `b` while partition `p` of dataset `d` (placed on `placement`) is being
+ * copied, runs `meanwhile` with the copy held, then lets it finish.
+ */
+async function duringCopy(placement: string[], meanwhile: (context: { state: ClusterState; membership: Membership; p: CatalogPartition }) => void) {
+  const { state, peers, membership } = cluster(['b']);
+  const p = partition('d', 0, placement);
   state.catalog.set(dataset('d', [p]));
   const gate = deferred();
   peers.gate = gate.promise;
   const run = replaceOverdue(state, new Set(['b']));
   await new Promise((resolve) => setImmediate(resolve));
-  p.placement = ['a', 'e'];
-  p.stored.add('e');
+  meanwhile({ state, membership, p });
   gate.resolve();
-  assert.equal((await run).toppedUp, 0);
+  return { outcome: await run, peers, p };
+}
+
+test('a top-up copy made while a returning holder was claimed is dropped again', async () => {
+  const { outcome, peers, p } = await duringCopy(['a'], ({ p }) => {
+    p.placement = ['a', 'e'];
+    p.stored.add('e');
+  });
+  assert.equal(outcome.toppedUp, 0);
   assert.deepEqual(peers.calls, [`grpc://c:1 fetch ${p.storedName} from grpc://a:1`, `grpc://c:1 drop ${p.storedName}`]);
   assert.deepEqual([p.placement, [...p.stored].sort()], [['a', 'e'], ['a', 'e']]);
 });
 
 test('a copy made while the dead member came back is dropped again and the placement kept', async () => {
-  const { state, peers, membership } = cluster(['b']);
-  const p = partition('d', 0, ['a', 'b']);
-  state.catalog.set(dataset('d', [p]));
-  const gate = deferred();
-  peers.gate = gate.promise;
-  const run = replaceOverdue(state, new Set(['b']));
-  await new Promise((resolve) => setImmediate(resolve));
-  membership.upsert({ id: 'b', location: 'grpc://b:1', source: 'static' }, true);
-  gate.resolve();
-  const { replaced } = await run;
-  assert.deepEqual([...replaced], []);
+  const { outcome, peers, p } = await duringCopy(['a', 'b'], ({ membership }) => {
+    membership.upsert({ id: 'b', location: 'grpc://b:1', source: 'static' }, true);
+  });
+  assert.deepEqual([...outcome.replaced], []);
   assert.deepEqual(peers.calls, [`grpc://c:1 fetch ${p.storedName} from grpc://a:1`, `grpc://c:1 drop ${p.storedName}`]);
   assert.deepEqual([p.placement, [...p.stored]], [['a', 'b'], ['a', 'b']]);
 });
 
 test('a copy made while its dataset was dropped is dropped again', async () => {
-  const { state, peers } = cluster(['b']);
-  const p = partition('d', 0, ['a', 'b']);
-  state.catalog.set(dataset('d', [p]));
-  const gate = deferred();
-  peers.gate = gate.promise;
-  const run = replaceOverdue(state, new Set(['b']));
-  await new Promise((resolve) => setImmediate(resolve));
-  state.catalog.drop('d');
-  gate.resolve();
-  assert.deepEqual([...(await run).replaced], []);
+  const { outcome, peers, p } = await duringCopy(['a', 'b'], ({ state }) => {
+    state.catalog.drop('d');
+  });
+  assert.deepEqual([...outcome.replaced], []);
   assert.deepEqual(peers.calls.at(-1), `grpc://c:1 drop ${p.storedName}`);
 });
 
