@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
-# Creates .venv in the repo root and installs test/python/requirements.txt from the local wheel
-# stores only (no network). Safe to re-run: it skips whatever is already importable at its pinned
-# version. Required pins must install; an optional pin (comment starting with "optional") that
+# Creates .venv in the repo root and installs test/python/requirements.txt. Sources, in order:
+#   1. a local wheel store, when one holds wheels ($FLIGHTCACHE_WHEELS, /opt/pypi/files,
+#      /opt/pypi-more/files, /opt/wheels): offline machines and the GPU machine install from it with
+#      --no-index;
+#   2. PyPI, for whatever the local store lacks (or for everything where there is no store), unless
+#      FLIGHTCACHE_OFFLINE=1.
+# Wheels fetched from PyPI are kept in $FLIGHTCACHE_WHEEL_CACHE (default ~/.cache/flightcache/wheels),
+# so a re-install after `rm -rf .venv` downloads nothing. Safe to re-run: it skips whatever is
+# already importable at its pinned version, so a re-run that finds everything installed takes
+# seconds. Required pins must install; an optional pin (comment starting with "optional") that
 # cannot be installed is reported and skipped, and the benchmark peer that needs it is skipped too.
+#
+# torch: PyPI's torch for Linux x86_64 is the CUDA build (~0.9 GB, plus ~3 GB of nvidia-* wheels).
+# We take it deliberately rather than a smaller CPU-only set-up: PyPI has no CPU-only wheel, a torch
+# without its nvidia-* dependencies does not import, and the CUDA build is the very wheel GPU users
+# (and bench/gpu/run.sh) run, so the tests exercise what ships. It works on CPU-only machines; the
+# cost is a one-time download that the wheel cache below absorbs.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +47,8 @@ for line in open(path):
     name, _, version = pin.partition("==")
     dist = re.sub(r"\[.*\]$", "", name)
     try:
-        satisfied = md.version(dist) == version
+        # A local label (2.13.0+cpu from a wheel store) satisfies the public pin 2.13.0, as in pip.
+        satisfied = md.version(dist).partition("+")[0] == version
         __import__(dist)
     except Exception:
         satisfied = False
@@ -43,24 +57,42 @@ for line in open(path):
 PY
 }
 
-find_links=()
-for dir in /opt/pypi/files /opt/pypi-more/files /opt/wheels; do
-  [[ -d "$dir" ]] && find_links+=(--find-links "$dir")
-done
+cache="${FLIGHTCACHE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flightcache/wheels}"
+mkdir -p "$cache"
 
+# A store counts only when it holds wheels: an empty /opt/wheels is not an offline machine.
+find_links=()
+for dir in ${FLIGHTCACHE_WHEELS:-} /opt/pypi/files /opt/pypi-more/files /opt/wheels; do
+  if [[ -d "$dir" ]] && compgen -G "$dir/*.whl" >/dev/null; then find_links+=(--find-links "$dir"); fi
+done
+if [[ ${#find_links[@]} -gt 0 ]]; then
+  echo "setup-venv: local wheel store: ${find_links[*]//--find-links /}"
+elif [[ "${FLIGHTCACHE_OFFLINE:-0}" == 1 ]]; then
+  echo "setup-venv: FLIGHTCACHE_OFFLINE=1 and no local wheel store holds wheels" >&2
+  exit 1
+else
+  echo "setup-venv: no local wheel store; installing from PyPI through $cache"
+fi
+
+# Installs the pins given, offline from the stores (local ones, then our download cache) when they
+# hold them all; else (unless offline) downloads what is missing into the cache first. pip's own HTTP
+# cache is not enough: the index here answers with headers that pip does not cache, so a re-install
+# would fetch the ~4 GB again.
 pip_install() {
-  if [[ ${#find_links[@]} -eq 0 ]]; then
-    echo "setup-venv: no local wheel store found (/opt/pypi/files, /opt/pypi-more/files, /opt/wheels)" >&2
-    return 1
-  fi
-  "$venv/bin/pip" install --no-index "${find_links[@]}" "$@"
+  local pip=("$venv/bin/pip" --no-input)
+  local from_stores=(install --progress-bar off --no-index "${find_links[@]}" --find-links "$cache" "$@")
+  [[ "${FLIGHTCACHE_OFFLINE:-0}" == 1 ]] && { "${pip[@]}" "${from_stores[@]}"; return; }
+  "${pip[@]}" "${from_stores[@]}" >/dev/null 2>&1 && return 0
+  echo "setup-venv: downloading into $cache: $*"
+  "${pip[@]}" download --progress-bar off --quiet -d "$cache" "${find_links[@]}" "$@" || return 1
+  "${pip[@]}" "${from_stores[@]}" --quiet
 }
 
 mapfile -t required < <(unsatisfied required)
 if [[ ${#required[@]} -eq 0 ]]; then
   echo "setup-venv: required packages already satisfied"
 else
-  echo "setup-venv: installing ${required[*]} from local wheel stores"
+  echo "setup-venv: installing ${required[*]}"
   if ! pip_install "${required[@]}"; then
     echo "setup-venv: pip install failed; see the output above" >&2
     exit 1
@@ -69,7 +101,7 @@ fi
 
 mapfile -t optional < <(unsatisfied optional)
 for pin in "${optional[@]}"; do
-  echo "setup-venv: installing optional $pin from local wheel stores"
+  echo "setup-venv: installing optional $pin"
   if ! output="$(pip_install "$pin" 2>&1)"; then
     echo "setup-venv: optional $pin not installed, its benchmark peer will be skipped: $(tail -n 1 <<<"$output")" >&2
   fi
