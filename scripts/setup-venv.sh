@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Creates .venv in the repo root and installs test/python/requirements.txt. Sources, in order:
-#   1. a local wheel store, when one holds wheels ($FLIGHTCACHE_WHEELS, /opt/pypi/files,
-#      /opt/pypi-more/files, /opt/wheels): offline machines and the GPU machine install from it with
-#      --no-index;
+#   1. a local wheel store, when one holds wheels (the directories in $FLIGHTCACHE_WHEELS, default
+#      /opt/pypi/files /opt/pypi-more/files /opt/wheels): offline machines and the GPU machine
+#      install from it with --no-index;
 #   2. PyPI, for whatever the local store lacks (or for everything where there is no store), unless
 #      FLIGHTCACHE_OFFLINE=1.
 # Wheels fetched from PyPI are kept in $FLIGHTCACHE_WHEEL_CACHE (default ~/.cache/flightcache/wheels),
@@ -19,8 +19,9 @@
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="$repo_root/.venv"
-requirements="$repo_root/test/python/requirements.txt"
+# Overridable for the script's own test (test/setup/setup-venv.test.ts).
+venv="${FLIGHTCACHE_VENV:-$repo_root/.venv}"
+requirements="${FLIGHTCACHE_REQUIREMENTS:-$repo_root/test/python/requirements.txt}"
 python="$venv/bin/python"
 
 if [[ -x "$python" ]]; then
@@ -30,22 +31,26 @@ else
   python3 -m venv "$venv"
 fi
 
-# Prints the required or optional pins ($1) that the venv does not satisfy, one per line. A stale
-# version counts as unsatisfied, so the venv gets upgraded.
-unsatisfied() {
+# pins MODE: MODE "required" or "optional" prints the pins of that kind the venv does not satisfy,
+# one per line (a stale version counts as unsatisfied, so the venv gets upgraded); MODE "versions"
+# prints the installed version of every required pin.
+pins() {
   "$python" - "$requirements" "$1" <<'PY'
 import importlib.metadata as md
 import re
 import sys
 
-path, wanted = sys.argv[1], sys.argv[2]
+path, mode = sys.argv[1], sys.argv[2]
 for line in open(path):
     pin, _, comment = line.partition("#")
     pin = pin.strip()
-    if not pin or comment.strip().startswith("optional") != (wanted == "optional"):
+    if not pin or comment.strip().startswith("optional") != (mode == "optional"):
         continue
     name, _, version = pin.partition("==")
     dist = re.sub(r"\[.*\]$", "", name)
+    if mode == "versions":
+        print(f"{dist} {md.version(dist)}")
+        continue
     try:
         # A local label (2.13.0+cpu from a wheel store) satisfies the public pin 2.13.0, as in pip.
         satisfied = md.version(dist).partition("+")[0] == version
@@ -61,14 +66,15 @@ cache="${FLIGHTCACHE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flightcache/wh
 mkdir -p "$cache"
 
 # A store counts only when it holds wheels: an empty /opt/wheels is not an offline machine.
+stores=()
 find_links=()
-for dir in ${FLIGHTCACHE_WHEELS:-} /opt/pypi/files /opt/pypi-more/files /opt/wheels; do
-  if [[ -d "$dir" ]] && compgen -G "$dir/*.whl" >/dev/null; then find_links+=(--find-links "$dir"); fi
+for dir in ${FLIGHTCACHE_WHEELS:-/opt/pypi/files /opt/pypi-more/files /opt/wheels}; do
+  if [[ -d "$dir" ]] && compgen -G "$dir/*.whl" >/dev/null; then stores+=("$dir"); find_links+=(--find-links "$dir"); fi
 done
-if [[ ${#find_links[@]} -gt 0 ]]; then
-  echo "setup-venv: local wheel store: ${find_links[*]//--find-links /}"
-elif [[ "${FLIGHTCACHE_OFFLINE:-0}" == 1 ]]; then
-  echo "setup-venv: FLIGHTCACHE_OFFLINE=1 and no local wheel store holds wheels" >&2
+if [[ ${#stores[@]} -gt 0 ]]; then
+  echo "setup-venv: local wheel store: ${stores[*]}"
+elif [[ "${FLIGHTCACHE_OFFLINE:-0}" == 1 ]] && ! compgen -G "$cache/*.whl" >/dev/null; then
+  echo "setup-venv: FLIGHTCACHE_OFFLINE=1 and neither a local wheel store nor $cache holds wheels" >&2
   exit 1
 else
   echo "setup-venv: no local wheel store; installing from PyPI through $cache"
@@ -88,7 +94,7 @@ pip_install() {
   "${pip[@]}" "${from_stores[@]}" --quiet
 }
 
-mapfile -t required < <(unsatisfied required)
+mapfile -t required < <(pins required)
 if [[ ${#required[@]} -eq 0 ]]; then
   echo "setup-venv: required packages already satisfied"
 else
@@ -99,7 +105,7 @@ else
   fi
 fi
 
-mapfile -t optional < <(unsatisfied optional)
+mapfile -t optional < <(pins optional)
 for pin in "${optional[@]}"; do
   echo "setup-venv: installing optional $pin"
   if ! output="$(pip_install "$pin" 2>&1)"; then
@@ -107,4 +113,9 @@ for pin in "${optional[@]}"; do
   fi
 done
 
-"$python" -c 'import pyarrow, pyarrow.flight, numpy, torch; print("setup-venv: ready: pyarrow", pyarrow.__version__, "numpy", numpy.__version__, "torch", torch.__version__)'
+mapfile -t missing < <(pins required)
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "setup-venv: still unsatisfied after installing: ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup-venv: ready: $(pins versions | paste -sd, - | sed 's/,/, /g')"

@@ -52,9 +52,9 @@ for candidate in "${FLIGHTCACHE_PYTHON:-}" "$repo/.venv/bin/python" python3 pyth
   fi
 done
 if [[ -z "$python" ]]; then
-  fail "no Python with numpy, pyarrow (with Flight) and torch; tried: ${tried[*]:-nothing}. This machine has no network:
-  install them from local wheels (python3 -m venv .venv && .venv/bin/pip install --no-index --find-links WHEEL_DIR pyarrow numpy torch),
-  or point FLIGHTCACHE_PYTHON at an interpreter that has them"
+  fail "no Python with numpy, pyarrow (with Flight) and torch; tried: ${tried[*]:-nothing}. A machine without network
+  installs them from a local wheel store (FLIGHTCACHE_WHEELS=WHEEL_DIR FLIGHTCACHE_OFFLINE=1 bash scripts/setup-venv.sh),
+  one with PyPI by bash scripts/setup-venv.sh; or point FLIGHTCACHE_PYTHON at an interpreter that has them"
 fi
 versions="$("$python" -c 'import sys, numpy, pyarrow, torch; print(f"python {sys.version.split()[0]}, torch {torch.__version__} (CUDA {torch.version.cuda}), pyarrow {pyarrow.__version__}, numpy {numpy.__version__}")')"
 say "python: $(command -v "$python") ($python_kind): $versions"

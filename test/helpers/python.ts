@@ -1,6 +1,6 @@
 /**
  * Runs the repo's Python tooling (test/python, bench/py) with the interpreter in .venv, which
- * scripts/setup-venv.sh creates offline.
+ * scripts/setup-venv.sh creates.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
