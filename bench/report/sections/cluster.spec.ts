@@ -13,7 +13,10 @@ const record: ResultRecord = {
   quick: true,
   only: null,
   date: '2026-01-02T03:04:05.000Z',
-  machine: { cpu: 'Test CPU', cores: 2, memoryBytes: null, os: null, node: null, pyarrow: null },
+  commit: null,
+  dirty: null,
+  machine: { hostname: null, cpu: 'Test CPU', cores: 2, memoryBytes: null, os: null, node: null, python: null, pyarrow: null },
+  load: null,
   data: {
     params: { runs: 3, coordinatorCpuLimitPercent: 5, firstBatchTargetP50Ms: 5, latencyShare: { rank: 0, world: 4 } },
     configs: [

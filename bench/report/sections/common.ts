@@ -55,16 +55,37 @@ export function formatDate(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** "Measured <date> (quick run) on <machine>." from a record's envelope. */
-export function provenance(record: ResultRecord): string {
+/** The machine of a record: CPU and cores, memory, OS, host and the software versions it has. */
+export function machineLine(record: ResultRecord): string {
   const m = record.machine;
   const parts = [m.cores === null ? m.cpu : `${m.cpu} (${m.cores} cores)`];
   if (m.memoryBytes !== null) parts.push(`${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM`);
   if (m.os !== null) parts.push(m.os);
+  if (m.hostname !== null) parts.push(`host ${m.hostname}`);
   if (m.node !== null) parts.push(`Node ${m.node}`);
+  if (m.python !== null) parts.push(`Python ${m.python}`);
   if (m.pyarrow !== null) parts.push(`pyarrow ${m.pyarrow}`);
+  return parts.join(', ');
+}
+
+/** The commit and load sentences of a record, or what it lacks. */
+export function sourceAndLoad(record: ResultRecord): string {
+  const commit =
+    record.commit === null
+      ? 'No commit recorded.'
+      : `Commit \`${record.commit.slice(0, 12)}\`${record.dirty === true ? ' with uncommitted changes to tracked files' : ''}.`;
+  const load = record.load;
+  const loadLine =
+    load === null
+      ? 'No load average recorded.'
+      : `Load average (1 min) ${load.before.one.toFixed(2)} before the run, ${load.after.one.toFixed(2)} after.`;
+  return `${commit} ${loadLine}`;
+}
+
+/** "Measured <date> (quick run) on <machine>. Commit ... Load ..." from a record's envelope. */
+export function provenance(record: ResultRecord): string {
   const kind = record.quick ? ' (quick run: smaller data, fewer runs)' : '';
-  return `Measured ${formatDate(record.date)}${kind} on ${parts.join(', ')}.`;
+  return `Measured ${formatDate(record.date)}${kind} on ${machineLine(record)}. ${sourceAndLoad(record)}`;
 }
 
 /** The command that reproduces a record: same suite, --quick, --only and run count. */

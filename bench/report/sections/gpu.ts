@@ -2,7 +2,7 @@
 import { formatMiB } from '../../report.js';
 import { mdShell, mdTable } from '../markdown.js';
 import { isObject, numberAt, stringAt, type ResultRecord } from '../results.js';
-import { formatDate, formatSi, type Section } from './common.js';
+import { formatDate, formatSi, sourceAndLoad, type Section } from './common.js';
 
 const INTRO =
   'A generated dataset streamed from a local flightcache cluster through `FlightCacheDataset` + `make_dataloader` ' +
@@ -25,7 +25,31 @@ export function gpuDevice(record: ResultRecord): string {
   const host = m.cores === null ? m.cpu : `${m.cpu} (${m.cores} cores)`;
   const cuda = stringAt(record.data, 'cuda');
   const versions = [`torch ${stringAt(record.data, 'torch') ?? '?'}${cuda === null ? '' : ` (CUDA ${cuda})`}`, `pyarrow ${stringAt(record.data, 'pyarrowVersion') ?? m.pyarrow ?? '?'}`];
-  return `Measured ${formatDate(record.date)} on ${device}, host ${host}, ${versions.join(', ')}.`;
+  return `Measured ${formatDate(record.date)} on ${device}, host ${host}, ${versions.join(', ')}. ${sourceAndLoad(record)}`;
+}
+
+/**
+ * The command that reruns a gpu record with every parameter it recorded: the shard count (an
+ * environment variable of run.sh) and each gpu_feed.py option. Records from before `gb` and `device`
+ * were recorded give the data size rounded to 0.1 GB and leave the device to its default.
+ */
+export function gpuReproduce(record: ResultRecord): string {
+  const p = record.data['params'];
+  const shards = numberAt(p, 'shards');
+  const gb = numberAt(p, 'gb') ?? (numberAt(p, 'dataBytes') === null ? null : Number((numberAt(p, 'dataBytes')! / 1e9).toFixed(1)));
+  const options: [string, string | number | null][] = [
+    ['--device', stringAt(p, 'device') ?? stringAt(record.data, 'device')],
+    ['--gb', gb],
+    ['--batch-size', numberAt(p, 'batchRows')],
+    ['--epochs', numberAt(p, 'epochs')],
+    ['--hidden', numberAt(p, 'hidden')],
+    ['--layers', numberAt(p, 'layers')],
+    ['--read-ahead', numberAt(p, 'readAhead')],
+  ];
+  const args = options.flatMap(([flag, value]) => (value === null ? [] : [flag, String(value)]));
+  if (isObject(p) && p['shuffle'] === false) args.push('--no-shuffle');
+  const env = shards === null ? '' : `GPU_FEED_SHARDS=${shards} `;
+  return `${env}bash bench/gpu/run.sh ${[...args, '--out', 'docs/results/gpu.json'].join(' ')}`;
 }
 
 /** Renders the GPU feed section, or null when the results hold no gpu record. */
@@ -38,7 +62,7 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
   const dataBytes = numberAt(p, 'dataBytes');
   const shuffle = isObject(p) && typeof p['shuffle'] === 'boolean' ? (p['shuffle'] ? 'shuffled' : 'not shuffled') : 'shuffle not recorded';
   const setup =
-    `Cluster: ${numberAt(p, 'shards') ?? 2} shards on the same machine. Data: ${dataBytes === null ? '?' : formatMiB(dataBytes)} (${numberAt(p, 'rowBytes') ?? '?'} bytes/row), ${numberAt(p, 'batchRows') ?? '?'}-row batches, ${shuffle}; ` +
+    `Cluster: ${numberAt(p, 'shards') ?? '?'} shards on the same machine. Data: ${dataBytes === null ? '?' : formatMiB(dataBytes)} (${numberAt(p, 'rowBytes') ?? '?'} bytes/row), ${numberAt(p, 'batchRows') ?? '?'}-row batches, ${shuffle}; ` +
     `MLP of ${numberAt(p, 'layers') ?? '?'} hidden layers x ${numberAt(p, 'hidden') ?? '?'}; the last of ${numberAt(p, 'epochs') ?? '?'} epochs is reported (the first warms up).`;
   const samples = numberAt(measured, 'samplesPerSec');
   const table = mdTable(
@@ -54,10 +78,6 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
     ],
     [1],
   );
-  const gb = dataBytes === null ? '' : ` --gb ${(dataBytes / 1e9).toFixed(1)}`;
-  const flags = shuffle === 'not shuffled' ? ' --no-shuffle' : '';
-  const shards = numberAt(p, 'shards');
-  const env = shards === null ? '' : `GPU_FEED_SHARDS=${shards} `;
-  const reproduce = `Reproduce on a GPU machine:\n\n${mdShell(`${env}bash bench/gpu/run.sh${gb}${flags} --out docs/results/gpu.json`)}`;
+  const reproduce = `Reproduce on a GPU machine:\n\n${mdShell(gpuReproduce(record))}`;
   return { markdown: [heading, gpuDevice(record), setup, reproduce, table].join('\n\n'), charts: [] };
 }
