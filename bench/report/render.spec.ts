@@ -4,14 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { GENERATED_MARKER } from './markdown.js';
+import { GENERATED_NOTICE } from './preamble.js';
 import { parseRenderArgs, renderReport, writeReport, type RenderPaths } from './render.js';
 import { loadResults } from './results.js';
 import { SCALING_BEGIN, SCALING_END } from './scaling-doc.js';
 import { fixturesDir } from './testing/fixtures.js';
 import { xmlRootTags } from './testing/xml.js';
-
-const PREAMBLE = '# Hand-written title\n\nKept as is.\n\n';
 
 function tempPaths(): RenderPaths & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'render-'));
@@ -21,8 +19,9 @@ function tempPaths(): RenderPaths & { dir: string } {
 test('renderReport renders the known suites in order with links relative to the charts directory', () => {
   const report = renderReport(loadResults(fixturesDir()), 'charts');
   const headings = report.markdown.split('\n').filter((line) => line.startsWith('## '));
-  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch']);
-  assert.ok(report.markdown.startsWith('Rendered from `doget.json` (doget, 2001-02-03 04:05 UTC), `epoch.json` (epoch, 2001-02-03 05:00 UTC), '), report.markdown);
+  assert.deepEqual(headings, ['## Findings', '## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch']);
+  assert.ok(report.markdown.startsWith(`${GENERATED_NOTICE}\n\n# Benchmarks\n\n`), report.markdown);
+  assert.ok(report.markdown.includes('\n\nRendered from `doget.json` (doget, 2001-02-03 04:05 UTC), `epoch.json` (epoch, 2001-02-03 05:00 UTC), '), report.markdown);
   assert.deepEqual(report.charts.map((c) => c.name), ['doget-throughput.svg', 'epoch-contenders.svg', 'epoch-batchSize.svg', 'epoch-readers.svg', 'scale-aggregate.svg']);
   assert.ok(report.markdown.includes('](charts/epoch-readers.svg)'));
 });
@@ -31,19 +30,19 @@ test('renderReport gives a suite it has no renderer for a generic section after 
   const results = loadResults(fixturesDir());
   results.set('zeta', { ...results.get('micro')!, suite: 'zeta' });
   const headings = renderReport(results, 'charts').markdown.split('\n').filter((line) => line.startsWith('## '));
-  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch', '## zeta']);
+  assert.deepEqual(headings, ['## Findings', '## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch', '## zeta']);
 });
 
-test('writeReport keeps the hand-written preamble, fills the scaling block and writes charts that parse as SVG', async () => {
+test('writeReport replaces the whole page, fills the scaling block and writes charts that parse as SVG', async () => {
   const paths = tempPaths();
   try {
     mkdirSync(join(paths.dir, 'docs'));
-    writeFileSync(paths.out, `${PREAMBLE}${GENERATED_MARKER}\n\nstale\n`);
+    writeFileSync(paths.out, '# Hand-written\n\nours is fast\n');
     writeFileSync(paths.scaling, `intro\n${SCALING_BEGIN}\nstale\n${SCALING_END}\noutro\n`);
     const lines = writeReport(paths);
     const doc = readFileSync(paths.out, 'utf8');
-    assert.ok(doc.startsWith(`${PREAMBLE}${GENERATED_MARKER}\n\nRendered from`), doc.slice(0, 200));
-    assert.ok(!doc.includes('stale'));
+    assert.equal(doc, renderReport(loadResults(fixturesDir()), 'charts').markdown);
+    assert.ok(!doc.includes('ours is fast'));
     const scaling = readFileSync(paths.scaling, 'utf8');
     assert.ok(scaling.startsWith(`intro\n${SCALING_BEGIN}\n\n### Measured inputs`) && scaling.endsWith(`\n\n${SCALING_END}\noutro\n`), scaling);
     assert.deepEqual(lines.slice(-2), [`wrote ${paths.out}`, `wrote ${paths.scaling}`]);
@@ -70,11 +69,11 @@ test('writeReport twice on the same results writes byte-identical files', () => 
   }
 });
 
-test('writeReport starts a missing report with the default preamble and skips a missing scaling doc', () => {
+test('writeReport creates a missing report and skips a missing scaling doc', () => {
   const paths = tempPaths();
   try {
     const lines = writeReport(paths);
-    assert.ok(readFileSync(paths.out, 'utf8').startsWith(`# Benchmarks\n\n`));
+    assert.ok(readFileSync(paths.out, 'utf8').startsWith(`${GENERATED_NOTICE}\n\n# Benchmarks\n\n`));
     assert.equal(lines[lines.length - 1], `skipped ${paths.scaling}: no such file`);
   } finally {
     rmSync(paths.dir, { recursive: true, force: true });

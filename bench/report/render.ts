@@ -1,14 +1,16 @@
 /**
  * `npm run bench:report [-- --results DIR] [--out FILE] [--charts DIR] [--scaling FILE]`: renders the
- * `--json` records of `npm run bench` into docs/benchmarks.md (below its marker line), SVG charts
- * in docs/charts/, and the generated inputs block of docs/scaling.md.
+ * `--json` records of `npm run bench` into docs/benchmarks.md (the whole page: nothing in it is
+ * hand-written), SVG charts in docs/charts/, and the generated inputs block of docs/scaling.md.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { spliceAfterMarker, spliceBetween } from './markdown.js';
+import { renderFindings } from './findings.js';
+import { spliceBetween } from './markdown.js';
+import { renderPreamble } from './preamble.js';
 import { loadResults, type ResultRecord } from './results.js';
 import { modelInputs, renderScalingBlock, SCALING_BEGIN, SCALING_END } from './scaling-doc.js';
 import { formatDate, type ChartFile, type Section, type SectionContext } from './sections/common.js';
@@ -29,7 +31,7 @@ export interface RenderPaths {
   scaling: string;
 }
 
-/** The generated markdown (below the marker), the charts, and the scaling block. */
+/** The whole markdown page, the charts, and the scaling block. */
 export interface RenderedReport {
   markdown: string;
   charts: ChartFile[];
@@ -37,7 +39,6 @@ export interface RenderedReport {
 }
 
 const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'gpu'];
-const DEFAULT_PREAMBLE = '# Benchmarks\n\nMeasured numbers for flightcache and how to reproduce each of them. Method: [bench/README.md](../bench/README.md).';
 
 /** Renders a results set; chartsHref is the path from the report's directory to the charts directory. */
 export function renderReport(results: ReadonlyMap<string, ResultRecord>, chartsHref: string): RenderedReport {
@@ -59,7 +60,7 @@ export function renderReport(results: ReadonlyMap<string, ResultRecord>, chartsH
     .map((r) => `\`${basename(r.file)}\` (${r.suite}, ${formatDate(r.date)})`);
   const header = `Rendered from ${files.join(', ')}. Regenerate with \`npm run bench:report\`.`;
   return {
-    markdown: [header, ...sections.map((s) => s.markdown)].join('\n\n'),
+    markdown: `${[renderPreamble(), header, renderFindings(results), ...sections.map((s) => s.markdown)].join('\n\n')}\n`,
     charts: sections.flatMap((s) => s.charts),
     scalingBlock: renderScalingBlock(modelInputs(results)),
   };
@@ -81,9 +82,8 @@ export function writeReport(paths: RenderPaths): string[] {
     writeFileSync(file, chart.svg);
     written.push(`wrote ${file}`);
   }
-  const document = spliceAfterMarker(readIfExists(paths.out), report.markdown, DEFAULT_PREAMBLE, paths.out);
   mkdirSync(dirname(paths.out), { recursive: true });
-  writeFileSync(paths.out, document);
+  writeFileSync(paths.out, report.markdown);
   written.push(`wrote ${paths.out}`);
   const scaling = readIfExists(paths.scaling);
   if (scaling === null) {

@@ -10,8 +10,8 @@ import { formatGbps, formatRuns, notMeasured, provenance, reproduce, type Sectio
 
 const CHART = 'cluster-aggregate.svg';
 const INTRO =
-  'A flightcache cluster (`node --no-memory-reducer flightcache serve --shards N --replicas 1`: a coordinator and N shard ' +
-  'processes, the coordinator run as docs/cluster.md advises) read by ' +
+  'A flightcache cluster (`node --no-memory-reducer flightcache serve --shards N --replicas F`: a coordinator and N shard ' +
+  'processes holding F copies of every partition, the coordinator run as docs/cluster.md advises) read by ' +
   'M pyarrow processes at once; reader r asks the coordinator for its share `[name, r, M]` with GetFlightInfo, then ' +
   'reads every endpoint with DoGet at the shard it names, back to back for a fixed window. The coordinator plans reads ' +
   'and must stay off the data path: its CPU (the exact on-CPU time of all its threads from /proc/PID/task/*/schedstat, as % of one core) is measured over the same windows, as is ' +

@@ -8,7 +8,7 @@ test('provenance names the date, the quick flag and every machine field the reco
   assert.equal(
     provenance(fixture('doget')),
     'Measured 2001-02-03 04:05 UTC (quick run: smaller data, fewer runs) on FIXTURE CPU (not measured) (4 cores), 8.0 GiB RAM, Linux fixture x64, host fixture-host, Node v20.0.0, Python 3.0.0, pyarrow 0.0.0. ' +
-      'Commit `0123456789ab` with uncommitted changes to tracked files. Load average (1 min) 0.25 before the run, 1.50 after.',
+      'Commit `0123456789ab` with uncommitted changes to tracked files. One-minute load average 0.25 before the run, 1.50 after.',
   );
   assert.equal(
     provenance(fixture('micro')),

@@ -78,7 +78,7 @@ export function sourceAndLoad(record: ResultRecord): string {
   const loadLine =
     load === null
       ? 'No load average recorded.'
-      : `Load average (1 min) ${load.before.one.toFixed(2)} before the run, ${load.after.one.toFixed(2)} after.`;
+      : `One-minute load average ${load.before.one.toFixed(2)} before the run, ${load.after.one.toFixed(2)} after.`;
   return `${commit} ${loadLine}`;
 }
 

@@ -8,8 +8,8 @@ import { formatGbps, formatRatio, formatRuns, notMeasured, provenance, reproduce
 const CHART = 'doget-throughput.svg';
 const INTRO =
   'Full-table DoGet throughput of flightcache ("ours") against a pyarrow FlightServerBase ("pyarrow") holding the ' +
-  'same table (4 int64 + 4 float32 columns, 64Ki-row batches), read by a pyarrow client on the same machine. ' +
-  'GB/s = 1e9 bytes of Arrow buffers per second of one full read.';
+  'same generated table of integer and float columns, read by a pyarrow client on the same machine. ' +
+  'GB/s = gigabytes (SI) of Arrow buffers per second of one full read.';
 
 /** One server's doget numbers as the report uses them. */
 export interface DogetTarget {
@@ -84,7 +84,7 @@ export function renderDoget(record: ResultRecord | undefined, context: SectionCo
       ? []
       : [
           '### CPU per read',
-          'Cores busy while one full read runs (median over the runs; exact per-thread run time from /proc/PID/task/*/schedstat): the pyarrow client process, its busiest thread, and the server process. Which side limits the rate shows here: a client near its core count, or one thread near 1.00, is the limit.',
+          'Cores busy while one full read runs (median over the runs; exact per-thread run time from /proc/PID/task/*/schedstat): the pyarrow client process, its busiest thread, and the server process. Which side limits the rate shows here: a client near its core count, or one thread near a full core, is the limit.',
           mdTable(
             ['server', 'client cores', 'client busiest thread', 'server cores'],
             measuredCpu.map((t) => [t.name, t.cpu!.clientCores.toFixed(2), t.cpu!.clientBusiestThreadCores.toFixed(2), t.cpu!.serverCores.toFixed(2)]),

@@ -36,7 +36,7 @@ test('renderGpu states the card name and versions and tabulates the measured epo
   assert.ok(
     section.markdown.endsWith(
       '| samples/s | 3.61 M |\n| feed GB/s (bytes / epoch wall time) | 0.274 |\n| host-to-device GB/s (bytes / copy-stream time) | 12.84 |\n' +
-        '| training step, median | 4.42 ms |\n| time blocked waiting for the next batch / total | 23.4% |\n| GPU idle (1 - step time / total) | 2.2% |\n| epoch | 7.31 s |',
+        '| training step, median | 4.42 ms |\n| time blocked waiting for the next batch / total | 23.4% |\n| GPU idle (share of the epoch outside training steps) | 2.2% |\n| epoch | 7.31 s |',
     ),
     section.markdown,
   );
@@ -54,7 +54,7 @@ test('renderGpu gives no section without a gpu record, and renderReport adds it 
   const results = loadResults(fixturesDir());
   results.set('gpu', record);
   const headings = renderReport(results, 'charts').markdown.split('\n').filter((line) => line.startsWith('## '));
-  assert.deepEqual(headings, ['## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch', '## GPU feed']);
+  assert.deepEqual(headings, ['## Findings', '## doget', '## epoch', '## micro', '## scale', '## cluster', '## torch', '## GPU feed']);
 });
 
 /** The options of a command line after the script: flag -> value ('' for a switch). */

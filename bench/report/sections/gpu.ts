@@ -6,8 +6,8 @@ import { formatDate, formatSi, sourceAndLoad, type Section } from './common.js';
 
 const INTRO =
   'A generated dataset streamed from a local flightcache cluster through `FlightCacheDataset` + `make_dataloader` ' +
-  '(num_workers=0, pinned host batches) into device tensors: batch i+1 is copied on a side CUDA stream (non_blocking) ' +
-  'while the compute stream runs an MLP forward/backward/SGD step on batch i. Method: [bench/gpu/README.md](../bench/gpu/README.md).';
+  '(no worker processes, pinned host batches) into device tensors: the next batch is copied on a side CUDA stream (non_blocking) ' +
+  'while the compute stream runs an MLP forward/backward/SGD step on the current one. Method: [bench/gpu/README.md](../bench/gpu/README.md).';
 
 function percent(value: number | null): string {
   return value === null ? '\u2013' : `${(value * 100).toFixed(1)}%`;
@@ -73,7 +73,7 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
       ['host-to-device GB/s (bytes / copy-stream time)', fixed(numberAt(measured, 'h2dGbps'), 2)],
       ['training step, median', fixed(numberAt(measured, 'stepMsMedian'), 2, ' ms')],
       ['time blocked waiting for the next batch / total', percent(numberAt(measured, 'dataWaitFraction'))],
-      ['GPU idle (1 - step time / total)', percent(numberAt(measured, 'gpuIdleFraction'))],
+      ['GPU idle (share of the epoch outside training steps)', percent(numberAt(measured, 'gpuIdleFraction'))],
       ['epoch', fixed(numberAt(measured, 'seconds'), 2, ' s')],
     ],
     [1],

@@ -5,9 +5,9 @@ import { measuredOf, numberAt, objectsAt, stringAt, type MeasuredValue, type Res
 import { formatGbps, formatRuns, formatSi, notMeasured, provenance, reproduce, type Section } from './common.js';
 
 const INTRO =
-  'One full epoch into torch tensors (dicts of tensors of 8,192 rows; every tensor made contiguous and summed) from a local ' +
-  'flightcache cluster through `FlightCacheDataset` (num_workers 0 and 2), against the same data as local Parquet: ' +
-  '(a) pyarrow.dataset in one process, (b) (a) behind a 2-worker torch DataLoader, (c) Ray Data `iter_torch_batches`. ' +
+  'One full epoch into torch tensors (dicts of tensors; every tensor made contiguous and summed) from a local ' +
+  'flightcache cluster through `FlightCacheDataset` (in the training process, and behind DataLoader worker processes), against the same data as local Parquet: ' +
+  '(a) pyarrow.dataset in one process, (b) (a) behind a torch DataLoader with worker processes, (c) Ray Data `iter_torch_batches`. ' +
   'Everything runs on one machine; contenders alternate round by round.';
 
 /** One contender of a torch record as the report uses it. */
@@ -60,13 +60,16 @@ export function renderTorch(record: ResultRecord | undefined): Section {
   const dataBytes = numberAt(params, 'dataBytes');
   const schema = stringAt(params, 'schema');
   const size = dataBytes === null ? '' : ` Each epoch delivers ${formatMiB(dataBytes)} of tensors${schema === null ? '' : ` (${schema})`}.`;
+  const batchRows = numberAt(params, 'batchRows');
+  const workers = numberAt(params, 'loaderWorkers');
+  const shape = `${batchRows === null ? '' : ` Batches of ${batchRows} rows.`}${workers === null ? '' : ` DataLoader worker processes where a contender has them: ${workers}.`}`;
   const table = mdTable(
     ['contender', 'median samples/s', 'median GB/s', 'min', 'max', 'runs'],
     rows.map((c) => [c.name, formatSi(c.samplesPerSec.median), formatGbps(c.gbps.median), formatGbps(c.gbps.min), formatGbps(c.gbps.max), formatRuns(c.gbps)]),
     [1, 2, 3, 4, 5],
   );
   const ratios = torchRatioRows(record);
-  const parts = [heading, `${provenance(record)}${size}`, reproduce(record), table, rows.map((c) => `- **${c.name}**: ${c.description}`).join('\n')];
+  const parts = [heading, `${provenance(record)}${size}${shape}`, reproduce(record), table, rows.map((c) => `- **${c.name}**: ${c.description}`).join('\n')];
   if (ratios.length > 0) {
     parts.push(
       'Ratios of median samples/s:',
