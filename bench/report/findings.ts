@@ -127,5 +127,5 @@ const FINDINGS: readonly Finding[] = [doget, framing, epoch, selectivity, memory
 /** The findings section: one bullet per finding whose record is there. */
 export function renderFindings(results: ReadonlyMap<string, ResultRecord>): string {
   const bullets = FINDINGS.flatMap((finding) => finding(results) ?? []);
-  return ['## Findings', 'Drawn from the records rendered below; every number is taken from the record named with it.', bullets.map((b) => `- ${b}`).join('\n')].join('\n\n');
+  return ['## Findings', 'Drawn from the records rendered below; every number is taken from the record named with it, and the section of that record says whether it is stale.', bullets.map((b) => `- ${b}`).join('\n')].join('\n\n');
 }

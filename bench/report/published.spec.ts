@@ -2,6 +2,8 @@
  * The published figures: docs/benchmarks.md, docs/charts/ and the generated block of docs/scaling.md
  * must be exactly what `npm run bench:report` renders from docs/results/, and the templates that
  * write them may hold no numbers of their own. So every published figure traces to a record.
+ * Staleness lines are compared by form only: they change with every later commit to a measured
+ * path, and carry commit hashes, never figures.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -12,12 +14,13 @@ import { repoRoot } from '../../test/helpers/python.js';
 import { renderReport } from './render.js';
 import { loadResults } from './results.js';
 import { SCALING_BEGIN, SCALING_END } from './scaling-doc.js';
+import { gitStaleness, STALENESS_LINE } from './staleness.js';
 import { literalFigures } from './testing/literal-figures.js';
 import { describeDifferences, pageDifferences } from './testing/published.js';
 
 const root = repoRoot();
 const docs = join(root, 'docs');
-const rendered = renderReport(loadResults(join(docs, 'results')), 'charts');
+const rendered = renderReport(loadResults(join(docs, 'results')), 'charts', gitStaleness(root));
 const read = (...path: string[]): string => readFileSync(join(root, ...path), 'utf8');
 
 /** The modules whose strings become the text of docs/benchmarks.md. */
@@ -36,8 +39,16 @@ function scalingBlock(page: string): string {
   return page.slice(start + SCALING_BEGIN.length, end).trim();
 }
 
+/** The page with every staleness line replaced by one placeholder. */
+function withoutStaleness(page: string): string {
+  return page
+    .split('\n')
+    .map((line) => (STALENESS_LINE.test(line) ? '<staleness line>' : line))
+    .join('\n');
+}
+
 test('docs/benchmarks.md is exactly what the renderer makes from docs/results/', () => {
-  const differences = pageDifferences(read('docs', 'benchmarks.md'), rendered.markdown);
+  const differences = pageDifferences(withoutStaleness(read('docs', 'benchmarks.md')), withoutStaleness(rendered.markdown));
   assert.deepEqual(differences, [], describeDifferences('docs/benchmarks.md', differences));
 });
 
@@ -72,6 +83,19 @@ test('a figure typed into the page fails the comparison, naming its line', () =>
   const edited = rendered.markdown.replace(/\| ours \| (\d+\.\d+) \|/, '| ours | 9.999 |');
   assert.notEqual(edited, rendered.markdown);
   assert.equal(pageDifferences(edited, rendered.markdown).filter((d) => d.kind === 'unbacked').length, 1);
+});
+
+test('a figure typed into a staleness line is not taken for one', () => {
+  const stale = rendered.markdown.split('\n').find((line) => STALENESS_LINE.test(line));
+  assert.ok(stale !== undefined, 'every section has a staleness line');
+  const tampered = rendered.markdown.replace(stale, `${stale} Ours is 1.30x pyarrow.`);
+  assert.equal(pageDifferences(withoutStaleness(tampered), withoutStaleness(rendered.markdown)).length, 2);
+});
+
+test('every section of docs/benchmarks.md says whether its record is stale', () => {
+  const page = read('docs', 'benchmarks.md');
+  const sections = page.split('\n## ').slice(1).filter((s) => !s.startsWith('Findings'));
+  for (const section of sections) assert.ok(section.split('\n').some((line) => STALENESS_LINE.test(line)), `no staleness line in ## ${section.split('\n')[0]}`);
 });
 
 test('a figure typed into a template fails the template check, naming the number', () => {

@@ -5,15 +5,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { GENERATED_NOTICE } from './preamble.js';
-import { parseRenderArgs, renderReport, writeReport, type RenderPaths } from './render.js';
+import { parseRenderArgs, renderReport, staleRecords, writeReport, type RenderPaths } from './render.js';
 import { loadResults } from './results.js';
 import { SCALING_BEGIN, SCALING_END } from './scaling-doc.js';
+import { gitStaleness } from './staleness.js';
 import { fixturesDir } from './testing/fixtures.js';
 import { xmlRootTags } from './testing/xml.js';
 
 function tempPaths(): RenderPaths & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'render-'));
-  return { dir, results: fixturesDir(), out: join(dir, 'docs', 'benchmarks.md'), charts: join(dir, 'docs', 'charts'), scaling: join(dir, 'docs', 'scaling.md') };
+  return { dir, results: fixturesDir(), out: join(dir, 'docs', 'benchmarks.md'), charts: join(dir, 'docs', 'charts'), scaling: join(dir, 'docs', 'scaling.md'), stale: false };
 }
 
 test('renderReport renders the known suites in order with links relative to the charts directory', () => {
@@ -41,7 +42,8 @@ test('writeReport replaces the whole page, fills the scaling block and writes ch
     writeFileSync(paths.scaling, `intro\n${SCALING_BEGIN}\nstale\n${SCALING_END}\noutro\n`);
     const lines = writeReport(paths);
     const doc = readFileSync(paths.out, 'utf8');
-    assert.equal(doc, renderReport(loadResults(fixturesDir()), 'charts').markdown);
+    assert.equal(doc, renderReport(loadResults(fixturesDir()), 'charts', gitStaleness(fixturesDir())).markdown);
+    assert.ok(doc.includes('**Stale:** the record names no commit'), doc);
     assert.ok(!doc.includes('ours is fast'));
     const scaling = readFileSync(paths.scaling, 'utf8');
     assert.ok(scaling.startsWith(`intro\n${SCALING_BEGIN}\n\n### Measured inputs`) && scaling.endsWith(`\n\n${SCALING_END}\noutro\n`), scaling);
@@ -81,7 +83,20 @@ test('writeReport creates a missing report and skips a missing scaling doc', () 
 });
 
 test('parseRenderArgs defaults to docs/results and docs/, and puts charts and scaling.md next to --out', () => {
-  assert.deepEqual(parseRenderArgs([]), { results: 'docs/results', out: 'docs/benchmarks.md', charts: 'docs/charts', scaling: 'docs/scaling.md' });
-  assert.deepEqual(parseRenderArgs(['--results', 'r', '--out', 'site/b.md']), { results: 'r', out: 'site/b.md', charts: 'site/charts', scaling: 'site/scaling.md' });
+  assert.deepEqual(parseRenderArgs([]), { results: 'docs/results', out: 'docs/benchmarks.md', charts: 'docs/charts', scaling: 'docs/scaling.md', stale: false });
+  assert.deepEqual(parseRenderArgs(['--results', 'r', '--out', 'site/b.md', '--stale']), { results: 'r', out: 'site/b.md', charts: 'site/charts', scaling: 'site/scaling.md', stale: true });
   assert.throws(() => parseRenderArgs(['--bogus']), /Unknown option '--bogus'/);
+});
+
+test('staleRecords lists each record that is not current with the one command that re-measures it', () => {
+  assert.deepEqual(staleRecords(fixturesDir()), [
+    'doget: **Stale:** the record was taken with uncommitted changes on top of `0123456789ab`, so the code it measured is unknown; re-measure it with the command below.\n' +
+      '  npm run bench -- doget --quick --runs 3 --json docs/results/doget.json',
+    'epoch: **Stale:** the record names no commit, so the code it measured is unknown; re-measure it with the command below.\n' +
+      '  npm run bench -- epoch --runs 5 --json docs/results/epoch.json',
+    'micro: **Stale:** the record names no commit, so the code it measured is unknown; re-measure it with the command below.\n' +
+      '  npm run bench -- micro --quick --json docs/results/micro.json',
+    'scale: **Stale:** the record names no commit, so the code it measured is unknown; re-measure it with the command below.\n' +
+      '  npm run bench -- scale --quick --runs 3 --json docs/results/scale.json',
+  ]);
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import type { LoadAverage } from '../provenance.js';
 import { ENVELOPE_FIELDS } from '../record.js';
+import type { Staleness } from './staleness.js';
 
 /** The machine a record was measured on; fields the record lacks are null. */
 export interface MachineSummary {
@@ -36,6 +37,8 @@ export interface ResultRecord {
   /** Load average before and after the run; null when not recorded. */
   load: { before: LoadAverage; after: LoadAverage } | null;
   data: Readonly<Record<string, unknown>>;
+  /** Set by the renderer when it checks the record against the checkout (staleness.ts). */
+  staleness?: Staleness;
 }
 
 /** A median with its range and, when the record says, the number of runs behind it. */

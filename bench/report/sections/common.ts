@@ -1,6 +1,7 @@
 /** What every suite section of the report shares: provenance lines, the reproduce command, number formats. */
 import { mdShell } from '../markdown.js';
 import { numberAt, type MeasuredValue, type ResultRecord } from '../results.js';
+import { stalenessLine } from '../staleness.js';
 
 /** An SVG chart to write next to the report, under its file name. */
 export interface ChartFile {
@@ -88,13 +89,23 @@ export function provenance(record: ResultRecord): string {
   return `Measured ${formatDate(record.date)}${kind} on ${machineLine(record)}. ${sourceAndLoad(record)}`;
 }
 
-/** The command that reproduces a record: same suite, --quick, --only and run count. */
-export function reproduce(record: ResultRecord): string {
+/** The record's staleness line and a blank line, or nothing when staleness was not checked. */
+export function stalenessParagraph(record: ResultRecord): string {
+  return record.staleness === undefined ? '' : `${stalenessLine(record.staleness)}\n\n`;
+}
+
+/** The command that re-measures a harness record: same suite, --quick, --only and run count, into docs/results. */
+export function reproduceCommand(record: ResultRecord): string {
   const args = ['npm run bench --', record.suite];
   if (record.quick) args.push('--quick');
   if (record.only !== null) args.push('--only', record.only);
   const runs = numberAt(record.data['params'], 'runs');
   if (runs !== null) args.push('--runs', String(runs));
   args.push('--json', `docs/results/${record.suite}.json`);
-  return `Reproduce:\n\n${mdShell(args.join(' '))}`;
+  return args.join(' ');
+}
+
+/** The staleness line, then the command that reproduces a record. */
+export function reproduce(record: ResultRecord): string {
+  return `${stalenessParagraph(record)}Reproduce:\n\n${mdShell(reproduceCommand(record))}`;
 }

@@ -2,7 +2,7 @@
 import { formatMiB } from '../../report.js';
 import { mdShell, mdTable } from '../markdown.js';
 import { isObject, numberAt, stringAt, type ResultRecord } from '../results.js';
-import { formatDate, formatSi, sourceAndLoad, type Section } from './common.js';
+import { formatDate, formatSi, sourceAndLoad, stalenessParagraph, type Section } from './common.js';
 
 const INTRO =
   'A generated dataset streamed from a local flightcache cluster through `FlightCacheDataset` + `make_dataloader` ' +
@@ -78,6 +78,6 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
     ],
     [1],
   );
-  const reproduce = `Reproduce on a GPU machine:\n\n${mdShell(gpuReproduce(record))}`;
+  const reproduce = `${stalenessParagraph(record)}Reproduce on a GPU machine:\n\n${mdShell(gpuReproduce(record))}`;
   return { markdown: [heading, gpuDevice(record), setup, reproduce, table].join('\n\n'), charts: [] };
 }
