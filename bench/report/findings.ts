@@ -4,12 +4,15 @@
  */
 import { basename } from 'node:path';
 
+import { TORCH_CONDITION_KEYS } from '../suites/torch-results.js';
+import { conditionsText, likeForLikePairs } from './pairs.js';
 import { isObject, numberAt, objectsAt, stringAt, type ResultRecord } from './results.js';
 import { clusterConfigs, clusterLatencies } from './sections/cluster.js';
 import { formatGbps, formatRatio } from './sections/common.js';
 import { dogetTargets } from './sections/doget.js';
 import { namedRates, sweepSeries } from './sections/epoch.js';
 import { microCases } from './sections/micro.js';
+import { ratioNote, torchCompared, torchRatioRows, torchRows } from './sections/torch.js';
 
 type Finding = (results: ReadonlyMap<string, ResultRecord>) => string | null;
 
@@ -107,6 +110,21 @@ const cluster: Finding = (results) => {
   return `**Cluster:** the coordinator stays off the data path: its CPU peaked at ${worst.toFixed(1)}% of one core in any window${budget}${plans} ${source(record)}.${first}`;
 };
 
+const torch: Finding = (results) => {
+  const record = results.get('torch');
+  const rows = record ? torchRows(record) : [];
+  if (!record || rows.length === 0) return null;
+  const headlines = torchRatioRows(record)
+    .filter((r) => r.target !== null)
+    .map((r) => `${r.ours} / ${r.peer} ${r.ratio.toFixed(2)}x (${ratioNote(rows, r)})`);
+  const { ours, peers } = torchCompared(rows);
+  const pairs = likeForLikePairs(ours, peers, TORCH_CONDITION_KEYS).map((p) => `${p.ours} / ${p.peer} ${p.ratio.toFixed(2)}x (${conditionsText(p.conditions, TORCH_CONDITION_KEYS)})`);
+  if (headlines.length === 0 && pairs.length === 0) return null;
+  const headline = headlines.length === 0 ? '' : `the issue's ratios of median samples/s: ${headlines.join('; ')}. `;
+  const fair = pairs.length === 0 ? 'No like-for-like pair was measured' : `Like-for-like: ${pairs.join('; ')}`;
+  return `**PyTorch epoch:** ${headline}${fair} ${source(record)}.`;
+};
+
 const gpu: Finding = (results) => {
   const record = results.get('gpu');
   const measured = record?.data['measured'];
@@ -122,7 +140,7 @@ const gpu: Finding = (results) => {
   );
 };
 
-const FINDINGS: readonly Finding[] = [doget, framing, epoch, selectivity, memory, storing, cluster, gpu];
+const FINDINGS: readonly Finding[] = [doget, framing, epoch, selectivity, memory, storing, cluster, torch, gpu];
 
 /** The findings section: one bullet per finding whose record is there. */
 export function renderFindings(results: ReadonlyMap<string, ResultRecord>): string {
