@@ -53,12 +53,12 @@ export function renderReport(checked: ReadonlyMap<string, ResultRecord>, chartsH
   const sections: Section[] = [
     renderDoget(results.get('doget'), context),
     renderEpoch(results.get('epoch'), context),
-    renderMicro(results.get('micro')),
+    renderMicro(results.get('micro'), context),
     renderScale(results.get('scale'), context),
     renderCluster(results.get('cluster'), context),
-    renderTorch(results.get('torch')),
+    renderTorch(results.get('torch'), context),
   ];
-  const gpu = renderGpu(results.get('gpu'));
+  const gpu = renderGpu(results.get('gpu'), context);
   if (gpu) sections.push(gpu);
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();
   for (const suite of others) sections.push(renderGeneric(suite, results.get(suite), `The \`${suite}\` suite.`));

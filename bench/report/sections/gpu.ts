@@ -1,8 +1,11 @@
 /** The report's "GPU feed" section, from the record bench/gpu/run.sh writes (suite "gpu"); absent when there is none. */
 import { formatMiB } from '../../report.js';
-import { mdShell, mdTable } from '../markdown.js';
+import { barChart } from '../charts.js';
+import { mdImage, mdShell, mdTable } from '../markdown.js';
 import { isObject, numberAt, stringAt, type ResultRecord } from '../results.js';
-import { formatDate, formatSi, sourceAndLoad, stalenessParagraph, type Section } from './common.js';
+import { formatDate, formatSi, sourceAndLoad, stalenessParagraph, type Section, type SectionContext } from './common.js';
+
+const CHART = 'gpu-epoch.svg';
 
 const INTRO =
   'A generated dataset streamed from a local flightcache cluster through `FlightCacheDataset` + `make_dataloader` ' +
@@ -52,8 +55,25 @@ export function gpuReproduce(record: ResultRecord): string {
   return `${env}bash bench/gpu/run.sh ${[...args, '--out', 'docs/results/gpu.json'].join(' ')}`;
 }
 
+/**
+ * Where the reported epoch's time went, as percentages: GPU busy with training steps, GPU idle, and
+ * the host blocked waiting for the next batch (which overlaps GPU work). Null when one is missing.
+ */
+export function gpuChart(measured: unknown): string | null {
+  const idle = numberAt(measured, 'gpuIdleFraction');
+  const wait = numberAt(measured, 'dataWaitFraction');
+  if (idle === null || wait === null) return null;
+  const bar = (label: string, fraction: number): { label: string; median: number; min: number; max: number } => ({ label, median: fraction * 100, min: fraction * 100, max: fraction * 100 });
+  return barChart({
+    title: 'GPU feed: the reported epoch',
+    yLabel: '% of the epoch',
+    bars: [bar('GPU busy', 1 - idle), bar('GPU idle', idle), bar('waiting for data', wait)],
+    legend: { bar: 'one epoch', whisker: 'no spread: one epoch' },
+  });
+}
+
 /** Renders the GPU feed section, or null when the results hold no gpu record. */
-export function renderGpu(record: ResultRecord | undefined): Section | null {
+export function renderGpu(record: ResultRecord | undefined, context: SectionContext): Section | null {
   if (!record) return null;
   const heading = `## GPU feed\n\n${INTRO}`;
   const measured = record.data['measured'];
@@ -79,5 +99,9 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
     [1],
   );
   const reproduce = `${stalenessParagraph(record)}Reproduce on a GPU machine:\n\n${mdShell(gpuReproduce(record))}`;
-  return { markdown: [heading, gpuDevice(record), setup, reproduce, table].join('\n\n'), charts: [] };
+  const svg = gpuChart(measured);
+  const parts = [heading, gpuDevice(record), setup, reproduce, table];
+  if (svg === null) return { markdown: parts.join('\n\n'), charts: [] };
+  parts.push(mdImage('GPU feed: share of the epoch busy, idle and waiting for data', context.chartHref(CHART)));
+  return { markdown: parts.join('\n\n'), charts: [{ name: CHART, svg }] };
 }

@@ -1,10 +1,13 @@
 /** The report's torch section: samples/s and GB/s of one epoch into torch tensors, and the ratios with their targets. */
 import { formatMiB } from '../../report.js';
 import { TORCH_CONDITION_KEYS, torchConditions } from '../../suites/torch-results.js';
-import { mdTable } from '../markdown.js';
+import { barChart } from '../charts.js';
+import { mdImage, mdTable } from '../markdown.js';
 import { conditionsOf, headlineNote, likeForLikePairs, pairsTable, type Compared, type Conditions } from '../pairs.js';
 import { measuredOf, numberAt, objectsAt, stringAt, type MeasuredValue, type ResultRecord } from '../results.js';
-import { formatGbps, formatRuns, formatSi, notMeasured, provenance, reproduce, type Section } from './common.js';
+import { formatGbps, formatRuns, formatSi, notMeasured, provenance, reproduce, type Section, type SectionContext } from './common.js';
+
+const CHART = 'torch-samples.svg';
 
 const INTRO =
   'One full epoch into torch tensors (dicts of tensors; every tensor made contiguous and summed) from a local ' +
@@ -74,8 +77,20 @@ function targetCells(r: TorchRatioRow): [string, string] {
   return [`>= ${r.target}x`, r.ratio >= r.target ? 'yes' : 'no'];
 }
 
+/** The bar chart of millions of samples per second per contender (median, min-max of epochs). */
+export function torchChart(rows: readonly TorchRow[]): string {
+  const millions = (v: MeasuredValue): { median: number; min: number; max: number } => ({ median: v.median / 1e6, min: v.min / 1e6, max: v.max / 1e6 });
+  return barChart({
+    title: 'torch: one epoch into tensors',
+    yLabel: 'M samples/s (median, min-max)',
+    xLabel: 'contender',
+    bars: rows.map((r) => ({ label: r.name, ...millions(r.samplesPerSec) })),
+    legend: { bar: 'median of epochs', whisker: 'min-max of epochs' },
+  });
+}
+
 /** Renders the torch section (a "not measured" line when the record is missing or has no contenders). */
-export function renderTorch(record: ResultRecord | undefined): Section {
+export function renderTorch(record: ResultRecord | undefined, context: SectionContext): Section {
   const heading = `## torch\n\n${INTRO}`;
   const rows = record ? torchRows(record) : [];
   if (!record || rows.length === 0) return { markdown: `${heading}\n\n${notMeasured('torch')}`, charts: [] };
@@ -92,7 +107,14 @@ export function renderTorch(record: ResultRecord | undefined): Section {
     [1, 2, 3, 4, 5],
   );
   const ratios = torchRatioRows(record);
-  const parts = [heading, `${provenance(record)}${size}${shape}`, reproduce(record), table, rows.map((c) => `- **${c.name}**: ${c.description}`).join('\n')];
+  const parts = [
+    heading,
+    `${provenance(record)}${size}${shape}`,
+    reproduce(record),
+    table,
+    mdImage('torch samples per second per contender', context.chartHref(CHART)),
+    rows.map((c) => `- **${c.name}**: ${c.description}`).join('\n'),
+  ];
   if (ratios.length > 0) {
     parts.push(
       'Ratios of median samples/s (the targets of the torch issue); the last column says whether both sides ran with the same DataLoader workers and shuffling:',
@@ -108,5 +130,5 @@ export function renderTorch(record: ResultRecord | undefined): Section {
       : `Each flightcache contender against every peer with the same DataLoader workers and shuffling:\n\n${pairsTable(pairs, TORCH_CONDITION_KEYS, 'samples/s')}`,
   );
   for (const s of objectsAt(record.data, 'skipped') ?? []) parts.push(`Skipped ${stringAt(s, 'name') ?? '?'}: ${stringAt(s, 'reason') ?? 'no reason recorded'}.`);
-  return { markdown: parts.join('\n\n'), charts: [] };
+  return { markdown: parts.join('\n\n'), charts: [{ name: CHART, svg: torchChart(rows) }] };
 }
