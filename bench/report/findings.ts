@@ -31,12 +31,18 @@ const doget: Finding = (results) => {
   if (!record || !ours || !peer) return null;
   const ratio = formatRatio(ours.gbps.median / peer.gbps.median);
   const throughput = `**DoGet against pyarrow's C++ Flight server:** ours/pyarrow median throughput ${ratio} (${formatGbps(ours.gbps.median)} vs ${formatGbps(peer.gbps.median)} GB/s) ${source(record)}.`;
-  if (!ours.cpu || !peer.cpu) return throughput;
+  const efficiency =
+    ours.serverGbPerCpuSecond && peer.serverGbPerCpuSecond && peer.serverGbPerCpuSecond.median > 0
+      ? ` Served bytes per server CPU-second: ours/pyarrow ${formatRatio(ours.serverGbPerCpuSecond.median / peer.serverGbPerCpuSecond.median)} ` +
+        `(${ours.serverGbPerCpuSecond.median.toFixed(2)} vs ${peer.serverGbPerCpuSecond.median.toFixed(2)} GB per CPU-second).`
+      : ' Bytes per server CPU-second: not in this record.';
+  if (!ours.cpu || !peer.cpu) return `${throughput}${efficiency}`;
   return (
     `${throughput} The pyarrow client used ${ours.cpu.clientCores.toFixed(2)} cores reading ours and ${peer.cpu.clientCores.toFixed(2)} reading pyarrow's, ` +
     `its busiest thread at most ${Math.max(ours.cpu.clientBusiestThreadCores, peer.cpu.clientBusiestThreadCores).toFixed(2)} of a core; ` +
     `the servers used ${ours.cpu.serverCores.toFixed(2)} (ours) and ${peer.cpu.serverCores.toFixed(2)} (pyarrow) cores. ` +
-    'Client and server share the machine, so throughput here measures the two together; the server CPU per byte decides how many readers one shard can feed.'
+    'Throughput on one machine measures client and server together; the server\'s CPU per byte decides how many readers one shard can feed.' +
+    efficiency
   );
 };
 
