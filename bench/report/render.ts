@@ -9,6 +9,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { repoRoot } from '../../test/helpers/python.js';
 import { renderFindings } from './findings.js';
 import { spliceBetween } from './markdown.js';
 import { renderPreamble } from './preamble.js';
@@ -81,7 +82,7 @@ function readIfExists(path: string): string | null {
 export function writeReport(paths: RenderPaths): string[] {
   const results = loadResults(paths.results);
   const chartsHref = relative(dirname(paths.out), paths.charts).split(sep).join('/');
-  const report = renderReport(results, chartsHref, gitStaleness(paths.results));
+  const report = renderReport(results, chartsHref, gitStaleness(repoRoot()));
   const written: string[] = [];
   mkdirSync(paths.charts, { recursive: true });
   for (const chart of report.charts) {
@@ -103,11 +104,12 @@ export function writeReport(paths: RenderPaths): string[] {
 }
 
 /**
+ * Records are checked against the checkout the renderer runs from, wherever the results directory is.
  * One line per record that is not current: its suite, why, and the one command that re-measures it
  * (the GPU record's needs a GPU machine).
  */
 export function staleRecords(resultsDir: string): string[] {
-  const check = gitStaleness(resultsDir);
+  const check = gitStaleness(repoRoot());
   return [...loadResults(resultsDir).values()]
     .sort((a, b) => a.suite.localeCompare(b.suite))
     .flatMap((record) => {
