@@ -49,8 +49,10 @@ test('renderGpu states the card name and versions and tabulates the measured epo
 });
 
 test('renderGpu of a CPU dry run says so and shows no host-to-device rate', () => {
-  const dry = { ...record, data: { ...record.data, device: 'cpu', gpuName: null, cuda: null, measured: { ...measured, h2dGbps: null } } };
+  const params = { ...(record.data['params'] as Record<string, unknown>), epochs: 1 };
+  const dry = { ...record, data: { ...record.data, params, device: 'cpu', gpuName: null, cuda: null, measured: { ...measured, h2dGbps: null } } };
   const markdown = renderGpu(dry, context)!.markdown;
+  assert.ok(markdown.includes('MLP of 3 hidden layers x 2048; one epoch, reported without a warm-up.'), markdown);
   assert.ok(markdown.includes('on CPU dry run (device cpu, no GPU), host Test Xeon (16 cores), torch 2.11.0+cu130, pyarrow 25.0.1. No commit recorded. No load average recorded.'), markdown);
   assert.ok(markdown.includes('| host-to-device GB/s (bytes / copy-stream time) | \u2013 |'), markdown);
 });

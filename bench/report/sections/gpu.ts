@@ -72,6 +72,11 @@ export function gpuChart(measured: unknown): string | null {
   });
 }
 
+function epochsNote(epochs: number | null): string {
+  if (epochs === null) return 'the epoch count is not recorded';
+  return epochs === 1 ? 'one epoch, reported without a warm-up' : `the last of ${epochs} epochs is reported (the first warms up)`;
+}
+
 /** Renders the GPU feed section, or null when the results hold no gpu record. */
 export function renderGpu(record: ResultRecord | undefined, context: SectionContext): Section | null {
   if (!record) return null;
@@ -83,7 +88,7 @@ export function renderGpu(record: ResultRecord | undefined, context: SectionCont
   const shuffle = isObject(p) && typeof p['shuffle'] === 'boolean' ? (p['shuffle'] ? 'shuffled' : 'not shuffled') : 'shuffle not recorded';
   const setup =
     `Cluster: ${numberAt(p, 'shards') ?? '?'} shards on the same machine. Data: ${dataBytes === null ? '?' : formatMiB(dataBytes)} (${numberAt(p, 'rowBytes') ?? '?'} bytes/row), ${numberAt(p, 'batchRows') ?? '?'}-row batches, ${shuffle}; ` +
-    `MLP of ${numberAt(p, 'layers') ?? '?'} hidden layers x ${numberAt(p, 'hidden') ?? '?'}; the last of ${numberAt(p, 'epochs') ?? '?'} epochs is reported (the first warms up).`;
+    `MLP of ${numberAt(p, 'layers') ?? '?'} hidden layers x ${numberAt(p, 'hidden') ?? '?'}; ${epochsNote(numberAt(p, 'epochs'))}.`;
   const samples = numberAt(measured, 'samplesPerSec');
   const table = mdTable(
     ['metric', 'value'],
