@@ -3,7 +3,7 @@ under a synthetic training step, and measures how well the GPU is fed. Started b
 which brings up the cluster; see bench/gpu/README.md.
 
     python gpu_feed.py --url grpc://HOST:PORT [--gb 2] [--device cuda|cpu] [--out bench/results/gpu.json]
-                       [--batch-size 16384] [--epochs 2] [--hidden N] [--layers 3] [--no-shuffle]
+                       [--batch-size 16384] [--epochs 2] [--hidden N] [--layers 3] [--no-shuffle] [--read-ahead 4]
 
 Per step: the next host batch comes from make_dataloader (pinned by the DataLoader on CUDA), its
 tensors are copied to the GPU on a side CUDA stream (non_blocking), the compute stream waits for
@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -167,6 +168,24 @@ def run_epoch(loader, model, optimizer, device, clock):
     }
 
 
+def source_state():
+    """(commit, dirty) of the checkout as bench/provenance.ts records them; (None, None) outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None, None
+    return head, changes != ""
+
+
+def load_average():
+    """The 1, 5 and 15 minute load averages (bench/provenance.ts field names)."""
+    one, five, fifteen = os.getloadavg()
+    return {"one": one, "five": five, "fifteen": fifteen}
+
+
 def machine(node_version):
     """The harness's machine summary (bench/machine.ts field names)."""
     cpu = platform.processor() or "unknown CPU"
@@ -177,11 +196,13 @@ def machine(node_version):
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
     return {
+        "hostname": platform.node(),
         "cpuModel": cpu,
         "cores": os.cpu_count(),
         "memoryBytes": memory,
         "os": f"{platform.system()} {platform.release()} {platform.machine()}",
         "node": node_version,
+        "python": platform.python_version(),
         "pyarrow": pa.__version__,
     }
 
@@ -212,6 +233,8 @@ def main(argv):
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
 
+    commit, dirty = source_state()
+    load_before = load_average()
     log(f"generating and loading {args.gb} GB into {args.url}")
     started = time.perf_counter()
     rows, data_bytes = load(args.url, args.gb)
@@ -239,18 +262,26 @@ def main(argv):
             f"step {result['stepMsMedian']:.2f} ms, data wait {result['dataWaitFraction']:.1%}, GPU idle {result['gpuIdleFraction']:.1%}"
         )
 
+    load_after = load_average()
+    # Envelope fields as bench/record.ts writes them; params hold every option, so the report's
+    # reproduce command can give each back.
     record = {
         "suite": "gpu",
         "quick": False,
         "only": None,
         "date": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "commit": commit,
+        "dirty": dirty,
         "machine": machine(args.node_version),
+        "load": {"before": load_before, "after": load_after},
         "device": args.device,
         "gpuName": gpu_name,
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "pyarrowVersion": pa.__version__,
         "params": {
+            "gb": args.gb,
+            "device": args.device,
             "dataBytes": data_bytes,
             "rows": rows,
             "batchRows": args.batch_size,

@@ -2,12 +2,14 @@
 full-table DoGet reads against them, alternating servers run by run. Prints ONE JSON line.
 
     python doget_client.py load --target NAME=URL ... --name DATASET --mib 1024 [--seed 42] [--batch-rows 65536]
-    python doget_client.py read --target NAME=URL ... --name DATASET --runs 7 --warmup 2 [--server-pid NAME=PID ...]
+    python doget_client.py read --target NAME=URL ... --name DATASET --runs 7 --warmup 2 [--server-pid NAME=PID ...] [--cpus LIST]
 
 Reads never build a Table: each chunk's buffers are counted and dropped, so the client's cost per
 byte stays what pyarrow's stream reader costs. Each read also records the CPU it took, from the
 scheduler's exact run time of every thread (/proc/PID/task/*/schedstat): the client's (this
-process: all threads and the busiest one) and, given --server-pid, the server's, in cores.
+process: all threads and the busiest one) and, given --server-pid, the server's, in cores and in
+CPU-seconds (the server's bytes per CPU-second is its serving efficiency). --cpus pins the reader
+to those CPUs (sched_setaffinity, as taskset does) before it connects.
 """
 
 import argparse
@@ -123,12 +125,17 @@ def _read_once(client, info, server_pid):
     client_cores, busiest = _cores(client_before, thread_run_ns(me), seconds)
     cpu = {"client_cores": client_cores, "client_busiest_thread_cores": busiest}
     if server_pid:
-        cpu["server_cores"] = _cores(server_before, thread_run_ns(server_pid), seconds)[0]
+        server_after = thread_run_ns(server_pid)
+        cpu["server_cpu_seconds"] = sum(ns - server_before.get(tid, 0) for tid, ns in server_after.items()) / 1e9
+        cpu["server_cores"] = cpu["server_cpu_seconds"] / seconds
     return seconds, rows, data_bytes, batches, cpu
 
 
 def read(args):
     """Alternate full DoGet reads between targets (order flipped each round); warm-up rounds are dropped."""
+    if args.cpus:
+        # Before any client exists: the gRPC threads the clients start inherit this thread's CPUs.
+        os.sched_setaffinity(0, {int(cpu) for cpu in args.cpus.split(",")})
     targets = parse_targets(args.target)
     clients = {name: flight.connect(url) for name, url in targets.items()}
     infos = {name: client.get_flight_info(flight.FlightDescriptor.for_path(args.name)) for name, client in clients.items()}
@@ -161,6 +168,7 @@ def _parser():
             sub.add_argument("--runs", type=int, required=True)
             sub.add_argument("--warmup", type=int, default=1)
             sub.add_argument("--server-pid", action="append", metavar="NAME=PID", help="a target's server process, for its CPU per read")
+            sub.add_argument("--cpus", default=None, metavar="LIST", help="comma-separated CPUs this reader runs on (as taskset -c)")
     return parser
 
 

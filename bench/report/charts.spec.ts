@@ -62,6 +62,13 @@ test('barChart draws one bar per contender from the axis to its median, with its
   assert.ok(svg.includes('>pyarrow<'));
 });
 
+test('barChart names in its legend what the bars and whiskers stand for', () => {
+  const bars = [{ label: 'ours', median: 2, min: 1.5, max: 2.75 }];
+  assert.ok(barChart({ title: 't', yLabel: 'y', bars }).includes('>min-max of runs<'));
+  const svg = barChart({ title: 't', yLabel: 'y', bars, legend: { bar: 'p50', whisker: 'min to p99' } });
+  assert.ok(svg.includes('>p50<') && svg.includes('>min to p99<') && !svg.includes('min-max of runs'), svg);
+});
+
 test('barChart refuses an empty chart and negative values', () => {
   assert.throws(() => barChart({ title: 't', yLabel: 'y', bars: [] }), /needs at least one bar/);
   assert.throws(() => barChart({ title: 't', yLabel: 'y', bars: [{ label: 'x', median: -1, min: -1, max: -1 }] }), RangeError);

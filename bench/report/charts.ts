@@ -43,6 +43,8 @@ export interface BarChartSpec {
   yLabel: string;
   xLabel?: string;
   bars: readonly Bar[];
+  /** What a bar and a whisker stand for in the legend (default: the median and the min-max of runs). */
+  legend?: { bar: string; whisker: string };
 }
 
 const WIDTH = 720;
@@ -195,8 +197,8 @@ export function barChart(spec: BarChartSpec): string {
   });
   body.push(
     legend([
-      { label: 'median of runs', swatch: 'box', color },
-      { label: 'min-max of runs', swatch: 'whisker', color: AXIS },
+      { label: spec.legend?.bar ?? 'median of runs', swatch: 'box', color },
+      { label: spec.legend?.whisker ?? 'min-max of runs', swatch: 'whisker', color: AXIS },
     ]),
   );
   return svgDocument(WIDTH, HEIGHT, spec.title, body);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { GENERATED_MARKER, mdCell, mdImage, mdShell, mdTable, spliceAfterMarker, spliceBetween } from './markdown.js';
+import { mdCell, mdImage, mdShell, mdTable, spliceBetween } from './markdown.js';
 
 test('mdCell escapes pipes and backslashes and flattens line breaks', () => {
   assert.equal(mdCell('a|b\\c\r\nd\ne'), 'a\\|b\\\\c d e');
@@ -21,19 +21,6 @@ test('mdTable refuses a row whose cell count differs from the header', () => {
 test('mdShell fences a command and mdImage strips brackets from the alt text', () => {
   assert.equal(mdShell('npm run bench -- doget'), '```sh\nnpm run bench -- doget\n```');
   assert.equal(mdImage('a [b]', 'charts/x.svg'), '![a b](charts/x.svg)');
-});
-
-test('spliceAfterMarker keeps everything above the marker and replaces everything below it', () => {
-  const existing = `# Title\n\nhand-written\n\n${GENERATED_MARKER}\n\nold numbers\n`;
-  assert.equal(spliceAfterMarker(existing, 'new numbers\n\n', 'unused', 'doc.md'), `# Title\n\nhand-written\n\n${GENERATED_MARKER}\n\nnew numbers\n`);
-});
-
-test('spliceAfterMarker starts a missing document with the default preamble', () => {
-  assert.equal(spliceAfterMarker(null, 'body', '# Benchmarks\n', 'doc.md'), `# Benchmarks\n\n${GENERATED_MARKER}\n\nbody\n`);
-});
-
-test('spliceAfterMarker refuses to overwrite a document that lacks the marker', () => {
-  assert.throws(() => spliceAfterMarker('# hand-written only\n', 'body', '', 'docs/benchmarks.md'), /docs\/benchmarks\.md has no line "<!-- Everything below/);
 });
 
 test('spliceBetween replaces only the text between the markers', () => {

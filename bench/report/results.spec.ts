@@ -49,9 +49,29 @@ test('parseRecord splits the harness envelope from the suite data and accepts "c
     quick: true,
     only: null,
     date: '2001-01-01T00:00:00Z',
-    machine: { cpu: 'x', cores: null, memoryBytes: null, os: null, node: null, pyarrow: null },
+    commit: null,
+    dirty: null,
+    machine: { hostname: null, cpu: 'x', cores: null, memoryBytes: null, os: null, node: null, python: null, pyarrow: null },
+    load: null,
     data: { params: { runs: 3 } },
   });
+});
+
+test('parseRecord reads the commit, the dirty flag, the host, Python and the load before and after', () => {
+  const load = { before: { one: 0.5, five: 0.25, fifteen: 0.125 }, after: { one: 1, five: 0.5, fifteen: 0.25 } };
+  const machine = { hostname: 'h', cpuModel: 'c', python: '3.12.1' };
+  const record = parseRecord('f.json', { suite: 's', date: '2001-01-01T00:00:00Z', commit: 'abc', dirty: false, machine, load, params: {} });
+  assert.equal(record.commit, 'abc');
+  assert.equal(record.dirty, false);
+  assert.deepEqual(record.load, load);
+  assert.equal(record.machine.hostname, 'h');
+  assert.equal(record.machine.python, '3.12.1');
+  assert.deepEqual(record.data, { params: {} });
+});
+
+test('parseRecord treats a load with a missing average as not recorded', () => {
+  const record = parseRecord('f.json', { suite: 's', date: '2001-01-01T00:00:00Z', machine: {}, load: { before: { one: 1 }, after: { one: 1, five: 1, fifteen: 1 } } });
+  assert.equal(record.load, null);
 });
 
 test('parseRecord names the file and the field of a broken envelope', () => {

@@ -6,13 +6,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { LoadAverage } from '../provenance.js';
+import { ENVELOPE_FIELDS } from '../record.js';
+import type { Staleness } from './staleness.js';
+
 /** The machine a record was measured on; fields the record lacks are null. */
 export interface MachineSummary {
+  hostname: string | null;
   cpu: string;
   cores: number | null;
   memoryBytes: number | null;
   os: string | null;
   node: string | null;
+  python: string | null;
   pyarrow: string | null;
 }
 
@@ -23,8 +29,16 @@ export interface ResultRecord {
   quick: boolean;
   only: string | null;
   date: string;
+  /** The commit measured; null in records from before the harness recorded it. */
+  commit: string | null;
+  /** Whether tracked files had uncommitted changes; null when not recorded. */
+  dirty: boolean | null;
   machine: MachineSummary;
+  /** Load average before and after the run; null when not recorded. */
+  load: { before: LoadAverage; after: LoadAverage } | null;
   data: Readonly<Record<string, unknown>>;
+  /** Set by the renderer when it checks the record against the checkout (staleness.ts). */
+  staleness?: Staleness;
 }
 
 /** A median with its range and, when the record says, the number of runs behind it. */
@@ -35,7 +49,7 @@ export interface MeasuredValue {
   runs: number | null;
 }
 
-const ENVELOPE = new Set(['suite', 'quick', 'only', 'date', 'machine']);
+const ENVELOPE = new Set<string>(ENVELOPE_FIELDS);
 
 /** True for a plain JSON object. */
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -77,13 +91,28 @@ export function measuredOf(value: unknown): MeasuredValue | null {
 function machineOf(file: string, value: unknown): MachineSummary {
   if (!isObject(value)) throw new Error(`${file}: "machine" must be an object`);
   return {
+    hostname: stringAt(value, 'hostname'),
     cpu: stringAt(value, 'cpuModel') ?? stringAt(value, 'cpu') ?? 'unknown CPU',
     cores: numberAt(value, 'cores'),
     memoryBytes: numberAt(value, 'memoryBytes'),
     os: stringAt(value, 'os'),
     node: stringAt(value, 'node'),
+    python: stringAt(value, 'python'),
     pyarrow: stringAt(value, 'pyarrow'),
   };
+}
+
+function loadAverageOf(value: unknown): LoadAverage | null {
+  const one = numberAt(value, 'one');
+  const five = numberAt(value, 'five');
+  const fifteen = numberAt(value, 'fifteen');
+  return one === null || five === null || fifteen === null ? null : { one, five, fifteen };
+}
+
+function loadOf(value: unknown): ResultRecord['load'] {
+  const before = loadAverageOf(isObject(value) ? value['before'] : undefined);
+  const after = loadAverageOf(isObject(value) ? value['after'] : undefined);
+  return before === null || after === null ? null : { before, after };
 }
 
 /** Checks the harness envelope of a parsed record; the message names the file and the field. */
@@ -94,7 +123,19 @@ export function parseRecord(file: string, json: unknown): ResultRecord {
   if (!suite) throw new Error(`${file}: "suite" must be a non-empty string`);
   if (date === null || Number.isNaN(Date.parse(date))) throw new Error(`${file}: "date" must be an ISO date string`);
   const data = Object.fromEntries(Object.entries(json).filter(([key]) => !ENVELOPE.has(key)));
-  return { file, suite, quick: json['quick'] === true, only: stringAt(json, 'only'), date, machine: machineOf(file, json['machine']), data };
+  const dirty = typeof json['dirty'] === 'boolean' ? json['dirty'] : null;
+  return {
+    file,
+    suite,
+    quick: json['quick'] === true,
+    only: stringAt(json, 'only'),
+    date,
+    commit: stringAt(json, 'commit'),
+    dirty,
+    machine: machineOf(file, json['machine']),
+    load: loadOf(json['load']),
+    data,
+  };
 }
 
 /**

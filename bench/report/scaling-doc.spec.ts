@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import type { ResultRecord } from './results.js';
+import { parseRecord, type ResultRecord } from './results.js';
 import { modelInputs, renderScalingBlock } from './scaling-doc.js';
 import { fixture } from './testing/fixtures.js';
 
@@ -17,6 +17,34 @@ test('modelInputs takes the best per-server and per-reader rates from scale and 
   assert.deepEqual(inputs.rssToData, { value: 1.2, source: 'doget --quick: ours, RSS after load / data, 2001-02-03 04:05 UTC, FIXTURE CPU (not measured) (4 cores)' });
 });
 
+const s = (median: number, min: number, max: number): Record<string, number> => ({ n: 3, median, min, max });
+const cluster = parseRecord('cluster.json', {
+  suite: 'cluster',
+  date: '2001-02-03T08:00:00Z',
+  machine: { cpuModel: 'FIXTURE CPU (not measured)', cores: 4 },
+  configs: [
+    { shards: 1, readers: 4, aggregateGbps: s(2, 1, 3), perReaderGbps: s(0.5, 0.25, 0.75), coordinatorCpuPercent: s(1, 1, 1), coordinatorCpuMsPerPlan: s(1.5, 1, 2) },
+    { shards: 2, readers: 4, aggregateGbps: s(3, 2, 4), perReaderGbps: s(0.75, 0.5, 1), coordinatorCpuPercent: s(1, 1, 1), coordinatorCpuMsPerPlan: s(2.5, 2, 3) },
+    { shards: 2, readers: 1, aggregateGbps: s(1.25, 1, 1.5), perReaderGbps: s(1.25, 1, 1.5), coordinatorCpuPercent: s(1, 1, 1) },
+  ],
+});
+
+test('modelInputs takes rates and the coordinator cost per plan from the cluster suite over scale', () => {
+  const results = resultsOf('doget', 'scale');
+  results.set('cluster', cluster);
+  const inputs = modelInputs(results);
+  assert.deepEqual(inputs.perShardGbps, {
+    value: 2,
+    source: 'cluster: 1 shard(s), 4 reader(s) sharing the machine, aggregate / shards, 2001-02-03 08:00 UTC, FIXTURE CPU (not measured) (4 cores)',
+  });
+  assert.deepEqual(inputs.perClientGbps, { value: 1.25, source: 'cluster: 2 shard(s), 1 reader(s) sharing the machine, 2001-02-03 08:00 UTC, FIXTURE CPU (not measured) (4 cores)' });
+  assert.deepEqual(inputs.getFlightInfoSeconds, {
+    value: 0.0025,
+    source: 'cluster: coordinator CPU per plan, highest median (2 shard(s), 4 reader(s)), 2001-02-03 08:00 UTC, FIXTURE CPU (not measured) (4 cores)',
+  });
+  assert.equal(inputs.rssToData!.value, 1.2);
+});
+
 test('modelInputs without scale falls back to the doget rate of one server and one client, labelled a lower bound', () => {
   const inputs = modelInputs(resultsOf('doget'));
   assert.equal(inputs.perShardGbps!.value, 2);
@@ -28,8 +56,8 @@ test('modelInputs without scale falls back to the doget rate of one server and o
 test('renderScalingBlock computes the worked example from the measured inputs', () => {
   const block = renderScalingBlock(modelInputs(resultsOf('doget', 'scale')));
   for (const row of [
-    '| per-shard server rate (one node, one core) | r_s | 3.000 GB/s |',
-    '| GetFlightInfo cost per call | c | 0.500 ms |',
+    '| per-shard server rate | r_s | 3.000 GB/s |',
+    '| coordinator CPU per GetFlightInfo | c | 0.500 ms |',
     '| shard CPU bound | S x r_s | 48.000 GB/s |',
     '| reader CPU bound | R x r_c | 160.000 GB/s |',
     '| shard-host NIC bound | H_s x B | 45.000 GB/s |',

@@ -4,7 +4,8 @@
  */
 import { mdTable } from './markdown.js';
 import { aggregateThroughput, bestRates, coordinatorCores, epochSeconds, memoryPerShard, nicGbps, type ClusterShape } from './model.js';
-import { measuredOf, type ResultRecord } from './results.js';
+import { measuredOf, type MeasuredValue, type ResultRecord } from './results.js';
+import { clusterConfigs } from './sections/cluster.js';
 import { formatDate, formatGbps } from './sections/common.js';
 import { dogetTargets } from './sections/doget.js';
 import { scaleConfigs } from './sections/scale.js';
@@ -53,7 +54,36 @@ function origin(record: ResultRecord, detail: string): string {
   return `${record.suite}${record.quick ? ' --quick' : ''}${detail}, ${formatDate(record.date)}, ${record.machine.cpu}${cores}`;
 }
 
-/** The model inputs found in a results set: rates from scale (else doget's one-server run), overhead from doget. */
+function perShard(value: MeasuredValue, shards: number): MeasuredValue {
+  return { median: value.median / shards, min: value.min / shards, max: value.max / shards, runs: value.runs };
+}
+
+/**
+ * Rates and coordinator cost from a cluster record: a shard's rate is the aggregate over the shard
+ * count, a reader's its own; the coordinator's cost per plan is the highest configuration median
+ * (its CPU per GetFlightInfo, heartbeats included), so the load estimate errs high.
+ */
+function clusterInputs(record: ResultRecord): Pick<ModelInputs, 'perShardGbps' | 'perClientGbps' | 'getFlightInfoSeconds'> | null {
+  const configs = clusterConfigs(record);
+  const rates = bestRates(configs.map((c) => ({ servers: c.shards, readers: c.readers, perServer: perShard(c.aggregate, c.shards), perReader: c.perReader })));
+  if (rates === null) return null;
+  const label = (r: { servers: number; readers: number }): string => `: ${r.servers} shard(s), ${r.readers} reader(s) sharing the machine`;
+  const costs = configs.flatMap((c) => (c.coordinatorCpuMsPerPlan ? [{ c, ms: c.coordinatorCpuMsPerPlan.median }] : []));
+  const worst = costs.length === 0 ? null : costs.reduce((a, b) => (b.ms > a.ms ? b : a));
+  return {
+    perShardGbps: { value: rates.perShard.gbps, source: origin(record, `${label(rates.perShard)}, aggregate / shards`) },
+    perClientGbps: { value: rates.perClient.gbps, source: origin(record, label(rates.perClient)) },
+    getFlightInfoSeconds:
+      worst === null
+        ? null
+        : { value: worst.ms / 1e3, source: origin(record, `: coordinator CPU per plan, highest median (${worst.c.shards} shard(s), ${worst.c.readers} reader(s))`) },
+  };
+}
+
+/**
+ * The model inputs found in a results set: rates and coordinator cost from the cluster suite, else
+ * from scale, else the rate of doget's one server and one client; the overhead from doget.
+ */
 export function modelInputs(results: ReadonlyMap<string, ResultRecord>): ModelInputs {
   const inputs: ModelInputs = { perShardGbps: null, perClientGbps: null, getFlightInfoSeconds: null, rssToData: null };
   const doget = results.get('doget');
@@ -72,6 +102,9 @@ export function modelInputs(results: ReadonlyMap<string, ResultRecord>): ModelIn
   }
   const info = scale ? measuredOf(scale.data['getFlightInfoSeconds']) : null;
   if (scale && info) inputs.getFlightInfoSeconds = { value: info.median, source: origin(scale, ': client-observed median on loopback') };
+  const cluster = results.get('cluster');
+  const measured = cluster ? clusterInputs(cluster) : null;
+  if (measured) Object.assign(inputs, measured, { getFlightInfoSeconds: measured.getFlightInfoSeconds ?? inputs.getFlightInfoSeconds });
   return inputs;
 }
 
@@ -87,9 +120,9 @@ function inputsTable(inputs: ModelInputs): string {
   return mdTable(
     ['input', 'symbol', 'value', 'measured by'],
     [
-      row('per-shard server rate (one node, one core)', 'r_s', inputs.perShardGbps, (x) => `${formatGbps(x)} GB/s`),
+      row('per-shard server rate', 'r_s', inputs.perShardGbps, (x) => `${formatGbps(x)} GB/s`),
       row('per-client read rate (one reader process)', 'r_c', inputs.perClientGbps, (x) => `${formatGbps(x)} GB/s`),
-      row('GetFlightInfo cost per call', 'c', inputs.getFlightInfoSeconds, (x) => `${(x * 1e3).toFixed(3)} ms`),
+      row('coordinator CPU per GetFlightInfo', 'c', inputs.getFlightInfoSeconds, (x) => `${(x * 1e3).toFixed(3)} ms`),
       row('memory overhead (RSS / data)', 'k', inputs.rssToData, (x) => x.toFixed(2)),
     ],
   );

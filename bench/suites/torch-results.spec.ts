@@ -10,6 +10,7 @@ import {
   RAY_TORCH,
   renderTorchText,
   selectTorchContenders,
+  torchConditions,
   torchRatios,
   verifyTorchRun,
   type TorchParams,
@@ -17,7 +18,7 @@ import {
 } from './torch-results.js';
 
 const expected = { rows: 1000, bytes: 76_000, checksum: 7 };
-const plans = [FLIGHTCACHE_W0, FLIGHTCACHE_W2, PARQUET, PARQUET_LOADER_W2].map((name) => ({ name, description: `${name} desc` }));
+const plans = [FLIGHTCACHE_W0, FLIGHTCACHE_W2, PARQUET, PARQUET_LOADER_W2].map((name) => ({ name, description: `${name} desc`, conditions: torchConditions(name, 2)! }));
 
 function run(contender: string, seconds: number): TorchRun {
   return { contender, seconds, ...expected };
@@ -63,5 +64,6 @@ test('renderTorchText lists contenders, skipped peers and ratios with their targ
   const text = renderTorchText({ params, contenders, ratios: torchRatios(contenders), skipped: [{ name: RAY_TORCH, reason: 'no ray' }] });
   assert.ok(text.includes('flightcache-w0  1.00 M     0.076        0.076  0.076  1'), text);
   assert.ok(text.includes('skipped ray-torch: no ray'), text);
-  assert.ok(text.endsWith('  flightcache-w0 / parquet: 2.00x (target >= 1x: met)'), text);
+  assert.ok(text.includes('  flightcache-w0 / parquet: 2.00x (target >= 1x: met)'), text);
+  assert.ok(text.endsWith('like-for-like (same workers and shuffling), median samples/s:\n  flightcache-w0 / parquet: 2.00x (workers 0, shuffled no)'), text);
 });

@@ -2,6 +2,7 @@
  * The torch suite's pure logic: its contenders, --only, per-epoch verification, aggregation into
  * the JSON shape documented in bench/README.md, the ratios with their targets, and the text report.
  */
+import { conditionsText, likeForLikePairs, type Conditions } from '../report/pairs.js';
 import { formatMiB, formatTable } from '../report.js';
 import { ratio } from '../stats.js';
 import { spread, type Spread } from './epoch-results.js';
@@ -19,6 +20,18 @@ export const RAY_TORCH = 'ray-torch';
 
 /** Every contender, in report order. */
 export const TORCH_CONTENDERS = [FLIGHTCACHE_W0, FLIGHTCACHE_W2, PARQUET, PARQUET_LOADER_W2, RAY_TORCH] as const;
+
+/** The conditions comparisons must match: DataLoader worker processes ("ray": Ray's own) and shuffling. */
+export const TORCH_CONDITION_KEYS = ['workers', 'shuffled'] as const;
+
+/**
+ * The conditions a contender runs under, given the worker count of the multi-worker ones; no
+ * contender shuffles. Null for a name the suite does not know.
+ */
+export function torchConditions(name: string, loaderWorkers: number): Conditions | null {
+  const workers: Record<string, number | string> = { [FLIGHTCACHE_W0]: 0, [FLIGHTCACHE_W2]: loaderWorkers, [PARQUET]: 0, [PARQUET_LOADER_W2]: loaderWorkers, [RAY_TORCH]: 'ray' };
+  return name in workers ? { workers: workers[name]!, shuffled: false } : null;
+}
 
 /** The ratios the report gives (numerator over denominator, by median samples/s) and their targets. */
 export const TORCH_RATIOS: readonly { ours: string; peer: string; target: number | null }[] = [
@@ -50,6 +63,8 @@ export interface TorchContenderResult {
   description: string;
   samplesPerSec: Spread;
   gbps: Spread;
+  /** What a like-for-like comparison must match (torchConditions). */
+  conditions: Conditions;
 }
 
 /** A measured ratio of medians (samples/s) and its target (null: informative only). */
@@ -84,7 +99,7 @@ export function verifyTorchRun(run: TorchRun, expected: TorchExpected): void {
 
 /** Verifies every run and aggregates each planned contender that has runs, in plan order. */
 export function aggregateTorch(
-  plans: readonly { name: string; description: string }[],
+  plans: readonly { name: string; description: string; conditions: Conditions }[],
   runs: readonly TorchRun[],
   expected: TorchExpected,
 ): TorchContenderResult[] {
@@ -98,6 +113,7 @@ export function aggregateTorch(
         description: plan.description,
         samplesPerSec: spread(own.map((run) => expected.rows / run.seconds)),
         gbps: spread(own.map((run) => expected.bytes / run.seconds / 1e9)),
+        conditions: plan.conditions,
       },
     ];
   });
@@ -162,6 +178,13 @@ export function renderTorchText(report: TorchReport): string {
       const target = r.target === null ? '' : ` (target >= ${r.target}x: ${r.met ? 'met' : 'NOT met'})`;
       lines.push(`  ${r.ours} / ${r.peer}: ${r.ratio.toFixed(2)}x${target}`);
     }
+  }
+  const compared = report.contenders.map((c) => ({ name: c.name, median: c.samplesPerSec.median, conditions: c.conditions }));
+  const ours = compared.filter((c) => c.name.startsWith('flightcache-'));
+  const pairs = likeForLikePairs(ours, compared.filter((c) => !ours.includes(c)), TORCH_CONDITION_KEYS);
+  if (pairs.length > 0) {
+    lines.push('', 'like-for-like (same workers and shuffling), median samples/s:');
+    for (const p of pairs) lines.push(`  ${p.ours} / ${p.peer}: ${p.ratio.toFixed(2)}x (${conditionsText(p.conditions, TORCH_CONDITION_KEYS)})`);
   }
   return lines.join('\n');
 }

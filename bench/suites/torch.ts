@@ -24,6 +24,7 @@ import {
   RAY_TORCH,
   renderTorchText,
   selectTorchContenders,
+  torchConditions,
   torchRatios,
   verifyTorchRun,
   type TorchExpected,
@@ -143,7 +144,8 @@ export async function runTorch(options: SuiteOptions): Promise<SuiteOutput> {
     const { plans, skipped } = await plansFor(wanted, python, cluster.url, loaded, dir, size.objectStoreMiB);
     for (const s of skipped) progress(`skipping ${s.name}: ${s.reason}`);
     const measured = plans.length > 0 ? await measure(plans, expected, runs, size.warmup) : [];
-    const contenders = aggregateTorch(plans, measured, expected);
+    const withConditions = plans.map((plan) => ({ ...plan, conditions: torchConditions(plan.name, LOADER_WORKERS)! }));
+    const contenders = aggregateTorch(withConditions, measured, expected);
     const params: TorchParams = {
       dataBytes: loaded.bytes,
       rows: loaded.rows,

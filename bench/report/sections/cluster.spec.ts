@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import type { ResultRecord } from '../results.js';
-import { clusterConfigs, clusterLatencies, renderCluster } from './cluster.js';
+import { clusterConfigs, clusterLatencies, latencyChart, renderCluster } from './cluster.js';
 
 const context = { chartHref: (name: string) => `charts/${name}` };
 const s = (median: number, min: number, max: number, n = 3): Record<string, number> => ({ n, median, min, max });
@@ -13,14 +13,17 @@ const record: ResultRecord = {
   quick: true,
   only: null,
   date: '2026-01-02T03:04:05.000Z',
-  machine: { cpu: 'Test CPU', cores: 2, memoryBytes: null, os: null, node: null, pyarrow: null },
+  commit: null,
+  dirty: null,
+  machine: { hostname: null, cpu: 'Test CPU', cores: 2, memoryBytes: null, os: null, node: null, python: null, pyarrow: null },
+  load: null,
   data: {
     params: { runs: 3, coordinatorCpuLimitPercent: 5, firstBatchTargetP50Ms: 5, latencyShare: { rank: 0, world: 4 } },
     configs: [
       { shards: 1, readers: 1, aggregateGbps: s(1, 0.5, 1.5), perReaderGbps: s(1, 0.5, 1.5), plansPerSecond: s(6, 5, 7), coordinatorCpuPercent: s(2, 1, 3), coordinatorCpuMsPerPlan: s(3, 2, 4), shardCpuPercent: [s(20, 10, 30)] },
       { shards: 2, readers: 4, aggregateGbps: s(2, 1.5, 2.5), perReaderGbps: s(0.5, 0.25, 1), coordinatorCpuPercent: s(4, 3, 4.5), shardCpuPercent: [s(15, 10, 20), s(25, 20, 30)] },
     ],
-    firstBatch: [{ client: 'pyarrow', shards: 1, iterations: 50, p50Ms: 3.25, p99Ms: 9, planP50Ms: 1.5 }, { client: 'ts', shards: 1, iterations: 50, p50Ms: 4 }],
+    firstBatch: [{ client: 'pyarrow', shards: 1, iterations: 50, p50Ms: 3.25, p99Ms: 9, minMs: 2, planP50Ms: 1.5 }, { client: 'ts', shards: 1, iterations: 50, p50Ms: 4 }],
   },
 };
 
@@ -35,7 +38,7 @@ test('clusterConfigs reads each configuration with its per-shard CPU', () => {
 });
 
 test('clusterLatencies keeps the entries that have p50 and p99', () => {
-  assert.deepEqual(clusterLatencies(record), [{ client: 'pyarrow', shards: 1, iterations: 50, p50Ms: 3.25, p99Ms: 9, planP50Ms: 1.5 }]);
+  assert.deepEqual(clusterLatencies(record), [{ client: 'pyarrow', shards: 1, iterations: 50, p50Ms: 3.25, p99Ms: 9, minMs: 2, planP50Ms: 1.5 }]);
 });
 
 test('renderCluster tabulates throughput and CPU, judges the coordinator budget, charts and lists latencies', () => {
@@ -46,7 +49,8 @@ test('renderCluster tabulates throughput and CPU, judges the coordinator budget,
   assert.ok(markdown.includes('| pyarrow | 1 | 50 | 3.25 | 9.00 | 1.50 |'), markdown);
   assert.ok(markdown.includes('share `[name, 0, 4]`') && markdown.includes('Target: p50 under 5 ms.'));
   assert.ok(markdown.includes('![cluster aggregate throughput](charts/cluster-aggregate.svg)'));
-  assert.deepEqual(charts.map((c) => c.name), ['cluster-aggregate.svg']);
+  assert.ok(markdown.endsWith('![cluster time to first batch](charts/cluster-first-batch.svg)'), markdown);
+  assert.deepEqual(charts.map((c) => c.name), ['cluster-aggregate.svg', 'cluster-first-batch.svg']);
   assert.ok(charts[0]!.svg.includes('>1 shard<') && charts[0]!.svg.includes('>2 shards<'));
 });
 
@@ -58,5 +62,11 @@ test('renderCluster of a latency-only record marks throughput as not measured', 
   const { markdown, charts } = renderCluster({ ...record, data: { ...record.data, configs: [] } }, context);
   assert.ok(markdown.includes('Throughput: not measured in this results set.'));
   assert.ok(markdown.includes('### Time to first batch'));
-  assert.deepEqual(charts, []);
+  assert.deepEqual(charts.map((c) => c.name), ['cluster-first-batch.svg']);
+});
+
+test('latencyChart puts each client and shard count at its p50 with a whisker from the fastest iteration to p99', () => {
+  const svg = latencyChart(clusterLatencies(record));
+  assert.ok(svg.includes('>pyarrow, 1 shard<') && svg.includes('>3.25<'), svg);
+  assert.ok(svg.includes('>p50<') && svg.includes('>fastest to p99<'), svg);
 });

@@ -3,15 +3,17 @@
  * processes, the coordinator's and shards' CPU while they stream, and the time from GetFlightInfo
  * to the first record batch.
  */
+import { barChart } from '../charts.js';
 import { mdImage, mdTable } from '../markdown.js';
 import { isObject, measuredOf, numberAt, objectsAt, stringAt, type MeasuredValue, type ResultRecord } from '../results.js';
 import { aggregateChart } from './aggregate-chart.js';
 import { formatGbps, formatRuns, notMeasured, provenance, reproduce, type Section, type SectionContext } from './common.js';
 
 const CHART = 'cluster-aggregate.svg';
+const LATENCY_CHART = 'cluster-first-batch.svg';
 const INTRO =
-  'A flightcache cluster (`node --no-memory-reducer flightcache serve --shards N --replicas 1`: a coordinator and N shard ' +
-  'processes, the coordinator run as docs/cluster.md advises) read by ' +
+  'A flightcache cluster (`node --no-memory-reducer flightcache serve --shards N --replicas F`: a coordinator and N shard ' +
+  'processes holding F copies of every partition, the coordinator run as docs/cluster.md advises) read by ' +
   'M pyarrow processes at once; reader r asks the coordinator for its share `[name, r, M]` with GetFlightInfo, then ' +
   'reads every endpoint with DoGet at the shard it names, back to back for a fixed window. The coordinator plans reads ' +
   'and must stay off the data path: its CPU (the exact on-CPU time of all its threads from /proc/PID/task/*/schedstat, as % of one core) is measured over the same windows, as is ' +
@@ -36,6 +38,7 @@ export interface ClusterLatency {
   iterations: number;
   p50Ms: number;
   p99Ms: number;
+  minMs: number | null;
   planP50Ms: number | null;
 }
 
@@ -62,7 +65,7 @@ export function clusterLatencies(record: ResultRecord): ClusterLatency[] {
     const p50Ms = numberAt(l, 'p50Ms');
     const p99Ms = numberAt(l, 'p99Ms');
     if (client === null || shards === null || iterations === null || p50Ms === null || p99Ms === null) return [];
-    return [{ client, shards, iterations, p50Ms, p99Ms, planP50Ms: numberAt(l, 'planP50Ms') }];
+    return [{ client, shards, iterations, p50Ms, p99Ms, minMs: numberAt(l, 'minMs'), planP50Ms: numberAt(l, 'planP50Ms') }];
   });
 }
 
@@ -79,9 +82,20 @@ function limitLine(record: ResultRecord, configs: readonly ClusterConfig[]): str
     'Each share read starts with a GetFlightInfo (plans/s), so its CPU grows with the plan rate, not with the bytes streamed.';
 }
 
-function latencySection(record: ResultRecord): string[] {
+/** Time to first batch per client and shard count: the bar at p50, the whisker from the fastest iteration to p99. */
+export function latencyChart(latencies: readonly ClusterLatency[]): string {
+  return barChart({
+    title: 'cluster: time to first batch',
+    yLabel: 'ms',
+    xLabel: 'client, shards',
+    bars: latencies.map((l) => ({ label: `${l.client}, ${l.shards} shard${l.shards === 1 ? '' : 's'}`, median: l.p50Ms, min: Math.min(l.minMs ?? l.p50Ms, l.p50Ms), max: Math.max(l.p99Ms, l.p50Ms) })),
+    legend: { bar: 'p50', whisker: 'fastest to p99' },
+  });
+}
+
+function latencySection(record: ResultRecord, context: SectionContext): Section {
   const latencies = clusterLatencies(record);
-  if (latencies.length === 0) return [notMeasured('Time to first batch')];
+  if (latencies.length === 0) return { markdown: notMeasured('Time to first batch'), charts: [] };
   const params = record.data['params'];
   const target = numberAt(params, 'firstBatchTargetP50Ms');
   const share = isObject(params) ? params['latencyShare'] : undefined;
@@ -93,12 +107,14 @@ function latencySection(record: ResultRecord): string[] {
     latencies.map((l) => [l.client, String(l.shards), String(l.iterations), l.p50Ms.toFixed(2), l.p99Ms.toFixed(2), dash(l.planP50Ms, (v) => v.toFixed(2))]),
     [1, 2, 3, 4, 5],
   );
-  return [
+  const markdown = [
     '### Time to first batch',
     `Sequential iterations of GetFlightInfo of ${what} at the coordinator, then DoGet of its first endpoint at its shard until the first record batch arrives, with connections kept open (as a trainer keeps them). ` +
       `pyarrow is the pyarrow.flight client; ts is our FlightClient.${target === null ? '' : ` Target: p50 under ${target} ms.`}`,
     table,
-  ];
+    mdImage('cluster time to first batch', context.chartHref(LATENCY_CHART)),
+  ].join('\n\n');
+  return { markdown, charts: [{ name: LATENCY_CHART, svg: latencyChart(latencies) }] };
 }
 
 /** Renders the cluster section (a "not measured" line when the record is missing or has no configurations). */
@@ -106,7 +122,8 @@ export function renderCluster(record: ResultRecord | undefined, context: Section
   const heading = `## cluster\n\n${INTRO}`;
   const configs = record ? clusterConfigs(record) : [];
   if (!record || (configs.length === 0 && clusterLatencies(record).length === 0)) return { markdown: `${heading}\n\n${notMeasured('cluster')}`, charts: [] };
-  if (configs.length === 0) return { markdown: [heading, provenance(record), reproduce(record), notMeasured('Throughput'), ...latencySection(record)].join('\n\n'), charts: [] };
+  const latency = latencySection(record, context);
+  if (configs.length === 0) return { markdown: [heading, provenance(record), reproduce(record), notMeasured('Throughput'), latency.markdown].join('\n\n'), charts: latency.charts };
 
   const table = mdTable(
     ['shards', 'readers', 'aggregate GB/s', 'min', 'max', 'runs', 'per reader GB/s', 'plans/s', 'coordinator CPU % (median)', 'max', 'coordinator CPU ms / plan', 'shard CPU % (median each)'],
@@ -139,7 +156,7 @@ export function renderCluster(record: ResultRecord | undefined, context: Section
     table,
     limitLine(record, configs),
     mdImage('cluster aggregate throughput', context.chartHref(CHART)),
-    ...latencySection(record),
+    latency.markdown,
   ].join('\n\n');
-  return { markdown, charts: [{ name: CHART, svg }] };
+  return { markdown, charts: [{ name: CHART, svg }, ...latency.charts] };
 }

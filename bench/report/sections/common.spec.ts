@@ -7,9 +7,13 @@ import { formatDate, formatRatio, formatSi, notMeasured, provenance, reproduce }
 test('provenance names the date, the quick flag and every machine field the record has', () => {
   assert.equal(
     provenance(fixture('doget')),
-    'Measured 2001-02-03 04:05 UTC (quick run: smaller data, fewer runs) on FIXTURE CPU (not measured) (4 cores), 8.0 GiB RAM, Linux fixture x64, Node v20.0.0, pyarrow 0.0.0.',
+    'Measured 2001-02-03 04:05 UTC (quick run: smaller data, fewer runs) on FIXTURE CPU (not measured) (4 cores), 8.0 GiB RAM, Linux fixture x64, host fixture-host, Node v20.0.0, Python 3.0.0, pyarrow 0.0.0. ' +
+      'Commit `0123456789ab` with uncommitted changes to tracked files. One-minute load average 0.25 before the run, 1.50 after.',
   );
-  assert.equal(provenance(fixture('micro')), 'Measured 2001-02-03 07:00 UTC (quick run: smaller data, fewer runs) on FIXTURE CPU (not measured) (4 cores).');
+  assert.equal(
+    provenance(fixture('micro')),
+    'Measured 2001-02-03 07:00 UTC (quick run: smaller data, fewer runs) on FIXTURE CPU (not measured) (4 cores). No commit recorded. No load average recorded.',
+  );
 });
 
 test('reproduce repeats the suite, --quick and the run count, writing to docs/results', () => {

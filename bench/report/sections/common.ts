@@ -1,6 +1,7 @@
 /** What every suite section of the report shares: provenance lines, the reproduce command, number formats. */
 import { mdShell } from '../markdown.js';
 import { numberAt, type MeasuredValue, type ResultRecord } from '../results.js';
+import { stalenessLine } from '../staleness.js';
 
 /** An SVG chart to write next to the report, under its file name. */
 export interface ChartFile {
@@ -55,25 +56,56 @@ export function formatDate(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** "Measured <date> (quick run) on <machine>." from a record's envelope. */
-export function provenance(record: ResultRecord): string {
+/** The machine of a record: CPU and cores, memory, OS, host and the software versions it has. */
+export function machineLine(record: ResultRecord): string {
   const m = record.machine;
   const parts = [m.cores === null ? m.cpu : `${m.cpu} (${m.cores} cores)`];
   if (m.memoryBytes !== null) parts.push(`${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM`);
   if (m.os !== null) parts.push(m.os);
+  if (m.hostname !== null) parts.push(`host ${m.hostname}`);
   if (m.node !== null) parts.push(`Node ${m.node}`);
+  if (m.python !== null) parts.push(`Python ${m.python}`);
   if (m.pyarrow !== null) parts.push(`pyarrow ${m.pyarrow}`);
-  const kind = record.quick ? ' (quick run: smaller data, fewer runs)' : '';
-  return `Measured ${formatDate(record.date)}${kind} on ${parts.join(', ')}.`;
+  return parts.join(', ');
 }
 
-/** The command that reproduces a record: same suite, --quick, --only and run count. */
-export function reproduce(record: ResultRecord): string {
+/** The commit and load sentences of a record, or what it lacks. */
+export function sourceAndLoad(record: ResultRecord): string {
+  const commit =
+    record.commit === null
+      ? 'No commit recorded.'
+      : `Commit \`${record.commit.slice(0, 12)}\`${record.dirty === true ? ' with uncommitted changes to tracked files' : ''}.`;
+  const load = record.load;
+  const loadLine =
+    load === null
+      ? 'No load average recorded.'
+      : `One-minute load average ${load.before.one.toFixed(2)} before the run, ${load.after.one.toFixed(2)} after.`;
+  return `${commit} ${loadLine}`;
+}
+
+/** "Measured <date> (quick run) on <machine>. Commit ... Load ..." from a record's envelope. */
+export function provenance(record: ResultRecord): string {
+  const kind = record.quick ? ' (quick run: smaller data, fewer runs)' : '';
+  return `Measured ${formatDate(record.date)}${kind} on ${machineLine(record)}. ${sourceAndLoad(record)}`;
+}
+
+/** The record's staleness line and a blank line, or nothing when staleness was not checked. */
+export function stalenessParagraph(record: ResultRecord): string {
+  return record.staleness === undefined ? '' : `${stalenessLine(record.staleness)}\n\n`;
+}
+
+/** The command that re-measures a harness record: same suite, --quick, --only and run count, into docs/results. */
+export function reproduceCommand(record: ResultRecord): string {
   const args = ['npm run bench --', record.suite];
   if (record.quick) args.push('--quick');
   if (record.only !== null) args.push('--only', record.only);
   const runs = numberAt(record.data['params'], 'runs');
   if (runs !== null) args.push('--runs', String(runs));
   args.push('--json', `docs/results/${record.suite}.json`);
-  return `Reproduce:\n\n${mdShell(args.join(' '))}`;
+  return args.join(' ');
+}
+
+/** The staleness line, then the command that reproduces a record. */
+export function reproduce(record: ResultRecord): string {
+  return `${stalenessParagraph(record)}Reproduce:\n\n${mdShell(reproduceCommand(record))}`;
 }

@@ -58,3 +58,31 @@ test('renderDoget of a record without CPU figures has no CPU table', () => {
   const { markdown } = renderDoget({ ...record, data: { ...record.data, targets: withoutCpu } }, context);
   assert.ok(!markdown.includes('### CPU per read'), markdown);
 });
+
+test('renderDoget shows bytes per server CPU-second with the ratio to pyarrow and where the processes ran', () => {
+  const record = fixture('doget');
+  const targets = record.data['targets'] as Record<string, Record<string, unknown>>;
+  const data = {
+    ...record.data,
+    pinning: { serverCpus: [0], clientCpus: [1] },
+    targets: {
+      ours: { ...targets['ours'], serverGbPerCpuSecond: { n: 3, median: 3, min: 2.5, max: 3.5 } },
+      pyarrow: { ...targets['pyarrow'], serverGbPerCpuSecond: { n: 3, median: 4, min: 3.75, max: 4.25 } },
+    },
+  };
+  const { markdown } = renderDoget({ ...record, data }, context);
+  assert.ok(
+    markdown.endsWith(
+      'The servers ran on CPUs 0 and the client on CPUs 1 (taskset), so a server\'s CPU time is its own work.\n\n' +
+        '| server | median GB / server CPU-second | min | max | runs | median / pyarrow |\n| --- | ---: | ---: | ---: | ---: | ---: |\n' +
+        '| ours | 3.00 | 2.50 | 3.50 | 3 | 0.750 |\n| pyarrow | 4.00 | 3.75 | 4.25 | 3 | 1.000 |',
+    ),
+    markdown,
+  );
+  const unpinned = renderDoget({ ...record, data: { ...data, pinning: { unpinned: 'taskset is not installed' } } }, context).markdown;
+  assert.ok(unpinned.includes('Processes were not pinned to CPUs (taskset is not installed): client and servers shared them.'), unpinned);
+});
+
+test('renderDoget of a record without per-read server CPU says the efficiency was not measured', () => {
+  assert.ok(renderDoget(fixture('doget'), context).markdown.endsWith('### Server efficiency\n\nBytes per server CPU-second: not measured in this results set.'));
+});

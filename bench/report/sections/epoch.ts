@@ -10,7 +10,7 @@ import { formatGbps, formatRatio, formatRuns, formatSi, notMeasured, provenance,
 
 const INTRO =
   'Throughput of reading one training epoch through each contender (method: [bench/README.md](../bench/README.md)). ' +
-  'GB/s = 1e9 bytes of Arrow buffers per second.';
+  'GB/s = gigabytes (SI) of Arrow buffers per second.';
 const RATIO_NOTE = 'ratio: median GB/s of flightcache read by pyarrow over the median GB/s of the contender in that row.';
 
 /** A sweep of the epoch suite: where it sits in the record and how to draw it. */

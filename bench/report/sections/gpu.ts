@@ -1,13 +1,16 @@
 /** The report's "GPU feed" section, from the record bench/gpu/run.sh writes (suite "gpu"); absent when there is none. */
 import { formatMiB } from '../../report.js';
-import { mdShell, mdTable } from '../markdown.js';
+import { barChart } from '../charts.js';
+import { mdImage, mdShell, mdTable } from '../markdown.js';
 import { isObject, numberAt, stringAt, type ResultRecord } from '../results.js';
-import { formatDate, formatSi, type Section } from './common.js';
+import { formatDate, formatSi, sourceAndLoad, stalenessParagraph, type Section, type SectionContext } from './common.js';
+
+const CHART = 'gpu-epoch.svg';
 
 const INTRO =
   'A generated dataset streamed from a local flightcache cluster through `FlightCacheDataset` + `make_dataloader` ' +
-  '(num_workers=0, pinned host batches) into device tensors: batch i+1 is copied on a side CUDA stream (non_blocking) ' +
-  'while the compute stream runs an MLP forward/backward/SGD step on batch i. Method: [bench/gpu/README.md](../bench/gpu/README.md).';
+  '(no worker processes, pinned host batches) into device tensors: the next batch is copied on a side CUDA stream (non_blocking) ' +
+  'while the compute stream runs an MLP forward/backward/SGD step on the current one. Method: [bench/gpu/README.md](../bench/gpu/README.md).';
 
 function percent(value: number | null): string {
   return value === null ? '\u2013' : `${(value * 100).toFixed(1)}%`;
@@ -25,11 +28,57 @@ export function gpuDevice(record: ResultRecord): string {
   const host = m.cores === null ? m.cpu : `${m.cpu} (${m.cores} cores)`;
   const cuda = stringAt(record.data, 'cuda');
   const versions = [`torch ${stringAt(record.data, 'torch') ?? '?'}${cuda === null ? '' : ` (CUDA ${cuda})`}`, `pyarrow ${stringAt(record.data, 'pyarrowVersion') ?? m.pyarrow ?? '?'}`];
-  return `Measured ${formatDate(record.date)} on ${device}, host ${host}, ${versions.join(', ')}.`;
+  return `Measured ${formatDate(record.date)} on ${device}, host ${host}, ${versions.join(', ')}. ${sourceAndLoad(record)}`;
+}
+
+/**
+ * The command that reruns a gpu record with every parameter it recorded: the shard count (an
+ * environment variable of run.sh) and each gpu_feed.py option. Records from before `gb` and `device`
+ * were recorded give the data size rounded to 0.1 GB and leave the device to its default.
+ */
+export function gpuReproduce(record: ResultRecord): string {
+  const p = record.data['params'];
+  const shards = numberAt(p, 'shards');
+  const gb = numberAt(p, 'gb') ?? (numberAt(p, 'dataBytes') === null ? null : Number((numberAt(p, 'dataBytes')! / 1e9).toFixed(1)));
+  const options: [string, string | number | null][] = [
+    ['--device', stringAt(p, 'device') ?? stringAt(record.data, 'device')],
+    ['--gb', gb],
+    ['--batch-size', numberAt(p, 'batchRows')],
+    ['--epochs', numberAt(p, 'epochs')],
+    ['--hidden', numberAt(p, 'hidden')],
+    ['--layers', numberAt(p, 'layers')],
+    ['--read-ahead', numberAt(p, 'readAhead')],
+  ];
+  const args = options.flatMap(([flag, value]) => (value === null ? [] : [flag, String(value)]));
+  if (isObject(p) && p['shuffle'] === false) args.push('--no-shuffle');
+  const env = shards === null ? '' : `GPU_FEED_SHARDS=${shards} `;
+  return `${env}bash bench/gpu/run.sh ${[...args, '--out', 'docs/results/gpu.json'].join(' ')}`;
+}
+
+/**
+ * Where the reported epoch's time went, as percentages: GPU busy with training steps, GPU idle, and
+ * the host blocked waiting for the next batch (which overlaps GPU work). Null when one is missing.
+ */
+export function gpuChart(measured: unknown): string | null {
+  const idle = numberAt(measured, 'gpuIdleFraction');
+  const wait = numberAt(measured, 'dataWaitFraction');
+  if (idle === null || wait === null) return null;
+  const bar = (label: string, fraction: number): { label: string; median: number; min: number; max: number } => ({ label, median: fraction * 100, min: fraction * 100, max: fraction * 100 });
+  return barChart({
+    title: 'GPU feed: the reported epoch',
+    yLabel: '% of the epoch',
+    bars: [bar('GPU busy', 1 - idle), bar('GPU idle', idle), bar('waiting for data', wait)],
+    legend: { bar: 'one epoch', whisker: 'no spread: one epoch' },
+  });
+}
+
+function epochsNote(epochs: number | null): string {
+  if (epochs === null) return 'the epoch count is not recorded';
+  return epochs === 1 ? 'one epoch, reported without a warm-up' : `the last of ${epochs} epochs is reported (the first warms up)`;
 }
 
 /** Renders the GPU feed section, or null when the results hold no gpu record. */
-export function renderGpu(record: ResultRecord | undefined): Section | null {
+export function renderGpu(record: ResultRecord | undefined, context: SectionContext): Section | null {
   if (!record) return null;
   const heading = `## GPU feed\n\n${INTRO}`;
   const measured = record.data['measured'];
@@ -38,8 +87,8 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
   const dataBytes = numberAt(p, 'dataBytes');
   const shuffle = isObject(p) && typeof p['shuffle'] === 'boolean' ? (p['shuffle'] ? 'shuffled' : 'not shuffled') : 'shuffle not recorded';
   const setup =
-    `Cluster: ${numberAt(p, 'shards') ?? 2} shards on the same machine. Data: ${dataBytes === null ? '?' : formatMiB(dataBytes)} (${numberAt(p, 'rowBytes') ?? '?'} bytes/row), ${numberAt(p, 'batchRows') ?? '?'}-row batches, ${shuffle}; ` +
-    `MLP of ${numberAt(p, 'layers') ?? '?'} hidden layers x ${numberAt(p, 'hidden') ?? '?'}; the last of ${numberAt(p, 'epochs') ?? '?'} epochs is reported (the first warms up).`;
+    `Cluster: ${numberAt(p, 'shards') ?? '?'} shards on the same machine. Data: ${dataBytes === null ? '?' : formatMiB(dataBytes)} (${numberAt(p, 'rowBytes') ?? '?'} bytes/row), ${numberAt(p, 'batchRows') ?? '?'}-row batches, ${shuffle}; ` +
+    `MLP of ${numberAt(p, 'layers') ?? '?'} hidden layers x ${numberAt(p, 'hidden') ?? '?'}; ${epochsNote(numberAt(p, 'epochs'))}.`;
   const samples = numberAt(measured, 'samplesPerSec');
   const table = mdTable(
     ['metric', 'value'],
@@ -49,15 +98,15 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
       ['host-to-device GB/s (bytes / copy-stream time)', fixed(numberAt(measured, 'h2dGbps'), 2)],
       ['training step, median', fixed(numberAt(measured, 'stepMsMedian'), 2, ' ms')],
       ['time blocked waiting for the next batch / total', percent(numberAt(measured, 'dataWaitFraction'))],
-      ['GPU idle (1 - step time / total)', percent(numberAt(measured, 'gpuIdleFraction'))],
+      ['GPU idle (share of the epoch outside training steps)', percent(numberAt(measured, 'gpuIdleFraction'))],
       ['epoch', fixed(numberAt(measured, 'seconds'), 2, ' s')],
     ],
     [1],
   );
-  const gb = dataBytes === null ? '' : ` --gb ${(dataBytes / 1e9).toFixed(1)}`;
-  const flags = shuffle === 'not shuffled' ? ' --no-shuffle' : '';
-  const shards = numberAt(p, 'shards');
-  const env = shards === null ? '' : `GPU_FEED_SHARDS=${shards} `;
-  const reproduce = `Reproduce on a GPU machine:\n\n${mdShell(`${env}bash bench/gpu/run.sh${gb}${flags} --out docs/results/gpu.json`)}`;
-  return { markdown: [heading, gpuDevice(record), setup, reproduce, table].join('\n\n'), charts: [] };
+  const reproduce = `${stalenessParagraph(record)}Reproduce on a GPU machine:\n\n${mdShell(gpuReproduce(record))}`;
+  const svg = gpuChart(measured);
+  const parts = [heading, gpuDevice(record), setup, reproduce, table];
+  if (svg === null) return { markdown: parts.join('\n\n'), charts: [] };
+  parts.push(mdImage('GPU feed: share of the epoch busy, idle and waiting for data', context.chartHref(CHART)));
+  return { markdown: parts.join('\n\n'), charts: [{ name: CHART, svg }] };
 }

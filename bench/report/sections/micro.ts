@@ -1,7 +1,10 @@
 /** The report's micro section: ops/s (and GB/s where a case moves bytes) of single operations. */
-import { mdTable } from '../markdown.js';
+import { barChart } from '../charts.js';
+import { mdImage, mdTable } from '../markdown.js';
 import { measuredOf, numberAt, objectsAt, stringAt, type MeasuredValue, type ResultRecord } from '../results.js';
-import { formatGbps, formatRatio, formatRuns, formatSi, notMeasured, provenance, reproduce, type Section } from './common.js';
+import { formatGbps, formatRatio, formatRuns, formatSi, notMeasured, provenance, reproduce, type Section, type SectionContext } from './common.js';
+
+const CHART = 'micro-copy.svg';
 
 const INTRO =
   'Micro-benchmarks of single operations on the data path, measured with benchmark.js in one process ' +
@@ -38,8 +41,22 @@ export function microCases(record: ResultRecord): MicroCase[] {
   });
 }
 
+/**
+ * The chart of the copy paths: GB/s of every case measured against a baseline that moves bytes, and
+ * of that baseline (memcpy), so each receive or store path shows next to a plain copy. Null when no
+ * such case has GB/s.
+ */
+export function microCopyChart(cases: readonly MicroCase[]): string | null {
+  const moving = new Set(cases.flatMap((c) => (c.gbps === null ? [] : [c.name])));
+  const compared = cases.filter((c) => moving.has(c.name) && c.baseline !== null && moving.has(c.baseline));
+  if (compared.length === 0) return null;
+  const shown = new Set(compared.flatMap((c) => [c.name, c.baseline!]));
+  const bars = cases.flatMap((c) => (shown.has(c.name) && c.gbps !== null ? [{ label: c.name, ...c.gbps }] : []));
+  return barChart({ title: 'micro: copy paths against their baseline', yLabel: 'GB/s (median, min-max of rounds)', xLabel: 'case', bars, legend: { bar: 'median of rounds', whisker: 'min-max of rounds' } });
+}
+
 /** Renders the micro section (a "not measured" line when the record is missing or has no cases). */
-export function renderMicro(record: ResultRecord | undefined): Section {
+export function renderMicro(record: ResultRecord | undefined, context: SectionContext): Section {
   const heading = `## micro\n\n${INTRO}`;
   const cases = record ? microCases(record) : [];
   if (!record || cases.length === 0) return { markdown: `${heading}\n\n${notMeasured('micro')}`, charts: [] };
@@ -60,5 +77,8 @@ export function renderMicro(record: ResultRecord | undefined): Section {
   const described = cases.filter((c) => c.description !== null).map((c) => `- **${c.name}**: ${c.description}`);
   const parts = [heading, provenance(record), reproduce(record), table];
   if (described.length > 0) parts.push(described.join('\n'));
-  return { markdown: parts.join('\n\n'), charts: [] };
+  const svg = microCopyChart(cases);
+  if (svg === null) return { markdown: parts.join('\n\n'), charts: [] };
+  parts.push(mdImage('micro copy paths, GB/s', context.chartHref(CHART)));
+  return { markdown: parts.join('\n\n'), charts: [{ name: CHART, svg }] };
 }

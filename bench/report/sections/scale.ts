@@ -10,8 +10,8 @@ import { formatGbps, formatRuns, notMeasured, provenance, reproduce, type Sectio
 const CHART = 'scale-aggregate.svg';
 const INTRO =
   'N flightcache nodes, each holding the same table, read by M pyarrow reader processes at once (reader j reads ' +
-  'full tables from node j mod N for a fixed window). A "server" is an independent node: the coordinator-based ' +
-  'cluster arrives with the cluster issue. The model built on these numbers is in [docs/scaling.md](scaling.md).';
+  'full tables from node j mod N for a fixed window). A "server" is an independent node; the ' +
+  'coordinator-based cluster is measured by the cluster suite. The model built on these numbers is in [docs/scaling.md](scaling.md).';
 
 /** One (N, M) configuration of a scale record. */
 export interface ScaleConfig {
