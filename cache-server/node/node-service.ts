@@ -26,6 +26,7 @@ import {
 import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
 import { dictionaryIds } from '../flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
+import type { Arena } from '../storage/allocator.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { TokenAuth } from '../auth/token-auth.js';
 import { decodeTicket } from './ticket.js';
@@ -131,8 +132,9 @@ export class NodeService implements FlightService {
   bodyAllocator(ctx: CallContext): BodyAllocator {
     const store = this.options.store;
     const pending = pendingAllocations(ctx);
+    const arena = callArena(ctx, store);
     return (header, bodyLength) => {
-      const allocation = store.allocateMessage(header, bodyLength);
+      const allocation = store.allocateMessage(header, bodyLength, arena);
       pending.set(allocation.message.body, allocation);
       return allocation.message.body;
     };
@@ -141,6 +143,7 @@ export class NodeService implements FlightService {
   async *doPut(data: AsyncIterable<FlightData>, ctx: CallContext): AsyncIterable<PutResult> {
     const store = this.options.store;
     const pending = pendingAllocations(ctx);
+    const arena = callArena(ctx, store);
     let tx: ReturnType<DatasetStore['beginPut']> | undefined;
     let committed = false;
     let declaredDictionaries = new Set<bigint>();
@@ -153,7 +156,7 @@ export class NodeService implements FlightService {
           if (info.kind !== 'schema') {
             throw new FlightError(Code.INVALID_ARGUMENT, `DoPut must start with a Schema message, got ${info.kind}`);
           }
-          tx = store.beginPut(name, message.dataHeader);
+          tx = store.beginPut(name, message.dataHeader, arena);
           declaredDictionaries = new Set(dictionaryIds(message.dataHeader).map((d) => d.id));
           continue;
         }
@@ -192,6 +195,7 @@ export class NodeService implements FlightService {
       if (tx && !committed) tx.abort();
       for (const allocation of pending.values()) allocation.region.release();
       pending.clear();
+      arena.close();
     }
   }
 
@@ -248,6 +252,16 @@ export function nodeLayout(dataset: DatasetSnapshot, location: string): DatasetL
     layouts.set(dataset, shape);
   }
   return { ...shape, partitions: [{ index: 0, from: 0, to: dataset.batchCount, storedName: dataset.name, locations: [location] }] };
+}
+
+/** The arena of a DoPut call: every region of the one dataset it writes, bodies decoded early included. */
+function callArena(ctx: CallContext, store: DatasetStore): Arena {
+  let arena = ctx.values.get('put-arena') as Arena | undefined;
+  if (!arena) {
+    arena = store.openArena();
+    ctx.values.set('put-arena', arena);
+  }
+  return arena;
 }
 
 /** Regions allocated for a call's bodies that its handler has not adopted yet (released if the call fails). */
