@@ -32,9 +32,9 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { decodeTicket } from './ticket.js';
 import { parseFlightRequest, pickDataset, type ShareRequest } from './flight-request.js';
 import { flightInfoFor, requestSchema, type DatasetLayout } from './read-plan.js';
-import { changesDictionaries, streamTicket } from './share-stream.js';
+import { changesDictionaries, streamTicket, ticketDataset } from './share-stream.js';
 import { fetchDataset, type PeerClient } from './fetch-action.js';
-import { NodeActions } from './node-actions.js';
+import { NodeActions, type SameHostInfo } from './node-actions.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {
@@ -47,6 +47,8 @@ export interface NodeServiceOptions {
   defaultDataset?: string;
   /** Clients to peers, for the `fetch` action (cluster shards). */
   peer?: PeerClient;
+  /** The node's same-host service once it runs (shared-memory storage only). */
+  sameHost?: () => SameHostInfo | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -86,7 +88,7 @@ export class NodeService implements FlightService {
   readonly actions: NodeActions;
 
   constructor(private readonly options: NodeServiceOptions) {
-    this.actions = new NodeActions(options.store);
+    this.actions = new NodeActions(options.store, options.sameHost);
   }
 
   handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse> {
@@ -118,15 +120,7 @@ export class NodeService implements FlightService {
 
   async *doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData> {
     const request = decodeTicket(ticket.ticket);
-    const dataset = this.options.store.get(request.dataset);
-    if (!dataset) {
-      // A shard without the partition was restarted or not refilled yet: another replica can serve it.
-      if (request.global !== undefined) {
-        throw new FlightError(Code.UNAVAILABLE, `this shard does not hold partition "${request.dataset}" of dataset "${request.global}" (restarted?): read another replica`);
-      }
-      throw new FlightError(Code.INVALID_ARGUMENT, `ticket names unknown dataset "${request.dataset}" (dropped?)`);
-    }
-    yield* streamTicket(dataset, request, ctx.signal);
+    yield* streamTicket(ticketDataset(this.options.store, request), request, ctx.signal);
   }
 
   bodyAllocator(ctx: CallContext): BodyAllocator {

@@ -9,7 +9,7 @@ import type { OutgoingFlightData } from '../flight/protocol/messages.js';
 import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
 import { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
 import { RowTaker, type TakeSource } from '../flight/protocol/ipc-take.js';
-import type { DatasetSnapshot } from '../storage/dataset-store.js';
+import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { StoredMessage } from '../storage/stored-message.js';
 import { checkFingerprint, encodeCursor } from './cursor.js';
 import { rowOrder } from './shares.js';
@@ -198,6 +198,17 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest): G
     }
   }
   if (rowsChange && request.batchRows !== undefined && pickRow.length > 0) yield flush();
+}
+
+/** The stored dataset a ticket reads, or the error DoGet fails with when it is not here. */
+export function ticketDataset(store: DatasetStore, request: TicketRequest): DatasetSnapshot {
+  const dataset = store.get(request.dataset);
+  if (dataset) return dataset;
+  // A shard without the partition was restarted or not refilled yet: another replica can serve it.
+  if (request.global !== undefined) {
+    throw new FlightError(Code.UNAVAILABLE, `this shard does not hold partition "${request.dataset}" of dataset "${request.global}" (restarted?): read another replica`);
+  }
+  throw new FlightError(Code.INVALID_ARGUMENT, `ticket names unknown dataset "${request.dataset}" (dropped?)`);
 }
 
 /** Streams the FlightData of a ticket over a stored dataset: planTicket's steps, materialized. */

@@ -16,24 +16,26 @@ export interface SharedRef {
   readonly length: number;
 }
 
-/** Bytes allocated in one segment and how many of them were released from the budget since. */
+/** One segment: its size, the region bytes allocated in it, and how many were released from the budget since. */
 export interface SegmentUse {
   readonly id: number;
+  /** The segment file's size (what a reader maps). */
+  readonly capacity: number;
   bytes: number;
   releasedBytes: number;
 }
 
-/** The segment and offset of each region's ArrayBuffer. */
-interface Placement {
-  readonly segment: number;
-  readonly offset: number;
+/** A view's location, with its segment's use. */
+export interface SharedPlacement {
+  readonly ref: SharedRef;
+  readonly use: SegmentUse;
 }
 
 /** Allocates regions in shared-memory segments under `directory`, within `limitBytes`. */
 export class SharedMemoryAllocator extends BudgetedAllocator {
   readonly #space: ShmSpace;
-  readonly #placements = new WeakMap<ArrayBufferLike, Placement>();
-  readonly #segments = new Map<number, SegmentUse>();
+  /** The segment use and offset of each region's ArrayBuffer. */
+  readonly #placements = new WeakMap<ArrayBufferLike, { use: SegmentUse; offset: number }>();
 
   /** INVALID_ARGUMENT naming the directory when segments cannot be created there. */
   constructor(readonly directory: string, limitBytes = Infinity) {
@@ -57,37 +59,35 @@ export class SharedMemoryAllocator extends BudgetedAllocator {
 
   openArena(): Arena {
     const arena = new ShmArena(this.#space);
+    let current: SegmentUse | undefined;
     return {
       allocate: (bytes) => {
-        let placement: Placement | undefined;
+        let use: SegmentUse | undefined;
         const region = this.budgeted(
           bytes,
           () => {
-            const { buffer, segment, offset } = arena.allocate(bytes);
-            placement = { segment, offset };
-            this.#placements.set(buffer, placement);
-            return buffer;
+            const allocation = arena.allocate(bytes);
+            if (current?.id !== allocation.segment) current = { id: allocation.segment, capacity: allocation.segmentBytes, bytes: 0, releasedBytes: 0 };
+            use = current;
+            this.#placements.set(allocation.buffer, { use, offset: allocation.offset });
+            return allocation.buffer;
           },
-          (released) => this.#released(placement!.segment, released),
+          (released) => {
+            use!.releasedBytes += released;
+          },
         );
-        const use = this.#segments.get(placement!.segment) ?? { id: placement!.segment, bytes: 0, releasedBytes: 0 };
-        use.bytes += bytes;
-        this.#segments.set(use.id, use);
+        use!.bytes += bytes;
         return region;
       },
       close: () => arena.close(),
     };
   }
 
-  /** The shared-memory location of a view of a region from this allocator, or undefined for other memory. */
-  locate(view: Uint8Array): SharedRef | undefined {
+  /** Where a view of a region from this allocator lies in shared memory, or undefined for other memory. */
+  locate(view: Uint8Array): SharedPlacement | undefined {
     const placement = this.#placements.get(view.buffer);
-    return placement && { segment: placement.segment, offset: placement.offset + view.byteOffset, length: view.byteLength };
-  }
-
-  /** The use of a segment with unreleased regions, or undefined. */
-  segment(id: number): SegmentUse | undefined {
-    return this.#segments.get(id);
+    if (!placement) return undefined;
+    return { ref: { segment: placement.use.id, offset: placement.offset + view.byteOffset, length: view.byteLength }, use: placement.use };
   }
 
   /** The descriptor of a live segment (owned by it: send it, never close it). */
@@ -110,12 +110,5 @@ export class SharedMemoryAllocator extends BudgetedAllocator {
       );
     }
     return super.describeFailure(err, bytes);
-  }
-
-  #released(segment: number, bytes: number): void {
-    const use = this.#segments.get(segment);
-    if (!use) return;
-    use.releasedBytes += bytes;
-    if (use.releasedBytes >= use.bytes) this.#segments.delete(segment);
   }
 }

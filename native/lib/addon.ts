@@ -27,11 +27,12 @@ export interface ShmArenaHandle {
   readonly __brand: 'ShmArena';
 }
 
-/** A region in a shared-memory segment: its memory, segment id and offset in the segment. */
+/** A region in a shared-memory segment: its memory, segment id, offset in the segment and the segment's size. */
 export interface ShmAllocation {
   readonly buffer: ArrayBuffer;
   readonly segment: number;
   readonly offset: number;
+  readonly segmentBytes: number;
 }
 
 /** The addon's exports as loaded, before the typed wrappers below. */

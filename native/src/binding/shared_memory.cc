@@ -75,6 +75,7 @@ Napi::Value ShmAllocate(const Napi::CallbackInfo& info) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("segment", Napi::Number::New(env, static_cast<double>(region->segment().id())));
   result.Set("offset", Napi::Number::New(env, static_cast<double>(region->offset())));
+  result.Set("segmentBytes", Napi::Number::New(env, static_cast<double>(region->segment().capacity())));
   result.Set("buffer", WrapRegion(env, std::move(region)));
   return result;
 }

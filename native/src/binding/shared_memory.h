@@ -14,9 +14,9 @@ Napi::Value ShmOpenSpace(const Napi::CallbackInfo& info);
 // shmOpenArena(space): arena handle; its regions share segments with no other arena.
 Napi::Value ShmOpenArena(const Napi::CallbackInfo& info);
 
-// shmAllocate(arena, bytes): { buffer: ArrayBuffer, segment: number, offset: number } — an
-// external ArrayBuffer over a region (freed by its finalizer or discard()), the id of its segment
-// and its byte offset there. Error with `code` ENOSPC/ENOMEM/EMFILE/... when it cannot be had.
+// shmAllocate(arena, bytes): { buffer: ArrayBuffer, segment: number, offset: number,
+// segmentBytes: number } — an external ArrayBuffer over a region (freed by its finalizer or
+// discard()), the id of its segment, its byte offset there and the segment's size. Error with `code` ENOSPC/ENOMEM/EMFILE/... when it cannot be had.
 Napi::Value ShmAllocate(const Napi::CallbackInfo& info);
 
 // shmCloseArena(arena): void — later allocations open new segments; the current one is freed with
