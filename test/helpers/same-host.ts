@@ -55,6 +55,8 @@ export interface PausedReader {
   paused: Promise<void>;
   resume(): void;
   report: Promise<ReaderReport>;
+  /** Ends the reader if it still runs (for a test that failed while it waited). */
+  kill(): void;
 }
 
 /** Starts the Python reader with --pause-after. */
@@ -74,7 +76,7 @@ export function startPausedReader(args: string[], pauseAfter: number): PausedRea
     return JSON.parse(lines.at(-1)!) as ReaderReport;
   });
   report.catch(() => onPause());
-  return { paused, resume: () => child.stdin.write('\n'), report };
+  return { paused, resume: () => child.stdin.write('\n'), report, kill: () => child.kill() };
 }
 
 /** Record batches of a DoGet through our gRPC client: body SHA-256 and cursor of each. */
