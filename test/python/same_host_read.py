@@ -7,8 +7,8 @@ says hello, reads one ticket from shared memory and prints a JSON report on its 
 For each output batch the report holds its rows, cursor, the SHA-256 of the stored body it refers
 to (plain batches) and, with --grpc, whether it equals the batch DoGet sends for the same ticket
 (read with pyarrow.flight). --pause-after N prints {"paused": N} after N batches and waits for a
-line on stdin before reading on; after the stream it re-hashes the bodies seen before the pause to
-show that the mapped bytes did not change. Uses only the standard library, numpy and pyarrow.
+line on stdin before reading on; after the stream it re-hashes every body it read to show that the
+mapped bytes did not change meanwhile ("unchanged"). Uses only the standard library, numpy and pyarrow.
 """
 import argparse
 import base64
@@ -118,6 +118,7 @@ def main():
                 sources = []
                 for ref in frame['sources']:
                     mapping = maps[ref['segment']]
+                    seen_bodies.append((ref, hashlib.sha256(body_of(mapping, ref)).hexdigest()))
                     message = pa.ipc.read_message(pa.py_buffer(mapping)[ref['offset']:ref['offset'] + ref['length']])
                     sources.append(pa.ipc.read_record_batch(message, stored_schema))
                 entry = {'rows': frame['rows'], 'cursor': frame['cursor'], 'sources': len(sources)}
@@ -125,7 +126,6 @@ def main():
                     batch = sources[0]
                     body = body_of(maps[frame['sources'][0]['segment']], frame['sources'][0])
                     entry['body_sha256'] = hashlib.sha256(body).hexdigest()
-                    seen_bodies.append((frame['sources'][0], entry['body_sha256']))
                 else:
                     count = frame['picks']
                     picks = np.frombuffer(payload, dtype='<u4')
