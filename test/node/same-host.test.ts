@@ -3,11 +3,12 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Float64, Int32, Table, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
+import { Dictionary, Float64, Int32, Table, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import type { Ticket } from '../../cache-server/flight/protocol/messages.js';
+import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-message.js';
 import { jsonCommand } from '../helpers/flight.js';
 import { doGetBatches, RawConnection, readerArgs, readSameHost, startPausedReader } from '../helpers/same-host.js';
 
@@ -54,6 +55,11 @@ describe('a node keeping its data in shared memory', () => {
   const ticketsOf = async (descriptor: Parameters<FlightClient['getFlightInfo']>[0]): Promise<Ticket[]> =>
     (await client.getFlightInfo(descriptor)).endpoints.map((endpoint) => endpoint.ticket);
   const stats = (): Promise<NodeStats> => client.action<NodeStats>('stats');
+  /** The sameHost stats once the node has seen every reader's connection close (within 2 s). */
+  const statsOnceReadersLeft = async (): Promise<NonNullable<NodeStats['sameHost']>> => {
+    for (let i = 0; i < 100 && (await stats()).sameHost!.connections > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    return (await stats()).sameHost!;
+  };
 
   test('the same-host action names the socket, the instance of the health action, this host\'s boot id and the shm directory', async () => {
     const described = await client.action<Record<string, string>>('same-host');
@@ -197,13 +203,55 @@ describe('a node keeping its data in shared memory', () => {
     } finally {
       reader.kill();
     }
-    for (let i = 0; i < 100 && (await stats()).sameHost!.connections > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    const afterwards = (await stats()).sameHost!;
+    const afterwards = await statsOnceReadersLeft();
     assert.deepEqual([afterwards.heldBytes, afterwards.connections], [0, 0]);
   });
 
+  test('release ends the hold of segments a reader unmapped, while its connection stays open', async () => {
+    await client.doPut(pathDescriptor('leased'), batches([30, 30]));
+    const bytes = (await stats()).datasets.find((d) => d.name === 'leased')!.bytes;
+    const [ticket] = await ticketsOf(pathDescriptor('leased'));
+    const connection = await RawConnection.open(node.shmSocket!);
+    try {
+      connection.send({ type: 'hello', authorization: bearer });
+      connection.send({ type: 'get', ticket: Buffer.from(ticket!.ticket).toString('base64') });
+      const frames = await connection.next(6);
+      assert.deepEqual(frames.map((f) => f.type), ['hello', 'schema', 'segments', 'batch', 'batch', 'end']);
+      const segments = frames.filter((f) => f.type === 'segments').flatMap((f) => (f.segments as Array<{ id: number }>).map((s) => s.id));
+      assert.equal(segments.length, 1);
+      await client.action('drop', 'leased');
+      assert.equal((await stats()).sameHost!.heldBytes, bytes);
+      connection.send({ type: 'release', segments });
+      connection.send({ type: 'hello' });
+      await connection.next();
+      assert.deepEqual([(await stats()).sameHost!.heldBytes, (await stats()).sameHost!.connections], [0, 1]);
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('a dataset with dictionaries: dictionary frames come where DoGet sends its dictionary batches', async () => {
+    const table = new Table({ id: vectorFromArray([0, 1, 2, 3], new Int32()), color: vectorFromArray(['red', 'blue', 'red', 'green'], new Dictionary(new Utf8(), new Int32())) });
+    await client.doPut(pathDescriptor('colored'), table.batches);
+    const [ticket] = await ticketsOf(pathDescriptor('colored'));
+    const kinds: string[] = [];
+    for await (const data of client.doGetRaw(ticket!)) kinds.push(parseMessageHeader(data.dataHeader).kind);
+    const connection = await RawConnection.open(node.shmSocket!);
+    try {
+      connection.send({ type: 'hello', authorization: bearer });
+      connection.send({ type: 'get', ticket: Buffer.from(ticket!.ticket).toString('base64') });
+      const frames: Array<Record<string, unknown>> = [];
+      while (frames.at(-1)?.type !== 'end' && !connection.closed) frames.push(...(await connection.next()));
+      const sent = frames.map((f) => f.type).filter((type) => type !== 'hello' && type !== 'segments' && type !== 'end');
+      assert.deepEqual(sent, kinds.map((kind) => ({ schema: 'schema', dictionary_batch: 'dictionary', record_batch: 'batch' })[kind as 'schema']));
+    } finally {
+      connection.close();
+    }
+  });
+
   test('stats show the shm directory, the shm bytes and no held bytes or connections once readers left', async () => {
-    const { sameHost, memory } = await stats();
+    const sameHost = await statsOnceReadersLeft();
+    const { memory } = await stats();
     assert.deepEqual(sameHost, { shmDir: dir, socket: node.shmSocket, shmBytes: memory.usedBytes, heldBytes: 0, connections: 0 });
   });
 });
