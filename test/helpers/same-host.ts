@@ -21,6 +21,8 @@ export interface ReaderBatch {
   sources: number;
   body_sha256?: string;
   equals_grpc?: boolean;
+  /** With --rows: the batch's rows. */
+  rows_list?: Array<Record<string, unknown>>;
 }
 
 /** The Python reader's report. */

@@ -9,7 +9,9 @@ import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js'
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import type { Ticket } from '../../cache-server/flight/protocol/messages.js';
 import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-message.js';
-import { jsonCommand } from '../helpers/flight.js';
+import { drain, jsonCommand, rejectsWith } from '../helpers/flight.js';
+import { Code } from '../../cache-server/flight/errors.js';
+import { epochOrder, rowOrder } from '../../cache-server/node/shares.js';
 import { doGetBatches, RawConnection, readerArgs, readSameHost, startPausedReader } from '../helpers/same-host.js';
 
 const USER = { user: 'reader', password: 'secret' };
@@ -247,6 +249,32 @@ describe('a node keeping its data in shared memory', () => {
     } finally {
       connection.close();
     }
+  });
+
+  test('dictionaries that change between batches: read in order as DoGet sends them, and shuffled with "transport": "same-host" (which DoGet refuses), each batch with the dictionaries it was stored with', async () => {
+    const palettes = [['red', 'green'], ['blue', 'red', 'black'], ['white']];
+    const colorOf = (id: number): string => palettes[Math.floor(id / 10)]![id % palettes[Math.floor(id / 10)]!.length]!;
+    for (const [put, palette] of palettes.entries()) {
+      const ids = range(10, put * 10);
+      const table = new Table({ id: vectorFromArray(ids, new Int32()), color: vectorFromArray(ids.map(colorOf), new Dictionary(new Utf8(), new Int32())) });
+      assert.equal(table.getChild('color')!.data[0]!.dictionary!.length, palette.length);
+      await client.doPut(pathDescriptor('palette'), table.batches);
+    }
+    const [plain] = await ticketsOf(pathDescriptor('palette'));
+    const inOrder = await readSameHost([...readerArgs(node.shmSocket!, plain!, bearer, node.url), '--rows']);
+    assert.equal(inOrder.error, null);
+    assert.ok(inOrder.batches.every((b) => b.equals_grpc === true));
+    const shuffle = { seed: 5, epoch: 0 };
+    const command = { dataset: 'palette', rank: 0, world_size: 1, shuffle: true, ...shuffle };
+    await rejectsWith(client.getFlightInfo(jsonCommand(command)), Code.FAILED_PRECONDITION, /replaces or extends its dictionaries between batches/);
+    const [shuffled] = await ticketsOf(jsonCommand({ ...command, transport: 'same-host' }));
+    await rejectsWith(drain(client.doGetRaw(shuffled!)), Code.FAILED_PRECONDITION, /replaces or extends its dictionaries between batches/);
+    const report = await readSameHost([...readerArgs(node.shmSocket!, shuffled!, bearer), '--rows']);
+    assert.equal(report.error, null);
+    const rows = report.batches.flatMap((b) => b.rows_list!) as Array<{ id: number; color: string }>;
+    const expectedIds = [...epochOrder(3, shuffle)].flatMap((batch) => Array.from(rowOrder(10, batch, shuffle), (row) => batch * 10 + row));
+    assert.deepEqual(rows.map((row) => row.id), expectedIds);
+    assert.deepEqual(rows.map((row) => row.color), expectedIds.map(colorOf));
   });
 
   test('stats show the shm directory, the shm bytes and no held bytes or connections once readers left', async () => {
