@@ -9,6 +9,7 @@ import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js'
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import type { Ticket } from '../../cache-server/flight/protocol/messages.js';
 import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-message.js';
+import { encodeFrame } from '../../cache-server/samehost/frames.js';
 import { drain, jsonCommand, rejectsWith } from '../helpers/flight.js';
 import { Code } from '../../cache-server/flight/errors.js';
 import { epochOrder, rowOrder } from '../../cache-server/node/shares.js';
@@ -180,6 +181,10 @@ describe('a node keeping its data in shared memory', () => {
       connection.send(request);
       assert.deepEqual(await connection.next(), [{ type: 'error', code: 'INVALID_ARGUMENT', status: 3, message }], JSON.stringify(request));
     }
+    // A burst of requests far past what the node queues is answered in full, in order.
+    connection.send(Buffer.concat(Array.from({ length: 300 }, (_, i) => Buffer.concat(encodeFrame({ type: `burst${i}` })))));
+    const burst = await connection.next(300);
+    assert.deepEqual(burst.map((frame) => frame.message), Array.from({ length: 300 }, (_, i) => `unknown request type "burst${i}"; known: hello, get, release`));
     assert.equal(connection.closed, false);
     connection.close();
     assert.equal((await client.action<{ status: string }>('health')).status, 'ok');
