@@ -44,7 +44,7 @@ describe('a node keeping its data in shared memory', () => {
   let bearer: string;
   before(async () => {
     dir = scratchShmDir();
-    node = await startCacheNode({ port: 0, shmDir: dir, credentials: USER });
+    node = await startCacheNode({ port: 0, shmDir: dir, credentials: USER, httpPort: 0 });
     client = new FlightClient(node.url);
     bearer = `Bearer ${await client.handshake(USER.user, USER.password)}`;
     await client.doPut(pathDescriptor('rows'), batches([13, 1, 20, 7, 11, 16, 5, 9, 6]));
@@ -286,5 +286,11 @@ describe('a node keeping its data in shared memory', () => {
     const sameHost = await statsOnceReadersLeft();
     const { memory } = await stats();
     assert.deepEqual(sameHost, { shmDir: dir, socket: node.shmSocket, shmBytes: memory.usedBytes, heldBytes: 0, connections: 0 });
+    const ops = `http://127.0.0.1:${node.httpPort}`;
+    assert.deepEqual(((await (await fetch(`${ops}/stats`)).json()) as NodeStats).sameHost, sameHost);
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    for (const line of [`flightcache_shm_bytes ${memory.usedBytes}`, 'flightcache_shm_held_bytes 0', 'flightcache_same_host_connections 0']) {
+      assert.ok(metrics.split('\n').includes(line), `${line} in\n${metrics}`);
+    }
   });
 });
