@@ -166,11 +166,44 @@ test('every split of a message with every field kind and unknown fields decodes 
   }
 });
 
-test('a body before its header gets an empty header passed to the allocator', () => {
+test('a body before any header is allocated with an empty header and a header after it is refused', () => {
   const { calls, allocate } = recording();
-  const got = decodeFlightData(bytes('c23e 02 0a0b  12 01 07'), allocate);
+  assert.throws(() => decodeFlightData(bytes('c23e 02 0a0b  12 01 07'), allocate), {
+    code: Code.INVALID_ARGUMENT,
+    message: 'malformed FlightData: a data_header after data_body (send data_header first: the body is stored with its header) at byte 8',
+  });
   assert.deepStrictEqual(calls, [['', 2]]);
-  assert.deepStrictEqual(got, { dataHeader: bytes('07'), appMetadata: EMPTY, dataBody: bytes('0a0b') });
+  assert.deepStrictEqual(decodeFlightData(bytes('c23e 02 0a0b'), allocate), { dataHeader: EMPTY, appMetadata: EMPTY, dataBody: bytes('0a0b') });
+});
+
+test('repeated data_header fields before the body: the last one wins and is the one the allocator gets', () => {
+  const { calls, allocate } = recording();
+  const got = decodeFlightData(bytes('12 01 01  12 02 0203  c23e 01 aa'), allocate);
+  assert.deepStrictEqual(calls, [['0203', 1]]);
+  assert.deepStrictEqual(got, { dataHeader: bytes('0203'), appMetadata: EMPTY, dataBody: bytes('aa') });
+});
+
+test('a data_header after the body is accepted only when it repeats the one the body was allocated for', () => {
+  const { calls, allocate } = recording();
+  const same = decodeFlightData(bytes('12 02 0102  c23e 01 aa  12 02 0102'), allocate);
+  assert.deepStrictEqual(same, { dataHeader: bytes('0102'), appMetadata: EMPTY, dataBody: bytes('aa') });
+  for (const after of ['12 02 0103', '12 03 010203', '12 00']) {
+    assert.throws(() => decodeFlightData(bytes(`12 02 0102  c23e 01 aa  ${after}`), allocate), {
+      code: Code.INVALID_ARGUMENT,
+      message: `malformed FlightData: a second data_header after data_body that differs from the one before it (the body is stored with the first) at byte ${bytes(after).length + 8}`,
+    });
+  }
+  assert.deepStrictEqual(calls, [['0102', 1], ['0102', 1], ['0102', 1], ['0102', 1]]);
+});
+
+test('an empty body allocates nothing, so a header after it is simply the last one', () => {
+  const { calls, allocate } = recording();
+  assert.deepStrictEqual(decodeFlightData(bytes('12 01 01  c23e 00  12 01 02'), allocate), {
+    dataHeader: bytes('02'),
+    appMetadata: EMPTY,
+    dataBody: EMPTY,
+  });
+  assert.deepStrictEqual(calls, []);
 });
 
 test('the body lands in the allocated memory and the small fields are copies owned by the result', () => {

@@ -12,8 +12,9 @@ import { putVarint, varintSize } from './wire.js';
 
 /**
  * Returns writable memory of exactly `bodyLength` bytes, starting 8-byte aligned, that the body of the
- * FlightData being received is copied into. `dataHeader` is the data_header received so far: empty if
- * the sender put data_body before data_header (legal protobuf, never done by Arrow implementations).
+ * FlightData being received is copied into. `dataHeader` is the data_header received so far (empty if
+ * the sender put data_body first) and is the message's data_header once decoded: the sink refuses a
+ * later, different data_header, so memory laid out for this header always gets it.
  * May throw a FlightError (e.g. RESOURCE_EXHAUSTED) to refuse the message.
  */
 export type BodyAllocator = (dataHeader: Uint8Array, bodyLength: number) => Uint8Array;
@@ -96,6 +97,8 @@ const IN_BODY = 5;
  * Decodes one FlightData message from consecutive slices (begin / push* / end), parsing fields as they
  * arrive: data_header, app_metadata and flight_descriptor are copied into small buffers the result
  * owns; data_body is copied once, into memory from `allocate`, as soon as its tag and length are seen.
+ * Protobuf lets a non-repeated field repeat (the last one wins): data_header may repeat before the
+ * body, but after the body only byte for byte, since the body was allocated for the earlier one.
  * A sink can decode several messages one after another (begin resets it).
  */
 export class FlightDataSink implements MessageSink<FlightData> {
@@ -113,6 +116,8 @@ export class FlightDataSink implements MessageSink<FlightData> {
   private metadata = EMPTY;
   private descriptor: Uint8Array | undefined;
   private body: Uint8Array | undefined;
+  /** The data_header the body's memory was allocated for, once it was. */
+  private bodyHeader: Uint8Array | undefined;
 
   /** `maxMessageBytes` bounds the whole protobuf message (RESOURCE_EXHAUSTED past it). */
   constructor(
@@ -138,6 +143,7 @@ export class FlightDataSink implements MessageSink<FlightData> {
     this.metadata = EMPTY;
     this.descriptor = undefined;
     this.body = undefined;
+    this.bodyHeader = undefined;
   }
 
   /** Parses the next slice; keeps no reference to it. */
@@ -156,7 +162,7 @@ export class FlightDataSink implements MessageSink<FlightData> {
         this.filled += take;
         this.left -= take;
         i += take;
-        if (this.left === 0) this.fieldDone();
+        if (this.left === 0) this.fieldDone(base + i);
         continue;
       }
       const b = slice[i++]!;
@@ -197,7 +203,7 @@ export class FlightDataSink implements MessageSink<FlightData> {
     this.fieldTag = tag;
     if (wireType === 0) this.state = IN_VARINT;
     else if (wireType === 2) this.state = AT_LENGTH;
-    else if (wireType === 1 || wireType === 5) this.startField(IN_SKIP, EMPTY, wireType === 1 ? 8 : 4);
+    else if (wireType === 1 || wireType === 5) this.startField(IN_SKIP, EMPTY, wireType === 1 ? 8 : 4, offset);
     else throw this.malformed(`unsupported wire type ${wireType} for field ${Math.floor(tag / 8)}`, offset);
   }
 
@@ -209,30 +215,32 @@ export class FlightDataSink implements MessageSink<FlightData> {
     switch (this.fieldTag) {
       case TAG_BODY:
         if (this.body !== undefined) throw this.malformed('more than one data_body field', offset);
-        this.startField(IN_BODY, len === 0 ? EMPTY : this.allocateBody(len), len);
+        this.startField(IN_BODY, len === 0 ? EMPTY : this.allocateBody(len), len, offset);
         return;
       case TAG_HEADER:
       case TAG_METADATA:
       case TAG_DESCRIPTOR:
-        this.startField(IN_FIELD, len === 0 ? EMPTY : allocateSmall(len), len);
+        this.startField(IN_FIELD, len === 0 ? EMPTY : allocateSmall(len), len, offset);
         return;
       default:
-        this.startField(IN_SKIP, EMPTY, len);
+        this.startField(IN_SKIP, EMPTY, len, offset);
     }
   }
 
-  private startField(state: number, target: Uint8Array, len: number): void {
+  /** Starts a field of `len` bytes whose first byte is at `offset`. */
+  private startField(state: number, target: Uint8Array, len: number, offset: number): void {
     this.state = state;
     this.target = target;
     this.filled = 0;
     this.left = len;
-    if (len === 0) this.fieldDone();
+    if (len === 0) this.fieldDone(offset);
   }
 
-  private fieldDone(): void {
+  /** Takes the field that ended at `offset`. */
+  private fieldDone(offset: number): void {
     if (this.state === IN_BODY) this.body = this.target;
     else if (this.state === IN_FIELD) {
-      if (this.fieldTag === TAG_HEADER) this.header = this.target;
+      if (this.fieldTag === TAG_HEADER) this.setHeader(this.target, offset);
       else if (this.fieldTag === TAG_METADATA) this.metadata = this.target;
       // A repeated message field merges; concatenated protobuf encodings decode as that merge.
       else this.descriptor = this.descriptor === undefined ? this.target : concat(this.descriptor, this.target);
@@ -241,8 +249,21 @@ export class FlightDataSink implements MessageSink<FlightData> {
     this.target = EMPTY;
   }
 
+  /** Takes a data_header field: the last one wins, unless the body was already allocated for another. */
+  private setHeader(header: Uint8Array, offset: number): void {
+    if (this.bodyHeader !== undefined && !sameBytes(header, this.bodyHeader)) {
+      const why =
+        this.bodyHeader.length === 0
+          ? 'a data_header after data_body (send data_header first: the body is stored with its header)'
+          : 'a second data_header after data_body that differs from the one before it (the body is stored with the first)';
+      throw this.malformed(why, offset);
+    }
+    this.header = header;
+  }
+
   private allocateBody(len: number): Uint8Array {
     let target: Uint8Array;
+    this.bodyHeader = this.header;
     try {
       target = this.allocate(this.header, len);
     } catch (err) {
@@ -278,6 +299,10 @@ function allocateSmall(len: number): Uint8Array {
   } catch (err) {
     throw new FlightError(Code.RESOURCE_EXHAUSTED, `cannot allocate ${len} bytes for a FlightData field`, { cause: err });
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,0 +1,45 @@
+/** A reference dataset put over the wire and the check that a node still serves it byte for byte. */
+import assert from 'node:assert/strict';
+import { Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
+import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
+import type { OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
+import { encodeTicket } from '../../cache-server/node/ticket.js';
+
+/** A table of n rows with a fixed-width and a variable-width column. */
+export function referenceTable(n: number, offset = 0): Table {
+  return new Table({
+    id: vectorFromArray(Int32Array.from({ length: n }, (_, i) => i + offset)),
+    name: vectorFromArray(Array.from({ length: n }, (_, i) => `row-${i + offset}`), new Utf8()),
+  });
+}
+
+/** The FlightData messages (schema first) a table is put as. */
+export function referenceMessages(table: Table): OutgoingFlightData[] {
+  return [...encodeTable(table)];
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const bodyHex = (m: OutgoingFlightData): string => m.body.map(hex).join('');
+
+/** Puts `messages` as dataset `name` over a real connection. */
+export async function putReference(url: string, name: string, messages: readonly OutgoingFlightData[]): Promise<void> {
+  const client = new FlightClient(url);
+  try {
+    await client.doPutRaw(pathDescriptor(name), messages);
+  } finally {
+    client.close();
+  }
+}
+
+/** Reads dataset `name` with DoGet over a fresh connection and asserts every header and body is the one put. */
+export async function assertServesExactly(url: string, name: string, messages: readonly OutgoingFlightData[]): Promise<void> {
+  const client = new FlightClient(url);
+  try {
+    const got: [string, string][] = [];
+    for await (const data of client.doGetRaw({ ticket: encodeTicket({ dataset: name }) })) got.push([hex(data.dataHeader), hex(data.dataBody)]);
+    assert.deepEqual(got, messages.map((m) => [hex(m.dataHeader), bodyHex(m)]));
+  } finally {
+    client.close();
+  }
+}
