@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadClusterConfig, loadServeConfig, parseDuration } from './config.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_BYTES, loadClusterConfig, loadServeConfig, parseDuration, requestLimits } from './config.js';
 import { Code } from './flight/errors.js';
 
 test('flags win over environment variables, which win over defaults', () => {
@@ -13,6 +13,34 @@ test('flags win over environment variables, which win over defaults', () => {
     credentials: undefined,
     advertiseHost: undefined,
     defaultDataset: undefined,
+    requestLimits: requestLimits(),
+  });
+});
+
+test('request limits default to 256 MiB for DoPut messages and 4 MiB for the others, each naming its setting', () => {
+  assert.equal(DEFAULT_MAX_MESSAGE_BYTES, 256 * 1024 ** 2);
+  assert.equal(DEFAULT_MAX_REQUEST_BYTES, 4 * 1024 ** 2);
+  assert.deepEqual(loadServeConfig({}, {}).requestLimits, {
+    data: { bytes: 256 * 1024 ** 2, raisedBy: '--max-message (FLIGHTCACHE_MAX_MESSAGE)' },
+    control: { bytes: 4 * 1024 ** 2, raisedBy: '--max-request (FLIGHTCACHE_MAX_REQUEST)' },
+  });
+});
+
+test('--max-message and --max-request come from flags, else FLIGHTCACHE_MAX_MESSAGE / FLIGHTCACHE_MAX_REQUEST', () => {
+  const fromEnv = loadServeConfig({}, { FLIGHTCACHE_MAX_MESSAGE: '1GiB', FLIGHTCACHE_MAX_REQUEST: '1MiB' }).requestLimits;
+  assert.deepEqual([fromEnv.data.bytes, fromEnv.control.bytes], [1024 ** 3, 1024 ** 2]);
+  const fromFlags = loadServeConfig({ 'max-message': '64MiB', 'max-request': '128KiB' }, { FLIGHTCACHE_MAX_MESSAGE: '1GiB' }).requestLimits;
+  assert.deepEqual([fromFlags.data.bytes, fromFlags.control.bytes], [64 * 1024 ** 2, 128 * 1024]);
+});
+
+test('request limits outside 64 KiB..2 GiB-1 are rejected naming the setting', () => {
+  assert.throws(() => loadServeConfig({ 'max-message': '2GiB' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--max-message must be between 65536 and 2147483647 bytes, got "2GiB" (2147483648 bytes)',
+  });
+  assert.throws(() => loadServeConfig({}, { FLIGHTCACHE_MAX_REQUEST: '1K' }), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--max-request must be between 65536 and 2147483647 bytes, got "1K" (1024 bytes)',
   });
 });
 

@@ -6,6 +6,33 @@
 import { Code, FlightError } from './flight/errors.js';
 import { parseSize } from './storage/size.js';
 import type { Credentials } from './auth/token-auth.js';
+import type { FlightRequestLimits } from './flight/service.js';
+
+/**
+ * Default --max-message, the largest DoPut/DoExchange FlightData: 256 MiB holds a record batch of
+ * several million rows; writers split tables into batches far smaller (pyarrow: 64 Ki rows a batch
+ * by default), and one bigger message is buffered whole before it can be stored.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Default --max-request, the largest GetFlightInfo/PollFlightInfo/GetSchema command, DoAction body
+ * and DoGet ticket: 4 MiB holds a resume command with ~20000 cursors, a describe action naming
+ * ~50000 partitions, or a shuffled ticket naming ~250000 batches. Handshake, ListFlights and
+ * ListActions take 1/64 of it (64 KiB): a payload, a name prefix, nothing.
+ */
+export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** The largest message the gRPC framing accepts (2 GiB - 1). */
+const MAX_FRAME_MESSAGE_BYTES = 2 ** 31 - 1;
+
+/** The request limits of a serving process, each naming the setting that raises it. */
+export function requestLimits(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): FlightRequestLimits {
+  return {
+    data: { bytes: maxMessageBytes, raisedBy: '--max-message (FLIGHTCACHE_MAX_MESSAGE)' },
+    control: { bytes: maxRequestBytes, raisedBy: '--max-request (FLIGHTCACHE_MAX_REQUEST)' },
+  };
+}
 
 /** Settings of a serving node. */
 export interface ServeConfig {
@@ -17,6 +44,8 @@ export interface ServeConfig {
   advertiseHost: string | undefined;
   /** The dataset path [RANK, WORLD] reads when the node holds several. */
   defaultDataset: string | undefined;
+  /** Request message limits (--max-message, --max-request). */
+  requestLimits: FlightRequestLimits;
 }
 
 /** Cluster settings of `serve --shards`, `coordinator` and `shard`. */
@@ -78,6 +107,15 @@ export function parseDuration(text: string, setting: string): number {
   return ms;
 }
 
+/** Parses a size setting that must lie within [min, max] bytes. */
+function parseBoundedSize(value: string, setting: string, min: number, max: number): number {
+  const bytes = parseSize(value);
+  if (bytes < min || bytes > max) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `${setting} must be between ${min} and ${max} bytes, got "${value}" (${bytes} bytes)`);
+  }
+  return bytes;
+}
+
 /** Loads the cluster settings from flags and environment. */
 export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
   const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
@@ -112,6 +150,8 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
   }
   const memory = get('memory', 'FLIGHTCACHE_MEMORY');
   const httpPort = get('http-port', 'FLIGHTCACHE_HTTP_PORT');
+  const maxMessage = get('max-message', 'FLIGHTCACHE_MAX_MESSAGE');
+  const maxRequest = get('max-request', 'FLIGHTCACHE_MAX_REQUEST');
   return {
     host: get('host', 'FLIGHTCACHE_HOST') ?? '127.0.0.1',
     port: parsePort(get('port', 'FLIGHTCACHE_PORT') ?? '8815', '--port'),
@@ -120,5 +160,10 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
     credentials: user !== undefined && password !== undefined ? { user, password } : undefined,
     advertiseHost: get('advertise-host', 'FLIGHTCACHE_ADVERTISE_HOST'),
     defaultDataset: get('default-dataset', 'FLIGHTCACHE_DEFAULT_DATASET'),
+    requestLimits: requestLimits(
+      maxMessage === undefined ? undefined : parseBoundedSize(maxMessage, '--max-message', 64 * 1024, MAX_FRAME_MESSAGE_BYTES),
+      // At least 64 KiB, so that Handshake keeps 1 KiB.
+      maxRequest === undefined ? undefined : parseBoundedSize(maxRequest, '--max-request', 64 * 1024, MAX_FRAME_MESSAGE_BYTES),
+    ),
   };
 }

@@ -30,6 +30,7 @@ function coordinatorOptions(flags: Flags, logger: Logger): CoordinatorOptions {
     host: config.host,
     port: config.port,
     replicas: cluster.replicas,
+    requestLimits: config.requestLimits,
     logger,
     ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
@@ -48,11 +49,14 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
   const logger = createLogger('flightcache-coordinator');
   const coordinator = await startCoordinator(coordinatorOptions(flags, logger));
   const memory = typeof flags.memory === 'string' ? flags.memory : process.env.FLIGHTCACHE_MEMORY || undefined;
+  // Limit flags reach the shards as flags; the environment variables reach them by inheritance.
+  const limitFlags = ['max-message', 'max-request'].flatMap((flag) => (typeof flags[flag] === 'string' ? [`--${flag}`, flags[flag]] : []));
   const local = new LocalShards({
     count: shards,
     host: config.host,
     state: coordinator.state,
     logger,
+    flags: limitFlags,
     ...(memory ? { memory } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
   });
@@ -79,6 +83,7 @@ export const shardCommand: Command = {
       host: config.host,
       port: config.port,
       memoryBytes: config.memoryBytes,
+      requestLimits: config.requestLimits,
       logger: createLogger(`flightcache-shard${cluster.id ? `-${cluster.id}` : ''}`),
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.credentials ? { credentials: config.credentials } : {}),

@@ -30,5 +30,7 @@ export const serveOptions = {
   password: { type: 'string' },
   'advertise-host': { type: 'string' },
   'default-dataset': { type: 'string' },
+  'max-message': { type: 'string' },
+  'max-request': { type: 'string' },
 } as const;
 

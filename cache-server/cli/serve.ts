@@ -16,6 +16,7 @@ export const serveCommand: Command = {
       host: config.host,
       port: config.port,
       memoryBytes: config.memoryBytes,
+      requestLimits: config.requestLimits,
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.credentials ? { credentials: config.credentials } : {}),
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),

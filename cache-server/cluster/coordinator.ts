@@ -6,7 +6,8 @@
  * service, and the ops HTTP server whose /readyz and /stats show the members.
  */
 import { GrpcServer } from '../flight/http2/server.js';
-import { bindFlightService } from '../flight/service.js';
+import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
+import { requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import { TokenAuth, type Credentials } from '../auth/token-auth.js';
@@ -43,6 +44,8 @@ export interface CoordinatorOptions {
   maxPartitionBytes?: number;
   /** A member down this long (ms) is replaced: its partitions get copies on other live members. 0: never (default 60 s). */
   replaceAfterMs?: number;
+  /** Request message limits (default: config.ts's defaults). */
+  requestLimits?: FlightRequestLimits;
   logger?: Logger;
 }
 
@@ -146,7 +149,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),
   });
-  const server = new GrpcServer({ methods: bindFlightService(service), interceptors: auth ? [auth.interceptor()] : [], logger });
+  const server = new GrpcServer({ methods: bindFlightService(service, options.requestLimits ?? requestLimits()), interceptors: auth ? [auth.interceptor()] : [], logger });
   const address = await server.listen({ host, port: options.port ?? 8815 });
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const url = `grpc://${urlHost(advertise)}:${address.port}`;

@@ -17,6 +17,8 @@ export interface LocalShardsOptions {
   host: string;
   /** Per-shard memory limit, as the --memory flag takes it. */
   memory?: string;
+  /** Further flags every shard gets (request limits), e.g. ["--max-message", "64MiB"]. */
+  flags?: readonly string[];
   credentials?: Credentials;
   state: ClusterState;
   logger: Logger;
@@ -76,7 +78,7 @@ export class LocalShards {
   /** Starts shard `id` on `port` (0: any) and resolves with its location once it prints its ready line. */
   private spawn(id: string, port: number): Promise<string> {
     const { host, memory, credentials, state, logger } = this.options;
-    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : [])];
+    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : []), ...(this.options.flags ?? [])];
     // Credentials travel in the environment, not the command line other users can read. The child
     // watches its stdin pipe and exits when it closes, so shards never outlive a killed coordinator.
     const env = {

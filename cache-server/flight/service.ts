@@ -4,7 +4,7 @@
  * FlightService and never see gRPC framing or http2.
  */
 import { Code, FlightError } from './errors.js';
-import type { BoundMethod, CallContext, MessageSink, MethodDef } from './grpc/method.js';
+import type { BoundMethod, CallContext, MessageLimit, MessageSink, MethodDef } from './grpc/method.js';
 import * as codec from './protocol/codec.js';
 import { encodeFlightData, FlightDataSink, defaultBodyAllocator, type BodyAllocator } from './protocol/flight-data.js';
 import type {
@@ -178,14 +178,42 @@ async function single<T>(requests: AsyncIterable<T>): Promise<T> {
   throw new FlightError(Code.INTERNAL, 'expected exactly one request message, got none');
 }
 
-/** Erases a bound method's message types for the transport's method table. */
-function bind<Req, Res>(def: MethodDef<Req, Res>, handler: BoundMethod<Req, Res>['handler']): BoundMethod {
-  return { def, handler } as unknown as BoundMethod;
+/** The handler of a unary-request, unary-response RPC. */
+function unaryAnswer<Req, Res>(answer: (request: Req, ctx: CallContext) => Promise<Res>): BoundMethod<Req, Res>['handler'] {
+  return async function* (requests, ctx) {
+    yield await answer(await single(requests), ctx);
+  };
 }
 
-/** Binds a FlightService to the ten Flight RPCs for a GrpcServer. */
-export function bindFlightService(service: FlightService): BoundMethod[] {
+/** The handler of a unary-request, streaming-response RPC. */
+function streamingAnswer<Req, Res>(answer: (request: Req, ctx: CallContext) => AsyncIterable<Res>): BoundMethod<Req, Res>['handler'] {
+  return async function* (requests, ctx) {
+    yield* answer(await single(requests), ctx);
+  };
+}
+
+/** Request message limits of the Flight RPCs, each checked on the gRPC length prefix. */
+export interface FlightRequestLimits {
+  /** DoPut and DoExchange: one FlightData, a whole record batch. */
+  readonly data: MessageLimit;
+  /**
+   * GetFlightInfo, PollFlightInfo, GetSchema, DoAction and DoGet: commands, actions and tickets.
+   * Handshake, ListFlights and ListActions, whose requests hold a payload, a name prefix or nothing,
+   * get 1/64 of it.
+   */
+  readonly control: MessageLimit;
+}
+
+/** Erases a bound method's message types for the transport's method table. */
+function bind<Req, Res>(def: MethodDef<Req, Res>, handler: BoundMethod<Req, Res>['handler'], requestLimit: MessageLimit): BoundMethod {
+  return { def, handler, requestLimit } as unknown as BoundMethod;
+}
+
+/** Binds a FlightService to the ten Flight RPCs for a GrpcServer, each with its request limit. */
+export function bindFlightService(service: FlightService, limits: FlightRequestLimits): BoundMethod[] {
   const m = flightClientMethods;
+  const { data, control } = limits;
+  const tiny: MessageLimit = { bytes: Math.floor(control.bytes / 64), raisedBy: `1/64 of ${control.raisedBy}` };
   const doGet: MethodDef<Ticket, OutgoingFlightData> = {
     ...m.doGet(),
     responseSink: () => outgoingSink(defaultBodyAllocator),
@@ -205,30 +233,15 @@ export function bindFlightService(service: FlightService): BoundMethod[] {
     encodeResponse: encodeFlightData,
   };
   return [
-    bind(m.handshake, (reqs, ctx) => service.handshake(reqs, ctx)),
-    bind(m.listFlights, async function* (reqs, ctx) {
-      yield* service.listFlights(await single(reqs), ctx);
-    }),
-    bind(m.getFlightInfo, async function* (reqs, ctx) {
-      yield await service.getFlightInfo(await single(reqs), ctx);
-    }),
-    bind(m.pollFlightInfo, async function* (reqs, ctx) {
-      yield await service.pollFlightInfo(await single(reqs), ctx);
-    }),
-    bind(m.getSchema, async function* (reqs, ctx) {
-      yield await service.getSchema(await single(reqs), ctx);
-    }),
-    bind(doGet, async function* (reqs, ctx) {
-      yield* service.doGet(await single(reqs), ctx);
-    }),
-    bind(doPut, (reqs, ctx) => service.doPut(reqs, ctx)),
-    bind(doExchange, (reqs, ctx) => service.doExchange(reqs, ctx)),
-    bind(m.doAction, async function* (reqs, ctx) {
-      yield* service.doAction(await single(reqs), ctx);
-    }),
-    bind(m.listActions, async function* (reqs, ctx) {
-      await single(reqs);
-      yield* service.listActions(ctx);
-    }),
+    bind(m.handshake, (reqs, ctx) => service.handshake(reqs, ctx), tiny),
+    bind(m.listFlights, streamingAnswer((req, ctx) => service.listFlights(req, ctx)), tiny),
+    bind(m.getFlightInfo, unaryAnswer((req, ctx) => service.getFlightInfo(req, ctx)), control),
+    bind(m.pollFlightInfo, unaryAnswer((req, ctx) => service.pollFlightInfo(req, ctx)), control),
+    bind(m.getSchema, unaryAnswer((req, ctx) => service.getSchema(req, ctx)), control),
+    bind(doGet, streamingAnswer((req, ctx) => service.doGet(req, ctx)), control),
+    bind(doPut, (reqs, ctx) => service.doPut(reqs, ctx), data),
+    bind(doExchange, (reqs, ctx) => service.doExchange(reqs, ctx), data),
+    bind(m.doAction, streamingAnswer((req, ctx) => service.doAction(req, ctx)), control),
+    bind(m.listActions, streamingAnswer((_req, ctx) => service.listActions(ctx)), tiny),
   ];
 }

@@ -1,6 +1,7 @@
 /** Assembles a cache node: storage, the Flight service on gRPC/http2, auth, and the ops HTTP server. */
 import { GrpcServer } from '../flight/http2/server.js';
-import { bindFlightService } from '../flight/service.js';
+import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
+import { requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import { TokenAuth, type Credentials } from '../auth/token-auth.js';
@@ -25,6 +26,8 @@ export interface CacheNodeOptions {
   defaultDataset?: string;
   /** Clients to peers, for the shard's `fetch` action. */
   peer?: PeerClient;
+  /** Request message limits (default: config.ts's defaults). */
+  requestLimits?: FlightRequestLimits;
   logger?: Logger;
 }
 
@@ -59,7 +62,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
     ...(options.peer ? { peer: options.peer } : {}),
   });
   const server = new GrpcServer({
-    methods: bindFlightService(service),
+    methods: bindFlightService(service, options.requestLimits ?? requestLimits()),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
   });

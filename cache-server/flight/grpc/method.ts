@@ -65,10 +65,19 @@ export type Handler<Req, Res> = (requests: AsyncIterable<Req>, ctx: CallContext)
 /** Runs before every call's handler; throw a FlightError to reject the call. */
 export type Interceptor = (ctx: CallContext) => void | Promise<void>;
 
+/** The largest request message a method accepts, checked on the length prefix before any byte is buffered. */
+export interface MessageLimit {
+  readonly bytes: number;
+  /** What raises the limit, named in the refusal, e.g. "--max-request (FLIGHTCACHE_MAX_REQUEST)". */
+  readonly raisedBy: string;
+}
+
 /** A method definition bound to its handler. */
 export interface BoundMethod<Req = unknown, Res = unknown> {
   def: MethodDef<Req, Res>;
   handler: Handler<Req, Res>;
+  /** This method's request limit; absent: the server's maxMessageBytes. */
+  requestLimit?: MessageLimit;
 }
 
 /** Result of a client call: headers, responses and the final status. */

@@ -99,10 +99,12 @@ export class ServerCall {
       values: new Map(),
     };
     this.requests = new MessageQueue(stream);
+    const limit = method.requestLimit;
     this.decoder = new FrameDecoder(
       () => method.def.requestSink(this.ctx),
       (message, length) => this.requests.push(message, length),
-      settings.maxMessageBytes,
+      limit?.bytes ?? settings.maxMessageBytes,
+      limit && `${method.def.path.slice(method.def.path.lastIndexOf('/') + 1)} requests are limited by ${limit.raisedBy}`,
     );
     stream.on('aborted', () => this.onClosed());
     stream.on('close', () => this.onClosed());

@@ -28,7 +28,7 @@ export interface GrpcServerOptions {
   /** Run in order before every handler; a thrown FlightError becomes the call's status. */
   interceptors?: readonly Interceptor[];
   logger?: Logger;
-  /** Largest request message accepted (default 2 GiB - 1); larger ones fail with RESOURCE_EXHAUSTED. */
+  /** Largest request message of methods bound without their own limit (default 2 GiB - 1); larger ones fail with RESOURCE_EXHAUSTED. */
   maxMessageBytes?: number;
   /** Per-stream receive window (default 32 MiB). */
   windowBytes?: number;
