@@ -113,6 +113,19 @@ describe('request message limits per method', () => {
     await assertServesExactly(node.url, 'reference', reference);
   });
 
+  test('a forged ticket naming more batches than the dataset has is refused before any batch is built', async () => {
+    // Within --max-request, 9000 overlapping runs would have the node send its one batch 9000 times.
+    const runs = Array.from({ length: 9000 }, () => [0, 1]);
+    const ticket = Buffer.from(JSON.stringify({ v: 2, dataset: 'reference', b: runs, share: { w: 1, r: 0, p: 0, o: 0, n: 1, m: 1000 } }));
+    assert.ok(ticket.length < MAX_REQUEST);
+    await rejectsWith(
+      drain(client.doGetRaw({ ticket })),
+      Code.INVALID_ARGUMENT,
+      'ticket names more than the 1 batches of "reference": a ticket names each batch at most once',
+    );
+    await assertServesExactly(node.url, 'reference', reference);
+  });
+
   test('a prefix announcing 2 GiB is refused before any of its bytes arrive, on every small method', async () => {
     const huge = 2 ** 31 - 1;
     for (const [method, limit, note] of [
