@@ -1,6 +1,17 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_BYTES, loadClusterConfig, loadServeConfig, parseDuration, requestLimits } from './config.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  cgroupMemoryLimit,
+  defaultMemoryBytes,
+  DEFAULT_MAX_MESSAGE_BYTES,   DEFAULT_MAX_REQUEST_BYTES,
+  loadClusterConfig,
+  loadServeConfig,
+  parseDuration,
+  requestLimits,
+} from './config.js';
 import { Code } from './flight/errors.js';
 
 test('flags win over environment variables, which win over defaults', () => {
@@ -49,12 +60,51 @@ test('the default dataset comes from --default-dataset or FLIGHTCACHE_DEFAULT_DA
   assert.equal(loadServeConfig({ 'default-dataset': 'eval' }, { FLIGHTCACHE_DEFAULT_DATASET: 'train' }).defaultDataset, 'eval');
 });
 
-test('defaults are 127.0.0.1:8815 with no memory limit and no auth', () => {
+test('defaults are 127.0.0.1:8815, 80% of the cgroup limit or physical memory, and no auth', () => {
   const config = loadServeConfig({}, {});
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.port, 8815);
-  assert.equal(config.memoryBytes, Infinity);
+  assert.equal(config.memoryBytes, Math.floor(0.8 * Math.min(cgroupMemoryLimit() ?? Infinity, totalmem())));
   assert.equal(config.credentials, undefined);
+});
+
+test('the default memory limit is 80% of the smaller of the cgroup limit and physical memory', () => {
+  assert.equal(defaultMemoryBytes(10 * 1024 ** 3, 64 * 1024 ** 3), 8 * 1024 ** 3);
+  assert.equal(defaultMemoryBytes(undefined, 10 * 1024 ** 3), 8 * 1024 ** 3);
+  assert.equal(defaultMemoryBytes(64 * 1024 ** 3, 10 * 1024 ** 3), 8 * 1024 ** 3);
+});
+
+const fakeRoots: string[] = [];
+after(() => fakeRoots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+
+/** A fake /sys/fs/cgroup and /proc/self/cgroup holding `files` (paths relative to the root). */
+function fakeCgroup(procCgroup: string, files: Record<string, string>): { root: string; proc: string } {
+  const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+  fakeRoots.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  writeFileSync(join(root, 'proc-self-cgroup'), procCgroup);
+  return { root, proc: join(root, 'proc-self-cgroup') };
+}
+
+test('the cgroup limit is read from v2 memory.max of the process cgroup, else of the mount root', () => {
+  const own = fakeCgroup('0::/pods/a\n', { 'pods/a/memory.max': '2147483648\n', 'memory.max': '999\n' });
+  assert.equal(cgroupMemoryLimit(own.root, own.proc), 2 ** 31);
+  const namespaced = fakeCgroup('0::/pods/a\n', { 'memory.max': '1073741824\n' });
+  assert.equal(cgroupMemoryLimit(namespaced.root, namespaced.proc), 2 ** 30);
+  const unlimited = fakeCgroup('0::/\n', { 'memory.max': 'max\n' });
+  assert.equal(cgroupMemoryLimit(unlimited.root, unlimited.proc), undefined);
+});
+
+test('the cgroup limit is read from v1 memory.limit_in_bytes, and v1 "no limit" (about 2^63) is none', () => {
+  const v1 = fakeCgroup('4:memory:/docker/x\n0::/\n', { 'memory/docker/x/memory.limit_in_bytes': '536870912\n' });
+  assert.equal(cgroupMemoryLimit(v1.root, v1.proc), 2 ** 29);
+  const none = fakeCgroup('4:cpu,memory:/x\n', { 'memory/x/memory.limit_in_bytes': '9223372036854771712\n' });
+  assert.equal(cgroupMemoryLimit(none.root, none.proc), undefined);
+  const absent = fakeCgroup('', {});
+  assert.equal(cgroupMemoryLimit(absent.root, absent.proc), undefined);
 });
 
 test('a port out of range is rejected naming the flag', () => {

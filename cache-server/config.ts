@@ -3,6 +3,9 @@
  * environment variables (what a Kubernetes manifest sets), then to defaults. Invalid values fail with
  * INVALID_ARGUMENT naming the setting.
  */
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
 import { Code, FlightError } from './flight/errors.js';
 import { parseSize } from './storage/size.js';
 import type { Credentials } from './auth/token-auth.js';
@@ -22,6 +25,45 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
  * ListActions take 1/64 of it (64 KiB): a payload, a name prefix, nothing.
  */
 export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** Share of the available memory --memory defaults to: the rest is the process's own (heap, sockets, buffers). */
+export const DEFAULT_MEMORY_SHARE = 0.8;
+
+/** A cgroup limit at or above this (cgroup v1 writes 2^63 rounded to pages for "none") is no limit. */
+const NO_CGROUP_LIMIT = 2 ** 62;
+
+/** Reads a file, or undefined when it cannot be read. */
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The memory limit of this process's cgroup in bytes (v2 memory.max, else v1 memory.limit_in_bytes),
+ * or undefined when there is none. Looks in the cgroup /proc/self/cgroup names, then at the root
+ * of the mount (what a container with its own cgroup namespace sees).
+ */
+export function cgroupMemoryLimit(root = '/sys/fs/cgroup', procCgroup = '/proc/self/cgroup'): number | undefined {
+  const lines = (readOptional(procCgroup) ?? '').split('\n');
+  const v2Path = lines.find((line) => line.startsWith('0::'))?.slice(3) ?? '/';
+  const v1Path = lines.map((line) => line.split(':')).find((parts) => parts[1]?.split(',').includes('memory'))?.[2] ?? '/';
+  const candidates = [join(root, v2Path, 'memory.max'), join(root, 'memory.max'), join(root, 'memory', v1Path, 'memory.limit_in_bytes'), join(root, 'memory', 'memory.limit_in_bytes')];
+  for (const path of candidates) {
+    const text = readOptional(path)?.trim();
+    if (text === undefined) continue;
+    const bytes = Number(text);
+    return text === 'max' || !Number.isSafeInteger(bytes) || bytes >= NO_CGROUP_LIMIT ? undefined : bytes;
+  }
+  return undefined;
+}
+
+/** The default --memory: DEFAULT_MEMORY_SHARE of the cgroup limit or of physical memory, whichever is smaller. */
+export function defaultMemoryBytes(cgroupLimit = cgroupMemoryLimit(), physical = totalmem()): number {
+  return Math.floor(DEFAULT_MEMORY_SHARE * Math.min(cgroupLimit ?? Infinity, physical));
+}
 
 /** The largest message the gRPC framing accepts (2 GiB - 1). */
 const MAX_FRAME_MESSAGE_BYTES = 2 ** 31 - 1;
@@ -155,7 +197,7 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
   return {
     host: get('host', 'FLIGHTCACHE_HOST') ?? '127.0.0.1',
     port: parsePort(get('port', 'FLIGHTCACHE_PORT') ?? '8815', '--port'),
-    memoryBytes: memory === undefined ? Infinity : parseSize(memory),
+    memoryBytes: memory === undefined ? defaultMemoryBytes() : parseSize(memory),
     httpPort: httpPort === undefined ? undefined : parsePort(httpPort, '--http-port'),
     credentials: user !== undefined && password !== undefined ? { user, password } : undefined,
     advertiseHost: get('advertise-host', 'FLIGHTCACHE_ADVERTISE_HOST'),

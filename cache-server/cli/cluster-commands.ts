@@ -2,7 +2,7 @@
  * The cluster roles on the command line: `serve --shards N` (a coordinator plus N local shard
  * processes), `coordinator` and `shard` (one role each, for real clusters).
  */
-import { loadClusterConfig, loadServeConfig, type Flags } from '../config.js';
+import { defaultMemoryBytes, loadClusterConfig, loadServeConfig, type Flags } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startCoordinator, type CoordinatorOptions } from '../cluster/coordinator.js';
 import { startShard } from '../cluster/shard.js';
@@ -22,13 +22,14 @@ export const clusterOptions = {
   'replace-after': { type: 'string' },
 } as const;
 
-/** The coordinator's options from the command line. */
-function coordinatorOptions(flags: Flags, logger: Logger): CoordinatorOptions {
+/** The coordinator's options from the command line; `memoryBytes` overrides --memory for its staging. */
+function coordinatorOptions(flags: Flags, logger: Logger, memoryBytes?: number): CoordinatorOptions {
   const config = loadServeConfig(flags);
   const cluster = loadClusterConfig(flags);
   return {
     host: config.host,
     port: config.port,
+    memoryBytes: memoryBytes ?? config.memoryBytes,
     replicas: cluster.replicas,
     requestLimits: config.requestLimits,
     logger,
@@ -47,8 +48,11 @@ function coordinatorOptions(flags: Flags, logger: Logger): CoordinatorOptions {
 export async function serveCluster(flags: Flags, shards: number): Promise<void> {
   const config = loadServeConfig(flags);
   const logger = createLogger('flightcache-coordinator');
-  const coordinator = await startCoordinator(coordinatorOptions(flags, logger));
-  const memory = typeof flags.memory === 'string' ? flags.memory : process.env.FLIGHTCACHE_MEMORY || undefined;
+  const given = typeof flags.memory === 'string' ? flags.memory : process.env.FLIGHTCACHE_MEMORY || undefined;
+  // --memory is per process; without it the processes on this host share the default between them.
+  const share = given === undefined ? Math.floor(defaultMemoryBytes() / (shards + 1)) : undefined;
+  const memory = given ?? String(share);
+  const coordinator = await startCoordinator(coordinatorOptions(flags, logger, share));
   // Limit flags reach the shards as flags; the environment variables reach them by inheritance.
   const limitFlags = ['max-message', 'max-request'].flatMap((flag) => (typeof flags[flag] === 'string' ? [`--${flag}`, flags[flag]] : []));
   const local = new LocalShards({
@@ -57,7 +61,7 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
     state: coordinator.state,
     logger,
     flags: limitFlags,
-    ...(memory ? { memory } : {}),
+    memory,
     ...(config.credentials ? { credentials: config.credentials } : {}),
   });
   closeOnSignals({ close: async () => Promise.all([local.close(), coordinator.close()]).then(() => undefined) });

@@ -7,7 +7,7 @@
  */
 import { GrpcServer } from '../flight/http2/server.js';
 import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
-import { requestLimits } from '../config.js';
+import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import { TokenAuth, type Credentials } from '../auth/token-auth.js';
@@ -46,6 +46,8 @@ export interface CoordinatorOptions {
   replaceAfterMs?: number;
   /** Request message limits (default: config.ts's defaults). */
   requestLimits?: FlightRequestLimits;
+  /** Memory limit of the puts it stages before placing them, in bytes (default: config.ts's defaultMemoryBytes). */
+  memoryBytes?: number;
   logger?: Logger;
 }
 
@@ -144,7 +146,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
   const service = new CoordinatorService({
     state,
-    staging: new DatasetStore({ allocator: new NativeAllocator(Infinity) }),
+    staging: new DatasetStore({ allocator: new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes()) }),
     ...(auth ? { auth } : {}),
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),

@@ -1,7 +1,7 @@
 /** Assembles a cache node: storage, the Flight service on gRPC/http2, auth, and the ops HTTP server. */
 import { GrpcServer } from '../flight/http2/server.js';
 import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
-import { requestLimits } from '../config.js';
+import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import { TokenAuth, type Credentials } from '../auth/token-auth.js';
@@ -15,7 +15,7 @@ export interface CacheNodeOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Memory limit for stored data in bytes (default: unlimited). */
+  /** Memory limit for stored data and buffered requests in bytes (default: config.ts's defaultMemoryBytes). */
   memoryBytes?: number;
   credentials?: Credentials;
   /** Port of the ops HTTP server; undefined starts none. */
@@ -50,7 +50,7 @@ export function urlHost(host: string): string {
 export async function startCacheNode(options: CacheNodeOptions = {}): Promise<CacheNode> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
-  const store = new DatasetStore({ allocator: new NativeAllocator(options.memoryBytes ?? Infinity) });
+  const store = new DatasetStore({ allocator: new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes()) });
   const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let url = '';

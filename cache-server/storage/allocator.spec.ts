@@ -67,7 +67,7 @@ describe('NativeAllocator', () => {
     const before = stats();
     assert.throws(() => allocator.allocate(401), {
       code: Code.RESOURCE_EXHAUSTED,
-      message: 'memory limit exceeded: need 401 bytes, 600 of 1000 in use',
+      message: 'memory limit exceeded: need 401 bytes, 600 of 1000 in use (raise it with --memory / FLIGHTCACHE_MEMORY)',
     });
     assert.deepEqual(stats(), before);
     assert.equal(allocator.usedBytes, 600);

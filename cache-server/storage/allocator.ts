@@ -68,7 +68,7 @@ export class NativeAllocator implements Allocator {
     if (this.#usedBytes + bytes > this.limitBytes) {
       throw new FlightError(
         Code.RESOURCE_EXHAUSTED,
-        `memory limit exceeded: need ${bytes} bytes, ${this.#usedBytes} of ${this.limitBytes} in use`,
+        `memory limit exceeded: need ${bytes} bytes, ${this.#usedBytes} of ${this.limitBytes} in use (raise it with --memory / FLIGHTCACHE_MEMORY)`,
       );
     }
     let buffer: ArrayBuffer;
