@@ -144,14 +144,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   membership.start();
 
   const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
+  const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
   const service = new CoordinatorService({
     state,
-    staging: new DatasetStore({ allocator: new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes()) }),
+    staging: new DatasetStore({ allocator }),
     ...(auth ? { auth } : {}),
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),
   });
-  const server = new GrpcServer({ methods: bindFlightService(service, options.requestLimits ?? requestLimits()), interceptors: auth ? [auth.interceptor()] : [], logger });
+  const methods = bindFlightService(service, options.requestLimits ?? requestLimits(), (bytes) => allocator.allocate(bytes));
+  const server = new GrpcServer({ methods, interceptors: auth ? [auth.interceptor()] : [], logger });
   const address = await server.listen({ host, port: options.port ?? 8815 });
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const url = `grpc://${urlHost(advertise)}:${address.port}`;

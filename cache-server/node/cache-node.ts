@@ -50,7 +50,8 @@ export function urlHost(host: string): string {
 export async function startCacheNode(options: CacheNodeOptions = {}): Promise<CacheNode> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
-  const store = new DatasetStore({ allocator: new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes()) });
+  const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
+  const store = new DatasetStore({ allocator });
   const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let url = '';
@@ -62,7 +63,8 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
     ...(options.peer ? { peer: options.peer } : {}),
   });
   const server = new GrpcServer({
-    methods: bindFlightService(service, options.requestLimits ?? requestLimits()),
+    // Requests are buffered in memory charged to the same limit as stored data.
+    methods: bindFlightService(service, options.requestLimits ?? requestLimits(), (bytes) => allocator.allocate(bytes)),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
   });

@@ -5,7 +5,6 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:http2';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { requestLimits } from '../../cache-server/config.js';
 import { GrpcClient } from '../../cache-server/flight/http2/client.js';
@@ -16,6 +15,7 @@ import { Code } from '../../cache-server/flight/errors.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { assertServesExactly, putReference, referenceMessages, referenceTable } from '../helpers/exact-data.js';
 import { drain, rejectsWith } from '../helpers/flight.js';
+import { announce, rawSession } from '../helpers/raw-grpc.js';
 
 const MAX_MESSAGE = 1024 * 1024;
 const MAX_REQUEST = 64 * 1024;
@@ -25,14 +25,11 @@ const REQUEST_NOTE = '--max-request (FLIGHTCACHE_MAX_REQUEST)';
 const tooLarge = (length: number, limit: number, method: string, raisedBy: string): string =>
   `gRPC message of ${length} bytes exceeds the maximum message size of ${limit} bytes: ${method} requests are limited by ${raisedBy}`;
 
-/** Sends only a gRPC prefix announcing `length` bytes to `path` and returns the status it gets, body never sent. */
-async function prefixOnly(url: string, path: string, length: number): Promise<[unknown, unknown]> {
-  const session = connect(url.replace(/^grpc:/, 'http:'));
+/** Sends only a gRPC prefix announcing `length` bytes to `method` and returns the status it gets, body never sent. */
+async function prefixOnly(url: string, method: string, length: number): Promise<[unknown, unknown]> {
+  const session = rawSession(url);
   try {
-    const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
-    const prefix = Buffer.alloc(5);
-    prefix.writeUInt32BE(length, 1);
-    stream.write(prefix);
+    const stream = announce(session, method, length);
     const [headers] = (await Promise.race([
       new Promise((resolve) => stream.once('response', (h) => resolve([h]))),
       new Promise((_, reject) => setTimeout(() => reject(new Error('no status within 10 s')), 10_000).unref()),
@@ -135,7 +132,7 @@ describe('request message limits per method', () => {
       ['DoAction', MAX_REQUEST, REQUEST_NOTE],
       ['DoPut', MAX_MESSAGE, '--max-message (FLIGHTCACHE_MAX_MESSAGE)'],
     ] as const) {
-      const status = await prefixOnly(node.url, `/arrow.flight.protocol.FlightService/${method}`, huge);
+      const status = await prefixOnly(node.url, method, huge);
       assert.deepEqual(status, [String(Code.RESOURCE_EXHAUSTED), tooLarge(huge, limit, method, note)], method);
     }
     await assertServesExactly(node.url, 'reference', reference);

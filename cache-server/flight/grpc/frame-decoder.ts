@@ -54,6 +54,15 @@ export class FrameDecoder<T> {
     }
   }
 
+  /** Stops decoding for good: a message still being received is discarded by its sink. */
+  discard(): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    this.state = State.Failed;
+    this.failure ??= new FlightError(Code.CANCELLED, 'message decoding stopped');
+    sink?.discard?.();
+  }
+
   /** Declares the end of the body; throws INTERNAL if it ended inside a message. */
   finish(): void {
     if (this.failure) throw this.failure;

@@ -14,7 +14,18 @@ export interface MessageSink<T> {
   begin(length: number): void;
   push(slice: Uint8Array): void;
   end(): T;
+  /** Called instead of end() when the call stops inside the message: let go of what it holds. */
+  discard?(): void;
 }
+
+/** Memory a request's bytes are buffered in, charged to a budget until release(). */
+export interface RequestBuffer {
+  readonly bytes: Uint8Array;
+  release(): void;
+}
+
+/** Hands out exactly `bytes` bytes of charged memory; throws RESOURCE_EXHAUSTED when the budget is spent. */
+export type RequestMemory = (bytes: number) => RequestBuffer;
 
 /** How one RPC's messages cross the wire. */
 export interface MethodDef<Req, Res> {

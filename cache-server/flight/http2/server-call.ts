@@ -236,6 +236,7 @@ export class ServerCall {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
+    this.decoder.discard();
     this.requests.discard();
     this.stream.resume();
     if (this.stream.destroyed || this.stream.closed) return;

@@ -11,6 +11,7 @@ import {
   flightDataLength,
   type BodyAllocator,
 } from './flight-data.js';
+import type { RequestMemory } from '../grpc/method.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/ /g, ''), 'hex'));
@@ -320,4 +321,52 @@ test('random bytes, truncations and small limits yield a message or INVALID_ARGU
       valueOrRejected(() => feed(splitAt(truncated, cuts)));
     }),
   );
+});
+
+/** A budget that records the bytes it has charged and not had released. */
+function budget(): { charged: () => number; memory: RequestMemory } {
+  let charged = 0;
+  return {
+    charged: () => charged,
+    memory: (n) => {
+      charged += n;
+      let released = false;
+      return {
+        bytes: new Uint8Array(n),
+        release: () => {
+          if (!released) charged -= n;
+          released = true;
+        },
+      };
+    },
+  };
+}
+
+test('with a memory budget the small fields are charged while the message arrives and released once it is decoded', () => {
+  const { charged, memory } = budget();
+  const sink = new FlightDataSink(defaultBodyAllocator, undefined, memory);
+  const message = bytes('0a 03 1a 01 70  12 04 01020304  1a 02 6d6d  0a 02 1a 00  c23e 01 aa');
+  sink.begin(message.length);
+  sink.push(message.subarray(0, 13));
+  assert.equal(charged(), 3 + 4 + 2, 'descriptor, header and half-received metadata');
+  sink.push(message.subarray(13));
+  const got = sink.end();
+  assert.equal(charged(), 0);
+  assert.deepStrictEqual([hex(got.dataHeader), hex(got.appMetadata), got.flightDescriptor?.path], ['01020304', '6d6d', ['p', '']]);
+});
+
+test('with a memory budget a message abandoned part-way is released by discard, and a refused field charges nothing', () => {
+  const { charged, memory } = budget();
+  const sink = new FlightDataSink(defaultBodyAllocator, undefined, memory);
+  sink.begin(100);
+  sink.push(bytes('12 50 0102'));
+  assert.equal(charged(), 0x50);
+  sink.discard();
+  assert.equal(charged(), 0);
+  const full: RequestMemory = () => {
+    throw new FlightError(Code.RESOURCE_EXHAUSTED, 'memory limit exceeded');
+  };
+  const refusing = new FlightDataSink(defaultBodyAllocator, undefined, full);
+  refusing.begin(3);
+  assert.throws(() => refusing.push(bytes('12 01 01')), { code: Code.RESOURCE_EXHAUSTED, message: 'memory limit exceeded' });
 });

@@ -5,7 +5,7 @@
  * exactly once, straight into memory from a pluggable allocator (aligned, so Arrow reads views on it).
  */
 import { Code, FlightError } from '../errors.js';
-import type { MessageSink } from '../grpc/method.js';
+import type { MessageSink, RequestBuffer, RequestMemory } from '../grpc/method.js';
 import { decodeFlightDescriptor, encodeFlightDescriptor } from './codec.js';
 import type { FlightData, OutgoingFlightData } from './messages.js';
 import { putVarint, varintSize } from './wire.js';
@@ -118,11 +118,17 @@ export class FlightDataSink implements MessageSink<FlightData> {
   private body: Uint8Array | undefined;
   /** The data_header the body's memory was allocated for, once it was. */
   private bodyHeader: Uint8Array | undefined;
+  /** Charged buffers of the small fields of the message being received. */
+  private charged: RequestBuffer[] = [];
 
-  /** `maxMessageBytes` bounds the whole protobuf message (RESOURCE_EXHAUSTED past it). */
+  /**
+   * `maxMessageBytes` bounds the whole protobuf message (RESOURCE_EXHAUSTED past it). With `memory`,
+   * the small fields are received into charged memory, charged until the message is decoded.
+   */
   constructor(
     private readonly allocate: BodyAllocator = defaultBodyAllocator,
     private readonly maxMessageBytes = 2 ** 31,
+    private readonly memory?: RequestMemory,
   ) {}
 
   /** Starts a message of `length` bytes. */
@@ -144,6 +150,13 @@ export class FlightDataSink implements MessageSink<FlightData> {
     this.descriptor = undefined;
     this.body = undefined;
     this.bodyHeader = undefined;
+    this.discard();
+  }
+
+  /** Ends the charge of the small fields; they stay readable. */
+  discard(): void {
+    for (const buffer of this.charged) buffer.release();
+    this.charged = [];
   }
 
   /** Parses the next slice; keeps no reference to it. */
@@ -186,6 +199,14 @@ export class FlightDataSink implements MessageSink<FlightData> {
 
   /** Finishes the message: INVALID_ARGUMENT if it stopped inside a field. */
   end(): FlightData {
+    try {
+      return this.finish();
+    } finally {
+      this.discard();
+    }
+  }
+
+  private finish(): FlightData {
     if (this.received < this.total) throw this.malformed(`truncated: got ${this.received} of ${this.total} bytes`, this.received);
     if (this.state !== AT_TAG || this.varBytes > 0) throw this.malformed(`truncated inside ${this.describeState()}`, this.received);
     const fd: FlightData = {
@@ -220,7 +241,7 @@ export class FlightDataSink implements MessageSink<FlightData> {
       case TAG_HEADER:
       case TAG_METADATA:
       case TAG_DESCRIPTOR:
-        this.startField(IN_FIELD, len === 0 ? EMPTY : allocateSmall(len), len, offset);
+        this.startField(IN_FIELD, len === 0 ? EMPTY : this.allocateSmall(len), len, offset);
         return;
       default:
         this.startField(IN_SKIP, EMPTY, len, offset);
@@ -243,7 +264,7 @@ export class FlightDataSink implements MessageSink<FlightData> {
       if (this.fieldTag === TAG_HEADER) this.setHeader(this.target, offset);
       else if (this.fieldTag === TAG_METADATA) this.metadata = this.target;
       // A repeated message field merges; concatenated protobuf encodings decode as that merge.
-      else this.descriptor = this.descriptor === undefined ? this.target : concat(this.descriptor, this.target);
+      else this.descriptor = this.descriptor === undefined ? this.target : this.concat(this.descriptor, this.target);
     }
     this.state = AT_TAG;
     this.target = EMPTY;
@@ -275,6 +296,27 @@ export class FlightDataSink implements MessageSink<FlightData> {
     return target;
   }
 
+  /** Memory for a small field: charged when the sink has a budget. */
+  private allocateSmall(len: number): Uint8Array {
+    if (this.memory) {
+      const buffer = this.memory(len);
+      this.charged.push(buffer);
+      return buffer.bytes;
+    }
+    try {
+      return new Uint8Array(len);
+    } catch (err) {
+      throw new FlightError(Code.RESOURCE_EXHAUSTED, `cannot allocate ${len} bytes for a FlightData field`, { cause: err });
+    }
+  }
+
+  private concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+    const out = this.allocateSmall(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  }
+
   private describeState(): string {
     switch (this.state) {
       case AT_TAG:
@@ -293,24 +335,10 @@ export class FlightDataSink implements MessageSink<FlightData> {
   }
 }
 
-function allocateSmall(len: number): Uint8Array {
-  try {
-    return new Uint8Array(len);
-  } catch (err) {
-    throw new FlightError(Code.RESOURCE_EXHAUSTED, `cannot allocate ${len} bytes for a FlightData field`, { cause: err });
-  }
-}
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 /** Decodes a FlightData held in one buffer; the body is still copied once into `allocate`'s memory. */
 export function decodeFlightData(bytes: Uint8Array, allocate: BodyAllocator = defaultBodyAllocator): FlightData {
