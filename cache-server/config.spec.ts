@@ -25,6 +25,16 @@ test('flags win over environment variables, which win over defaults', () => {
     advertiseHost: undefined,
     defaultDataset: undefined,
     requestLimits: requestLimits(),
+    maxStreams: 128,
+  });
+});
+
+test('--max-streams comes from the flag, else FLIGHTCACHE_MAX_STREAMS, and must be 1-65535', () => {
+  assert.equal(loadServeConfig({ 'max-streams': '16' }, { FLIGHTCACHE_MAX_STREAMS: '32' }).maxStreams, 16);
+  assert.equal(loadServeConfig({}, { FLIGHTCACHE_MAX_STREAMS: '32' }).maxStreams, 32);
+  assert.throws(() => loadServeConfig({ 'max-streams': '0' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--max-streams must be an integer 1-65535, got "0"',
   });
 });
 

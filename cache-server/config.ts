@@ -10,6 +10,7 @@ import { Code, FlightError } from './flight/errors.js';
 import { parseSize } from './storage/size.js';
 import type { Credentials } from './auth/token-auth.js';
 import type { FlightRequestLimits } from './flight/service.js';
+import { DEFAULT_MAX_STREAMS } from './flight/http2/settings.js';
 
 /**
  * Default --max-message, the largest DoPut/DoExchange FlightData: 256 MiB holds a record batch of
@@ -88,6 +89,8 @@ export interface ServeConfig {
   defaultDataset: string | undefined;
   /** Request message limits (--max-message, --max-request). */
   requestLimits: FlightRequestLimits;
+  /** Calls one connection may have open at once (--max-streams). */
+  maxStreams: number;
 }
 
 /** Cluster settings of `serve --shards`, `coordinator` and `shard`. */
@@ -194,6 +197,7 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
   const httpPort = get('http-port', 'FLIGHTCACHE_HTTP_PORT');
   const maxMessage = get('max-message', 'FLIGHTCACHE_MAX_MESSAGE');
   const maxRequest = get('max-request', 'FLIGHTCACHE_MAX_REQUEST');
+  const maxStreams = get('max-streams', 'FLIGHTCACHE_MAX_STREAMS');
   return {
     host: get('host', 'FLIGHTCACHE_HOST') ?? '127.0.0.1',
     port: parsePort(get('port', 'FLIGHTCACHE_PORT') ?? '8815', '--port'),
@@ -207,5 +211,6 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
       // At least 64 KiB, so that Handshake keeps 1 KiB.
       maxRequest === undefined ? undefined : parseBoundedSize(maxRequest, '--max-request', 64 * 1024, MAX_FRAME_MESSAGE_BYTES),
     ),
+    maxStreams: maxStreams === undefined ? DEFAULT_MAX_STREAMS : parseCount(maxStreams, '--max-streams', 65_535),
   };
 }

@@ -32,6 +32,7 @@ function coordinatorOptions(flags: Flags, logger: Logger, memoryBytes?: number):
     memoryBytes: memoryBytes ?? config.memoryBytes,
     replicas: cluster.replicas,
     requestLimits: config.requestLimits,
+    maxStreams: config.maxStreams,
     logger,
     ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
@@ -54,7 +55,7 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
   const memory = given ?? String(share);
   const coordinator = await startCoordinator(coordinatorOptions(flags, logger, share));
   // Limit flags reach the shards as flags; the environment variables reach them by inheritance.
-  const limitFlags = ['max-message', 'max-request'].flatMap((flag) => (typeof flags[flag] === 'string' ? [`--${flag}`, flags[flag]] : []));
+  const limitFlags = ['max-message', 'max-request', 'max-streams'].flatMap((flag) => (typeof flags[flag] === 'string' ? [`--${flag}`, flags[flag]] : []));
   const local = new LocalShards({
     count: shards,
     host: config.host,
@@ -88,6 +89,7 @@ export const shardCommand: Command = {
       port: config.port,
       memoryBytes: config.memoryBytes,
       requestLimits: config.requestLimits,
+      maxStreams: config.maxStreams,
       logger: createLogger(`flightcache-shard${cluster.id ? `-${cluster.id}` : ''}`),
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.credentials ? { credentials: config.credentials } : {}),

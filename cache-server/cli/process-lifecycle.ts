@@ -32,5 +32,6 @@ export const serveOptions = {
   'default-dataset': { type: 'string' },
   'max-message': { type: 'string' },
   'max-request': { type: 'string' },
+  'max-streams': { type: 'string' },
 } as const;
 

@@ -17,6 +17,7 @@ export const serveCommand: Command = {
       port: config.port,
       memoryBytes: config.memoryBytes,
       requestLimits: config.requestLimits,
+      maxStreams: config.maxStreams,
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.credentials ? { credentials: config.credentials } : {}),
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),

@@ -46,6 +46,8 @@ export interface CoordinatorOptions {
   replaceAfterMs?: number;
   /** Request message limits (default: config.ts's defaults). */
   requestLimits?: FlightRequestLimits;
+  /** Calls one connection may have open at once (default: the transport's DEFAULT_MAX_STREAMS). */
+  maxStreams?: number;
   /** Memory limit of the puts it stages before placing them, in bytes (default: config.ts's defaultMemoryBytes). */
   memoryBytes?: number;
   logger?: Logger;
@@ -153,7 +155,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),
   });
   const methods = bindFlightService(service, options.requestLimits ?? requestLimits(), (bytes) => allocator.allocate(bytes));
-  const server = new GrpcServer({ methods, interceptors: auth ? [auth.interceptor()] : [], logger });
+  const server = new GrpcServer({
+    methods,
+    interceptors: auth ? [auth.interceptor()] : [],
+    logger,
+    ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
+  });
   const address = await server.listen({ host, port: options.port ?? 8815 });
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const url = `grpc://${urlHost(advertise)}:${address.port}`;

@@ -28,6 +28,8 @@ export interface CacheNodeOptions {
   peer?: PeerClient;
   /** Request message limits (default: config.ts's defaults). */
   requestLimits?: FlightRequestLimits;
+  /** Calls one connection may have open at once (default: the transport's DEFAULT_MAX_STREAMS). */
+  maxStreams?: number;
   logger?: Logger;
 }
 
@@ -67,6 +69,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
     methods: bindFlightService(service, options.requestLimits ?? requestLimits(), (bytes) => allocator.allocate(bytes)),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
+    ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
   });
   const address = await server.listen({ host, port: options.port ?? 8815 });
   url = `grpc://${urlHost(advertise)}:${address.port}`;
