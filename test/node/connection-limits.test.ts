@@ -9,7 +9,8 @@ import { constants } from 'node:http2';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { assertServesExactly, putReference, referenceMessages, referenceTable } from '../helpers/exact-data.js';
-import { drain } from '../helpers/flight.js';
+import { drain, rejectsWith } from '../helpers/flight.js';
+import { Code } from '../../cache-server/flight/errors.js';
 import { FRAME, RawHttp2Connection } from '../helpers/raw-grpc.js';
 
 const MAX_STREAMS = 2;
@@ -54,6 +55,24 @@ describe('the per-connection stream cap', () => {
       for (const read of reads) assert.equal(read.length, reference.length);
     } finally {
       client.close();
+    }
+    await assertServesExactly(node.url, 'reference', reference);
+  });
+
+  test('request headers past 64 KiB or 128 fields are refused at the HTTP/2 layer; the node still serves exact data', async () => {
+    const big = { 'x-big': 'a'.repeat(70_000) };
+    const many = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`x-field-${i}`, 'v']));
+    // Each on a fresh connection: after one refusal nghttp2 answers the next bad header block with REFUSED_STREAM too.
+    for (const [metadata, code, reason] of [
+      [big, Code.UNAVAILABLE, /NGHTTP2_REFUSED_STREAM/],
+      [many, Code.RESOURCE_EXHAUSTED, /NGHTTP2_ENHANCE_YOUR_CALM/],
+    ] as const) {
+      const client = new FlightClient(node.url);
+      try {
+        await rejectsWith(client.getFlightInfo(pathDescriptor('reference'), { metadata }), code, reason);
+      } finally {
+        client.close();
+      }
     }
     await assertServesExactly(node.url, 'reference', reference);
   });
