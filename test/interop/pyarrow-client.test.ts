@@ -1,6 +1,6 @@
 /**
  * pyarrow.flight (Arrow C++ over gRPC C++) against our server, started with the real CLI: every RPC,
- * every Arrow type pyarrow writes, batches over 64 MiB, auth, and error codes.
+ * every Arrow type pyarrow writes, batches over 64 MiB, auth, error codes, and request limits.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -124,3 +124,20 @@ test('pyarrow lists actions, reads stats and health, gets UNIMPLEMENTED for DoEx
   });
 });
 
+
+test('pyarrow gets RESOURCE_EXHAUSTED naming --max-message and --max-request for oversized requests; the server still round trips', async () => {
+  await withServer(['--max-message', '64MiB', '--max-request', '64KiB'], async (url) => {
+    const put = await runProbe(url, ['put', 'large', '--variant', 'large']);
+    assert.ok(isProbeError(put));
+    // pyarrow names the status in the message; its debug context (grpc_status) is not always there.
+    assert.match(put.error.message, /^gRPC returned resource exhausted error, with message: gRPC message of \d+ bytes exceeds the maximum message size of 67108864 bytes: DoPut requests are limited by --max-message \(FLIGHTCACHE_MAX_MESSAGE\)/);
+    const action = await runProbe(url, ['action', 'stats', 'x'.repeat(80_000)]);
+    assert.ok(isProbeError(action));
+    assert.match(action.error.message, /^gRPC returned resource exhausted error, with message: gRPC message of 80011 bytes exceeds the maximum message size of 65536 bytes: DoAction requests are limited by --max-request \(FLIGHTCACHE_MAX_REQUEST\)/);
+    const info = await runProbe(url, ['info', 'large']);
+    assert.ok(isProbeError(info));
+    assert.match(info.error.message, /unknown dataset "large"/);
+    const roundtrip = probeValue(await runProbe<{ equal: boolean; detail?: string }>(url, ['roundtrip', 'all_types']));
+    assert.equal(roundtrip.equal, true, roundtrip.detail);
+  });
+});
