@@ -13,7 +13,7 @@ import { DatasetStore } from '../storage/dataset-store.js';
 import { TokenAuth, type Credentials } from '../auth/token-auth.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
-import { urlHost } from '../node/cache-node.js';
+import { requestMemory, urlHost } from '../node/cache-node.js';
 import { ClusterState } from './cluster-state.js';
 import { CoordinatorService } from './coordinator-service.js';
 import { Membership, type Member } from './membership.js';
@@ -154,7 +154,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),
   });
-  const methods = bindFlightService(service, options.requestLimits ?? requestLimits(), (bytes) => allocator.allocate(bytes));
+  const methods = bindFlightService(service, options.requestLimits ?? requestLimits(), requestMemory(allocator));
   const server = new GrpcServer({
     methods,
     interceptors: auth ? [auth.interceptor()] : [],

@@ -1,5 +1,7 @@
 /** Assembles a cache node: storage, the Flight service on gRPC/http2, auth, and the ops HTTP server. */
 import { GrpcServer } from '../flight/http2/server.js';
+import { Code, FlightError } from '../flight/errors.js';
+import type { RequestMemory } from '../flight/grpc/method.js';
 import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
 import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
@@ -43,6 +45,19 @@ export interface CacheNode {
   close(): Promise<void>;
 }
 
+/** Request buffers in JS memory, charged to `allocator`'s budget while held. */
+export function requestMemory(allocator: NativeAllocator): RequestMemory {
+  return (bytes) => {
+    const release = allocator.charge(bytes);
+    try {
+      return { bytes: new Uint8Array(bytes), release };
+    } catch (err) {
+      release();
+      throw new FlightError(Code.RESOURCE_EXHAUSTED, `cannot allocate ${bytes} bytes for a request`, { cause: err });
+    }
+  };
+}
+
 /** Formats a host for a URL (IPv6 in brackets). */
 export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -66,7 +81,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   });
   const server = new GrpcServer({
     // Requests are buffered in memory charged to the same limit as stored data.
-    methods: bindFlightService(service, options.requestLimits ?? requestLimits(), (bytes) => allocator.allocate(bytes)),
+    methods: bindFlightService(service, options.requestLimits ?? requestLimits(), requestMemory(allocator)),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
     ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),

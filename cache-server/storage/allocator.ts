@@ -62,15 +62,7 @@ export class NativeAllocator implements Allocator {
   }
 
   allocate(bytes: number): Region {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) {
-      throw new FlightError(Code.INVALID_ARGUMENT, `region size must be a non-negative integer, got ${bytes}`);
-    }
-    if (this.#usedBytes + bytes > this.limitBytes) {
-      throw new FlightError(
-        Code.RESOURCE_EXHAUSTED,
-        `memory limit exceeded: need ${bytes} bytes, ${this.#usedBytes} of ${this.limitBytes} in use (raise it with --memory / FLIGHTCACHE_MEMORY)`,
-      );
-    }
+    this.#checkFits(bytes);
     let buffer: ArrayBuffer;
     try {
       buffer = allocateNative(bytes);
@@ -84,5 +76,31 @@ export class NativeAllocator implements Allocator {
     return new BudgetedRegion(new Uint8Array(buffer), (released) => {
       this.#usedBytes -= released;
     });
+  }
+
+  /**
+   * Charges `bytes` held outside any region (request buffers in JS memory) to the budget, or throws
+   * RESOURCE_EXHAUSTED like allocate; returns the function that gives them back (once).
+   */
+  charge(bytes: number): () => void {
+    this.#checkFits(bytes);
+    this.#usedBytes += bytes;
+    let charged = true;
+    return () => {
+      if (charged) this.#usedBytes -= bytes;
+      charged = false;
+    };
+  }
+
+  #checkFits(bytes: number): void {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `region size must be a non-negative integer, got ${bytes}`);
+    }
+    if (this.#usedBytes + bytes > this.limitBytes) {
+      throw new FlightError(
+        Code.RESOURCE_EXHAUSTED,
+        `memory limit exceeded: need ${bytes} bytes, ${this.#usedBytes} of ${this.limitBytes} in use (raise it with --memory / FLIGHTCACHE_MEMORY)`,
+      );
+    }
   }
 }
