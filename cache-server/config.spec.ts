@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import {
   cgroupMemoryLimit,
   defaultMemoryBytes,
-  DEFAULT_MAX_MESSAGE_BYTES,   DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  loadAuth,   DEFAULT_MAX_REQUEST_BYTES,
   loadClusterConfig,
   loadServeConfig,
   parseDuration,
@@ -22,6 +23,9 @@ test('flags win over environment variables, which win over defaults', () => {
     memoryBytes: 2 * 1024 ** 3,
     httpPort: undefined,
     credentials: undefined,
+    credentialsFile: undefined,
+    authKeys: undefined,
+    httpHost: undefined,
     advertiseHost: undefined,
     defaultDataset: undefined,
     requestLimits: requestLimits(),
@@ -121,6 +125,27 @@ test('a port out of range is rejected naming the flag', () => {
   assert.throws(() => loadServeConfig({ port: '70000' }, {}), {
     code: Code.INVALID_ARGUMENT,
     message: '--port must be a port number 0-65535, got "70000"',
+  });
+});
+
+test('signing keys come from --auth-key-file, else FLIGHTCACHE_AUTH_KEY_FILE, else the key in FLIGHTCACHE_AUTH_KEY', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keys-'));
+  fakeRoots.push(dir);
+  writeFileSync(join(dir, 'a'), `${'a'.repeat(32)}\n${'o'.repeat(32)}\n`);
+  writeFileSync(join(dir, 'b'), 'b'.repeat(32));
+  const text = (keys: Buffer[] | undefined): string[] | undefined => keys?.map(String);
+  assert.deepEqual(text(loadServeConfig({ 'auth-key-file': join(dir, 'a') }, { FLIGHTCACHE_AUTH_KEY_FILE: join(dir, 'b') }).authKeys), ['a'.repeat(32), 'o'.repeat(32)]);
+  assert.deepEqual(text(loadServeConfig({}, { FLIGHTCACHE_AUTH_KEY_FILE: join(dir, 'b'), FLIGHTCACHE_AUTH_KEY: 'k'.repeat(32) }).authKeys), ['b'.repeat(32)]);
+  assert.deepEqual(text(loadServeConfig({}, { FLIGHTCACHE_AUTH_KEY: 'k'.repeat(32) }).authKeys), ['k'.repeat(32)]);
+  assert.throws(() => loadServeConfig({ 'auth-key-file': join(dir, 'missing') }, {}), { code: Code.INVALID_ARGUMENT, message: /^cannot read --auth-key-file / });
+});
+
+test('auth is off without users, on with --user/--password or a credentials file', () => {
+  assert.equal(loadAuth(loadServeConfig({}, {})), undefined);
+  assert.ok(loadAuth(loadServeConfig({ user: 'a', password: 'b' }, {})));
+  assert.throws(() => loadAuth(loadServeConfig({ 'credentials-file': '/nonexistent/creds.json' }, {})), {
+    code: Code.INVALID_ARGUMENT,
+    message: /^cannot read credentials file \/nonexistent\/creds\.json: /,
   });
 });
 

@@ -8,7 +8,10 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Code, FlightError } from './flight/errors.js';
 import { parseSize } from './storage/size.js';
-import type { Credentials } from './auth/token-auth.js';
+import type { Credentials } from './auth/users.js';
+import { loadSigningKeys, parseSigningKeys } from './auth/signing-keys.js';
+import { createTokenAuth, type TokenAuth } from './auth/token-auth.js';
+import { UserDirectory } from './auth/users.js';
 import type { FlightRequestLimits } from './flight/service.js';
 import { DEFAULT_MAX_STREAMS } from './flight/http2/settings.js';
 
@@ -84,6 +87,12 @@ export interface ServeConfig {
   memoryBytes: number;
   httpPort: number | undefined;
   credentials: Credentials | undefined;
+  /** A credentials file: users with password hashes and scopes. */
+  credentialsFile: string | undefined;
+  /** Token signing keys (--auth-key-file; FLIGHTCACHE_AUTH_KEY holds a key itself, for supervised shards). */
+  authKeys: Buffer[] | undefined;
+  /** Where the ops HTTP server listens, when not on --host (then it needs no token). */
+  httpHost: string | undefined;
   advertiseHost: string | undefined;
   /** The dataset path [RANK, WORLD] reads when the node holds several. */
   defaultDataset: string | undefined;
@@ -185,6 +194,20 @@ export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process
   };
 }
 
+/** The authentication a serving process runs with (its users, its keys), or undefined when it has no users: open. */
+export function loadAuth(config: ServeConfig, keys = config.authKeys): TokenAuth | undefined {
+  if (!config.credentials && config.credentialsFile === undefined) return undefined;
+  const users =
+    config.credentialsFile === undefined ? new UserDirectory(config.credentials) : UserDirectory.fromFile(config.credentials, config.credentialsFile);
+  return createTokenAuth(users, keys);
+}
+
+/** The signing keys of a key file, else of a key given in the environment, else undefined. */
+function authKeys(file: string | undefined, key: string | undefined): Buffer[] | undefined {
+  if (file !== undefined) return loadSigningKeys(file);
+  return key === undefined || key === '' ? undefined : parseSigningKeys(key, 'FLIGHTCACHE_AUTH_KEY');
+}
+
 /** Loads the serve settings from flags and environment. */
 export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
@@ -204,6 +227,9 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
     memoryBytes: memory === undefined ? defaultMemoryBytes() : parseSize(memory),
     httpPort: httpPort === undefined ? undefined : parsePort(httpPort, '--http-port'),
     credentials: user !== undefined && password !== undefined ? { user, password } : undefined,
+    credentialsFile: get('credentials-file', 'FLIGHTCACHE_CREDENTIALS_FILE'),
+    authKeys: authKeys(get('auth-key-file', 'FLIGHTCACHE_AUTH_KEY_FILE'), env.FLIGHTCACHE_AUTH_KEY),
+    httpHost: get('http-host', 'FLIGHTCACHE_HTTP_HOST'),
     advertiseHost: get('advertise-host', 'FLIGHTCACHE_ADVERTISE_HOST'),
     defaultDataset: get('default-dataset', 'FLIGHTCACHE_DEFAULT_DATASET'),
     requestLimits: requestLimits(

@@ -33,5 +33,8 @@ export const serveOptions = {
   'max-message': { type: 'string' },
   'max-request': { type: 'string' },
   'max-streams': { type: 'string' },
+  'credentials-file': { type: 'string' },
+  'auth-key-file': { type: 'string' },
+  'http-host': { type: 'string' },
 } as const;
 

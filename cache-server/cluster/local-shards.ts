@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Credentials } from '../auth/token-auth.js';
+import type { Credentials } from '../auth/users.js';
 import type { Logger } from '../logger.js';
 import type { ClusterState } from './cluster-state.js';
 
@@ -20,6 +20,8 @@ export interface LocalShardsOptions {
   /** Further flags every shard gets (request limits), e.g. ["--max-message", "64MiB"]. */
   flags?: readonly string[];
   credentials?: Credentials;
+  /** The signing key text the shards get in their environment, when the cluster has no --auth-key-file. */
+  authKey?: string;
   state: ClusterState;
   logger: Logger;
   /** Delay before a dead shard is started again. */
@@ -86,6 +88,7 @@ export class LocalShards {
       [SUPERVISED_ENV]: '1',
       ...(this.options.logLevel ? { FLIGHTCACHE_LOG_LEVEL: this.options.logLevel } : {}),
       ...(credentials ? { FLIGHTCACHE_USER: credentials.user, FLIGHTCACHE_PASSWORD: credentials.password } : {}),
+      ...(this.options.authKey ? { FLIGHTCACHE_AUTH_KEY: this.options.authKey } : {}),
     };
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
     this.#children.set(id, child);

@@ -6,9 +6,10 @@ import { bindFlightService, type FlightRequestLimits } from '../flight/service.j
 import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
-import { TokenAuth, type Credentials } from '../auth/token-auth.js';
+import type { TokenAuth } from '../auth/token-auth.js';
+import { authorizeService } from '../auth/authorize.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { startOpsServer } from '../ops/http-server.js';
+import { startOpsServer, type OpsSource } from '../ops/http-server.js';
 import { NodeService } from './node-service.js';
 import type { PeerClient } from './fetch-action.js';
 
@@ -19,9 +20,12 @@ export interface CacheNodeOptions {
   port?: number;
   /** Memory limit for stored data and buffered requests in bytes (default: config.ts's defaultMemoryBytes). */
   memoryBytes?: number;
-  credentials?: Credentials;
+  /** Authentication and per-dataset authorization of every call; absent: the node is open. */
+  auth?: TokenAuth;
   /** Port of the ops HTTP server; undefined starts none. */
   httpPort?: number;
+  /** Host of the ops HTTP server (default: host). On a host of its own, /stats and /metrics need no token. */
+  httpHost?: string;
   /** Host advertised in FlightInfo locations (default: the listen host, or 127.0.0.1 for wildcards). */
   advertiseHost?: string;
   /** The dataset path [RANK, WORLD] reads when the node holds several (Kubeflow compatibility). */
@@ -58,6 +62,11 @@ export function requestMemory(allocator: NativeAllocator): RequestMemory {
   };
 }
 
+/** The ops server's token check: with auth, unless the ops server has a host of its own (--http-host). */
+export function opsAuthorization(auth: TokenAuth | undefined, httpHost: string | undefined): Pick<OpsSource, 'authorize'> {
+  return auth && httpHost === undefined ? { authorize: (header, peer) => void auth.authenticate(header, peer) } : {};
+}
+
 /** Formats a host for a URL (IPv6 in brackets). */
 export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -69,7 +78,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   const logger = options.logger ?? silentLogger;
   const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
   const store = new DatasetStore({ allocator });
-  const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
+  const auth = options.auth;
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let url = '';
   const service = new NodeService({
@@ -81,7 +90,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   });
   const server = new GrpcServer({
     // Requests are buffered in memory charged to the same limit as stored data.
-    methods: bindFlightService(service, options.requestLimits ?? requestLimits(), requestMemory(allocator)),
+    methods: bindFlightService(auth ? authorizeService(service) : service, options.requestLimits ?? requestLimits(), requestMemory(allocator)),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
     ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
@@ -92,7 +101,15 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   const ops =
     options.httpPort === undefined
       ? undefined
-      : await startOpsServer({ ready: () => ready, stats: () => service.actions.stats() }, host, options.httpPort);
+      : await startOpsServer(
+          {
+            ready: () => ready,
+            stats: () => service.actions.stats(),
+            ...opsAuthorization(auth, options.httpHost),
+          },
+          options.httpHost ?? host,
+          options.httpPort,
+        );
   logger.info({ url, httpPort: ops?.port, memoryBytes: options.memoryBytes, auth: Boolean(auth) }, 'cache node listening');
   return {
     url,

@@ -74,7 +74,7 @@ export async function* answerHandshake(
     yield { protocolVersion: 0n, payload: new Uint8Array() };
     return;
   }
-  const token = auth.issueToken(ctx.metadata);
+  const token = auth.issueToken(ctx.metadata, ctx.peer);
   ctx.setResponseHeaders({ authorization: `Bearer ${token}` });
   yield { protocolVersion: 0n, payload: utf8.encode(token) };
 }

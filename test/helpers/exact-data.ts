@@ -21,9 +21,9 @@ export function referenceMessages(table: Table): OutgoingFlightData[] {
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const bodyHex = (m: OutgoingFlightData): string => m.body.map(hex).join('');
 
-/** Puts `messages` as dataset `name` over a real connection. */
-export async function putReference(url: string, name: string, messages: readonly OutgoingFlightData[]): Promise<void> {
-  const client = new FlightClient(url);
+/** Puts `messages` as dataset `name` over a real connection (with a bearer token when given). */
+export async function putReference(url: string, name: string, messages: readonly OutgoingFlightData[], token?: string): Promise<void> {
+  const client = new FlightClient(url, token === undefined ? {} : { token });
   try {
     await client.doPutRaw(pathDescriptor(name), messages);
   } finally {
@@ -33,16 +33,18 @@ export async function putReference(url: string, name: string, messages: readonly
 
 /**
  * Reads dataset `name` as a client does (GetFlightInfo at `url`, DoGet of each endpoint at its first
- * location, over fresh connections) and asserts every header and body is the one put.
+ * location, over fresh connections, with a bearer token when given) and asserts every header and
+ * body is the one put.
  */
-export async function assertServesExactly(url: string, name: string, messages: readonly OutgoingFlightData[]): Promise<void> {
-  const client = new FlightClient(url);
+export async function assertServesExactly(url: string, name: string, messages: readonly OutgoingFlightData[], token?: string): Promise<void> {
+  const options = token === undefined ? {} : { token };
+  const client = new FlightClient(url, options);
   const clients: FlightClient[] = [];
   try {
     const got: [string, string][] = [];
     const info = await client.getFlightInfo(pathDescriptor(name));
     for (const endpoint of info.endpoints) {
-      const reader = new FlightClient(endpoint.locations[0]!.uri);
+      const reader = new FlightClient(endpoint.locations[0]!.uri, options);
       clients.push(reader);
       let first = true;
       for await (const data of reader.doGetRaw(endpoint.ticket)) {
