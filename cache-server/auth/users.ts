@@ -23,8 +23,13 @@ interface FileUser {
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
-/** Checks a password against a hash of the same cost as real ones, so unknown users take as long. */
-const DECOY = parsePasswordHash(hashPassword('flightcache decoy'), 'decoy');
+let decoy: PasswordHash | undefined;
+
+/** A hash of the same cost as real ones to check unknown users against, so they take as long (made on first use). */
+function decoyHash(): PasswordHash {
+  decoy ??= parsePasswordHash(hashPassword('flightcache decoy'), 'decoy');
+  return decoy;
+}
 
 /** How long a verified user:password pair is remembered, so Basic on every call costs one scrypt a minute. */
 const VERIFIED_TTL_MS = 60_000;
@@ -69,7 +74,7 @@ export class UserDirectory {
     const known = this.#verified.get(key);
     if (known && known.until > Date.now()) return known.scopes;
     const entry = this.#fileUsers.get(user);
-    const ok = verifyPassword(password, entry?.hash ?? DECOY) && entry !== undefined;
+    const ok = verifyPassword(password, entry?.hash ?? decoyHash()) && entry !== undefined;
     if (!ok) return undefined;
     if (this.#verified.size >= MAX_VERIFIED) this.#verified.clear();
     this.#verified.set(key, { scopes: entry.scopes, until: Date.now() + VERIFIED_TTL_MS });
