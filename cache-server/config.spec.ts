@@ -1,6 +1,20 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultShmDir, loadClusterConfig, loadServeConfig, parseDuration } from './config.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  cgroupMemoryLimit,
+  defaultMemoryBytes,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_REQUEST_BYTES,
+  defaultShmDir,
+  loadAuth,
+  loadClusterConfig,
+  loadServeConfig,
+  parseDuration,
+  requestLimits,
+} from './config.js';
 import { Code } from './flight/errors.js';
 
 test('flags win over environment variables, which win over defaults', () => {
@@ -11,10 +25,51 @@ test('flags win over environment variables, which win over defaults', () => {
     memoryBytes: 2 * 1024 ** 3,
     httpPort: undefined,
     credentials: undefined,
+    credentialsFile: undefined,
+    authKeys: undefined,
+    httpHost: undefined,
     advertiseHost: undefined,
     defaultDataset: undefined,
+    requestLimits: requestLimits(),
+    maxStreams: 128,
     shmDir: defaultShmDir(2 * 1024 ** 3),
     shmSocket: undefined,
+  });
+});
+
+test('--max-streams comes from the flag, else FLIGHTCACHE_MAX_STREAMS, and must be 1-65535', () => {
+  assert.equal(loadServeConfig({ 'max-streams': '16' }, { FLIGHTCACHE_MAX_STREAMS: '32' }).maxStreams, 16);
+  assert.equal(loadServeConfig({}, { FLIGHTCACHE_MAX_STREAMS: '32' }).maxStreams, 32);
+  assert.throws(() => loadServeConfig({ 'max-streams': '0' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--max-streams must be an integer 1-65535, got "0"',
+  });
+});
+
+test('request limits default to 256 MiB for DoPut messages and 4 MiB for the others, each naming its setting', () => {
+  assert.equal(DEFAULT_MAX_MESSAGE_BYTES, 256 * 1024 ** 2);
+  assert.equal(DEFAULT_MAX_REQUEST_BYTES, 4 * 1024 ** 2);
+  assert.deepEqual(loadServeConfig({}, {}).requestLimits, {
+    data: { bytes: 256 * 1024 ** 2, raisedBy: '--max-message (FLIGHTCACHE_MAX_MESSAGE)' },
+    control: { bytes: 4 * 1024 ** 2, raisedBy: '--max-request (FLIGHTCACHE_MAX_REQUEST)' },
+  });
+});
+
+test('--max-message and --max-request come from flags, else FLIGHTCACHE_MAX_MESSAGE / FLIGHTCACHE_MAX_REQUEST', () => {
+  const fromEnv = loadServeConfig({}, { FLIGHTCACHE_MAX_MESSAGE: '1GiB', FLIGHTCACHE_MAX_REQUEST: '1MiB' }).requestLimits;
+  assert.deepEqual([fromEnv.data.bytes, fromEnv.control.bytes], [1024 ** 3, 1024 ** 2]);
+  const fromFlags = loadServeConfig({ 'max-message': '64MiB', 'max-request': '128KiB' }, { FLIGHTCACHE_MAX_MESSAGE: '1GiB' }).requestLimits;
+  assert.deepEqual([fromFlags.data.bytes, fromFlags.control.bytes], [64 * 1024 ** 2, 128 * 1024]);
+});
+
+test('request limits outside 64 KiB..2 GiB-1 are rejected naming the setting', () => {
+  assert.throws(() => loadServeConfig({ 'max-message': '2GiB' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--max-message must be between 65536 and 2147483647 bytes, got "2GiB" (2147483648 bytes)',
+  });
+  assert.throws(() => loadServeConfig({}, { FLIGHTCACHE_MAX_REQUEST: '1K' }), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--max-request must be between 65536 and 2147483647 bytes, got "1K" (1024 bytes)',
   });
 });
 
@@ -30,7 +85,7 @@ test('the default shm directory is /dev/shm only when it holds the memory limit,
 });
 
 test('shared memory takes the default directory unless --shm-dir or FLIGHTCACHE_SHM_DIR picks another one, or "off" private memory', () => {
-  assert.equal(loadServeConfig({}, {}).shmDir, defaultShmDir(Infinity));
+  assert.equal(loadServeConfig({}, {}).shmDir, defaultShmDir(defaultMemoryBytes()));
   assert.equal(loadServeConfig({}, { FLIGHTCACHE_SHM_DIR: '/mnt/shm' }).shmDir, '/mnt/shm');
   assert.equal(loadServeConfig({ 'shm-dir': 'off' }, { FLIGHTCACHE_SHM_DIR: '/mnt/shm' }).shmDir, undefined);
   assert.equal(loadServeConfig({}, { FLIGHTCACHE_SHM_DIR: 'OFF' }).shmDir, undefined);
@@ -47,18 +102,78 @@ test('the default dataset comes from --default-dataset or FLIGHTCACHE_DEFAULT_DA
   assert.equal(loadServeConfig({ 'default-dataset': 'eval' }, { FLIGHTCACHE_DEFAULT_DATASET: 'train' }).defaultDataset, 'eval');
 });
 
-test('defaults are 127.0.0.1:8815 with no memory limit and no auth', () => {
+test('defaults are 127.0.0.1:8815, 80% of the cgroup limit or physical memory, and no auth', () => {
   const config = loadServeConfig({}, {});
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.port, 8815);
-  assert.equal(config.memoryBytes, Infinity);
+  assert.equal(config.memoryBytes, Math.floor(0.8 * Math.min(cgroupMemoryLimit() ?? Infinity, totalmem())));
   assert.equal(config.credentials, undefined);
+});
+
+test('the default memory limit is 80% of the smaller of the cgroup limit and physical memory', () => {
+  assert.equal(defaultMemoryBytes(10 * 1024 ** 3, 64 * 1024 ** 3), 8 * 1024 ** 3);
+  assert.equal(defaultMemoryBytes(undefined, 10 * 1024 ** 3), 8 * 1024 ** 3);
+  assert.equal(defaultMemoryBytes(64 * 1024 ** 3, 10 * 1024 ** 3), 8 * 1024 ** 3);
+});
+
+const fakeRoots: string[] = [];
+after(() => fakeRoots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+
+/** A fake /sys/fs/cgroup and /proc/self/cgroup holding `files` (paths relative to the root). */
+function fakeCgroup(procCgroup: string, files: Record<string, string>): { root: string; proc: string } {
+  const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+  fakeRoots.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  writeFileSync(join(root, 'proc-self-cgroup'), procCgroup);
+  return { root, proc: join(root, 'proc-self-cgroup') };
+}
+
+test('the cgroup limit is read from v2 memory.max of the process cgroup, else of the mount root', () => {
+  const own = fakeCgroup('0::/pods/a\n', { 'pods/a/memory.max': '2147483648\n', 'memory.max': '999\n' });
+  assert.equal(cgroupMemoryLimit(own.root, own.proc), 2 ** 31);
+  const namespaced = fakeCgroup('0::/pods/a\n', { 'memory.max': '1073741824\n' });
+  assert.equal(cgroupMemoryLimit(namespaced.root, namespaced.proc), 2 ** 30);
+  const unlimited = fakeCgroup('0::/\n', { 'memory.max': 'max\n' });
+  assert.equal(cgroupMemoryLimit(unlimited.root, unlimited.proc), undefined);
+});
+
+test('the cgroup limit is read from v1 memory.limit_in_bytes, and v1 "no limit" (about 2^63) is none', () => {
+  const v1 = fakeCgroup('4:memory:/docker/x\n0::/\n', { 'memory/docker/x/memory.limit_in_bytes': '536870912\n' });
+  assert.equal(cgroupMemoryLimit(v1.root, v1.proc), 2 ** 29);
+  const none = fakeCgroup('4:cpu,memory:/x\n', { 'memory/x/memory.limit_in_bytes': '9223372036854771712\n' });
+  assert.equal(cgroupMemoryLimit(none.root, none.proc), undefined);
+  const absent = fakeCgroup('', {});
+  assert.equal(cgroupMemoryLimit(absent.root, absent.proc), undefined);
 });
 
 test('a port out of range is rejected naming the flag', () => {
   assert.throws(() => loadServeConfig({ port: '70000' }, {}), {
     code: Code.INVALID_ARGUMENT,
     message: '--port must be a port number 0-65535, got "70000"',
+  });
+});
+
+test('signing keys come from --auth-key-file, else FLIGHTCACHE_AUTH_KEY_FILE, else the key in FLIGHTCACHE_AUTH_KEY', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keys-'));
+  fakeRoots.push(dir);
+  writeFileSync(join(dir, 'a'), `${'a'.repeat(32)}\n${'o'.repeat(32)}\n`);
+  writeFileSync(join(dir, 'b'), 'b'.repeat(32));
+  const text = (keys: Buffer[] | undefined): string[] | undefined => keys?.map(String);
+  assert.deepEqual(text(loadServeConfig({ 'auth-key-file': join(dir, 'a') }, { FLIGHTCACHE_AUTH_KEY_FILE: join(dir, 'b') }).authKeys), ['a'.repeat(32), 'o'.repeat(32)]);
+  assert.deepEqual(text(loadServeConfig({}, { FLIGHTCACHE_AUTH_KEY_FILE: join(dir, 'b'), FLIGHTCACHE_AUTH_KEY: 'k'.repeat(32) }).authKeys), ['b'.repeat(32)]);
+  assert.deepEqual(text(loadServeConfig({}, { FLIGHTCACHE_AUTH_KEY: 'k'.repeat(32) }).authKeys), ['k'.repeat(32)]);
+  assert.throws(() => loadServeConfig({ 'auth-key-file': join(dir, 'missing') }, {}), { code: Code.INVALID_ARGUMENT, message: /^cannot read --auth-key-file / });
+});
+
+test('auth is off without users, on with --user/--password or a credentials file', () => {
+  assert.equal(loadAuth(loadServeConfig({}, {})), undefined);
+  assert.ok(loadAuth(loadServeConfig({ user: 'a', password: 'b' }, {})));
+  assert.throws(() => loadAuth(loadServeConfig({ 'credentials-file': '/nonexistent/creds.json' }, {})), {
+    code: Code.INVALID_ARGUMENT,
+    message: /^cannot read credentials file \/nonexistent\/creds\.json: /,
   });
 });
 

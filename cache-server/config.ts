@@ -3,11 +3,82 @@
  * environment variables (what a Kubernetes manifest sets), then to defaults. Invalid values fail with
  * INVALID_ARGUMENT naming the setting.
  */
-import { statfsSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { readFileSync, statfsSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { Code, FlightError } from './flight/errors.js';
 import { parseSize } from './storage/size.js';
-import type { Credentials } from './auth/token-auth.js';
+import type { Credentials } from './auth/users.js';
+import { loadSigningKeys, parseSigningKeys } from './auth/signing-keys.js';
+import { createTokenAuth, type TokenAuth } from './auth/token-auth.js';
+import { UserDirectory } from './auth/users.js';
+import type { FlightRequestLimits } from './flight/service.js';
+import { DEFAULT_MAX_STREAMS } from './flight/http2/settings.js';
+
+/**
+ * Default --max-message, the largest DoPut/DoExchange FlightData: 256 MiB holds a record batch of
+ * several million rows; writers split tables into batches far smaller (pyarrow: 64 Ki rows a batch
+ * by default), and one bigger message is buffered whole before it can be stored.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Default --max-request, the largest GetFlightInfo/PollFlightInfo/GetSchema command, DoAction body
+ * and DoGet ticket: 4 MiB holds a resume command with ~20000 cursors, a describe action naming
+ * ~50000 partitions, or a shuffled ticket naming ~250000 batches. Handshake, ListFlights and
+ * ListActions take 1/64 of it (64 KiB): a payload, a name prefix, nothing.
+ */
+export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+/** Share of the available memory --memory defaults to: the rest is the process's own (heap, sockets, buffers). */
+export const DEFAULT_MEMORY_SHARE = 0.8;
+
+/** A cgroup limit at or above this (cgroup v1 writes 2^63 rounded to pages for "none") is no limit. */
+const NO_CGROUP_LIMIT = 2 ** 62;
+
+/** Reads a file, or undefined when it cannot be read. */
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The memory limit of this process's cgroup in bytes (v2 memory.max, else v1 memory.limit_in_bytes),
+ * or undefined when there is none. Looks in the cgroup /proc/self/cgroup names, then at the root
+ * of the mount (what a container with its own cgroup namespace sees).
+ */
+export function cgroupMemoryLimit(root = '/sys/fs/cgroup', procCgroup = '/proc/self/cgroup'): number | undefined {
+  const lines = (readOptional(procCgroup) ?? '').split('\n');
+  const v2Path = lines.find((line) => line.startsWith('0::'))?.slice(3) ?? '/';
+  const v1Path = lines.map((line) => line.split(':')).find((parts) => parts[1]?.split(',').includes('memory'))?.[2] ?? '/';
+  const candidates = [join(root, v2Path, 'memory.max'), join(root, 'memory.max'), join(root, 'memory', v1Path, 'memory.limit_in_bytes'), join(root, 'memory', 'memory.limit_in_bytes')];
+  for (const path of candidates) {
+    const text = readOptional(path)?.trim();
+    if (text === undefined) continue;
+    const bytes = Number(text);
+    return text === 'max' || !Number.isSafeInteger(bytes) || bytes >= NO_CGROUP_LIMIT ? undefined : bytes;
+  }
+  return undefined;
+}
+
+/** The default --memory: DEFAULT_MEMORY_SHARE of the cgroup limit or of physical memory, whichever is smaller. */
+export function defaultMemoryBytes(cgroupLimit = cgroupMemoryLimit(), physical = totalmem()): number {
+  return Math.floor(DEFAULT_MEMORY_SHARE * Math.min(cgroupLimit ?? Infinity, physical));
+}
+
+/** The largest message the gRPC framing accepts (2 GiB - 1). */
+const MAX_FRAME_MESSAGE_BYTES = 2 ** 31 - 1;
+
+/** The request limits of a serving process, each naming the setting that raises it. */
+export function requestLimits(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES): FlightRequestLimits {
+  return {
+    data: { bytes: maxMessageBytes, raisedBy: '--max-message (FLIGHTCACHE_MAX_MESSAGE)' },
+    control: { bytes: maxRequestBytes, raisedBy: '--max-request (FLIGHTCACHE_MAX_REQUEST)' },
+  };
+}
 
 /** Settings of a serving node. */
 export interface ServeConfig {
@@ -16,9 +87,19 @@ export interface ServeConfig {
   memoryBytes: number;
   httpPort: number | undefined;
   credentials: Credentials | undefined;
+  /** A credentials file: users with password hashes and scopes. */
+  credentialsFile: string | undefined;
+  /** Token signing keys (--auth-key-file; FLIGHTCACHE_AUTH_KEY holds a key itself, for supervised shards). */
+  authKeys: Buffer[] | undefined;
+  /** Where the ops HTTP server listens, when not on --host (then it needs no token). */
+  httpHost: string | undefined;
   advertiseHost: string | undefined;
   /** The dataset path [RANK, WORLD] reads when the node holds several. */
   defaultDataset: string | undefined;
+  /** Request message limits (--max-message, --max-request). */
+  requestLimits: FlightRequestLimits;
+  /** Calls one connection may have open at once (--max-streams). */
+  maxStreams: number;
   /** Directory of shared-memory storage and the same-host socket; undefined: private memory (`off`). */
   shmDir: string | undefined;
   /** The same-host socket path (default: derived from shmDir and the port). */
@@ -90,6 +171,15 @@ export function parseDuration(text: string, setting: string): number {
   return ms;
 }
 
+/** Parses a size setting that must lie within [min, max] bytes. */
+function parseBoundedSize(value: string, setting: string, min: number, max: number): number {
+  const bytes = parseSize(value);
+  if (bytes < min || bytes > max) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `${setting} must be between ${min} and ${max} bytes, got "${value}" (${bytes} bytes)`);
+  }
+  return bytes;
+}
+
 /** Loads the cluster settings from flags and environment. */
 export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
   const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
@@ -114,6 +204,20 @@ export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process
   };
 }
 
+/** The authentication a serving process runs with (its users, its keys), or undefined when it has no users: open. */
+export function loadAuth(config: ServeConfig, keys = config.authKeys): TokenAuth | undefined {
+  if (!config.credentials && config.credentialsFile === undefined) return undefined;
+  const users =
+    config.credentialsFile === undefined ? new UserDirectory(config.credentials) : UserDirectory.fromFile(config.credentials, config.credentialsFile);
+  return createTokenAuth(users, keys);
+}
+
+/** The signing keys of a key file, else of a key given in the environment, else undefined. */
+function authKeys(file: string | undefined, key: string | undefined): Buffer[] | undefined {
+  if (file !== undefined) return loadSigningKeys(file);
+  return key === undefined || key === '' ? undefined : parseSigningKeys(key, 'FLIGHTCACHE_AUTH_KEY');
+}
+
 /** Loads the serve settings from flags and environment. */
 export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
@@ -124,15 +228,28 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
   }
   const memory = get('memory', 'FLIGHTCACHE_MEMORY');
   const httpPort = get('http-port', 'FLIGHTCACHE_HTTP_PORT');
+  const maxMessage = get('max-message', 'FLIGHTCACHE_MAX_MESSAGE');
+  const maxRequest = get('max-request', 'FLIGHTCACHE_MAX_REQUEST');
+  const maxStreams = get('max-streams', 'FLIGHTCACHE_MAX_STREAMS');
+  const memoryBytes = memory === undefined ? defaultMemoryBytes() : parseSize(memory);
   return {
     host: get('host', 'FLIGHTCACHE_HOST') ?? '127.0.0.1',
     port: parsePort(get('port', 'FLIGHTCACHE_PORT') ?? '8815', '--port'),
-    memoryBytes: memory === undefined ? Infinity : parseSize(memory),
+    memoryBytes,
     httpPort: httpPort === undefined ? undefined : parsePort(httpPort, '--http-port'),
     credentials: user !== undefined && password !== undefined ? { user, password } : undefined,
+    credentialsFile: get('credentials-file', 'FLIGHTCACHE_CREDENTIALS_FILE'),
+    authKeys: authKeys(get('auth-key-file', 'FLIGHTCACHE_AUTH_KEY_FILE'), env.FLIGHTCACHE_AUTH_KEY),
+    httpHost: get('http-host', 'FLIGHTCACHE_HTTP_HOST'),
     advertiseHost: get('advertise-host', 'FLIGHTCACHE_ADVERTISE_HOST'),
     defaultDataset: get('default-dataset', 'FLIGHTCACHE_DEFAULT_DATASET'),
-    shmDir: parseShmDir(get('shm-dir', 'FLIGHTCACHE_SHM_DIR'), memory === undefined ? Infinity : parseSize(memory)),
+    requestLimits: requestLimits(
+      maxMessage === undefined ? undefined : parseBoundedSize(maxMessage, '--max-message', 64 * 1024, MAX_FRAME_MESSAGE_BYTES),
+      // At least 64 KiB, so that Handshake keeps 1 KiB.
+      maxRequest === undefined ? undefined : parseBoundedSize(maxRequest, '--max-request', 64 * 1024, MAX_FRAME_MESSAGE_BYTES),
+    ),
+    maxStreams: maxStreams === undefined ? DEFAULT_MAX_STREAMS : parseCount(maxStreams, '--max-streams', 65_535),
+    shmDir: parseShmDir(get('shm-dir', 'FLIGHTCACHE_SHM_DIR'), memoryBytes),
     shmSocket: get('shm-socket', 'FLIGHTCACHE_SHM_SOCKET'),
   };
 }

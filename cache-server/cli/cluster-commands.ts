@@ -2,7 +2,8 @@
  * The cluster roles on the command line: `serve --shards N` (a coordinator plus N local shard
  * processes), `coordinator` and `shard` (one role each, for real clusters).
  */
-import { loadClusterConfig, loadServeConfig, type Flags } from '../config.js';
+import { defaultMemoryBytes, loadAuth, loadClusterConfig, loadServeConfig, type Flags } from '../config.js';
+import { parseSigningKeys, randomSigningKey } from '../auth/signing-keys.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startCoordinator, type CoordinatorOptions } from '../cluster/coordinator.js';
 import { startShard } from '../cluster/shard.js';
@@ -22,17 +23,25 @@ export const clusterOptions = {
   'replace-after': { type: 'string' },
 } as const;
 
-/** The coordinator's options from the command line. */
-function coordinatorOptions(flags: Flags, logger: Logger): CoordinatorOptions {
+/**
+ * The coordinator's options from the command line; `memoryBytes` overrides --memory for its staging
+ * and `authKeys` the configured signing keys.
+ */
+function coordinatorOptions(flags: Flags, logger: Logger, memoryBytes?: number, authKeys?: Buffer[]): CoordinatorOptions {
   const config = loadServeConfig(flags);
   const cluster = loadClusterConfig(flags);
+  const auth = loadAuth(config, authKeys ?? config.authKeys);
   return {
     host: config.host,
     port: config.port,
+    memoryBytes: memoryBytes ?? config.memoryBytes,
     replicas: cluster.replicas,
+    requestLimits: config.requestLimits,
+    maxStreams: config.maxStreams,
     logger,
     ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
-    ...(config.credentials ? { credentials: config.credentials } : {}),
+    ...(config.httpHost !== undefined ? { httpHost: config.httpHost } : {}),
+    ...(auth ? { auth } : {}),
     ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
     ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
     ...(cluster.shardList !== undefined ? { shardList: cluster.shardList } : {}),
@@ -46,16 +55,27 @@ function coordinatorOptions(flags: Flags, logger: Logger): CoordinatorOptions {
 export async function serveCluster(flags: Flags, shards: number): Promise<void> {
   const config = loadServeConfig(flags);
   const logger = createLogger('flightcache-coordinator');
-  const coordinator = await startCoordinator(coordinatorOptions(flags, logger));
-  const memory = typeof flags.memory === 'string' ? flags.memory : process.env.FLIGHTCACHE_MEMORY || undefined;
+  const given = typeof flags.memory === 'string' ? flags.memory : process.env.FLIGHTCACHE_MEMORY || undefined;
+  // --memory is per process; without it the processes on this host share the default between them.
+  const share = given === undefined ? Math.floor(defaultMemoryBytes() / (shards + 1)) : undefined;
+  const memory = given ?? String(share);
+  // Every process must sign with the same key: without a key file the shards get a fresh one in their environment.
+  const authKey = config.authKeys === undefined && (config.credentials || config.credentialsFile !== undefined) ? randomSigningKey() : undefined;
+  const keys = authKey === undefined ? undefined : parseSigningKeys(authKey, 'the generated signing key');
+  const coordinator = await startCoordinator(coordinatorOptions(flags, logger, share, keys));
+  // Limit and auth file flags reach the shards as flags; the environment variables reach them by inheritance.
+  const passed = ['max-message', 'max-request', 'max-streams', 'credentials-file', 'auth-key-file'];
+  const limitFlags = passed.flatMap((flag) => (typeof flags[flag] === 'string' ? [`--${flag}`, flags[flag]] : []));
   const local = new LocalShards({
     count: shards,
     host: config.host,
     state: coordinator.state,
     logger,
-    ...(memory ? { memory } : {}),
+    flags: limitFlags,
+    memory,
     shmDir: config.shmDir ?? 'off',
     ...(config.credentials ? { credentials: config.credentials } : {}),
+    ...(authKey ? { authKey } : {}),
   });
   closeOnSignals({ close: async () => Promise.all([local.close(), coordinator.close()]).then(() => undefined) });
   await local.start();
@@ -76,13 +96,17 @@ export const shardCommand: Command = {
   async run(_positionals, flags) {
     const config = loadServeConfig(flags);
     const cluster = loadClusterConfig(flags);
+    const auth = loadAuth(config);
     const shard = await startShard({
       host: config.host,
       port: config.port,
       memoryBytes: config.memoryBytes,
+      requestLimits: config.requestLimits,
+      maxStreams: config.maxStreams,
       logger: createLogger(`flightcache-shard${cluster.id ? `-${cluster.id}` : ''}`),
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
-      ...(config.credentials ? { credentials: config.credentials } : {}),
+      ...(config.httpHost !== undefined ? { httpHost: config.httpHost } : {}),
+      ...(auth ? { auth } : {}),
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
       ...(cluster.coordinator !== undefined ? { coordinator: cluster.coordinator } : {}),
       ...(cluster.id !== undefined ? { id: cluster.id } : {}),

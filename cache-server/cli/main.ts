@@ -6,11 +6,13 @@ import { serveCommand } from './serve.js';
 import { coordinatorCommand, shardCommand } from './cluster-commands.js';
 import { clientCommands } from './client-commands.js';
 import { demoCommand } from './demo.js';
+import { hashPasswordCommand } from './hash-password.js';
 
 const USAGE = `usage: flightcache <command> [options]
 
 commands:
-  serve  [--host H] [--port 8815] [--memory SIZE] [--http-port P] [--user U --password P] [--advertise-host H]
+  serve  [--host H] [--port 8815] [--memory SIZE] [--http-port P] [--http-host H] [--user U --password P] [--advertise-host H]
+         [--credentials-file FILE] [--auth-key-file FILE] [--max-message SIZE] [--max-request SIZE] [--max-streams N]
          [--default-dataset N]  (N: what path [RANK, WORLD] reads when several datasets exist)
          [--shards N [--replicas R]]  a coordinator on --port plus N local shard processes
   coordinator [serve options] [--replicas R] [--shard-list grpc://H:P,...] [--shard-dns NAME:PORT] [--partition-size SIZE]
@@ -23,6 +25,7 @@ commands:
   drop N                 drop dataset N
   stats                  node statistics
   demo [--port 8815]     start a node with demo data and stream it to a consumer (npm start)
+  hash-password          read a password on stdin, print its hash for a --credentials-file
 
 client commands take --endpoint grpc://HOST:PORT (default grpc://127.0.0.1:8815), --user U --password P
 or --token T, and --timeout SECONDS.`;
@@ -38,6 +41,7 @@ const commands: Record<string, Command> = {
   coordinator: coordinatorCommand,
   shard: shardCommand,
   demo: demoCommand,
+  'hash-password': hashPasswordCommand,
   ...clientCommands,
 };
 

@@ -32,5 +32,11 @@ export const serveOptions = {
   'default-dataset': { type: 'string' },
   'shm-dir': { type: 'string' },
   'shm-socket': { type: 'string' },
+  'max-message': { type: 'string' },
+  'max-request': { type: 'string' },
+  'max-streams': { type: 'string' },
+  'credentials-file': { type: 'string' },
+  'auth-key-file': { type: 'string' },
+  'http-host': { type: 'string' },
 } as const;
 

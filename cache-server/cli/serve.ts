@@ -1,5 +1,5 @@
 /** `flightcache serve`: runs one cache node until SIGINT/SIGTERM. */
-import { loadClusterConfig, loadServeConfig } from '../config.js';
+import { loadAuth, loadClusterConfig, loadServeConfig } from '../config.js';
 import { clusterOptions, serveCluster } from './cluster-commands.js';
 import { createLogger } from '../logger.js';
 import { startCacheNode } from '../node/cache-node.js';
@@ -12,12 +12,16 @@ export const serveCommand: Command = {
     const shards = loadClusterConfig(flags).shards;
     if (shards !== undefined) return serveCluster(flags, shards);
     const config = loadServeConfig(flags);
+    const auth = loadAuth(config);
     const node = await startCacheNode({
       host: config.host,
       port: config.port,
       memoryBytes: config.memoryBytes,
+      requestLimits: config.requestLimits,
+      maxStreams: config.maxStreams,
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
-      ...(config.credentials ? { credentials: config.credentials } : {}),
+      ...(config.httpHost !== undefined ? { httpHost: config.httpHost } : {}),
+      ...(auth ? { auth } : {}),
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
       ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
       ...(config.shmDir !== undefined ? { shmDir: config.shmDir } : {}),

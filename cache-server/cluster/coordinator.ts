@@ -6,13 +6,15 @@
  * service, and the ops HTTP server whose /readyz and /stats show the members.
  */
 import { GrpcServer } from '../flight/http2/server.js';
-import { bindFlightService } from '../flight/service.js';
+import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
+import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
-import { TokenAuth, type Credentials } from '../auth/token-auth.js';
+import type { TokenAuth } from '../auth/token-auth.js';
+import { authorizeService } from '../auth/authorize.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
-import { urlHost } from '../node/cache-node.js';
+import { opsAuthorization, requestMemory, urlHost } from '../node/cache-node.js';
 import { ClusterState } from './cluster-state.js';
 import { CoordinatorService } from './coordinator-service.js';
 import { Membership, type Member } from './membership.js';
@@ -34,7 +36,10 @@ export interface CoordinatorOptions {
   advertiseHost?: string;
   /** Copies of every partition. */
   replicas: number;
-  credentials?: Credentials;
+  /** Authentication and per-dataset authorization of every call; absent: the cluster is open. */
+  auth?: TokenAuth;
+  /** Host of the ops HTTP server (default: host). On a host of its own, /stats and /metrics need no token. */
+  httpHost?: string;
   defaultDataset?: string;
   /** Static members: "grpc://h:p,grpc://h2:p2". */
   shardList?: string;
@@ -43,6 +48,12 @@ export interface CoordinatorOptions {
   maxPartitionBytes?: number;
   /** A member down this long (ms) is replaced: its partitions get copies on other live members. 0: never (default 60 s). */
   replaceAfterMs?: number;
+  /** Request message limits (default: config.ts's defaults). */
+  requestLimits?: FlightRequestLimits;
+  /** Calls one connection may have open at once (default: the transport's DEFAULT_MAX_STREAMS). */
+  maxStreams?: number;
+  /** Memory limit of the puts it stages before placing them, in bytes (default: config.ts's defaultMemoryBytes). */
+  memoryBytes?: number;
   logger?: Logger;
 }
 
@@ -61,7 +72,8 @@ export interface Coordinator {
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
-  const peers = new PeerClients(options.credentials);
+  const auth = options.auth;
+  const peers = new PeerClients(auth && (() => auth.clusterToken()));
   const instances = new Map<string, string>();
   const membership = new Membership({
     logger,
@@ -138,15 +150,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const stopDns = options.shardDns ? watchShardDns(options.shardDns, membership, { logger }) : undefined;
   membership.start();
 
-  const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
+  const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
   const service = new CoordinatorService({
     state,
-    staging: new DatasetStore({ allocator: new NativeAllocator(Infinity) }),
+    staging: new DatasetStore({ allocator }),
     ...(auth ? { auth } : {}),
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),
   });
-  const server = new GrpcServer({ methods: bindFlightService(service), interceptors: auth ? [auth.interceptor()] : [], logger });
+  const methods = bindFlightService(auth ? authorizeService(service) : service, options.requestLimits ?? requestLimits(), requestMemory(allocator));
+  const server = new GrpcServer({
+    methods,
+    interceptors: auth ? [auth.interceptor()] : [],
+    logger,
+    ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
+  });
   const address = await server.listen({ host, port: options.port ?? 8815 });
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const url = `grpc://${urlHost(advertise)}:${address.port}`;
@@ -158,8 +176,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
             ready: () => state.liveIds().length >= options.replicas,
             stats: () => service.actions.stats(),
             describe: () => state.members().map((m) => `${m.id} ${m.location} ${m.live ? 'live' : m.state}`).join('\n'),
+            ...opsAuthorization(auth, options.httpHost),
           },
-          host,
+          options.httpHost ?? host,
           options.httpPort,
         );
   logger.info({ url, httpPort: ops?.port, replicas: options.replicas, replaceAfterMs }, 'coordinator listening');

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Credentials } from '../auth/token-auth.js';
+import type { Credentials } from '../auth/users.js';
 import type { Logger } from '../logger.js';
 import type { ClusterState } from './cluster-state.js';
 
@@ -19,7 +19,11 @@ export interface LocalShardsOptions {
   memory?: string;
   /** Shared-memory directory of every shard, as --shm-dir takes it (`off`: private memory). */
   shmDir?: string;
+  /** Further flags every shard gets (request limits), e.g. ["--max-message", "64MiB"]. */
+  flags?: readonly string[];
   credentials?: Credentials;
+  /** The signing key text the shards get in their environment, when the cluster has no --auth-key-file. */
+  authKey?: string;
   state: ClusterState;
   logger: Logger;
   /** Delay before a dead shard is started again. */
@@ -78,7 +82,7 @@ export class LocalShards {
   /** Starts shard `id` on `port` (0: any) and resolves with its location once it prints its ready line. */
   private spawn(id: string, port: number): Promise<string> {
     const { host, memory, shmDir, credentials, state, logger } = this.options;
-    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : []), ...(shmDir ? ['--shm-dir', shmDir] : [])];
+    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : []), ...(shmDir ? ['--shm-dir', shmDir] : []), ...(this.options.flags ?? [])];
     // Credentials travel in the environment, not the command line other users can read. The child
     // watches its stdin pipe and exits when it closes, so shards never outlive a killed coordinator.
     // Each shard takes the default socket of its own port: one --shm-socket path cannot serve them all.
@@ -88,6 +92,7 @@ export class LocalShards {
       [SUPERVISED_ENV]: '1',
       ...(this.options.logLevel ? { FLIGHTCACHE_LOG_LEVEL: this.options.logLevel } : {}),
       ...(credentials ? { FLIGHTCACHE_USER: credentials.user, FLIGHTCACHE_PASSWORD: credentials.password } : {}),
+      ...(this.options.authKey ? { FLIGHTCACHE_AUTH_KEY: this.options.authKey } : {}),
     };
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
     this.#children.set(id, child);

@@ -1,36 +1,37 @@
 /**
  * Flight clients for the other processes of a cluster (coordinator to shards, shard to shard), one
- * per location, authenticated with the cluster's credentials when it has them.
+ * per location, carrying the cluster token (minted with the cluster's signing key) when it has one.
  */
 import { FlightClient } from '../../client/src/flight-client.js';
-import type { Credentials } from '../auth/token-auth.js';
 
 /** A cache of clients by location. */
 export class PeerClients {
-  readonly #clients = new Map<string, { client: FlightClient; ready: Promise<void> }>();
+  readonly #clients = new Map<string, { client: FlightClient; token: string | undefined }>();
+  /** Clients whose token was renewed: a caller may still be about to use one, so they close with the rest. */
+  readonly #retired: FlightClient[] = [];
 
-  constructor(private readonly credentials?: Credentials) {}
+  /** `token` returns the current cluster token (renewed before it expires); absent: the cluster is open. */
+  constructor(private readonly token?: () => string) {}
 
-  /** A client for `location`, authenticated (Handshake once) when the cluster has credentials. */
+  /** A client for `location` carrying the current token; a renewed token gets a new client. */
   async get(location: string): Promise<FlightClient> {
+    const token = this.token?.();
     let entry = this.#clients.get(location);
-    if (!entry) {
-      const client = new FlightClient(location);
-      const ready = this.credentials ? client.handshake(this.credentials.user, this.credentials.password).then(() => undefined) : Promise.resolve();
-      entry = { client, ready };
-      this.#clients.set(location, entry);
-      // A failed handshake is retried by the next caller rather than cached.
-      ready.catch(() => {
-        if (this.#clients.get(location) === entry) this.#clients.delete(location);
-      });
+    if (entry && entry.token !== token) {
+      this.#retired.push(entry.client);
+      entry = undefined;
     }
-    await entry.ready;
+    if (!entry) {
+      entry = { client: new FlightClient(location, token === undefined ? {} : { token }), token };
+      this.#clients.set(location, entry);
+    }
     return entry.client;
   }
 
   /** Closes every client. */
   close(): void {
     for (const { client } of this.#clients.values()) client.close();
+    for (const client of this.#retired.splice(0)) client.close();
     this.#clients.clear();
   }
 }

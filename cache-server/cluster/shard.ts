@@ -20,7 +20,8 @@ export interface ShardOptions extends Omit<CacheNodeOptions, 'peer'> {
 /** Starts a shard; resolves once it accepts calls. */
 export async function startShard(options: ShardOptions): Promise<CacheNode> {
   const logger: Logger = options.logger ?? silentLogger;
-  const peers = new PeerClients(options.credentials);
+  const auth = options.auth;
+  const peers = new PeerClients(auth && (() => auth.clusterToken()));
   const node = await startCacheNode({ ...options, peer: (location) => peers.get(location) });
   const id = options.id ?? node.url;
   let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,7 @@
  * FlightService and never see gRPC framing or http2.
  */
 import { Code, FlightError } from './errors.js';
-import type { BoundMethod, CallContext, MessageSink, MethodDef } from './grpc/method.js';
+import type { BoundMethod, CallContext, MessageLimit, MessageSink, MethodDef, RequestBuffer, RequestMemory } from './grpc/method.js';
 import * as codec from './protocol/codec.js';
 import { encodeFlightData, FlightDataSink, defaultBodyAllocator, type BodyAllocator } from './protocol/flight-data.js';
 import type {
@@ -42,23 +42,43 @@ export interface FlightService {
 
 const SERVICE = '/arrow.flight.protocol.FlightService/';
 
-/** A sink that gathers one small protobuf message and decodes it. */
+/**
+ * A sink that gathers one small protobuf message and decodes it. With `memory` (a server's budget)
+ * the message is copied into charged memory from its length prefix on and the charge ends once it
+ * is decoded or discarded; without it, the received slices are kept until the message is complete.
+ */
 class SmallMessageSink<T> implements MessageSink<T> {
   private parts: Uint8Array[] = [];
   private length = 0;
+  private buffer: RequestBuffer | undefined;
+  private filled = 0;
 
-  constructor(private readonly decode: (bytes: Uint8Array) => T) {}
+  constructor(
+    private readonly decode: (bytes: Uint8Array) => T,
+    private readonly memory?: RequestMemory,
+  ) {}
 
   begin(length: number): void {
     this.parts = [];
     this.length = length;
+    this.filled = 0;
+    this.buffer = this.memory && length > 0 ? this.memory(length) : undefined;
   }
 
   push(slice: Uint8Array): void {
-    this.parts.push(slice);
+    if (!this.buffer) return void this.parts.push(slice);
+    this.buffer.bytes.set(slice, this.filled);
+    this.filled += slice.length;
   }
 
   end(): T {
+    if (this.buffer) {
+      try {
+        return this.decode(this.buffer.bytes);
+      } finally {
+        this.discard();
+      }
+    }
     if (this.parts.length === 1) return this.decode(this.parts[0]!);
     const bytes = new Uint8Array(this.length);
     let offset = 0;
@@ -67,6 +87,11 @@ class SmallMessageSink<T> implements MessageSink<T> {
       offset += part.length;
     }
     return this.decode(bytes);
+  }
+
+  discard(): void {
+    this.buffer?.release();
+    this.buffer = undefined;
   }
 }
 
@@ -178,57 +203,89 @@ async function single<T>(requests: AsyncIterable<T>): Promise<T> {
   throw new FlightError(Code.INTERNAL, 'expected exactly one request message, got none');
 }
 
-/** Erases a bound method's message types for the transport's method table. */
-function bind<Req, Res>(def: MethodDef<Req, Res>, handler: BoundMethod<Req, Res>['handler']): BoundMethod {
-  return { def, handler } as unknown as BoundMethod;
+/** The handler of a unary-request, unary-response RPC. */
+function unaryAnswer<Req, Res>(answer: (request: Req, ctx: CallContext) => Promise<Res>): BoundMethod<Req, Res>['handler'] {
+  return async function* (requests, ctx) {
+    yield await answer(await single(requests), ctx);
+  };
 }
 
-/** Binds a FlightService to the ten Flight RPCs for a GrpcServer. */
-export function bindFlightService(service: FlightService): BoundMethod[] {
-  const m = flightClientMethods;
+/** The handler of a unary-request, streaming-response RPC. */
+function streamingAnswer<Req, Res>(answer: (request: Req, ctx: CallContext) => AsyncIterable<Res>): BoundMethod<Req, Res>['handler'] {
+  return async function* (requests, ctx) {
+    yield* answer(await single(requests), ctx);
+  };
+}
+
+/** Request message limits of the Flight RPCs, each checked on the gRPC length prefix. */
+export interface FlightRequestLimits {
+  /** DoPut and DoExchange: one FlightData, a whole record batch. */
+  readonly data: MessageLimit;
+  /**
+   * GetFlightInfo, PollFlightInfo, GetSchema, DoAction and DoGet: commands, actions and tickets.
+   * Handshake, ListFlights and ListActions, whose requests hold a payload, a name prefix or nothing,
+   * get 1/64 of it.
+   */
+  readonly control: MessageLimit;
+}
+
+/** Erases a bound method's message types for the transport's method table. */
+function bind<Req, Res>(def: MethodDef<Req, Res>, handler: BoundMethod<Req, Res>['handler'], requestLimit: MessageLimit): BoundMethod {
+  return { def, handler, requestLimit } as unknown as BoundMethod;
+}
+
+/** The server side of a small-message method, its requests received into `memory`. */
+function charged<Req, Res>(def: MethodDef<Req, Res>, req: Codec<Req>, memory: RequestMemory | undefined): MethodDef<Req, Res> {
+  return { ...def, requestSink: () => new SmallMessageSink(req.decode, memory) };
+}
+
+/**
+ * Binds a FlightService to the ten Flight RPCs for a GrpcServer, each with its request limit. With
+ * `memory`, every request byte buffered before it is decoded (small messages, FlightData's header,
+ * metadata and descriptor) is charged to it; FlightData bodies go to the service's bodyAllocator.
+ */
+export function bindFlightService(service: FlightService, limits: FlightRequestLimits, memory?: RequestMemory): BoundMethod[] {
+  const f = flightClientMethods;
+  const m = {
+    handshake: charged(f.handshake, c.handshakeRequest, memory),
+    listFlights: charged(f.listFlights, c.criteria, memory),
+    getFlightInfo: charged(f.getFlightInfo, c.descriptor, memory),
+    pollFlightInfo: charged(f.pollFlightInfo, c.descriptor, memory),
+    getSchema: charged(f.getSchema, c.descriptor, memory),
+    doAction: charged(f.doAction, c.action, memory),
+    listActions: charged(f.listActions, c.empty, memory),
+  };
+  const { data, control } = limits;
+  const tiny: MessageLimit = { bytes: Math.floor(control.bytes / 64), raisedBy: `1/64 of ${control.raisedBy}` };
   const doGet: MethodDef<Ticket, OutgoingFlightData> = {
-    ...m.doGet(),
+    ...f.doGet(),
+    requestSink: () => new SmallMessageSink(c.ticket.decode, memory),
     responseSink: () => outgoingSink(defaultBodyAllocator),
     encodeResponse: encodeFlightData,
   };
-  const incoming = (ctx: CallContext): FlightDataSink => new FlightDataSink(service.bodyAllocator(ctx));
+  const incoming = (ctx: CallContext): FlightDataSink => new FlightDataSink(service.bodyAllocator(ctx), undefined, memory);
   const doPut: MethodDef<FlightData, PutResult> = {
-    ...m.doPut,
+    ...f.doPut,
     requestSink: incoming,
     encodeRequest: (d) => encodeFlightData(toOutgoing(d)),
   };
   const doExchange: MethodDef<FlightData, OutgoingFlightData> = {
-    ...m.doExchange,
+    ...f.doExchange,
     requestSink: incoming,
     encodeRequest: (d) => encodeFlightData(toOutgoing(d)),
     responseSink: () => outgoingSink(defaultBodyAllocator),
     encodeResponse: encodeFlightData,
   };
   return [
-    bind(m.handshake, (reqs, ctx) => service.handshake(reqs, ctx)),
-    bind(m.listFlights, async function* (reqs, ctx) {
-      yield* service.listFlights(await single(reqs), ctx);
-    }),
-    bind(m.getFlightInfo, async function* (reqs, ctx) {
-      yield await service.getFlightInfo(await single(reqs), ctx);
-    }),
-    bind(m.pollFlightInfo, async function* (reqs, ctx) {
-      yield await service.pollFlightInfo(await single(reqs), ctx);
-    }),
-    bind(m.getSchema, async function* (reqs, ctx) {
-      yield await service.getSchema(await single(reqs), ctx);
-    }),
-    bind(doGet, async function* (reqs, ctx) {
-      yield* service.doGet(await single(reqs), ctx);
-    }),
-    bind(doPut, (reqs, ctx) => service.doPut(reqs, ctx)),
-    bind(doExchange, (reqs, ctx) => service.doExchange(reqs, ctx)),
-    bind(m.doAction, async function* (reqs, ctx) {
-      yield* service.doAction(await single(reqs), ctx);
-    }),
-    bind(m.listActions, async function* (reqs, ctx) {
-      await single(reqs);
-      yield* service.listActions(ctx);
-    }),
+    bind(m.handshake, (reqs, ctx) => service.handshake(reqs, ctx), tiny),
+    bind(m.listFlights, streamingAnswer((req, ctx) => service.listFlights(req, ctx)), tiny),
+    bind(m.getFlightInfo, unaryAnswer((req, ctx) => service.getFlightInfo(req, ctx)), control),
+    bind(m.pollFlightInfo, unaryAnswer((req, ctx) => service.pollFlightInfo(req, ctx)), control),
+    bind(m.getSchema, unaryAnswer((req, ctx) => service.getSchema(req, ctx)), control),
+    bind(doGet, streamingAnswer((req, ctx) => service.doGet(req, ctx)), control),
+    bind(doPut, (reqs, ctx) => service.doPut(reqs, ctx), data),
+    bind(doExchange, (reqs, ctx) => service.doExchange(reqs, ctx), data),
+    bind(m.doAction, streamingAnswer((req, ctx) => service.doAction(req, ctx)), control),
+    bind(m.listActions, streamingAnswer((_req, ctx) => service.listActions(ctx)), tiny),
   ];
 }

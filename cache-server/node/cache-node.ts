@@ -1,14 +1,18 @@
 /** Assembles a cache node: storage, the Flight service on gRPC/http2, auth, and the ops HTTP server. */
 import { GrpcServer } from '../flight/http2/server.js';
-import { bindFlightService } from '../flight/service.js';
+import { Code, FlightError } from '../flight/errors.js';
+import type { RequestMemory } from '../flight/grpc/method.js';
+import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
+import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { join } from 'node:path';
-import { NativeAllocator } from '../storage/allocator.js';
+import { NativeAllocator, type BudgetedAllocator } from '../storage/allocator.js';
 import { SharedMemoryAllocator } from '../storage/shared-memory-allocator.js';
 import { SameHostServer } from '../samehost/same-host-server.js';
 import { DatasetStore } from '../storage/dataset-store.js';
-import { TokenAuth, type Credentials } from '../auth/token-auth.js';
+import type { TokenAuth } from '../auth/token-auth.js';
+import { authorizeService } from '../auth/authorize.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { startOpsServer } from '../ops/http-server.js';
+import { startOpsServer, type OpsSource } from '../ops/http-server.js';
 import { NodeService } from './node-service.js';
 import type { PeerClient } from './fetch-action.js';
 
@@ -17,11 +21,14 @@ export interface CacheNodeOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Memory limit for stored data in bytes (default: unlimited). */
+  /** Memory limit for stored data and buffered requests in bytes (default: config.ts's defaultMemoryBytes). */
   memoryBytes?: number;
-  credentials?: Credentials;
+  /** Authentication and per-dataset authorization of every call; absent: the node is open. */
+  auth?: TokenAuth;
   /** Port of the ops HTTP server; undefined starts none. */
   httpPort?: number;
+  /** Host of the ops HTTP server (default: host). On a host of its own, /stats and /metrics need no token. */
+  httpHost?: string;
   /** Host advertised in FlightInfo locations (default: the listen host, or 127.0.0.1 for wildcards). */
   advertiseHost?: string;
   /** The dataset path [RANK, WORLD] reads when the node holds several (Kubeflow compatibility). */
@@ -32,6 +39,10 @@ export interface CacheNodeOptions {
   shmDir?: string;
   /** The same-host service's Unix socket (default: <shmDir>/flightcache-<port>.sock). */
   shmSocket?: string;
+  /** Request message limits (default: config.ts's defaults). */
+  requestLimits?: FlightRequestLimits;
+  /** Calls one connection may have open at once (default: the transport's DEFAULT_MAX_STREAMS). */
+  maxStreams?: number;
   logger?: Logger;
 }
 
@@ -47,6 +58,24 @@ export interface CacheNode {
   close(): Promise<void>;
 }
 
+/** Request buffers in JS memory, charged to `allocator`'s budget while held. */
+export function requestMemory(allocator: BudgetedAllocator): RequestMemory {
+  return (bytes) => {
+    const release = allocator.charge(bytes);
+    try {
+      return { bytes: new Uint8Array(bytes), release };
+    } catch (err) {
+      release();
+      throw new FlightError(Code.RESOURCE_EXHAUSTED, `cannot allocate ${bytes} bytes for a request`, { cause: err });
+    }
+  };
+}
+
+/** The ops server's token check: with auth, unless the ops server has a host of its own (--http-host). */
+export function opsAuthorization(auth: TokenAuth | undefined, httpHost: string | undefined): Pick<OpsSource, 'authorize'> {
+  return auth && httpHost === undefined ? { authorize: (header, peer) => void auth.authenticate(header, peer) } : {};
+}
+
 /** Formats a host for a URL (IPv6 in brackets). */
 export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -56,10 +85,11 @@ export function urlHost(host: string): string {
 export async function startCacheNode(options: CacheNodeOptions = {}): Promise<CacheNode> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
-  const memoryBytes = options.memoryBytes ?? Infinity;
+  const memoryBytes = options.memoryBytes ?? defaultMemoryBytes();
   const shared = options.shmDir === undefined ? undefined : new SharedMemoryAllocator(options.shmDir, memoryBytes);
-  const store = new DatasetStore({ allocator: shared ?? new NativeAllocator(memoryBytes) });
-  const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
+  const allocator = shared ?? new NativeAllocator(memoryBytes);
+  const store = new DatasetStore({ allocator });
+  const auth = options.auth;
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let url = '';
   let sameHost: SameHostServer | undefined;
@@ -72,9 +102,11 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
     sameHost: () => sameHost,
   });
   const server = new GrpcServer({
-    methods: bindFlightService(service),
+    // Requests are buffered in memory charged to the same limit as stored data.
+    methods: bindFlightService(auth ? authorizeService(service) : service, options.requestLimits ?? requestLimits(), requestMemory(allocator)),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
+    ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
   });
   const address = await server.listen({ host, port: options.port ?? 8815 });
   url = `grpc://${urlHost(advertise)}:${address.port}`;
@@ -91,7 +123,15 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   const ops =
     options.httpPort === undefined
       ? undefined
-      : await startOpsServer({ ready: () => ready, stats: () => service.actions.stats() }, host, options.httpPort);
+      : await startOpsServer(
+          {
+            ready: () => ready,
+            stats: () => service.actions.stats(),
+            ...opsAuthorization(auth, options.httpHost),
+          },
+          options.httpHost ?? host,
+          options.httpPort,
+        );
   logger.info({ url, httpPort: ops?.port, memoryBytes: options.memoryBytes, auth: Boolean(auth), shmSocket: sameHost?.describe().socket }, 'cache node listening');
   return {
     url,

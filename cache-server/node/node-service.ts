@@ -77,7 +77,7 @@ export async function* answerHandshake(
     yield { protocolVersion: 0n, payload: new Uint8Array() };
     return;
   }
-  const token = auth.issueToken(ctx.metadata);
+  const token = auth.issueToken(ctx.metadata, ctx.peer);
   ctx.setResponseHeaders({ authorization: `Bearer ${token}` });
   yield { protocolVersion: 0n, payload: utf8.encode(token) };
 }
@@ -128,6 +128,8 @@ export class NodeService implements FlightService {
     const pending = pendingAllocations(ctx);
     const arena = callArena(ctx, store);
     return (header, bodyLength) => {
+      // The region is laid out for its header, so the header must come first (as every Arrow writer does).
+      if (header.length === 0) throw new FlightError(Code.INVALID_ARGUMENT, 'DoPut FlightData has data_body before data_header: send data_header first');
       const allocation = store.allocateMessage(header, bodyLength, arena);
       pending.set(allocation.message.body, allocation);
       return allocation.message.body;
@@ -144,14 +146,17 @@ export class NodeService implements FlightService {
     try {
       let batch = 0;
       for await (const message of data) {
-        const info = parseMessageHeader(message.dataHeader);
+        // Readers get the header written into the body's region: validate exactly those bytes.
+        const allocation = pending.get(message.dataBody);
+        const header = allocation?.message.header ?? message.dataHeader;
+        const info = parseMessageHeader(header);
         if (!tx) {
           const name = datasetNameOf(message.flightDescriptor);
           if (info.kind !== 'schema') {
             throw new FlightError(Code.INVALID_ARGUMENT, `DoPut must start with a Schema message, got ${info.kind}`);
           }
-          tx = store.beginPut(name, message.dataHeader, arena);
-          declaredDictionaries = new Set(dictionaryIds(message.dataHeader).map((d) => d.id));
+          tx = store.beginPut(name, header, arena);
+          declaredDictionaries = new Set(dictionaryIds(header).map((d) => d.id));
           continue;
         }
         if (info.kind === 'schema') throw new FlightError(Code.INVALID_ARGUMENT, 'DoPut sent a second Schema message');
@@ -173,11 +178,10 @@ export class NodeService implements FlightService {
             `FlightData body is ${message.dataBody.length} bytes but its header declares ${info.bodyLength}`,
           );
         }
-        const allocation = pending.get(message.dataBody);
         if (allocation) {
           pending.delete(message.dataBody);
           tx.adopt(allocation, { kind: info.kind, rows: info.rows });
-        } else tx.appendMessage(message.dataHeader, message.dataBody, { kind: info.kind, rows: info.rows });
+        } else tx.appendMessage(header, message.dataBody, { kind: info.kind, rows: info.rows });
         if (info.kind === 'record_batch') {
           yield { appMetadata: utf8.encode(JSON.stringify({ batch: batch++, rows: info.rows })) };
         }

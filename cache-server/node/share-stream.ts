@@ -99,6 +99,10 @@ function batchList(request: TicketRequest, batchCount: number): number[] {
     if (run.to > batchCount) {
       throw new FlightError(Code.INVALID_ARGUMENT, `ticket reads batches up to ${run.to - 1} of "${request.dataset}", which has ${batchCount}`);
     }
+    // Issued tickets name each batch at most once; more is a forged ticket asking for unbounded work.
+    if (out.length + run.to - run.from > batchCount) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `ticket names more than the ${batchCount} batches of "${request.dataset}": a ticket names each batch at most once`);
+    }
     for (let i = run.from; i < run.to; i++) out.push(i);
   }
   return out;

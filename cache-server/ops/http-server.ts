@@ -1,9 +1,11 @@
 /**
  * The HTTP ops endpoints of a node: /healthz (process alive), /readyz (accepting Flight calls),
- * /metrics (Prometheus text), /stats (JSON). Kubernetes probes and scrapers use these.
+ * /metrics (Prometheus text), /stats (JSON). Kubernetes probes and scrapers use these. With an
+ * `authorize` check, /metrics and /stats (which name datasets) need `authorization: Bearer TOKEN`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Code, FlightError } from '../flight/errors.js';
 import type { NodeStats } from '../node/node-actions.js';
 
 /** What the ops server reads from its node. */
@@ -12,6 +14,14 @@ export interface OpsSource {
   stats(): NodeStats;
   /** Extra lines for /readyz (a coordinator lists its members). */
   describe?(): string;
+  /** Throws a FlightError unless the authorization header (from host:port `peer`) may read /metrics and /stats. */
+  authorize?(authorization: string | undefined, peer: string): void;
+}
+
+/** The HTTP answer to a refused authorization: 429 while rate-limited, else 401. */
+function refusal(err: unknown): [number, string] {
+  const error = FlightError.from(err);
+  return [error.code === Code.RESOURCE_EXHAUSTED ? 429 : 401, `${error.codeName}: ${error.message}\n`];
 }
 
 /** Renders node statistics in the Prometheus text exposition format. */
@@ -52,6 +62,15 @@ export async function startOpsServer(
       res.end(body);
     };
     if (req.method !== 'GET') return send(405, 'text/plain', 'method not allowed\n');
+    if ((path === '/metrics' || path === '/stats') && source.authorize) {
+      try {
+        source.authorize(req.headers.authorization, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+      } catch (err) {
+        const [status, body] = refusal(err);
+        res.setHeader('www-authenticate', 'Bearer');
+        return send(status, 'text/plain', body);
+      }
+    }
     switch (path) {
       case '/healthz':
         return send(200, 'text/plain', 'ok\n');

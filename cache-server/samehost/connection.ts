@@ -7,7 +7,8 @@
 import type { Socket } from 'node:net';
 import { Code, FlightError } from '../flight/errors.js';
 import { encapsulate } from '../flight/protocol/ipc-message.js';
-import type { TokenAuth } from '../auth/token-auth.js';
+import type { Identity, TokenAuth } from '../auth/token-auth.js';
+import { requireScope } from '../auth/authorize.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 import type { SegmentUse, SharedMemoryAllocator, SharedRef } from '../storage/shared-memory-allocator.js';
 import type { StoredMessage } from '../storage/stored-message.js';
@@ -22,6 +23,8 @@ export interface ConnectionContext {
   readonly store: DatasetStore;
   readonly allocator: SharedMemoryAllocator;
   readonly auth: TokenAuth | undefined;
+  /** How failed hellos are counted for rate limiting: the socket path (every reader shares the host). */
+  readonly peer: string;
   /** The `hello` reply's fields other than type and version. */
   readonly hello: () => Record<string, unknown>;
 }
@@ -40,6 +43,8 @@ export class SameHostConnection {
   /** Segments the reader has received, with their use (for held bytes). */
   readonly held = new Map<number, SegmentUse>();
   #authenticated = false;
+  /** Who the hello proved to be, when the node has auth: each get is checked against its read scope. */
+  #identity: Identity | undefined;
   /** Set once the node hangs up: nothing more is read or answered. */
   #closing = false;
   #queue: Promise<void> = Promise.resolve();
@@ -120,7 +125,7 @@ export class SameHostConnection {
     if (authorization !== undefined && typeof authorization !== 'string') {
       throw new FlightError(Code.UNAUTHENTICATED, 'hello "authorization" must be a string ("Bearer <token>" or "Basic <base64>")');
     }
-    this.context.auth?.authenticate(authorization);
+    this.#identity = this.context.auth?.authenticate(authorization, this.context.peer);
     this.#authenticated = true;
     await this.#writer.write(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, ...this.context.hello() }));
   }
@@ -131,6 +136,8 @@ export class SameHostConnection {
       throw new FlightError(Code.INVALID_ARGUMENT, 'get "ticket" must be the Flight ticket in padded standard base64');
     }
     const ticketRequest = decodeTicket(Buffer.from(ticket, 'base64'));
+    // The same rule as DoGet's (auth/authorize.ts): a partition ticket is read under its dataset's name.
+    if (this.#identity) requireScope(this.#identity, 'read', ticketRequest.global ?? ticketRequest.dataset);
     const dataset = ticketDataset(this.context.store, ticketRequest);
     for (const step of planTicket(dataset, ticketRequest, { dictionariesPerSource: true })) {
       if (step.kind === 'schema') {

@@ -95,6 +95,7 @@ export class SameHostServer {
       store: this.options.store,
       allocator: this.options.allocator,
       auth: this.options.auth,
+      peer: `unix:${this.options.socketPath}`,
       hello: () => ({ instance: this.options.instance, location: this.options.location, hostId: hostId(), shmDir: this.options.allocator.directory }),
     });
     this.#connections.set(socket, connection);

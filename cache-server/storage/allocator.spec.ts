@@ -67,11 +67,27 @@ describe('NativeAllocator', () => {
     const before = stats();
     assert.throws(() => allocator.allocate(401), {
       code: Code.RESOURCE_EXHAUSTED,
-      message: 'memory limit exceeded: need 401 bytes, 600 of 1000 in use',
+      message: 'memory limit exceeded: need 401 bytes, 600 of 1000 in use (raise it with --memory / FLIGHTCACHE_MEMORY)',
     });
     assert.deepEqual(stats(), before);
     assert.equal(allocator.usedBytes, 600);
     assert.equal(allocator.allocate(400).bytes.length, 400);
+  });
+
+  it('charges bytes held outside regions against the same limit and gives them back once', () => {
+    const allocator = new NativeAllocator(1000);
+    allocator.allocate(600);
+    const before = stats();
+    const release = allocator.charge(300);
+    assert.equal(allocator.usedBytes, 900);
+    assert.deepEqual(stats(), before);
+    assert.throws(() => allocator.charge(101), {
+      code: Code.RESOURCE_EXHAUSTED,
+      message: 'memory limit exceeded: need 101 bytes, 900 of 1000 in use (raise it with --memory / FLIGHTCACHE_MEMORY)',
+    });
+    release();
+    release();
+    assert.equal(allocator.usedBytes, 600);
   });
 
   it('reports memory the system refuses as RESOURCE_EXHAUSTED', () => {

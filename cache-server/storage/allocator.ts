@@ -79,15 +79,7 @@ export abstract class BudgetedAllocator implements Allocator {
    * FlightErrors by `describeFailure`) and charges it; `onRelease` also hears of each release.
    */
   protected budgeted(bytes: number, obtain: () => ArrayBuffer, onRelease?: (bytes: number) => void): Region {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) {
-      throw new FlightError(Code.INVALID_ARGUMENT, `region size must be a non-negative integer, got ${bytes}`);
-    }
-    if (this.#usedBytes + bytes > this.limitBytes) {
-      throw new FlightError(
-        Code.RESOURCE_EXHAUSTED,
-        `memory limit exceeded: need ${bytes} bytes, ${this.#usedBytes} of ${this.limitBytes} in use`,
-      );
-    }
+    this.#checkFits(bytes);
     let buffer: ArrayBuffer;
     try {
       buffer = obtain();
@@ -99,6 +91,32 @@ export abstract class BudgetedAllocator implements Allocator {
       this.#usedBytes -= released;
       onRelease?.(released);
     });
+  }
+
+  /**
+   * Charges `bytes` held outside any region (request buffers in JS memory) to the budget, or throws
+   * RESOURCE_EXHAUSTED like allocate; returns the function that gives them back (once).
+   */
+  charge(bytes: number): () => void {
+    this.#checkFits(bytes);
+    this.#usedBytes += bytes;
+    let charged = true;
+    return () => {
+      if (charged) this.#usedBytes -= bytes;
+      charged = false;
+    };
+  }
+
+  #checkFits(bytes: number): void {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `region size must be a non-negative integer, got ${bytes}`);
+    }
+    if (this.#usedBytes + bytes > this.limitBytes) {
+      throw new FlightError(
+        Code.RESOURCE_EXHAUSTED,
+        `memory limit exceeded: need ${bytes} bytes, ${this.#usedBytes} of ${this.limitBytes} in use (raise it with --memory / FLIGHTCACHE_MEMORY)`,
+      );
+    }
   }
 
   /** The FlightError for memory the system refused. */

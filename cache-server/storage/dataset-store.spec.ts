@@ -197,7 +197,7 @@ describe('DatasetStore memory', () => {
     const flatbuffer = stored.messages[1]!.header;
     assert.throws(() => tx.allocateMessage(flatbuffer, 100_000), {
       code: Code.RESOURCE_EXHAUSTED,
-      message: `memory limit exceeded: need ${100_000 + 64 * Math.ceil((8 + flatbuffer.length) / 64)} bytes, ${used} of ${allocator.limitBytes} in use`,
+      message: `memory limit exceeded: need ${100_000 + 64 * Math.ceil((8 + flatbuffer.length) / 64)} bytes, ${used} of ${allocator.limitBytes} in use (raise it with --memory / FLIGHTCACHE_MEMORY)`,
     });
     assert.equal(allocator.usedBytes, used);
     assert.equal(store.get('train'), stored);

@@ -8,6 +8,8 @@ import type { RecordBatch } from 'apache-arrow';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { LocationClients, readShare } from '../../client/src/share-reader.js';
 import { Code } from '../../cache-server/flight/errors.js';
+import { defaultMemoryBytes } from '../../cache-server/config.js';
+import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import type { StartedProcess } from '../helpers/process.js';
 import { runPython } from '../helpers/python.js';
 import { clusterStats, idBatches, sortedIds, startCli, waitFor } from './cluster-helpers.js';
@@ -42,6 +44,21 @@ describe('a cluster of a coordinator and 3 shard processes with 2 replicas', () 
     assert.deepEqual([dataset.rows, dataset.batches, dataset.status], [BATCHES * ROWS, BATCHES, 'healthy']);
     // The staged put was freed once acknowledged, not left for a garbage collection during reads.
     assert.deepEqual([stats.memory.usedBytes, stats.memory.nativeLiveBytes], [0, 0]);
+  });
+
+  test('without --memory the coordinator staging and the three shards share the default limit in four equal parts', async () => {
+    const share = Math.floor(defaultMemoryBytes() / 4);
+    const stats = await clusterStats(client);
+    const limits = [stats.memory.limitBytes];
+    for (const member of stats.members) {
+      const shard = new FlightClient(member.location);
+      try {
+        limits.push((await shard.action<NodeStats>('stats')).memory.limitBytes);
+      } finally {
+        shard.close();
+      }
+    }
+    assert.deepEqual(limits, [share, share, share, share]);
   });
 
   test('GetFlightInfo [name] lists one endpoint per partition, each at two distinct live shards, in a stable order', async () => {

@@ -16,6 +16,7 @@ import { GrpcServer } from '../../cache-server/flight/http2/server.js';
 import { bindFlightService, type FlightService } from '../../cache-server/flight/service.js';
 import type { Action, Result } from '../../cache-server/flight/protocol/messages.js';
 import { silentLogger } from '../../cache-server/logger.js';
+import { requestLimits } from '../../cache-server/config.js';
 import { NodeService } from '../../cache-server/node/node-service.js';
 import { DatasetStore } from '../../cache-server/storage/dataset-store.js';
 
@@ -188,7 +189,7 @@ test('a member whose describe fails still goes live, serving what the catalog kn
   const faulty = new Proxy(node, {
     get: (target, prop) => (prop === 'doAction' ? failingDescribe : (Reflect.get(target, prop) as unknown)),
   }) as FlightService;
-  const server = new GrpcServer({ methods: bindFlightService(faulty), interceptors: [], logger: silentLogger });
+  const server = new GrpcServer({ methods: bindFlightService(faulty, requestLimits()), interceptors: [], logger: silentLogger });
   url = `grpc://127.0.0.1:${(await server.listen({ host: '127.0.0.1', port: 0 })).port}`;
   const partition = 'old#p0.0badcafe.b0-8of8';
   const direct = new FlightClient(url);

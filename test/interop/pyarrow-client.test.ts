@@ -1,10 +1,10 @@
 /**
  * pyarrow.flight (Arrow C++ over gRPC C++) against our server, started with the real CLI: every RPC,
- * every Arrow type pyarrow writes, batches over 64 MiB, auth, and error codes.
+ * every Arrow type pyarrow writes, batches over 64 MiB, auth, error codes, and request limits.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -124,3 +124,58 @@ test('pyarrow lists actions, reads stats and health, gets UNIMPLEMENTED for DoEx
   });
 });
 
+
+test('pyarrow gets RESOURCE_EXHAUSTED naming --max-message and --max-request for oversized requests; the server still round trips', async () => {
+  await withServer(['--max-message', '64MiB', '--max-request', '64KiB'], async (url) => {
+    const put = await runProbe(url, ['put', 'large', '--variant', 'large']);
+    assert.ok(isProbeError(put));
+    // pyarrow names the status in the message; its debug context (grpc_status) is not always there.
+    assert.match(put.error.message, /^gRPC returned resource exhausted error, with message: gRPC message of \d+ bytes exceeds the maximum message size of 67108864 bytes: DoPut requests are limited by --max-message \(FLIGHTCACHE_MAX_MESSAGE\)/);
+    const action = await runProbe(url, ['action', 'stats', 'x'.repeat(80_000)]);
+    assert.ok(isProbeError(action));
+    assert.match(action.error.message, /^gRPC returned resource exhausted error, with message: gRPC message of 80011 bytes exceeds the maximum message size of 65536 bytes: DoAction requests are limited by --max-request \(FLIGHTCACHE_MAX_REQUEST\)/);
+    const info = await runProbe(url, ['info', 'large']);
+    assert.ok(isProbeError(info));
+    assert.match(info.error.message, /unknown dataset "large"/);
+    const roundtrip = probeValue(await runProbe<{ equal: boolean; detail?: string }>(url, ['roundtrip', 'all_types']));
+    assert.equal(roundtrip.equal, true, roundtrip.detail);
+  });
+});
+
+/** Runs `flightcache hash-password` with `password` on stdin and returns the hash it prints. */
+function hashWithCli(password: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, [CLI, 'hash-password'], { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
+    );
+    child.stdin!.end(`${password}\n`);
+  });
+}
+
+test('pyarrow with users of a --credentials-file (hashes from hash-password): a token for one dataset reads it and is refused another', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flightcache-users-'));
+  try {
+    const users = { reader: { password: await hashWithCli('r-pass'), read: ['open'] }, loader: { password: await hashWithCli('l-pass'), read: ['*'], write: ['*'] } };
+    assert.match(users.reader.password, /^scrypt\$16384\$8\$1\$/);
+    writeFileSync(join(dir, 'users.json'), JSON.stringify({ users }));
+    writeFileSync(join(dir, 'cluster.key'), 'k'.repeat(44) + '\n');
+    await withServer(['--credentials-file', join(dir, 'users.json'), '--auth-key-file', join(dir, 'cluster.key')], async (url) => {
+      const loader = { user: 'loader', password: 'l-pass' };
+      const reader = { user: 'reader', password: 'r-pass' };
+      for (const name of ['open', 'closed']) assert.equal(isProbeError(await runProbe(url, ['put', name, '--variant', 'all_types'], loader)), false);
+      const got = probeValue(await runProbe<GetResult>(url, ['get', 'open', '--expect', 'all_types'], reader));
+      assert.equal(got.equal, true, got.detail);
+      const closed = await runProbe(url, ['info', 'closed'], reader);
+      assert.ok(isProbeError(closed));
+      assert.match(closed.error.message, /user "reader" may not read dataset "closed"; its scopes: read \[open\], write \[\], no admin/);
+      const put = await runProbe(url, ['put', 'open', '--variant', 'all_types'], reader);
+      assert.ok(isProbeError(put));
+      assert.match(put.error.message, /user "reader" may not write dataset "open"/);
+      const wrong = await runProbe(url, ['handshake'], { user: 'reader', password: 'l-pass' });
+      assert.ok(isProbeError(wrong));
+      assert.match(wrong.error.message, /wrong user or password/);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

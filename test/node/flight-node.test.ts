@@ -10,6 +10,8 @@ import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
 import type { OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
 import { readIpcMessages } from '../../cache-server/flight/protocol/ipc-message.js';
 import { rejectsWith, drain } from '../helpers/flight.js';
+import { createTokenAuth } from '../../cache-server/auth/token-auth.js';
+import { UserDirectory } from '../../cache-server/auth/users.js';
 
 /** A table of n rows (plain utf8 names: tableFromArrays would dictionary-encode them). */
 const sample = (n: number, offset = 0): Table =>
@@ -233,7 +235,7 @@ describe('a cache node with a memory limit', () => {
 describe('a cache node with credentials', () => {
   let node: CacheNode;
   before(async () => {
-    node = await startCacheNode({ port: 0, credentials: { user: 'alice', password: 's3cret' } });
+    node = await startCacheNode({ port: 0, auth: createTokenAuth(new UserDirectory({ user: 'alice', password: 's3cret' })) });
   });
   after(async () => node.close());
 
@@ -251,8 +253,8 @@ describe('a cache node with credentials', () => {
     await rejectsWith(client.handshake('alice', 'nope'), Code.UNAUTHENTICATED, 'wrong user or password');
     await rejectsWith(client.listActions(), Code.UNAUTHENTICATED, /missing "authorization" header/);
     const forged = new FlightClient(node.url, { token: 'forged' });
-    await rejectsWith(forged.listActions(), Code.UNAUTHENTICATED, 'invalid bearer token');
-    await rejectsWith(drain(forged.doGet({ ticket: new Uint8Array() })), Code.UNAUTHENTICATED, 'invalid bearer token');
+    await rejectsWith(forged.listActions(), Code.UNAUTHENTICATED, /^invalid bearer token/);
+    await rejectsWith(drain(forged.doGet({ ticket: new Uint8Array() })), Code.UNAUTHENTICATED, /^invalid bearer token/);
     client.close();
     forged.close();
   });

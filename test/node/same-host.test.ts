@@ -12,10 +12,15 @@ import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-messa
 import { encodeFrame } from '../../cache-server/samehost/frames.js';
 import { drain, jsonCommand, rejectsWith } from '../helpers/flight.js';
 import { Code } from '../../cache-server/flight/errors.js';
+import { createTokenAuth } from '../../cache-server/auth/token-auth.js';
+import { UserDirectory } from '../../cache-server/auth/users.js';
+import { hashPassword } from '../../cache-server/auth/passwords.js';
 import { epochOrder, rowOrder } from '../../cache-server/node/shares.js';
 import { doGetBatches, RawConnection, readerArgs, readSameHost, startPausedReader } from '../helpers/same-host.js';
 
 const USER = { user: 'reader', password: 'secret' };
+/** A second user who may read only dataset "other". */
+const LIMITED_USERS = JSON.stringify({ users: { limited: { password: hashPassword('pw'), read: ['other'], write: [], admin: false } } });
 const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 
 /** Batches of (id int32, name utf8 with nulls, score float64) with these row counts, ids from `first`. */
@@ -44,7 +49,7 @@ describe('a node keeping its data in shared memory', () => {
   let bearer: string;
   before(async () => {
     dir = scratchShmDir();
-    node = await startCacheNode({ port: 0, shmDir: dir, credentials: USER, httpPort: 0 });
+    node = await startCacheNode({ port: 0, shmDir: dir, auth: createTokenAuth(new UserDirectory(USER, LIMITED_USERS)), httpPort: 0 });
     client = new FlightClient(node.url);
     bearer = `Bearer ${await client.handshake(USER.user, USER.password)}`;
     await client.doPut(pathDescriptor('rows'), batches([13, 1, 20, 7, 11, 16, 5, 9, 6]));
@@ -140,6 +145,16 @@ describe('a node keeping its data in shared memory', () => {
     const basic = await readSameHost(readerArgs(node.shmSocket!, ticket!, 'Basic ' + Buffer.from('reader:secret').toString('base64')));
     assert.equal(basic.error, null);
     assert.equal(basic.batches.length, 9);
+  });
+
+  test('a user whose read scope does not cover the dataset gets PERMISSION_DENIED and no descriptor, as over gRPC', async () => {
+    const [ticket] = await ticketsOf(pathDescriptor('rows'));
+    const report = await readSameHost(readerArgs(node.shmSocket!, ticket!, 'Basic ' + Buffer.from('limited:pw').toString('base64')));
+    assert.notEqual(report.hello, null);
+    assert.equal(report.error?.code, 'PERMISSION_DENIED');
+    assert.equal(report.error?.message, 'user "limited" may not read dataset "rows"; its scopes: read [other], write [], no admin');
+    assert.equal(report.segments, 0);
+    assert.equal(report.batches.length, 0);
   });
 
   test('a request before hello is UNAUTHENTICATED and closes the connection', async () => {
@@ -287,8 +302,9 @@ describe('a node keeping its data in shared memory', () => {
     const { memory } = await stats();
     assert.deepEqual(sameHost, { shmDir: dir, socket: node.shmSocket, shmBytes: memory.usedBytes, heldBytes: 0, connections: 0 });
     const ops = `http://127.0.0.1:${node.httpPort}`;
-    assert.deepEqual(((await (await fetch(`${ops}/stats`)).json()) as NodeStats).sameHost, sameHost);
-    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    const headers = { authorization: bearer };
+    assert.deepEqual(((await (await fetch(`${ops}/stats`, { headers })).json()) as NodeStats).sameHost, sameHost);
+    const metrics = await (await fetch(`${ops}/metrics`, { headers })).text();
     for (const line of [`flightcache_shm_bytes ${memory.usedBytes}`, 'flightcache_shm_held_bytes 0', 'flightcache_same_host_connections 0']) {
       assert.ok(metrics.split('\n').includes(line), `${line} in\n${metrics}`);
     }

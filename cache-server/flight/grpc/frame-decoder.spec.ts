@@ -157,4 +157,37 @@ describe('FrameDecoder', () => {
     assert.equal(thrown(() => decoder.push(new Uint8Array(1))), first);
     assert.equal(thrown(() => decoder.finish()), first);
   });
+  it('names what raises the limit when it was given a note', () => {
+    const decoder = new FrameDecoder(() => new RecordingSink(), () => undefined, 4, 'Echo requests are limited by --max-request');
+    assert.throws(() => decoder.push(wire([new Uint8Array(5)])), {
+      code: Code.RESOURCE_EXHAUSTED,
+      message: 'gRPC message of 5 bytes exceeds the maximum message size of 4 bytes: Echo requests are limited by --max-request',
+    });
+  });
+
+  it('discard lets the sink of a half-received message go, once, and nothing after it is decoded', () => {
+    const discarded: number[] = [];
+    class DiscardingSink extends RecordingSink {
+      discard(): void {
+        discarded.push(this.length);
+      }
+    }
+    const messages: Uint8Array[] = [];
+    const decoder = new FrameDecoder(() => new DiscardingSink(), (m) => messages.push(m));
+    const body = wire([Buffer.from('done'), Buffer.from('half-way')]);
+    decoder.push(body.subarray(0, body.length - 3));
+    decoder.discard();
+    decoder.discard();
+    assert.deepEqual(discarded, [8]);
+    assert.deepEqual(messages.map(String), ['done']);
+    assert.throws(() => decoder.push(body.subarray(body.length - 3)), { code: Code.CANCELLED, message: 'message decoding stopped' });
+  });
+
+  it('discard between messages has no sink to let go', () => {
+    let discards = 0;
+    const decoder = new FrameDecoder(() => Object.assign(new RecordingSink(), { discard: () => discards++ }), () => undefined);
+    decoder.push(wire([Buffer.from('whole')]));
+    decoder.discard();
+    assert.equal(discards, 0);
+  });
 });

@@ -33,11 +33,13 @@ export class FrameDecoder<T> {
    * @param newSink creates the sink for the next message.
    * @param onMessage receives each decoded message with its length on the wire (without prefix).
    * @param maxMessageBytes messages longer than this fail with RESOURCE_EXHAUSTED before any byte is sunk.
+   * @param limitNote appended to that refusal: which limit applies and what raises it.
    */
   constructor(
     private readonly newSink: () => MessageSink<T>,
     private readonly onMessage: (message: T, length: number) => void,
     private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+    private readonly limitNote?: string,
   ) {}
 
   /** Feeds one chunk; throws a FlightError for malformed input, after which the decoder stays failed. */
@@ -50,6 +52,15 @@ export class FrameDecoder<T> {
       this.failure = FlightError.from(err);
       throw this.failure;
     }
+  }
+
+  /** Stops decoding for good: a message still being received is discarded by its sink. */
+  discard(): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    this.state = State.Failed;
+    this.failure ??= new FlightError(Code.CANCELLED, 'message decoding stopped');
+    sink?.discard?.();
   }
 
   /** Declares the end of the body; throws INTERNAL if it ended inside a message. */
@@ -111,7 +122,8 @@ export class FrameDecoder<T> {
     if (length > this.maxMessageBytes) {
       throw new FlightError(
         Code.RESOURCE_EXHAUSTED,
-        `gRPC message of ${length} bytes exceeds the maximum message size of ${this.maxMessageBytes} bytes`,
+        `gRPC message of ${length} bytes exceeds the maximum message size of ${this.maxMessageBytes} bytes` +
+          (this.limitNote === undefined ? '' : `: ${this.limitNote}`),
       );
     }
     this.length = length;

@@ -14,7 +14,18 @@ export interface MessageSink<T> {
   begin(length: number): void;
   push(slice: Uint8Array): void;
   end(): T;
+  /** Called instead of end() when the call stops inside the message: let go of what it holds. */
+  discard?(): void;
 }
+
+/** Memory a request's bytes are buffered in, charged to a budget until release(). */
+export interface RequestBuffer {
+  readonly bytes: Uint8Array;
+  release(): void;
+}
+
+/** Hands out exactly `bytes` bytes of charged memory; throws RESOURCE_EXHAUSTED when the budget is spent. */
+export type RequestMemory = (bytes: number) => RequestBuffer;
 
 /** How one RPC's messages cross the wire. */
 export interface MethodDef<Req, Res> {
@@ -65,10 +76,19 @@ export type Handler<Req, Res> = (requests: AsyncIterable<Req>, ctx: CallContext)
 /** Runs before every call's handler; throw a FlightError to reject the call. */
 export type Interceptor = (ctx: CallContext) => void | Promise<void>;
 
+/** The largest request message a method accepts, checked on the length prefix before any byte is buffered. */
+export interface MessageLimit {
+  readonly bytes: number;
+  /** What raises the limit, named in the refusal, e.g. "--max-request (FLIGHTCACHE_MAX_REQUEST)". */
+  readonly raisedBy: string;
+}
+
 /** A method definition bound to its handler. */
 export interface BoundMethod<Req = unknown, Res = unknown> {
   def: MethodDef<Req, Res>;
   handler: Handler<Req, Res>;
+  /** This method's request limit; absent: the server's maxMessageBytes. */
+  requestLimit?: MessageLimit;
 }
 
 /** Result of a client call: headers, responses and the final status. */

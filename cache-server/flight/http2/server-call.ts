@@ -99,10 +99,12 @@ export class ServerCall {
       values: new Map(),
     };
     this.requests = new MessageQueue(stream);
+    const limit = method.requestLimit;
     this.decoder = new FrameDecoder(
       () => method.def.requestSink(this.ctx),
       (message, length) => this.requests.push(message, length),
-      settings.maxMessageBytes,
+      limit?.bytes ?? settings.maxMessageBytes,
+      limit && `${method.def.path.slice(method.def.path.lastIndexOf('/') + 1)} requests are limited by ${limit.raisedBy}`,
     );
     stream.on('aborted', () => this.onClosed());
     stream.on('close', () => this.onClosed());
@@ -234,6 +236,7 @@ export class ServerCall {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
+    this.decoder.discard();
     this.requests.discard();
     this.stream.resume();
     if (this.stream.destroyed || this.stream.closed) return;

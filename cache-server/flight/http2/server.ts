@@ -19,7 +19,7 @@ import { Code, FlightError } from '../errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../grpc/frame-decoder.js';
 import type { BoundMethod, Interceptor } from '../grpc/method.js';
 import { statusHeaders } from '../grpc/status.js';
-import { DEFAULT_WINDOW_BYTES, MAX_SESSION_MEMORY_MB, localSettings, raiseSessionWindow } from './settings.js';
+import { DEFAULT_MAX_STREAMS, DEFAULT_WINDOW_BYTES, MAX_SESSION_MEMORY_MB, localSettings, raiseSessionWindow } from './settings.js';
 import { RESPONSE_HEADERS, ServerCall, type CallSettings } from './server-call.js';
 
 /** Options of a GrpcServer. */
@@ -28,10 +28,12 @@ export interface GrpcServerOptions {
   /** Run in order before every handler; a thrown FlightError becomes the call's status. */
   interceptors?: readonly Interceptor[];
   logger?: Logger;
-  /** Largest request message accepted (default 2 GiB - 1); larger ones fail with RESOURCE_EXHAUSTED. */
+  /** Largest request message of methods bound without their own limit (default 2 GiB - 1); larger ones fail with RESOURCE_EXHAUSTED. */
   maxMessageBytes?: number;
   /** Per-stream receive window (default 32 MiB). */
   windowBytes?: number;
+  /** Calls one connection may have open at once (default DEFAULT_MAX_STREAMS). */
+  maxConcurrentStreams?: number;
 }
 
 /** Where a server listens. */
@@ -51,6 +53,7 @@ export class GrpcServer {
   private readonly methods = new Map<string, BoundMethod>();
   private readonly settings: CallSettings;
   private readonly windowBytes: number;
+  private readonly maxConcurrentStreams: number;
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly calls = new Set<ServerCall>();
   private server: Http2Server | undefined;
@@ -70,6 +73,7 @@ export class GrpcServer {
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     };
     this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
+    this.maxConcurrentStreams = options.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
   }
 
   /** The bound address once listening (the real port when 0 was asked for). */
@@ -80,7 +84,8 @@ export class GrpcServer {
   /** Starts listening; port 0 picks a free port. Fails with UNAVAILABLE if the address cannot be bound. */
   async listen({ host = '127.0.0.1', port = 0 }: Partial<ListenAddress> = {}): Promise<ListenAddress> {
     if (this.server) throw new FlightError(Code.FAILED_PRECONDITION, 'GrpcServer.listen was already called');
-    const server = createServer({ settings: localSettings(this.windowBytes), maxSessionMemory: MAX_SESSION_MEMORY_MB });
+    const settings = localSettings(this.windowBytes, this.maxConcurrentStreams);
+    const server = createServer({ settings, maxSessionMemory: MAX_SESSION_MEMORY_MB });
     this.server = server;
     server.on('session', (session: ServerHttp2Session) => this.onSession(session));
     server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) =>

@@ -21,15 +21,27 @@ export const MAX_FRAME_BYTES = 2 ** 24 - 1;
  */
 export const MAX_SESSION_MEMORY_MB = 4096;
 
-/** The connection-level window is this many stream windows, so a few concurrent calls do not starve. */
+/**
+ * The connection-level window is this many stream windows, so a few concurrent calls do not starve.
+ * It caps the request bytes a connection can have sent and the server not yet read, whatever its
+ * stream count: 4 x 32 MiB by default.
+ */
 const SESSION_WINDOW_STREAMS = 4;
 
-/** SETTINGS sent to peers for a given per-stream window. */
-export function localSettings(windowBytes: number): Settings {
+/**
+ * Calls one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS): clients queue calls
+ * past it, and nghttp2 takes a stream opened past it as a protocol error and ends the connection
+ * (GOAWAY). With the windows below it bounds what one connection can make a server hold.
+ */
+export const DEFAULT_MAX_STREAMS = 128;
+
+/** SETTINGS sent to peers for a given per-stream window (and, on servers, a stream cap). */
+export function localSettings(windowBytes: number, maxConcurrentStreams?: number): Settings {
   return {
     initialWindowSize: Math.min(windowBytes, MAX_WINDOW_BYTES),
     maxFrameSize: MAX_FRAME_BYTES,
     enablePush: false,
+    ...(maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams }),
   };
 }
 

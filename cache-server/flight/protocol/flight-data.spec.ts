@@ -11,6 +11,7 @@ import {
   flightDataLength,
   type BodyAllocator,
 } from './flight-data.js';
+import type { RequestMemory } from '../grpc/method.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/ /g, ''), 'hex'));
@@ -166,11 +167,44 @@ test('every split of a message with every field kind and unknown fields decodes 
   }
 });
 
-test('a body before its header gets an empty header passed to the allocator', () => {
+test('a body before any header is allocated with an empty header and a header after it is refused', () => {
   const { calls, allocate } = recording();
-  const got = decodeFlightData(bytes('c23e 02 0a0b  12 01 07'), allocate);
+  assert.throws(() => decodeFlightData(bytes('c23e 02 0a0b  12 01 07'), allocate), {
+    code: Code.INVALID_ARGUMENT,
+    message: 'malformed FlightData: a data_header after data_body (send data_header first: the body is stored with its header) at byte 8',
+  });
   assert.deepStrictEqual(calls, [['', 2]]);
-  assert.deepStrictEqual(got, { dataHeader: bytes('07'), appMetadata: EMPTY, dataBody: bytes('0a0b') });
+  assert.deepStrictEqual(decodeFlightData(bytes('c23e 02 0a0b'), allocate), { dataHeader: EMPTY, appMetadata: EMPTY, dataBody: bytes('0a0b') });
+});
+
+test('repeated data_header fields before the body: the last one wins and is the one the allocator gets', () => {
+  const { calls, allocate } = recording();
+  const got = decodeFlightData(bytes('12 01 01  12 02 0203  c23e 01 aa'), allocate);
+  assert.deepStrictEqual(calls, [['0203', 1]]);
+  assert.deepStrictEqual(got, { dataHeader: bytes('0203'), appMetadata: EMPTY, dataBody: bytes('aa') });
+});
+
+test('a data_header after the body is accepted only when it repeats the one the body was allocated for', () => {
+  const { calls, allocate } = recording();
+  const same = decodeFlightData(bytes('12 02 0102  c23e 01 aa  12 02 0102'), allocate);
+  assert.deepStrictEqual(same, { dataHeader: bytes('0102'), appMetadata: EMPTY, dataBody: bytes('aa') });
+  for (const after of ['12 02 0103', '12 03 010203', '12 00']) {
+    assert.throws(() => decodeFlightData(bytes(`12 02 0102  c23e 01 aa  ${after}`), allocate), {
+      code: Code.INVALID_ARGUMENT,
+      message: `malformed FlightData: a second data_header after data_body that differs from the one before it (the body is stored with the first) at byte ${bytes(after).length + 8}`,
+    });
+  }
+  assert.deepStrictEqual(calls, [['0102', 1], ['0102', 1], ['0102', 1], ['0102', 1]]);
+});
+
+test('an empty body allocates nothing, so a header after it is simply the last one', () => {
+  const { calls, allocate } = recording();
+  assert.deepStrictEqual(decodeFlightData(bytes('12 01 01  c23e 00  12 01 02'), allocate), {
+    dataHeader: bytes('02'),
+    appMetadata: EMPTY,
+    dataBody: EMPTY,
+  });
+  assert.deepStrictEqual(calls, []);
 });
 
 test('the body lands in the allocated memory and the small fields are copies owned by the result', () => {
@@ -287,4 +321,52 @@ test('random bytes, truncations and small limits yield a message or INVALID_ARGU
       valueOrRejected(() => feed(splitAt(truncated, cuts)));
     }),
   );
+});
+
+/** A budget that records the bytes it has charged and not had released. */
+function budget(): { charged: () => number; memory: RequestMemory } {
+  let charged = 0;
+  return {
+    charged: () => charged,
+    memory: (n) => {
+      charged += n;
+      let released = false;
+      return {
+        bytes: new Uint8Array(n),
+        release: () => {
+          if (!released) charged -= n;
+          released = true;
+        },
+      };
+    },
+  };
+}
+
+test('with a memory budget the small fields are charged while the message arrives and released once it is decoded', () => {
+  const { charged, memory } = budget();
+  const sink = new FlightDataSink(defaultBodyAllocator, undefined, memory);
+  const message = bytes('0a 03 1a 01 70  12 04 01020304  1a 02 6d6d  0a 02 1a 00  c23e 01 aa');
+  sink.begin(message.length);
+  sink.push(message.subarray(0, 13));
+  assert.equal(charged(), 3 + 4 + 2, 'descriptor, header and half-received metadata');
+  sink.push(message.subarray(13));
+  const got = sink.end();
+  assert.equal(charged(), 0);
+  assert.deepStrictEqual([hex(got.dataHeader), hex(got.appMetadata), got.flightDescriptor?.path], ['01020304', '6d6d', ['p', '']]);
+});
+
+test('with a memory budget a message abandoned part-way is released by discard, and a refused field charges nothing', () => {
+  const { charged, memory } = budget();
+  const sink = new FlightDataSink(defaultBodyAllocator, undefined, memory);
+  sink.begin(100);
+  sink.push(bytes('12 50 0102'));
+  assert.equal(charged(), 0x50);
+  sink.discard();
+  assert.equal(charged(), 0);
+  const full: RequestMemory = () => {
+    throw new FlightError(Code.RESOURCE_EXHAUSTED, 'memory limit exceeded');
+  };
+  const refusing = new FlightDataSink(defaultBodyAllocator, undefined, full);
+  refusing.begin(3);
+  assert.throws(() => refusing.push(bytes('12 01 01')), { code: Code.RESOURCE_EXHAUSTED, message: 'memory limit exceeded' });
 });

@@ -5,15 +5,16 @@
  * exactly once, straight into memory from a pluggable allocator (aligned, so Arrow reads views on it).
  */
 import { Code, FlightError } from '../errors.js';
-import type { MessageSink } from '../grpc/method.js';
+import type { MessageSink, RequestBuffer, RequestMemory } from '../grpc/method.js';
 import { decodeFlightDescriptor, encodeFlightDescriptor } from './codec.js';
 import type { FlightData, OutgoingFlightData } from './messages.js';
 import { putVarint, varintSize } from './wire.js';
 
 /**
  * Returns writable memory of exactly `bodyLength` bytes, starting 8-byte aligned, that the body of the
- * FlightData being received is copied into. `dataHeader` is the data_header received so far: empty if
- * the sender put data_body before data_header (legal protobuf, never done by Arrow implementations).
+ * FlightData being received is copied into. `dataHeader` is the data_header received so far (empty if
+ * the sender put data_body first) and is the message's data_header once decoded: the sink refuses a
+ * later, different data_header, so memory laid out for this header always gets it.
  * May throw a FlightError (e.g. RESOURCE_EXHAUSTED) to refuse the message.
  */
 export type BodyAllocator = (dataHeader: Uint8Array, bodyLength: number) => Uint8Array;
@@ -96,6 +97,8 @@ const IN_BODY = 5;
  * Decodes one FlightData message from consecutive slices (begin / push* / end), parsing fields as they
  * arrive: data_header, app_metadata and flight_descriptor are copied into small buffers the result
  * owns; data_body is copied once, into memory from `allocate`, as soon as its tag and length are seen.
+ * Protobuf lets a non-repeated field repeat (the last one wins): data_header may repeat before the
+ * body, but after the body only byte for byte, since the body was allocated for the earlier one.
  * A sink can decode several messages one after another (begin resets it).
  */
 export class FlightDataSink implements MessageSink<FlightData> {
@@ -113,11 +116,19 @@ export class FlightDataSink implements MessageSink<FlightData> {
   private metadata = EMPTY;
   private descriptor: Uint8Array | undefined;
   private body: Uint8Array | undefined;
+  /** The data_header the body's memory was allocated for, once it was. */
+  private bodyHeader: Uint8Array | undefined;
+  /** Charged buffers of the small fields of the message being received. */
+  private charged: RequestBuffer[] = [];
 
-  /** `maxMessageBytes` bounds the whole protobuf message (RESOURCE_EXHAUSTED past it). */
+  /**
+   * `maxMessageBytes` bounds the whole protobuf message (RESOURCE_EXHAUSTED past it). With `memory`,
+   * the small fields are received into charged memory, charged until the message is decoded.
+   */
   constructor(
     private readonly allocate: BodyAllocator = defaultBodyAllocator,
     private readonly maxMessageBytes = 2 ** 31,
+    private readonly memory?: RequestMemory,
   ) {}
 
   /** Starts a message of `length` bytes. */
@@ -138,6 +149,14 @@ export class FlightDataSink implements MessageSink<FlightData> {
     this.metadata = EMPTY;
     this.descriptor = undefined;
     this.body = undefined;
+    this.bodyHeader = undefined;
+    this.discard();
+  }
+
+  /** Ends the charge of the small fields; they stay readable. */
+  discard(): void {
+    for (const buffer of this.charged) buffer.release();
+    this.charged = [];
   }
 
   /** Parses the next slice; keeps no reference to it. */
@@ -156,7 +175,7 @@ export class FlightDataSink implements MessageSink<FlightData> {
         this.filled += take;
         this.left -= take;
         i += take;
-        if (this.left === 0) this.fieldDone();
+        if (this.left === 0) this.fieldDone(base + i);
         continue;
       }
       const b = slice[i++]!;
@@ -180,6 +199,14 @@ export class FlightDataSink implements MessageSink<FlightData> {
 
   /** Finishes the message: INVALID_ARGUMENT if it stopped inside a field. */
   end(): FlightData {
+    try {
+      return this.finish();
+    } finally {
+      this.discard();
+    }
+  }
+
+  private finish(): FlightData {
     if (this.received < this.total) throw this.malformed(`truncated: got ${this.received} of ${this.total} bytes`, this.received);
     if (this.state !== AT_TAG || this.varBytes > 0) throw this.malformed(`truncated inside ${this.describeState()}`, this.received);
     const fd: FlightData = {
@@ -197,7 +224,7 @@ export class FlightDataSink implements MessageSink<FlightData> {
     this.fieldTag = tag;
     if (wireType === 0) this.state = IN_VARINT;
     else if (wireType === 2) this.state = AT_LENGTH;
-    else if (wireType === 1 || wireType === 5) this.startField(IN_SKIP, EMPTY, wireType === 1 ? 8 : 4);
+    else if (wireType === 1 || wireType === 5) this.startField(IN_SKIP, EMPTY, wireType === 1 ? 8 : 4, offset);
     else throw this.malformed(`unsupported wire type ${wireType} for field ${Math.floor(tag / 8)}`, offset);
   }
 
@@ -209,40 +236,55 @@ export class FlightDataSink implements MessageSink<FlightData> {
     switch (this.fieldTag) {
       case TAG_BODY:
         if (this.body !== undefined) throw this.malformed('more than one data_body field', offset);
-        this.startField(IN_BODY, len === 0 ? EMPTY : this.allocateBody(len), len);
+        this.startField(IN_BODY, len === 0 ? EMPTY : this.allocateBody(len), len, offset);
         return;
       case TAG_HEADER:
       case TAG_METADATA:
       case TAG_DESCRIPTOR:
-        this.startField(IN_FIELD, len === 0 ? EMPTY : allocateSmall(len), len);
+        this.startField(IN_FIELD, len === 0 ? EMPTY : this.allocateSmall(len), len, offset);
         return;
       default:
-        this.startField(IN_SKIP, EMPTY, len);
+        this.startField(IN_SKIP, EMPTY, len, offset);
     }
   }
 
-  private startField(state: number, target: Uint8Array, len: number): void {
+  /** Starts a field of `len` bytes whose first byte is at `offset`. */
+  private startField(state: number, target: Uint8Array, len: number, offset: number): void {
     this.state = state;
     this.target = target;
     this.filled = 0;
     this.left = len;
-    if (len === 0) this.fieldDone();
+    if (len === 0) this.fieldDone(offset);
   }
 
-  private fieldDone(): void {
+  /** Takes the field that ended at `offset`. */
+  private fieldDone(offset: number): void {
     if (this.state === IN_BODY) this.body = this.target;
     else if (this.state === IN_FIELD) {
-      if (this.fieldTag === TAG_HEADER) this.header = this.target;
+      if (this.fieldTag === TAG_HEADER) this.setHeader(this.target, offset);
       else if (this.fieldTag === TAG_METADATA) this.metadata = this.target;
       // A repeated message field merges; concatenated protobuf encodings decode as that merge.
-      else this.descriptor = this.descriptor === undefined ? this.target : concat(this.descriptor, this.target);
+      else this.descriptor = this.descriptor === undefined ? this.target : this.concat(this.descriptor, this.target);
     }
     this.state = AT_TAG;
     this.target = EMPTY;
   }
 
+  /** Takes a data_header field: the last one wins, unless the body was already allocated for another. */
+  private setHeader(header: Uint8Array, offset: number): void {
+    if (this.bodyHeader !== undefined && !sameBytes(header, this.bodyHeader)) {
+      const why =
+        this.bodyHeader.length === 0
+          ? 'a data_header after data_body (send data_header first: the body is stored with its header)'
+          : 'a second data_header after data_body that differs from the one before it (the body is stored with the first)';
+      throw this.malformed(why, offset);
+    }
+    this.header = header;
+  }
+
   private allocateBody(len: number): Uint8Array {
     let target: Uint8Array;
+    this.bodyHeader = this.header;
     try {
       target = this.allocate(this.header, len);
     } catch (err) {
@@ -252,6 +294,27 @@ export class FlightDataSink implements MessageSink<FlightData> {
       throw new FlightError(Code.INTERNAL, `body allocator returned ${target.length} bytes at offset ${target.byteOffset} for an aligned ${len}-byte body`);
     }
     return target;
+  }
+
+  /** Memory for a small field: charged when the sink has a budget. */
+  private allocateSmall(len: number): Uint8Array {
+    if (this.memory) {
+      const buffer = this.memory(len);
+      this.charged.push(buffer);
+      return buffer.bytes;
+    }
+    try {
+      return new Uint8Array(len);
+    } catch (err) {
+      throw new FlightError(Code.RESOURCE_EXHAUSTED, `cannot allocate ${len} bytes for a FlightData field`, { cause: err });
+    }
+  }
+
+  private concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+    const out = this.allocateSmall(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
   }
 
   private describeState(): string {
@@ -272,20 +335,10 @@ export class FlightDataSink implements MessageSink<FlightData> {
   }
 }
 
-function allocateSmall(len: number): Uint8Array {
-  try {
-    return new Uint8Array(len);
-  } catch (err) {
-    throw new FlightError(Code.RESOURCE_EXHAUSTED, `cannot allocate ${len} bytes for a FlightData field`, { cause: err });
-  }
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
 
 /** Decodes a FlightData held in one buffer; the body is still copied once into `allocate`'s memory. */
 export function decodeFlightData(bytes: Uint8Array, allocate: BodyAllocator = defaultBodyAllocator): FlightData {
