@@ -38,7 +38,7 @@ describe('SharedMemoryAllocator', () => {
     const allocator = new SharedMemoryAllocator(dir, 1000);
     const arena = allocator.openArena();
     const first = arena.allocate(600);
-    assert.throws(() => arena.allocate(500), { code: Code.RESOURCE_EXHAUSTED, message: 'memory limit exceeded: need 500 bytes, 600 of 1000 in use' });
+    assert.throws(() => arena.allocate(500), { code: Code.RESOURCE_EXHAUSTED, message: 'memory limit exceeded: need 500 bytes, 600 of 1000 in use (raise it with --memory / FLIGHTCACHE_MEMORY)' });
     const second = arena.allocate(400);
     const use = allocator.locate(first.bytes)!.use;
     assert.deepEqual([use.bytes, use.releasedBytes, allocator.usedBytes], [1000, 0, 1000]);
