@@ -15,6 +15,7 @@ import { formatDate, type ChartFile, type Section, type SectionContext } from '.
 import { renderCluster } from './sections/cluster.js';
 import { renderDoget } from './sections/doget.js';
 import { renderEpoch } from './sections/epoch.js';
+import { renderFeed } from './sections/feed.js';
 import { renderGeneric } from './sections/generic.js';
 import { renderGpu } from './sections/gpu.js';
 import { renderMicro } from './sections/micro.js';
@@ -36,7 +37,7 @@ export interface RenderedReport {
   scalingBlock: string;
 }
 
-const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'gpu'];
+const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'gpu'];
 const DEFAULT_PREAMBLE = '# Benchmarks\n\nMeasured numbers for flightcache and how to reproduce each of them. Method: [bench/README.md](../bench/README.md).';
 
 /** Renders a results set; chartsHref is the path from the report's directory to the charts directory. */
@@ -50,6 +51,7 @@ export function renderReport(results: ReadonlyMap<string, ResultRecord>, chartsH
     renderCluster(results.get('cluster'), context),
     renderTorch(results.get('torch')),
   ];
+  if (results.has('feed')) sections.push(renderFeed(results.get('feed'), context));
   const gpu = renderGpu(results.get('gpu'));
   if (gpu) sections.push(gpu);
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();
