@@ -20,6 +20,8 @@ const SERVER_BATCH_ROWS = 37;
 const run = promisify(execFile);
 
 process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
+// These are the gRPC tests; test/interop/same-host.test.ts runs the same scenarios over shared memory.
+process.env.FLIGHTCACHE_TRANSPORT = 'grpc';
 
 interface Passed {
   passed: string[];

@@ -93,8 +93,13 @@ class Connections:
         endpoint_headers: list[tuple[bytes, bytes]],
         location_headers: list[tuple[bytes, bytes]],
         timeout: Optional[float] = None,
+        transport: str = "auto",
     ):
         self.endpoint = endpoint
+        self.transport = transport
+        """"auto", "shm" or "grpc": how grpc locations on this host are read (flightcache.samehost)."""
+        self._endpoint_headers = endpoint_headers
+        self._location_headers = location_headers
         self._endpoint_options = flight.FlightCallOptions(headers=endpoint_headers, timeout=timeout)
         self._location_options = flight.FlightCallOptions(headers=location_headers, timeout=timeout)
         self._clients: dict[str, flight.FlightClient] = {}
@@ -107,6 +112,11 @@ class Connections:
     def options_for(self, uri: str) -> flight.FlightCallOptions:
         """Call options (credentials, timeout) for calls to `uri`."""
         return self._endpoint_options if uri == self.endpoint else self._location_options
+
+    def authorization_for(self, uri: str) -> Optional[str]:
+        """The authorization header value calls to `uri` carry (None without credentials)."""
+        headers = self._endpoint_headers if uri == self.endpoint else self._location_headers
+        return next((value.decode() for key, value in headers if key.lower() == b"authorization"), None)
 
     def flight_client(self, uri: str) -> flight.FlightClient:
         """This process's client for `uri`, opened on first use."""

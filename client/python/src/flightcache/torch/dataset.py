@@ -14,6 +14,7 @@ from ..client import Client
 from ..locations import Connections
 from ..readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from ..request import Request, share_request
+from ..samehost import check_transport
 from ..stream import ShareStream, share_info
 from .convert import SEQUENCES, batch_to_tensors
 from .distributed import all_gather, resolve_rank
@@ -33,6 +34,9 @@ class FlightCacheDataset(IterableDataset):
     (seed, epoch); call set_epoch each epoch. Up to `read_ahead` endpoints of a share stream at
     once (threads of the iterating process), delivered in share order. Construction opens no
     connection, so the dataset can be handed to forked workers; each process opens its own.
+    `transport="auto"` reads locations whose node runs on this host from its shared memory
+    (tensors then share the mapped memory), "shm" insists on that, "grpc" never; `transport`
+    says what this process uses.
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class FlightCacheDataset(IterableDataset):
         server_batch_rows: Optional[int] = None,
         retry_timeout: float = 10.0,
         timeout: Optional[float] = None,
+        transport: Optional[str] = None,
     ):
         if not (isinstance(batch_size, int) and batch_size >= 1):
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
@@ -79,6 +84,7 @@ class FlightCacheDataset(IterableDataset):
         self.server_batch_rows = server_batch_rows
         self.retry_timeout = retry_timeout
         self.timeout = timeout
+        self.requested_transport = check_transport(transport)
         self.epoch = 0
         self._credentials = (token, user, password)
         self._num_workers = 0
@@ -103,12 +109,28 @@ class FlightCacheDataset(IterableDataset):
         self.epoch = epoch
 
     def _connections(self) -> Connections:
+        return self._process_client().connections
+
+    def _process_client(self) -> Client:
         # One client per process: a DataLoader worker must never reuse its parent's connections.
         if self._client is None or self._client_pid != os.getpid():
             token, user, password = self._credentials
-            self._client = Client(self.endpoint, token, user, password, timeout=self.timeout, retry_timeout=self.retry_timeout)
+            self._client = Client(
+                self.endpoint, token, user, password, timeout=self.timeout, retry_timeout=self.retry_timeout,
+                transport=self.requested_transport,
+            )
             self._client_pid = os.getpid()
-        return self._client.connections
+        return self._client
+
+    @property
+    def transport(self) -> str:
+        """How this process reads the rank's share: "shm" (every location from same-host shared memory),
+        "grpc" (none), or "shm+grpc" (some locations on this host, some not). Asks the server the first time."""
+        if self.requested_transport == "grpc":
+            return "grpc"
+        client = self._process_client()
+        chosen = set(client.location_transports(share_info(client.connections, self._request(self.rank, self.world_size))).values())
+        return "shm+grpc" if len(chosen) > 1 else chosen.pop() if chosen else "grpc"
 
     def _request(self, virtual_rank: int, virtual_world: int, resume: Optional[dict[str, Any]] = None) -> Request:
         return share_request(
