@@ -369,6 +369,10 @@ def _discover(location: str, connections: Connections) -> tuple[Optional[SameHos
         client = connections.flight_client(location)
         results = list(client.do_action(flight.Action("same-host", b""), connections.options_for(location)))
         answer = json.loads(results[0].body.to_pybytes())
+    except (flight.FlightUnavailableError, flight.FlightTimedOutError, flight.FlightUnauthenticatedError, flight.FlightUnauthorizedError):
+        # An unreachable node is the share's failover to handle (another replica), and a refused
+        # reader is refused over gRPC as well: neither is an answer about shared memory to remember.
+        raise
     except (flight.FlightError, pa.ArrowException, IndexError, ValueError) as error:
         return None, f"the node at {location} offers no same-host reads ({type(error).__name__}: {error})"
     if answer.get("hostId") != boot_id():

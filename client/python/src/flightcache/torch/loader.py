@@ -12,6 +12,9 @@ from .dataset import FlightCacheDataset
 from .state import TaggedBatch
 
 
+PRELOAD = "flightcache.torch"
+
+
 def safe_context() -> str:
     """The start method for workers that use Flight: forkserver where the platform has it, else spawn."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -63,7 +66,15 @@ class FlightCacheDataLoader(DataLoader):
 
 
 def make_dataloader(dataset: FlightCacheDataset, **kwargs: Any) -> FlightCacheDataLoader:
-    """A FlightCacheDataLoader whose workers (if any) start with forkserver or spawn unless a context is given."""
+    """A FlightCacheDataLoader whose workers (if any) start with forkserver or spawn unless a context is given.
+
+    With forkserver, the server process imports this package (torch, pyarrow, numpy) once before it
+    starts, so each epoch's workers fork with it imported instead of importing torch again: tens of
+    milliseconds per worker instead of seconds.
+    """
     if kwargs.get("num_workers", 0) > 0 and kwargs.get("multiprocessing_context") is None:
         kwargs["multiprocessing_context"] = safe_context()
+        if kwargs["multiprocessing_context"] == "forkserver":
+            # Only takes effect before this process's forkserver starts; harmless afterwards.
+            multiprocessing.set_forkserver_preload([PRELOAD])
     return FlightCacheDataLoader(dataset, **kwargs)
