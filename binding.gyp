@@ -4,12 +4,16 @@
       'target_name': 'flightcache_native',
       'sources': [
         'native/src/addon.cc',
+        'native/src/binding/arguments.cc',
         'native/src/binding/regions.cc',
+        'native/src/binding/shared_memory.cc',
         'native/src/binding/kernels.cc',
         'native/src/core/accounting.cc',
+        'native/src/core/fd_passing.cc',
         'native/src/core/gather.cc',
         'native/src/core/heap_allocator.cc',
         'native/src/core/region.cc',
+        'native/src/core/shm_segments.cc',
       ],
       'include_dirs': ['native/src'],
       # C++ exceptions on throughout: the glue throws Napi::TypeError/RangeError; core never throws.

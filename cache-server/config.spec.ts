@@ -13,6 +13,21 @@ test('flags win over environment variables, which win over defaults', () => {
     credentials: undefined,
     advertiseHost: undefined,
     defaultDataset: undefined,
+    shmDir: '/dev/shm',
+    shmSocket: undefined,
+  });
+});
+
+test('shared memory defaults to /dev/shm; --shm-dir or FLIGHTCACHE_SHM_DIR picks another directory, "off" private memory', () => {
+  assert.equal(loadServeConfig({}, {}).shmDir, '/dev/shm');
+  assert.equal(loadServeConfig({}, { FLIGHTCACHE_SHM_DIR: '/mnt/shm' }).shmDir, '/mnt/shm');
+  assert.equal(loadServeConfig({ 'shm-dir': 'off' }, { FLIGHTCACHE_SHM_DIR: '/mnt/shm' }).shmDir, undefined);
+  assert.equal(loadServeConfig({}, { FLIGHTCACHE_SHM_DIR: 'OFF' }).shmDir, undefined);
+  assert.equal(loadServeConfig({ 'shm-socket': '/run/fc.sock' }, {}).shmSocket, '/run/fc.sock');
+  assert.equal(loadServeConfig({}, { FLIGHTCACHE_SHM_SOCKET: '/run/fc.sock' }).shmSocket, '/run/fc.sock');
+  assert.throws(() => loadServeConfig({ 'shm-dir': 'shm' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--shm-dir must be an absolute directory path or off, got "shm"',
   });
 });
 

@@ -3,6 +3,8 @@
  * environment variables (what a Kubernetes manifest sets), then to defaults. Invalid values fail with
  * INVALID_ARGUMENT naming the setting.
  */
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { Code, FlightError } from './flight/errors.js';
 import { parseSize } from './storage/size.js';
 import type { Credentials } from './auth/token-auth.js';
@@ -17,7 +19,14 @@ export interface ServeConfig {
   advertiseHost: string | undefined;
   /** The dataset path [RANK, WORLD] reads when the node holds several. */
   defaultDataset: string | undefined;
+  /** Directory of shared-memory storage and the same-host socket; undefined: private memory (`off`). */
+  shmDir: string | undefined;
+  /** The same-host socket path (default: derived from shmDir and the port). */
+  shmSocket: string | undefined;
 }
+
+/** Where shared-memory storage goes unless --shm-dir says otherwise: the host's tmpfs, when it has one. */
+export const DEFAULT_SHM_DIR = '/dev/shm';
 
 /** Cluster settings of `serve --shards`, `coordinator` and `shard`. */
 export interface ClusterConfig {
@@ -120,5 +129,15 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
     credentials: user !== undefined && password !== undefined ? { user, password } : undefined,
     advertiseHost: get('advertise-host', 'FLIGHTCACHE_ADVERTISE_HOST'),
     defaultDataset: get('default-dataset', 'FLIGHTCACHE_DEFAULT_DATASET'),
+    shmDir: parseShmDir(get('shm-dir', 'FLIGHTCACHE_SHM_DIR')),
+    shmSocket: get('shm-socket', 'FLIGHTCACHE_SHM_SOCKET'),
   };
+}
+
+/** `off` (private memory), a directory, or by default /dev/shm where it exists. */
+function parseShmDir(value: string | undefined): string | undefined {
+  if (value === undefined) return existsSync(DEFAULT_SHM_DIR) ? DEFAULT_SHM_DIR : undefined;
+  if (value.trim().toLowerCase() === 'off') return undefined;
+  if (!isAbsolute(value)) throw new FlightError(Code.INVALID_ARGUMENT, `--shm-dir must be an absolute directory path or off, got "${value}"`);
+  return value;
 }

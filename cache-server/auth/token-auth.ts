@@ -68,8 +68,8 @@ export class TokenAuth {
     };
   }
 
-  /** Returns the user a header value authenticates, or throws UNAUTHENTICATED. */
-  private authenticate(auth: string | undefined): string {
+  /** Returns the user an `authorization` header value authenticates, or throws UNAUTHENTICATED. */
+  authenticate(auth: string | undefined): string {
     if (auth === undefined) {
       throw new FlightError(
         Code.UNAUTHENTICATED,

@@ -54,6 +54,7 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
     state: coordinator.state,
     logger,
     ...(memory ? { memory } : {}),
+    shmDir: config.shmDir ?? 'off',
     ...(config.credentials ? { credentials: config.credentials } : {}),
   });
   closeOnSignals({ close: async () => Promise.all([local.close(), coordinator.close()]).then(() => undefined) });
@@ -85,6 +86,8 @@ export const shardCommand: Command = {
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
       ...(cluster.coordinator !== undefined ? { coordinator: cluster.coordinator } : {}),
       ...(cluster.id !== undefined ? { id: cluster.id } : {}),
+      ...(config.shmDir !== undefined ? { shmDir: config.shmDir } : {}),
+      ...(config.shmSocket !== undefined ? { shmSocket: config.shmSocket } : {}),
     });
     closeOnSignals(shard);
     exitWithSupervisor(() => shard.close());

@@ -30,5 +30,7 @@ export const serveOptions = {
   password: { type: 'string' },
   'advertise-host': { type: 'string' },
   'default-dataset': { type: 'string' },
+  'shm-dir': { type: 'string' },
+  'shm-socket': { type: 'string' },
 } as const;
 

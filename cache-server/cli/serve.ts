@@ -20,6 +20,8 @@ export const serveCommand: Command = {
       ...(config.credentials ? { credentials: config.credentials } : {}),
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
       ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
+      ...(config.shmDir !== undefined ? { shmDir: config.shmDir } : {}),
+      ...(config.shmSocket !== undefined ? { shmSocket: config.shmSocket } : {}),
       logger: createLogger('flightcache'),
     });
     closeOnSignals(node);

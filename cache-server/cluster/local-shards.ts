@@ -17,6 +17,8 @@ export interface LocalShardsOptions {
   host: string;
   /** Per-shard memory limit, as the --memory flag takes it. */
   memory?: string;
+  /** Shared-memory directory of every shard, as --shm-dir takes it (`off`: private memory). */
+  shmDir?: string;
   credentials?: Credentials;
   state: ClusterState;
   logger: Logger;
@@ -75,12 +77,14 @@ export class LocalShards {
 
   /** Starts shard `id` on `port` (0: any) and resolves with its location once it prints its ready line. */
   private spawn(id: string, port: number): Promise<string> {
-    const { host, memory, credentials, state, logger } = this.options;
-    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : [])];
+    const { host, memory, shmDir, credentials, state, logger } = this.options;
+    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : []), ...(shmDir ? ['--shm-dir', shmDir] : [])];
     // Credentials travel in the environment, not the command line other users can read. The child
     // watches its stdin pipe and exits when it closes, so shards never outlive a killed coordinator.
+    // Each shard takes the default socket of its own port: one --shm-socket path cannot serve them all.
+    const { FLIGHTCACHE_SHM_SOCKET: _oneSocket, ...inherited } = process.env;
     const env = {
-      ...process.env,
+      ...inherited,
       [SUPERVISED_ENV]: '1',
       ...(this.options.logLevel ? { FLIGHTCACHE_LOG_LEVEL: this.options.logLevel } : {}),
       ...(credentials ? { FLIGHTCACHE_USER: credentials.user, FLIGHTCACHE_PASSWORD: credentials.password } : {}),

@@ -1,7 +1,10 @@
 /** Assembles a cache node: storage, the Flight service on gRPC/http2, auth, and the ops HTTP server. */
 import { GrpcServer } from '../flight/http2/server.js';
 import { bindFlightService } from '../flight/service.js';
+import { join } from 'node:path';
 import { NativeAllocator } from '../storage/allocator.js';
+import { SharedMemoryAllocator } from '../storage/shared-memory-allocator.js';
+import { SameHostServer } from '../samehost/same-host-server.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import { TokenAuth, type Credentials } from '../auth/token-auth.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -25,6 +28,10 @@ export interface CacheNodeOptions {
   defaultDataset?: string;
   /** Clients to peers, for the shard's `fetch` action. */
   peer?: PeerClient;
+  /** Directory (a tmpfs) for shared-memory storage and the same-host service; undefined: private memory. */
+  shmDir?: string;
+  /** The same-host service's Unix socket (default: <shmDir>/flightcache-<port>.sock). */
+  shmSocket?: string;
   logger?: Logger;
 }
 
@@ -35,6 +42,8 @@ export interface CacheNode {
   readonly port: number;
   readonly httpPort: number | undefined;
   readonly store: DatasetStore;
+  /** The same-host socket path, when the node keeps its data in shared memory. */
+  readonly shmSocket: string | undefined;
   close(): Promise<void>;
 }
 
@@ -47,16 +56,20 @@ export function urlHost(host: string): string {
 export async function startCacheNode(options: CacheNodeOptions = {}): Promise<CacheNode> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
-  const store = new DatasetStore({ allocator: new NativeAllocator(options.memoryBytes ?? Infinity) });
+  const memoryBytes = options.memoryBytes ?? Infinity;
+  const shared = options.shmDir === undefined ? undefined : new SharedMemoryAllocator(options.shmDir, memoryBytes);
+  const store = new DatasetStore({ allocator: shared ?? new NativeAllocator(memoryBytes) });
   const auth = options.credentials ? new TokenAuth(options.credentials) : undefined;
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let url = '';
+  let sameHost: SameHostServer | undefined;
   const service = new NodeService({
     store,
     location: () => url,
     ...(auth ? { auth } : {}),
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.peer ? { peer: options.peer } : {}),
+    sameHost: () => sameHost,
   });
   const server = new GrpcServer({
     methods: bindFlightService(service),
@@ -65,19 +78,30 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   });
   const address = await server.listen({ host, port: options.port ?? 8815 });
   url = `grpc://${urlHost(advertise)}:${address.port}`;
+  if (shared) {
+    const socketPath = options.shmSocket ?? join(shared.directory, `flightcache-${address.port}.sock`);
+    try {
+      sameHost = await SameHostServer.start({ socketPath, store, allocator: shared, auth, instance: service.actions.instance, location: url });
+    } catch (err) {
+      await server.close(0);
+      throw err;
+    }
+  }
   let ready = true;
   const ops =
     options.httpPort === undefined
       ? undefined
       : await startOpsServer({ ready: () => ready, stats: () => service.actions.stats() }, host, options.httpPort);
-  logger.info({ url, httpPort: ops?.port, memoryBytes: options.memoryBytes, auth: Boolean(auth) }, 'cache node listening');
+  logger.info({ url, httpPort: ops?.port, memoryBytes: options.memoryBytes, auth: Boolean(auth), shmSocket: sameHost?.describe().socket }, 'cache node listening');
   return {
     url,
     port: address.port,
     httpPort: ops?.port,
     store,
+    shmSocket: sameHost?.describe().socket,
     async close() {
       ready = false;
+      await sameHost?.close();
       await server.close(2000);
       await ops?.close();
     },

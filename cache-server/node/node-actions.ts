@@ -1,9 +1,16 @@
-/** The DoAction verbs of a cache node: drop, stats, health, describe (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
+/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../flight/errors.js';
 import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
+import type { SameHostDescription, SameHostStats } from '../samehost/same-host-server.js';
 import { describeDatasets } from './describe-action.js';
+
+/** The same-host service as the actions see it. */
+export interface SameHostInfo {
+  describe(): SameHostDescription;
+  stats(): SameHostStats;
+}
 
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
@@ -15,6 +22,11 @@ const ACTIONS: readonly ActionType[] = [
     description:
       'Shapes of stored datasets. Body: JSON array of names. One result per name held: {"name", "schemaHeader", "schemaEncapsulated", "batchRows", "batchHeaders", "batchBytes", "dictionariesChange"} (binary fields base64).',
   },
+  {
+    type: 'same-host',
+    description:
+      'Where a reader on this host reads shared memory (docs/same-host.md): {"socket", "instance", "hostId", "shmDir"}; FAILED_PRECONDITION when the node runs without shared memory.',
+  },
 ];
 
 /** Node statistics returned by the `stats` action. */
@@ -23,6 +35,8 @@ export interface NodeStats {
   rows: number;
   bytes: number;
   memory: { usedBytes: number; limitBytes: number | null; nativeLiveBytes: number; rssBytes: number };
+  /** Present when the node keeps its data in shared memory. */
+  sameHost?: SameHostStats;
 }
 
 const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(value), 'utf8') });
@@ -31,9 +45,13 @@ const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(val
 export class NodeActions {
   private readonly started = Date.now();
   /** Tells a restarted process (empty) from the one that was there before at the same address. */
-  private readonly instance = randomBytes(8).toString('hex');
+  readonly instance = randomBytes(8).toString('hex');
 
-  constructor(private readonly store: DatasetStore) {}
+  /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory). */
+  constructor(
+    private readonly store: DatasetStore,
+    private readonly sameHost: () => SameHostInfo | undefined = () => undefined,
+  ) {}
 
   /** The action types this node knows. */
   *list(): Iterable<ActionType> {
@@ -43,6 +61,7 @@ export class NodeActions {
   /** Computes the node's statistics. */
   stats(): NodeStats {
     const s = this.store.stats();
+    const sameHost = this.sameHost();
     return {
       datasets: this.store.list().map((d) => ({ name: d.name, rows: d.rows, bytes: d.bytes, batches: d.batchCount })),
       rows: s.rows,
@@ -53,6 +72,7 @@ export class NodeActions {
         nativeLiveBytes: s.liveNativeBytes,
         rssBytes: process.memoryUsage.rss(),
       },
+      ...(sameHost ? { sameHost: sameHost.stats() } : {}),
     };
   }
 
@@ -72,6 +92,12 @@ export class NodeActions {
       case 'describe':
         for (const dataset of describeDatasets(this.store, new TextDecoder().decode(action.body))) yield json(dataset);
         return;
+      case 'same-host': {
+        const sameHost = this.sameHost();
+        if (!sameHost) throw new FlightError(Code.FAILED_PRECONDITION, 'this node keeps its data in private memory (--shm-dir off): read over gRPC');
+        yield json(sameHost.describe());
+        return;
+      }
       case 'health':
         yield json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000), instance: this.instance });
         return;

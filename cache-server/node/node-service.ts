@@ -26,14 +26,15 @@ import {
 import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
 import { dictionaryIds } from '../flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
+import type { Arena } from '../storage/allocator.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { TokenAuth } from '../auth/token-auth.js';
 import { decodeTicket } from './ticket.js';
 import { parseFlightRequest, pickDataset, type ShareRequest } from './flight-request.js';
 import { flightInfoFor, requestSchema, type DatasetLayout } from './read-plan.js';
-import { changesDictionaries, streamTicket } from './share-stream.js';
+import { changesDictionaries, streamTicket, ticketDataset } from './share-stream.js';
 import { fetchDataset, type PeerClient } from './fetch-action.js';
-import { NodeActions } from './node-actions.js';
+import { NodeActions, type SameHostInfo } from './node-actions.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {
@@ -46,6 +47,8 @@ export interface NodeServiceOptions {
   defaultDataset?: string;
   /** Clients to peers, for the `fetch` action (cluster shards). */
   peer?: PeerClient;
+  /** The node's same-host service once it runs (shared-memory storage only). */
+  sameHost?: () => SameHostInfo | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -85,7 +88,7 @@ export class NodeService implements FlightService {
   readonly actions: NodeActions;
 
   constructor(private readonly options: NodeServiceOptions) {
-    this.actions = new NodeActions(options.store);
+    this.actions = new NodeActions(options.store, options.sameHost);
   }
 
   handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse> {
@@ -117,22 +120,15 @@ export class NodeService implements FlightService {
 
   async *doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData> {
     const request = decodeTicket(ticket.ticket);
-    const dataset = this.options.store.get(request.dataset);
-    if (!dataset) {
-      // A shard without the partition was restarted or not refilled yet: another replica can serve it.
-      if (request.global !== undefined) {
-        throw new FlightError(Code.UNAVAILABLE, `this shard does not hold partition "${request.dataset}" of dataset "${request.global}" (restarted?): read another replica`);
-      }
-      throw new FlightError(Code.INVALID_ARGUMENT, `ticket names unknown dataset "${request.dataset}" (dropped?)`);
-    }
-    yield* streamTicket(dataset, request, ctx.signal);
+    yield* streamTicket(ticketDataset(this.options.store, request), request, ctx.signal);
   }
 
   bodyAllocator(ctx: CallContext): BodyAllocator {
     const store = this.options.store;
     const pending = pendingAllocations(ctx);
+    const arena = callArena(ctx, store);
     return (header, bodyLength) => {
-      const allocation = store.allocateMessage(header, bodyLength);
+      const allocation = store.allocateMessage(header, bodyLength, arena);
       pending.set(allocation.message.body, allocation);
       return allocation.message.body;
     };
@@ -141,6 +137,7 @@ export class NodeService implements FlightService {
   async *doPut(data: AsyncIterable<FlightData>, ctx: CallContext): AsyncIterable<PutResult> {
     const store = this.options.store;
     const pending = pendingAllocations(ctx);
+    const arena = callArena(ctx, store);
     let tx: ReturnType<DatasetStore['beginPut']> | undefined;
     let committed = false;
     let declaredDictionaries = new Set<bigint>();
@@ -153,7 +150,7 @@ export class NodeService implements FlightService {
           if (info.kind !== 'schema') {
             throw new FlightError(Code.INVALID_ARGUMENT, `DoPut must start with a Schema message, got ${info.kind}`);
           }
-          tx = store.beginPut(name, message.dataHeader);
+          tx = store.beginPut(name, message.dataHeader, arena);
           declaredDictionaries = new Set(dictionaryIds(message.dataHeader).map((d) => d.id));
           continue;
         }
@@ -192,6 +189,7 @@ export class NodeService implements FlightService {
       if (tx && !committed) tx.abort();
       for (const allocation of pending.values()) allocation.region.release();
       pending.clear();
+      arena.close();
     }
   }
 
@@ -248,6 +246,16 @@ export function nodeLayout(dataset: DatasetSnapshot, location: string): DatasetL
     layouts.set(dataset, shape);
   }
   return { ...shape, partitions: [{ index: 0, from: 0, to: dataset.batchCount, storedName: dataset.name, locations: [location] }] };
+}
+
+/** The arena of a DoPut call: every region of the one dataset it writes, bodies decoded early included. */
+function callArena(ctx: CallContext, store: DatasetStore): Arena {
+  let arena = ctx.values.get('put-arena') as Arena | undefined;
+  if (!arena) {
+    arena = store.openArena();
+    ctx.values.set('put-arena', arena);
+  }
+  return arena;
 }
 
 /** Regions allocated for a call's bodies that its handler has not adopted yet (released if the call fails). */

@@ -9,7 +9,7 @@ import type { OutgoingFlightData } from '../flight/protocol/messages.js';
 import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
 import { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
 import { RowTaker, type TakeSource } from '../flight/protocol/ipc-take.js';
-import type { DatasetSnapshot } from '../storage/dataset-store.js';
+import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { StoredMessage } from '../storage/stored-message.js';
 import { checkFingerprint, encodeCursor } from './cursor.js';
 import { rowOrder } from './shares.js';
@@ -81,8 +81,41 @@ interface Outgoing {
   readonly bodyLength: number;
 }
 
-/** Streams the FlightData of a ticket over a stored dataset. */
-export function* streamTicket(dataset: DatasetSnapshot, request: TicketRequest, signal: AbortSignal): Generator<OutgoingFlightData> {
+/** Rows gathered from a batch step's sources, in output order: row `row[i]` of source `source[i]`. */
+export interface Picks {
+  readonly source: Uint32Array;
+  readonly row: Uint32Array;
+}
+
+/** One step of a ticket's read, in the order DoGet sends it. */
+export type ReadStep =
+  | {
+      readonly kind: 'schema';
+      /** The Schema flatbuffer sent (projected when the ticket selects columns). */
+      readonly header: Uint8Array;
+      /** Present when the ticket selects columns: the stored messages' projection. */
+      readonly projection: ProjectionPlan | undefined;
+      /** Present when batches gather rows: the kernel, built (and the schema checked) up front. */
+      readonly taker: RowTaker | undefined;
+    }
+  | { readonly kind: 'dictionary'; readonly message: StoredMessage }
+  | {
+      readonly kind: 'batch';
+      /** Stored record batches the output batch is made of (before projection). */
+      readonly sources: readonly StoredMessage[];
+      /** Absent: the batch is its one source as stored (projected). */
+      readonly picks: Picks | undefined;
+      readonly rows: number;
+      /** The batch's resume cursor (DoGet's app_metadata). */
+      readonly cursor: string;
+    };
+
+/**
+ * What a ticket reads, as steps: the schema, then dictionaries and output batches described by their
+ * stored sources and row picks. DoGet materializes them (streamTicket); the same-host service sends
+ * them as references. Throws the FlightErrors DoGet fails with, at the same point of the read.
+ */
+export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest): Generator<ReadStep> {
   const local = { batches: dataset.batchCount, rows: dataset.rows };
   // A partition (ticket with "g") is immutable under its unique name; a node dataset may have grown since.
   if (request.share && request.global === undefined) checkFingerprint(dataset.name, request.share, local, 'ticket');
@@ -94,47 +127,46 @@ export function* streamTicket(dataset: DatasetSnapshot, request: TicketRequest, 
   const index = indexOf(dataset);
   const projection = request.columns ? new ProjectionPlan(dataset.schema.header, request.columns) : undefined;
   const schemaHeader = projection ? projection.schema : dataset.schema.header;
-  yield { dataHeader: schemaHeader, body: [], bodyLength: 0 };
+  const rowsChange = skip > 0 || request.shuffle !== undefined || request.batchRows !== undefined;
+  yield { kind: 'schema', header: schemaHeader, projection, taker: rowsChange ? new RowTaker(schemaHeader) : undefined };
 
   const monotonic = order.every((batch, i) => i === 0 || batch > order[i - 1]!);
   if (!monotonic && index.dictionariesChange) throw shuffleRefused(cursorName);
   let sentMessages = 0;
   /** Dictionaries stored before message `until` not sent yet, in order (all of them when out of order). */
-  function* dictionariesBefore(until: number): Generator<OutgoingFlightData> {
+  function* dictionariesBefore(until: number): Generator<ReadStep> {
     for (; sentMessages < until; sentMessages++) {
       const message = dataset.messages[sentMessages]!;
       if (message.kind === 'record_batch') continue;
       if (projection && !projection.dictionaryIds.has(parseMessageHeader(message.header).dictionaryId ?? 0n)) continue;
-      yield { dataHeader: message.header, body: [message.body], bodyLength: message.body.length };
+      yield { kind: 'dictionary', message };
     }
   }
   if (!monotonic) yield* dictionariesBefore(dataset.messages.length);
 
-  const project = (message: StoredMessage): Outgoing =>
-    projection ? projection.projectRecordBatch(message.header, message.body) : { header: message.header, body: [message.body], bodyLength: message.body.length };
-  const rowsChange = skip > 0 || request.shuffle !== undefined || request.batchRows !== undefined;
-  const taker = rowsChange ? new RowTaker(schemaHeader) : undefined;
-  const cursor = (position: number, batch: number, done: number): Uint8Array =>
-    utf8.encode(
-      encodeCursor({ dataset: cursorName, world: share.world, rank: share.rank, position, batch: offset + batch, done, options: share.options, batches: share.batches, rows: share.rows }),
-    );
-  const data = (batch: Outgoing, appMetadata: Uint8Array): OutgoingFlightData => ({ dataHeader: batch.header, body: batch.body, bodyLength: batch.bodyLength, appMetadata });
+  const cursor = (position: number, batch: number, done: number): string =>
+    encodeCursor({ dataset: cursorName, world: share.world, rank: share.rank, position, batch: offset + batch, done, options: share.options, batches: share.batches, rows: share.rows });
 
   // Rows waiting to be re-chunked: their sources, and (source, row) picks.
-  const sources: TakeSource[] = [];
+  const sources: StoredMessage[] = [];
   let pickSource: number[] = [];
   let pickRow: number[] = [];
   let last = { position: 0, batch: 0, done: 0 };
-  const flush = (): OutgoingFlightData => {
-    const chunk = taker!.take(sources, { source: Uint32Array.from(pickSource), row: Uint32Array.from(pickRow) });
+  const flush = (): ReadStep => {
+    const step: ReadStep = {
+      kind: 'batch',
+      sources: sources.slice(),
+      picks: { source: Uint32Array.from(pickSource), row: Uint32Array.from(pickRow) },
+      rows: pickRow.length,
+      cursor: cursor(last.position, last.batch, last.done),
+    };
     sources.length = 0;
     pickSource = [];
     pickRow = [];
-    return data(chunk, cursor(last.position, last.batch, last.done));
+    return step;
   };
 
   for (let i = 0; i < order.length; i++) {
-    if (signal.aborted) return;
     const batch = order[i]!;
     const messageIndex = index.batches[batch]!;
     // Rows waiting to be re-chunked index the dictionaries in force now: send them before a replacement arrives.
@@ -143,21 +175,19 @@ export function* streamTicket(dataset: DatasetSnapshot, request: TicketRequest, 
     const message = dataset.messages[messageIndex]!;
     const position = share.position + i;
     const from = i === 0 ? Math.min(skip, message.rows) : 0;
-    if (!taker) {
-      yield data(project(message), cursor(position, batch, message.rows));
+    if (!rowsChange) {
+      yield { kind: 'batch', sources: [message], picks: undefined, rows: message.rows, cursor: cursor(position, batch, message.rows) };
       continue;
     }
     const rows = request.shuffle ? rowOrder(message.rows, offset + batch, request.shuffle) : undefined;
-    const source = project(message);
-    const take = { header: source.header, body: joinBody(source) };
     if (request.batchRows === undefined) {
-      const picks = rows ? rows.subarray(from) : range(from, message.rows);
-      yield data(taker.take([take], { source: new Uint32Array(picks.length), row: picks }), cursor(position, batch, message.rows));
+      const row = rows ? rows.subarray(from) : range(from, message.rows);
+      yield { kind: 'batch', sources: [message], picks: { source: new Uint32Array(row.length), row }, rows: row.length, cursor: cursor(position, batch, message.rows) };
       continue;
     }
     let sourceIndex = -1;
     for (let row = from; row < message.rows; row++) {
-      if (sourceIndex < 0) sourceIndex = sources.push(take) - 1;
+      if (sourceIndex < 0) sourceIndex = sources.push(message) - 1;
       pickSource.push(sourceIndex);
       pickRow.push(rows ? rows[row]! : row);
       last = { position, batch, done: row + 1 };
@@ -167,7 +197,49 @@ export function* streamTicket(dataset: DatasetSnapshot, request: TicketRequest, 
       }
     }
   }
-  if (taker && request.batchRows !== undefined && pickRow.length > 0) yield flush();
+  if (rowsChange && request.batchRows !== undefined && pickRow.length > 0) yield flush();
+}
+
+/** The stored dataset a ticket reads, or the error DoGet fails with when it is not here. */
+export function ticketDataset(store: DatasetStore, request: TicketRequest): DatasetSnapshot {
+  const dataset = store.get(request.dataset);
+  if (dataset) return dataset;
+  // A shard without the partition was restarted or not refilled yet: another replica can serve it.
+  if (request.global !== undefined) {
+    throw new FlightError(Code.UNAVAILABLE, `this shard does not hold partition "${request.dataset}" of dataset "${request.global}" (restarted?): read another replica`);
+  }
+  throw new FlightError(Code.INVALID_ARGUMENT, `ticket names unknown dataset "${request.dataset}" (dropped?)`);
+}
+
+/** Streams the FlightData of a ticket over a stored dataset: planTicket's steps, materialized. */
+export function* streamTicket(dataset: DatasetSnapshot, request: TicketRequest, signal: AbortSignal): Generator<OutgoingFlightData> {
+  let projection: ProjectionPlan | undefined;
+  let taker: RowTaker | undefined;
+  const project = (message: StoredMessage): Outgoing =>
+    projection ? projection.projectRecordBatch(message.header, message.body) : { header: message.header, body: [message.body], bodyLength: message.body.length };
+  // Consecutive re-chunked batches share a source: project it once.
+  let lastSource: { message: StoredMessage; take: TakeSource } | undefined;
+  const takeSource = (message: StoredMessage): TakeSource => {
+    if (lastSource?.message !== message) {
+      const source = project(message);
+      lastSource = { message, take: { header: source.header, body: joinBody(source) } };
+    }
+    return lastSource.take;
+  };
+  for (const step of planTicket(dataset, request)) {
+    if (step.kind === 'schema') {
+      ({ projection, taker } = step);
+      yield { dataHeader: step.header, body: [], bodyLength: 0 };
+      continue;
+    }
+    if (signal.aborted) return;
+    if (step.kind === 'dictionary') {
+      yield { dataHeader: step.message.header, body: [step.message.body], bodyLength: step.message.body.length };
+      continue;
+    }
+    const batch = step.picks ? taker!.take(step.sources.map(takeSource), step.picks) : project(step.sources[0]!);
+    yield { dataHeader: batch.header, body: batch.body, bodyLength: batch.bodyLength, appMetadata: utf8.encode(step.cursor) };
+  }
 }
 
 /** Rows from..to-1 as picks. */

@@ -31,6 +31,11 @@ export function renderMetrics(stats: NodeStats): string {
   }
   gauge('flightcache_native_live_bytes', 'Native bytes not yet freed.', [['', stats.memory.nativeLiveBytes]]);
   gauge('flightcache_process_resident_bytes', 'Resident set size of the process.', [['', stats.memory.rssBytes]]);
+  if (stats.sameHost) {
+    gauge('flightcache_shm_bytes', 'Stored bytes in shared memory.', [['', stats.sameHost.shmBytes]]);
+    gauge('flightcache_shm_held_bytes', 'Bytes of dropped datasets that same-host readers still hold.', [['', stats.sameHost.heldBytes]]);
+    gauge('flightcache_same_host_connections', 'Open same-host reader connections.', [['', stats.sameHost.connections]]);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -19,10 +19,20 @@ export interface Region {
   free(): void;
 }
 
+/** Regions for one dataset write; with shared memory they share segments with no other arena's. */
+export interface Arena {
+  /** A new region of exactly `bytes` bytes (contents unspecified); RESOURCE_EXHAUSTED past the limit. */
+  allocate(bytes: number): Region;
+  /** Ends the arena (its regions stay valid); later calls do nothing. */
+  close(): void;
+}
+
 /** Hands out regions while the bytes of unreleased regions stay within `limitBytes`. */
 export interface Allocator {
   /** A new region of exactly `bytes` bytes (contents unspecified); RESOURCE_EXHAUSTED past the limit. */
   allocate(bytes: number): Region;
+  /** An arena for the regions of one dataset write. */
+  openArena(): Arena;
   readonly limitBytes: number;
   readonly usedBytes: number;
 }
@@ -47,8 +57,8 @@ class BudgetedRegion implements Region {
   }
 }
 
-/** Allocates native, 64-byte-aligned, non-zeroed regions (native/lib/addon.ts) within a byte limit. */
-export class NativeAllocator implements Allocator {
+/** Charges regions to a byte limit; subclasses say where the memory comes from. */
+export abstract class BudgetedAllocator implements Allocator {
   #usedBytes = 0;
 
   constructor(readonly limitBytes = Infinity) {
@@ -61,7 +71,14 @@ export class NativeAllocator implements Allocator {
     return this.#usedBytes;
   }
 
-  allocate(bytes: number): Region {
+  abstract allocate(bytes: number): Region;
+  abstract openArena(): Arena;
+
+  /**
+   * Checks the size and the limit, takes the memory from `obtain` (whose errors are mapped to
+   * FlightErrors by `describeFailure`) and charges it; `onRelease` also hears of each release.
+   */
+  protected budgeted(bytes: number, obtain: () => ArrayBuffer, onRelease?: (bytes: number) => void): Region {
     if (!Number.isSafeInteger(bytes) || bytes < 0) {
       throw new FlightError(Code.INVALID_ARGUMENT, `region size must be a non-negative integer, got ${bytes}`);
     }
@@ -73,16 +90,34 @@ export class NativeAllocator implements Allocator {
     }
     let buffer: ArrayBuffer;
     try {
-      buffer = allocateNative(bytes);
+      buffer = obtain();
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'ENOMEM') {
-        throw new FlightError(Code.RESOURCE_EXHAUSTED, `out of memory: the system refused ${bytes} bytes`, { cause: err });
-      }
-      throw FlightError.from(err);
+      throw this.describeFailure(err, bytes);
     }
     this.#usedBytes += bytes;
     return new BudgetedRegion(new Uint8Array(buffer), (released) => {
       this.#usedBytes -= released;
+      onRelease?.(released);
     });
+  }
+
+  /** The FlightError for memory the system refused. */
+  protected describeFailure(err: unknown, bytes: number): FlightError {
+    if ((err as { code?: unknown }).code === 'ENOMEM') {
+      return new FlightError(Code.RESOURCE_EXHAUSTED, `out of memory: the system refused ${bytes} bytes`, { cause: err });
+    }
+    return FlightError.from(err);
+  }
+}
+
+/** Allocates native, 64-byte-aligned, non-zeroed, process-private regions (native/lib/addon.ts) within a byte limit. */
+export class NativeAllocator extends BudgetedAllocator {
+  allocate(bytes: number): Region {
+    return this.budgeted(bytes, () => allocateNative(bytes));
+  }
+
+  /** Private regions share nothing, so an arena is the allocator itself. */
+  openArena(): Arena {
+    return { allocate: (bytes) => this.allocate(bytes), close: () => undefined };
   }
 }

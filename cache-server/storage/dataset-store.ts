@@ -7,7 +7,7 @@
 import { Code, FlightError } from '../flight/errors.js';
 import { firstDictionaryIdDifference, firstSchemaDifference } from '../flight/protocol/schema-compare.js';
 import { stats as nativeStats } from '../../native/lib/addon.js';
-import { NativeAllocator, type Allocator, type Region } from './allocator.js';
+import { NativeAllocator, type Allocator, type Arena, type Region } from './allocator.js';
 import { PutTransaction, type PendingPut } from './put-transaction.js';
 import { allocateEncapsulated, type EncapsulatedMessage, type EncapsulatedRegion, type StoredMessage } from './stored-message.js';
 
@@ -101,22 +101,28 @@ export class DatasetStore {
   }
 
   /**
-   * Starts a put of messages with this schema. INVALID_ARGUMENT for a bad name, or when the dataset
-   * exists with a schema or dictionary ids a comparator rejects (its message is passed through unchanged).
+   * Starts a put of messages with this schema, its regions from `arena` (the caller closes it) or
+   * from an arena of its own. INVALID_ARGUMENT for a bad name, or when the dataset exists with a
+   * schema or dictionary ids a comparator rejects (its message is passed through unchanged).
    */
-  beginPut(name: string, schemaFlatbuffer: Uint8Array): PutTransaction {
+  beginPut(name: string, schemaFlatbuffer: Uint8Array, arena?: Arena): PutTransaction {
     validateDatasetName(name);
     const existing = this.#datasets.get(name);
     if (existing) this.#checkSchema(existing, schemaFlatbuffer);
-    return new PutTransaction(name, schemaFlatbuffer, this.#allocator, (put) => this.#commit(put));
+    return new PutTransaction(name, schemaFlatbuffer, arena ?? this.#allocator.openArena(), (put) => this.#commit(put), arena === undefined);
+  }
+
+  /** An arena for one dataset write (DoPut call), shared by allocateMessage and beginPut; the caller closes it. */
+  openArena(): Arena {
+    return this.#allocator.openArena();
   }
 
   /**
-   * Allocates one message region charged to the budget but owned by no put yet: for bodies that land
-   * before their put has begun. The caller hands it to PutTransaction.adopt or releases it.
+   * Allocates one message region from `arena`, charged to the budget but owned by no put yet: for
+   * bodies that land before their put has begun. The caller hands it to PutTransaction.adopt or releases it.
    */
-  allocateMessage(flatbuffer: Uint8Array, bodyLength: number): EncapsulatedRegion {
-    return allocateEncapsulated(this.#allocator, flatbuffer, bodyLength, 'message');
+  allocateMessage(flatbuffer: Uint8Array, bodyLength: number, arena: Arena): EncapsulatedRegion {
+    return allocateEncapsulated(arena, flatbuffer, bodyLength, 'message');
   }
 
   /** The dataset as it is now, or undefined. */

@@ -5,7 +5,7 @@
  * may call it). A transaction dropped without either still returns its budget, when it is collected.
  */
 import { Code, FlightError } from '../flight/errors.js';
-import type { Allocator, Region } from './allocator.js';
+import type { Arena, Region } from './allocator.js';
 import type { DatasetSnapshot } from './dataset-store.js';
 import {
   allocateEncapsulated,
@@ -57,13 +57,18 @@ export class PutTransaction {
   readonly #schema: EncapsulatedMessage;
   readonly #schemaRegion: Region;
 
+  /**
+   * Regions come from `arena`; the transaction closes it when it finishes if `ownsArena` (else the
+   * caller, which shares it with allocations made before the put began, does).
+   */
   constructor(
     readonly name: string,
     schemaFlatbuffer: Uint8Array,
-    private readonly allocator: Allocator,
+    private readonly arena: Arena,
     private readonly commitToStore: (put: PendingPut) => DatasetSnapshot,
+    private readonly ownsArena: boolean,
   ) {
-    const { region, message } = allocateEncapsulated(allocator, schemaFlatbuffer, 0, 'schema');
+    const { region, message } = allocateEncapsulated(arena, schemaFlatbuffer, 0, 'schema');
     this.#schema = message;
     this.#schemaRegion = region;
     this.#owned.add(region);
@@ -81,7 +86,7 @@ export class PutTransaction {
    */
   allocateMessage(flatbuffer: Uint8Array, bodyLength: number): Uint8Array {
     this.#requireOpen('allocateMessage');
-    const allocation = allocateEncapsulated(this.allocator, flatbuffer, bodyLength, 'message');
+    const allocation = allocateEncapsulated(this.arena, flatbuffer, bodyLength, 'message');
     this.#own(allocation);
     return allocation.message.body;
   }
@@ -168,6 +173,7 @@ export class PutTransaction {
   }
 
   #finish(): void {
+    if (this.ownsArena) this.arena.close();
     abandoned.unregister(this);
     this.#owned.clear();
     this.#allocations.clear();

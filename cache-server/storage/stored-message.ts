@@ -5,7 +5,7 @@
  */
 import { Code, FlightError } from '../flight/errors.js';
 import { encapsulatedHeaderLength, writeEncapsulatedHeader } from '../flight/protocol/ipc-message.js';
-import type { Allocator, Region } from './allocator.js';
+import type { Arena, Region } from './allocator.js';
 
 /** Regions start 64-byte aligned and bodies start at a 64-byte offset, as Arrow C++ pads buffers. */
 export const BODY_ALIGNMENT = 64;
@@ -43,7 +43,7 @@ export interface EncapsulatedRegion {
  * the body. `what` names the message in errors (e.g. "schema").
  */
 export function allocateEncapsulated(
-  allocator: Allocator,
+  allocator: Pick<Arena, 'allocate'>,
   flatbuffer: Uint8Array,
   bodyLength: number,
   what: string,

@@ -17,6 +17,24 @@ export interface NativeStats {
   readonly liveRegions: number;
 }
 
+/** Opaque handle of a shared-memory directory (shared-memory.ts). */
+export interface ShmSpaceHandle {
+  readonly __brand: 'ShmSpace';
+}
+
+/** Opaque handle of a shared-memory arena (shared-memory.ts). */
+export interface ShmArenaHandle {
+  readonly __brand: 'ShmArena';
+}
+
+/** A region in a shared-memory segment: its memory, segment id, offset in the segment and the segment's size. */
+export interface ShmAllocation {
+  readonly buffer: ArrayBuffer;
+  readonly segment: number;
+  readonly offset: number;
+  readonly segmentBytes: number;
+}
+
 /** The addon's exports as loaded, before the typed wrappers below. */
 export interface NativeAddon {
   allocate(bytes: number): ArrayBuffer;
@@ -24,6 +42,13 @@ export interface NativeAddon {
   stats(): NativeStats;
   alignmentOf(view: ArrayBufferView): number;
   gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void;
+  shmOpenSpace(directory: string): ShmSpaceHandle;
+  shmOpenArena(space: ShmSpaceHandle): ShmArenaHandle;
+  shmAllocate(arena: ShmArenaHandle, bytes: number): ShmAllocation;
+  shmCloseArena(arena: ShmArenaHandle): void;
+  shmStats(space: ShmSpaceHandle): { segments: number; capacityBytes: number };
+  shmSegmentDescriptor(space: ShmSpaceHandle, id: number): number;
+  sendWithDescriptors(socket: number, data: Uint8Array, fds: readonly number[]): number;
 }
 
 const ADDON_PATH = join('build', 'Release', 'flightcache_native.node');

@@ -18,28 +18,49 @@ const packageRoot = findPackageRoot();
 const compiler = process.env.CXX ?? 'g++';
 const hasCompiler = spawnSync(compiler, ['--version']).status === 0;
 
-function compile(output: string, sanitize: boolean): ReturnType<typeof spawnSync> {
-  const core = ['accounting.cc', 'heap_allocator.cc', 'region.cc'].map((file) => join(packageRoot, 'native', 'src', 'core', file));
+const CORE_SOURCES = ['accounting.cc', 'fd_passing.cc', 'heap_allocator.cc', 'region.cc', 'shm_segments.cc'];
+
+function compile(test: string, output: string, sanitize: boolean): ReturnType<typeof spawnSync> {
+  const core = CORE_SOURCES.map((file) => join(packageRoot, 'native', 'src', 'core', file));
   const flags = ['-std=c++17', '-Wall', '-Wextra', '-Werror', ...(sanitize ? ['-fsanitize=address,undefined'] : [])];
-  return spawnSync(compiler, [...flags, `-I${join(packageRoot, 'native', 'src')}`, ...core, join(packageRoot, 'native', 'test', 'core_test.cc'), '-o', output], {
+  return spawnSync(compiler, [...flags, `-I${join(packageRoot, 'native', 'src')}`, ...core, join(packageRoot, 'native', 'test', test), '-o', output], {
     encoding: 'utf8',
   });
 }
 
+/** Builds native/test/<test> (under the sanitizers when available) and runs it with `args`. */
+function buildAndRun(test: string, args: string[]): ReturnType<typeof spawnSync> {
+  const dir = mkdtempSync(join(tmpdir(), 'flightcache-core-'));
+  try {
+    const binary = join(dir, 'test');
+    let build = compile(test, binary, true);
+    if (build.status !== 0 && /sanitize|asan|ubsan/i.test(String(build.stderr))) build = compile(test, binary, false);
+    assert.equal(build.status, 0, String(build.stderr));
+    return spawnSync(binary, args, { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const skip = hasCompiler ? false : `${compiler} not found`;
+
 describe('native core (C++, without Node)', () => {
-  it('passes its standalone tests', { skip: hasCompiler ? false : `${compiler} not found` }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flightcache-core-'));
+  it('passes its standalone tests', { skip }, () => {
+    const run = buildAndRun('core_test.cc', []);
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout, 'core tests passed\n');
+    assert.equal(run.status, 0);
+  });
+
+  it('passes the shared-memory segment and descriptor-passing tests in a scratch directory', { skip }, () => {
+    const scratch = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'flightcache-shm-test-'));
     try {
-      const binary = join(dir, 'core_test');
-      let build = compile(binary, true);
-      if (build.status !== 0 && /sanitize|asan|ubsan/i.test(String(build.stderr))) build = compile(binary, false);
-      assert.equal(build.status, 0, String(build.stderr));
-      const run = spawnSync(binary, { encoding: 'utf8' });
+      const run = buildAndRun('shm_test.cc', [scratch]);
       assert.equal(run.stderr, '');
-      assert.equal(run.stdout, 'core tests passed\n');
+      assert.equal(run.stdout, 'shm tests passed\n');
       assert.equal(run.status, 0);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 });

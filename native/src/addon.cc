@@ -4,6 +4,7 @@
 #include "binding/addon_state.h"
 #include "binding/kernels.h"
 #include "binding/regions.h"
+#include "binding/shared_memory.h"
 #include "core/heap_allocator.h"
 
 namespace {
@@ -16,6 +17,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stats", Napi::Function::New(env, flightcache::binding::Stats, "stats"));
   exports.Set("alignmentOf", Napi::Function::New(env, flightcache::binding::AlignmentOf, "alignmentOf"));
   exports.Set("gatherRuns", Napi::Function::New(env, flightcache::binding::GatherRuns, "gatherRuns"));
+  exports.Set("shmOpenSpace", Napi::Function::New(env, flightcache::binding::ShmOpenSpace, "shmOpenSpace"));
+  exports.Set("shmOpenArena", Napi::Function::New(env, flightcache::binding::ShmOpenArena, "shmOpenArena"));
+  exports.Set("shmAllocate", Napi::Function::New(env, flightcache::binding::ShmAllocate, "shmAllocate"));
+  exports.Set("shmCloseArena", Napi::Function::New(env, flightcache::binding::ShmCloseArena, "shmCloseArena"));
+  exports.Set("shmStats", Napi::Function::New(env, flightcache::binding::ShmStats, "shmStats"));
+  exports.Set("shmSegmentDescriptor", Napi::Function::New(env, flightcache::binding::ShmSegmentDescriptor, "shmSegmentDescriptor"));
+  exports.Set("sendWithDescriptors", Napi::Function::New(env, flightcache::binding::SendWithDescriptors, "sendWithDescriptors"));
   return exports;
 }
 

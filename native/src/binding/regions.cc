@@ -5,42 +5,16 @@
 #include <string>
 
 #include "binding/addon_state.h"
+#include "binding/arguments.h"
 #include "core/accounting.h"
 
 namespace flightcache::binding {
 namespace {
 
-// Integers above 2^53 cannot be represented exactly as a JS number, so they cannot be requested.
-constexpr double kMaxSafeInteger = 9007199254740991.0;
 constexpr std::uintptr_t kMaxReportedAlignment = 4096;
 // Marks the ArrayBuffers that allocate() made, so that discard() detaches nothing else (a pooled
 // Buffer slab or a WebAssembly memory would take other objects' bytes with it).
 constexpr napi_type_tag kRegionTag = {0x6a1f0c3e5b7d4e21ULL, 0x9c8e2f4a1d3b5c70ULL};
-
-std::string TypeName(const Napi::Value& value) {
-  switch (value.Type()) {
-    case napi_undefined: return "undefined";
-    case napi_null: return "null";
-    case napi_boolean: return "boolean";
-    case napi_number: return "number";
-    case napi_string: return "string";
-    case napi_symbol: return "symbol";
-    case napi_object: return "object";
-    case napi_function: return "function";
-    case napi_external: return "external";
-    case napi_bigint: return "bigint";
-  }
-  return "unknown";
-}
-
-void RequireArgumentCount(const Napi::CallbackInfo& info, const char* signature, std::size_t count) {
-  if (info.Length() != count) {
-    throw Napi::TypeError::New(info.Env(), std::string(signature) + " expects " +
-                                               std::to_string(count) + " argument" +
-                                               (count == 1 ? "" : "s") + ", got " +
-                                               std::to_string(info.Length()));
-  }
-}
 
 void ReleaseRegion(Napi::Env env, void* /*data*/, core::Region* region) {
   Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(region->size()));
@@ -49,19 +23,20 @@ void ReleaseRegion(Napi::Env env, void* /*data*/, core::Region* region) {
 
 }  // namespace
 
+Napi::ArrayBuffer WrapRegion(Napi::Env env, std::unique_ptr<core::Region> region) {
+  const std::size_t size = region->size();
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, region->data(), size, ReleaseRegion, region.get());
+  // The ArrayBuffer's finalizer owns the region from here on.
+  region.release();
+  buffer.TypeTag(&kRegionTag);
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
+  return buffer;
+}
+
 Napi::Value Allocate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireArgumentCount(info, "allocate(bytes)", 1);
-  if (!info[0].IsNumber()) {
-    throw Napi::TypeError::New(env, "allocate(bytes): bytes must be a number, got " + TypeName(info[0]));
-  }
-  const double requested = info[0].As<Napi::Number>().DoubleValue();
-  if (!(requested >= 0) || requested > kMaxSafeInteger || std::trunc(requested) != requested) {
-    throw Napi::RangeError::New(
-        env, "allocate(bytes): bytes must be an integer from 0 to 2^53-1, got " +
-                 info[0].ToString().Utf8Value());
-  }
-  const auto size = static_cast<std::size_t>(requested);
+  const std::size_t size = ByteCount(info, 0, "allocate(bytes)", "bytes");
   std::unique_ptr<core::Region> region = env.GetInstanceData<AddonState>()->allocator->Allocate(size);
   if (!region) {
     Napi::Error error = Napi::Error::New(
@@ -69,13 +44,7 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
     error.Set("code", Napi::String::New(env, "ENOMEM"));
     throw error;
   }
-  void* data = region->data();
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, data, size, ReleaseRegion, region.get());
-  // The ArrayBuffer's finalizer owns the region from here on.
-  region.release();
-  buffer.TypeTag(&kRegionTag);
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(size));
-  return buffer;
+  return WrapRegion(env, std::move(region));
 }
 
 Napi::Value Discard(const Napi::CallbackInfo& info) {

@@ -4,7 +4,15 @@
 
 #include <napi.h>
 
+#include <memory>
+
+#include "core/region.h"
+
 namespace flightcache::binding {
+
+// An external ArrayBuffer over `region` that owns it (freed by the buffer's finalizer), tagged so
+// that discard() accepts it, and counted as external memory.
+Napi::ArrayBuffer WrapRegion(Napi::Env env, std::unique_ptr<core::Region> region);
 
 // allocate(bytes: number): ArrayBuffer — an external ArrayBuffer over a new 64-byte-aligned
 // region, freed by the ArrayBuffer's finalizer. Contents are not zeroed.

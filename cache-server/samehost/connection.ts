@@ -1,0 +1,181 @@
+/**
+ * One same-host connection: `hello` (the gRPC credentials), then `get` requests answered with a
+ * ticket's read steps (node/share-stream.ts planTicket) as references into shared memory, and
+ * `release`. Requests run one at a time in arrival order. Which segments the reader has received is
+ * kept per connection, so their bytes count as held by readers until it closes or releases them.
+ */
+import type { Socket } from 'node:net';
+import { Code, FlightError } from '../flight/errors.js';
+import { encapsulate } from '../flight/protocol/ipc-message.js';
+import type { TokenAuth } from '../auth/token-auth.js';
+import type { DatasetStore } from '../storage/dataset-store.js';
+import type { SegmentUse, SharedMemoryAllocator, SharedRef } from '../storage/shared-memory-allocator.js';
+import type { StoredMessage } from '../storage/stored-message.js';
+import { decodeTicket } from '../node/ticket.js';
+import { planTicket, ticketDataset, type ReadStep } from '../node/share-stream.js';
+import { MAX_PASSED_DESCRIPTORS } from '../../native/lib/shared-memory.js';
+import { encodeFrame, FrameDecoder, type Frame } from './frames.js';
+import { FrameWriter } from './frame-writer.js';
+
+/** What a connection needs from its node. */
+export interface ConnectionContext {
+  readonly store: DatasetStore;
+  readonly allocator: SharedMemoryAllocator;
+  readonly auth: TokenAuth | undefined;
+  /** The `hello` reply's fields other than type and version. */
+  readonly hello: () => Record<string, unknown>;
+}
+
+/** The protocol version this node speaks. */
+export const PROTOCOL_VERSION = 1;
+
+const REQUESTS = ['hello', 'get', 'release'];
+
+/** Serves one connected reader until it closes. */
+export class SameHostConnection {
+  readonly #decoder = new FrameDecoder(0);
+  readonly #writer: FrameWriter;
+  /** Segments the reader has received, with their use (for held bytes). */
+  readonly held = new Map<number, SegmentUse>();
+  #authenticated = false;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly context: ConnectionContext,
+  ) {
+    this.#writer = new FrameWriter(socket);
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    // A reader that vanishes is not an error of the node's.
+    socket.on('error', () => socket.destroy());
+  }
+
+  #receive(chunk: Uint8Array): void {
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (err) {
+      // The framing is lost: answer once, then hang up.
+      this.socket.pause();
+      this.#enqueue(async () => {
+        await this.#sendError(err);
+        this.socket.end();
+      });
+      return;
+    }
+    for (const frame of frames) this.#enqueue(() => this.#handle(frame));
+  }
+
+  #enqueue(task: () => Promise<void>): void {
+    this.#queue = this.#queue.then(task).catch(() => {
+      this.socket.destroy();
+    });
+  }
+
+  async #handle(frame: Frame): Promise<void> {
+    if (this.socket.destroyed) return;
+    try {
+      if (!this.#authenticated && frame.json.type !== 'hello') {
+        throw new FlightError(Code.UNAUTHENTICATED, `send hello first: "${frame.json.type}" before a successful hello`);
+      }
+      switch (frame.json.type) {
+        case 'hello':
+          return await this.#hello(frame.json);
+        case 'get':
+          return await this.#get(frame.json);
+        case 'release':
+          return this.#release(frame.json);
+        default:
+          throw new FlightError(Code.INVALID_ARGUMENT, `unknown request type "${frame.json.type}"; known: ${REQUESTS.join(', ')}`);
+      }
+    } catch (err) {
+      const error = FlightError.from(err);
+      await this.#sendError(error);
+      if (error.code === Code.UNAUTHENTICATED) this.socket.end();
+    }
+  }
+
+  async #hello(request: Frame['json']): Promise<void> {
+    if (this.#authenticated) throw new FlightError(Code.INVALID_ARGUMENT, 'hello was already sent on this connection');
+    if (request.version !== undefined && request.version !== PROTOCOL_VERSION) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `hello asks for protocol version ${JSON.stringify(request.version)}; this node speaks ${PROTOCOL_VERSION}`);
+    }
+    const authorization = request.authorization;
+    if (authorization !== undefined && typeof authorization !== 'string') {
+      throw new FlightError(Code.UNAUTHENTICATED, 'hello "authorization" must be a string ("Bearer <token>" or "Basic <base64>")');
+    }
+    this.context.auth?.authenticate(authorization);
+    this.#authenticated = true;
+    await this.#writer.write(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, ...this.context.hello() }));
+  }
+
+  async #get(request: Frame['json']): Promise<void> {
+    const ticket = request.ticket;
+    if (typeof ticket !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(ticket) || ticket.length % 4 !== 0) {
+      throw new FlightError(Code.INVALID_ARGUMENT, 'get "ticket" must be the Flight ticket in padded standard base64');
+    }
+    const ticketRequest = decodeTicket(Buffer.from(ticket, 'base64'));
+    const dataset = ticketDataset(this.context.store, ticketRequest);
+    for (const step of planTicket(dataset, ticketRequest)) {
+      if (step.kind === 'schema') {
+        const output = step.projection ? encapsulate(step.header) : dataset.schema.encapsulated;
+        const source = dataset.schema.encapsulated;
+        const payload = new Uint8Array(source.length + output.length);
+        payload.set(source);
+        payload.set(output, source.length);
+        await this.#writer.write(encodeFrame({ type: 'schema', columns: ticketRequest.columns ?? null, sourceLength: source.length }, payload));
+      } else {
+        await this.#writer.write(await this.#stepFrame(step));
+      }
+    }
+    await this.#writer.write(encodeFrame({ type: 'end' }));
+  }
+
+  /** The frame of a dictionary or batch step, after sending the segments it refers to that the reader lacks. */
+  async #stepFrame(step: Exclude<ReadStep, { kind: 'schema' }>): Promise<Uint8Array[]> {
+    const refs = await this.#refs(step.kind === 'dictionary' ? [step.message] : step.sources);
+    if (step.kind === 'dictionary') return encodeFrame({ type: 'dictionary', ref: refs[0] });
+    const base = { type: 'batch', rows: step.rows, cursor: step.cursor, sources: refs };
+    if (!step.picks) return encodeFrame({ ...base, picks: null });
+    const count = step.picks.row.length;
+    const payload = new Uint8Array(count * 8);
+    // Host order, which is little-endian on every platform Node runs this on (x86-64, arm64).
+    const words = new Uint32Array(payload.buffer);
+    words.set(step.picks.source, 0);
+    words.set(step.picks.row, count);
+    return encodeFrame({ ...base, picks: count }, payload);
+  }
+
+  /** The messages' locations; first sends the reader the segments among them it has not received. */
+  async #refs(messages: readonly StoredMessage[]): Promise<SharedRef[]> {
+    const missing = new Map<number, SegmentUse>();
+    const refs = messages.map((message) => {
+      const placement = this.context.allocator.locate(message.encapsulated);
+      if (!placement) throw new FlightError(Code.INTERNAL, 'a stored message is not in shared memory');
+      if (!this.held.has(placement.ref.segment)) missing.set(placement.ref.segment, placement.use);
+      return placement.ref;
+    });
+    const uses = [...missing.values()];
+    for (let i = 0; i < uses.length; i += MAX_PASSED_DESCRIPTORS) {
+      const batch = uses.slice(i, i + MAX_PASSED_DESCRIPTORS);
+      const fds = batch.map((use) => this.context.allocator.descriptor(use.id));
+      const [frame] = encodeFrame({ type: 'segments', segments: batch.map((use) => ({ id: use.id, bytes: use.capacity })) });
+      await this.#writer.writeWithDescriptors(frame!, fds);
+      for (const use of batch) this.held.set(use.id, use);
+    }
+    return refs;
+  }
+
+  #release(request: Frame['json']): void {
+    const segments = request.segments;
+    if (!Array.isArray(segments) || !segments.every((id) => Number.isSafeInteger(id))) {
+      throw new FlightError(Code.INVALID_ARGUMENT, 'release "segments" must be an array of segment ids');
+    }
+    for (const id of segments as number[]) this.held.delete(id);
+  }
+
+  async #sendError(err: unknown): Promise<void> {
+    const error = FlightError.from(err);
+    await this.#writer.write(encodeFrame({ type: 'error', code: error.codeName, status: error.code, message: error.message })).catch(() => undefined);
+  }
+}
