@@ -14,24 +14,10 @@ import struct
 import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
-from torch_common import finish
+from torch_common import check, finish, raises
 
 from flightcache import samehost
 from flightcache.shm_wire import FrameError, FrameSocket
-
-
-def check(condition, message):
-    """Raises AssertionError(message) unless condition holds (kept under python -O)."""
-    if not condition:
-        raise AssertionError(message)
-
-
-def raises(kind, call, what):
-    try:
-        call()
-    except kind as error:
-        return error
-    raise AssertionError(f"{what}: no {kind.__name__} raised")
 
 
 def server_frame(message, payload=b""):
