@@ -109,15 +109,17 @@ def broken(url, name, rows):
     import gc
     import socket
 
-    batches = iter(FlightCacheDataset(url, name, batch_size=16, transport="shm", prefetch=1, read_ahead=1))
+    data = FlightCacheDataset(url, name, batch_size=16, transport="shm", prefetch=1, read_ahead=1)
+    batches = iter(data)
     received = [next(batches) for _ in range(3)]
-    check(not samehost._DISCOVERY.broke(url), "nothing broke before the sockets are shut down")
+    state = samehost._state(data._process_client().connections)
+    check(not state.broke(url), "nothing broke before the sockets are shut down")
     connections = [o for o in gc.get_objects() if type(o) is samehost._Connection]
     check(connections, "the read holds a same-host connection")
     for connection in connections:
         connection.frames.sock.shutdown(socket.SHUT_RDWR)
     received += list(batches)
-    check(samehost._DISCOVERY.broke(url), "the broken stream was noticed and the location is read over gRPC from then on")
+    check(state.broke(url), "the broken stream was noticed and the location is read over gRPC from then on")
     ids = ids_of(received)
     check(ids == list(range(rows)), f"every row once, in stored order, across the switch ({len(ids)} rows)")
     return ["broken socket: continues over gRPC at the exact row"]
@@ -136,7 +138,7 @@ def auth(url, user, password):
     wrong = FlightCacheDataset(url, name, batch_size=10, user=user, password="wrong", transport="shm")
     raises(flight.FlightUnauthenticatedError, lambda: list(wrong), "a reader with a wrong password")
     mapped = samehost.mapped_segments()
-    node = samehost.SameHostNode(url, samehost._DISCOVERY.find(url, writer.connections)[0].socket_path, "any", None)
+    node = samehost.SameHostNode(url, samehost._state(writer.connections).find(url, writer.connections)[0].socket_path, "any", None)
     raises(flight.FlightUnauthenticatedError, lambda: samehost._Connection(node), "a socket hello without credentials")
     check(samehost.mapped_segments() == mapped, "a refused hello maps nothing")
     writer.drop(name)

@@ -8,7 +8,7 @@ is one more strategy registered with `register_location_reader`.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator, Optional, Protocol
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -104,6 +104,8 @@ class Connections:
         self._location_options = flight.FlightCallOptions(headers=location_headers, timeout=timeout)
         self._clients: dict[str, flight.FlightClient] = {}
         self._lock = threading.Lock()
+        self.resources: dict[str, Any] = {}
+        """State of location readers (e.g. same-host connections), closed with these connections."""
 
     def resolve(self, uri: str) -> str:
         """The URI to read a listed location at: the endpoint itself for Flight's reuse-connection form."""
@@ -140,5 +142,8 @@ class Connections:
         """Closes every client this process opened."""
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
+            resources, self.resources = list(self.resources.values()), {}
         for client in clients:
             client.close()
+        for resource in resources:
+            resource.close()

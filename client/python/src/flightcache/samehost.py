@@ -148,30 +148,23 @@ class _Connection:
         for entry, fd in zip(entries, fds):
             self.segments[int(entry["id"])] = _map_segment(self.node.instance, int(entry["id"]), int(entry["bytes"]), fd)
 
-    def release(self) -> None:
-        """Tells the node this connection no longer holds its segments (batches built on them keep the mappings)."""
-        if self.segments:
-            self.frames.send({"type": "release", "segments": sorted(self.segments)})
-            self.segments = {}
-
     def close(self) -> None:
         self.segments = {}
         self.frames.close()
 
 
 class _Pool:
-    """Idle connections per node in this process (a stream takes one; a finished stream gives it back)."""
+    """One client's idle connections per node in this process. A connection keeps the segments it
+    was given across streams (no `release`), so their mappings, and the pages already faulted in,
+    last as long as the client instead of one stream: the next epoch maps nothing again."""
 
     def __init__(self) -> None:
         self._idle: dict[str, list[_Connection]] = {}
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self._closed = False
 
     def take(self, node: SameHostNode) -> _Connection:
         with self._lock:
-            if self._pid != os.getpid():
-                # A forked child must not share its parent's sockets: drop them without closing.
-                self._idle, self._pid = {}, os.getpid()
             idle = self._idle.get(node.socket_path)
             if idle:
                 connection = idle.pop()
@@ -182,13 +175,18 @@ class _Pool:
 
     def give(self, connection: _Connection) -> None:
         with self._lock:
-            if self._pid == os.getpid():
+            if not self._closed:
                 self._idle.setdefault(connection.node.socket_path, []).append(connection)
                 return
         connection.close()
 
-
-_POOL = _Pool()
+    def close(self) -> None:
+        """Closes the idle connections: the node stops counting their segments as held by this reader."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = [c for cs in self._idle.values() for c in cs], {}
+        for connection in idle:
+            connection.close()
 
 
 class _Decoder:
@@ -290,8 +288,7 @@ class SameHostStream:
             raise flight.FlightUnavailableError(f"same-host stream of {self._reader.location} broke: {error}") from error
         finally:
             if finished and not self._cancelled:
-                connection.release()
-                _POOL.give(connection)
+                self._reader.pool.give(connection)
             else:
                 connection.close()
 
@@ -312,30 +309,36 @@ class SameHostLocationReader:
     def __init__(self, node: SameHostNode, connections: Connections):
         self.location = node.location
         self._node = node
-        self._connections = connections
+        self._state = _state(connections)
+        self.pool = self._state.pool
 
     def connect(self) -> _Connection:
         try:
-            return _POOL.take(self._node)
+            return self.pool.take(self._node)
         except (FrameError, OSError) as error:
             self.broken(str(error))
             raise flight.FlightUnavailableError(f"same-host socket of {self.location} refused: {error}") from error
 
     def broken(self, reason: str) -> None:
-        _DISCOVERY.forget(self.location, f"its same-host stream broke ({reason})")
+        self._state.forget(self.location, f"its same-host stream broke ({reason})")
 
     def stream(self, ticket: flight.Ticket) -> BatchStream:
         return SameHostStream(self, ticket)
 
 
-class _Discovery:
-    """Per process: which locations are same-host nodes, and why the others are not."""
+class _ClientState:
+    """One client's same-host state in this process: which locations are same-host nodes (and why
+    the others are not), and its connections to them. Discovery uses the client's credentials, so
+    it is never shared with another client."""
 
     def __init__(self) -> None:
         self._found: dict[str, tuple[Optional[SameHostNode], str]] = {}
         self._broken: set[str] = set()
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self.pool = _Pool()
+
+    def close(self) -> None:
+        self.pool.close()
 
     def forget(self, location: str, reason: str) -> None:
         """Reads `location` over gRPC from now on in this process (failover from a broken same-host stream)."""
@@ -350,21 +353,23 @@ class _Discovery:
 
     def find(self, location: str, connections: Connections) -> tuple[Optional[SameHostNode], str]:
         with self._lock:
-            if self._pid != os.getpid():
-                self._found, self._broken, self._pid = {}, set(), os.getpid()
             known = self._found.get(location)
         if known is not None:
             return known
-        result = _discover(location, connections)
+        result = _discover(location, connections, self.pool)
         with self._lock:
             self._found.setdefault(location, result)
             return self._found[location]
 
 
-_DISCOVERY = _Discovery()
+def _state(connections: Connections) -> _ClientState:
+    state = connections.resources.get("samehost")
+    if state is None:
+        state = connections.resources.setdefault("samehost", _ClientState())
+    return state  # type: ignore[no-any-return]
 
 
-def _discover(location: str, connections: Connections) -> tuple[Optional[SameHostNode], str]:
+def _discover(location: str, connections: Connections, pool: _Pool) -> tuple[Optional[SameHostNode], str]:
     try:
         client = connections.flight_client(location)
         results = list(client.do_action(flight.Action("same-host", b""), connections.options_for(location)))
@@ -379,7 +384,7 @@ def _discover(location: str, connections: Connections) -> tuple[Optional[SameHos
         return None, f"the node at {location} runs on another host"
     node = SameHostNode(location, str(answer["socket"]), str(answer["instance"]), connections.authorization_for(location))
     try:
-        _POOL.give(_Connection(node))
+        pool.give(_Connection(node))
     except (FrameError, OSError, flight.FlightError) as error:
         return None, f"the same-host socket {node.socket_path} of {location} cannot be used ({error})"
     return node, "same host"
@@ -391,18 +396,19 @@ def location_transport(location: str, connections: Connections) -> tuple[str, st
         return "grpc", "transport='grpc'"
     if urlsplit(location).scheme.lower() not in SCHEMES:
         return "grpc", f"{location} is not a TCP gRPC location"
-    node, reason = _DISCOVERY.find(location, connections)
+    node, reason = _state(connections).find(location, connections)
     return ("shm" if node is not None else "grpc"), reason
 
 
 def _reader(location: str, connections: Connections) -> LocationReader:
     transport, reason = location_transport(location, connections)
+    state = _state(connections)
     if transport == "shm":
-        node, _ = _DISCOVERY.find(location, connections)
+        node, _ = state.find(location, connections)
         if node is not None:
             return SameHostLocationReader(node, connections)
     # transport="shm" insists on shared memory, except to fail over from a stream that broke mid-read.
-    if connections.transport == "shm" and not _DISCOVERY.broke(location):
+    if connections.transport == "shm" and not state.broke(location):
         raise SameHostUnavailableError(f"transport='shm': cannot read {location} from shared memory: {reason}")
     return GrpcLocationReader(location, connections)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import pyarrow as pa
 from torch.utils.data import IterableDataset, get_worker_info
@@ -18,7 +18,7 @@ from ..samehost import check_transport
 from ..stream import ShareStream, share_info
 from .convert import SEQUENCES, batch_to_tensors
 from .distributed import all_gather, resolve_rank
-from .plan import Segment, batch_limits, remaining, resplit, segment_rows
+from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
 from .rechunk import rechunk
 from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, merge_state_dicts
@@ -90,7 +90,7 @@ class FlightCacheDataset(IterableDataset):
         self._num_workers = 0
         self._tag_batches = False
         self._loaded: Optional[dict[str, Any]] = None
-        self._progress: dict[int, list[dict[str, Any]]] = {}
+        self._progress: dict[int, Union[Position, list[dict[str, Any]]]] = {}
         self._progress_world: Optional[int] = None
         self._client: Optional[Client] = None
         self._client_pid: Optional[int] = None
@@ -170,7 +170,11 @@ class FlightCacheDataset(IterableDataset):
             rows[v] = total
         return batch_limits(rows, self.world_size, workers, self.batch_size)
 
-    def _produce(self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream]) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+    def _produce(self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream]) -> Iterator[list[tuple[Any, Position]]]:
+        """The converted batches with their positions, in groups: those cut from the same server batch travel
+        to the consumer together, so small batches cost one hand-over between threads per server batch."""
+        read = [0]
+
         def pieces() -> Iterator[tuple[int, Any]]:
             for index, segment in enumerate(segments):
                 stream = ShareStream(
@@ -179,17 +183,25 @@ class FlightCacheDataset(IterableDataset):
                 )
                 active[:] = [stream]
                 for piece in stream:
+                    read[0] += 1
                     yield index, piece
 
         if limit == 0:
             return
         delivered = 0
+        group: list[tuple[Any, Position]] = []
         for rows, mark in rechunk(pieces(), self.batch_size, self.drop_last):
+            if group and read[0] != group_read:
+                yield group
+                group = []
+            group_read = read[0]
             batch = self.transform(rows) if self.transform is not None else batch_to_tensors(rows, self.sequences, self.pad_value)
-            yield batch, [segment.to_dict() for segment in remaining(segments, mark)]
+            group.append((batch, Position(segments, mark)))
             delivered += 1
             if delivered == limit:
-                return
+                break
+        if group:
+            yield group
 
     def __iter__(self) -> Iterator[Any]:
         worker = get_worker_info()
@@ -209,14 +221,15 @@ class FlightCacheDataset(IterableDataset):
             self._produce(connections, segments, limit, active), self.prefetch, lambda: [stream.cancel() for stream in list(active)]
         )
         try:
-            for batch, left in producer:
-                if worker is None:
-                    self._progress[virtual_rank] = left
-                    yield batch
-                elif self._tag_batches:
-                    yield TaggedBatch(batch, Progress(virtual_rank, virtual_world, left))
-                else:
-                    yield batch
+            for group in producer:
+                for batch, position in group:
+                    if worker is None:
+                        self._progress[virtual_rank] = position
+                        yield batch
+                    elif self._tag_batches:
+                        yield TaggedBatch(batch, Progress(virtual_rank, virtual_world, position.remaining()))
+                    else:
+                        yield batch
         finally:
             producer.close()
         self._loaded = None
@@ -238,7 +251,8 @@ class FlightCacheDataset(IterableDataset):
         streams: dict[str, Any] = {}
         for v in own:
             if self._progress_world == virtual_world and v in self._progress:
-                segments = self._progress[v]
+                progress = self._progress[v]
+                segments = progress.remaining() if isinstance(progress, Position) else progress
             else:
                 plan = plan if plan is not None else self._plan(virtual_world)
                 segments = [segment.to_dict() for segment in self._segments(plan, v)]
