@@ -70,6 +70,7 @@ test('auto reads shared memory on the same host, grpc opts out, and both give th
     'same batches, cursors and resume as gRPC',
     'tensors share mapped memory, safely',
     'shuffled dataset',
+    'workers hand tensors over as references into mapped regions',
   ]);
 });
 

@@ -10,26 +10,20 @@ The dataset NAME of ROWS rows (torch_common.make_table) must exist already.
 
 import sys
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
 import torch
 from torch_common import assert_exactly_once, check, finish, ids_of, make_table, raises
 
 import flightcache
-from flightcache import samehost
-from flightcache.torch import FlightCacheDataset
+from flightcache import regions, samehost
+from flightcache.torch import FlightCacheDataset, make_dataloader, transfer
 
 
 def in_mapping(address):
     """True when `address` lies in one of this process's segment mappings."""
-    for ref in list(samehost._MAPPINGS.values()):
-        mapping = ref()
-        if mapping is not None:
-            base = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
-            if base <= address < base + len(mapping):
-                return True
-    return False
+    region = regions.find(address, 1)
+    return region is not None and region.key[0] == "segment"
 
 
 def read(client, name, **options):
@@ -73,13 +67,30 @@ def choice(url, name, rows):
     check(torch.equal(batch["x"], -expected), "an in-place op on a tensor built on mapped memory works")
     stored = next(iter(FlightCacheDataset(url, name, batch_size=16, transport="grpc")))
     check(torch.equal(stored["x"], expected), "an in-place op never reaches the node's memory")
-    check(samehost.mapped_segments() >= 1, "segments are mapped once per process")
+    check(regions.live() >= 1, "segments are mapped once per process")
     passed.append("tensors share mapped memory, safely")
 
     everything = ids_of(list(FlightCacheDataset(url, name, batch_size=16, shuffle=True, seed=9, transport="shm")))
     assert_exactly_once(everything, rows, "shuffled dataset over shm")
     passed.append("shuffled dataset")
+
+    for shuffle in (False, True):
+        batches = []
+        for batch in make_dataloader(FlightCacheDataset(url, name, batch_size=16, shuffle=shuffle, transport="shm"), num_workers=2):
+            # Batches within one server batch are references into the node's segments (or, shuffled, into the
+            # memfd the worker gathered them into); batches spanning two server batches into the worker's copy.
+            received = list(transfer._RECEIVED.values())
+            for key in ("id", "x", "label"):
+                check(any(_inside(batch[key], mapping) for mapping in received), f"worker tensor {key!r} arrived as a reference into a mapped region")
+            batches.append(batch)
+        assert_exactly_once(ids_of(batches), rows, f"2 workers, shuffle={shuffle}")
+    passed.append("workers hand tensors over as references into mapped regions")
     return passed
+
+
+def _inside(tensor, mapping):
+    base = torch.frombuffer(mapping, dtype=torch.uint8, count=1).data_ptr()
+    return base <= tensor.data_ptr() < base + len(mapping)
 
 
 def dropped(url, name, rows):
@@ -137,10 +148,10 @@ def auth(url, user, password):
         raises(flight.FlightUnauthenticatedError, lambda: list(anonymous), f"a reader without credentials ({transport})")
     wrong = FlightCacheDataset(url, name, batch_size=10, user=user, password="wrong", transport="shm")
     raises(flight.FlightUnauthenticatedError, lambda: list(wrong), "a reader with a wrong password")
-    mapped = samehost.mapped_segments()
+    mapped = regions.live()
     node = samehost.SameHostNode(url, samehost._state(writer.connections).find(url, writer.connections)[0].socket_path, "any", None)
     raises(flight.FlightUnauthenticatedError, lambda: samehost._Connection(node), "a socket hello without credentials")
-    check(samehost.mapped_segments() == mapped, "a refused hello maps nothing")
+    check(regions.live() == mapped, "a refused hello maps nothing")
     writer.drop(name)
     return ["with credentials shm, without them refused"]
 

@@ -20,7 +20,6 @@ import mmap
 import os
 import socket
 import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
 
+from . import regions
 from .locations import BatchStream, Connections, GrpcLocationReader, LocationReader, register_location_reader
 from .shm_wire import FrameError, FrameSocket
 
@@ -75,32 +75,25 @@ def _error(message: dict[str, Any]) -> Exception:
     return kind(f"{message.get('code', 'UNKNOWN')}: {message.get('message', '')}")
 
 
-# One mapping per (node instance, segment id) per process, alive while anything references it. The
-# mapping is private copy-on-write: stored bytes never change (docs/same-host.md), so it shows the
-# node's pages without copying them, and an in-place op on a tensor built on it copies the page it
-# writes instead of faulting (torch has no read-only tensors) or reaching the node's memory.
-_MAPPINGS: dict[tuple[str, int], "weakref.ref[mmap.mmap]"] = {}
-_MAPPINGS_LOCK = threading.Lock()
+# One mapping per (node instance, segment id) per process (flightcache.regions: private copy-on-write,
+# so an in-place op on a tensor never reaches the node), alive while anything references it.
+_SEGMENTS_LOCK = threading.Lock()
 
 
 def _map_segment(instance: str, segment: int, size: int, fd: int) -> mmap.mmap:
-    """The process's read-only mapping of a segment; closes `fd` (a mapping keeps the memory)."""
-    try:
-        with _MAPPINGS_LOCK:
-            ref = _MAPPINGS.get((instance, segment))
-            mapping = ref() if ref is not None else None
-            if mapping is None or len(mapping) != size:
-                mapping = mmap.mmap(fd, size, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-                _MAPPINGS[(instance, segment)] = weakref.ref(mapping)
+    """The process's mapping of a segment; owns `fd` (kept with the mapping, or closed when one exists)."""
+    key = ("segment", instance, segment)
+    with _SEGMENTS_LOCK:
+        mapping = regions.mapping_of(key)
+        if mapping is not None and len(mapping) == size:
+            os.close(fd)
             return mapping
-    finally:
-        os.close(fd)
-
-
-def mapped_segments() -> int:
-    """How many segment mappings this process holds (for tests and diagnostics)."""
-    with _MAPPINGS_LOCK:
-        return sum(1 for ref in _MAPPINGS.values() if ref() is not None)
+        try:
+            mapping = regions.private_map(fd, size)
+        except BaseException:
+            os.close(fd)
+            raise
+        return regions.register(key, mapping, fd)
 
 
 @dataclass(frozen=True)

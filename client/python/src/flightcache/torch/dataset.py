@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from dataclasses import replace
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import pyarrow as pa
@@ -21,6 +22,7 @@ from .distributed import all_gather, resolve_rank
 from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
 from .rechunk import rechunk
+from .transfer import shareable
 from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, merge_state_dicts
 
 
@@ -170,9 +172,12 @@ class FlightCacheDataset(IterableDataset):
             rows[v] = total
         return batch_limits(rows, self.world_size, workers, self.batch_size)
 
-    def _produce(self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream]) -> Iterator[list[tuple[Any, Position]]]:
+    def _produce(
+        self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream], to_main: bool = False
+    ) -> Iterator[list[tuple[Any, Position]]]:
         """The converted batches with their positions, in groups: those cut from the same server batch travel
-        to the consumer together, so small batches cost one hand-over between threads per server batch."""
+        to the consumer together, so small batches cost one hand-over between threads per server batch.
+        `to_main` (a DataLoader worker): each server batch is put where the main process can map it."""
         read = [0]
 
         def pieces() -> Iterator[tuple[int, Any]]:
@@ -184,7 +189,7 @@ class FlightCacheDataset(IterableDataset):
                 active[:] = [stream]
                 for piece in stream:
                     read[0] += 1
-                    yield index, piece
+                    yield index, replace(piece, rows=shareable(piece.rows)) if to_main else piece
 
         if limit == 0:
             return
@@ -195,6 +200,8 @@ class FlightCacheDataset(IterableDataset):
                 yield group
                 group = []
             group_read = read[0]
+            if to_main:
+                rows = shareable(rows)  # a batch combined from two server batches is a new copy
             batch = self.transform(rows) if self.transform is not None else batch_to_tensors(rows, self.sequences, self.pad_value)
             group.append((batch, Position(segments, mark)))
             delivered += 1
@@ -218,7 +225,7 @@ class FlightCacheDataset(IterableDataset):
             self._begin_tracking(virtual_world)
         active: list[ShareStream] = []
         producer = Prefetcher(
-            self._produce(connections, segments, limit, active), self.prefetch, lambda: [stream.cancel() for stream in list(active)]
+            self._produce(connections, segments, limit, active, worker is not None and self._tag_batches), self.prefetch, lambda: [stream.cancel() for stream in list(active)]
         )
         try:
             for group in producer:

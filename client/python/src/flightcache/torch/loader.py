@@ -8,11 +8,15 @@ from typing import Any, Iterator
 from torch.utils.data import DataLoader
 
 from .. import _process
+from . import transfer
 from .dataset import FlightCacheDataset
 from .state import TaggedBatch
 
 
-PRELOAD = "flightcache.torch"
+# torch and pyarrow are most of the import time; flightcache.torch itself only preloads where the
+# forkserver can import it (installed, or on PYTHONPATH: Python 3.11's forkserver ignores sys.path
+# changes made at run time, and skips a module it cannot import).
+PRELOAD = ["torch", "pyarrow.flight", "flightcache.torch"]
 
 
 def safe_context() -> str:
@@ -57,11 +61,15 @@ class FlightCacheDataLoader(DataLoader):
     def __iter__(self) -> Iterator[Any]:
         dataset: FlightCacheDataset = self.dataset  # type: ignore[assignment]
         dataset._begin_tracking(dataset.world_size * max(self.num_workers, 1))
-        for item in super().__iter__():
-            if isinstance(item, TaggedBatch):
-                dataset._record(item.progress)
-                item = item.batch
-            yield item
+        transfer.forget_exited_workers()
+        try:
+            for item in super().__iter__():
+                if isinstance(item, TaggedBatch):
+                    dataset._record(item.progress)
+                    item = item.batch
+                yield item
+        finally:
+            transfer.forget_exited_workers()
         dataset._loaded = None
 
 
@@ -76,5 +84,5 @@ def make_dataloader(dataset: FlightCacheDataset, **kwargs: Any) -> FlightCacheDa
         kwargs["multiprocessing_context"] = safe_context()
         if kwargs["multiprocessing_context"] == "forkserver":
             # Only takes effect before this process's forkserver starts; harmless afterwards.
-            multiprocessing.set_forkserver_preload([PRELOAD])
+            multiprocessing.set_forkserver_preload(PRELOAD)
     return FlightCacheDataLoader(dataset, **kwargs)
