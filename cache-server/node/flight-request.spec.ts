@@ -97,8 +97,9 @@ test('unknown options and malformed input are INVALID_ARGUMENT with precise mess
   const cases: Array<[string, string]> = [
     [
       '{"rank":0,"world_size":1,"color":"red"}',
-      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows',
+      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport',
     ],
+    ['{"rank":0,"world_size":1,"transport":"ipc"}', '"transport" must be "grpc" or "same-host"'],
     ['{"rank":0,"world_size":1,"columns":[]}', '"columns" must be a non-empty list of column names'],
     ['{"rank":0,"world_size":1,"columns":"a"}', '"columns" must be a non-empty list of column names'],
     ['{"rank":0,"world_size":1,"columns":["a",1]}', '"columns" must be a non-empty list of column names'],

@@ -5,7 +5,7 @@
  * - path [RANK, WORLD] (two decimal integers, the Kubeflow DataCacheDataset form): the default
  *   dataset's share. Two integer elements are always rank and world, never a dataset named "0";
  * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?, "columns"?,
- *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?} (see docs/cluster.md).
+ *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?, "transport"?} (see docs/cluster.md, docs/same-host.md).
  */
 import { Code, FlightError } from '../flight/errors.js';
 import { DescriptorType, type FlightDescriptor } from '../flight/protocol/messages.js';
@@ -34,6 +34,11 @@ export interface ShareRequest {
   readonly batchRows?: number;
   /** Endpoints list one location each: the Kubeflow client reads every location it is given. */
   readonly singleLocation?: boolean;
+  /**
+   * The tickets are for the same-host service (`"transport": "same-host"`), whose readers decode each
+   * batch with its own dictionaries: a shuffle of a dataset whose dictionaries change is allowed (DoGet refuses its tickets).
+   */
+  readonly sameHost?: boolean;
 }
 
 /**
@@ -49,7 +54,7 @@ export function optionsTag(request: Pick<ShareRequest, 'shuffle' | 'batchRows' |
   return mixSeed(shuffle ? 1 : 0, shuffle?.seed ?? 0, shuffle?.epoch ?? 0, batchRows ?? 0, ...resumed);
 }
 
-const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows'];
+const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows', 'transport'];
 const MAX_BATCH_ROWS = 1 << 24;
 
 const invalid = (message: string): FlightError => new FlightError(Code.INVALID_ARGUMENT, message);
@@ -135,6 +140,10 @@ function parseCommand(cmd: Uint8Array): ShareRequest {
     if (rows > MAX_BATCH_ROWS) throw invalid(`"batch_rows" must be at most ${MAX_BATCH_ROWS}, got ${rows}`);
     request.batchRows = rows;
   }
+  if (body.transport !== undefined && body.transport !== 'grpc' && body.transport !== 'same-host') {
+    throw invalid('"transport" must be "grpc" or "same-host"');
+  }
+  if (body.transport === 'same-host') request.sameHost = true;
   return request;
 }
 

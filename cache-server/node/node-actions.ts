@@ -14,7 +14,7 @@ export interface SameHostInfo {
 
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
-  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory.' },
+  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory, and sameHost when the data is in shared memory.' },
   { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id}; the instance id changes when the process restarts.' },
   { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
   {

@@ -26,6 +26,36 @@ interface MessageIndex {
 }
 
 const indexes = new WeakMap<DatasetSnapshot, MessageIndex>();
+const inForce = new WeakMap<DatasetSnapshot, ReadonlyArray<ReadonlyMap<bigint, readonly StoredMessage[]>>>();
+
+/**
+ * For each record batch, the dictionary batches in force when it was stored, by id: the id's last
+ * replacement and the deltas after it, in stored order. Computed once per snapshot.
+ */
+function dictionariesInForce(dataset: DatasetSnapshot): ReadonlyArray<ReadonlyMap<bigint, readonly StoredMessage[]>> {
+  let perBatch = inForce.get(dataset);
+  if (!perBatch) {
+    const out: Array<ReadonlyMap<bigint, readonly StoredMessage[]>> = [];
+    let current = new Map<bigint, readonly StoredMessage[]>();
+    let changed = false;
+    for (const message of dataset.messages) {
+      if (message.kind === 'record_batch') {
+        out.push(current);
+        changed = false;
+        continue;
+      }
+      // Copy on the first change after a batch took the map, so batches share unchanged maps.
+      if (!changed) current = new Map(current);
+      changed = true;
+      const { dictionaryId, isDelta } = parseMessageHeader(message.header);
+      const id = dictionaryId ?? 0n;
+      current.set(id, isDelta ? [...(current.get(id) ?? []), message] : [message]);
+    }
+    perBatch = out;
+    inForce.set(dataset, perBatch);
+  }
+  return perBatch;
+}
 
 /** Indexes a snapshot's messages once. */
 function indexOf(dataset: DatasetSnapshot): MessageIndex {
@@ -105,17 +135,31 @@ export type ReadStep =
       readonly sources: readonly StoredMessage[];
       /** Absent: the batch is its one source as stored (projected). */
       readonly picks: Picks | undefined;
+      /**
+       * Only when planned with `dictionariesPerSource` for an out-of-order read of a dataset whose
+       * dictionaries change: per source, the dictionary batches to decode it with (no dictionary steps then).
+       */
+      readonly dictionaries?: ReadonlyArray<readonly StoredMessage[]>;
       readonly rows: number;
       /** The batch's resume cursor (DoGet's app_metadata). */
       readonly cursor: string;
     };
+
+/** How a reader can take dictionaries. */
+export interface PlanOptions {
+  /**
+   * The reader decodes each source with dictionaries of its own, so an out-of-order read of a dataset
+   * whose dictionaries change is possible (an IPC stream, DoGet's, cannot express it).
+   */
+  readonly dictionariesPerSource?: boolean;
+}
 
 /**
  * What a ticket reads, as steps: the schema, then dictionaries and output batches described by their
  * stored sources and row picks. DoGet materializes them (streamTicket); the same-host service sends
  * them as references. Throws the FlightErrors DoGet fails with, at the same point of the read.
  */
-export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest): Generator<ReadStep> {
+export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest, options: PlanOptions = {}): Generator<ReadStep> {
   const local = { batches: dataset.batchCount, rows: dataset.rows };
   // A partition (ticket with "g") is immutable under its unique name; a node dataset may have grown since.
   if (request.share && request.global === undefined) checkFingerprint(dataset.name, request.share, local, 'ticket');
@@ -131,7 +175,12 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest): G
   yield { kind: 'schema', header: schemaHeader, projection, taker: rowsChange ? new RowTaker(schemaHeader) : undefined };
 
   const monotonic = order.every((batch, i) => i === 0 || batch > order[i - 1]!);
-  if (!monotonic && index.dictionariesChange) throw shuffleRefused(cursorName);
+  const perSource = !monotonic && index.dictionariesChange;
+  if (perSource && !options.dictionariesPerSource) throw shuffleRefused(cursorName);
+  /** The dictionaries stored batch `batch` is decoded with (projected away ones left out). */
+  const dictionariesOf = (batch: number): StoredMessage[] =>
+    [...dictionariesInForce(dataset)[batch]!.entries()].filter(([id]) => !projection || projection.dictionaryIds.has(id)).flatMap(([, messages]) => messages);
+  const withDictionaries = (batches: readonly number[]): { dictionaries?: StoredMessage[][] } => (perSource ? { dictionaries: batches.map(dictionariesOf) } : {});
   let sentMessages = 0;
   /** Dictionaries stored before message `until` not sent yet, in order (all of them when out of order). */
   function* dictionariesBefore(until: number): Generator<ReadStep> {
@@ -142,13 +191,14 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest): G
       yield { kind: 'dictionary', message };
     }
   }
-  if (!monotonic) yield* dictionariesBefore(dataset.messages.length);
+  if (!monotonic && !perSource) yield* dictionariesBefore(dataset.messages.length);
 
   const cursor = (position: number, batch: number, done: number): string =>
     encodeCursor({ dataset: cursorName, world: share.world, rank: share.rank, position, batch: offset + batch, done, options: share.options, batches: share.batches, rows: share.rows });
 
-  // Rows waiting to be re-chunked: their sources, and (source, row) picks.
+  // Rows waiting to be re-chunked: their sources (and stored batch indices), and (source, row) picks.
   const sources: StoredMessage[] = [];
+  const sourceBatches: number[] = [];
   let pickSource: number[] = [];
   let pickRow: number[] = [];
   let last = { position: 0, batch: 0, done: 0 };
@@ -159,8 +209,10 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest): G
       picks: { source: Uint32Array.from(pickSource), row: Uint32Array.from(pickRow) },
       rows: pickRow.length,
       cursor: cursor(last.position, last.batch, last.done),
+      ...withDictionaries(sourceBatches),
     };
     sources.length = 0;
+    sourceBatches.length = 0;
     pickSource = [];
     pickRow = [];
     return step;
@@ -176,18 +228,21 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest): G
     const position = share.position + i;
     const from = i === 0 ? Math.min(skip, message.rows) : 0;
     if (!rowsChange) {
-      yield { kind: 'batch', sources: [message], picks: undefined, rows: message.rows, cursor: cursor(position, batch, message.rows) };
+      yield { kind: 'batch', sources: [message], picks: undefined, rows: message.rows, cursor: cursor(position, batch, message.rows), ...withDictionaries([batch]) };
       continue;
     }
     const rows = request.shuffle ? rowOrder(message.rows, offset + batch, request.shuffle) : undefined;
     if (request.batchRows === undefined) {
       const row = rows ? rows.subarray(from) : range(from, message.rows);
-      yield { kind: 'batch', sources: [message], picks: { source: new Uint32Array(row.length), row }, rows: row.length, cursor: cursor(position, batch, message.rows) };
+      yield { kind: 'batch', sources: [message], picks: { source: new Uint32Array(row.length), row }, rows: row.length, cursor: cursor(position, batch, message.rows), ...withDictionaries([batch]) };
       continue;
     }
     let sourceIndex = -1;
     for (let row = from; row < message.rows; row++) {
-      if (sourceIndex < 0) sourceIndex = sources.push(message) - 1;
+      if (sourceIndex < 0) {
+        sourceIndex = sources.push(message) - 1;
+        sourceBatches.push(batch);
+      }
       pickSource.push(sourceIndex);
       pickRow.push(rows ? rows[row]! : row);
       last = { position, batch, done: row + 1 };

@@ -116,7 +116,7 @@ export class SameHostConnection {
     }
     const ticketRequest = decodeTicket(Buffer.from(ticket, 'base64'));
     const dataset = ticketDataset(this.context.store, ticketRequest);
-    for (const step of planTicket(dataset, ticketRequest)) {
+    for (const step of planTicket(dataset, ticketRequest, { dictionariesPerSource: true })) {
       if (step.kind === 'schema') {
         const output = step.projection ? encapsulate(step.header) : dataset.schema.encapsulated;
         const source = dataset.schema.encapsulated;
@@ -133,9 +133,17 @@ export class SameHostConnection {
 
   /** The frame of a dictionary or batch step, after sending the segments it refers to that the reader lacks. */
   async #stepFrame(step: Exclude<ReadStep, { kind: 'schema' }>): Promise<Uint8Array[]> {
-    const refs = await this.#refs(step.kind === 'dictionary' ? [step.message] : step.sources);
+    const dictionaries = step.kind === 'batch' ? step.dictionaries ?? [] : [];
+    const refs = await this.#refs([...(step.kind === 'dictionary' ? [step.message] : step.sources), ...dictionaries.flat()]);
     if (step.kind === 'dictionary') return encodeFrame({ type: 'dictionary', ref: refs[0] });
-    const base = { type: 'batch', rows: step.rows, cursor: step.cursor, sources: refs };
+    let at = step.sources.length;
+    const base = {
+      type: 'batch',
+      rows: step.rows,
+      cursor: step.cursor,
+      sources: refs.slice(0, at),
+      ...(step.dictionaries ? { dictionaries: step.dictionaries.map((list) => refs.slice(at, (at += list.length))) } : {}),
+    };
     if (!step.picks) return encodeFrame({ ...base, picks: null });
     const count = step.picks.row.length;
     const payload = new Uint8Array(count * 8);

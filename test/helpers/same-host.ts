@@ -21,6 +21,8 @@ export interface ReaderBatch {
   sources: number;
   body_sha256?: string;
   equals_grpc?: boolean;
+  /** With --rows: the batch's rows. */
+  rows_list?: Array<Record<string, unknown>>;
 }
 
 /** The Python reader's report. */
@@ -55,6 +57,8 @@ export interface PausedReader {
   paused: Promise<void>;
   resume(): void;
   report: Promise<ReaderReport>;
+  /** Ends the reader if it still runs (for a test that failed while it waited). */
+  kill(): void;
 }
 
 /** Starts the Python reader with --pause-after. */
@@ -74,7 +78,7 @@ export function startPausedReader(args: string[], pauseAfter: number): PausedRea
     return JSON.parse(lines.at(-1)!) as ReaderReport;
   });
   report.catch(() => onPause());
-  return { paused, resume: () => child.stdin.write('\n'), report };
+  return { paused, resume: () => child.stdin.write('\n'), report, kill: () => child.kill() };
 }
 
 /** Record batches of a DoGet through our gRPC client: body SHA-256 and cursor of each. */

@@ -2,13 +2,13 @@
 says hello, reads one ticket from shared memory and prints a JSON report on its last line.
 
     same_host_read.py --socket PATH --ticket B64 [--authorization "Bearer ..."] [--grpc grpc://...]
-                      [--pause-after N]
+                      [--pause-after N] [--rows]
 
 For each output batch the report holds its rows, cursor, the SHA-256 of the stored body it refers
 to (plain batches) and, with --grpc, whether it equals the batch DoGet sends for the same ticket
 (read with pyarrow.flight). --pause-after N prints {"paused": N} after N batches and waits for a
-line on stdin before reading on; after the stream it re-hashes the bodies seen before the pause to
-show that the mapped bytes did not change. Uses only the standard library, numpy and pyarrow.
+line on stdin before reading on; after the stream it re-hashes every body it read to show that the
+mapped bytes did not change meanwhile ("unchanged"). Uses only the standard library, numpy and pyarrow.
 """
 import argparse
 import base64
@@ -64,6 +64,10 @@ def body_of(mapping, ref):
     return memoryview(mapping)[start + 8 + metadata_length:start + ref['length']]
 
 
+def message_bytes(maps, ref):
+    return bytes(memoryview(maps[ref['segment']])[ref['offset']:ref['offset'] + ref['length']])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--socket', required=True)
@@ -71,6 +75,7 @@ def main():
     parser.add_argument('--authorization')
     parser.add_argument('--grpc')
     parser.add_argument('--pause-after', type=int)
+    parser.add_argument('--rows', action='store_true', help='include each batch as a list of row dicts')
     args = parser.parse_args()
 
     report = {'batches': [], 'error': None, 'segments': 0, 'hello': None}
@@ -99,7 +104,9 @@ def main():
             for chunk in reader:
                 grpc_batches.append((chunk.data, chunk.app_metadata.to_pybytes().decode() if chunk.app_metadata else None))
         stored_schema = None
+        stored_schema_bytes = None
         columns = None
+        stream_dictionaries = []
         while True:
             frame, payload = connection.read()
             kind = frame['type']
@@ -110,14 +117,22 @@ def main():
                     os.close(fd)
                     report['segments'] += 1
             elif kind == 'schema':
-                stored_schema = pa.ipc.read_schema(pa.py_buffer(payload[:frame['sourceLength']]))
+                stored_schema_bytes = payload[:frame['sourceLength']]
+                stored_schema = pa.ipc.read_schema(pa.py_buffer(stored_schema_bytes))
                 columns = frame['columns']
             elif kind == 'dictionary':
-                raise FrameError('this test reader does not decode dictionaries')
+                stream_dictionaries.append(frame['ref'])
             elif kind == 'batch':
                 sources = []
-                for ref in frame['sources']:
+                for i, ref in enumerate(frame['sources']):
                     mapping = maps[ref['segment']]
+                    seen_bodies.append((ref, hashlib.sha256(body_of(mapping, ref)).hexdigest()))
+                    if 'dictionaries' in frame or stream_dictionaries:
+                        # Dictionaries only decode as part of a stream: schema, dictionaries, then the batch.
+                        dictionaries = frame['dictionaries'][i] if 'dictionaries' in frame else stream_dictionaries
+                        parts = [stored_schema_bytes] + [message_bytes(maps, d) for d in dictionaries] + [message_bytes(maps, ref)]
+                        sources.append(pa.ipc.open_stream(b''.join(parts)).read_next_batch())
+                        continue
                     message = pa.ipc.read_message(pa.py_buffer(mapping)[ref['offset']:ref['offset'] + ref['length']])
                     sources.append(pa.ipc.read_record_batch(message, stored_schema))
                 entry = {'rows': frame['rows'], 'cursor': frame['cursor'], 'sources': len(sources)}
@@ -125,7 +140,6 @@ def main():
                     batch = sources[0]
                     body = body_of(maps[frame['sources'][0]['segment']], frame['sources'][0])
                     entry['body_sha256'] = hashlib.sha256(body).hexdigest()
-                    seen_bodies.append((frame['sources'][0], entry['body_sha256']))
                 else:
                     count = frame['picks']
                     picks = np.frombuffer(payload, dtype='<u4')
@@ -136,6 +150,8 @@ def main():
                 if columns is not None:
                     batch = batch.select(columns)
                 entry['num_rows'] = batch.num_rows
+                if args.rows:
+                    entry['rows_list'] = batch.to_pylist()
                 if grpc_batches is not None:
                     index = len(report['batches'])
                     expected, cursor = grpc_batches[index] if index < len(grpc_batches) else (None, None)

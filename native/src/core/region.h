@@ -32,8 +32,8 @@ class Region {
   const std::size_t size_;
 };
 
-// Makes regions. Implementations: HeapRegionAllocator now; a shared-memory allocator (memfd
-// segments laid out as Arrow IPC files, mappable read-only by other processes) can slot in later.
+// Makes regions. Implementation: HeapRegionAllocator. Shared-memory regions come from a ShmArena
+// (shm_segments.h) instead, whose allocation also reports why it failed (ENOSPC vs ENOMEM).
 class RegionAllocator {
  public:
   virtual ~RegionAllocator() = default;
