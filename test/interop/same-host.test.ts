@@ -107,6 +107,11 @@ test('a dataset dropped mid-read leaves the tensors received unchanged and shows
   assert.deepEqual(result.passed, ['dropped mid-read: received tensors unchanged, memory held shown in stats']);
 });
 
+test('shuffled reads of a dataset whose dictionaries change work over shared memory (gRPC refuses them)', async () => {
+  const result = await runPython<Passed>('samehost_reads.py', [server.url, 'dicts', String(ROWS), 'dictionaries']);
+  assert.deepEqual(result.passed, ['shuffled reads of changing dictionaries over shm; refused over gRPC']);
+});
+
 test('a same-host socket broken mid-read continues over gRPC at the exact row', async () => {
   // Enough batch frames that the node cannot have sent them all before the socket breaks.
   await put(server.url, 'broken', 60_000, 10);

@@ -3,6 +3,7 @@
     python samehost_reads.py URL NAME ROWS choice      transport choice, opt-out, and equality with gRPC
     python samehost_reads.py URL NAME ROWS dropped     a dataset dropped mid-read
     python samehost_reads.py URL NAME ROWS broken      the same-host socket broken mid-read
+    python samehost_reads.py URL NAME ROWS dictionaries   a shuffle of batches with their own dictionaries (NAME is written)
     python samehost_reads.py URL auth USER PASSWORD    credentials: with them shm, without them refused
 
 The dataset NAME of ROWS rows (torch_common.make_table) must exist already.
@@ -136,6 +137,27 @@ def broken(url, name, rows):
     return ["broken socket: continues over gRPC at the exact row"]
 
 
+def dictionaries(url, name, rows):
+    """A dataset whose dictionaries change between batches: shuffled over shm it reads every row once
+    with its own value; gRPC refuses such a shuffle (an IPC stream cannot send it out of order)."""
+    batches = [
+        pa.record_batch({"id": pa.array(range(start, start + 25)), "tag": pa.array([f"b{start // 25}-{i % 3}" for i in range(25)]).dictionary_encode()})
+        for start in range(0, rows, 25)
+    ]
+    writer = flightcache.Client(url, transport="grpc")
+    writer.put(name, pa.Table.from_batches(batches), batch_rows=None)
+    expected = {i: f"b{i // 25}-{(i % 25) % 3}" for i in range(rows)}
+    shm = flightcache.Client(url, transport="shm")
+    read = [(i, tag) for batch, _ in shm.read_batches(name, shuffle=True, seed=4) for i, tag in zip(batch.column("id").to_pylist(), batch.column("tag").to_pylist())]
+    assert_exactly_once([i for i, _ in read], rows, "shuffled dictionary batches over shm")
+    wrong = [(i, tag) for i, tag in read if expected[i] != tag]
+    check(not wrong, f"rows decoded with another batch's dictionary: {wrong[:3]}")
+    check([i for i, _ in read] != sorted(i for i, _ in read), "the read was shuffled")
+    error = raises(pa.ArrowInvalid, lambda: list(writer.read_batches(name, shuffle=True, seed=4)), "a gRPC shuffle of changing dictionaries")
+    check("precondition failed" in str(error) and "dictionaries" in str(error), f"gRPC refuses with FAILED_PRECONDITION: {error}")
+    return ["shuffled reads of changing dictionaries over shm; refused over gRPC"]
+
+
 def auth(url, user, password):
     name = "auth-shm"
     writer = flightcache.Client(url, user=user, password=password, transport="grpc")
@@ -161,7 +183,7 @@ def main(argv):
         finish(auth(argv[1], argv[3], argv[4]))
         return
     url, name, rows, scenario = argv[1], argv[2], int(argv[3]), argv[4]
-    finish({"choice": choice, "dropped": dropped, "broken": broken}[scenario](url, name, rows))
+    finish({"choice": choice, "dropped": dropped, "broken": broken, "dictionaries": dictionaries}[scenario](url, name, rows))
 
 
 if __name__ == "__main__":

@@ -197,11 +197,13 @@ class _Decoder:
     def dictionary(self, message: pa.Buffer) -> None:
         self._dictionaries.append(message)
 
-    def stored_batch(self, message: pa.Buffer) -> pa.RecordBatch:
+    def stored_batch(self, message: pa.Buffer, dictionaries: Optional[list[pa.Buffer]] = None) -> pa.RecordBatch:
+        """A stored batch, decoded with `dictionaries` (a batch frame's own, for a source) or the stream's."""
         if not self._has_dictionaries:
             return pa.ipc.read_record_batch(pa.ipc.read_message(message), self.stored)
         # pyarrow has no public dictionary memo to fill: decode schema + dictionaries + batch as a stream (copies).
-        stream = b"".join([self._stored_bytes, *(d.to_pybytes() for d in self._dictionaries), message.to_pybytes()])
+        used = self._dictionaries if dictionaries is None else dictionaries
+        stream = b"".join([self._stored_bytes, *(d.to_pybytes() for d in used), message.to_pybytes()])
         return pa.ipc.open_stream(pa.py_buffer(stream)).read_next_batch()
 
     def finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -251,7 +253,12 @@ class SameHostStream:
             elif kind == "dictionary" and decoder is not None:
                 decoder.dictionary(self._buffer(connection, message["ref"]))
             elif kind == "batch" and decoder is not None:
-                sources = [decoder.stored_batch(self._buffer(connection, ref)) for ref in message["sources"]]
+                # Shuffles of datasets whose dictionaries change carry each source's dictionaries.
+                per_source = message.get("dictionaries") or [None] * len(message["sources"])
+                sources = [
+                    decoder.stored_batch(self._buffer(connection, ref), None if refs is None else [self._buffer(connection, d) for d in refs])
+                    for ref, refs in zip(message["sources"], per_source)
+                ]
                 picks = message.get("picks")
                 batch = sources[0] if picks is None else _gather(sources, payload, int(picks))
                 yield decoder.finish(batch), message.get("cursor")
