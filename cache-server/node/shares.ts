@@ -93,3 +93,51 @@ export function resplit(remaining: readonly Share[], rank: number, world: number
   const { from, to } = splitRange(sequence.length, rank, world);
   return sequence.slice(from, to);
 }
+
+/** A 32-bit FNV-1a hash of a string's UTF-16 code units, to mix text (host ids) into seeds and tags. */
+export function hashText(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Every rank's share of a share sequence (an epoch order, or what an interrupted epoch left) when
+ * ranks run on `hosts` (rank r on hosts[r]) and `holders(batch)` lists the hosts holding a copy of
+ * that batch. Each rank gets exactly as many pieces as the plain split gives it (counts differ by at
+ * most one); first each piece, in sequence order, goes to the rank with the most room among the ranks
+ * on a host holding it, then the pieces left go to the ranks with room, in sequence and rank order.
+ * Each share keeps sequence order. Deterministic: the same hosts and holders give the same shares.
+ */
+export function localShares(sequence: readonly Piece[], hosts: readonly string[], holders: (batch: number) => readonly string[]): Piece[][] {
+  const world = hosts.length;
+  const room = hosts.map((_, rank) => {
+    const { from, to } = splitRange(sequence.length, rank, world);
+    return to - from;
+  });
+  const ranksOn = new Map<string, number[]>();
+  hosts.forEach((host, rank) => ranksOn.set(host, [...(ranksOn.get(host) ?? []), rank]));
+  const owner = new Int32Array(sequence.length).fill(-1);
+  for (let i = 0; i < sequence.length; i++) {
+    let best = -1;
+    for (const host of holders(sequence[i]!.batch)) {
+      for (const rank of ranksOn.get(host) ?? []) {
+        if (room[rank]! > 0 && (best < 0 || room[rank]! > room[best]! || (room[rank] === room[best] && rank < best))) best = rank;
+      }
+    }
+    if (best >= 0) {
+      owner[i] = best;
+      room[best] = room[best]! - 1;
+    }
+  }
+  let rank = 0;
+  for (let i = 0; i < sequence.length; i++) {
+    if (owner[i] !== -1) continue;
+    while (room[rank] === 0) rank++;
+    owner[i] = rank;
+    room[rank] = room[rank]! - 1;
+  }
+  const shares: Piece[][] = hosts.map(() => []);
+  for (let i = 0; i < sequence.length; i++) shares[owner[i]!]!.push(sequence[i]!);
+  return shares;
+}

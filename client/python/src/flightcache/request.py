@@ -11,6 +11,8 @@ from typing import Any, Optional, Sequence
 
 import pyarrow.flight as flight
 
+from .host import host_id
+
 Request = dict[str, Any]
 
 
@@ -51,8 +53,10 @@ def share_request(
 
 
 def descriptor(request: Request, start_after: Optional[str] = None) -> flight.FlightDescriptor:
-    """The CMD descriptor of a request, continuing after `start_after` when given."""
+    """The CMD descriptor of a request, continuing after `start_after` when given; it says where this process runs ("host")."""
     body = dict(request)
+    # Sent here rather than stored in the request: a state dict resumed elsewhere reports its new host.
+    body.setdefault("host", host_id())
     if start_after is not None:
         body["start_after"] = start_after
     return flight.FlightDescriptor.for_command(json.dumps(body, separators=(",", ":")))

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.flight as flight
 
 from . import regions
+from .host import host_id
 from .locations import BatchStream, Connections, GrpcLocationReader, LocationReader, register_location_reader
 from .shm_wire import FrameError, FrameSocket
 
@@ -62,12 +63,6 @@ def check_transport(transport: Optional[str]) -> str:
         where = "transport" if transport is not None else "FLIGHTCACHE_TRANSPORT"
         raise ValueError(f"{where} must be one of {TRANSPORTS}, got {chosen!r}")
     return chosen
-
-
-def boot_id() -> str:
-    """This host's kernel boot id (the node's `hostId` on the same host)."""
-    with open("/proc/sys/kernel/random/boot_id") as file:
-        return file.read().strip()
 
 
 def _error(message: dict[str, Any]) -> Exception:
@@ -380,7 +375,7 @@ def _discover(location: str, connections: Connections, pool: _Pool) -> tuple[Opt
         raise
     except (flight.FlightError, pa.ArrowException, IndexError, ValueError) as error:
         return None, f"the node at {location} offers no same-host reads ({type(error).__name__}: {error})"
-    if answer.get("hostId") != boot_id():
+    if answer.get("hostId") != host_id():
         return None, f"the node at {location} runs on another host"
     node = SameHostNode(location, str(answer["socket"]), str(answer["instance"]), connections.authorization_for(location))
     try:
