@@ -188,8 +188,8 @@ test('local shares cover every piece exactly once, keep the plain split\'s count
           const positions = share.map((piece) => position.get(piece.batch)!);
           assert.deepEqual(positions, [...positions].sort((x, y) => x - y));
         });
-        // A batch goes to a rank on another host only when every rank on a host holding it was already
-        // full of batches local to it and earlier in the sequence.
+        // A batch goes to a rank on another host only when every rank on a host holding it is full of
+        // batches local to it.
         shares.forEach((share, rank) => {
           for (const piece of share) {
             if (holder(piece.batch).includes(hosts[rank]!)) continue;
@@ -197,7 +197,6 @@ test('local shares cover every piece exactly once, keep the plain split\'s count
               if (!holder(piece.batch).includes(host)) return;
               for (const other of shares[r]!) {
                 assert.ok(holder(other.batch).includes(host), `rank ${r} reads remote batch ${other.batch} but could read ${piece.batch}`);
-                assert.ok(position.get(other.batch)! < position.get(piece.batch)!);
               }
             });
           }

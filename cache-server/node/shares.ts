@@ -105,8 +105,9 @@ export function hashText(text: string): number {
  * Every rank's share of a share sequence (an epoch order, or what an interrupted epoch left) when
  * ranks run on `hosts` (rank r on hosts[r]) and `holders(batch)` lists the hosts holding a copy of
  * that batch. Each rank gets exactly as many pieces as the plain split gives it (counts differ by at
- * most one); first each piece, in sequence order, goes to the rank with the most room among the ranks
- * on a host holding it, then the pieces left go to the ranks with room, in sequence and rank order.
+ * most one); first each piece goes to the rank with the most room among the ranks on a host holding it
+ * (pieces beside fewer ranks first, then in sequence order; ties to the lower rank), then the pieces
+ * left go to the ranks with room, in sequence and rank order.
  * Each share keeps sequence order. Deterministic: the same hosts and holders give the same shares.
  */
 export function localShares(sequence: readonly Piece[], hosts: readonly string[], holders: (batch: number) => readonly string[]): Piece[][] {
@@ -117,13 +118,15 @@ export function localShares(sequence: readonly Piece[], hosts: readonly string[]
   });
   const ranksOn = new Map<string, number[]>();
   hosts.forEach((host, rank) => ranksOn.set(host, [...(ranksOn.get(host) ?? []), rank]));
+  // The ranks beside each piece; pieces with fewer of them are placed first, so that a rank's room
+  // is not spent on pieces other ranks could have read locally.
+  const candidates = sequence.map((piece) => [...new Set(holders(piece.batch).flatMap((host) => ranksOn.get(host) ?? []))]);
+  const byChoice = candidates.map((_, i) => i).sort((a, b) => candidates[a]!.length - candidates[b]!.length || a - b);
   const owner = new Int32Array(sequence.length).fill(-1);
-  for (let i = 0; i < sequence.length; i++) {
+  for (const i of byChoice) {
     let best = -1;
-    for (const host of holders(sequence[i]!.batch)) {
-      for (const rank of ranksOn.get(host) ?? []) {
-        if (room[rank]! > 0 && (best < 0 || room[rank]! > room[best]! || (room[rank] === room[best] && rank < best))) best = rank;
-      }
+    for (const rank of candidates[i]!) {
+      if (room[rank]! > 0 && (best < 0 || room[rank]! > room[best]! || (room[rank] === room[best] && rank < best))) best = rank;
     }
     if (best >= 0) {
       owner[i] = best;
