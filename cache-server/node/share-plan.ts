@@ -68,6 +68,22 @@ function split(sequence: Share, rank: number, world: number, hosts: readonly str
   return hosts === undefined ? resplit([sequence], rank, world) : localShares(sequence, hosts, (batch) => holders.of(batch))[rank]!;
 }
 
+/** Local shares of the last few epochs: each rank of a world asks for its own, and they share one computation. */
+const recentEpochs = new Map<string, Piece[][]>();
+const RECENT_EPOCHS = 8;
+
+/** Every rank's local share of a whole epoch, computed once per (dataset version, order, hosts, holders). */
+function epochLocalShares(dataset: string, shape: DatasetShape, order: Uint32Array, shuffle: Shuffle | undefined, hosts: readonly string[], holders: Holders): Piece[][] {
+  const key = JSON.stringify([dataset, shape.batches, shape.rows, shuffle?.seed ?? null, shuffle?.epoch ?? null, holders.digest, hosts]);
+  let shares = recentEpochs.get(key);
+  if (!shares) {
+    shares = localShares(Array.from(order, (batch) => ({ batch, skip: 0 })), hosts, (batch) => holders.of(batch));
+    if (recentEpochs.size >= RECENT_EPOCHS) recentEpochs.delete(recentEpochs.keys().next().value!);
+    recentEpochs.set(key, shares);
+  }
+  return shares;
+}
+
 /** No holders: every batch is remote to every rank. */
 const NOWHERE: Holders = { of: () => [], digest: 0 };
 
@@ -91,8 +107,7 @@ export function planShare(dataset: string, shape: DatasetShape, request: ShareRe
   let sequence: Share;
   if (request.resume) {
     const old = request.resume;
-    const epoch = old.hosts ? Array.from(order, (batch) => ({ batch, skip: 0 })) : [];
-    const oldShares = old.hosts ? localShares(epoch, old.hosts, (batch) => holders.of(batch)) : undefined;
+    const oldShares = old.hosts ? epochLocalShares(dataset, shape, order, shuffle, old.hosts, holders) : undefined;
     const remaining = old.cursors.map((cursor, oldRank) => {
       const share = oldShares ? oldShares[oldRank]! : rankShare(order, oldRank, old.world);
       if (cursor === null) return share;
@@ -107,7 +122,7 @@ export function planShare(dataset: string, shape: DatasetShape, request: ShareRe
     });
     sequence = split(remaining.flat(), rank, world, request.hosts, holders);
   } else if (request.hosts) {
-    sequence = split(Array.from(order, (batch) => ({ batch, skip: 0 })), rank, world, request.hosts, holders);
+    sequence = epochLocalShares(dataset, shape, order, shuffle, request.hosts, holders)[rank]!;
   } else {
     sequence = rankShare(order, rank, world);
   }

@@ -151,16 +151,15 @@ test('with one rank beside each of three shards that each hold a third of the ba
   );
 });
 
-test('ranks sharing a host split its batches by room, and batches no rank\'s host holds fill what is left in order', () => {
+test('ranks sharing a host take its batches in rank order up to their counts, and batches no rank\'s host holds fill what is left in order', () => {
   // 10 batches over 3 ranks: room 4, 3, 3. Host a holds 0-5 (ranks 0 and 1 there), host z (no rank) 6-9.
   const holder = (batch: number): string[] => [batch < 6 ? 'a' : 'z'];
   const shares = localShares(piecesOf(epochOrder(10)), ['a', 'a', 'b'], holder);
   assert.deepEqual(
     shares.map((share) => share.map((piece) => piece.batch)),
-    // Ties in room go to the lower rank: 0 (room 4), 0 (3, 3), 1 (2, 3), 0 (2, 2), 1 (1, 2), 0 (1, 1).
     [
-      [0, 1, 3, 5],
-      [2, 4, 6],
+      [0, 1, 2, 3],
+      [4, 5, 6],
       [7, 8, 9],
     ],
   );
@@ -215,4 +214,33 @@ test('hashText is FNV-1a: stable across releases and different for different hos
   assert.equal(hashText(''), 0x811c9dc5);
   assert.equal(hashText('a'), 0xe40c292c);
   assert.notEqual(hashText('a\nb'), hashText('b\na'));
+});
+
+test('with one rank per host and one copy per batch, as many batches are read locally as the counts allow: the sum of min(count, batches held)', () => {
+  fc.assert(
+    fc.property(fc.nat(300), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 10 }), fc.nat(1000), (count, world, holderCount, seed) => {
+      const hosts = range(world).map((r) => `h${r}`);
+      // Holders may include hosts no rank runs on (h8, h9).
+      const holder = (batch: number): string[] => [`h${mixSeed(seed, batch) % holderCount}`];
+      const shares = localShares(piecesOf(epochOrder(count, { seed, epoch: 1 })), hosts, holder);
+      const local = shares.reduce((sum, share, rank) => sum + share.filter((piece) => holder(piece.batch)[0] === hosts[rank]).length, 0);
+      const best = hosts.reduce((sum, host, rank) => {
+        const { from, to } = splitRange(count, rank, world);
+        return sum + Math.min(to - from, range(count).filter((batch) => holder(batch)[0] === host).length);
+      }, 0);
+      assert.equal(local, best);
+    }),
+  );
+});
+
+test('local shares of 100,000 batches over 1,024 ranks on 128 hosts with 512 partitions of 2 copies take under a second', () => {
+  const hosts = range(1024).map((r) => `host-${r >> 3}`);
+  const holder = (batch: number): string[] => {
+    const partition = batch >> 8;
+    return [`host-${mixSeed(partition, 1) % 128}`, `host-${mixSeed(partition, 2) % 128}`];
+  };
+  const started = performance.now();
+  const shares = localShares(piecesOf(epochOrder(100_000, { seed: 1, epoch: 0 })), hosts, holder);
+  assert.ok(performance.now() - started < 1000, `${performance.now() - started} ms`);
+  assert.equal(shares.flat().length, 100_000);
 });

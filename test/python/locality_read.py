@@ -3,6 +3,7 @@ stands for a host. Prints one JSON line.
 
     locality_read.py host
     locality_read.py put --url grpc://H:P --dataset NAME --batches N --rows R [--members M]
+    locality_read.py held --url grpc://SHARD:P
     locality_read.py read --url grpc://H:P --dataset NAME --rank R --world W --address IP [--hosts JSON] [--shuffle]
 
 `read` asks for its share with flightcache's request builder (which sends this process's host id),
@@ -48,6 +49,12 @@ def put(args: argparse.Namespace) -> dict:
     return {"put": args.batches * args.rows}
 
 
+def held(args: argparse.Namespace) -> dict:
+    """The rows of every partition the shard at --url stores."""
+    stats = json.loads(list(flight.connect(args.url).do_action(flight.Action("stats", b"")))[0].body.to_pybytes())
+    return {"rows": sum(dataset["rows"] for dataset in stats["datasets"])}
+
+
 def read(args: argparse.Namespace) -> dict:
     hosts = json.loads(args.hosts) if args.hosts else None
     request = share_request(args.dataset, rank=args.rank, world_size=args.world, shuffle=args.shuffle, seed=3, hosts=hosts)
@@ -68,7 +75,7 @@ def read(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["host", "put", "read"])
+    parser.add_argument("mode", choices=["host", "put", "held", "read"])
     parser.add_argument("--url")
     parser.add_argument("--dataset")
     parser.add_argument("--batches", type=int)
@@ -80,7 +87,8 @@ def main() -> None:
     parser.add_argument("--shuffle", action="store_true")
     parser.add_argument("--members", type=int, default=1)
     args = parser.parse_args()
-    result = {"host": host_id()} if args.mode == "host" else put(args) if args.mode == "put" else read(args)
+    modes = {"host": lambda _: {"host": host_id()}, "put": put, "held": held, "read": read}
+    result = modes[args.mode](args)
     print(json.dumps(result))
     sys.stdout.flush()
 
