@@ -1,13 +1,21 @@
 /** The report's "GPU feed" section, from the record bench/gpu/run.sh writes (suite "gpu"); absent when there is none. */
 import { formatMiB } from '../../report.js';
 import { mdShell, mdTable } from '../markdown.js';
-import { isObject, numberAt, stringAt, type ResultRecord } from '../results.js';
+import { isObject, numberAt, objectsAt, stringAt, type ResultRecord } from '../results.js';
 import { formatDate, formatSi, type Section } from './common.js';
 
 const INTRO =
   'A generated dataset streamed from a local flightcache cluster through `FlightCacheDataset` + `make_dataloader` ' +
   '(num_workers=0, pinned host batches) into device tensors: batch i+1 is copied on a side CUDA stream (non_blocking) ' +
   'while the compute stream runs an MLP forward/backward/SGD step on batch i. Method: [bench/gpu/README.md](../bench/gpu/README.md).';
+
+/** Said of a record that holds contenders (gpu_feed.py since the same-host path). */
+const CONTENDERS_INTRO =
+  'The same run reads over the same-host path (shm), over gRPC, and from a local Arrow IPC file memory-mapped into the same tensors ' +
+  '(the anchor), each at several MLP widths: the table under the headline gives each width\'s step and what each feed left the GPU.';
+
+/** GPU idle at or under this share of an epoch counts as fed (gpu_feed.py's IDLE_GOAL). */
+const IDLE_GOAL = 0.05;
 
 function percent(value: number | null): string {
   return value === null ? '\u2013' : `${(value * 100).toFixed(1)}%`;
@@ -28,6 +36,82 @@ export function gpuDevice(record: ResultRecord): string {
   return `Measured ${formatDate(record.date)} on ${device}, host ${host}, ${versions.join(', ')}.`;
 }
 
+/**
+ * The command that reruns a gpu record with every parameter it recorded: the shard count (an
+ * environment variable of run.sh) and each gpu_feed.py option. Records from before `gb` and `device`
+ * were recorded give the data size rounded to 0.1 GB and leave the device to its default.
+ */
+export function gpuReproduce(record: ResultRecord): string {
+  const p = record.data['params'];
+  const shards = numberAt(p, 'shards');
+  const dataBytes = numberAt(p, 'dataBytes');
+  const gb = numberAt(p, 'gb') ?? (dataBytes === null ? null : Number((dataBytes / 1e9).toFixed(1)));
+  const list = (key: string): string | null => {
+    const value = isObject(p) ? p[key] : undefined;
+    return Array.isArray(value) && value.length > 0 ? value.join(',') : null;
+  };
+  const options: [string, string | number | null][] = [
+    ['--device', stringAt(p, 'device') ?? stringAt(record.data, 'device')],
+    ['--gb', gb],
+    ['--batch-size', numberAt(p, 'batchRows')],
+    ['--epochs', numberAt(p, 'epochs')],
+    ['--hidden', numberAt(p, 'hidden')],
+    ['--sweep', list('sweep')],
+    ['--layers', numberAt(p, 'layers')],
+    ['--contenders', list('contenders')],
+    ['--read-ahead', numberAt(p, 'readAhead')],
+  ];
+  const args = options.flatMap(([flag, value]) => (value === null ? [] : [flag, String(value)]));
+  if (isObject(p) && p['shuffle'] === false) args.push('--no-shuffle');
+  const env = shards === null ? '' : `GPU_FEED_SHARDS=${shards} `;
+  return `${env}bash bench/gpu/run.sh ${[...args, '--out', 'docs/results/gpu.json'].join(' ')}`;
+}
+
+/**
+ * The sweep table (per MLP width: the median step, then GPU idle / data wait / feed GB/s of each
+ * contender) and one line per contender with the shortest step at which GPU idle stays within 5%;
+ * null for a record without contenders.
+ */
+export function gpuSweep(record: ResultRecord): string | null {
+  const contenders = record.data['contenders'];
+  if (!isObject(contenders)) return null;
+  const names = Object.keys(contenders).filter((name) => objectsAt(contenders[name], 'sweep') !== null);
+  const widths = [...new Set(names.flatMap((name) => objectsAt(contenders[name], 'sweep')!.map((point) => numberAt(point, 'hidden'))))]
+    .filter((width): width is number => width !== null)
+    .sort((a, b) => a - b);
+  const pointAt = (name: string, width: number): Record<string, unknown> | undefined =>
+    objectsAt(contenders[name], 'sweep')!.find((point) => numberAt(point, 'hidden') === width);
+  const rows = widths.map((width) => {
+    const first = names.map((name) => pointAt(name, width)).find((point) => point !== undefined);
+    const cells = names.map((name) => {
+      const point = pointAt(name, width);
+      if (!point) return '\u2013';
+      return `${percent(numberAt(point, 'gpuIdleFraction'))} / ${percent(numberAt(point, 'dataWaitFraction'))} / ${fixed(numberAt(point, 'feedGbps'), 2)}`;
+    });
+    return [String(width), fixed(numberAt(first, 'stepMsMedian'), 2, ' ms'), ...cells];
+  });
+  const table = mdTable(['hidden', 'step, median', ...names.map((name) => `${name}: GPU idle / data wait / GB/s`)], rows, [0, 1]);
+  const lines = Object.keys(contenders).map((name) => {
+    const entry = contenders[name];
+    const skipped = stringAt(entry, 'skipped');
+    if (skipped !== null) return `- ${name}: skipped (${skipped})`;
+    const step = numberAt(entry, 'shortestFedStepMs');
+    const width = numberAt(entry, 'shortestFedHidden');
+    return `- ${name}: ${step === null ? `GPU idle above ${IDLE_GOAL * 100}% at every width` : `GPU idle <= ${IDLE_GOAL * 100}% down to a ${step.toFixed(2)} ms step (hidden ${width})`}`;
+  });
+  const goal = record.data['goal'];
+  if (isObject(goal)) {
+    const idle = numberAt(goal, 'gpuIdleFraction');
+    const wait = numberAt(goal, 'dataWaitFraction');
+    const met = goal['met'] === true ? 'met' : 'not met';
+    lines.push(
+      `- goal at the default step (hidden ${numberAt(goal, 'hidden') ?? '?'}, ${fixed(numberAt(goal, 'stepMsMedian'), 2, ' ms')}, ${stringAt(goal, 'contender') ?? '?'}): ` +
+        `GPU idle ${percent(idle)} and data wait ${percent(wait)}, both <= ${IDLE_GOAL * 100}%: ${met}`,
+    );
+  }
+  return `${table}\n\n${lines.join('\n')}`;
+}
+
 /** Renders the GPU feed section, or null when the results hold no gpu record. */
 export function renderGpu(record: ResultRecord | undefined): Section | null {
   if (!record) return null;
@@ -37,9 +121,10 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
   const p = record.data['params'];
   const dataBytes = numberAt(p, 'dataBytes');
   const shuffle = isObject(p) && typeof p['shuffle'] === 'boolean' ? (p['shuffle'] ? 'shuffled' : 'not shuffled') : 'shuffle not recorded';
+  const contender = stringAt(record.data, 'measuredContender');
   const setup =
     `Cluster: ${numberAt(p, 'shards') ?? 2} shards on the same machine. Data: ${dataBytes === null ? '?' : formatMiB(dataBytes)} (${numberAt(p, 'rowBytes') ?? '?'} bytes/row), ${numberAt(p, 'batchRows') ?? '?'}-row batches, ${shuffle}; ` +
-    `MLP of ${numberAt(p, 'layers') ?? '?'} hidden layers x ${numberAt(p, 'hidden') ?? '?'}; the last of ${numberAt(p, 'epochs') ?? '?'} epochs is reported (the first warms up).`;
+    `MLP of ${numberAt(p, 'layers') ?? '?'} hidden layers x ${numberAt(p, 'hidden') ?? '?'}${contender === null ? '' : `, read over ${contender}`}; the last of ${numberAt(p, 'epochs') ?? '?'} epochs is reported (the first warms up).`;
   const samples = numberAt(measured, 'samplesPerSec');
   const table = mdTable(
     ['metric', 'value'],
@@ -54,10 +139,8 @@ export function renderGpu(record: ResultRecord | undefined): Section | null {
     ],
     [1],
   );
-  const gb = dataBytes === null ? '' : ` --gb ${(dataBytes / 1e9).toFixed(1)}`;
-  const flags = shuffle === 'not shuffled' ? ' --no-shuffle' : '';
-  const shards = numberAt(p, 'shards');
-  const env = shards === null ? '' : `GPU_FEED_SHARDS=${shards} `;
-  const reproduce = `Reproduce on a GPU machine:\n\n${mdShell(`${env}bash bench/gpu/run.sh${gb}${flags} --out docs/results/gpu.json`)}`;
-  return { markdown: [heading, gpuDevice(record), setup, reproduce, table].join('\n\n'), charts: [] };
+  const reproduce = `Reproduce on a GPU machine:\n\n${mdShell(gpuReproduce(record))}`;
+  const sweep = gpuSweep(record);
+  const parts = sweep === null ? [heading, gpuDevice(record), setup, reproduce, table] : [heading, CONTENDERS_INTRO, gpuDevice(record), setup, reproduce, table, sweep];
+  return { markdown: parts.join('\n\n'), charts: [] };
 }
