@@ -127,6 +127,24 @@ test('ranks naming their own host, or every rank\'s host, read each row once and
   assert.deepEqual([hostOnly, withHosts, shuffled], [1, 1, 1]);
 });
 
+test('FlightCacheDataset beside each shard reads each row once, the first replica of every endpoint from its own shard\'s shared memory', { skip }, async () => {
+  const shards = net!.hosts.slice(1);
+  const reports = await Promise.all(
+    shards.map((shard, r) =>
+      rank<{ ids: number[]; firstTransports: string[]; transport: string }>(shard.namespace, ['dataset', '--url', coordinatorUrl(EVERYWHERE), '--dataset', 'ids', '--rank', String(r), '--world', '3']),
+    ),
+  );
+  assert.deepEqual(
+    reports.flatMap((r) => r.ids).sort((a, b) => a - b),
+    Array.from({ length: BATCHES * ROWS }, (_, i) => i),
+  );
+  // The other shards run in other namespaces: their replicas are read over gRPC, the own one over shm.
+  assert.deepEqual(
+    reports.map((r) => [r.firstTransports, r.transport]),
+    shards.map(() => [['shm'], 'shm+grpc']),
+  );
+});
+
 test('with one copy of each partition, ranks passing every rank\'s host read each row once and as many bytes locally as their equal counts allow', { skip }, async () => {
   const hosts = await rankHosts();
   const held = await Promise.all(net!.hosts.slice(1).map((h) => rank<{ rows: number }>(h.namespace, ['held', '--url', `grpc://${h.address}:${ONCE}`])));

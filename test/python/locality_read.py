@@ -5,10 +5,13 @@ stands for a host. Prints one JSON line.
     locality_read.py put --url grpc://H:P --dataset NAME --batches N --rows R [--members M]
     locality_read.py held --url grpc://SHARD:P
     locality_read.py read --url grpc://H:P --dataset NAME --rank R --world W --address IP [--hosts JSON] [--shuffle]
+    locality_read.py dataset --url grpc://H:P --dataset NAME --rank R --world W
 
 `read` asks for its share with flightcache's request builder (which sends this process's host id),
 reads each endpoint at its first location with pyarrow and reports the ids it read and the bytes
-read from a location at --address (this namespace's own shard) and elsewhere.
+read from a location at --address (this namespace's own shard) and elsewhere. `dataset` reads the
+share with FlightCacheDataset (transport auto) and reports the ids and how this process reads the
+first location of each endpoint ("shm" where the shard shares its host id).
 """
 import argparse
 import json
@@ -73,9 +76,22 @@ def read(args: argparse.Namespace) -> dict:
     return {"host": host_id(), "ids": ids, "localBytes": local, "remoteBytes": remote}
 
 
+def dataset_read(args: argparse.Namespace) -> dict:
+    from flightcache import Client
+    from flightcache.torch import FlightCacheDataset
+
+    data = FlightCacheDataset(args.url, args.dataset, batch_size=1000, rank=args.rank, world_size=args.world)
+    ids = [int(i) for batch in data for i in batch["id"].tolist()]
+    with Client(args.url) as client:
+        info = client.flight_info(args.dataset, rank=args.rank, world_size=args.world)
+        transports = client.location_transports(info)
+        first = [transports[client.connections.resolve(e.locations[0].uri.decode())] for e in info.endpoints]
+    return {"ids": ids, "firstTransports": sorted(set(first)), "transport": data.transport}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["host", "put", "held", "read"])
+    parser.add_argument("mode", choices=["host", "put", "held", "read", "dataset"])
     parser.add_argument("--url")
     parser.add_argument("--dataset")
     parser.add_argument("--batches", type=int)
@@ -87,7 +103,7 @@ def main() -> None:
     parser.add_argument("--shuffle", action="store_true")
     parser.add_argument("--members", type=int, default=1)
     args = parser.parse_args()
-    modes = {"host": lambda _: {"host": host_id()}, "put": put, "held": held, "read": read}
+    modes = {"host": lambda _: {"host": host_id()}, "put": put, "held": held, "read": read, "dataset": dataset_read}
     result = modes[args.mode](args)
     print(json.dumps(result))
     sys.stdout.flush()
