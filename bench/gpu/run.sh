@@ -49,7 +49,7 @@ fi
 # Prints "cuda" or "cpu" when $1 imports everything gpu_feed.py needs; fails otherwise.
 probe() {
   "$1" - <<'PY' 2>/dev/null
-import numpy, pyarrow, pyarrow.flight, torch
+import numpy, pyarrow, pyarrow.flight, pyarrow.parquet, torch
 print("cuda" if torch.cuda.is_available() else "cpu")
 PY
 }
@@ -65,7 +65,7 @@ for candidate in "${FLIGHTCACHE_PYTHON:-}" "$repo/.venv/bin/python" python3 pyth
     if [[ "$kind" == "cuda" && $want_cuda -eq 1 ]]; then python="$candidate"; python_kind="$kind"; break; fi
     [[ $want_cuda -eq 0 ]] && break
   else
-    tried+=("$candidate (cannot import numpy, pyarrow.flight and torch)")
+    tried+=("$candidate (cannot import numpy, pyarrow.flight, pyarrow.parquet and torch)")
   fi
 done
 if [[ -z "$python" ]]; then
