@@ -23,3 +23,15 @@ def host_id() -> str:
         return f"{boot} {os.readlink('/proc/self/ns/net')}"
     except OSError:
         return f"hostname:{socket.gethostname()}"
+
+
+def rank_hosts() -> list[str]:
+    """Every rank's host id, in rank order, gathered over torch.distributed (the same list on every
+    rank): pass it as `hosts=` to flightcache.share_request. Needs an initialized process group."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        raise RuntimeError("rank_hosts needs torch.distributed initialized (init_process_group) to gather every rank's host")
+    hosts: list = [None] * dist.get_world_size()
+    dist.all_gather_object(hosts, host_id())
+    return [str(host) for host in hosts]
