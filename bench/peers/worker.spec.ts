@@ -30,6 +30,12 @@ test('parseWorkerLine recognizes ready, error and result lines', () => {
   assert.deepEqual(parseWorkerLine(JSON.stringify({ ...RESULT, extra: 1 })), { kind: 'run', run: RESULT });
 });
 
+test('parseWorkerLine keeps a result line\'s CPU seconds and rejects an invalid one', () => {
+  assert.deepEqual(parseWorkerLine(JSON.stringify({ ...RESULT, cpuSeconds: 1.5 })), { kind: 'run', run: { ...RESULT, cpuSeconds: 1.5 } });
+  assert.throws(() => parseWorkerLine(JSON.stringify({ ...RESULT, cpuSeconds: -1 })), /invalid "cpuSeconds"/);
+  assert.throws(() => parseWorkerLine(JSON.stringify({ ...RESULT, cpuSeconds: 'x' })), /invalid "cpuSeconds"/);
+});
+
 test('parseWorkerLine rejects non-JSON, non-objects and results with a missing or negative field', () => {
   assert.throws(() => parseWorkerLine('INFO starting'), /worker printed a line that is not JSON: INFO starting/);
   assert.throws(() => parseWorkerLine('[1]'), /worker printed a non-object/);

@@ -23,6 +23,8 @@ export interface EpochRun {
   batches: number;
   /** Sum of every column's values as uint32 words, mod 2**32. */
   checksum: number;
+  /** CPU seconds of the worker's process tree during the epoch, when the worker measures it. */
+  cpuSeconds?: number;
 }
 
 /** A parsed protocol line. */
@@ -49,7 +51,10 @@ export function parseWorkerLine(line: string): WorkerMessage {
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new Error(`worker result has no valid "${field}": ${line.slice(0, 200)}`);
     run[field] = n;
   }
-  return { kind: 'run', run: run as EpochRun };
+  const cpu = record['cpuSeconds'];
+  if (cpu === undefined) return { kind: 'run', run: run as EpochRun };
+  if (typeof cpu !== 'number' || !Number.isFinite(cpu) || cpu < 0) throw new Error(`worker result has an invalid "cpuSeconds": ${line.slice(0, 200)}`);
+  return { kind: 'run', run: { ...(run as EpochRun), cpuSeconds: cpu } };
 }
 
 interface Waiter {

@@ -20,6 +20,7 @@ import { formatDate, reproduceCommand, type ChartFile, type Section, type Sectio
 import { renderCluster } from './sections/cluster.js';
 import { renderDoget } from './sections/doget.js';
 import { renderEpoch } from './sections/epoch.js';
+import { renderFeed } from './sections/feed.js';
 import { renderGeneric } from './sections/generic.js';
 import { gpuReproduce, renderGpu } from './sections/gpu.js';
 import { renderMicro } from './sections/micro.js';
@@ -42,7 +43,7 @@ export interface RenderedReport {
   scalingBlock: string;
 }
 
-const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'gpu'];
+const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'gpu'];
 
 /**
  * Renders a results set; chartsHref is the path from the report's directory to the charts directory.
@@ -59,6 +60,7 @@ export function renderReport(checked: ReadonlyMap<string, ResultRecord>, chartsH
     renderCluster(results.get('cluster'), context),
     renderTorch(results.get('torch'), context),
   ];
+  if (results.has('feed')) sections.push(renderFeed(results.get('feed'), context));
   const gpu = renderGpu(results.get('gpu'), context);
   if (gpu) sections.push(gpu);
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();

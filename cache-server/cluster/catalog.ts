@@ -114,8 +114,13 @@ export function liveLocations(partition: CatalogPartition, live: LiveLocation): 
   return out;
 }
 
-/** A dataset as a reader's layout: each partition at its live replicas. */
-export function layoutOf(dataset: CatalogDataset, live: LiveLocation, placedLocation: (memberId: string) => string): DatasetLayout {
+/** A dataset as a reader's layout: each partition at its live replicas; `hostOf` names a member's host ('' when unknown). */
+export function layoutOf(
+  dataset: CatalogDataset,
+  live: LiveLocation,
+  placedLocation: (memberId: string) => string,
+  hostOf: (memberId: string) => string = () => '',
+): DatasetLayout {
   return {
     name: dataset.name,
     schemaHeader: dataset.schemaHeader,
@@ -135,6 +140,8 @@ export function layoutOf(dataset: CatalogDataset, live: LiveLocation, placedLoca
       storedName: p.storedName,
       locations: liveLocations(p, live),
       placed: p.placement.map(placedLocation),
+      locationHosts: p.placement.filter((id) => p.stored.has(id) && live(id) !== undefined).map(hostOf),
+      placedHosts: p.placement.map(hostOf),
     })),
   };
 }

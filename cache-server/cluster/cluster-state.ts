@@ -42,6 +42,8 @@ export class ClusterState {
   readonly droppedDatasets = new Set<string>();
   /** Puts still being written, as "dataset#nonce": their committed partitions are not adopted meanwhile. */
   readonly pendingPuts = new Set<string>();
+  /** Each member's host id, as its last health answer said (kept while it is down: placement does not change then). */
+  readonly hosts = new Map<string, string>();
 
   constructor(
     readonly membership: Membership,
@@ -63,7 +65,7 @@ export class ClusterState {
 
   /** A dataset's layout for readers. */
   layout(dataset: CatalogDataset): DatasetLayout {
-    return layoutOf(dataset, this.live, (id) => this.membership.get(id)?.location ?? id);
+    return layoutOf(dataset, this.live, (id) => this.membership.get(id)?.location ?? id, (id) => this.hosts.get(id) ?? '');
   }
 
   /** A dataset's health. */

@@ -81,7 +81,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     stallMs: 500,
     probe: async (member, signal) => {
       const client = await peers.get(member.location);
-      const health = await client.action<{ instance?: string }>('health', '', { timeoutMs: 1000, signal });
+      const health = await client.action<{ instance?: string; hostId?: string }>('health', '', { timeoutMs: 1000, signal });
+      if (health.hostId !== undefined) state.hosts.set(member.id, health.hostId);
       const previous = instances.get(member.id);
       if (health.instance !== undefined) instances.set(member.id, health.instance);
       // Restarted between two probes (never seen down): it came back empty and must be refilled.

@@ -93,12 +93,42 @@ test('the options tag is 0 for a plain read and differs for every shuffle, seed,
   assert.equal(optionsTag({ shuffle: { seed: 5, epoch: 2 }, batchRows: 9 }), optionsTag({ shuffle: { seed: 5, epoch: 2 }, batchRows: 9 }));
 });
 
+test('"host" and "hosts" (one per rank, agreeing with "host") are read into the request, also the old ranks\' hosts of a resume', () => {
+  assert.deepEqual(parseFlightRequest(cmd('{"rank":1,"world_size":2,"host":"b","hosts":["a","b"]}')), {
+    dataset: undefined,
+    rank: 1,
+    world: 2,
+    host: 'b',
+    hosts: ['a', 'b'],
+  });
+  assert.deepEqual(parseFlightRequest(cmd('{"rank":0,"world_size":1,"resume":{"world_size":2,"cursors":[null,null],"hosts":["a","b"]}}')).resume, {
+    world: 2,
+    cursors: [null, null],
+    hosts: ['a', 'b'],
+  });
+});
+
+test('the options tag with locality differs from the one without, and without locality is what it was', () => {
+  assert.equal(optionsTag({}), 0);
+  assert.notEqual(optionsTag({ locality: 0 }), 0);
+  assert.notEqual(optionsTag({ locality: 1 }), optionsTag({ locality: 2 }));
+  assert.notEqual(optionsTag({ batchRows: 8, locality: 1 }), optionsTag({ batchRows: 8 }));
+});
+
 test('unknown options and malformed input are INVALID_ARGUMENT with precise messages', () => {
   const cases: Array<[string, string]> = [
     [
       '{"rank":0,"world_size":1,"color":"red"}',
-      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport',
+      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport, host, hosts',
     ],
+    ['{"rank":0,"world_size":1,"host":""}', '"host" must be a host id: a non-empty string of at most 256 characters'],
+    [`{"rank":0,"world_size":1,"host":"${'h'.repeat(257)}"}`, '"host" must be a host id: a non-empty string of at most 256 characters'],
+    ['{"rank":0,"world_size":1,"host":7}', '"host" must be a host id: a non-empty string of at most 256 characters'],
+    ['{"rank":0,"world_size":2,"hosts":["a"]}', '"hosts" must list the host id of each of the 2 ranks'],
+    ['{"rank":0,"world_size":2,"hosts":"a,b"}', '"hosts" must list the host id of each of the 2 ranks'],
+    ['{"rank":0,"world_size":2,"hosts":["a",""]}', '"hosts[1]" must be a host id: a non-empty string of at most 256 characters'],
+    ['{"rank":1,"world_size":2,"host":"a","hosts":["a","b"]}', '"hosts"[1] must be this rank\'s "host" "a", got "b"'],
+    ['{"rank":0,"world_size":1,"resume":{"world_size":2,"cursors":[null,null],"hosts":["a"]}}', '"resume.hosts" must list the host id of each of the 2 ranks'],
     ['{"rank":0,"world_size":1,"transport":"ipc"}', '"transport" must be "grpc" or "same-host"'],
     ['{"rank":0,"world_size":1,"columns":[]}', '"columns" must be a non-empty list of column names'],
     ['{"rank":0,"world_size":1,"columns":"a"}', '"columns" must be a non-empty list of column names'],
@@ -113,7 +143,7 @@ test('unknown options and malformed input are INVALID_ARGUMENT with precise mess
     ['{"rank":0,"world_size":1,"start_after":3}', '"start_after" must be a cursor string'],
     ['{"rank":0,"world_size":1,"resume":{"world_size":2,"cursors":[null]}}', '"resume.cursors" must list one cursor (or null) per old rank: 2 entries'],
     ['{"rank":0,"world_size":1,"resume":{"world_size":1,"cursors":[1]}}', '"resume.cursors[0]" must be a cursor string or null'],
-    ['{"rank":0,"world_size":1,"resume":{"world_size":1,"cursors":[null],"x":1}}', 'unknown option "resume.x"; known options: world_size, cursors'],
+    ['{"rank":0,"world_size":1,"resume":{"world_size":1,"cursors":[null],"x":1}}', 'unknown option "resume.x"; known options: world_size, cursors, hosts'],
     ['{"rank":0,"world_size":1,"resume":[]}', '"resume" must be {"world_size": W, "cursors": [cursor or null for each of the W old ranks]}'],
     ['{"rank":0,"world_size":1,"shuffle":1}', '"shuffle" must be true or false'],
     ['{"rank":0,"world_size":1,"shuffle":"yes"}', '"shuffle" must be true or false'],

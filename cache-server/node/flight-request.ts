@@ -5,7 +5,8 @@
  * - path [RANK, WORLD] (two decimal integers, the Kubeflow DataCacheDataset form): the default
  *   dataset's share. Two integer elements are always rank and world, never a dataset named "0";
  * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?, "columns"?,
- *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?, "transport"?} (see docs/cluster.md, docs/same-host.md).
+ *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?, "transport"?, "host"?, "hosts"?} (see docs/cluster.md,
+ *   docs/same-host.md).
  */
 import { Code, FlightError } from '../flight/errors.js';
 import { DescriptorType, type FlightDescriptor } from '../flight/protocol/messages.js';
@@ -16,6 +17,8 @@ import { mixSeed, type Shuffle } from './shares.js';
 export interface ResumeFrom {
   readonly world: number;
   readonly cursors: readonly (Cursor | null)[];
+  /** The old ranks' hosts, when the interrupted epoch was read with "hosts". */
+  readonly hosts?: readonly string[];
 }
 
 /** A request for one rank's share of a dataset. */
@@ -39,23 +42,30 @@ export interface ShareRequest {
    * batch with its own dictionaries: a shuffle of a dataset whose dictionaries change is allowed (DoGet refuses its tickets).
    */
   readonly sameHost?: boolean;
+  /** Where this rank runs (host id): endpoints list the replicas on this host first. */
+  readonly host?: string;
+  /** Where every rank runs (host id per rank): the shares prefer partitions held on their rank's host. */
+  readonly hosts?: readonly string[];
 }
 
 /**
  * The tag of the options that shape a share sequence; cursors carry it. A resumed epoch's sequence
  * depends on the cursors it resumed from, so they are part of its tag.
  */
-export function optionsTag(request: Pick<ShareRequest, 'shuffle' | 'batchRows' | 'resume'>): number {
-  const { shuffle, batchRows, resume } = request;
-  if (!shuffle && !batchRows && !resume) return 0;
+export function optionsTag(request: Pick<ShareRequest, 'shuffle' | 'batchRows' | 'resume'> & { readonly locality?: number }): number {
+  const { shuffle, batchRows, resume, locality } = request;
+  if (!shuffle && !batchRows && !resume && locality === undefined) return 0;
   const resumed = resume
     ? [resume.world, ...resume.cursors.flatMap((c) => (c === null ? [0xffffffff] : [c.position, c.batch, c.done]))]
     : [];
-  return mixSeed(shuffle ? 1 : 0, shuffle?.seed ?? 0, shuffle?.epoch ?? 0, batchRows ?? 0, ...resumed);
+  // Appended only when present, so the tags of requests without locality stay what they were.
+  const local = locality === undefined ? [] : [0x6c6f6361, locality];
+  return mixSeed(shuffle ? 1 : 0, shuffle?.seed ?? 0, shuffle?.epoch ?? 0, batchRows ?? 0, ...resumed, ...local);
 }
 
-const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows', 'transport'];
+const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows', 'transport', 'host', 'hosts'];
 const MAX_BATCH_ROWS = 1 << 24;
+const MAX_HOST_LENGTH = 256;
 
 const invalid = (message: string): FlightError => new FlightError(Code.INVALID_ARGUMENT, message);
 
@@ -144,7 +154,28 @@ function parseCommand(cmd: Uint8Array): ShareRequest {
     throw invalid('"transport" must be "grpc" or "same-host"');
   }
   if (body.transport === 'same-host') request.sameHost = true;
+  if (body.host !== undefined) request.host = parseHost(body.host, 'host');
+  if (body.hosts !== undefined) {
+    request.hosts = parseHosts(body.hosts, 'hosts', world);
+    if (request.host !== undefined && request.hosts[rank] !== request.host) {
+      throw invalid(`"hosts"[${rank}] must be this rank's "host" ${JSON.stringify(request.host)}, got ${JSON.stringify(request.hosts[rank])}`);
+    }
+  }
   return request;
+}
+
+/** A host id: a non-empty string of at most MAX_HOST_LENGTH characters. */
+function parseHost(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value === '' || value.length > MAX_HOST_LENGTH) {
+    throw invalid(`"${what}" must be a host id: a non-empty string of at most ${MAX_HOST_LENGTH} characters`);
+  }
+  return value;
+}
+
+/** One host id per rank of a world of `world` ranks. */
+function parseHosts(value: unknown, what: string, world: number): string[] {
+  if (!Array.isArray(value) || value.length !== world) throw invalid(`"${what}" must list the host id of each of the ${world} ranks`);
+  return value.map((host, rank) => parseHost(host, `${what}[${rank}]`));
 }
 
 /** Seed and epoch only shape a shuffled read: refuse them alone rather than silently ignore them. */
@@ -160,7 +191,7 @@ function parseResume(value: unknown): ResumeFrom {
   }
   const resume = value as Record<string, unknown>;
   for (const key of Object.keys(resume)) {
-    if (key !== 'world_size' && key !== 'cursors') throw invalid(`unknown option "resume.${key}"; known options: world_size, cursors`);
+    if (key !== 'world_size' && key !== 'cursors' && key !== 'hosts') throw invalid(`unknown option "resume.${key}"; known options: world_size, cursors, hosts`);
   }
   const world = jsonInteger(resume.world_size, 'resume.world_size', 1);
   const cursors = resume.cursors;
@@ -174,6 +205,7 @@ function parseResume(value: unknown): ResumeFrom {
       if (typeof cursor !== 'string') throw invalid(`"resume.cursors[${rank}]" must be a cursor string or null`);
       return decodeCursor(cursor);
     }),
+    ...(resume.hosts !== undefined ? { hosts: parseHosts(resume.hosts, 'resume.hosts', world) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { Code, FlightError } from '../flight/errors.js';
 import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 import type { SameHostDescription, SameHostStats } from '../samehost/same-host-server.js';
+import { hostId } from '../samehost/host-id.js';
 import { describeDatasets } from './describe-action.js';
 
 /** The same-host service as the actions see it. */
@@ -15,7 +16,7 @@ export interface SameHostInfo {
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
   { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory, and sameHost when the data is in shared memory.' },
-  { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id}; the instance id changes when the process restarts.' },
+  { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id, "hostId": id}; the instance id changes when the process restarts; hostId names the host (cache-server/samehost/host-id.ts).' },
   { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
   {
     type: 'describe',
@@ -99,7 +100,7 @@ export class NodeActions {
         return;
       }
       case 'health':
-        yield json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000), instance: this.instance });
+        yield json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - this.started) / 1000), instance: this.instance, hostId: hostId() });
         return;
       default:
         throw new FlightError(

@@ -35,6 +35,7 @@ import { flightInfoFor, requestSchema, type DatasetLayout } from './read-plan.js
 import { changesDictionaries, streamTicket, ticketDataset } from './share-stream.js';
 import { fetchDataset, type PeerClient } from './fetch-action.js';
 import { NodeActions, type SameHostInfo } from './node-actions.js';
+import { hostId } from '../samehost/host-id.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {
@@ -249,7 +250,11 @@ export function nodeLayout(dataset: DatasetSnapshot, location: string): DatasetL
     };
     layouts.set(dataset, shape);
   }
-  return { ...shape, partitions: [{ index: 0, from: 0, to: dataset.batchCount, storedName: dataset.name, locations: [location] }] };
+  const host = hostId();
+  return {
+    ...shape,
+    partitions: [{ index: 0, from: 0, to: dataset.batchCount, storedName: dataset.name, locations: [location], locationHosts: [host], placedHosts: [host] }],
+  };
 }
 
 /** The arena of a DoPut call: every region of the one dataset it writes, bodies decoded early included. */

@@ -214,3 +214,58 @@ test('a shuffled read of a dataset whose dictionaries change between batches is 
   });
   assert.equal(flightInfoFor(changing, request(0, 1)).endpoints.length, 1);
 });
+
+/** The cluster layout with replica a on host A, b on B, c on C, and partition p placed on host [A, B, C][p] only. */
+const hosted = layoutOf(
+  clusterPartitions.map((p) => ({
+    ...p,
+    locationHosts: p.locations.map((uri) => uri.slice('grpc://'.length, -2).toUpperCase()),
+    placedHosts: [['A', 'B', 'C'][p.index]!],
+  })),
+  true,
+);
+
+test('a reader that names its host gets each endpoint\'s replicas on that host first, the others in preference order', () => {
+  assert.deepEqual(uris(flightInfoFor(hosted, request(0, 1, { host: 'C' }))), [
+    [replicas[2]!, replicas[0]!, replicas[1]!],
+    [replicas[2]!, replicas[1]!, replicas[0]!],
+    [replicas[2]!, replicas[0]!, replicas[1]!],
+  ]);
+  assert.deepEqual(uris(flightInfoFor(hosted, request(0, 1, { host: 'elsewhere' }))), clusterPartitions.map((p) => p.locations));
+  // The host changes where a rank reads, never what: the tickets are those of a request without it.
+  assert.deepEqual(tickets(flightInfoFor(hosted, request(1, 3, { host: 'A' }))), tickets(flightInfoFor(hosted, request(1, 3))));
+});
+
+test('ranks that pass every rank\'s host read the partitions placed on their own host, each batch once, counts as in the plain split', () => {
+  const hosts = ['C', 'A', 'B'];
+  const batchesOf = (info: FlightInfo): number[] =>
+    tickets(info).flatMap((t) => t.runs!.flatMap((run) => Array.from({ length: run.to - run.from }, (_, i) => t.offset! + run.from + i)));
+  const shares = [0, 1, 2].map((rank) => batchesOf(flightInfoFor(hosted, request(rank, 3, { hosts }))));
+  // Partitions [0,3) on A, [3,5) on B, [5,7) on C; plain counts 3, 2, 2: rank 1 (A) is full after
+  // batches 0 and 1, so rank 0 (C) takes [5,7) and batch 2, the one left over.
+  assert.deepEqual(shares, [[2, 5, 6], [0, 1], [3, 4]]);
+});
+
+test('a cursor of a share planned over some hosts resumes it, and is refused by a request over other hosts or without them', () => {
+  const hosts = ['C', 'A', 'B'];
+  const first = tickets(flightInfoFor(hosted, request(0, 3, { hosts })))[0]!;
+  const cursor: Cursor = { dataset: 'd', world: 3, rank: 0, position: first.share!.position, options: first.share!.options, batches: 7, rows: TOTAL_ROWS, batch: 2, done: 1 };
+  const resumed = tickets(flightInfoFor(hosted, request(0, 3, { hosts, startAfter: cursor })));
+  assert.deepEqual(resumed.map((t) => [t.runs, t.skip]), [[[{ from: 2, to: 3 }], 1], [[{ from: 0, to: 2 }], undefined]]);
+  const refused = { code: Code.INVALID_ARGUMENT, message: 'start_after cursor was issued for other shuffle, seed, epoch, batch_rows or resume options than this request\'s' };
+  assert.throws(() => flightInfoFor(hosted, request(0, 3, { hosts: ['A', 'B', 'C'], startAfter: cursor })), refused);
+  assert.throws(() => flightInfoFor(hosted, request(0, 3, { startAfter: cursor })), refused);
+});
+
+test('an epoch read with hosts resumes over a new world: what each old rank left is read once', () => {
+  const hosts = ['C', 'A', 'B'];
+  const firstTickets = [0, 1, 2].map((rank) => tickets(flightInfoFor(hosted, request(rank, 3, { hosts })))[0]!);
+  // Old rank 0 read batch 2 (its first) whole; ranks 1 and 2 read nothing.
+  const cursor: Cursor = { dataset: 'd', world: 3, rank: 0, position: 0, options: firstTickets[0]!.share!.options, batches: 7, rows: TOTAL_ROWS, batch: 2, done: BATCH_ROWS[2]! };
+  const resume = { world: 3, cursors: [cursor, null, null], hosts };
+  const left = [0, 1].flatMap((rank) =>
+    tickets(flightInfoFor(hosted, request(rank, 2, { resume }))).flatMap((t) => t.runs!.flatMap((run) => Array.from({ length: run.to - run.from }, (_, i) => t.offset! + run.from + i))),
+  );
+  assert.deepEqual([...left].sort(), [0, 1, 3, 4, 5, 6]);
+  assert.throws(() => flightInfoFor(hosted, request(0, 2, { resume: { world: 3, cursors: [cursor, null, null] } })), { code: Code.INVALID_ARGUMENT });
+});

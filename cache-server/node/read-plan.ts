@@ -8,7 +8,8 @@ import { DescriptorType, type FlightDescriptor, type FlightEndpoint, type Flight
 import { encapsulate } from '../flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from '../flight/protocol/ipc-projection.js';
 import type { ShareRequest } from './flight-request.js';
-import { planShare, type DatasetShape, type PlannedPiece, type SharePlan } from './share-plan.js';
+import { planShare, type DatasetShape, type Holders, type PlannedPiece, type SharePlan } from './share-plan.js';
+import { hashText } from './shares.js';
 import { encodeTicket, type BatchRun } from './ticket.js';
 import { shuffleRefused } from './share-stream.js';
 
@@ -22,6 +23,10 @@ export interface Partition {
   readonly locations: readonly string[];
   /** Every location it was placed on, named when none is live. */
   readonly placed?: readonly string[];
+  /** The host id of each of `locations` ('' where unknown): endpoints list the reader's host first. */
+  readonly locationHosts?: readonly string[];
+  /** The host id of each member it is placed on ('' where unknown): shares with "hosts" prefer them. */
+  readonly placedHosts?: readonly string[];
 }
 
 /** A dataset as a reader sees it: schema, per-batch shape, and partitions. */
@@ -102,8 +107,22 @@ function unavailable(layout: DatasetLayout, partition: Partition): FlightError {
   );
 }
 
-/** The endpoints of a plan. */
-function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boolean): FlightEndpoint[] {
+/** Where the layout's batches are held, by the hosts of the members each partition is placed on. */
+export function holdersOf(layout: DatasetLayout): Holders {
+  const digest = hashText(layout.partitions.map((p) => `${p.from}-${p.to}:${(p.placedHosts ?? []).join(',')}`).join(';'));
+  return { of: (batch) => partitionOf(layout, batch).placedHosts ?? [], digest };
+}
+
+/** A partition's live locations, those on `host` first (otherwise in preference order). */
+function hostFirst(partition: Partition, host: string | undefined): readonly string[] {
+  const hosts = partition.locationHosts;
+  if (host === undefined || hosts === undefined) return partition.locations;
+  const local = partition.locations.filter((_, i) => hosts[i] === host);
+  return [...local, ...partition.locations.filter((_, i) => hosts[i] !== host)];
+}
+
+/** The endpoints of a plan; `host`: the reader's host, whose replicas are listed first. */
+function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boolean, host: string | undefined): FlightEndpoint[] {
   return groups(layout, plan.pieces).map(({ partition, pieces }) => {
     if (partition.locations.length === 0) throw unavailable(layout, partition);
     const first = pieces[0]!;
@@ -119,7 +138,7 @@ function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boole
     });
     const locations = singleLocation
       ? [partition.locations[(partition.index + plan.rank) % partition.locations.length]!]
-      : partition.locations;
+      : hostFirst(partition, host);
     return { ticket: { ticket }, locations: locations.map((uri) => ({ uri })), appMetadata: new Uint8Array() };
   });
 }
@@ -143,12 +162,12 @@ function totals(layout: DatasetLayout, plan: SharePlan, projection?: ProjectionP
 export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
   if (request.shuffle && layout.dictionariesChange && !request.sameHost) throw shuffleRefused(layout.name);
   const projection = projectionOf(layout.schemaHeader, request);
-  const plan = planShare(layout.name, layout, request, projection?.columns);
+  const plan = planShare(layout.name, layout, request, projection?.columns, holdersOf(layout));
   const { rows, bytes } = totals(layout, plan, projection?.plan);
   return {
     schema: projection ? encapsulate(projection.plan.schema) : layout.schemaEncapsulated,
     flightDescriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [layout.name] },
-    endpoints: endpoints(layout, plan, request.singleLocation === true),
+    endpoints: endpoints(layout, plan, request.singleLocation === true, request.host),
     totalRecords: BigInt(rows),
     totalBytes: BigInt(bytes),
     ordered: true,

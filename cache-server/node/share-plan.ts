@@ -5,11 +5,19 @@
 import { Code, FlightError } from '../flight/errors.js';
 import { checkFingerprint, type Cursor, type Fingerprint } from './cursor.js';
 import { optionsTag, type ShareRequest } from './flight-request.js';
-import { epochOrder, rankShare, resplit, type Piece, type Share, type Shuffle } from './shares.js';
+import { epochOrder, hashText, localShares, mixSeed, rankShare, resplit, type Piece, type Share, type Shuffle } from './shares.js';
 
 /** What planning needs to know of a dataset: its version and the rows of each record batch. */
 export interface DatasetShape extends Fingerprint {
   readonly batchRows: ArrayLike<number>;
+}
+
+/** Where a dataset's batches are held, for shares that prefer their rank's host ("hosts"). */
+export interface Holders {
+  /** The hosts holding a copy of global batch `batch`. */
+  of(batch: number): readonly string[];
+  /** A digest of which hosts hold which batches: cursors carry it, so a share planned over other holders refuses them. */
+  readonly digest: number;
 }
 
 /** A piece of a rank's share and its position in the share sequence. */
@@ -50,21 +58,58 @@ function after(cursor: Cursor, share: Share, dataset: string, shape: DatasetShap
   return cursor.done < rows ? [{ batch: cursor.batch, skip: cursor.done }, ...rest] : rest;
 }
 
+/** The locality part of a tag: ranks' hosts and the holders' digest; undefined without hosts. */
+function localityOf(hosts: readonly string[] | undefined, holders: Holders): number | undefined {
+  return hosts === undefined ? undefined : mixSeed(hashText(hosts.join('\n')), holders.digest);
+}
+
+/** Rank `rank`'s part of `sequence` split over `world` ranks: by locality when `hosts` are given, else plainly. */
+function split(sequence: Share, rank: number, world: number, hosts: readonly string[] | undefined, holders: Holders): Piece[] {
+  return hosts === undefined ? resplit([sequence], rank, world) : localShares(sequence, hosts, (batch) => holders.of(batch))[rank]!;
+}
+
+/** Local shares of the last few epochs: each rank of a world asks for its own, and they share one computation. */
+const recentEpochs = new Map<string, Piece[][]>();
+const RECENT_EPOCHS = 8;
+
+/** Every rank's local share of a whole epoch, computed once per (dataset version, order, hosts, holders). */
+function epochLocalShares(dataset: string, shape: DatasetShape, order: Uint32Array, shuffle: Shuffle | undefined, hosts: readonly string[], holders: Holders): Piece[][] {
+  const key = JSON.stringify([dataset, shape.batches, shape.rows, shuffle?.seed ?? null, shuffle?.epoch ?? null, holders.digest, hosts]);
+  let shares = recentEpochs.get(key);
+  if (!shares) {
+    shares = localShares(Array.from(order, (batch) => ({ batch, skip: 0 })), hosts, (batch) => holders.of(batch));
+    if (recentEpochs.size >= RECENT_EPOCHS) recentEpochs.delete(recentEpochs.keys().next().value!);
+    recentEpochs.set(key, shares);
+  }
+  return shares;
+}
+
+/** No holders: every batch is remote to every rank. */
+const NOWHERE: Holders = { of: () => [], digest: 0 };
+
 /**
  * Plans the share `request` asks for over a dataset of this name and shape; `columns` are the
- * indices of the request's columns in the dataset's schema.
+ * indices of the request's columns in the dataset's schema; `holders` say where batches are held
+ * (used with the request's `hosts`).
  */
-export function planShare(dataset: string, shape: DatasetShape, request: ShareRequest, columns?: readonly number[]): SharePlan {
+export function planShare(dataset: string, shape: DatasetShape, request: ShareRequest, columns?: readonly number[], holders: Holders = NOWHERE): SharePlan {
   const { rank, world, shuffle, batchRows } = request;
-  const tag = optionsTag(request);
+  const locality = localityOf(request.hosts, holders);
+  const tag = optionsTag({ ...request, ...(locality !== undefined ? { locality } : {}) });
   // The interrupted epoch's cursors were issued before any resume: they carry the plain options' tag.
-  const epochTag = optionsTag({ ...(shuffle ? { shuffle } : {}), ...(batchRows !== undefined ? { batchRows } : {}) });
+  const oldLocality = localityOf(request.resume?.hosts, holders);
+  const epochTag = optionsTag({
+    ...(shuffle ? { shuffle } : {}),
+    ...(batchRows !== undefined ? { batchRows } : {}),
+    ...(oldLocality !== undefined ? { locality: oldLocality } : {}),
+  });
   const order = epochOrder(shape.batches, shuffle);
   let sequence: Share;
   if (request.resume) {
     const old = request.resume;
+    const oldShares = old.hosts ? epochLocalShares(dataset, shape, order, shuffle, old.hosts, holders) : undefined;
     const remaining = old.cursors.map((cursor, oldRank) => {
-      const share = rankShare(order, oldRank, old.world);
+      const share = oldShares ? oldShares[oldRank]! : rankShare(order, oldRank, old.world);
       if (cursor === null) return share;
       const what = `resume.cursors[${oldRank}]`;
       if (cursor.world !== old.world || cursor.rank !== oldRank) {
@@ -75,7 +120,9 @@ export function planShare(dataset: string, shape: DatasetShape, request: ShareRe
       }
       return after(cursor, share, dataset, shape, epochTag, what);
     });
-    sequence = resplit(remaining, rank, world);
+    sequence = split(remaining.flat(), rank, world, request.hosts, holders);
+  } else if (request.hosts) {
+    sequence = epochLocalShares(dataset, shape, order, shuffle, request.hosts, holders)[rank]!;
   } else {
     sequence = rankShare(order, rank, world);
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { epochOrder, mixSeed, permutation, rankShare, resplit, rowOrder, splitRange, type Piece } from './shares.js';
+import { epochOrder, hashText, localShares, mixSeed, permutation, rankShare, resplit, rowOrder, splitRange, type Piece } from './shares.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const sorted = (values: ArrayLike<number>): number[] => Array.from(values).sort((a, b) => a - b);
@@ -132,4 +132,115 @@ test('what an interrupted epoch left, re-split over any new world size, is cover
       },
     ),
   );
+});
+
+/** Pieces of whole batches in this order. */
+const piecesOf = (order: ArrayLike<number>): Piece[] => Array.from(order, (batch) => ({ batch, skip: 0 }));
+
+test('with one rank beside each of three shards that each hold a third of the batches, every rank reads only its own host\'s batches', () => {
+  // Batches 0-3 on host a, 4-7 on b, 8-11 on c; ranks on c, a, b.
+  const holder = (batch: number): string[] => [['a', 'b', 'c'][Math.floor(batch / 4)]!];
+  const shares = localShares(piecesOf(epochOrder(12)), ['c', 'a', 'b'], holder);
+  assert.deepEqual(
+    shares.map((share) => share.map((piece) => piece.batch)),
+    [
+      [8, 9, 10, 11],
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ],
+  );
+});
+
+test('ranks sharing a host take its batches in rank order up to their counts, and batches no rank\'s host holds fill what is left in order', () => {
+  // 10 batches over 3 ranks: room 4, 3, 3. Host a holds 0-5 (ranks 0 and 1 there), host z (no rank) 6-9.
+  const holder = (batch: number): string[] => [batch < 6 ? 'a' : 'z'];
+  const shares = localShares(piecesOf(epochOrder(10)), ['a', 'a', 'b'], holder);
+  assert.deepEqual(
+    shares.map((share) => share.map((piece) => piece.batch)),
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ],
+  );
+});
+
+test('local shares cover every piece exactly once, keep the plain split\'s counts and sequence order, and are the same on every call', () => {
+  const hostNames = ['a', 'b', 'c', 'd'];
+  fc.assert(
+    fc.property(
+      fc.nat(200),
+      fc.array(fc.constantFrom(...hostNames), { minLength: 1, maxLength: 12 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.nat(1000),
+      (count, hosts, copies, seed) => {
+        const sequence = piecesOf(epochOrder(count, { seed, epoch: 0 }));
+        // Each batch on `copies` hosts picked from the seed.
+        const holder = (batch: number): string[] => hostNames.filter((_, i) => (mixSeed(seed, batch, i) & 3) < copies);
+        const shares = localShares(sequence, hosts, holder);
+        assert.deepEqual(localShares(sequence, hosts, holder), shares);
+        assert.deepEqual(sorted(shares.flat().map((piece) => piece.batch)), range(count));
+        const position = new Map(sequence.map((piece, i) => [piece.batch, i]));
+        shares.forEach((share, rank) => {
+          const { from, to } = splitRange(count, rank, hosts.length);
+          assert.equal(share.length, to - from);
+          const positions = share.map((piece) => position.get(piece.batch)!);
+          assert.deepEqual(positions, [...positions].sort((x, y) => x - y));
+        });
+        // A batch goes to a rank on another host only when every rank on a host holding it is full of
+        // batches local to it.
+        shares.forEach((share, rank) => {
+          for (const piece of share) {
+            if (holder(piece.batch).includes(hosts[rank]!)) continue;
+            hosts.forEach((host, r) => {
+              if (!holder(piece.batch).includes(host)) return;
+              for (const other of shares[r]!) {
+                assert.ok(holder(other.batch).includes(host), `rank ${r} reads remote batch ${other.batch} but could read ${piece.batch}`);
+              }
+            });
+          }
+        });
+      },
+    ),
+  );
+});
+
+test('pieces that start part-way keep their skip when split by locality', () => {
+  const shares = localShares([{ batch: 3, skip: 2 }, { batch: 1, skip: 0 }], ['x', 'y'], (batch) => (batch === 1 ? ['x'] : ['y']));
+  assert.deepEqual(shares, [[{ batch: 1, skip: 0 }], [{ batch: 3, skip: 2 }]]);
+});
+
+test('hashText is FNV-1a: stable across releases and different for different host lists', () => {
+  assert.equal(hashText(''), 0x811c9dc5);
+  assert.equal(hashText('a'), 0xe40c292c);
+  assert.notEqual(hashText('a\nb'), hashText('b\na'));
+});
+
+test('with one rank per host and one copy per batch, as many batches are read locally as the counts allow: the sum of min(count, batches held)', () => {
+  fc.assert(
+    fc.property(fc.nat(300), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 10 }), fc.nat(1000), (count, world, holderCount, seed) => {
+      const hosts = range(world).map((r) => `h${r}`);
+      // Holders may include hosts no rank runs on (h8, h9).
+      const holder = (batch: number): string[] => [`h${mixSeed(seed, batch) % holderCount}`];
+      const shares = localShares(piecesOf(epochOrder(count, { seed, epoch: 1 })), hosts, holder);
+      const local = shares.reduce((sum, share, rank) => sum + share.filter((piece) => holder(piece.batch)[0] === hosts[rank]).length, 0);
+      const best = hosts.reduce((sum, host, rank) => {
+        const { from, to } = splitRange(count, rank, world);
+        return sum + Math.min(to - from, range(count).filter((batch) => holder(batch)[0] === host).length);
+      }, 0);
+      assert.equal(local, best);
+    }),
+  );
+});
+
+test('local shares of 100,000 batches over 1,024 ranks on 128 hosts with 512 partitions of 2 copies take under a second', () => {
+  const hosts = range(1024).map((r) => `host-${r >> 3}`);
+  const holder = (batch: number): string[] => {
+    const partition = batch >> 8;
+    return [`host-${mixSeed(partition, 1) % 128}`, `host-${mixSeed(partition, 2) % 128}`];
+  };
+  const started = performance.now();
+  const shares = localShares(piecesOf(epochOrder(100_000, { seed: 1, epoch: 0 })), hosts, holder);
+  assert.ok(performance.now() - started < 1000, `${performance.now() - started} ms`);
+  assert.equal(shares.flat().length, 100_000);
 });

@@ -2,6 +2,7 @@
 export { connect, Connection, Dataset, type ConnectOptions } from './dataset.js';
 export { FlightClient, pathDescriptor, cmdDescriptor, type FlightClientOptions } from './flight-client.js';
 export { FlightError, Code } from '../../cache-server/flight/errors.js';
+export { hostId } from '../../cache-server/samehost/host-id.js';
 export {
   readShare,
   readShareMessages,

@@ -22,8 +22,12 @@ export interface ShareOptions {
   batchRows?: number;
   /** Continue after this cursor. */
   startAfter?: string;
-  /** Re-split what an interrupted epoch of `worldSize` ranks left, given each rank's last cursor. */
-  resume?: { worldSize: number; cursors: (string | null)[] };
+  /** Re-split what an interrupted epoch of `worldSize` ranks left, given each rank's last cursor (and the old ranks' hosts when it was read with `hosts`). */
+  resume?: { worldSize: number; cursors: (string | null)[]; hosts?: string[] };
+  /** Where this rank runs (`hostId()`): endpoints list the replicas on this host first (docs/cluster.md, "Locality"). */
+  host?: string;
+  /** Where every rank runs, the same list on every rank: shares prefer the partitions placed on their rank's host. */
+  hosts?: string[];
 }
 
 /** How long and how to retry. */
@@ -97,7 +101,11 @@ export function shareCommand(dataset: string, options: ShareOptions, startAfter?
   if (options.batchRows !== undefined) body.batch_rows = options.batchRows;
   const after = startAfter ?? options.startAfter;
   if (after !== undefined) body.start_after = after;
-  if (options.resume) body.resume = { world_size: options.resume.worldSize, cursors: options.resume.cursors };
+  if (options.resume) {
+    body.resume = { world_size: options.resume.worldSize, cursors: options.resume.cursors, ...(options.resume.hosts ? { hosts: options.resume.hosts } : {}) };
+  }
+  if (options.host !== undefined) body.host = options.host;
+  if (options.hosts) body.hosts = options.hosts;
   return new TextEncoder().encode(JSON.stringify(body));
 }
 

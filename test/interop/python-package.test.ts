@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startProcess, type StartedProcess } from '../helpers/process.js';
+import { COVERAGE, RESUME } from '../helpers/torch-scenarios.js';
 import { repoRoot, runPython, venvPython } from '../helpers/python.js';
 
 const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
@@ -20,6 +21,8 @@ const SERVER_BATCH_ROWS = 37;
 const run = promisify(execFile);
 
 process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
+// These are the gRPC tests; test/interop/same-host.test.ts runs the same scenarios over shared memory.
+process.env.FLIGHTCACHE_TRANSPORT = 'grpc';
 
 interface Passed {
   passed: string[];
@@ -86,8 +89,6 @@ test('flightcache.Client authenticates with user and password or a bearer token'
   }
 });
 
-const COVERAGE = ['world 1 workers 2', 'world 2 workers 2', 'world 3 workers 2', 'world 1 workers 0', 'world 2 workers 0', 'world 3 workers 0'];
-
 test('FlightCacheDataset reads every row once for 1-3 ranks with 0 or 2 workers, in stored order', async () => {
   const result = await runPython<Passed>('torch_coverage.py', [server.url, 'cov', String(ROWS), String(SERVER_BATCH_ROWS), 'plain']);
   assert.deepEqual(result.passed, [...COVERAGE, 'stored order']);
@@ -97,16 +98,6 @@ test('FlightCacheDataset with shuffle reads every row once, deterministically pe
   const result = await runPython<Passed>('torch_coverage.py', [server.url, 'cov', String(ROWS), String(SERVER_BATCH_ROWS), 'shuffle']);
   assert.deepEqual(result.passed, [...COVERAGE, 'deterministic per seed and epoch', 'different per epoch']);
 });
-
-const RESUME = [
-  '2 workers -> 2 ranks',
-  '2 workers -> 3 ranks',
-  'same world, rank-local state',
-  '2 -> 3 ranks, resumed twice',
-  '3 ranks -> 1 rank x 2 workers',
-  'drop_last after resume',
-  'finished epoch',
-];
 
 test('FlightCacheDataset resumes an epoch exactly with the same or another world size and worker count', async () => {
   const result = await runPython<Passed>('torch_resume.py', [server.url, 'cov', String(ROWS), 'plain']);

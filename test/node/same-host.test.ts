@@ -1,7 +1,7 @@
 /** Same-host reads on a real node with shared-memory storage, read by the Python test reader over its Unix socket and compared with DoGet. */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dictionary, Float64, Int32, Table, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
@@ -69,13 +69,13 @@ describe('a node keeping its data in shared memory', () => {
     return (await stats()).sameHost!;
   };
 
-  test('the same-host action names the socket, the instance of the health action, this host\'s boot id and the shm directory', async () => {
+  test('the same-host action names the socket, the instance of the health action, this host\'s id (boot id and network namespace) and the shm directory', async () => {
     const described = await client.action<Record<string, string>>('same-host');
     const health = await client.action<{ instance: string }>('health');
     assert.deepEqual(described, {
       socket: join(dir, `flightcache-${node.port}.sock`),
       instance: health.instance,
-      hostId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+      hostId: `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()} ${readlinkSync('/proc/self/ns/net')}`,
       shmDir: dir,
     });
     assert.equal(node.shmSocket, described.socket);

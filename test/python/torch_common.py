@@ -65,6 +65,21 @@ def assert_exactly_once(ids, rows, what):
     assert len(ids) == rows, f"{what}: {len(ids)} rows, expected {rows}"
 
 
+def check(condition, message):
+    """Raises AssertionError(message) unless condition holds (unlike assert, kept under python -O)."""
+    if not condition:
+        raise AssertionError(message)
+
+
+def raises(kind, call, what):
+    """Calls call() and returns the `kind` exception it raises; fails naming `what` when it raises none."""
+    try:
+        call()
+    except kind as error:
+        return error
+    raise AssertionError(f"{what}: no {kind.__name__} raised")
+
+
 def finish(passed):
     """Prints the names of the scenarios that passed as the JSON last line."""
     print(json.dumps({"passed": passed}))

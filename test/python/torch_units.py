@@ -108,6 +108,7 @@ class FakeServer:
 
     ENDPOINTS, BREAK = 12, 5
     endpoint = "grpc://head"
+    transport = "grpc"
 
     def __init__(self):
         self.plans, self.streams = [], []

@@ -8,7 +8,7 @@ import { repoRoot } from '../../../test/helpers/python.js';
 import { renderReport } from '../render.js';
 import { loadResults, parseRecord } from '../results.js';
 import { fixturesDir } from '../testing/fixtures.js';
-import { gpuReproduce, renderGpu } from './gpu.js';
+import { gpuReproduce, gpuSweep, renderGpu } from './gpu.js';
 
 const context = { chartHref: (name: string) => `charts/${name}` };
 
@@ -77,22 +77,79 @@ function optionsOf(command: string): Map<string, string> {
   return options;
 }
 
-test('gpuReproduce gives back every parameter of the record, read ahead and shard count included', () => {
-  const params = { gb: 2.5, device: 'cuda', batchRows: 8192, epochs: 3, hidden: 1024, layers: 4, readAhead: 16, shuffle: true, shards: 8, dataBytes: 2.5e9 };
+test('gpuReproduce gives back every parameter of the record: sweep, contenders, read-ahead and shard count included', () => {
+  const params = {
+    gb: 2.5,
+    device: 'cuda',
+    batchRows: 8192,
+    epochs: 3,
+    hidden: 1024,
+    sweep: [256, 1024, 4096],
+    layers: 4,
+    contenders: ['grpc', 'ipc-mmap'],
+    readAhead: 16,
+    shuffle: false,
+    shards: 8,
+    dataBytes: 2.5e9,
+  };
   const command = gpuReproduce({ ...record, data: { ...record.data, params } });
   assert.ok(command.startsWith('GPU_FEED_SHARDS=8 bash bench/gpu/run.sh '), command);
   assert.deepEqual(
     optionsOf(command),
-    new Map([['--device', 'cuda'], ['--gb', '2.5'], ['--batch-size', '8192'], ['--epochs', '3'], ['--hidden', '1024'], ['--layers', '4'], ['--read-ahead', '16'], ['--out', 'docs/results/gpu.json']]),
+    new Map([
+      ['--device', 'cuda'],
+      ['--gb', '2.5'],
+      ['--batch-size', '8192'],
+      ['--epochs', '3'],
+      ['--hidden', '1024'],
+      ['--sweep', '256,1024,4096'],
+      ['--layers', '4'],
+      ['--contenders', 'grpc,ipc-mmap'],
+      ['--read-ahead', '16'],
+      ['--no-shuffle', ''],
+      ['--out', 'docs/results/gpu.json'],
+    ]),
   );
 });
 
 test('gpuReproduce covers every option gpu_feed.py accepts, except where it connects and writes', () => {
   const source = readFileSync(join(repoRoot(), 'bench', 'gpu', 'gpu_feed.py'), 'utf8');
   const accepted = [...source.matchAll(/add_argument\("(--[a-z-]+)"/g)].map((m) => m[1]!);
-  const params = { gb: 1, device: 'cpu', batchRows: 1, epochs: 1, hidden: 1, layers: 1, readAhead: 1, shuffle: false, shards: 1 };
+  const params = { gb: 1, device: 'cpu', batchRows: 1, epochs: 1, hidden: 1, sweep: [1], layers: 1, contenders: ['shm'], readAhead: 1, shuffle: false, shards: 1 };
   const given = optionsOf(gpuReproduce({ ...record, data: { ...record.data, params } }));
   const missing = accepted.filter((flag) => !given.has(flag) && !['--url', '--out', '--node-version'].includes(flag));
-  assert.ok(accepted.length >= 9, accepted.join(' '));
+  assert.ok(accepted.length >= 12, accepted.join(' '));
   assert.deepEqual(missing, []);
+});
+
+test('gpuSweep tabulates each width\'s step and each contender\'s idle, wait and GB/s, then the shortest fed step, skips and the goal', () => {
+  const point = (hidden: number, step: number, idle: number, wait: number, gbps: number) => ({ hidden, stepMsMedian: step, gpuIdleFraction: idle, dataWaitFraction: wait, feedGbps: gbps });
+  const data = {
+    ...record.data,
+    contenders: {
+      shm: { sweep: [point(512, 1.1, 0.2, 0.19, 3.1), point(2048, 4.5, 0.01, 0.004, 1.2)], shortestFedStepMs: 4.5, shortestFedHidden: 2048 },
+      grpc: { sweep: [point(512, 1.2, 0.7, 0.69, 0.4), point(2048, 4.6, 0.3, 0.29, 0.3)], shortestFedStepMs: null, shortestFedHidden: null },
+      'ipc-mmap': { skipped: 'no file' },
+    },
+    goal: { contender: 'shm', hidden: 2048, stepMsMedian: 4.5, gpuIdleFraction: 0.01, dataWaitFraction: 0.004, met: true },
+  };
+  assert.equal(
+    gpuSweep({ ...record, data }),
+    [
+      '| hidden | step, median | shm: GPU idle / data wait / GB/s | grpc: GPU idle / data wait / GB/s |',
+      '| ---: | ---: | --- | --- |',
+      '| 512 | 1.10 ms | 20.0% / 19.0% / 3.10 | 70.0% / 69.0% / 0.40 |',
+      '| 2048 | 4.50 ms | 1.0% / 0.4% / 1.20 | 30.0% / 29.0% / 0.30 |',
+      '',
+      '- shm: GPU idle <= 5% down to a 4.50 ms step (hidden 2048)',
+      '- grpc: GPU idle above 5% at every width',
+      '- ipc-mmap: skipped (no file)',
+      '- goal at the default step (hidden 2048, 4.50 ms, shm): GPU idle 1.0% and data wait 0.4%, both <= 5%: met',
+    ].join('\n'),
+  );
+  assert.equal(gpuSweep(record), null);
+  const rendered = renderGpu({ ...record, data: { ...data, measured } }, context)!.markdown;
+  assert.ok(rendered.includes('The same run reads over the same-host path (shm), over gRPC, and from a local Arrow IPC file'), rendered);
+  assert.ok(rendered.includes('both <= 5%: met\n\n![GPU feed: share of the epoch busy, idle and waiting for data](charts/gpu-epoch.svg)'), rendered);
+  assert.ok(!renderGpu(record, context)!.markdown.includes('The same run reads'));
 });

@@ -15,6 +15,7 @@ import pyarrow.flight as flight
 from .locations import Connections
 from .readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from .request import Request, share_request
+from .samehost import check_transport, location_transport
 from .stream import ShareStream, share_info
 
 DEFAULT_PUT_BATCH_ROWS = 65536
@@ -48,7 +49,8 @@ class Client:
     Credentials: `token` (sent as a bearer token everywhere), or `user` and `password` (a Basic ->
     Bearer handshake with the endpoint; data locations get the Basic header, since a token is
     only known to the node that issued it). Reads stream up to `read_ahead` endpoints of a
-    share at once, delivered in share order.
+    share at once, delivered in share order. `transport`: "auto" reads a location whose node runs
+    on this host from its shared memory (flightcache.samehost), "shm" insists on that, "grpc" never.
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class Client:
         timeout: Optional[float] = None,
         retry_timeout: float = 10.0,
         read_ahead: int = DEFAULT_READ_AHEAD,
+        transport: Optional[str] = None,
     ):
         if token is not None and (user is not None or password is not None):
             raise ValueError("pass either token or user and password, not both")
@@ -74,10 +77,11 @@ class Client:
         self.endpoint = endpoint
         self.retry_timeout = retry_timeout
         self.read_ahead = check_read_ahead(read_ahead)
-        self._connections = Connections(endpoint, headers, headers, timeout)
+        self.transport = check_transport(transport)
+        self._connections = Connections(endpoint, headers, headers, timeout, self.transport)
         if user is not None and password is not None:
             bearer = self._flight.authenticate_basic_token(user, password)
-            self._connections = Connections(endpoint, [bearer], headers, timeout)
+            self._connections = Connections(endpoint, [bearer], headers, timeout, self.transport)
 
     @property
     def _flight(self) -> flight.FlightClient:
@@ -188,6 +192,15 @@ class Client:
         if batches:
             return pa.Table.from_batches(batches)
         return self.request_info(share_request(dataset, **options)).schema.empty_table()
+
+    def location_transports(self, info: flight.FlightInfo) -> dict[str, str]:
+        """How this process reads each location of a FlightInfo: "shm" or "grpc"."""
+        transports: dict[str, str] = {}
+        for endpoint in info.endpoints:
+            for location in endpoint.locations or [flight.Location(self.endpoint)]:
+                uri = self._connections.resolve(location.uri.decode())
+                transports.setdefault(uri, location_transport(uri, self._connections)[0])
+        return transports
 
     @property
     def connections(self) -> Connections:

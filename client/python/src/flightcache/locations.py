@@ -8,7 +8,7 @@ is one more strategy registered with `register_location_reader`.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator, Optional, Protocol
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -93,12 +93,19 @@ class Connections:
         endpoint_headers: list[tuple[bytes, bytes]],
         location_headers: list[tuple[bytes, bytes]],
         timeout: Optional[float] = None,
+        transport: str = "auto",
     ):
         self.endpoint = endpoint
+        self.transport = transport
+        """"auto", "shm" or "grpc": how grpc locations on this host are read (flightcache.samehost)."""
+        self._endpoint_headers = endpoint_headers
+        self._location_headers = location_headers
         self._endpoint_options = flight.FlightCallOptions(headers=endpoint_headers, timeout=timeout)
         self._location_options = flight.FlightCallOptions(headers=location_headers, timeout=timeout)
         self._clients: dict[str, flight.FlightClient] = {}
         self._lock = threading.Lock()
+        self.resources: dict[str, Any] = {}
+        """State of location readers (e.g. same-host connections), closed with these connections."""
 
     def resolve(self, uri: str) -> str:
         """The URI to read a listed location at: the endpoint itself for Flight's reuse-connection form."""
@@ -107,6 +114,11 @@ class Connections:
     def options_for(self, uri: str) -> flight.FlightCallOptions:
         """Call options (credentials, timeout) for calls to `uri`."""
         return self._endpoint_options if uri == self.endpoint else self._location_options
+
+    def authorization_for(self, uri: str) -> Optional[str]:
+        """The authorization header value calls to `uri` carry (None without credentials)."""
+        headers = self._endpoint_headers if uri == self.endpoint else self._location_headers
+        return next((value.decode() for key, value in headers if key.lower() == b"authorization"), None)
 
     def flight_client(self, uri: str) -> flight.FlightClient:
         """This process's client for `uri`, opened on first use."""
@@ -130,5 +142,8 @@ class Connections:
         """Closes every client this process opened."""
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
+            resources, self.resources = list(self.resources.values()), {}
         for client in clients:
             client.close()
+        for resource in resources:
+            resource.close()

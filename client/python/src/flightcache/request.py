@@ -11,6 +11,8 @@ from typing import Any, Optional, Sequence
 
 import pyarrow.flight as flight
 
+from .host import host_id
+
 Request = dict[str, Any]
 
 
@@ -25,8 +27,13 @@ def share_request(
     epoch: int = 0,
     batch_rows: Optional[int] = None,
     resume: Optional[dict[str, Any]] = None,
+    hosts: Optional[Sequence[str]] = None,
 ) -> Request:
-    """Builds the command for rank `rank` of `world_size`'s share of `dataset` (None: the default dataset)."""
+    """Builds the command for rank `rank` of `world_size`'s share of `dataset` (None: the default dataset).
+
+    `hosts`: every rank's host id (flightcache.host.host_id() of each rank, the same list on every
+    rank): shares then prefer the partitions held on their rank's host (docs/cluster.md, "Locality").
+    """
     if not (isinstance(world_size, int) and world_size >= 1):
         raise ValueError(f"world_size must be an integer >= 1, got {world_size!r}")
     if not (isinstance(rank, int) and 0 <= rank < world_size):
@@ -47,12 +54,20 @@ def share_request(
         request["batch_rows"] = batch_rows
     if resume is not None:
         request["resume"] = {"world_size": resume["world_size"], "cursors": list(resume["cursors"])}
+        if "hosts" in resume:
+            request["resume"]["hosts"] = list(resume["hosts"])
+    if hosts is not None:
+        if len(hosts) != world_size:
+            raise ValueError(f"hosts must list the host of each of the {world_size} ranks, got {len(hosts)}")
+        request["hosts"] = [str(host) for host in hosts]
     return request
 
 
 def descriptor(request: Request, start_after: Optional[str] = None) -> flight.FlightDescriptor:
-    """The CMD descriptor of a request, continuing after `start_after` when given."""
+    """The CMD descriptor of a request, continuing after `start_after` when given; it says where this process runs ("host")."""
     body = dict(request)
+    # Sent here rather than stored in the request: a state dict resumed elsewhere reports its new host.
+    body.setdefault("host", host_id())
     if start_after is not None:
         body["start_after"] = start_after
     return flight.FlightDescriptor.for_command(json.dumps(body, separators=(",", ":")))

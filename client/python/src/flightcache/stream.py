@@ -37,6 +37,9 @@ LOCATION_GONE = (pa.ArrowKeyError,)
 def share_info(connections: Connections, request: Request, start_after: Optional[str] = None) -> flight.FlightInfo:
     """GetFlightInfo of a request (continuing after `start_after` when given) at the connections' endpoint."""
     client = connections.flight_client(connections.endpoint)
+    if connections.transport == "shm":
+        # Tickets for same-host readers: shuffles of datasets whose dictionaries change are then allowed.
+        request = {**request, "transport": "same-host"}
     return client.get_flight_info(descriptor(request, start_after), connections.options_for(connections.endpoint))
 
 

@@ -42,8 +42,10 @@ def _fixed_shape(array: pa.Array, name: str) -> torch.Tensor:
     while pt.is_fixed_size_list(array.type):
         if array.null_count:
             raise TypeError(f"column {name!r} has null lists; fill them or convert it in a transform")
-        shape.append(array.type.list_size)
-        array = array.flatten()
+        size = array.type.list_size
+        shape.append(size)
+        # The values of exactly these lists (what flatten() returns, without a compute call per batch).
+        array = array.values.slice(array.offset * size, len(array) * size)
     if not _is_numeric(array.type):
         raise TypeError(f"column {name!r}: fixed_size_list of {array.type} has no tensor form; use a transform")
     return _numeric(array, name).reshape(shape)

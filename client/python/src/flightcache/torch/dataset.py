@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Any, Callable, Iterator, Optional, Sequence
+from dataclasses import replace
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import pyarrow as pa
 from torch.utils.data import IterableDataset, get_worker_info
@@ -14,12 +15,14 @@ from ..client import Client
 from ..locations import Connections
 from ..readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from ..request import Request, share_request
+from ..samehost import check_transport
 from ..stream import ShareStream, share_info
 from .convert import SEQUENCES, batch_to_tensors
 from .distributed import all_gather, resolve_rank
-from .plan import Segment, batch_limits, remaining, resplit, segment_rows
+from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
 from .rechunk import rechunk
+from .transfer import shareable
 from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, merge_state_dicts
 
 
@@ -33,6 +36,9 @@ class FlightCacheDataset(IterableDataset):
     (seed, epoch); call set_epoch each epoch. Up to `read_ahead` endpoints of a share stream at
     once (threads of the iterating process), delivered in share order. Construction opens no
     connection, so the dataset can be handed to forked workers; each process opens its own.
+    `transport="auto"` reads locations whose node runs on this host from its shared memory
+    (tensors then share the mapped memory), "shm" insists on that, "grpc" never; `transport`
+    says what this process uses.
     """
 
     def __init__(
@@ -58,6 +64,7 @@ class FlightCacheDataset(IterableDataset):
         server_batch_rows: Optional[int] = None,
         retry_timeout: float = 10.0,
         timeout: Optional[float] = None,
+        transport: Optional[str] = None,
     ):
         if not (isinstance(batch_size, int) and batch_size >= 1):
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
@@ -79,12 +86,13 @@ class FlightCacheDataset(IterableDataset):
         self.server_batch_rows = server_batch_rows
         self.retry_timeout = retry_timeout
         self.timeout = timeout
+        self.requested_transport = check_transport(transport)
         self.epoch = 0
         self._credentials = (token, user, password)
         self._num_workers = 0
         self._tag_batches = False
         self._loaded: Optional[dict[str, Any]] = None
-        self._progress: dict[int, list[dict[str, Any]]] = {}
+        self._progress: dict[int, Union[Position, list[dict[str, Any]]]] = {}
         self._progress_world: Optional[int] = None
         self._client: Optional[Client] = None
         self._client_pid: Optional[int] = None
@@ -103,12 +111,28 @@ class FlightCacheDataset(IterableDataset):
         self.epoch = epoch
 
     def _connections(self) -> Connections:
+        return self._process_client().connections
+
+    def _process_client(self) -> Client:
         # One client per process: a DataLoader worker must never reuse its parent's connections.
         if self._client is None or self._client_pid != os.getpid():
             token, user, password = self._credentials
-            self._client = Client(self.endpoint, token, user, password, timeout=self.timeout, retry_timeout=self.retry_timeout)
+            self._client = Client(
+                self.endpoint, token, user, password, timeout=self.timeout, retry_timeout=self.retry_timeout,
+                transport=self.requested_transport,
+            )
             self._client_pid = os.getpid()
-        return self._client.connections
+        return self._client
+
+    @property
+    def transport(self) -> str:
+        """How this process reads the rank's share: "shm" (every location from same-host shared memory),
+        "grpc" (none), or "shm+grpc" (some locations on this host, some not). Asks the server the first time."""
+        if self.requested_transport == "grpc":
+            return "grpc"
+        client = self._process_client()
+        chosen = set(client.location_transports(share_info(client.connections, self._request(self.rank, self.world_size))).values())
+        return "shm+grpc" if len(chosen) > 1 else chosen.pop() if chosen else "grpc"
 
     def _request(self, virtual_rank: int, virtual_world: int, resume: Optional[dict[str, Any]] = None) -> Request:
         return share_request(
@@ -148,7 +172,14 @@ class FlightCacheDataset(IterableDataset):
             rows[v] = total
         return batch_limits(rows, self.world_size, workers, self.batch_size)
 
-    def _produce(self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream]) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+    def _produce(
+        self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream], to_main: bool = False
+    ) -> Iterator[list[tuple[Any, Position]]]:
+        """The converted batches with their positions, in groups: those cut from the same server batch travel
+        to the consumer together, so small batches cost one hand-over between threads per server batch.
+        `to_main` (a DataLoader worker): each server batch is put where the main process can map it."""
+        read = [0]
+
         def pieces() -> Iterator[tuple[int, Any]]:
             for index, segment in enumerate(segments):
                 stream = ShareStream(
@@ -157,17 +188,27 @@ class FlightCacheDataset(IterableDataset):
                 )
                 active[:] = [stream]
                 for piece in stream:
-                    yield index, piece
+                    read[0] += 1
+                    yield index, replace(piece, rows=shareable(piece.rows)) if to_main else piece
 
         if limit == 0:
             return
         delivered = 0
+        group: list[tuple[Any, Position]] = []
         for rows, mark in rechunk(pieces(), self.batch_size, self.drop_last):
+            if group and read[0] != group_read:
+                yield group
+                group = []
+            group_read = read[0]
+            if to_main:
+                rows = shareable(rows)  # a batch combined from two server batches is a new copy
             batch = self.transform(rows) if self.transform is not None else batch_to_tensors(rows, self.sequences, self.pad_value)
-            yield batch, [segment.to_dict() for segment in remaining(segments, mark)]
+            group.append((batch, Position(segments, mark)))
             delivered += 1
             if delivered == limit:
-                return
+                break
+        if group:
+            yield group
 
     def __iter__(self) -> Iterator[Any]:
         worker = get_worker_info()
@@ -184,17 +225,18 @@ class FlightCacheDataset(IterableDataset):
             self._begin_tracking(virtual_world)
         active: list[ShareStream] = []
         producer = Prefetcher(
-            self._produce(connections, segments, limit, active), self.prefetch, lambda: [stream.cancel() for stream in list(active)]
+            self._produce(connections, segments, limit, active, worker is not None and self._tag_batches), self.prefetch, lambda: [stream.cancel() for stream in list(active)]
         )
         try:
-            for batch, left in producer:
-                if worker is None:
-                    self._progress[virtual_rank] = left
-                    yield batch
-                elif self._tag_batches:
-                    yield TaggedBatch(batch, Progress(virtual_rank, virtual_world, left))
-                else:
-                    yield batch
+            for group in producer:
+                for batch, position in group:
+                    if worker is None:
+                        self._progress[virtual_rank] = position
+                        yield batch
+                    elif self._tag_batches:
+                        yield TaggedBatch(batch, Progress(virtual_rank, virtual_world, position.remaining()))
+                    else:
+                        yield batch
         finally:
             producer.close()
         self._loaded = None
@@ -216,7 +258,8 @@ class FlightCacheDataset(IterableDataset):
         streams: dict[str, Any] = {}
         for v in own:
             if self._progress_world == virtual_world and v in self._progress:
-                segments = self._progress[v]
+                progress = self._progress[v]
+                segments = progress.remaining() if isinstance(progress, Position) else progress
             else:
                 plan = plan if plan is not None else self._plan(virtual_world)
                 segments = [segment.to_dict() for segment in self._segments(plan, v)]

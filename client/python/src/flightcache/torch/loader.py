@@ -8,8 +8,15 @@ from typing import Any, Iterator
 from torch.utils.data import DataLoader
 
 from .. import _process
+from . import transfer
 from .dataset import FlightCacheDataset
 from .state import TaggedBatch
+
+
+# torch and pyarrow are most of the import time; flightcache.torch itself only preloads where the
+# forkserver can import it (installed, or on PYTHONPATH: Python 3.11's forkserver ignores sys.path
+# changes made at run time, and skips a module it cannot import).
+PRELOAD = ["torch", "pyarrow.flight", "flightcache.torch"]
 
 
 def safe_context() -> str:
@@ -54,16 +61,28 @@ class FlightCacheDataLoader(DataLoader):
     def __iter__(self) -> Iterator[Any]:
         dataset: FlightCacheDataset = self.dataset  # type: ignore[assignment]
         dataset._begin_tracking(dataset.world_size * max(self.num_workers, 1))
-        for item in super().__iter__():
-            if isinstance(item, TaggedBatch):
-                dataset._record(item.progress)
-                item = item.batch
-            yield item
+        transfer.forget_exited_workers()
+        try:
+            for item in super().__iter__():
+                if isinstance(item, TaggedBatch):
+                    dataset._record(item.progress)
+                    item = item.batch
+                yield item
+        finally:
+            transfer.forget_exited_workers()
         dataset._loaded = None
 
 
 def make_dataloader(dataset: FlightCacheDataset, **kwargs: Any) -> FlightCacheDataLoader:
-    """A FlightCacheDataLoader whose workers (if any) start with forkserver or spawn unless a context is given."""
+    """A FlightCacheDataLoader whose workers (if any) start with forkserver or spawn unless a context is given.
+
+    With forkserver, the server process imports this package (torch, pyarrow, numpy) once before it
+    starts, so each epoch's workers fork with it imported instead of importing torch again: tens of
+    milliseconds per worker instead of seconds.
+    """
     if kwargs.get("num_workers", 0) > 0 and kwargs.get("multiprocessing_context") is None:
         kwargs["multiprocessing_context"] = safe_context()
+        if kwargs["multiprocessing_context"] == "forkserver":
+            # Only takes effect before this process's forkserver starts; harmless afterwards.
+            multiprocessing.set_forkserver_preload(PRELOAD)
     return FlightCacheDataLoader(dataset, **kwargs)

@@ -75,6 +75,19 @@ def remaining(segments: list[Segment], mark: Mark) -> list[Segment]:
     return [advance(segments[mark.segment], mark)] + segments[mark.segment + 1 :]
 
 
+@dataclass(frozen=True)
+class Position:
+    """A stream's position after a delivered batch, kept as the segments reading began with and the
+    batch's mark: the remaining segments are only worked out when a state is asked for, not per batch."""
+
+    segments: list[Segment]
+    mark: Mark
+
+    def remaining(self) -> list[dict[str, Any]]:
+        """The remaining segments, JSON-ready."""
+        return [segment.to_dict() for segment in remaining(self.segments, self.mark)]
+
+
 def resplit(
     old: dict[int, list[Segment]], old_world: int, new_world: int, main_request: Callable[[int, dict[str, Any]], Request]
 ) -> dict[int, list[Segment]]:

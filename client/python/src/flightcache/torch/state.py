@@ -22,6 +22,8 @@ from typing import Any
 
 from torch.utils.data._utils.pin_memory import pin_memory
 
+from .transfer import pack, unpack
+
 STATE_FORMAT = "flightcache.FlightCacheDataset/1"
 CONFIG_KEYS = ("dataset", "columns", "shuffle", "seed", "server_batch_rows")
 
@@ -47,6 +49,14 @@ class TaggedBatch:
     def pin_memory(self) -> "TaggedBatch":
         """Pins the batch (the DataLoader's pin_memory thread calls this)."""
         return TaggedBatch(pin_memory(self.batch), self.progress)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled only on the way from a worker: tensors travel as references into mappable regions.
+        return (_unpack_tagged, (pack(self.batch), self.progress))
+
+
+def _unpack_tagged(packed: Any, progress: Progress) -> TaggedBatch:
+    return TaggedBatch(unpack(packed), progress)
 
 
 def merge_state_dicts(states: list[dict[str, Any]]) -> dict[str, Any]:
