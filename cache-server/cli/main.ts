@@ -6,6 +6,7 @@ import { serveCommand } from './serve.js';
 import { coordinatorCommand, shardCommand } from './cluster-commands.js';
 import { clientCommands } from './client-commands.js';
 import { demoCommand } from './demo.js';
+import { loadCommand } from './load-command.js';
 
 const USAGE = `usage: flightcache <command> [options]
 
@@ -18,6 +19,9 @@ commands:
                                      also for serve --shards)
   shard  [serve options] [--coordinator grpc://H:P] [--id ID]   one shard (registers with the coordinator)
   put FILE --name N      load an Arrow IPC file or stream into dataset N
+  load SOURCE --name N [--format parquet|ipc|csv|jsonl] [--columns a,b] [--split train]
+                         the server reads SOURCE (a file, directory, glob or hive-partitioned tree) into N,
+                         replacing it all or nothing; progress on stdout (a bar, or JSON lines when piped)
   ls                     list datasets
   get N [--out FILE]     read dataset N (to an Arrow IPC stream file with --out)
   drop N                 drop dataset N
@@ -38,6 +42,7 @@ const commands: Record<string, Command> = {
   coordinator: coordinatorCommand,
   shard: shardCommand,
   demo: demoCommand,
+  load: loadCommand,
   ...clientCommands,
 };
 

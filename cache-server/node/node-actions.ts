@@ -1,19 +1,27 @@
-/** The DoAction verbs of a cache node: drop, stats, health, describe (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
+/** The DoAction verbs of a cache node: drop, stats, health, describe, load (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../flight/errors.js';
 import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
+import { loadDataset, type LoadProgress, type LoadResult } from '../loaders/dataset-loader.js';
+import { LoadRegistry } from '../loaders/load-registry.js';
+import { parseLoadRequest } from '../loaders/load-request.js';
 import { describeDatasets } from './describe-action.js';
 
 const ACTIONS: readonly ActionType[] = [
-  { type: 'drop', description: 'Drop a dataset. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
-  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory.' },
+  { type: 'drop', description: 'Drop a dataset (cancelling its load). Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
+  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory, loads (running and recent: files, rows, bytes done and total).' },
   { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id}; the instance id changes when the process restarts.' },
   { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
   {
     type: 'describe',
     description:
       'Shapes of stored datasets. Body: JSON array of names. One result per name held: {"name", "schemaHeader", "schemaEncapsulated", "batchRows", "batchHeaders", "batchBytes", "dictionariesChange"} (binary fields base64).',
+  },
+  {
+    type: 'load',
+    description:
+      'Load files this node reads as a new generation of a dataset, all or nothing. Body {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?}}. Result: {"loaded", "files", "rows", "batches", "bytes"}.',
   },
 ];
 
@@ -23,6 +31,8 @@ export interface NodeStats {
   rows: number;
   bytes: number;
   memory: { usedBytes: number; limitBytes: number | null; nativeLiveBytes: number; rssBytes: number };
+  /** Loads running, then the last finished. */
+  loads: LoadProgress[];
 }
 
 const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(value), 'utf8') });
@@ -32,6 +42,9 @@ export class NodeActions {
   private readonly started = Date.now();
   /** Tells a restarted process (empty) from the one that was there before at the same address. */
   private readonly instance = randomBytes(8).toString('hex');
+
+  /** The loads this node runs. */
+  readonly loads = new LoadRegistry();
 
   constructor(private readonly store: DatasetStore) {}
 
@@ -53,7 +66,14 @@ export class NodeActions {
         nativeLiveBytes: s.liveNativeBytes,
         rssBytes: process.memoryUsage.rss(),
       },
+      loads: this.loads.list(),
     };
+  }
+
+  /** Runs a `load` action body (JSON, see ACTIONS). */
+  load(body: string): Promise<LoadResult> {
+    const request = parseLoadRequest(body);
+    return this.loads.run(request.name, request.source, (progress, signal) => loadDataset(this.store, request, progress, signal));
   }
 
   /** Runs one action, yielding its results. */
@@ -62,7 +82,8 @@ export class NodeActions {
       case 'drop': {
         const name = new TextDecoder().decode(action.body);
         if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
-        if (!this.store.drop(name)) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+        const cancelled = this.loads.cancel(name);
+        if (!this.store.drop(name) && !cancelled) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
         yield json({ dropped: name });
         return;
       }

@@ -1,0 +1,131 @@
+/**
+ * Loads a source into a store as one new generation of a dataset, all or nothing: every message is
+ * read into a region charged to the store's budget but owned by no dataset, and only when every file
+ * has been read does one synchronous step drop the previous generation and commit the new one.
+ * A failing file (or a cancel) releases what was read and leaves the previous generation serving.
+ */
+import { Code, FlightError } from '../flight/errors.js';
+import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
+import type { AppendInfo } from '../storage/put-transaction.js';
+import type { EncapsulatedRegion } from '../storage/stored-message.js';
+import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
+import { readIpc } from './ipc-reader.js';
+import type { LoadRequest } from './load-request.js';
+import { readParquet } from './parquet-reader.js';
+import { listSourceFiles, type LoadFormat, type SourceFile } from './source-files.js';
+import { readCsv, readJsonLines } from './text-readers.js';
+import { withPartitionColumns } from './hive-columns.js';
+
+/** How far a load is; shown by `stats` and /stats. */
+export interface LoadProgress {
+  readonly name: string;
+  readonly source: string;
+  state: 'listing' | 'loading' | 'done' | 'failed' | 'cancelled';
+  files: number;
+  filesTotal: number;
+  rows: number;
+  bytes: number;
+  bytesTotal: number;
+  /** The file being read, or the one that failed. */
+  file?: string;
+  error?: string;
+}
+
+/** What a finished load reports. */
+export interface LoadResult {
+  loaded: string;
+  files: number;
+  rows: number;
+  batches: number;
+  bytes: number;
+}
+
+type Reader = (path: string, options: ReadOptions & { schema?: Readonly<Record<string, string>> }) => AsyncGenerator<IpcChunk>;
+const READERS: Record<LoadFormat, Reader> = { parquet: readParquet, ipc: readIpc, csv: readCsv, jsonl: readJsonLines };
+
+/** The error a failed file gives: its path first, its gRPC code kept. */
+function fileError(file: SourceFile, err: unknown): FlightError {
+  if (err instanceof Error && err.name === 'AbortError') return new FlightError(Code.CANCELLED, `load cancelled while reading ${file.path}`);
+  const error = FlightError.from(err);
+  if (error.message.includes(file.path)) return error;
+  const code = error.code === Code.UNKNOWN || error.code === Code.INTERNAL ? Code.INVALID_ARGUMENT : error.code;
+  return new FlightError(code, `${file.path}: ${error.message}`);
+}
+
+/** The files a request reads: the listed ones (a shard's share) or all of the source's. */
+export async function requestFiles(request: LoadRequest): Promise<SourceFile[]> {
+  const all = await listSourceFiles(request.source, { ...(request.format ? { format: request.format } : {}), ...(request.split ? { split: request.split } : {}) });
+  if (!request.files) return all;
+  const wanted = new Set(request.files);
+  const chosen = all.filter((f) => wanted.has(f.path));
+  if (chosen.length !== wanted.size) {
+    const missing = request.files.filter((p) => !chosen.some((f) => f.path === p));
+    throw new FlightError(Code.NOT_FOUND, `source ${JSON.stringify(request.source)} has no file ${JSON.stringify(missing[0])}`);
+  }
+  return chosen;
+}
+
+/** Loads `request` into `store`, updating `progress` as it goes; see the module comment. */
+export async function loadDataset(store: DatasetStore, request: LoadRequest, progress: LoadProgress, signal?: AbortSignal): Promise<LoadResult> {
+  const regions: Array<{ region: EncapsulatedRegion; info: AppendInfo }> = [];
+  let committed = false;
+  try {
+    const files = await requestFiles(request);
+    progress.filesTotal = files.length;
+    progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
+    progress.state = 'loading';
+    let schema: Uint8Array | undefined;
+    let schemaFile = '';
+    let batches = 0;
+    for (const file of files) {
+      signal?.throwIfAborted();
+      progress.file = file.path;
+      try {
+        const read = READERS[file.format](file.path, { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
+        const chunks = file.partition.length > 0 ? withPartitionColumns(read, file, files) : read;
+        for await (const chunk of chunks) {
+          if (!schema) {
+            schema = chunk.schema.slice();
+            schemaFile = file.path;
+          } else if (!Buffer.from(schema).equals(chunk.schema)) {
+            const difference = firstSchemaDifference(schema, chunk.schema);
+            if (difference !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, `${file.path}: its schema differs from ${schemaFile}'s: ${difference}`);
+          }
+          for (const message of chunk.messages) {
+            const kind = message.info.kind;
+            if (kind !== 'record_batch' && kind !== 'dictionary_batch') continue;
+            const region = store.allocateMessage(message.header, message.body.length);
+            regions.push({ region, info: { kind, rows: message.info.rows } });
+            region.message.body.set(message.body);
+            if (kind === 'record_batch') {
+              progress.rows += message.info.rows;
+              batches++;
+            }
+          }
+        }
+      } catch (err) {
+        throw fileError(file, err);
+      }
+      progress.files++;
+      progress.bytes += file.bytes;
+    }
+    signal?.throwIfAborted();
+    // One synchronous step: readers see the old generation or the new one, never neither.
+    store.drop(request.name);
+    const tx = store.beginPut(request.name, schema!);
+    for (const { region, info } of regions) tx.adopt(region, info);
+    const snapshot: DatasetSnapshot = tx.commit();
+    committed = true;
+    progress.state = 'done';
+    progress.file = undefined;
+    return { loaded: request.name, files: files.length, rows: snapshot.rows, batches, bytes: snapshot.bytes };
+  } catch (err) {
+    const error = err instanceof Error && err.name === 'AbortError' ? new FlightError(Code.CANCELLED, `load of "${request.name}" cancelled`) : FlightError.from(err);
+    progress.state = error.code === Code.CANCELLED ? 'cancelled' : 'failed';
+    progress.error = error.message;
+    throw error;
+  } finally {
+    if (!committed) for (const { region } of regions) region.region.release();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Reads Parquet with parquet-wasm (arrow-rs compiled to WebAssembly): one row group at a time is
+ * fetched from a file-backed Blob and decoded, and leaves WASM memory as an Arrow IPC stream the
+ * store takes as it is. Columns not asked for are never read from disk or decoded.
+ */
+import { openAsBlob } from 'node:fs';
+import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
+import { Code, FlightError } from '../flight/errors.js';
+import { chunkOfStream, orderPlan, projectMessages, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
+import type { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
+
+/** Rows of the file's largest row group: as the batch size it makes each row group one batch. */
+export function largestRowGroup(file: ParquetFile): number {
+  const metadata = file.metadata();
+  try {
+    const groups = metadata.rowGroups();
+    const rows = groups.map((group) => group.numRows());
+    for (const group of groups) group.free();
+    return Math.max(1, ...rows);
+  } finally {
+    metadata.free();
+  }
+}
+
+function parquetError(path: string, err: unknown): FlightError {
+  if (err instanceof FlightError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === 'AbortError') return new FlightError(Code.CANCELLED, `load of ${path} cancelled`);
+  // A Blob read fails once the file changed after it was opened.
+  if (err instanceof Error && err.name === 'NotReadableError') return new FlightError(Code.ABORTED, `${path} changed while it was read: ${message}`);
+  return new FlightError(Code.INVALID_ARGUMENT, `${path}: cannot read as Parquet: ${message}`);
+}
+
+/** Yields the file's schema first (also for a file without rows), then one chunk per row group. */
+export async function* readParquet(path: string, options: ReadOptions = {}): AsyncGenerator<IpcChunk> {
+  let file: ParquetFile;
+  try {
+    file = await ParquetFile.fromFile(await openAsBlob(path));
+  } catch (err) {
+    throw parquetError(path, err);
+  }
+  try {
+    const columns = options.columns ? [...options.columns] : undefined;
+    let batches = 0;
+    let plan: ProjectionPlan | undefined;
+    try {
+      // Batches lose the file's schema metadata on their way out of arrow-rs: it is put back.
+      const metadata = file.schema().metadata();
+      const stream = (await file.stream({ batchSize: largestRowGroup(file), ...(columns ? { columns } : {}) })) as AsyncIterable<WasmRecordBatch>;
+      for await (const batch of stream) {
+        options.signal?.throwIfAborted();
+        batches++;
+        const restored = metadata.size > 0 ? batch.withSchema(batch.schema.withMetadata(metadata)) : batch;
+        const chunk = chunkOfStream(restored.intoIPCStream());
+        // arrow-rs keeps the file's column order; the load's is the order named.
+        if (batches === 1) plan = orderPlan(chunk.schema, options.columns);
+        yield plan ? { schema: plan.schema, messages: projectMessages(plan, chunk.messages) } : chunk;
+      }
+    } catch (err) {
+      throw parquetError(path, err);
+    }
+    if (batches === 0) yield { schema: chunkOfStream(file.schema().intoIPCStream()).schema, messages: [] };
+  } finally {
+    file.free();
+  }
+}
