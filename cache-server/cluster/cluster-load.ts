@@ -43,7 +43,7 @@ interface Share {
 
 /** Loads `request` into the cluster; see the module comment. */
 export async function loadIntoCluster(state: ClusterState, request: LoadRequest, progress: LoadProgress, signal: AbortSignal): Promise<LoadResult> {
-  const files = await requestFiles(request);
+  const { files } = await requestFiles(request);
   progress.filesTotal = files.length;
   progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
   progress.state = 'loading';

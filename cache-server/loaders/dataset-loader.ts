@@ -53,17 +53,20 @@ function fileError(file: SourceFile, err: unknown): FlightError {
   return new FlightError(code, `${file.path}: ${error.message}`);
 }
 
-/** The files a request reads: the listed ones (a shard's share) or all of the source's. */
-export async function requestFiles(request: LoadRequest): Promise<SourceFile[]> {
+/**
+ * The files a request reads (`files`: the listed ones, a shard's share, or all) and all of the
+ * source's (`all`: hive partition values are typed and numbered over the whole source).
+ */
+export async function requestFiles(request: LoadRequest): Promise<{ files: SourceFile[]; all: SourceFile[] }> {
   const all = await listSourceFiles(request.source, { ...(request.format ? { format: request.format } : {}), ...(request.split ? { split: request.split } : {}) });
-  if (!request.files) return all;
+  if (!request.files) return { files: all, all };
   const wanted = new Set(request.files);
   const chosen = all.filter((f) => wanted.has(f.path));
   if (chosen.length !== wanted.size) {
     const missing = request.files.filter((p) => !chosen.some((f) => f.path === p));
     throw new FlightError(Code.NOT_FOUND, `source ${JSON.stringify(request.source)} has no file ${JSON.stringify(missing[0])}`);
   }
-  return chosen;
+  return { files: chosen, all };
 }
 
 /** Loads `request` into `store`, updating `progress` as it goes; see the module comment. */
@@ -71,7 +74,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
   const regions: Array<{ region: EncapsulatedRegion; info: AppendInfo }> = [];
   let committed = false;
   try {
-    const files = await requestFiles(request);
+    const { files, all } = await requestFiles(request);
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     progress.state = 'loading';
@@ -83,7 +86,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       progress.file = file.path;
       try {
         const read = READERS[file.format](file.path, { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
-        const chunks = file.partition.length > 0 ? withPartitionColumns(read, file, files) : read;
+        const chunks = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
         for await (const chunk of chunks) {
           if (!schema) {
             schema = chunk.schema.slice();
