@@ -194,3 +194,13 @@ test('arrow-rs (parquet-wasm) reads four of pyarrow\'s Parquet columns back as o
   assert.match(compared.detail, /^schema differs: expected\ndate64: date32\[day\]\ntimestamp_s_paris: timestamp\[ms, tz=Europe\/Paris\]\nmap: map<string, int64 \('map'\)>/);
   assert.match(compared.detail, /got\ndate64: date64\[ms\]\ntimestamp_s_paris: timestamp\[ms, tz=UTC\]\nmap: map<string, int64>/);
 });
+
+test('Parquet written by DuckDB (lists, structs, decimal, timestamptz) loads equal to pyarrow; its map differs only in the entries field name', async () => {
+  const columns = 'id,s,l,st,d,ts';
+  assert.equal((await load('duckdb/duck.parquet', 'duck', '--columns', columns)).code, 0);
+  const compared = await compareWithPyarrow(server.url, 'duck', 'parquet', join(fixtures, 'duckdb/duck.parquet'), ['--columns', columns]);
+  assert.deepEqual([compared.equal, compared.rows], [true, 5000], compared.detail);
+  assert.equal((await load('duckdb/duck.parquet', 'duck-map', '--columns', 'm')).code, 0);
+  const map = await compareWithPyarrow(server.url, 'duck-map', 'parquet', join(fixtures, 'duckdb/duck.parquet'), ['--columns', 'm']);
+  assert.equal(map.detail, "schema differs: expected\nm: map<string, int64 ('m')>\n  child 0, m: struct<key: string not null, value: int64> not null\n      child 0, key: string not null\n      child 1, value: int64\ngot\nm: map<string, int64>\n  child 0, entries: struct<key: string not null, value: int64> not null\n      child 0, key: string not null\n      child 1, value: int64");
+});

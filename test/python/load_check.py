@@ -1,4 +1,4 @@
-"""Fixtures and the oracle for `load`: pyarrow (and DuckDB where present) write the sources, and
+"""Fixtures and the oracle for `load`: pyarrow and DuckDB write the sources, and
 pyarrow's own read of a source is what flightcache must serve after loading it.
 
     python load_check.py write DIR
@@ -13,9 +13,9 @@ import json
 import os
 import sys
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.dataset as ds
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
@@ -126,19 +126,14 @@ def write(root):
     with open(os.path.join(bad, "truncated.arrow"), "wb") as f:
         f.write(stream[: len(stream) * 2 // 3])
     written += [os.path.join(bad, n) for n in ("footer.parquet", "truncated.parquet", "notparquet.parquet", "truncated.arrow")]
-    try:
-        import duckdb  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        path = os.path.join(root, "duckdb", "duck.parquet")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        duckdb.sql(
-            "SELECT i::BIGINT AS id, 'v' || i AS s, [i, i + 1] AS l, {'a': i, 'b': 'x'} AS st, MAP {'k': i} AS m, "
-            "(i * 1.5)::DECIMAL(18, 3) AS d, TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (i) SECOND AS ts "
-            "FROM range(5000) t(i)"
-        ).write_parquet(path, compression="zstd")
-        written.append(path)
+    path = os.path.join(root, "duckdb", "duck.parquet")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    duckdb.sql(
+        "SELECT i::BIGINT AS id, 'v' || i AS s, [i, i + 1] AS l, {'a': i, 'b': 'x'} AS st, MAP {'k': i} AS m, "
+        "(i * 1.5)::DECIMAL(18, 3) AS d, TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (i) SECOND AS ts "
+        "FROM range(5000) t(i)"
+    ).write_parquet(path, compression="zstd")
+    written.append(path)
     return written
 
 
