@@ -7,7 +7,8 @@ import { createReadStream } from 'node:fs';
 import type { DataType, Schema } from 'apache-arrow';
 import { Code, FlightError } from '../flight/errors.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
-import { csvValue, encodeBatch, inferCsvType, inferJsonType, jsonValue, namedType, nullableSchema } from './text-schema.js';
+import { builtColumn, encodeBatch, inferCsvType, inferJsonType, jsonValue, namedType, nullableSchema } from './text-schema.js';
+import { CellError, csvColumn } from './csv-columns.js';
 
 /** Rows per record batch. */
 export const BLOCK_ROWS = 65_536;
@@ -18,67 +19,81 @@ export interface TextReadOptions extends ReadOptions {
   readonly schema?: Readonly<Record<string, string>>;
 }
 
-/** Splits CSV text into records as it arrives; `push` returns the records completed so far. */
+/**
+ * Splits CSV text into records as it arrives. Lines without a quote are split on commas at once;
+ * a record with quotes runs over lines until its quotes balance, then is parsed field by field.
+ */
 class CsvRecords {
-  private field = '';
-  private record: string[] = [];
-  private quoted = false;
-  /** Inside quotes, a quote just seen may close them or start an escaped quote. */
-  private quoteSeen = false;
-  private fieldStarted = false;
+  /** Text of a record with unbalanced quotes so far, and the end of the last chunk. */
+  private open = '';
+  private rest = '';
   line = 1;
 
   push(text: string, out: string[][]): void {
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
-      if (this.quoted) {
-        if (this.quoteSeen) {
-          this.quoteSeen = false;
-          if (c === '"') {
-            this.field += '"';
-            continue;
-          }
-          this.quoted = false;
-        } else if (c === '"') {
-          this.quoteSeen = true;
-          continue;
-        } else {
-          if (c === '\n') this.line++;
-          this.field += c;
-          continue;
-        }
-      }
-      if (c === ',') this.endField();
-      else if (c === '\n') {
-        this.line++;
-        this.endRecord(out);
-      } else if (c === '\r') continue;
-      else if (c === '"' && !this.fieldStarted) {
-        this.quoted = true;
-        this.fieldStarted = true;
-      } else {
-        this.field += c;
-        this.fieldStarted = true;
-      }
-    }
+    const lines = (this.rest + text).split('\n');
+    this.rest = lines.pop()!;
+    for (const line of lines) this.addLine(line, out);
   }
 
   end(out: string[][]): void {
-    if (this.quoted && !this.quoteSeen) throw new FlightError(Code.INVALID_ARGUMENT, `CSV ends inside a quoted field opened before line ${this.line}`);
-    if (this.fieldStarted || this.record.length > 0) this.endRecord(out);
+    if (this.rest !== '') this.addLine(this.rest, out);
+    this.rest = '';
+    if (this.open !== '') throw new FlightError(Code.INVALID_ARGUMENT, `CSV ends inside a quoted field opened before line ${this.line}`);
   }
 
-  private endField(): void {
-    this.record.push(this.field);
-    this.field = '';
-    this.fieldStarted = false;
+  private addLine(raw: string, out: string[][]): void {
+    this.line++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (this.open === '' && !line.includes('"')) {
+      // Blank lines are skipped, as pyarrow does.
+      if (line !== '') out.push(line.split(','));
+      return;
+    }
+    const text = this.open === '' ? line : `${this.open}\n${line}`;
+    if ((text.split('"').length - 1) % 2 === 1) {
+      this.open = text;
+      return;
+    }
+    this.open = '';
+    out.push(parseQuoted(text));
   }
+}
 
-  private endRecord(out: string[][]): void {
-    this.endField();
-    // Blank lines are skipped, as pyarrow does.
-    if (!(this.record.length === 1 && this.record[0] === '')) out.push(this.record);
-    this.record = [];
+/** The fields of one record that holds quotes (RFC 4180: "" inside quotes is a quote). */
+function parseQuoted(text: string): string[] {
+  const fields: string[] = [];
+  let at = 0;
+  for (;;) {
+    if (text[at] === '"') {
+      // A quoted field: up to the quote not followed by another one.
+      let field = '';
+      let from = at + 1;
+      for (;;) {
+        const quote = text.indexOf('"', from);
+        if (quote < 0) throw new FlightError(Code.INVALID_ARGUMENT, 'CSV field without its closing quote');
+        field += text.slice(from, quote);
+        if (text[quote + 1] === '"') {
+          field += '"';
+          from = quote + 2;
+          continue;
+        }
+        at = quote + 1;
+        break;
+      }
+      // Characters between the closing quote and the comma belong to the field, as pyarrow keeps them.
+      const comma = text.indexOf(',', at);
+      fields.push(comma < 0 ? field + text.slice(at) : field + text.slice(at, comma));
+      if (comma < 0) return fields;
+      at = comma + 1;
+    } else {
+      const comma = text.indexOf(',', at);
+      if (comma < 0) {
+        fields.push(text.slice(at));
+        return fields;
+      }
+      fields.push(text.slice(at, comma));
+      at = comma + 1;
+    }
   }
 }
 
@@ -112,15 +127,17 @@ export async function* readCsv(path: string, options: TextReadOptions = {}): Asy
       types = typesOf(names, options.schema, (k) => inferCsvType(records.map((r) => r[kept[k]!] ?? '')));
       schema = nullableSchema(names, types);
     }
-    const columns = kept.map((index, k) =>
-      records.map((record, row) => {
-        if (record.length !== header!.length) throw new FlightError(Code.INVALID_ARGUMENT, `CSV line ${firstLine + row} has ${record.length} fields; the header has ${header!.length}`);
-        const cell = record[index]!;
-        const value = csvValue(types[k]!, cell);
-        if (value === undefined) throw new FlightError(Code.INVALID_ARGUMENT, `CSV line ${firstLine + row}: column "${header![index]}" is ${String(types[k])} (inferred from the first ${BLOCK_ROWS} rows or given) but holds ${JSON.stringify(cell)}`);
-        return value;
-      }),
-    );
+    records.forEach((record, row) => {
+      if (record.length !== header!.length) throw new FlightError(Code.INVALID_ARGUMENT, `CSV line ${firstLine + row} has ${record.length} fields; the header has ${header!.length}`);
+    });
+    const columns = kept.map((index, k) => {
+      try {
+        return csvColumn(types[k]!, records.map((record) => record[index]!));
+      } catch (err) {
+        if (!(err instanceof CellError)) throw err;
+        throw new FlightError(Code.INVALID_ARGUMENT, `CSV line ${firstLine + err.row}: column "${header![index]}" is ${String(types[k])} (inferred from the first ${BLOCK_ROWS} rows or given) but holds ${JSON.stringify(err.cell)}`);
+      }
+    });
     firstLine += records.length;
     return encodeBatch(schema, columns, records.length);
   };
@@ -159,13 +176,13 @@ export async function* readJsonLines(path: string, options: TextReadOptions = {}
       types = typesOf(names, options.schema, (k) => inferJsonType(records.map((r) => r[names![k]!])));
       schema = nullableSchema(names, types);
     }
-    const columns = names!.map((name, k) => records.map((record, row) => {
+    const columns = names!.map((name, k) => builtColumn(types[k]!, records.map((record, row) => {
       try {
         return jsonValue(types[k]!, record[name], name);
       } catch (err) {
         throw new FlightError(Code.INVALID_ARGUMENT, `JSON line ${firstLine + row}: ${FlightError.from(err).message}`);
       }
-    }));
+    })));
     if (!options.columns) {
       const known = new Set(names);
       records.forEach((record, row) => {

@@ -5,7 +5,7 @@
  */
 import {
   Bool, DateDay, Field, Float64, Int64, List, Null, RecordBatch, Schema, Struct, TimestampSecond, Utf8,
-  makeBuilder, makeData, tableToIPC, Table, type DataType,
+  makeBuilder, makeData, tableToIPC, Table, type Data, type DataType,
 } from 'apache-arrow';
 import { Code, FlightError } from '../flight/errors.js';
 import { chunkOfStream, type IpcChunk } from './ipc-chunk.js';
@@ -136,13 +136,15 @@ export function jsonValue(type: DataType, value: unknown, column: string): unkno
   return bad();
 }
 
-/** Encodes columns of builder-ready values as one Arrow IPC record batch. */
-export function encodeBatch(schema: Schema, columns: ReadonlyArray<readonly unknown[]>, rows: number): IpcChunk {
-  const children = schema.fields.map((field, i) => {
-    const builder = makeBuilder({ type: field.type, nullValues: [null, undefined] });
-    for (const value of columns[i]!) builder.append(value);
-    return builder.finish().flush();
-  });
+/** A column of builder-ready values (nested ones included) built with apache-arrow's builders. */
+export function builtColumn(type: DataType, values: readonly unknown[]): Data {
+  const builder = makeBuilder({ type, nullValues: [null, undefined] });
+  for (const value of values) builder.append(value);
+  return builder.finish().flush();
+}
+
+/** Encodes columns as one Arrow IPC record batch. */
+export function encodeBatch(schema: Schema, children: Data[], rows: number): IpcChunk {
   const data = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
   return chunkOfStream(tableToIPC(new Table(schema, new RecordBatch(schema, data)), 'stream'));
 }

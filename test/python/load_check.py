@@ -100,7 +100,7 @@ def write(root):
     with open(csv_path, "w") as f:
         f.write("id,name,price,flag,day,at,empty,note\n")
         for i in range(70_000):
-            name = f'"quoted, {i}"' if i % 7 == 0 else f"name{i}"
+            name = f'"quoted, ""{i}"""' if i % 7 == 0 else f"name{i}"
             price = "" if i % 11 == 0 else f"{i * 0.25}"
             f.write(f"{i},{name},{price},{'true' if i % 2 else 'false'},2024-01-{1 + i % 28:02d},2024-02-03 04:05:{i % 60:02d},,\"multi\nline {i % 3}\"\n")
     written.append(csv_path)
