@@ -62,7 +62,7 @@ export const loadCommand: Command = {
     }
     const columns = typeof flags.columns === 'string' ? flags.columns.split(',').map((c) => c.trim()) : undefined;
     // The server reads the files: a relative path means this directory's.
-    const source = resolve(positionals[0]!);
+    const source = positionals[0]!.startsWith('s3://') ? positionals[0]! : resolve(positionals[0]!);
     const body = JSON.stringify({ name, source, format, options: { columns, split: flags.split } });
     const tty = process.stdout.isTTY === true;
     const view = tty ? barView() : jsonView();

@@ -4,6 +4,9 @@
  * has been read does one synchronous step drop the previous generation and commit the new one.
  * A failing file (or a cancel) releases what was read and leaves the previous generation serving.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { Code, FlightError } from '../flight/errors.js';
 import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
@@ -16,6 +19,7 @@ import { readParquet } from './parquet-reader.js';
 import { listSourceFiles, type LoadFormat, type SourceFile } from './source-files.js';
 import { readCsv, readJsonLines } from './text-readers.js';
 import { withPartitionColumns } from './hive-columns.js';
+import { downloadObject, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
 
 /** How far a load is; shown by `stats` and /stats. */
 export interface LoadProgress {
@@ -44,10 +48,23 @@ export interface LoadResult {
 type Reader = (path: string, options: ReadOptions & { schema?: Readonly<Record<string, string>> }) => AsyncGenerator<IpcChunk>;
 const READERS: Record<LoadFormat, Reader> = { parquet: readParquet, ipc: readIpc, csv: readCsv, jsonl: readJsonLines };
 
-/** The error a failed file gives: its path first, its gRPC code kept. */
-function fileError(file: SourceFile, err: unknown): FlightError {
+/**
+ * A remote (s3://) file downloaded to a temporary directory, so every reader reads local files; one
+ * file at a time is on disk. Undefined for a local file.
+ */
+async function localCopy(file: SourceFile, signal: AbortSignal | undefined): Promise<string | undefined> {
+  if (!file.path.startsWith('s3://')) return undefined;
+  const { bucket, key } = parseS3Url(file.path);
+  const path = join(await mkdtemp(join(tmpdir(), 'flightcache-load-')), basename(key));
+  await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
+  return path;
+}
+
+/** The error a failed file gives: its path first (a download's local path replaced by the file's), its gRPC code kept. */
+function fileError(file: SourceFile, err: unknown, local?: string): FlightError {
   if (err instanceof Error && err.name === 'AbortError') return new FlightError(Code.CANCELLED, `load cancelled while reading ${file.path}`);
-  const error = FlightError.from(err);
+  let error = FlightError.from(err);
+  if (local !== undefined && error.message.includes(local)) error = new FlightError(error.code, error.message.replaceAll(local, file.path));
   if (error.message.includes(file.path)) return error;
   const code = error.code === Code.UNKNOWN || error.code === Code.INTERNAL ? Code.INVALID_ARGUMENT : error.code;
   return new FlightError(code, `${file.path}: ${error.message}`);
@@ -84,8 +101,10 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     for (const file of files) {
       signal?.throwIfAborted();
       progress.file = file.path;
+      let local: string | undefined;
       try {
-        const read = READERS[file.format](file.path, { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
+        local = await localCopy(file, signal);
+        const read = READERS[file.format](local ?? file.path, { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
         const chunks = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
         for await (const chunk of chunks) {
           if (!schema) {
@@ -108,7 +127,9 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
           }
         }
       } catch (err) {
-        throw fileError(file, err);
+        throw fileError(file, err, local);
+      } finally {
+        if (local) await rm(dirname(local), { recursive: true, force: true });
       }
       progress.files++;
       progress.bytes += file.bytes;

@@ -1,11 +1,12 @@
 /**
  * Turns a load SOURCE into the files to read: one file, a directory (walked recursively), or a glob
- * (`*`, `**`, `?`). Directory levels named `key=value` (hive partitioning) become column values of
+ * (`*`, `**`, `?`), on local disks or under an `s3://bucket/prefix`. Directory levels named `key=value` (hive partitioning) become column values of
  * the files below them; a Hugging Face split (`train`, `test`, ...) keeps the files of that split.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { Code, FlightError } from '../flight/errors.js';
+import { listObjects, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
 
 /** The formats a load reads. */
 export const FORMATS = ['parquet', 'ipc', 'csv', 'jsonl'] as const;
@@ -102,8 +103,31 @@ export interface ListOptions {
   split?: string;
 }
 
-/** Lists the files of a source, sorted by path; NOT_FOUND when there are none. */
-export async function listSourceFiles(source: string, options: ListOptions = {}): Promise<SourceFile[]> {
+/** The objects of an `s3://bucket/key` source: the object itself, every object under key/, or those matching a glob. */
+async function s3Entries(source: string): Promise<{ root: string; entries: Array<{ path: string; bytes: number }> }> {
+  const { bucket, key } = parseS3Url(source);
+  const config = s3ConfigFromEnv();
+  const parts = key.split('/');
+  const firstWild = parts.findIndex(isGlob);
+  const rootKey = firstWild >= 0 ? parts.slice(0, firstWild).join('/') : key.replace(/\/+$/, '');
+  const pattern = firstWild >= 0 ? globPattern(parts.slice(firstWild).join('/')) : undefined;
+  const objects = await listObjects(config, bucket, rootKey);
+  const exact = pattern ? undefined : objects.find((o) => o.key === rootKey);
+  const root = `s3://${bucket}/${exact ? rootKey.split('/').slice(0, -1).join('/') : rootKey}`.replace(/\/+$/, '');
+  const dir = rootKey === '' ? '' : `${rootKey}/`;
+  const chosen = exact
+    ? [exact]
+    : objects.filter((o) => {
+        if (!o.key.startsWith(dir) || o.key.endsWith('/')) return false;
+        const relativeKey = o.key.slice(dir.length);
+        return !relativeKey.split('/').some(ignored) && (!pattern || pattern.test(relativeKey));
+      });
+  if (chosen.length === 0 && objects.length === 0) throw new FlightError(Code.NOT_FOUND, `source ${JSON.stringify(source)} does not exist`);
+  return { root, entries: chosen.map((o) => ({ path: `s3://${bucket}/${o.key}`, bytes: o.bytes })) };
+}
+
+/** The files of a local source with their sizes, and the directory partition levels count from. */
+async function localEntries(source: string): Promise<{ root: string; entries: Array<{ path: string; bytes: number }> }> {
   let root: string;
   let paths: string[];
   if (isGlob(source)) {
@@ -124,13 +148,21 @@ export async function listSourceFiles(source: string, options: ListOptions = {})
     paths = info.isDirectory() ? await walk(root) : [root];
     if (!info.isDirectory()) root = resolve(root, '..');
   }
+  return { root, entries: await Promise.all(paths.map(async (path) => ({ path, bytes: (await stat(path)).size }))) };
+}
+
+/** Lists the files of a source (a local path or glob, or an s3:// URL), sorted by path; NOT_FOUND when there are none. */
+export async function listSourceFiles(source: string, options: ListOptions = {}): Promise<SourceFile[]> {
+  const { root, entries } = source.startsWith('s3://') ? await s3Entries(source) : await localEntries(source);
+  let paths = entries.map((e) => e.path);
+  const sizes = new Map(entries.map((e) => [e.path, e.bytes]));
   if (options.split !== undefined) paths = paths.filter((p) => inSplit(root, p, options.split!));
   const files: SourceFile[] = [];
   for (const path of paths) {
     const format = options.format ?? formatOfName(path);
     // In a directory, files of other kinds (READMEs, metadata) are not data.
     if (format === undefined || (options.format !== undefined && paths.length > 1 && formatOfName(path) !== undefined && formatOfName(path) !== options.format)) continue;
-    files.push({ path, format, bytes: (await stat(path)).size, partition: hivePartition(root, path) });
+    files.push({ path, format, bytes: sizes.get(path)!, partition: hivePartition(root, path) });
   }
   if (files.length === 0) {
     const what = options.split !== undefined ? ` in split ${JSON.stringify(options.split)}` : '';
