@@ -8,6 +8,7 @@ import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 import { Code, FlightError } from '../flight/errors.js';
 import { chunkOfStream, orderPlan, projectMessages, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
 import type { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
+import { pyarrowSchema } from './parquet-schema.js';
 
 /** Rows of the file's largest row group: as the batch size it makes each row group one batch. */
 export function largestRowGroup(file: ParquetFile): number {
@@ -17,6 +18,19 @@ export function largestRowGroup(file: ParquetFile): number {
     const rows = groups.map((group) => group.numRows());
     for (const group of groups) group.free();
     return Math.max(1, ...rows);
+  } finally {
+    metadata.free();
+  }
+}
+
+/** The writer's Arrow schema stored in the file's key-value metadata (pyarrow writes it), if any. */
+function arrowSchemaOf(file: ParquetFile): string | undefined {
+  const metadata = file.metadata();
+  try {
+    const fileMetadata = metadata.fileMetadata();
+    const value: unknown = fileMetadata.keyValueMetadata().get('ARROW:schema');
+    fileMetadata.free();
+    return typeof value === 'string' ? value : undefined;
   } finally {
     metadata.free();
   }
@@ -43,15 +57,19 @@ export async function* readParquet(path: string, options: ReadOptions = {}): Asy
     const columns = options.columns ? [...options.columns] : undefined;
     let batches = 0;
     let plan: ProjectionPlan | undefined;
+    let fixedSchema: Uint8Array | undefined;
     try {
       // Batches lose the file's schema metadata on their way out of arrow-rs: it is put back.
       const metadata = file.schema().metadata();
+      const writer = arrowSchemaOf(file);
       const stream = (await file.stream({ batchSize: largestRowGroup(file), ...(columns ? { columns } : {}) })) as AsyncIterable<WasmRecordBatch>;
       for await (const batch of stream) {
         options.signal?.throwIfAborted();
         batches++;
         const restored = metadata.size > 0 ? batch.withSchema(batch.schema.withMetadata(metadata)) : batch;
-        const chunk = chunkOfStream(restored.intoIPCStream());
+        const read = chunkOfStream(restored.intoIPCStream());
+        if (batches === 1) fixedSchema = pyarrowSchema(read.schema, writer);
+        const chunk = fixedSchema ? { schema: fixedSchema, messages: read.messages } : read;
         // arrow-rs keeps the file's column order; the load's is the order named.
         if (batches === 1) plan = orderPlan(chunk.schema, options.columns);
         yield plan ? { schema: plan.schema, messages: projectMessages(plan, chunk.messages) } : chunk;
@@ -59,7 +77,10 @@ export async function* readParquet(path: string, options: ReadOptions = {}): Asy
     } catch (err) {
       throw parquetError(path, err);
     }
-    if (batches === 0) yield { schema: chunkOfStream(file.schema().intoIPCStream()).schema, messages: [] };
+    if (batches === 0) {
+      const schema = chunkOfStream(file.schema().intoIPCStream()).schema;
+      yield { schema: pyarrowSchema(schema, arrowSchemaOf(file)) ?? schema, messages: [] };
+    }
   } finally {
     file.free();
   }
