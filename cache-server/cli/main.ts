@@ -19,8 +19,8 @@ commands:
                                      also for serve --shards)
   shard  [serve options] [--coordinator grpc://H:P] [--id ID]   one shard (registers with the coordinator)
   put FILE --name N      load an Arrow IPC file or stream into dataset N
-  load SOURCE --name N [--format parquet|ipc|csv|jsonl] [--columns a,b] [--split train]
-                         the server reads SOURCE (a file, directory, glob or hive-partitioned tree) into N,
+  load SOURCE --name N [--format parquet|ipc|csv|jsonl|iceberg] [--columns a,b] [--split train]
+                         the server reads SOURCE (a file, directory, glob, hive tree, s3:// URL or Iceberg table) into N,
                          replacing it all or nothing; progress on stdout (a bar, or JSON lines when piped)
   ls                     list datasets
   get N [--out FILE]     read dataset N (to an Arrow IPC stream file with --out)

@@ -16,7 +16,7 @@ import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
 import { readIpc } from './ipc-reader.js';
 import type { LoadRequest } from './load-request.js';
 import { readParquet } from './parquet-reader.js';
-import { listSourceFiles, type LoadFormat, type SourceFile } from './source-files.js';
+import { listSourceFiles, type FileFormat, type SourceFile } from './source-files.js';
 import { readCsv, readJsonLines } from './text-readers.js';
 import { withPartitionColumns } from './hive-columns.js';
 import { downloadObject, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
@@ -46,7 +46,7 @@ export interface LoadResult {
 }
 
 type Reader = (path: string, options: ReadOptions & { schema?: Readonly<Record<string, string>> }) => AsyncGenerator<IpcChunk>;
-const READERS: Record<LoadFormat, Reader> = { parquet: readParquet, ipc: readIpc, csv: readCsv, jsonl: readJsonLines };
+const READERS: Record<FileFormat, Reader> = { parquet: readParquet, ipc: readIpc, csv: readCsv, jsonl: readJsonLines };
 
 /**
  * A remote (s3://) file downloaded to a temporary directory, so every reader reads local files; one

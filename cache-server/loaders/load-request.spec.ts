@@ -22,7 +22,7 @@ test('parseLoadRequest rejects bad bodies with what is wrong', () => {
   rejects('nope', /the body is not JSON$/);
   rejects('{"name":"n"}', /^load needs a JSON body/);
   rejects('{"name":"a/b","source":"/d"}', /must not contain '\/'/);
-  rejects('{"name":"n","source":"/d","format":"xls"}', /^unknown format "xls"; known formats: parquet, ipc, csv, jsonl$/);
+  rejects('{"name":"n","source":"/d","format":"xls"}', /^unknown format "xls"; known formats: parquet, ipc, csv, jsonl, iceberg$/);
   rejects('{"name":"n","source":"/d","options":{"columns":[]}}', /^"columns" must be a non-empty array of column names$/);
   rejects('{"name":"n","source":"/d","options":{"schema":{"a":1}}}', /^"schema" must map column names to type names$/);
 });

@@ -23,6 +23,33 @@ export function largestRowGroup(file: ParquetFile): number {
   }
 }
 
+/** Opens a Parquet file through a file-backed Blob (only the byte ranges read are fetched). */
+async function openParquet(path: string): Promise<ParquetFile> {
+  try {
+    return await ParquetFile.fromFile(await openAsBlob(path));
+  } catch (err) {
+    throw parquetError(path, err);
+  }
+}
+
+/** Which of `columns` a Parquet file lacks at its top level (read from its footer only). */
+export async function missingParquetColumns(path: string, columns: readonly string[]): Promise<string[]> {
+  const file = await openParquet(path);
+  try {
+    const schema = file.schema();
+    // indexOf throws for a name the schema lacks.
+    return columns.filter((column) => {
+      try {
+        return schema.indexOf(column) < 0;
+      } catch {
+        return true;
+      }
+    });
+  } finally {
+    file.free();
+  }
+}
+
 /** The writer's Arrow schema stored in the file's key-value metadata (pyarrow writes it), if any. */
 function arrowSchemaOf(file: ParquetFile): string | undefined {
   const metadata = file.metadata();
@@ -47,12 +74,7 @@ function parquetError(path: string, err: unknown): FlightError {
 
 /** Yields the file's schema first (also for a file without rows), then one chunk per row group. */
 export async function* readParquet(path: string, options: ReadOptions = {}): AsyncGenerator<IpcChunk> {
-  let file: ParquetFile;
-  try {
-    file = await ParquetFile.fromFile(await openAsBlob(path));
-  } catch (err) {
-    throw parquetError(path, err);
-  }
+  const file = await openParquet(path);
   try {
     const columns = options.columns ? [...options.columns] : undefined;
     let batches = 0;

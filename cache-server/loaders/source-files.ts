@@ -7,21 +7,25 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { Code, FlightError } from '../flight/errors.js';
 import { listObjects, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
+import { icebergDataFiles, isIcebergTable } from './iceberg-table.js';
+import { missingParquetColumns } from './parquet-reader.js';
 
-/** The formats a load reads. */
-export const FORMATS = ['parquet', 'ipc', 'csv', 'jsonl'] as const;
+/** The formats a load reads: file formats, and Iceberg tables (of Parquet files). */
+export const FORMATS = ['parquet', 'ipc', 'csv', 'jsonl', 'iceberg'] as const;
 export type LoadFormat = (typeof FORMATS)[number];
+/** The format of one file. */
+export type FileFormat = Exclude<LoadFormat, 'iceberg'>;
 
 /** One file of a source. */
 export interface SourceFile {
   readonly path: string;
-  readonly format: LoadFormat;
+  readonly format: FileFormat;
   readonly bytes: number;
   /** Hive partition values from the directories between the source's root and the file, outermost first. */
   readonly partition: ReadonlyArray<readonly [string, string]>;
 }
 
-const EXTENSIONS: Record<string, LoadFormat> = {
+const EXTENSIONS: Record<string, FileFormat> = {
   '.parquet': 'parquet',
   '.pq': 'parquet',
   '.arrow': 'ipc',
@@ -35,7 +39,7 @@ const EXTENSIONS: Record<string, LoadFormat> = {
 };
 
 /** The format a file name says, or undefined. */
-export function formatOfName(path: string): LoadFormat | undefined {
+export function formatOfName(path: string): FileFormat | undefined {
   return EXTENSIONS[extname(path).toLowerCase()];
 }
 
@@ -153,13 +157,25 @@ async function localEntries(source: string): Promise<{ root: string; entries: Ar
 
 /** Lists the files of a source (a local path or glob, or an s3:// URL), sorted by path; NOT_FOUND when there are none. */
 export async function listSourceFiles(source: string, options: ListOptions = {}): Promise<SourceFile[]> {
+  if (options.format === 'iceberg' || (options.format === undefined && !source.startsWith('s3://') && isIcebergTable(source))) {
+    const table = resolve(source);
+    const { files, columns } = await icebergDataFiles(table);
+    if (files.length === 0) throw new FlightError(Code.NOT_FOUND, `Iceberg table ${table} has no data files in its current snapshot`);
+    // Loaded columns come from the data files: a column kept only in partition metadata (an identity
+    // partition some writers leave out of the files) would be missing.
+    const missing = await missingParquetColumns(files[0]!.path, columns);
+    if (missing.length > 0) {
+      throw new FlightError(Code.UNIMPLEMENTED, `Iceberg table ${table}: column(s) ${missing.map((c) => JSON.stringify(c)).join(', ')} are not in its data files (values kept only in partition metadata), which load does not support`);
+    }
+    return files.map((f) => ({ path: f.path, format: 'parquet', bytes: f.bytes, partition: [] }));
+  }
   const { root, entries } = source.startsWith('s3://') ? await s3Entries(source) : await localEntries(source);
   let paths = entries.map((e) => e.path);
   const sizes = new Map(entries.map((e) => [e.path, e.bytes]));
   if (options.split !== undefined) paths = paths.filter((p) => inSplit(root, p, options.split!));
   const files: SourceFile[] = [];
   for (const path of paths) {
-    const format = options.format ?? formatOfName(path);
+    const format = (options.format as FileFormat | undefined) ?? formatOfName(path);
     // In a directory, files of other kinds (READMEs, metadata) are not data.
     if (format === undefined || (options.format !== undefined && paths.length > 1 && formatOfName(path) !== undefined && formatOfName(path) !== options.format)) continue;
     files.push({ path, format, bytes: sizes.get(path)!, partition: hivePartition(root, path) });

@@ -126,6 +126,7 @@ def write(root):
     with open(os.path.join(bad, "truncated.arrow"), "wb") as f:
         f.write(stream[: len(stream) * 2 // 3])
     written += [os.path.join(bad, n) for n in ("footer.parquet", "truncated.parquet", "notparquet.parquet", "truncated.arrow")]
+    written += write_iceberg(os.path.join(root, "iceberg"), simple)
     path = os.path.join(root, "duckdb", "duck.parquet")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     duckdb.sql(
@@ -135,6 +136,19 @@ def write(root):
     ).write_parquet(path, compression="zstd")
     written.append(path)
     return written
+
+
+def write_iceberg(warehouse, table):
+    """A table written by pyiceberg (a SQLite catalog under `warehouse`): two appends, so two snapshots."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    os.makedirs(warehouse, exist_ok=True)
+    catalog = SqlCatalog("load", uri=f"sqlite:///{warehouse}/catalog.db", warehouse=f"file://{warehouse}")
+    catalog.create_namespace("db")
+    events = catalog.create_table("db.events", schema=table.schema)
+    events.append(table.slice(0, 600))
+    events.append(table.slice(600))
+    return [events.metadata_location]
 
 
 def expected(kind, path, columns, split):
@@ -151,6 +165,8 @@ def expected(kind, path, columns, split):
         reader = pa.ipc.open_file(path) if head == b"ARROW1" else pa.ipc.open_stream(path)
         table = reader.read_all()
         return table.select(columns) if columns else table
+    if kind == "iceberg":
+        return iceberg_table(path)
     if kind == "csv":
         convert = pa_csv.ConvertOptions(include_columns=columns) if columns else None
         return pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(newlines_in_values=True), convert_options=convert)
@@ -158,6 +174,48 @@ def expected(kind, path, columns, split):
         table = pa_json.read_json(path)
         return table.select(columns) if columns else table
     raise ValueError(kind)
+
+
+def iceberg_table(table_dir):
+    """pyiceberg's scan of a local table's current snapshot. Its metadata names files under the
+    location it was written at (relative, e.g. data/persistent/NAME): that location is linked to
+    the table in a scratch directory, which becomes the working directory."""
+    import glob
+    import gzip
+    import tempfile
+
+    from pyiceberg.table import StaticTable
+
+    metadata_dir = os.path.join(table_dir, "metadata")
+    hint = os.path.join(metadata_dir, "version-hint.text")
+    candidates = []
+    if os.path.exists(hint):
+        version = open(hint).read().strip()
+        candidates = [p for p in (os.path.join(metadata_dir, f"v{version}.metadata.json"), os.path.join(metadata_dir, f"v{version}.gz.metadata.json")) if os.path.exists(p)]
+    if not candidates:
+        def number(p):
+            name = os.path.basename(p)
+            return int(name[1:].split(".")[0]) if name.startswith("v") else int(name.split("-")[0])
+        candidates = sorted(glob.glob(os.path.join(metadata_dir, "*.metadata.json")), key=number)[-1:]
+    metadata_path = os.path.abspath(candidates[0])
+    raw = open(metadata_path, "rb").read()
+    location = json.loads(gzip.decompress(raw) if metadata_path.endswith(".gz.metadata.json") else raw)["location"]
+    scratch = tempfile.mkdtemp()
+    if not location.startswith(("file:", "/")):
+        link = os.path.join(scratch, location.removeprefix("./"))
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(os.path.abspath(table_dir), link)
+    cwd = os.getcwd()
+    os.chdir(scratch)
+    try:
+        return StaticTable.from_metadata(metadata_path).scan().to_arrow()
+    finally:
+        os.chdir(cwd)
+
+
+def without_metadata(table):
+    """The table with no schema or field metadata (Iceberg writers add field ids and table JSON)."""
+    return table.cast(pa.schema([pa.field(f.name, f.type, f.nullable) for f in table.schema]))
 
 
 def through_ipc(table):
@@ -173,6 +231,11 @@ def compare(args):
     columns = args.columns.split(",") if args.columns else None
     want = through_ipc(expected(args.kind, args.path, columns, args.split))
     got, _, _ = Session(args.url).read(args.name)
+    if args.kind == "iceberg":
+        # pyiceberg types columns from the Iceberg schema (large strings, required fields); the load
+        # keeps the data files' Arrow types: values are compared after casting to the loaded types.
+        got = without_metadata(got)
+        want = without_metadata(want).cast(got.schema)
     equal, detail = compare_tables(want, got)
     return {"equal": equal, "detail": detail, "rows": got.num_rows, "columns": got.column_names}
 
