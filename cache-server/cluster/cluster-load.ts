@@ -154,7 +154,8 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
   } catch (err) {
     for (const partition of partitions) state.dropped.add(partition.storedName);
     await dropCopies(state, partitions);
-    const error = err instanceof Error && err.name === 'AbortError' ? new FlightError(Code.CANCELLED, `load of "${request.name}" cancelled`) : FlightError.from(err);
+    // Once cancelled, the shards' loads fail too (their staged datasets were dropped): report the cancel.
+    const error = signal.aborted ? new FlightError(Code.CANCELLED, `load of "${request.name}" cancelled`) : FlightError.from(err);
     progress.state = error.code === Code.CANCELLED ? 'cancelled' : 'failed';
     progress.error = error.message;
     throw error;

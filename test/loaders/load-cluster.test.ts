@@ -5,10 +5,12 @@
  * fails the load, names the file, and leaves the previous generation serving.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FlightClient } from '../../client/src/flight-client.js';
+import { Code } from '../../cache-server/flight/errors.js';
+import { rejectsWith } from '../helpers/flight.js';
 import type { StartedProcess } from '../helpers/process.js';
 import { clusterStats, startCli, waitFor } from '../cluster/cluster-helpers.js';
 import { compareWithPyarrow, runCli, writeFixtures } from './load-helpers.js';
@@ -77,5 +79,29 @@ test('a failing file fails the cluster load naming it; the previous generation s
       }
     }
     return stored === 2 ? true : undefined;
+  });
+});
+
+test('dropping a dataset while the shards load it cancels the load everywhere: CANCELLED, nothing staged is left', async () => {
+  for (let i = 0; i < 3; i++) {
+    writeFileSync(join(fixtures, `slow-${i}.jsonl`), Array.from({ length: 200_000 }, (_, j) => JSON.stringify({ i: j, s: `value ${j}`, l: [j, j + 1] })).join('\n'));
+  }
+  const loading = client.action('load', JSON.stringify({ name: 'slow', source: join(fixtures, 'slow-*.jsonl') }));
+  await waitFor('the load to run', async () => ((await clusterStats(client)).loads.find((l) => l.name === 'slow')?.state === 'loading' ? true : undefined));
+  assert.deepEqual(await client.action('drop', 'slow'), { dropped: 'slow' });
+  await rejectsWith(loading, Code.CANCELLED, 'load of "slow" cancelled');
+  const stats = await clusterStats(client);
+  assert.equal(stats.datasets.some((d) => d.name === 'slow'), false);
+  assert.equal(stats.loads.find((l) => l.name === 'slow')!.state, 'cancelled');
+  await waitFor('the shards to hold nothing of it', async () => {
+    for (const member of stats.members) {
+      const shard = new FlightClient(member.location);
+      try {
+        for await (const info of shard.listFlights()) if ((info.flightDescriptor?.path[0] ?? '').startsWith('slow#')) return undefined;
+      } finally {
+        shard.close();
+      }
+    }
+    return true;
   });
 });

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FlightClient } from '../../client/src/flight-client.js';
@@ -15,7 +16,7 @@ import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import type { StartedProcess } from '../helpers/process.js';
 import { rejectsWith } from '../helpers/flight.js';
 import { startCli } from '../cluster/cluster-helpers.js';
-import { compareWithPyarrow, runCli, writeFixtures } from './load-helpers.js';
+import { CLI, compareWithPyarrow, runCli, writeFixtures } from './load-helpers.js';
 
 /** The column where arrow-rs (parquet-wasm) reads back a type other than pyarrow's: see the last test. */
 const ARROW_RS_DIFFERS = ['date64'];
@@ -195,4 +196,16 @@ test('Parquet written by DuckDB (lists, structs, maps, decimal, timestamptz) loa
   assert.equal((await load('duckdb/duck.parquet', 'duck')).code, 0);
   const compared = await compareWithPyarrow(server.url, 'duck', 'parquet', join(fixtures, 'duckdb/duck.parquet'));
   assert.deepEqual([compared.equal, compared.rows], [true, 5000], compared.detail);
+});
+
+test('on a terminal the CLI draws a progress bar (cli-progress) and ends with a summary line', async () => {
+  const path = join(fixtures, 'tty.jsonl');
+  writeFileSync(path, Array.from({ length: 600_000 }, (_, i) => JSON.stringify({ i, s: `value ${i}` })).join('\n'));
+  // script(1) runs the CLI on a pseudo-terminal, so stdout.isTTY is true.
+  const command = [process.execPath, CLI, 'load', path, '--name', 'tty', '--endpoint', server.url].map((a) => `'${a}'`).join(' ');
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile('script', ['-qec', command, '/dev/null'], { timeout: 120_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+  assert.match(output, /[\u2588\u2591]+ \d+% \| 0\/1 files \| \d+ rows \| /);
+  assert.match(output, /loaded tty: 600000 rows in 10 batches from 1 files, [\d.]+ MiB\r?\n$/);
 });
