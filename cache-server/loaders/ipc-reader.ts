@@ -81,8 +81,8 @@ export async function* readIpc(path: string, options: ReadOptions = {}): AsyncGe
       if (message.info.kind === 'record_batch') yield { schema, messages: pending.splice(0) };
     }
     if (!schema) throw new FlightError(Code.INVALID_ARGUMENT, `${path}: no Arrow IPC schema message (not an Arrow IPC file or stream, or written without one)`);
-    if (pending.length > 0 || offset === 0) yield { schema, messages: pending };
-    else yield { schema, messages: [] };
+    // Also for a stream without batches: the schema reaches the loader.
+    yield { schema, messages: pending };
   } finally {
     await handle.close();
   }
