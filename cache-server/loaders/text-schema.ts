@@ -41,7 +41,8 @@ const FLOAT = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|In
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-const fitsInt64 = (cell: string): boolean => INT.test(cell) && BigInt(cell) >= INT64_MIN && BigInt(cell) <= INT64_MAX;
+/** Up to 18 digits always fit; longer ones are checked exactly. */
+const fitsInt64 = (cell: string): boolean => INT.test(cell) && (cell.length <= 18 || (BigInt(cell) >= INT64_MIN && BigInt(cell) <= INT64_MAX));
 const validDate = (text: string): boolean => !Number.isNaN(Date.parse(`${text.slice(0, 10)}T00:00:00Z`));
 
 /** The CSV cell kinds in pyarrow's order of preference; a column takes the first kind all its cells fit. */
