@@ -4,7 +4,7 @@
  * has been read does one synchronous step drop the previous generation and commit the new one.
  * A failing file (or a cancel) releases what was read and leaves the previous generation serving.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Code, FlightError } from '../flight/errors.js';
@@ -104,6 +104,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       let local: string | undefined;
       try {
         local = await localCopy(file, signal);
+        const before = await stat(local ?? file.path);
         const read = READERS[file.format](local ?? file.path, { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
         const chunks = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
         for await (const chunk of chunks) {
@@ -125,6 +126,10 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
               batches++;
             }
           }
+        }
+        const after = await stat(local ?? file.path);
+        if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+          throw new FlightError(Code.ABORTED, `${file.path} changed while it was read (${before.size} bytes, then ${after.size}); load it again`);
         }
       } catch (err) {
         throw fileError(file, err, local);
