@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { FlightClient } from '../../client/src/flight-client.js';
 import { Code } from '../../cache-server/flight/errors.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
-import type { StartedProcess } from '../helpers/process.js';
+import { freePort, type StartedProcess } from '../helpers/process.js';
 import { rejectsWith } from '../helpers/flight.js';
 import { startCli } from '../cluster/cluster-helpers.js';
 import { CLI, compareWithPyarrow, runCli, writeFixtures } from './load-helpers.js';
@@ -210,4 +210,18 @@ test('on a terminal the CLI draws a progress bar (cli-progress) and ends with a 
   });
   assert.match(output, /[\u2588\u2591]+ \d+% \| 0\/1 files \| \d+ rows \| /);
   assert.match(output, /loaded tty: 600000 rows in 10 batches from 1 files, [\d.]+ MiB\r?\n$/);
+});
+
+test('/stats on the ops port shows the loads as the stats action does', async () => {
+  const httpPort = await freePort();
+  const node = await startCli(['serve', '--port', '0', '--http-port', String(httpPort)]);
+  try {
+    const run = await runCli(['load', join(fixtures, 'dir'), '--name', 'ops', '--endpoint', node.url]);
+    assert.equal(run.code, 0, run.stderr);
+    const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/stats`)).json()) as NodeStats;
+    const { state, files, filesTotal, rows, bytes, bytesTotal } = stats.loads.find((l) => l.name === 'ops')!;
+    assert.deepEqual({ state, files, filesTotal, rows, done: bytes === bytesTotal }, { state: 'done', files: 3, filesTotal: 3, rows: 1050, done: true });
+  } finally {
+    await node.stop();
+  }
 });
