@@ -19,6 +19,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   doget: async () => (await import('./suites/doget.js')).runDoget,
   epoch: async () => (await import('./suites/epoch.js')).runEpoch,
   feed: async () => (await import('./suites/feed.js')).runFeed,
+  load: async () => (await import('./suites/load.js')).runLoad,
   micro: async () => (await import('./suites/micro.js')).runMicro,
   scale: async () => (await import('./suites/scale.js')).runScale,
   torch: async () => (await import('./suites/torch.js')).runTorch,

@@ -25,11 +25,11 @@ test('parquetJsPlan runs the node worker of kind parquet on the Parquet director
   assert.deepEqual(tail(plan.command.args), ['parquet', '--path', '/d/parquet']);
 });
 
-test('parquetJsProblem finds the installed parquet-wasm devDependency', () => {
+test('parquetJsProblem finds the installed parquet-wasm dependency', () => {
   assert.equal(parquetJsProblem(), undefined);
 });
 
 test('parquetJsProblem names a package that cannot be resolved', () => {
   const problem = parquetJsProblem('parquet-wasm-not-installed');
-  assert.match(problem ?? '', /^cannot resolve the npm package parquet-wasm-not-installed \(a devDependency: run npm install\): .*parquet-wasm-not-installed/);
+  assert.match(problem ?? '', /^cannot resolve the npm package parquet-wasm-not-installed \(a dependency: run npm install\): .*parquet-wasm-not-installed/);
 });

@@ -14,7 +14,7 @@ export const IPC_JS = 'ipc-js';
 /** Parquet files streamed by parquet-wasm into apache-arrow RecordBatches (node). */
 export const PARQUET_JS = 'parquet-js';
 
-/** The npm package the parquet-js worker imports (a devDependency). */
+/** The npm package the parquet-js worker imports (a dependency, also of the server's Parquet loader). */
 export const PARQUET_WASM = 'parquet-wasm';
 
 /** Where the generated files are. */
@@ -62,6 +62,6 @@ export function parquetJsProblem(specifier: string = PARQUET_WASM): string | und
     import.meta.resolve(specifier);
     return undefined;
   } catch (err) {
-    return `cannot resolve the npm package ${specifier} (a devDependency: run npm install): ${(err as Error).message}`;
+    return `cannot resolve the npm package ${specifier} (a dependency: run npm install): ${(err as Error).message}`;
   }
 }

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 import { RecordBatchReader } from 'apache-arrow';
-import type { ParquetFile, RecordBatch as WasmRecordBatch } from 'parquet-wasm';
+import type { RecordBatch as WasmRecordBatch } from 'parquet-wasm';
 
 import { NodeTally } from './node-tally.js';
 
@@ -62,27 +62,15 @@ async function parquetPaths(dir: string): Promise<string[]> {
   return names.map((name) => join(dir, name));
 }
 
-/** Rows of the file's largest row group: as the batch size, it makes every row group one batch. */
-function largestRowGroup(file: ParquetFile): number {
-  const metadata = file.metadata();
-  try {
-    const groups = metadata.rowGroups();
-    const rows = groups.map((group) => group.numRows());
-    for (const group of groups) group.free();
-    return Math.max(1, ...rows);
-  } finally {
-    metadata.free();
-  }
-}
-
 /**
  * Reads each file through a file-backed Blob, so parquet-wasm fetches one row group's byte ranges at
  * a time and WASM memory holds one decoded row group, not the file. Each decoded batch leaves WASM
  * memory as an IPC stream (the one copy out), which apache-arrow reads as views.
  */
 async function parquetContender(dir: string): Promise<Contender> {
-  // Imported here so the flight and ipc kinds run where the parquet-wasm devDependency is absent.
+  // Imported here, when the parquet kind runs: the flight and ipc kinds leave WASM unloaded.
   const { ParquetFile } = await import('parquet-wasm');
+  const { largestRowGroup } = await import('../../cache-server/loaders/parquet-reader.js');
   return {
     epoch: async (tally) => {
       for (const path of await parquetPaths(dir)) {

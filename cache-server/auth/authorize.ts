@@ -2,7 +2,7 @@
  * Per-dataset authorization: wraps a FlightService so that every call is checked against the scopes
  * of its caller (set by TokenAuth's interceptor) before the service acts. Reads (GetFlightInfo,
  * GetSchema, PollFlightInfo, DoGet) need read scope on the dataset, DoPut write scope, the actions
- * drop/fetch/describe/register admin; ListFlights lists only readable datasets. A ticket names its
+ * drop/fetch/describe/register/load admin; ListFlights lists only readable datasets. A ticket names its
  * dataset (a shard's partition ticket the dataset it is part of), so a token for one dataset cannot
  * read another, from a coordinator or from a shard.
  */
@@ -16,7 +16,8 @@ import { allows, describeScopes } from './scopes.js';
 import { identityOf, type Identity } from './token-auth.js';
 
 /** Actions that change or copy what a node holds, or the cluster's membership. */
-const ADMIN_ACTIONS: readonly string[] = ['drop', 'fetch', 'describe', 'register'];
+// load reads files the server can reach: never for a caller without admin.
+const ADMIN_ACTIONS: readonly string[] = ['drop', 'fetch', 'describe', 'register', 'load'];
 
 /** The caller of an authenticated call (INTERNAL if the interceptor did not run: a wiring bug). */
 function callerOf(ctx: CallContext): Identity {

@@ -1,6 +1,6 @@
 /**
  * What an authenticated user may do: read and write the datasets whose names match its patterns,
- * and run admin actions (drop, fetch, describe, register). A pattern is "*" (every dataset),
+ * and run admin actions (drop, fetch, describe, register, load). A pattern is "*" (every dataset),
  * "prefix*" (names starting with prefix) or an exact name.
  */
 import { Code, FlightError } from '../flight/errors.js';

@@ -10,7 +10,7 @@ import type { OutgoingFlightData } from '../flight/protocol/messages.js';
 import type { NodeStats } from '../node/node-actions.js';
 import type { Command } from './main.js';
 
-const connectionOptions = {
+export const connectionOptions = {
   endpoint: { type: 'string' },
   user: { type: 'string' },
   password: { type: 'string' },
@@ -18,7 +18,7 @@ const connectionOptions = {
   timeout: { type: 'string' },
 } as const;
 
-type Flags = Record<string, string | boolean | undefined>;
+export type Flags = Record<string, string | boolean | undefined>;
 
 /** Opens an authenticated client from the common flags. */
 async function clientFrom(flags: Flags): Promise<FlightClient> {
@@ -37,7 +37,7 @@ async function clientFrom(flags: Flags): Promise<FlightClient> {
 }
 
 /** Runs `body` with a client and closes it afterwards. */
-async function withClient(flags: Flags, body: (client: FlightClient) => Promise<void>): Promise<void> {
+export async function withClient(flags: Flags, body: (client: FlightClient) => Promise<void>): Promise<void> {
   const client = await clientFrom(flags);
   try {
     await body(client);

@@ -7,6 +7,7 @@ import { coordinatorCommand, shardCommand } from './cluster-commands.js';
 import { clientCommands } from './client-commands.js';
 import { demoCommand } from './demo.js';
 import { hashPasswordCommand } from './hash-password.js';
+import { loadCommand } from './load-command.js';
 
 const USAGE = `usage: flightcache <command> [options]
 
@@ -20,6 +21,9 @@ commands:
                                      also for serve --shards)
   shard  [serve options] [--coordinator grpc://H:P] [--id ID]   one shard (registers with the coordinator)
   put FILE --name N      load an Arrow IPC file or stream into dataset N
+  load SOURCE --name N [--format parquet|ipc|csv|jsonl|iceberg] [--columns a,b] [--split train]
+                         the server reads SOURCE (a file, directory, glob, hive tree, s3:// URL or Iceberg table) into N,
+                         replacing it all or nothing; progress on stdout (a bar, or JSON lines when piped)
   ls                     list datasets
   get N [--out FILE]     read dataset N (to an Arrow IPC stream file with --out)
   drop N                 drop dataset N
@@ -42,6 +46,7 @@ const commands: Record<string, Command> = {
   shard: shardCommand,
   demo: demoCommand,
   'hash-password': hashPasswordCommand,
+  load: loadCommand,
   ...clientCommands,
 };
 

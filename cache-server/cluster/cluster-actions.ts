@@ -1,4 +1,4 @@
-/** The DoAction verbs of a coordinator: drop, stats, health, register. Results are UTF-8 JSON. */
+/** The DoAction verbs of a coordinator: drop, stats, health, register, load. Results are UTF-8 JSON. */
 import { Code, FlightError } from '../flight/errors.js';
 import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
 import type { NodeStats } from '../node/node-actions.js';
@@ -6,12 +6,20 @@ import type { DatasetStore } from '../storage/dataset-store.js';
 import type { ClusterState, MemberStats } from './cluster-state.js';
 import type { DatasetStatus } from './catalog.js';
 import { dropCopies } from './partition-copies.js';
+import { LoadRegistry } from '../loaders/load-registry.js';
+import { parseLoadRequest } from '../loaders/load-request.js';
+import { loadIntoCluster } from './cluster-load.js';
 
 const ACTIONS: readonly ActionType[] = [
-  { type: 'drop', description: 'Drop a dataset from every shard. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
+  { type: 'drop', description: 'Drop a dataset from every shard (cancelling its load). Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
   { type: 'stats', description: 'Cluster statistics as JSON: members, datasets with partitions and status, rows, bytes.' },
   { type: 'health', description: 'Liveness as JSON: {"status": "ok", "role": "coordinator", "membersUp": n, "members": m}.' },
   { type: 'register', description: 'A shard joins: body {"id", "location", "pid"?}. Result: {"registered": id}.' },
+  {
+    type: 'load',
+    description:
+      'Load files the shards read (each its share) as a new generation of a dataset, placed and replicated like a put, all or nothing. Body {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?}}. Result: {"loaded", "files", "rows", "batches", "bytes"}.',
+  },
 ];
 
 /** Statistics of a coordinator: the node statistics' shape plus the cluster's. */
@@ -27,6 +35,8 @@ const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(val
 /** Runs coordinator actions. */
 export class ClusterActions {
   private readonly started = Date.now();
+  /** The loads this coordinator drives. */
+  readonly loads = new LoadRegistry();
 
   constructor(
     private readonly state: ClusterState,
@@ -62,6 +72,7 @@ export class ClusterActions {
         nativeLiveBytes: staging.liveNativeBytes,
         rssBytes: process.memoryUsage.rss(),
       },
+      loads: this.loads.list(),
     };
   }
 
@@ -86,6 +97,11 @@ export class ClusterActions {
         });
         return;
       }
+      case 'load': {
+        const request = parseLoadRequest(text);
+        yield json(await this.loads.run(request.name, request.source, (progress, signal) => loadIntoCluster(this.state, request, progress, signal)));
+        return;
+      }
       case 'register':
         yield json(this.register(text));
         return;
@@ -97,7 +113,9 @@ export class ClusterActions {
   /** Drops a dataset from the catalog and from every live shard holding a copy (others are cleaned when they return). */
   private async drop(name: string): Promise<{ dropped: string }> {
     if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
+    const cancelled = this.loads.cancel(name);
     const dataset = this.state.catalog.drop(name);
+    if (!dataset && cancelled) return { dropped: name };
     if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
     for (const partition of dataset.partitions) this.state.dropped.add(partition.storedName);
     // Partitions of puts no shard reported (stand-ins) are recorded nowhere: the dataset's name keeps them out.

@@ -13,7 +13,7 @@ import { storedOn } from './refill.js';
 const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 
 /** The JSON of one result. */
-function parseJson(body: Uint8Array, location: string): unknown {
+export function parseJson(body: Uint8Array, location: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(body));
   } catch {
@@ -22,7 +22,7 @@ function parseJson(body: Uint8Array, location: string): unknown {
 }
 
 /** Checks a described partition's JSON and decodes it. */
-function factsOf(value: unknown, location: string): { name: string; facts: PartitionFacts } {
+export function factsOf(value: unknown, location: string): { name: string; facts: PartitionFacts } {
   const d = (typeof value === 'object' && value !== null ? value : {}) as Partial<DescribedDataset>;
   const numbers = (list: unknown): list is number[] => Array.isArray(list) && list.every((n) => Number.isSafeInteger(n) && n >= 0);
   if (

@@ -1,10 +1,13 @@
-/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
+/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host, load (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../flight/errors.js';
 import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 import type { SameHostDescription, SameHostStats } from '../samehost/same-host-server.js';
 import { hostId } from '../samehost/host-id.js';
+import { loadDataset, type LoadProgress, type LoadResult } from '../loaders/dataset-loader.js';
+import { LoadRegistry } from '../loaders/load-registry.js';
+import { parseLoadRequest } from '../loaders/load-request.js';
 import { describeDatasets } from './describe-action.js';
 
 /** The same-host service as the actions see it. */
@@ -14,8 +17,8 @@ export interface SameHostInfo {
 }
 
 const ACTIONS: readonly ActionType[] = [
-  { type: 'drop', description: 'Drop a dataset. Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
-  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory, and sameHost when the data is in shared memory.' },
+  { type: 'drop', description: 'Drop a dataset (cancelling its load). Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
+  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory, loads (running and recent: files, rows, bytes done and total), and sameHost when the data is in shared memory.' },
   { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id, "hostId": id}; the instance id changes when the process restarts; hostId names the host (cache-server/samehost/host-id.ts).' },
   { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
   {
@@ -28,6 +31,11 @@ const ACTIONS: readonly ActionType[] = [
     description:
       'Where a reader on this host reads shared memory (docs/same-host.md): {"socket", "instance", "hostId", "shmDir"}; FAILED_PRECONDITION when the node runs without shared memory.',
   },
+  {
+    type: 'load',
+    description:
+      'Load files this node reads as a new generation of a dataset, all or nothing. Body {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?}}. Result: {"loaded", "files", "rows", "batches", "bytes"}.',
+  },
 ];
 
 /** Node statistics returned by the `stats` action. */
@@ -38,6 +46,8 @@ export interface NodeStats {
   memory: { usedBytes: number; limitBytes: number | null; nativeLiveBytes: number; rssBytes: number };
   /** Present when the node keeps its data in shared memory. */
   sameHost?: SameHostStats;
+  /** Loads running, then the last finished. */
+  loads: LoadProgress[];
 }
 
 const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(value), 'utf8') });
@@ -47,6 +57,9 @@ export class NodeActions {
   private readonly started = Date.now();
   /** Tells a restarted process (empty) from the one that was there before at the same address. */
   readonly instance = randomBytes(8).toString('hex');
+
+  /** The loads this node runs. */
+  readonly loads = new LoadRegistry();
 
   /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory). */
   constructor(
@@ -73,8 +86,15 @@ export class NodeActions {
         nativeLiveBytes: s.liveNativeBytes,
         rssBytes: process.memoryUsage.rss(),
       },
+      loads: this.loads.list(),
       ...(sameHost ? { sameHost: sameHost.stats() } : {}),
     };
+  }
+
+  /** Runs a `load` action body (JSON, see ACTIONS). */
+  load(body: string): Promise<LoadResult> {
+    const request = parseLoadRequest(body);
+    return this.loads.run(request.name, request.source, (progress, signal) => loadDataset(this.store, request, progress, signal));
   }
 
   /** Runs one action, yielding its results. */
@@ -83,7 +103,8 @@ export class NodeActions {
       case 'drop': {
         const name = new TextDecoder().decode(action.body);
         if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
-        if (!this.store.drop(name)) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+        const cancelled = this.loads.cancel(name);
+        if (!this.store.drop(name) && !cancelled) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
         yield json({ dropped: name });
         return;
       }

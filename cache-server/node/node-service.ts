@@ -209,6 +209,10 @@ export class NodeService implements FlightService {
       yield { body: utf8.encode(JSON.stringify(result)) };
       return;
     }
+    if (action.type === 'load') {
+      yield { body: utf8.encode(JSON.stringify(await this.actions.load(new TextDecoder().decode(action.body)))) };
+      return;
+    }
     yield* this.actions.run(action);
   }
 

@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { LocationClients, readShare } from '../../client/src/share-reader.js';
 import { clusterStats, idBatches, sortedIds, startCli, waitFor } from './cluster-helpers.js';
-import type { StartedProcess } from '../helpers/process.js';
+import { freePort, type StartedProcess } from '../helpers/process.js';
 import type { RecordBatch } from 'apache-arrow';
-import { createServer, type AddressInfo } from 'node:net';
 import { Code, FlightError } from '../../cache-server/flight/errors.js';
 import { GrpcServer } from '../../cache-server/flight/http2/server.js';
 import { bindFlightService, type FlightService } from '../../cache-server/flight/service.js';
@@ -21,15 +20,6 @@ import { NodeService } from '../../cache-server/node/node-service.js';
 import { DatasetStore } from '../../cache-server/storage/dataset-store.js';
 
 const portOf = (url: string): string => new URL(url.replace(/^grpc:/, 'http:')).port;
-
-/** A TCP port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('a static member that is killed is down within 3 s, comes back up on the same port, and is refilled; a registered shard joins', async () => {
   const a = await startCli(['shard', '--port', '0']);

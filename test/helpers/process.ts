@@ -3,6 +3,7 @@
  * Stderr is kept so that a failed start or a crash explains itself in the assertion message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 
 /** How a process ended: its exit code, or the signal that killed it. */
@@ -97,4 +98,13 @@ export function startProcess(
       resolve({ url: match[1] ?? match[0], child, pid: child.pid!, exited, stderr: () => stderr, stop });
     });
   });
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -90,6 +90,8 @@ describe('per-dataset scopes from a credentials file', () => {
     try {
       await rejectsWith(writer.doPutRaw(pathDescriptor('eval'), evaluation), Code.PERMISSION_DENIED, /^user "writer" may not write dataset "eval"/);
       await rejectsWith(drain(writer.doAction('drop', 'train')), Code.PERMISSION_DENIED, 'user "writer" may not run action "drop": it needs admin scope');
+      const load = JSON.stringify({ name: 'train', source: '/etc', format: 'csv' });
+      await rejectsWith(drain(writer.doAction('load', load)), Code.PERMISSION_DENIED, 'user "writer" may not run action "load": it needs admin scope');
     } finally {
       writer.close();
     }

@@ -1,0 +1,92 @@
+/**
+ * `flightcache load SOURCE --name N`: the server (a node, or a coordinator whose shards) reads the
+ * files itself; this command sends the `load` action and, while it runs, polls `stats` for the load's
+ * progress: a bar on a terminal, JSON lines otherwise. A failed load exits non-zero with the server's
+ * message, which names the failing file and why.
+ */
+import { resolve } from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import { Code, FlightError } from '../flight/errors.js';
+import type { LoadProgress, LoadResult } from '../loaders/dataset-loader.js';
+import { FORMATS } from '../loaders/source-files.js';
+import type { NodeStats } from '../node/node-actions.js';
+import { connectionOptions, formatBytes, withClient } from './client-commands.js';
+import type { Command } from './main.js';
+
+const POLL_MS = 500;
+
+/** Reports progress somewhere: a terminal bar or JSON lines. */
+interface ProgressView {
+  update(progress: LoadProgress): void;
+  stop(): void;
+}
+
+function barView(): ProgressView {
+  const bar = new SingleBar(
+    { format: '{bar} {percentage}% | {files}/{filesTotal} files | {rows} rows | {done}/{total}', hideCursor: true },
+    Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p) {
+      const payload = { files: p.files, filesTotal: p.filesTotal, rows: p.rows, done: formatBytes(p.bytes), total: formatBytes(p.bytesTotal) };
+      if (!started) bar.start(Math.max(1, p.bytesTotal), p.bytes, payload);
+      else bar.update(p.bytes, payload);
+      started = true;
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+function jsonView(): ProgressView {
+  let last = '';
+  return {
+    update(p) {
+      const line = JSON.stringify({ progress: { files: p.files, filesTotal: p.filesTotal, rows: p.rows, bytes: p.bytes, bytesTotal: p.bytesTotal } });
+      if (line !== last) process.stdout.write(`${line}\n`);
+      last = line;
+    },
+    stop: () => {},
+  };
+}
+
+export const loadCommand: Command = {
+  options: { ...connectionOptions, name: { type: 'string' }, format: { type: 'string' }, columns: { type: 'string' }, split: { type: 'string' } },
+  async run(positionals, flags) {
+    if (positionals.length !== 1) throw new FlightError(Code.INVALID_ARGUMENT, 'load needs exactly one SOURCE (a file, directory or glob)');
+    const name = flags.name;
+    if (typeof name !== 'string' || name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'load needs --name N');
+    const format = flags.format as string | undefined;
+    if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
+    }
+    const columns = typeof flags.columns === 'string' ? flags.columns.split(',').map((c) => c.trim()) : undefined;
+    // The server reads the files: a relative path means this directory's.
+    const source = positionals[0]!.startsWith('s3://') ? positionals[0]! : resolve(positionals[0]!);
+    const body = JSON.stringify({ name, source, format, options: { columns, split: flags.split } });
+    const tty = process.stdout.isTTY === true;
+    const view = tty ? barView() : jsonView();
+    await withClient(flags, async (client) => {
+      let polling = true;
+      const poll = (async () => {
+        while (polling) {
+          await new Promise((r) => setTimeout(r, POLL_MS));
+          if (!polling) break;
+          const stats = await client.action<NodeStats>('stats').catch(() => undefined);
+          const progress = stats?.loads?.find((l) => l.name === name && l.state === 'loading');
+          if (progress && polling) view.update(progress);
+        }
+      })();
+      let result: LoadResult;
+      try {
+        result = await client.action<LoadResult>('load', body, { timeoutMs: 24 * 3600_000 });
+      } finally {
+        polling = false;
+        await poll;
+        view.stop();
+      }
+      if (tty) console.log(`loaded ${result.loaded}: ${result.rows} rows in ${result.batches} batches from ${result.files} files, ${formatBytes(result.bytes)}`);
+      else process.stdout.write(`${JSON.stringify({ result })}\n`);
+    });
+  },
+};

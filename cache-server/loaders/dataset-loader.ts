@@ -1,0 +1,160 @@
+/**
+ * Loads a source into a store as one new generation of a dataset, all or nothing: every message is
+ * read into a region charged to the store's budget but owned by no dataset, and only when every file
+ * has been read does one synchronous step drop the previous generation and commit the new one.
+ * A failing file (or a cancel) releases what was read and leaves the previous generation serving.
+ */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { Code, FlightError } from '../flight/errors.js';
+import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
+import type { AppendInfo } from '../storage/put-transaction.js';
+import type { EncapsulatedRegion } from '../storage/stored-message.js';
+import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
+import { readIpc } from './ipc-reader.js';
+import type { LoadRequest } from './load-request.js';
+import { readParquet } from './parquet-reader.js';
+import { listSourceFiles, type FileFormat, type SourceFile } from './source-files.js';
+import { readCsv, readJsonLines } from './text-readers.js';
+import { withPartitionColumns } from './hive-columns.js';
+import { downloadObject, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
+
+/** How far a load is; shown by `stats` and /stats. */
+export interface LoadProgress {
+  readonly name: string;
+  readonly source: string;
+  state: 'listing' | 'loading' | 'done' | 'failed' | 'cancelled';
+  files: number;
+  filesTotal: number;
+  rows: number;
+  bytes: number;
+  bytesTotal: number;
+  /** The file being read, or the one that failed. */
+  file?: string;
+  error?: string;
+}
+
+/** What a finished load reports. */
+export interface LoadResult {
+  loaded: string;
+  files: number;
+  rows: number;
+  batches: number;
+  bytes: number;
+}
+
+type Reader = (path: string, options: ReadOptions & { schema?: Readonly<Record<string, string>> }) => AsyncGenerator<IpcChunk>;
+const READERS: Record<FileFormat, Reader> = { parquet: readParquet, ipc: readIpc, csv: readCsv, jsonl: readJsonLines };
+
+/**
+ * A remote (s3://) file downloaded to a temporary directory, so every reader reads local files; one
+ * file at a time is on disk. Undefined for a local file.
+ */
+async function localCopy(file: SourceFile, signal: AbortSignal | undefined): Promise<string | undefined> {
+  if (!file.path.startsWith('s3://')) return undefined;
+  const { bucket, key } = parseS3Url(file.path);
+  const path = join(await mkdtemp(join(tmpdir(), 'flightcache-load-')), basename(key));
+  await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
+  return path;
+}
+
+/** The error a failed file gives: its path first (a download's local path replaced by the file's), its gRPC code kept. */
+function fileError(file: SourceFile, err: unknown, local?: string): FlightError {
+  if (err instanceof Error && err.name === 'AbortError') return new FlightError(Code.CANCELLED, `load cancelled while reading ${file.path}`);
+  let error = FlightError.from(err);
+  if (local !== undefined && error.message.includes(local)) error = new FlightError(error.code, error.message.replaceAll(local, file.path));
+  if (error.message.includes(file.path)) return error;
+  const code = error.code === Code.UNKNOWN || error.code === Code.INTERNAL ? Code.INVALID_ARGUMENT : error.code;
+  return new FlightError(code, `${file.path}: ${error.message}`);
+}
+
+/**
+ * The files a request reads (`files`: the listed ones, a shard's share, or all) and all of the
+ * source's (`all`: hive partition values are typed and numbered over the whole source).
+ */
+export async function requestFiles(request: LoadRequest): Promise<{ files: SourceFile[]; all: SourceFile[] }> {
+  const all = await listSourceFiles(request.source, { ...(request.format ? { format: request.format } : {}), ...(request.split ? { split: request.split } : {}) });
+  if (!request.files) return { files: all, all };
+  const wanted = new Set(request.files);
+  const chosen = all.filter((f) => wanted.has(f.path));
+  if (chosen.length !== wanted.size) {
+    const missing = request.files.filter((p) => !chosen.some((f) => f.path === p));
+    throw new FlightError(Code.NOT_FOUND, `source ${JSON.stringify(request.source)} has no file ${JSON.stringify(missing[0])}`);
+  }
+  return { files: chosen, all };
+}
+
+/** Loads `request` into `store`, updating `progress` as it goes; see the module comment. */
+export async function loadDataset(store: DatasetStore, request: LoadRequest, progress: LoadProgress, signal?: AbortSignal): Promise<LoadResult> {
+  const regions: Array<{ region: EncapsulatedRegion; info: AppendInfo }> = [];
+  let committed = false;
+  try {
+    const { files, all } = await requestFiles(request);
+    progress.filesTotal = files.length;
+    progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
+    progress.state = 'loading';
+    let schema: Uint8Array | undefined;
+    let schemaFile = '';
+    let batches = 0;
+    for (const file of files) {
+      signal?.throwIfAborted();
+      progress.file = file.path;
+      let local: string | undefined;
+      try {
+        local = await localCopy(file, signal);
+        const before = await stat(local ?? file.path);
+        const read = READERS[file.format](local ?? file.path, { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
+        const chunks = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
+        for await (const chunk of chunks) {
+          if (!schema) {
+            schema = chunk.schema.slice();
+            schemaFile = file.path;
+          } else if (!Buffer.from(schema).equals(chunk.schema)) {
+            const difference = firstSchemaDifference(schema, chunk.schema);
+            if (difference !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, `${file.path}: its schema differs from ${schemaFile}'s: ${difference}`);
+          }
+          for (const message of chunk.messages) {
+            const kind = message.info.kind;
+            if (kind !== 'record_batch' && kind !== 'dictionary_batch') continue;
+            const region = store.allocateMessage(message.header, message.body.length);
+            regions.push({ region, info: { kind, rows: message.info.rows } });
+            region.message.body.set(message.body);
+            if (kind === 'record_batch') {
+              progress.rows += message.info.rows;
+              batches++;
+            }
+          }
+        }
+        const after = await stat(local ?? file.path);
+        if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+          throw new FlightError(Code.ABORTED, `${file.path} changed while it was read (${before.size} bytes, then ${after.size}); load it again`);
+        }
+      } catch (err) {
+        throw fileError(file, err, local);
+      } finally {
+        if (local) await rm(dirname(local), { recursive: true, force: true });
+      }
+      progress.files++;
+      progress.bytes += file.bytes;
+    }
+    signal?.throwIfAborted();
+    // One synchronous step: readers see the old generation or the new one, never neither.
+    store.drop(request.name);
+    const tx = store.beginPut(request.name, schema!);
+    for (const { region, info } of regions) tx.adopt(region, info);
+    const snapshot: DatasetSnapshot = tx.commit();
+    committed = true;
+    progress.state = 'done';
+    progress.file = undefined;
+    return { loaded: request.name, files: files.length, rows: snapshot.rows, batches, bytes: snapshot.bytes };
+  } catch (err) {
+    const error = err instanceof Error && err.name === 'AbortError' ? new FlightError(Code.CANCELLED, `load of "${request.name}" cancelled`) : FlightError.from(err);
+    progress.state = error.code === Code.CANCELLED ? 'cancelled' : 'failed';
+    progress.error = error.message;
+    throw error;
+  } finally {
+    if (!committed) for (const { region } of regions) region.region.release();
+  }
+}

@@ -1,0 +1,42 @@
+/** What every file reader yields: Arrow IPC messages under one schema, ready for the store. */
+import { parseMessageHeader, readIpcMessages, type IpcMessage } from '../flight/protocol/ipc-message.js';
+import { ProjectionPlan, columnIndices } from '../flight/protocol/ipc-projection.js';
+
+/** A schema and the dictionary and record batches that follow it (views, copied into the store later). */
+export interface IpcChunk {
+  readonly schema: Uint8Array;
+  readonly messages: readonly IpcMessage[];
+}
+
+/** Options every reader takes. */
+export interface ReadOptions {
+  /** Top-level columns to keep, in this order; undefined keeps all. */
+  readonly columns?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+/** A chunk from an in-memory Arrow IPC stream (one encoded batch). */
+export function chunkOfStream(bytes: Uint8Array): IpcChunk {
+  return readIpcMessages(bytes);
+}
+
+/** Keeps the planned columns of a chunk's messages: dictionary batches of dropped columns go, record batches are cut (views, no copy). */
+export function projectMessages(plan: ProjectionPlan, messages: readonly IpcMessage[]): IpcMessage[] {
+  const out: IpcMessage[] = [];
+  for (const message of messages) {
+    if (message.info.kind === 'dictionary_batch') {
+      if (plan.dictionaryIds.has(message.info.dictionaryId ?? 0n)) out.push(message);
+    } else if (message.info.kind === 'record_batch') {
+      const projected = plan.projectRecordBatch(message.header, message.body);
+      out.push({ header: projected.header, body: Buffer.concat(projected.body as Uint8Array[], projected.bodyLength), info: parseMessageHeader(projected.header) });
+    }
+  }
+  return out;
+}
+
+/** A plan putting a schema's columns in the order named, or undefined when they already are. */
+export function orderPlan(schema: Uint8Array, columns: readonly string[] | undefined): ProjectionPlan | undefined {
+  if (!columns) return undefined;
+  const indices = columnIndices(schema, columns);
+  return indices.every((index, i) => index === i) && indices.length === columns.length ? undefined : new ProjectionPlan(schema, indices);
+}

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Code, FlightError } from '../flight/errors.js';
+import { parseLoadRequest } from './load-request.js';
+
+const rejects = (body: string, message: RegExp): void =>
+  assert.throws(() => parseLoadRequest(body), (err: unknown) => err instanceof FlightError && err.code === Code.INVALID_ARGUMENT && message.test(err.message));
+
+test('parseLoadRequest takes name, source, format and the options', () => {
+  assert.deepEqual(parseLoadRequest(JSON.stringify({ name: 'n', source: '/d', format: 'csv', options: { columns: ['a'], split: 'train', schema: { a: 'int64' } } })), {
+    name: 'n',
+    source: '/d',
+    format: 'csv',
+    columns: ['a'],
+    split: 'train',
+    schema: { a: 'int64' },
+  });
+  assert.deepEqual(parseLoadRequest('{"name":"n","source":"/d"}'), { name: 'n', source: '/d' });
+});
+
+test('parseLoadRequest rejects bad bodies with what is wrong', () => {
+  rejects('nope', /the body is not JSON$/);
+  rejects('{"name":"n"}', /^load needs a JSON body/);
+  rejects('{"name":"a/b","source":"/d"}', /must not contain '\/'/);
+  rejects('{"name":"n","source":"/d","format":"xls"}', /^unknown format "xls"; known formats: parquet, ipc, csv, jsonl, iceberg$/);
+  rejects('{"name":"n","source":"/d","options":{"columns":[]}}', /^"columns" must be a non-empty array of column names$/);
+  rejects('{"name":"n","source":"/d","options":{"schema":{"a":1}}}', /^"schema" must map column names to type names$/);
+});

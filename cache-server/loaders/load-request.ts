@@ -1,0 +1,58 @@
+/** The body of a `load` action: {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?}}. */
+import { Code, FlightError } from '../flight/errors.js';
+import { validateDatasetName } from '../storage/dataset-store.js';
+import { FORMATS, type LoadFormat } from './source-files.js';
+
+/** A validated load request. */
+export interface LoadRequest {
+  readonly name: string;
+  /** A file, directory or glob on the machine that reads it. */
+  readonly source: string;
+  /** Undefined: each file's extension says. */
+  readonly format?: LoadFormat;
+  readonly columns?: readonly string[];
+  /** A Hugging Face split name (train, test, ...). */
+  readonly split?: string;
+  /** CSV and JSON Lines: column name -> type name (see text-schema.ts); other columns are inferred. */
+  readonly schema?: Readonly<Record<string, string>>;
+  /** Explicit file list (a coordinator's share of a source); each must lie under `source`. */
+  readonly files?: readonly string[];
+}
+
+const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "split"?: "train", "schema"?: {"column": "type"}}}';
+
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** Parses and checks a load body; INVALID_ARGUMENT with what is wrong. */
+export function parseLoadRequest(text: string): LoadRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new FlightError(Code.INVALID_ARGUMENT, `${USAGE}; the body is not JSON`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlightError(Code.INVALID_ARGUMENT, USAGE);
+  const { name, source, format, options = {}, files } = body as Record<string, unknown>;
+  if (typeof name !== 'string' || typeof source !== 'string' || source === '') throw new FlightError(Code.INVALID_ARGUMENT, USAGE);
+  validateDatasetName(name);
+  if (format !== undefined && !FORMATS.includes(format as LoadFormat)) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `unknown format ${JSON.stringify(format)}; known formats: ${FORMATS.join(', ')}`);
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new FlightError(Code.INVALID_ARGUMENT, `${USAGE}; "options" is not an object`);
+  const { columns, split, schema } = options as Record<string, unknown>;
+  if (columns !== undefined && (!isStringArray(columns) || columns.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"columns" must be a non-empty array of column names');
+  if (split !== undefined && (typeof split !== 'string' || split === '')) throw new FlightError(Code.INVALID_ARGUMENT, '"split" must be a split name such as "train"');
+  if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema) || !Object.values(schema).every((t) => typeof t === 'string'))) {
+    throw new FlightError(Code.INVALID_ARGUMENT, '"schema" must map column names to type names');
+  }
+  if (files !== undefined && (!isStringArray(files) || files.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"files" must be a non-empty array of paths');
+  return {
+    name,
+    source,
+    ...(format !== undefined ? { format: format as LoadFormat } : {}),
+    ...(columns !== undefined ? { columns: columns as string[] } : {}),
+    ...(split !== undefined ? { split: split as string } : {}),
+    ...(schema !== undefined ? { schema: schema as Record<string, string> } : {}),
+    ...(files !== undefined ? { files: files as string[] } : {}),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Reads Parquet with parquet-wasm (arrow-rs compiled to WebAssembly): one row group at a time is
+ * fetched from a file-backed Blob and decoded, and leaves WASM memory as an Arrow IPC stream the
+ * store takes as it is. Columns not asked for are never read from disk or decoded.
+ */
+import { openAsBlob } from 'node:fs';
+import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
+import { Code, FlightError } from '../flight/errors.js';
+import { chunkOfStream, orderPlan, projectMessages, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
+import type { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
+import { pyarrowSchema } from './parquet-schema.js';
+
+/** Rows of the file's largest row group: as the batch size it makes each row group one batch. */
+export function largestRowGroup(file: ParquetFile): number {
+  const metadata = file.metadata();
+  try {
+    const groups = metadata.rowGroups();
+    const rows = groups.map((group) => group.numRows());
+    for (const group of groups) group.free();
+    return Math.max(1, ...rows);
+  } finally {
+    metadata.free();
+  }
+}
+
+/** Opens a Parquet file through a file-backed Blob (only the byte ranges read are fetched). */
+async function openParquet(path: string): Promise<ParquetFile> {
+  try {
+    return await ParquetFile.fromFile(await openAsBlob(path));
+  } catch (err) {
+    throw parquetError(path, err);
+  }
+}
+
+/** Which of `columns` a Parquet file lacks at its top level (read from its footer only). */
+export async function missingParquetColumns(path: string, columns: readonly string[]): Promise<string[]> {
+  const file = await openParquet(path);
+  try {
+    const schema = file.schema();
+    // indexOf throws for a name the schema lacks.
+    return columns.filter((column) => {
+      try {
+        return schema.indexOf(column) < 0;
+      } catch {
+        return true;
+      }
+    });
+  } finally {
+    file.free();
+  }
+}
+
+/** The writer's Arrow schema stored in the file's key-value metadata (pyarrow writes it), if any. */
+function arrowSchemaOf(file: ParquetFile): string | undefined {
+  const metadata = file.metadata();
+  try {
+    const fileMetadata = metadata.fileMetadata();
+    const value: unknown = fileMetadata.keyValueMetadata().get('ARROW:schema');
+    fileMetadata.free();
+    return typeof value === 'string' ? value : undefined;
+  } finally {
+    metadata.free();
+  }
+}
+
+function parquetError(path: string, err: unknown): FlightError {
+  if (err instanceof FlightError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === 'AbortError') return new FlightError(Code.CANCELLED, `load of ${path} cancelled`);
+  // A Blob read fails once the file changed after it was opened.
+  if (err instanceof Error && err.name === 'NotReadableError') return new FlightError(Code.ABORTED, `${path} changed while it was read: ${message}`);
+  return new FlightError(Code.INVALID_ARGUMENT, `${path}: cannot read as Parquet: ${message}`);
+}
+
+/** Yields the file's schema first (also for a file without rows), then one chunk per row group. */
+export async function* readParquet(path: string, options: ReadOptions = {}): AsyncGenerator<IpcChunk> {
+  const file = await openParquet(path);
+  try {
+    const columns = options.columns ? [...options.columns] : undefined;
+    let batches = 0;
+    let plan: ProjectionPlan | undefined;
+    let fixedSchema: Uint8Array | undefined;
+    try {
+      // Batches lose the file's schema metadata on their way out of arrow-rs: it is put back.
+      const metadata = file.schema().metadata();
+      const writer = arrowSchemaOf(file);
+      const stream = (await file.stream({ batchSize: largestRowGroup(file), ...(columns ? { columns } : {}) })) as AsyncIterable<WasmRecordBatch>;
+      for await (const batch of stream) {
+        options.signal?.throwIfAborted();
+        batches++;
+        const restored = metadata.size > 0 ? batch.withSchema(batch.schema.withMetadata(metadata)) : batch;
+        const read = chunkOfStream(restored.intoIPCStream());
+        if (batches === 1) fixedSchema = pyarrowSchema(read.schema, writer);
+        const chunk = fixedSchema ? { schema: fixedSchema, messages: read.messages } : read;
+        // arrow-rs keeps the file's column order; the load's is the order named.
+        if (batches === 1) plan = orderPlan(chunk.schema, options.columns);
+        yield plan ? { schema: plan.schema, messages: projectMessages(plan, chunk.messages) } : chunk;
+      }
+    } catch (err) {
+      throw parquetError(path, err);
+    }
+    if (batches === 0) {
+      const schema = chunkOfStream(file.schema().intoIPCStream()).schema;
+      yield { schema: pyarrowSchema(schema, arrowSchemaOf(file)) ?? schema, messages: [] };
+    }
+  } finally {
+    file.free();
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Reads objects of an S3-compatible store for `s3://bucket/key` sources: ListObjectsV2 and GetObject,
+ * signed with AWS Signature Version 4, path-style URLs. The endpoint, region and credentials come from
+ * the standard AWS variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), which every S3 tool shares; without AWS_ENDPOINT_URL it is AWS itself.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Code, FlightError } from '../flight/errors.js';
+
+/** Where and how to reach the store. */
+export interface S3Config {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** The store the standard AWS variables describe. */
+export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3Config {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
+  if (!accessKeyId || !secretAccessKey) throw new FlightError(Code.FAILED_PRECONDITION, 's3:// sources need AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the server\'s environment');
+  return {
+    endpoint: (env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? `https://s3.${region}.amazonaws.com`).replace(/\/+$/, ''),
+    region,
+    accessKeyId,
+    secretAccessKey,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+  };
+}
+
+/** Splits `s3://bucket/key` into bucket and key. */
+export function parseS3Url(url: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!match) throw new FlightError(Code.INVALID_ARGUMENT, `not an s3:// URL: ${JSON.stringify(url)}`);
+  return { bucket: match[1]!, key: match[2]! };
+}
+
+const sha256 = (data: string): string => createHash('sha256').update(data).digest('hex');
+const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+/** RFC 3986 encoding as SigV4 wants it. */
+const encode = (text: string): string => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** Headers signing a GET of `path` with `query` (SigV4, unsigned-payload hash of the empty body). */
+export function signGet(config: S3Config, path: string, query: Record<string, string>, now = new Date()): { url: string; headers: Record<string, string> } {
+  const url = new URL(config.endpoint);
+  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const day = amzDate.slice(0, 8);
+  const canonicalPath = (url.pathname.replace(/\/$/, '') + path).split('/').map(encode).join('/');
+  const canonicalQuery = Object.keys(query).sort().map((k) => `${encode(k)}=${encode(query[k]!)}`).join('&');
+  const payload = sha256('');
+  const headers: Record<string, string> = { host: url.host, 'x-amz-content-sha256': payload, 'x-amz-date': amzDate };
+  if (config.sessionToken) headers['x-amz-security-token'] = config.sessionToken;
+  const names = Object.keys(headers).sort();
+  const canonical = ['GET', canonicalPath, canonicalQuery, ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), payload].join('\n');
+  const scope = `${day}/${config.region}/s3/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${config.secretAccessKey}`, day), config.region), 's3'), 'aws4_request');
+  const signature = createHmac('sha256', key).update(toSign).digest('hex');
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${config.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+  return { url: `${url.origin}${canonicalPath}${canonicalQuery ? `?${canonicalQuery}` : ''}`, headers };
+}
+
+async function get(config: S3Config, path: string, query: Record<string, string>, what: string, signal?: AbortSignal): Promise<Response> {
+  const { url, headers } = signGet(config, path, query);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers, ...(signal ? { signal } : {}) });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'AbortError') throw err;
+    throw new FlightError(Code.UNAVAILABLE, `${what}: cannot reach ${config.endpoint}: ${(err as Error).message}`);
+  }
+  if (response.ok) return response;
+  const body = await response.text();
+  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? String(response.status);
+  const grpc = response.status === 404 ? Code.NOT_FOUND : response.status === 403 ? Code.PERMISSION_DENIED : Code.UNAVAILABLE;
+  throw new FlightError(grpc, `${what}: ${code} (HTTP ${response.status})`);
+}
+
+const unescapeXml = (text: string): string => text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+
+/** Every object under `prefix` in `bucket`, with its size, in key order. */
+export async function listObjects(config: S3Config, bucket: string, prefix: string): Promise<Array<{ key: string; bytes: number }>> {
+  const out: Array<{ key: string; bytes: number }> = [];
+  let token: string | undefined;
+  do {
+    const query: Record<string, string> = { 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) };
+    const xml = await (await get(config, `/${bucket}`, query, `list s3://${bucket}/${prefix}`)).text();
+    for (const [, body] of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+      const key = /<Key>([^<]*)<\/Key>/.exec(body!)?.[1];
+      const size = /<Size>(\d+)<\/Size>/.exec(body!)?.[1];
+      if (key !== undefined && size !== undefined) out.push({ key: unescapeXml(key), bytes: Number(size) });
+    }
+    token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(xml)?.[1] : undefined;
+  } while (token);
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Streams object `key` of `bucket` into the file at `path`. */
+export async function downloadObject(config: S3Config, bucket: string, key: string, path: string, signal?: AbortSignal): Promise<void> {
+  const response = await get(config, `/${bucket}/${key}`, {}, `s3://${bucket}/${key}`, signal);
+  if (!response.body) throw new FlightError(Code.UNAVAILABLE, `s3://${bucket}/${key}: empty response`);
+  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(path), ...(signal ? [{ signal }] : []));
+}
