@@ -89,6 +89,8 @@ export async function requestFiles(request: LoadRequest): Promise<{ files: Sourc
 /** Loads `request` into `store`, updating `progress` as it goes; see the module comment. */
 export async function loadDataset(store: DatasetStore, request: LoadRequest, progress: LoadProgress, signal?: AbortSignal): Promise<LoadResult> {
   const regions: Array<{ region: EncapsulatedRegion; info: AppendInfo }> = [];
+  // One arena per load: with shared memory its segments hold this generation only (storage/allocator.ts).
+  const arena = store.openArena();
   let committed = false;
   try {
     const { files, all } = await requestFiles(request);
@@ -118,7 +120,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
           for (const message of chunk.messages) {
             const kind = message.info.kind;
             if (kind !== 'record_batch' && kind !== 'dictionary_batch') continue;
-            const region = store.allocateMessage(message.header, message.body.length);
+            const region = store.allocateMessage(message.header, message.body.length, arena);
             regions.push({ region, info: { kind, rows: message.info.rows } });
             region.message.body.set(message.body);
             if (kind === 'record_batch') {
@@ -142,7 +144,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     signal?.throwIfAborted();
     // One synchronous step: readers see the old generation or the new one, never neither.
     store.drop(request.name);
-    const tx = store.beginPut(request.name, schema!);
+    const tx = store.beginPut(request.name, schema!, arena);
     for (const { region, info } of regions) tx.adopt(region, info);
     const snapshot: DatasetSnapshot = tx.commit();
     committed = true;
@@ -156,5 +158,6 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     throw error;
   } finally {
     if (!committed) for (const { region } of regions) region.region.release();
+    arena.close();
   }
 }
