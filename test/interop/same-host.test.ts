@@ -91,6 +91,11 @@ for (const mode of ['plain', 'shuffle']) {
   });
 }
 
+test('over shared memory, persistent workers get each epoch and a loaded state, and read each epoch once in the order fresh workers read it', async () => {
+  const result = await runPython<Passed>('torch_persistent.py', [server.url, 'cov', String(ROWS)]);
+  assert.deepEqual(result.passed, ['set_epoch reaches persistent workers, each epoch read once', 'a loaded state reaches persistent workers']);
+});
+
 test('a reader with credentials maps shared memory; without them it is refused on both transports', async () => {
   const secured = await serve('--user', 'trainer', '--password', 'secret');
   try {
