@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadClusterConfig, loadServeConfig, parseDuration } from './config.js';
+import { defaultShmDir, loadClusterConfig, loadServeConfig, parseDuration } from './config.js';
 import { Code } from './flight/errors.js';
 
 test('flags win over environment variables, which win over defaults', () => {
@@ -13,13 +13,24 @@ test('flags win over environment variables, which win over defaults', () => {
     credentials: undefined,
     advertiseHost: undefined,
     defaultDataset: undefined,
-    shmDir: '/dev/shm',
+    shmDir: defaultShmDir(2 * 1024 ** 3),
     shmSocket: undefined,
   });
 });
 
-test('shared memory defaults to /dev/shm; --shm-dir or FLIGHTCACHE_SHM_DIR picks another directory, "off" private memory', () => {
-  assert.equal(loadServeConfig({}, {}).shmDir, '/dev/shm');
+test('the default shm directory is /dev/shm only when it holds the memory limit, or 1 GiB without one', () => {
+  const GIB = 1024 ** 3;
+  const sized = (bytes: number | undefined) => (directory: string): number | undefined => (directory === '/dev/shm' ? bytes : undefined);
+  assert.equal(defaultShmDir(Infinity, sized(24 * GIB)), '/dev/shm');
+  assert.equal(defaultShmDir(Infinity, sized(64 * 1024 ** 2)), undefined);
+  assert.equal(defaultShmDir(8 * GIB, sized(8 * GIB)), '/dev/shm');
+  assert.equal(defaultShmDir(8 * GIB, sized(4 * GIB)), undefined);
+  assert.equal(defaultShmDir(100 * 1024 ** 2, sized(128 * 1024 ** 2)), '/dev/shm');
+  assert.equal(defaultShmDir(Infinity, sized(undefined)), undefined);
+});
+
+test('shared memory takes the default directory unless --shm-dir or FLIGHTCACHE_SHM_DIR picks another one, or "off" private memory', () => {
+  assert.equal(loadServeConfig({}, {}).shmDir, defaultShmDir(Infinity));
   assert.equal(loadServeConfig({}, { FLIGHTCACHE_SHM_DIR: '/mnt/shm' }).shmDir, '/mnt/shm');
   assert.equal(loadServeConfig({ 'shm-dir': 'off' }, { FLIGHTCACHE_SHM_DIR: '/mnt/shm' }).shmDir, undefined);
   assert.equal(loadServeConfig({}, { FLIGHTCACHE_SHM_DIR: 'OFF' }).shmDir, undefined);

@@ -3,7 +3,7 @@
  * environment variables (what a Kubernetes manifest sets), then to defaults. Invalid values fail with
  * INVALID_ARGUMENT naming the setting.
  */
-import { existsSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { Code, FlightError } from './flight/errors.js';
 import { parseSize } from './storage/size.js';
@@ -25,8 +25,11 @@ export interface ServeConfig {
   shmSocket: string | undefined;
 }
 
-/** Where shared-memory storage goes unless --shm-dir says otherwise: the host's tmpfs, when it has one. */
+/** Where shared-memory storage goes unless --shm-dir says otherwise: the host's tmpfs, when it is large enough. */
 export const DEFAULT_SHM_DIR = '/dev/shm';
+
+/** Without a memory limit the default /dev/shm must hold at least this (a container's usual 64 MiB would cap the node). */
+export const MIN_DEFAULT_SHM_BYTES = 1024 ** 3;
 
 /** Cluster settings of `serve --shards`, `coordinator` and `shard`. */
 export interface ClusterConfig {
@@ -129,15 +132,35 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
     credentials: user !== undefined && password !== undefined ? { user, password } : undefined,
     advertiseHost: get('advertise-host', 'FLIGHTCACHE_ADVERTISE_HOST'),
     defaultDataset: get('default-dataset', 'FLIGHTCACHE_DEFAULT_DATASET'),
-    shmDir: parseShmDir(get('shm-dir', 'FLIGHTCACHE_SHM_DIR')),
+    shmDir: parseShmDir(get('shm-dir', 'FLIGHTCACHE_SHM_DIR'), memory === undefined ? Infinity : parseSize(memory)),
     shmSocket: get('shm-socket', 'FLIGHTCACHE_SHM_SOCKET'),
   };
 }
 
-/** `off` (private memory), a directory, or by default /dev/shm where it exists. */
-function parseShmDir(value: string | undefined): string | undefined {
-  if (value === undefined) return existsSync(DEFAULT_SHM_DIR) ? DEFAULT_SHM_DIR : undefined;
+/** `off` (private memory), a directory, or the default (defaultShmDir). */
+function parseShmDir(value: string | undefined, memoryBytes: number): string | undefined {
+  if (value === undefined) return defaultShmDir(memoryBytes);
   if (value.trim().toLowerCase() === 'off') return undefined;
   if (!isAbsolute(value)) throw new FlightError(Code.INVALID_ARGUMENT, `--shm-dir must be an absolute directory path or off, got "${value}"`);
   return value;
+}
+
+/** Bytes a file system can hold, or undefined when it is not there. */
+function capacityOf(directory: string): number | undefined {
+  try {
+    const stats = statfsSync(directory);
+    return stats.blocks * stats.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * /dev/shm when it exists and holds the memory limit (MIN_DEFAULT_SHM_BYTES without one), else
+ * undefined (private memory): a node must not fail puts at a small container tmpfs it was not told about.
+ */
+export function defaultShmDir(memoryBytes: number, capacity: (directory: string) => number | undefined = capacityOf): string | undefined {
+  const available = capacity(DEFAULT_SHM_DIR);
+  const needed = Number.isFinite(memoryBytes) ? memoryBytes : MIN_DEFAULT_SHM_BYTES;
+  return available !== undefined && available >= needed ? DEFAULT_SHM_DIR : undefined;
 }

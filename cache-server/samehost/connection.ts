@@ -30,6 +30,8 @@ export interface ConnectionContext {
 export const PROTOCOL_VERSION = 1;
 
 const REQUESTS = ['hello', 'get', 'release'];
+/** Requests a reader may have waiting; past it the node stops reading its socket until some are done. */
+const MAX_PENDING = 64;
 
 /** Serves one connected reader until it closes. */
 export class SameHostConnection {
@@ -38,7 +40,10 @@ export class SameHostConnection {
   /** Segments the reader has received, with their use (for held bytes). */
   readonly held = new Map<number, SegmentUse>();
   #authenticated = false;
+  /** Set once the node hangs up: nothing more is read or answered. */
+  #closing = false;
   #queue: Promise<void> = Promise.resolve();
+  #pending = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -51,11 +56,13 @@ export class SameHostConnection {
   }
 
   #receive(chunk: Uint8Array): void {
+    if (this.#closing) return;
     let frames: Frame[];
     try {
       frames = this.#decoder.push(chunk);
     } catch (err) {
       // The framing is lost: answer once, then hang up.
+      this.#closing = true;
       this.socket.pause();
       this.#enqueue(async () => {
         await this.#sendError(err);
@@ -67,13 +74,19 @@ export class SameHostConnection {
   }
 
   #enqueue(task: () => Promise<void>): void {
-    this.#queue = this.#queue.then(task).catch(() => {
-      this.socket.destroy();
-    });
+    if (++this.#pending > MAX_PENDING) this.socket.pause();
+    this.#queue = this.#queue
+      .then(task)
+      .catch(() => {
+        this.socket.destroy();
+      })
+      .finally(() => {
+        if (--this.#pending === MAX_PENDING && !this.#closing) this.socket.resume();
+      });
   }
 
   async #handle(frame: Frame): Promise<void> {
-    if (this.socket.destroyed) return;
+    if (this.socket.destroyed || this.#closing) return;
     try {
       if (!this.#authenticated && frame.json.type !== 'hello') {
         throw new FlightError(Code.UNAUTHENTICATED, `send hello first: "${frame.json.type}" before a successful hello`);
@@ -91,7 +104,10 @@ export class SameHostConnection {
     } catch (err) {
       const error = FlightError.from(err);
       await this.#sendError(error);
-      if (error.code === Code.UNAUTHENTICATED) this.socket.end();
+      if (error.code === Code.UNAUTHENTICATED) {
+        this.#closing = true;
+        this.socket.end();
+      }
     }
   }
 

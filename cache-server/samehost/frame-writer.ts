@@ -4,7 +4,6 @@
  * everything before it has reached the kernel, then goes out with one native sendmsg (SCM_RIGHTS),
  * its unsent tail, if any, through the socket again. So descriptors always arrive with their frame.
  */
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, FlightError } from '../flight/errors.js';
@@ -25,6 +24,8 @@ export class FrameWriter {
   readonly #fd: number;
   /** Settles when the last chunk written so far has been handed to the kernel. */
   #flushed: Promise<void> = Promise.resolve();
+  /** While the socket is full: settles on its next `drain` or `close` (one listener pair for every waiting writer). */
+  #drained: Promise<void> | undefined;
 
   constructor(private readonly socket: Socket) {
     this.#fd = descriptorOf(socket);
@@ -71,12 +72,17 @@ export class FrameWriter {
   }
 
   async #drain(): Promise<void> {
-    const done = new AbortController();
-    try {
-      await Promise.race([once(this.socket, 'drain', { signal: done.signal }), once(this.socket, 'close', { signal: done.signal })]);
-    } finally {
-      done.abort();
-    }
+    this.#drained ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        this.#drained = undefined;
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+    await this.#drained;
     this.#checkOpen();
   }
 

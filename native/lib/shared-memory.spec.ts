@@ -1,27 +1,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { descriptorOf, unixSocketPair } from './testing/unix-socket-pair.js';
 import { load } from './addon.js';
 import { MAX_PASSED_DESCRIPTORS, ShmArena, ShmSpace, sendWithDescriptors } from './shared-memory.js';
 
 // The raw addon, called with arguments its TypeScript signature forbids.
 const untyped = load() as unknown as Record<string, (...args: unknown[]) => unknown>;
 
-/** A connected pair of Unix sockets made by Node: [server side, client side]. */
-async function socketPair(path: string): Promise<[Socket, Socket, () => Promise<void>]> {
-  const server = createServer();
-  server.listen(path);
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const client = connect(path);
-  const [serverSide] = (await accepted) as [Socket];
-  await once(client, 'connect');
-  return [serverSide, client, () => new Promise((resolve) => server.close(() => resolve()))];
-}
-
-const fdOf = (socket: Socket): number => (socket as unknown as { _handle: { fd: number } })._handle.fd;
 
 describe('native shared memory', () => {
   let dir: string;
@@ -50,21 +37,21 @@ describe('native shared memory', () => {
   });
 
   it('sends bytes on a Node Unix socket, refuses more descriptors than fit one message, and reports a closed peer', async () => {
-    const [server, client, close] = await socketPair(`${dir}/pair.sock`);
+    const { server, client, close } = await unixSocketPair(`${dir}/pair.sock`);
     try {
       const space = new ShmSpace(dir);
       const { segment } = new ShmArena(space).allocate(8);
       const received = once(client, 'data');
-      assert.equal(sendWithDescriptors(fdOf(server), Buffer.from('frame'), [space.descriptor(segment)]), 5);
+      assert.equal(sendWithDescriptors(descriptorOf(server), Buffer.from('frame'), [space.descriptor(segment)]), 5);
       assert.equal(String((await received)[0]), 'frame');
       const tooMany = Array.from({ length: MAX_PASSED_DESCRIPTORS + 1 }, () => space.descriptor(segment));
-      assert.throws(() => sendWithDescriptors(fdOf(server), Buffer.from('x'), tooMany), {
+      assert.throws(() => sendWithDescriptors(descriptorOf(server), Buffer.from('x'), tooMany), {
         name: 'RangeError',
         message: `sendWithDescriptors(socket, data, fds): at most ${MAX_PASSED_DESCRIPTORS} descriptors per call, got ${MAX_PASSED_DESCRIPTORS + 1}`,
       });
       client.destroy();
       await once(server, 'end').catch(() => undefined);
-      assert.throws(() => sendWithDescriptors(fdOf(server), Buffer.from('x'), []), (err: Error & { code?: string }) => err.code === 'EPIPE' || err.code === 'ECONNRESET');
+      assert.throws(() => sendWithDescriptors(descriptorOf(server), Buffer.from('x'), []), (err: Error & { code?: string }) => err.code === 'EPIPE' || err.code === 'ECONNRESET');
     } finally {
       server.destroy();
       client.destroy();
@@ -73,12 +60,12 @@ describe('native shared memory', () => {
   });
 
   it('answers -1 without sending anything while the peer does not read and the socket is full', async () => {
-    const [server, client, close] = await socketPair(`${dir}/full.sock`);
+    const { server, client, close } = await unixSocketPair(`${dir}/full.sock`);
     try {
       client.pause();
       const chunk = new Uint8Array(64 * 1024);
       let sent = 0;
-      for (let i = 0; i < 1000 && sent >= 0; i++) sent = sendWithDescriptors(fdOf(server), chunk, []);
+      for (let i = 0; i < 1000 && sent >= 0; i++) sent = sendWithDescriptors(descriptorOf(server), chunk, []);
       assert.equal(sent, -1);
     } finally {
       server.destroy();

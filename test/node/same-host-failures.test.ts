@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import { startCacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
@@ -12,6 +12,7 @@ import { collectGarbage } from '../../native/lib/testing/collect-garbage.js';
 import { jsonCommand, rejectsWith } from '../helpers/flight.js';
 import { doGetBatches, readerArgs, readSameHost, startPausedReader } from '../helpers/same-host.js';
 import { startCli } from '../cluster/cluster-helpers.js';
+import { venvPython } from '../helpers/python.js';
 
 const MIB = 1024 * 1024;
 
@@ -53,6 +54,31 @@ describe('a node whose shm directory is a full 8 MiB tmpfs', () => {
       // Segments close when their regions are collected; a lazy unmount does not wait for that.
       await collectGarbage();
       spawnSync('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the same-host socket path', () => {
+  test('a stale socket file left by a dead process is replaced; a path a live node answers on is refused', async () => {
+    const dir = mkdtempSync('/dev/shm/flightcache-test-');
+    const path = `${dir}/fixed.sock`;
+    try {
+      // Python binds without ever unlinking: the file stays behind like a killed process's.
+      const bind = spawnSync(venvPython(), ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(path)})`]);
+      assert.equal(bind.status, 0);
+      assert.ok(lstatSync(path).isSocket());
+      const node = await startCacheNode({ port: 0, shmDir: dir, shmSocket: path });
+      try {
+        assert.equal(node.shmSocket, path);
+        await rejectsWith(startCacheNode({ port: 0, shmDir: dir, shmSocket: path }), Code.FAILED_PRECONDITION, `--shm-socket ${path} is in use by a running process`);
+        const report = await readSameHost(['--socket', path, '--ticket', Buffer.from('{"v":2,"dataset":"none"}').toString('base64')]);
+        assert.equal(report.hello?.location, node.url);
+      } finally {
+        await node.close();
+      }
+      assert.equal(existsSync(path), false);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -9,6 +9,7 @@ import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js'
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import type { Ticket } from '../../cache-server/flight/protocol/messages.js';
 import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-message.js';
+import { encodeFrame } from '../../cache-server/samehost/frames.js';
 import { drain, jsonCommand, rejectsWith } from '../helpers/flight.js';
 import { Code } from '../../cache-server/flight/errors.js';
 import { epochOrder, rowOrder } from '../../cache-server/node/shares.js';
@@ -43,7 +44,7 @@ describe('a node keeping its data in shared memory', () => {
   let bearer: string;
   before(async () => {
     dir = scratchShmDir();
-    node = await startCacheNode({ port: 0, shmDir: dir, credentials: USER });
+    node = await startCacheNode({ port: 0, shmDir: dir, credentials: USER, httpPort: 0 });
     client = new FlightClient(node.url);
     bearer = `Bearer ${await client.handshake(USER.user, USER.password)}`;
     await client.doPut(pathDescriptor('rows'), batches([13, 1, 20, 7, 11, 16, 5, 9, 6]));
@@ -180,6 +181,10 @@ describe('a node keeping its data in shared memory', () => {
       connection.send(request);
       assert.deepEqual(await connection.next(), [{ type: 'error', code: 'INVALID_ARGUMENT', status: 3, message }], JSON.stringify(request));
     }
+    // A burst of requests far past what the node queues is answered in full, in order.
+    connection.send(Buffer.concat(Array.from({ length: 300 }, (_, i) => Buffer.concat(encodeFrame({ type: `burst${i}` })))));
+    const burst = await connection.next(300);
+    assert.deepEqual(burst.map((frame) => frame.message), Array.from({ length: 300 }, (_, i) => `unknown request type "burst${i}"; known: hello, get, release`));
     assert.equal(connection.closed, false);
     connection.close();
     assert.equal((await client.action<{ status: string }>('health')).status, 'ok');
@@ -281,5 +286,11 @@ describe('a node keeping its data in shared memory', () => {
     const sameHost = await statsOnceReadersLeft();
     const { memory } = await stats();
     assert.deepEqual(sameHost, { shmDir: dir, socket: node.shmSocket, shmBytes: memory.usedBytes, heldBytes: 0, connections: 0 });
+    const ops = `http://127.0.0.1:${node.httpPort}`;
+    assert.deepEqual(((await (await fetch(`${ops}/stats`)).json()) as NodeStats).sameHost, sameHost);
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    for (const line of [`flightcache_shm_bytes ${memory.usedBytes}`, 'flightcache_shm_held_bytes 0', 'flightcache_same_host_connections 0']) {
+      assert.ok(metrics.split('\n').includes(line), `${line} in\n${metrics}`);
+    }
   });
 });
