@@ -24,7 +24,7 @@ from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
 from .rechunk import rechunk
 from .transfer import shareable
-from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, merge_state_dicts
+from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, TaggedGroup, merge_state_dicts
 
 
 class FlightCacheDataset(IterableDataset):
@@ -246,14 +246,14 @@ class FlightCacheDataset(IterableDataset):
         )
         try:
             for group in producer:
+                if worker is not None and self._tag_batches:
+                    # One item per server batch: DataLoader's hand-over between processes costs per item.
+                    yield TaggedGroup([TaggedBatch(batch, Progress(virtual_rank, virtual_world, position.remaining())) for batch, position in group])
+                    continue
                 for batch, position in group:
                     if worker is None:
                         self._progress[virtual_rank] = position
-                        yield batch
-                    elif self._tag_batches:
-                        yield TaggedBatch(batch, Progress(virtual_rank, virtual_world, position.remaining()))
-                    else:
-                        yield batch
+                    yield batch
         finally:
             producer.close()
         self._loaded = None

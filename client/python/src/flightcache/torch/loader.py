@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 from .. import _process
 from . import transfer
 from .dataset import FlightCacheDataset
-from .state import TaggedBatch
+from .state import TaggedGroup
 
 
 # torch and pyarrow are most of the import time; flightcache.torch itself only preloads where the
@@ -71,10 +71,12 @@ class FlightCacheDataLoader(DataLoader):
         transfer.forget_exited_workers()
         try:
             for item in super().__iter__():
-                if isinstance(item, TaggedBatch):
-                    dataset._record(item.progress)
-                    item = item.batch
-                yield item
+                if isinstance(item, TaggedGroup):
+                    for tagged in item.batches:
+                        dataset._record(tagged.progress)
+                        yield tagged.batch
+                else:
+                    yield item
         finally:
             transfer.forget_exited_workers()
         dataset._loaded = None
