@@ -90,13 +90,14 @@ def _stored_batches(read_batch, count, shuffle, rng, batch_rows, names):
 
 
 def flightcache_contender(args):
-    """FlightCacheDataset through make_dataloader: prefetch thread (0 workers) or forkserver workers."""
+    """FlightCacheDataset through make_dataloader: prefetch thread (0 workers) or persistent forkserver workers."""
     spec = SHAPES[args.name]
     dataset = FlightCacheDataset(args.url, args.name, batch_size=spec["batch_rows"], shuffle=args.shuffle, seed=SEED, transport=args.transport)
     # Fails the set-up (and so skips the contender, with the reason) when this host cannot read that way.
     if dataset.transport != args.transport:
         raise SystemExit(f"error: asked for transport {args.transport!r}, this host reads the dataset over {dataset.transport!r}")
-    loader = make_dataloader(dataset, num_workers=args.workers)
+    # Persistent workers keep their connections and mappings from one epoch to the next.
+    loader = make_dataloader(dataset, num_workers=args.workers, persistent_workers=args.workers > 0)
 
     def epoch(tally):
         for batch in loader:

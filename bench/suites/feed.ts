@@ -132,9 +132,9 @@ function casePlans(python: string, url: string, shape: LoadedShape, c: FeedCase,
   const rayEnv = { ...process.env, RAY_USAGE_STATS_ENABLED: '0' };
   return [
     { name: SHM_W0, description: 'flightcache, FlightCacheDataset(transport="shm") + make_dataloader, num_workers=0', command: ours('shm', 0) },
-    { name: SHM_W2, description: `flightcache, FlightCacheDataset(transport="shm"), num_workers=${LOADER_WORKERS} (forkserver)`, command: ours('shm', LOADER_WORKERS) },
+    { name: SHM_W2, description: `flightcache, FlightCacheDataset(transport="shm"), num_workers=${LOADER_WORKERS} (forkserver, persistent)`, command: ours('shm', LOADER_WORKERS) },
     { name: GRPC_W0, description: 'flightcache, FlightCacheDataset(transport="grpc") + make_dataloader, num_workers=0', command: ours('grpc', 0) },
-    { name: GRPC_W2, description: `flightcache, FlightCacheDataset(transport="grpc"), num_workers=${LOADER_WORKERS} (forkserver)`, command: ours('grpc', LOADER_WORKERS) },
+    { name: GRPC_W2, description: `flightcache, FlightCacheDataset(transport="grpc"), num_workers=${LOADER_WORKERS} (forkserver, persistent)`, command: ours('grpc', LOADER_WORKERS) },
     { name: IPC_MMAP, description: 'local Arrow IPC file, memory-mapped; zero-copy slices in order, numpy take into new tensors when shuffled', command: worker(python, 'ipc-mmap', { ...common, path: shape.ipcPath }) },
     { name: PARQUET, description: 'local Parquet, row group by row group (pyarrow threads), shuffled like the anchor, in one process', command: worker(python, 'parquet', { ...common, path: shape.parquetDir }) },
     { name: PARQUET_LOADER_W2, description: `local Parquet as above behind a torch DataLoader, num_workers=${LOADER_WORKERS} (fork), row groups split by worker`, command: worker(python, 'parquet', { ...common, path: shape.parquetDir, workers: LOADER_WORKERS }) },

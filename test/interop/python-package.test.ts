@@ -109,6 +109,11 @@ test('FlightCacheDataset resumes a shuffled epoch exactly with the same or anoth
   assert.deepEqual(result.passed, RESUME);
 });
 
+test('FlightCacheDataLoader with persistent workers get each epoch and a loaded state, and read each epoch once in the order fresh workers read it', async () => {
+  const result = await runPython<Passed>('torch_persistent.py', [server.url, 'cov', String(ROWS)]);
+  assert.deepEqual(result.passed, ['set_epoch reaches persistent workers, each epoch read once', 'a loaded state reaches persistent workers']);
+});
+
 test('a logistic regression trained from the cache matches the same training on a local Arrow file', async () => {
   const result = await runPython<Passed>('torch_training.py', [server.url, 'logistic']);
   assert.equal(result.passed.length, 1);

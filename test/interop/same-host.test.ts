@@ -91,6 +91,11 @@ for (const mode of ['plain', 'shuffle']) {
   });
 }
 
+test('over shared memory, persistent workers get each epoch and a loaded state, and read each epoch once in the order fresh workers read it', async () => {
+  const result = await runPython<Passed>('torch_persistent.py', [server.url, 'cov', String(ROWS)]);
+  assert.deepEqual(result.passed, ['set_epoch reaches persistent workers, each epoch read once', 'a loaded state reaches persistent workers']);
+});
+
 test('a reader with credentials maps shared memory; without them it is refused on both transports', async () => {
   const secured = await serve('--user', 'trainer', '--password', 'secret');
   try {
@@ -104,7 +109,7 @@ test('a reader with credentials maps shared memory; without them it is refused o
 test('a dataset dropped mid-read leaves the tensors received unchanged and shows the memory still held', async () => {
   await put(server.url, 'dropped');
   const result = await runPython<Passed>('samehost_reads.py', [server.url, 'dropped', String(ROWS), 'dropped']);
-  assert.deepEqual(result.passed, ['dropped mid-read: received tensors unchanged, memory held shown in stats']);
+  assert.deepEqual(result.passed, ['dropped mid-read: received tensors unchanged, memory held shown in stats until the reader closes']);
 });
 
 test('shuffled reads of a dataset whose dictionaries change work over shared memory (gRPC refuses them)', async () => {

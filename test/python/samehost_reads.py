@@ -10,6 +10,7 @@ The dataset NAME of ROWS rows (torch_common.make_table) must exist already.
 """
 
 import sys
+import time
 
 import pyarrow as pa
 import pyarrow.flight as flight
@@ -95,8 +96,9 @@ def _inside(tensor, mapping):
 
 
 def dropped(url, name, rows):
-    client = flightcache.Client(url, transport="shm")
-    batches = iter(FlightCacheDataset(url, name, batch_size=16, transport="shm", prefetch=1, read_ahead=1))
+    client = flightcache.Client(url, transport="grpc")
+    data = FlightCacheDataset(url, name, batch_size=16, transport="shm", prefetch=1, read_ahead=1)
+    batches = iter(data)
     received = [next(batches) for _ in range(3)]
     copies = [{key: value.clone() for key, value in batch.items() if isinstance(value, torch.Tensor)} for batch in received]
     client.drop(name)
@@ -113,7 +115,17 @@ def dropped(url, name, rows):
             check(torch.equal(batch[key], value), f"tensor {key!r} received before the drop changed after it")
     read = ids_of(received + [b for b in rest if isinstance(b, dict)])
     check(read == list(range(len(read))), "what was read is the stored order, without gaps or repeats")
-    return ["dropped mid-read: received tensors unchanged, memory held shown in stats"]
+    # The reader's client keeps what it mapped until it is closed; then the node stops counting it.
+    data._process_client().close()
+    deadline = time.monotonic() + 10
+    while client.stats()["sameHost"]["heldBytes"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    held = client.stats()["sameHost"]["heldBytes"]
+    check(held == 0, f"after the reader's client closed, heldBytes is {held}")
+    for batch, copy in zip(received, copies):
+        for key, value in copy.items():
+            check(torch.equal(batch[key], value), f"tensor {key!r} still reads its bytes after the node let go")
+    return ["dropped mid-read: received tensors unchanged, memory held shown in stats until the reader closes"]
 
 
 def broken(url, name, rows):

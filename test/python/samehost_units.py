@@ -98,6 +98,8 @@ def decoding():
     two = np.array([1, 0, 1, 0, 9, 3], dtype="<u4").tobytes()
     both = samehost._gather([stored, stored.slice(5)], two, 3)
     check(both.column("id").to_pylist() == [5, 9, 8], f"picked rows of two sources: {both.column('id')}")
+    raises(FrameError, lambda: samehost._gather([stored], picks[:-4], 3), "a picks payload shorter than its count")
+    check(samehost._gather([stored, stored], b"", 0).num_rows == 0, "no picks give an empty batch")
     projected = samehost._Decoder({"sourceLength": schema_msg.size, "columns": [1]}, schema_msg.to_pybytes() + encapsulated(batch.select([1]))[0].to_pybytes())
     out = projected.finish(stored)
     check(out.schema.names == ["x"] and out.column(0).equals(batch.column(1)), "columns select the output columns")

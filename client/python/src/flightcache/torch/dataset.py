@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from dataclasses import replace
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -23,7 +24,7 @@ from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
 from .rechunk import rechunk
 from .transfer import shareable
-from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, merge_state_dicts
+from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, TaggedGroup, merge_state_dicts
 
 
 class FlightCacheDataset(IterableDataset):
@@ -92,6 +93,7 @@ class FlightCacheDataset(IterableDataset):
         self._num_workers = 0
         self._tag_batches = False
         self._loaded: Optional[dict[str, Any]] = None
+        self._epoch_file: Optional[str] = None
         self._progress: dict[int, Union[Position, list[dict[str, Any]]]] = {}
         self._progress_world: Optional[int] = None
         self._client: Optional[Client] = None
@@ -210,10 +212,25 @@ class FlightCacheDataset(IterableDataset):
         if group:
             yield group
 
+    def _publish_epoch(self) -> None:
+        """Main process, persistent workers: writes the epoch and loaded state the workers read as they start an epoch."""
+        path = self._epoch_file
+        if path is None:
+            return
+        partial = f"{path}.{os.getpid()}"
+        with open(partial, "w") as file:
+            json.dump({"epoch": self.epoch, "loaded": self._loaded}, file)
+        os.replace(partial, path)
+
     def __iter__(self) -> Iterator[Any]:
         worker = get_worker_info()
         if worker is not None:
             _process.check_not_forked("this DataLoader worker")
+            if self._epoch_file is not None:
+                # A persistent worker: its copy of the dataset is from the first epoch.
+                with open(self._epoch_file) as file:
+                    published = json.load(file)
+                self.epoch, self._loaded = published["epoch"], published["loaded"]
         workers, worker_id = (worker.num_workers, worker.id) if worker is not None else (1, 0)
         virtual_world = self.world_size * workers
         virtual_rank = self.rank * workers + worker_id
@@ -229,14 +246,14 @@ class FlightCacheDataset(IterableDataset):
         )
         try:
             for group in producer:
+                if worker is not None and self._tag_batches:
+                    # One item per server batch: DataLoader's hand-over between processes costs per item.
+                    yield TaggedGroup([TaggedBatch(batch, Progress(virtual_rank, virtual_world, position.remaining())) for batch, position in group])
+                    continue
                 for batch, position in group:
                     if worker is None:
                         self._progress[virtual_rank] = position
-                        yield batch
-                    elif self._tag_batches:
-                        yield TaggedBatch(batch, Progress(virtual_rank, virtual_world, position.remaining()))
-                    else:
-                        yield batch
+                    yield batch
         finally:
             producer.close()
         self._loaded = None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import tempfile
+import weakref
 from typing import Any, Iterator
 
 from torch.utils.data import DataLoader
@@ -10,7 +13,7 @@ from torch.utils.data import DataLoader
 from .. import _process
 from . import transfer
 from .dataset import FlightCacheDataset
-from .state import TaggedBatch
+from .state import TaggedGroup
 
 
 # torch and pyarrow are most of the import time; flightcache.torch itself only preloads where the
@@ -37,8 +40,9 @@ class FlightCacheDataLoader(DataLoader):
 
     Each batch a worker yields carries its stream position; this loader records it in the main
     process's dataset when it hands the batch out. The dataset yields whole batches, so
-    batch_size must stay None; persistent workers are refused because set_epoch and
-    load_state_dict must reach the workers each epoch.
+    batch_size must stay None. With persistent_workers, the epoch and a loaded state reach the
+    workers through a small file this loader rewrites before each iteration, and each worker keeps
+    its connections and mappings from one epoch to the next.
     """
 
     def __init__(self, dataset: FlightCacheDataset, **kwargs: Any):
@@ -46,8 +50,6 @@ class FlightCacheDataLoader(DataLoader):
             raise TypeError(f"FlightCacheDataLoader reads a FlightCacheDataset, got {type(dataset).__name__}")
         if kwargs.setdefault("batch_size", None) is not None:
             raise ValueError("FlightCacheDataset yields whole batches: set batch_size on the dataset, not on the DataLoader")
-        if kwargs.get("persistent_workers"):
-            raise ValueError("persistent_workers would keep each worker's epoch and state from the first epoch: leave it False")
         workers = kwargs.get("num_workers", 0)
         if workers > 0 and _start_method(kwargs.get("multiprocessing_context")) == "fork" and _process.flight_used_here():
             raise _process.ForkAfterFlightError(
@@ -56,21 +58,35 @@ class FlightCacheDataLoader(DataLoader):
             )
         dataset._num_workers = workers
         dataset._tag_batches = workers > 0
+        if kwargs.get("persistent_workers") and workers > 0:
+            fd, dataset._epoch_file = tempfile.mkstemp(prefix="flightcache-epoch-", suffix=".json")
+            os.close(fd)
+            weakref.finalize(self, _remove, dataset._epoch_file)
         super().__init__(dataset, **kwargs)
 
     def __iter__(self) -> Iterator[Any]:
         dataset: FlightCacheDataset = self.dataset  # type: ignore[assignment]
         dataset._begin_tracking(dataset.world_size * max(self.num_workers, 1))
+        dataset._publish_epoch()
         transfer.forget_exited_workers()
         try:
             for item in super().__iter__():
-                if isinstance(item, TaggedBatch):
-                    dataset._record(item.progress)
-                    item = item.batch
-                yield item
+                if isinstance(item, TaggedGroup):
+                    for tagged in item.batches:
+                        dataset._record(tagged.progress)
+                        yield tagged.batch
+                else:
+                    yield item
         finally:
             transfer.forget_exited_workers()
         dataset._loaded = None
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def make_dataloader(dataset: FlightCacheDataset, **kwargs: Any) -> FlightCacheDataLoader:

@@ -10,9 +10,9 @@ A state dict is JSON-ready:
 Virtual rank v = rank * num_workers + worker_id of world_size * num_workers reads one stream;
 `streams` holds the remaining segments of the virtual ranks the saving rank owned (all of them
 after merge_state_dicts). With DataLoader workers, each batch travels from its worker with a
-Progress (its virtual rank and that stream's remaining segments); FlightCacheDataLoader records
-it in the main process's dataset as the batch is handed out, so the state counts exactly the
-batches the training loop received.
+Progress (its virtual rank and that stream's remaining segments), the batches of one server batch
+as one item; FlightCacheDataLoader records each in the main process's dataset as it hands the
+batch out, so the state counts exactly the batches the training loop received.
 """
 
 from __future__ import annotations
@@ -57,6 +57,19 @@ class TaggedBatch:
 
 def _unpack_tagged(packed: Any, progress: Progress) -> TaggedBatch:
     return TaggedBatch(unpack(packed), progress)
+
+
+class TaggedGroup:
+    """The batches a DataLoader worker cut from one server batch, travelling to the main process as one item."""
+
+    __slots__ = ("batches",)
+
+    def __init__(self, batches: list[TaggedBatch]):
+        self.batches = batches
+
+    def pin_memory(self) -> "TaggedGroup":
+        """Pins every batch (the DataLoader's pin_memory thread calls this)."""
+        return TaggedGroup([batch.pin_memory() for batch in self.batches])
 
 
 def merge_state_dicts(states: list[dict[str, Any]]) -> dict[str, Any]:
