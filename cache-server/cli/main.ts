@@ -7,6 +7,7 @@ import { coordinatorCommand, shardCommand } from './cluster-commands.js';
 import { clientCommands } from './client-commands.js';
 import { demoCommand } from './demo.js';
 import { hashPasswordCommand } from './hash-password.js';
+import { operatorCommand } from '../../operator/cli.js';
 
 const USAGE = `usage: flightcache <command> [options]
 
@@ -26,6 +27,8 @@ commands:
   stats                  node statistics
   demo [--port 8815]     start a node with demo data and stream it to a consumer (npm start)
   hash-password          read a password on stdin, print its hash for a --credentials-file
+  operator [--dry-run -f FILE] [--resync-seconds 60]  run the DataCache controller (kubeconfig or in-cluster),
+                         or print the objects it would apply for the DataCaches in FILE
 
 client commands take --endpoint grpc://HOST:PORT (default grpc://127.0.0.1:8815), --user U --password P
 or --token T, and --timeout SECONDS.`;
@@ -42,6 +45,7 @@ const commands: Record<string, Command> = {
   shard: shardCommand,
   demo: demoCommand,
   'hash-password': hashPasswordCommand,
+  operator: operatorCommand,
   ...clientCommands,
 };
 
