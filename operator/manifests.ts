@@ -1,7 +1,7 @@
 /** Reading the operator's manifests and DataCache files, and the CRD's defaults applied offline. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadAllYaml } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
 import { Code, FlightError } from '../cache-server/flight/errors.js';
 import { API_VERSION, type DataCache } from './datacache.js';
 
@@ -16,7 +16,7 @@ interface Schema {
 
 /** The CRD as an object. */
 export function loadCrd(): Record<string, unknown> & { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } } {
-  return loadAllYaml(readFileSync(CRD_PATH, 'utf8'))[0] as ReturnType<typeof loadCrd>;
+  return loadAll(readFileSync(CRD_PATH, 'utf8'))[0] as ReturnType<typeof loadCrd>;
 }
 
 /** Fills the schema's `default`s into an object the way the API server does for present parents. */
@@ -33,7 +33,8 @@ export function applyDefaults(value: unknown, schema: Schema): unknown {
 /** The DataCaches in a YAML file (other kinds are an error), with the CRD's defaults filled in. */
 export function readDataCaches(path: string): DataCache[] {
   const schema = loadCrd().spec.versions[0]!.schema.openAPIV3Schema;
-  return loadAllYaml(readFileSync(path, 'utf8'))
+  // js-yaml, not the client's loadAllYaml: that one turns known kinds into model classes with renamed keys.
+  return loadAll(readFileSync(path, 'utf8'))
     .filter((doc) => doc !== null && doc !== undefined)
     .map((doc, i) => {
       const obj = doc as Partial<DataCache>;
