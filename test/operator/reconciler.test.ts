@@ -5,8 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { load } from 'js-yaml';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, PolicyV1Api, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, PolicyV1Api, loadYaml, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { CRD_PATH } from '../../operator/manifests.js';
 import { Reconciler } from '../../operator/reconciler.js';
 import { FINALIZER, type DataCache } from '../../operator/datacache.js';
@@ -71,7 +70,9 @@ describe('DataCache operator on a real API server', { skip }, () => {
     core = cp.kubeConfig.makeApiClient(CoreV1Api);
     policy = cp.kubeConfig.makeApiClient(PolicyV1Api);
     objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
-    await objects.create(load(readFileSync(CRD_PATH, 'utf8')) as KubernetesObject);
+    // loadYaml, not a plain parse: the client serializes known kinds through its models, which read
+    // x-kubernetes-validations and default only under their model names.
+    await objects.create(loadYaml<KubernetesObject>(readFileSync(CRD_PATH, 'utf8')));
     await core.createNamespace({ body: { metadata: { name: NS } } });
     // The CRD serves once Established; until then creates answer 404.
     await waitFor('the DataCache CRD to serve', async () => (await custom.listNamespacedCustomObject(GROUP)) as unknown);
@@ -83,15 +84,15 @@ describe('DataCache operator on a real API server', { skip }, () => {
   });
 
   test('an invalid spec is rejected with the schema message', async () => {
-    await assert.rejects(create('bad', { image: 'img:1', shards: 2, replicas: 3 }), (err: unknown) => {
-      assert.match(errorMessage(err), /^DataCache\.flightcache\.io "bad" is invalid: spec: Invalid value: "object": replicas must not exceed shards$/);
+    await assert.rejects(create('bad1', { image: 'img:1', shards: 2, replicas: 3 }), (err: unknown) => {
+      assert.match(errorMessage(err), /^DataCache\.flightcache\.io "bad1" is invalid: spec: Invalid value: "object": replicas must not exceed shards$/);
       return true;
     });
-    await assert.rejects(create('bad', { image: 'img:1', memoryPerShard: '4G' }), (err: unknown) => {
+    await assert.rejects(create('bad2', { image: 'img:1', memoryPerShard: '4G' }), (err: unknown) => {
       assert.match(errorMessage(err), /spec\.memoryPerShard: Invalid value: "4G": spec\.memoryPerShard in body should match '\^\[1-9\]\[0-9\]\*\(Ki\|Mi\|Gi\|Ti\)\$'/);
       return true;
     });
-    await assert.rejects(create('bad', { image: 'img:1', lifecycle: { policy: 'WithTrainJob' } }), (err: unknown) => {
+    await assert.rejects(create('bad3', { image: 'img:1', lifecycle: { policy: 'WithTrainJob' } }), (err: unknown) => {
       assert.match(errorMessage(err), /spec\.lifecycle: Invalid value: "object": lifecycle\.policy WithTrainJob needs lifecycle\.trainJob/);
       return true;
     });
@@ -105,7 +106,7 @@ describe('DataCache operator on a real API server', { skip }, () => {
     assert.deepEqual(cache.metadata.finalizers, [FINALIZER]);
     const uid = cache.metadata.uid;
     const kinds = (await owned('c1')).map((o) => {
-      assert.deepEqual(o.metadata?.ownerReferences, [{ apiVersion: 'flightcache.io/v1alpha1', kind: 'DataCache', name: 'c1', uid, controller: true, blockOwnerDeletion: true }]);
+      assert.deepEqual(JSON.parse(JSON.stringify(o.metadata?.ownerReferences)), [{ apiVersion: 'flightcache.io/v1alpha1', kind: 'DataCache', name: 'c1', uid, controller: true, blockOwnerDeletion: true }]);
       assert.ok(o.metadata?.managedFields?.some((f) => f.manager === 'flightcache-operator' && f.operation === 'Apply'));
       return `${o.kind ?? ''}/${o.metadata?.name}`;
     });
