@@ -132,6 +132,18 @@ describe('DataCache operator on a real API server', { skip }, () => {
     await waitFor('status Ready', phaseIs('c1', 'Ready'));
   });
 
+  test('a shard that stops being ready makes the cache Degraded (ShardsLost), and Ready again when it returns', async () => {
+    await setShardsReady('c1', 2, 3);
+    const degraded = await waitFor('status Degraded', phaseIs('c1', 'Degraded'));
+    assert.deepEqual(degraded.status?.conditions?.map((c) => [c.type, c.status, c.reason, c.message]), [
+      ['Ready', 'False', 'ShardsNotReady', '2/3 shards ready, coordinator available'],
+      ['Degraded', 'True', 'ShardsLost', '2/3 shards ready, coordinator available'],
+    ]);
+    await setShardsReady('c1', 3, 3);
+    const ready = await waitFor('status Ready', phaseIs('c1', 'Ready'));
+    assert.deepEqual([ready.status?.shardsReady, ready.status?.shardsDesired], [3, 3]);
+  });
+
   test('an operator restart and its resyncs write nothing: every resourceVersion stays the same', async () => {
     await reconciler!.stop();
     const versions = async () => [(await getCache('c1')).metadata.resourceVersion, ...(await owned('c1')).map((o) => o.metadata?.resourceVersion)];
