@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['dist/cache-server', 'dist/client', 'dist/native', 'dist/bench', 'dist/test'];
+const roots = ['dist/cache-server', 'dist/client', 'dist/native', 'dist/bench', 'dist/operator', 'dist/test'];
 const filter = process.argv[2];
 
 function walk(dir, out) {

@@ -8,6 +8,7 @@ import { clientCommands } from './client-commands.js';
 import { demoCommand } from './demo.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { loadCommand } from './load-command.js';
+import { operatorCommand } from '../../operator/cli.js';
 
 const USAGE = `usage: flightcache <command> [options]
 
@@ -30,6 +31,8 @@ commands:
   stats                  node statistics
   demo [--port 8815]     start a node with demo data and stream it to a consumer (npm start)
   hash-password          read a password on stdin, print its hash for a --credentials-file
+  operator [--dry-run -f FILE] [--resync-seconds 60]  run the DataCache controller (kubeconfig or in-cluster),
+                         or print the objects it would apply for the DataCaches in FILE
 
 client commands take --endpoint grpc://HOST:PORT (default grpc://127.0.0.1:8815), --user U --password P
 or --token T, and --timeout SECONDS.`;
@@ -47,6 +50,7 @@ const commands: Record<string, Command> = {
   demo: demoCommand,
   'hash-password': hashPasswordCommand,
   load: loadCommand,
+  operator: operatorCommand,
   ...clientCommands,
 };
 

@@ -1,0 +1,194 @@
+/**
+ * The DataCache controller: watches DataCaches and the StatefulSets/Deployments it owns, applies the
+ * desired objects with server-side apply (field manager flightcache-operator), keeps a finalizer
+ * that deletes them before the DataCache goes, and writes status only when it changes.
+ */
+import { createHash } from 'node:crypto';
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  makeInformer,
+  setHeaderOptions,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import { silentLogger, type Logger } from '../cache-server/logger.js';
+import { desiredObjects, objectNames } from './desired.js';
+import { computeStatus, sameStatus } from './status.js';
+import { FIELD_MANAGER, FINALIZER, GROUP, PLURAL, VERSION, type DataCache, type ManifestObject } from './datacache.js';
+
+/** Annotation holding the hash of what the operator last applied to an object. */
+export const APPLIED_HASH = 'flightcache.io/applied-hash';
+const MANAGED = 'app.kubernetes.io/managed-by=flightcache-operator';
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface ReconcilerOptions {
+  /** How often every DataCache is reconciled again without an event (ms). */
+  resyncMs?: number;
+  logger?: Logger;
+  /** The clock for condition transition times. */
+  now?: () => string;
+}
+
+/** Reconciles DataCaches against one API server. */
+export class Reconciler {
+  private readonly objects: KubernetesObjectApi;
+  private readonly custom: CustomObjectsApi;
+  private readonly apps: AppsV1Api;
+  private readonly logger: Logger;
+  private readonly now: () => string;
+  private readonly resyncMs: number;
+  private readonly pending = new Set<string>();
+  private informers: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>)[] = [];
+  private caches: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>) | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    options: ReconcilerOptions = {},
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.logger = options.logger ?? silentLogger;
+    this.now = options.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+    this.resyncMs = options.resyncMs ?? 60_000;
+  }
+
+  /** Starts the watches and the periodic resync; resolves once the first lists arrived. */
+  async start(): Promise<void> {
+    this.caches = makeInformer(this.kc, `/apis/${GROUP}/${VERSION}/${PLURAL}`, () => this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }));
+    const statefulSets = makeInformer(this.kc, '/apis/apps/v1/statefulsets', () => this.apps.listStatefulSetForAllNamespaces({ labelSelector: MANAGED }), MANAGED);
+    const deployments = makeInformer(this.kc, '/apis/apps/v1/deployments', () => this.apps.listDeploymentForAllNamespaces({ labelSelector: MANAGED }), MANAGED);
+    const byCache = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, obj.metadata?.name);
+    const byOwner = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, obj.metadata?.labels?.['app.kubernetes.io/instance']);
+    for (const [informer, handler] of [[this.caches, byCache], [statefulSets, byOwner], [deployments, byOwner]] as const) {
+      informer.on('add', handler);
+      informer.on('update', handler);
+      informer.on('delete', handler);
+      // The informer stops on errors other than 410 Gone: restart it after a pause.
+      informer.on('error', (err: unknown) => {
+        this.logger.warn({ err }, 'watch failed; restarting in 1s');
+        setTimeout(() => void (this.stopped ? undefined : informer.start().catch(() => undefined)), 1000).unref();
+      });
+      this.informers.push(informer);
+    }
+    await Promise.all(this.informers.map((i) => i.start()));
+    this.resyncTimer = setInterval(() => this.resync(), this.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  /** Stops the watches and waits for the reconcile in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await this.draining;
+  }
+
+  /** Queues every known DataCache for reconciliation. */
+  resync(): void {
+    for (const obj of this.caches?.list() ?? []) this.enqueue(obj.metadata?.namespace, obj.metadata?.name);
+  }
+
+  /** Resolves once the queue is empty. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private enqueue(namespace: string | undefined, name: string | undefined): void {
+    if (!namespace || !name || this.stopped) return;
+    this.pending.add(`${namespace}/${name}`);
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.size > 0 && !this.stopped) {
+      const key = this.pending.values().next().value as string;
+      this.pending.delete(key);
+      const [namespace, name] = key.split('/') as [string, string];
+      try {
+        await this.reconcile(namespace, name);
+      } catch (err) {
+        this.logger.warn({ err, cache: key }, 'reconcile failed; retrying in 1s');
+        setTimeout(() => this.enqueue(namespace, name), 1000).unref();
+      }
+    }
+  }
+
+  /** Brings one DataCache's objects and status to what its spec asks for. */
+  async reconcile(namespace: string, name: string): Promise<void> {
+    const cache = await this.readCache(namespace, name);
+    if (!cache) return;
+    if (cache.metadata.deletionTimestamp) {
+      await this.cleanUp(cache);
+      return;
+    }
+    if (!cache.metadata.finalizers?.includes(FINALIZER)) {
+      await this.custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { metadata: { resourceVersion: cache.metadata.resourceVersion, finalizers: [...(cache.metadata.finalizers ?? []), FINALIZER] } } },
+        MERGE_PATCH,
+      );
+    }
+    for (const object of desiredObjects(cache)) await this.apply(object);
+    const names = objectNames(name);
+    const sts = await this.apps.readNamespacedStatefulSet({ namespace, name: names.shards });
+    const deploy = await this.apps.readNamespacedDeployment({ namespace, name: names.coordinator });
+    const status = computeStatus(cache, { shardsReady: sts.status?.readyReplicas ?? 0, coordinatorAvailable: deploy.status?.availableReplicas ?? 0 }, this.now());
+    if (!sameStatus(cache.status, status)) {
+      await this.custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { status } }, MERGE_PATCH);
+      this.logger.info({ cache: `${namespace}/${name}`, phase: status.phase }, 'status updated');
+    }
+  }
+
+  /** Server-side applies an object unless it already carries the hash of this exact content. */
+  private async apply(object: ManifestObject): Promise<void> {
+    const hash = createHash('sha256').update(JSON.stringify(object)).digest('hex').slice(0, 32);
+    const existing = await this.readOptional(object);
+    if (existing?.metadata?.annotations?.[APPLIED_HASH] === hash) return;
+    const body = { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [APPLIED_HASH]: hash } } };
+    await this.objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    this.logger.info({ kind: object.kind, name: object.metadata.name }, 'applied');
+  }
+
+  /** Deletes what the DataCache owns (no garbage collector is assumed), then drops the finalizer. */
+  private async cleanUp(cache: DataCache): Promise<void> {
+    if (!cache.metadata.finalizers?.includes(FINALIZER)) return;
+    for (const object of desiredObjects(cache).reverse()) {
+      if (await this.readOptional(object)) await this.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(ignoreNotFound);
+    }
+    const { namespace, name, resourceVersion } = cache.metadata;
+    await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { metadata: { resourceVersion, finalizers: cache.metadata.finalizers.filter((f) => f !== FINALIZER) } } },
+      MERGE_PATCH,
+    );
+    this.logger.info({ cache: `${namespace}/${name}` }, 'cleaned up');
+  }
+
+  private async readCache(namespace: string, name: string): Promise<DataCache | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as DataCache;
+    } catch (err) {
+      return ignoreNotFound(err);
+    }
+  }
+
+  private async readOptional(object: ManifestObject): Promise<KubernetesObject | undefined> {
+    try {
+      return await this.objects.read({ apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: object.metadata.namespace } });
+    } catch (err) {
+      return ignoreNotFound(err);
+    }
+  }
+}
+
+function ignoreNotFound(err: unknown): undefined {
+  if ((err as { code?: number }).code === 404) return undefined;
+  throw err;
+}

@@ -1,0 +1,47 @@
+/** The status of a DataCache from what its StatefulSet and Deployment report (pure). */
+import { endpointOf } from './desired.js';
+import type { Condition, DataCache, DataCacheStatus, Phase } from './datacache.js';
+
+/** What the reconciler observed of the objects it applied. */
+export interface Observed {
+  /** status.readyReplicas of the shards StatefulSet (0 when it has no status yet). */
+  shardsReady: number;
+  /** status.availableReplicas of the coordinator Deployment. */
+  coordinatorAvailable: number;
+}
+
+/**
+ * Pending until the coordinator and every shard are ready, then Ready; a cache that was Ready and
+ * lost shards or its coordinator is Degraded. Conditions keep their lastTransitionTime while their
+ * status holds, so an unchanged cache gets an equal status.
+ */
+export function computeStatus(cache: DataCache, observed: Observed, now: string): DataCacheStatus {
+  const desired = cache.spec.shards;
+  const previous = cache.status ?? {};
+  const allReady = observed.shardsReady >= desired && observed.coordinatorAvailable >= 1;
+  const wasUp = previous.phase === 'Ready' || previous.phase === 'Degraded';
+  const phase: Phase = allReady ? 'Ready' : wasUp ? 'Degraded' : 'Pending';
+  const generation = cache.metadata.generation ?? 0;
+  const shardsMessage = `${observed.shardsReady}/${desired} shards ready, coordinator ${observed.coordinatorAvailable >= 1 ? 'available' : 'unavailable'}`;
+  const conditions: Condition[] = [
+    condition(previous, 'Ready', allReady ? 'True' : 'False', allReady ? 'AllShardsReady' : 'ShardsNotReady', shardsMessage, generation, now),
+    condition(previous, 'Degraded', phase === 'Degraded' ? 'True' : 'False', phase === 'Degraded' ? 'ShardsLost' : 'AsDesired', shardsMessage, generation, now),
+  ];
+  return { phase, observedGeneration: generation, endpoint: endpointOf(cache), shardsReady: observed.shardsReady, shardsDesired: desired, conditions };
+}
+
+function condition(previous: DataCacheStatus, type: string, status: Condition['status'], reason: string, message: string, generation: number, now: string): Condition {
+  const before = previous.conditions?.find((c) => c.type === type);
+  const lastTransitionTime = before && before.status === status && before.lastTransitionTime ? before.lastTransitionTime : now;
+  return { type, status, reason, message, lastTransitionTime, observedGeneration: generation };
+}
+
+/** Whether two statuses say the same thing (the reconciler writes status only when they differ). */
+export function sameStatus(a: DataCacheStatus | undefined, b: DataCacheStatus): boolean {
+  return JSON.stringify(normalize(a ?? {})) === JSON.stringify(normalize(b));
+}
+
+function normalize(s: DataCacheStatus): unknown[] {
+  const conditions = [...(s.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)).map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration]);
+  return [s.phase, s.observedGeneration, s.endpoint, s.shardsReady, s.shardsDesired, conditions];
+}

@@ -1,0 +1,130 @@
+/**
+ * A real Kubernetes control plane for tests: etcd and kube-apiserver on loopback ports, with a
+ * generated token file and service-account key, from the binaries scripts/kube-control-plane.sh
+ * builds and caches. No kubelet or controller manager runs: tests set object status themselves.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+
+const SCRIPT = fileURLToPath(new URL('../../../scripts/kube-control-plane.sh', import.meta.url));
+
+/** Where the build script caches the binaries of its pinned version (the same defaults it uses). */
+export function binaryDir(): string {
+  const pinned = /KUBE_VERSION="\$\{KUBE_VERSION:-(v[\d.]+)\}"/.exec(readFileSync(SCRIPT, 'utf8'))?.[1];
+  const root = process.env.FLIGHTCACHE_KUBE_CACHE ?? join(homedir(), '.cache', 'flightcache', 'kube');
+  return join(root, process.env.KUBE_VERSION ?? pinned ?? 'unknown');
+}
+
+/** Why the control plane cannot start here, or undefined when its binaries are present. */
+export function unavailableReason(): string | undefined {
+  const dir = binaryDir();
+  const missing = ['etcd', 'kube-apiserver'].filter((name) => !existsSync(join(dir, name)));
+  return missing.length ? `no ${missing.join(' or ')} in ${dir}: run bash scripts/kube-control-plane.sh` : undefined;
+}
+
+export interface ControlPlane {
+  kubeConfig: KubeConfig;
+  server: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function readyz(server: string, token: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(`${server}/readyz`, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Starts etcd and kube-apiserver and resolves once /readyz answers 200 (within `timeoutMs`). */
+export async function startControlPlane(timeoutMs = 120_000): Promise<ControlPlane> {
+  const dir = binaryDir();
+  const work = mkdtempSync(join(tmpdir(), 'fc-kube-'));
+  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const token = randomBytes(24).toString('hex');
+  writeFileSync(join(work, 'tokens.csv'), `${token},admin,admin,"system:masters"\n`);
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(work, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(join(work, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const logs: string[] = [];
+  const children: ChildProcess[] = [];
+  const launch = (binary: string, args: string[]) => {
+    const child = spawn(join(dir, binary), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer) => {
+      logs.push(`${binary}: ${chunk.toString()}`);
+      if (logs.length > 200) logs.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    children.push(child);
+  };
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  launch('etcd', ['--data-dir', join(work, 'etcd'), '--listen-client-urls', etcdUrl, '--advertise-client-urls', etcdUrl, '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl, '--initial-cluster', `default=${peerUrl}`]);
+  launch('kube-apiserver', [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${join(work, 'certs')}`,
+    `--token-auth-file=${join(work, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${join(work, 'sa.pub')}`,
+    `--service-account-signing-key-file=${join(work, 'sa.key')}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+  ]);
+  const server = `https://127.0.0.1:${apiPort}`;
+  const stop = async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    rmSync(work, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!(await readyz(server, token))) {
+    const exited = children.find((child) => child.exitCode !== null);
+    if (exited || Date.now() > deadline) {
+      await stop();
+      throw new Error(`control plane not ready (${exited ? `${exited.spawnfile} exited ${exited.exitCode}` : `no /readyz within ${timeoutMs} ms`}):\n${logs.slice(-20).join('')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'test', server, skipTLSVerify: true }],
+    users: [{ name: 'admin', token }],
+    contexts: [{ name: 'test', cluster: 'test', user: 'admin' }],
+    currentContext: 'test',
+  });
+  return { kubeConfig, server, stop };
+}
