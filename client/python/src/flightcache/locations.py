@@ -8,7 +8,7 @@ is one more strategy registered with `register_location_reader`.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterator, Optional, Protocol
+from typing import Any, Callable, Iterator, Optional, Protocol
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -93,8 +93,11 @@ class Connections:
         endpoint_headers: list[tuple[bytes, bytes]],
         location_headers: list[tuple[bytes, bytes]],
         timeout: Optional[float] = None,
+        connect_options: Optional[dict[str, Any]] = None,
     ):
         self.endpoint = endpoint
+        # pyarrow.flight.FlightClient options of every connection (TLS roots and client certificate).
+        self._connect_options = connect_options or {}
         self._endpoint_options = flight.FlightCallOptions(headers=endpoint_headers, timeout=timeout)
         self._location_options = flight.FlightCallOptions(headers=location_headers, timeout=timeout)
         self._clients: dict[str, flight.FlightClient] = {}
@@ -113,7 +116,7 @@ class Connections:
         with self._lock:
             client = self._clients.get(uri)
             if client is None:
-                client = _process.connect(uri)
+                client = _process.connect(uri, **self._connect_options)
                 self._clients[uri] = client
             return client
 
