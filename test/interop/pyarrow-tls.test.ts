@@ -5,6 +5,8 @@
  * `serve --shards 3 --replicas 2` cluster whose every hop is mTLS.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ClusterStats } from '../../cache-server/cluster/cluster-actions.js';
@@ -19,6 +21,8 @@ import { isProbeError, probeValue, repoRoot, runProbe, runPython, type GetResult
 
 const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
 const READY = /^flightcache ready (grpc\+tls:\/\/\S+)$/;
+
+const run = promisify(execFile);
 
 process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
 
@@ -63,7 +67,7 @@ test('pyarrow round-trips every Arrow type over grpc+tls:// and refuses a server
   });
 });
 
-test('under mTLS pyarrow with a certificate of the CA reads exact data; without one or with another CA\'s it is refused', async () => {
+test('under mTLS pyarrow and the CLI with a certificate of the CA read exact data; without one or with another CA\'s they are refused', async () => {
   await withServer(serverTls(true), async (url) => {
     const put = await runProbe(url, [...probeTls(pki.ca.cert, pki.client), 'put', 'm', '--variant', 'all_types']);
     assert.equal(isProbeError(put), false, JSON.stringify(put));
@@ -71,6 +75,12 @@ test('under mTLS pyarrow with a certificate of the CA reads exact data; without 
     assert.equal(got.equal, true, got.detail);
     assertRefused(await runProbe(url, [...probeTls(pki.ca.cert), 'list']));
     assertRefused(await runProbe(url, [...probeTls(pki.ca.cert, pki.wrongClient), 'list']));
+    const cliTls = ['--tls-ca', pki.ca.cert, '--tls-cert', pki.client.cert, '--tls-key', pki.client.key];
+    const listed = await run(process.execPath, [CLI, 'ls', '--endpoint', url, ...cliTls]);
+    assert.match(listed.stdout, /^m +\d+ +/m);
+    await assert.rejects(run(process.execPath, [CLI, 'ls', '--endpoint', url, '--tls-ca', pki.ca.cert]), (err: { stderr: string }) =>
+      /UNAVAILABLE: TLS connection to 127\.0\.0\.1:\d+ failed \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\)/.test(err.stderr),
+    );
     const anonymous = new FlightClient(url, { tls: { ca: pki.read(pki.ca.cert) } });
     try {
       await rejectsWith(anonymous.action('health', ''), Code.UNAVAILABLE, /^TLS connection to 127\.0\.0\.1:\d+ failed \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\)/);
