@@ -13,6 +13,7 @@ import { describeSchema, dictionaryIds } from '../../cache-server/flight/protoco
 import { DescriptorType, type FlightData, type OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
 import { decodeCursor, encodeCursor } from '../../cache-server/node/cursor.js';
 import { parseFlightRequest } from '../../cache-server/node/flight-request.js';
+import { projectionOf } from '../../cache-server/node/read-plan.js';
 import { decodeTicket, encodeTicket } from '../../cache-server/node/ticket.js';
 
 /** One fuzz target. */
@@ -52,8 +53,15 @@ function attempt(entry: () => unknown): void {
 const text = (...values: string[]): Uint8Array[] => values.map((value) => Buffer.from(value, 'utf8'));
 const concat = (chunks: readonly Uint8Array[]): Uint8Array => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
 
+let samples: OutgoingFlightData[] | undefined;
+
 /** Messages of a small table with an int, a string and a dictionary column (schema, dictionary, batch). */
 function sampleMessages(): OutgoingFlightData[] {
+  samples ??= encodeSample();
+  return samples;
+}
+
+function encodeSample(): OutgoingFlightData[] {
   const table = new Table({
     id: vectorFromArray(Int32Array.from([1, 2, 3])),
     name: vectorFromArray(['a', 'bb', 'ccc'], new Utf8()),
@@ -154,19 +162,21 @@ const ticket: FuzzTarget = {
 const jsonCommand: FuzzTarget = {
   name: 'json-command',
   run(data) {
-    attempt(() => parseFlightRequest({ type: DescriptorType.CMD, cmd: data, path: [] }));
+    // A command's columns are then looked up in a real schema (int, string and dictionary columns).
+    const schema = sampleMessages()[0]!.dataHeader;
+    attempt(() => projectionOf(schema, parseFlightRequest({ type: DescriptorType.CMD, cmd: data, path: [] })));
     const path = Buffer.from(data).toString('utf8').split('/');
     attempt(() => parseFlightRequest({ type: DescriptorType.PATH, cmd: new Uint8Array(), path }));
   },
   seeds: () =>
     text(
       '{"dataset":"d","rank":1,"world_size":2}',
-      '{"dataset":"d","rank":0,"world_size":1,"columns":["c","a"],"shuffle":true,"seed":7,"epoch":3,"batch_rows":5}',
+      '{"dataset":"d","rank":0,"world_size":1,"columns":["kind","id"],"shuffle":true,"seed":7,"epoch":3,"batch_rows":5}',
       `{"rank":0,"world_size":3,"resume":{"world_size":2,"cursors":[null,"${cursor}"]}}`,
       `{"dataset":"d","rank":1,"world_size":2,"start_after":"${cursor}"}`,
       'train/1/4',
     ),
-  tokens: text('"dataset"', '"rank"', '"world_size"', '"start_after"', '"resume"', '"cursors"', '"columns"', '"shuffle"', '"seed"', '"epoch"', '"batch_rows"', 'true', 'null', '-1', '1e309', '0.5', '[', ']', '{', '}', ','),
+  tokens: text('"id"', '"name"', '"kind"', '"dataset"', '"rank"', '"world_size"', '"start_after"', '"resume"', '"cursors"', '"columns"', '"shuffle"', '"seed"', '"epoch"', '"batch_rows"', 'true', 'null', '-1', '1e309', '0.5', '[', ']', '{', '}', ','),
 };
 
 const protobuf: FuzzTarget = {
