@@ -11,6 +11,7 @@ import {
   defaultShmDir,
   loadAuth,
   loadClusterConfig,
+  loadClientTls,
   loadServeConfig,
   parseDuration,
   requestLimits,
@@ -34,7 +35,19 @@ test('flags win over environment variables, which win over defaults', () => {
     maxStreams: 128,
     shmDir: defaultShmDir(2 * 1024 ** 3),
     shmSocket: undefined,
+    tls: undefined,
   });
+});
+
+test('TLS files come from --tls-cert/--tls-key/--tls-ca, else FLIGHTCACHE_TLS_CERT/KEY/CA; cert and key go together', () => {
+  const env = { FLIGHTCACHE_TLS_CERT: '/env/cert.pem', FLIGHTCACHE_TLS_KEY: '/env/key.pem', FLIGHTCACHE_TLS_CA: '/env/ca.pem' };
+  assert.deepEqual(loadServeConfig({}, env).tls, { cert: '/env/cert.pem', key: '/env/key.pem', ca: '/env/ca.pem' });
+  assert.deepEqual(loadServeConfig({ 'tls-cert': '/c.pem', 'tls-key': '/k.pem' }, {}).tls, { cert: '/c.pem', key: '/k.pem' });
+  const message = '--tls-cert and --tls-key (FLIGHTCACHE_TLS_CERT, FLIGHTCACHE_TLS_KEY) must be given together; --tls-ca needs both';
+  assert.throws(() => loadServeConfig({ 'tls-cert': '/c.pem' }, {}), { code: Code.INVALID_ARGUMENT, message });
+  assert.throws(() => loadServeConfig({ 'tls-ca': '/ca.pem' }, {}), { code: Code.INVALID_ARGUMENT, message });
+  assert.throws(() => loadClientTls({ 'tls-ca': '/nonexistent/ca.pem' }, {}), { code: Code.INVALID_ARGUMENT, message: '--tls-ca /nonexistent/ca.pem cannot be read' });
+  assert.equal(loadClientTls({}, {}), undefined);
 });
 
 test('--max-streams comes from the flag, else FLIGHTCACHE_MAX_STREAMS, and must be 1-65535', () => {

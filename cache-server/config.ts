@@ -14,6 +14,7 @@ import { createTokenAuth, type TokenAuth } from './auth/token-auth.js';
 import { UserDirectory } from './auth/users.js';
 import type { FlightRequestLimits } from './flight/service.js';
 import { DEFAULT_MAX_STREAMS } from './flight/http2/settings.js';
+import { TlsCredentials, type TlsFiles, type TlsMaterial } from './flight/http2/tls.js';
 
 /**
  * Default --max-message, the largest DoPut/DoExchange FlightData: 256 MiB holds a record batch of
@@ -104,6 +105,8 @@ export interface ServeConfig {
   shmDir: string | undefined;
   /** The same-host socket path (default: derived from shmDir and the port). */
   shmSocket: string | undefined;
+  /** Serve TLS from these files (--tls-cert, --tls-key; with --tls-ca, mTLS); absent: plaintext. */
+  tls: TlsFiles | undefined;
 }
 
 /** Where shared-memory storage goes unless --shm-dir says otherwise: the host's tmpfs, when it is large enough. */
@@ -218,6 +221,42 @@ function authKeys(file: string | undefined, key: string | undefined): Buffer[] |
   return key === undefined || key === '' ? undefined : parseSigningKeys(key, 'FLIGHTCACHE_AUTH_KEY');
 }
 
+/** The TLS files of --tls-cert, --tls-key and --tls-ca (FLIGHTCACHE_TLS_CERT/KEY/CA); undefined when none is given. */
+function tlsFiles(cert: string | undefined, key: string | undefined, ca: string | undefined): TlsFiles | undefined {
+  if (cert === undefined && key === undefined && ca === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    throw new FlightError(Code.INVALID_ARGUMENT, '--tls-cert and --tls-key (FLIGHTCACHE_TLS_CERT, FLIGHTCACHE_TLS_KEY) must be given together; --tls-ca needs both');
+  }
+  return { cert, key, ...(ca === undefined ? {} : { ca }) };
+}
+
+/** The TLS credentials a serving process runs with (files read now, reloaded by its server), or undefined: plaintext. */
+export function loadTls(config: ServeConfig): TlsCredentials | undefined {
+  return config.tls && new TlsCredentials(config.tls);
+}
+
+/**
+ * The TLS material of a client from --tls-ca (roots; default the system's), --tls-cert and --tls-key
+ * (a client certificate, for mTLS) or FLIGHTCACHE_TLS_CA/CERT/KEY; undefined when none is given.
+ */
+export function loadClientTls(flags: Flags, env: NodeJS.ProcessEnv = process.env): TlsMaterial | undefined {
+  const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
+  const [ca, cert, key] = [get('tls-ca', 'FLIGHTCACHE_TLS_CA'), get('tls-cert', 'FLIGHTCACHE_TLS_CERT'), get('tls-key', 'FLIGHTCACHE_TLS_KEY')];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new FlightError(Code.INVALID_ARGUMENT, '--tls-cert and --tls-key (FLIGHTCACHE_TLS_CERT, FLIGHTCACHE_TLS_KEY) must be given together');
+  }
+  if (ca === undefined && cert === undefined) return undefined;
+  const read = (path: string, name: string): Buffer => {
+    const text = readOptional(path);
+    if (text === undefined) throw new FlightError(Code.INVALID_ARGUMENT, `${name} ${path} cannot be read`);
+    return Buffer.from(text);
+  };
+  return {
+    ...(ca === undefined ? {} : { ca: read(ca, '--tls-ca') }),
+    ...(cert === undefined || key === undefined ? {} : { cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') }),
+  };
+}
+
 /** Loads the serve settings from flags and environment. */
 export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const get = (flag: string, envName: string): string | undefined => setting(flags, env, flag, envName);
@@ -251,6 +290,7 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
     maxStreams: maxStreams === undefined ? DEFAULT_MAX_STREAMS : parseCount(maxStreams, '--max-streams', 65_535),
     shmDir: parseShmDir(get('shm-dir', 'FLIGHTCACHE_SHM_DIR'), memoryBytes),
     shmSocket: get('shm-socket', 'FLIGHTCACHE_SHM_SOCKET'),
+    tls: tlsFiles(get('tls-cert', 'FLIGHTCACHE_TLS_CERT'), get('tls-key', 'FLIGHTCACHE_TLS_KEY'), get('tls-ca', 'FLIGHTCACHE_TLS_CA')),
   };
 }
 

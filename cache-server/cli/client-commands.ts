@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { LocationClients, readShareMessages } from '../../client/src/share-reader.js';
 import { Code, FlightError } from '../flight/errors.js';
+import { loadClientTls } from '../config.js';
 import { encapsulate, parseMessageHeader, readIpcMessages } from '../flight/protocol/ipc-message.js';
 import type { OutgoingFlightData } from '../flight/protocol/messages.js';
 import type { NodeStats } from '../node/node-actions.js';
@@ -16,6 +17,9 @@ export const connectionOptions = {
   password: { type: 'string' },
   token: { type: 'string' },
   timeout: { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
 } as const;
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -28,7 +32,9 @@ async function clientFrom(flags: Flags): Promise<FlightClient> {
   if (timeoutMs !== undefined && !(timeoutMs > 0)) {
     throw new FlightError(Code.INVALID_ARGUMENT, `--timeout must be a positive number of seconds, got "${timeout}"`);
   }
+  const tls = loadClientTls(flags);
   const client = new FlightClient(endpoint, {
+    ...(tls ? { tls } : {}),
     ...(typeof flags.token === 'string' ? { token: flags.token } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });

@@ -2,7 +2,7 @@
  * The cluster roles on the command line: `serve --shards N` (a coordinator plus N local shard
  * processes), `coordinator` and `shard` (one role each, for real clusters).
  */
-import { defaultMemoryBytes, loadAuth, loadClusterConfig, loadServeConfig, type Flags } from '../config.js';
+import { defaultMemoryBytes, loadAuth, loadClusterConfig, loadServeConfig, loadTls, type Flags } from '../config.js';
 import { parseSigningKeys, randomSigningKey } from '../auth/signing-keys.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startCoordinator, type CoordinatorOptions } from '../cluster/coordinator.js';
@@ -31,6 +31,7 @@ function coordinatorOptions(flags: Flags, logger: Logger, memoryBytes?: number, 
   const config = loadServeConfig(flags);
   const cluster = loadClusterConfig(flags);
   const auth = loadAuth(config, authKeys ?? config.authKeys);
+  const tls = loadTls(config);
   return {
     host: config.host,
     port: config.port,
@@ -42,6 +43,7 @@ function coordinatorOptions(flags: Flags, logger: Logger, memoryBytes?: number, 
     ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
     ...(config.httpHost !== undefined ? { httpHost: config.httpHost } : {}),
     ...(auth ? { auth } : {}),
+    ...(tls ? { tls } : {}),
     ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
     ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
     ...(cluster.shardList !== undefined ? { shardList: cluster.shardList } : {}),
@@ -63,8 +65,10 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
   const authKey = config.authKeys === undefined && (config.credentials || config.credentialsFile !== undefined) ? randomSigningKey() : undefined;
   const keys = authKey === undefined ? undefined : parseSigningKeys(authKey, 'the generated signing key');
   const coordinator = await startCoordinator(coordinatorOptions(flags, logger, share, keys));
-  // Limit and auth file flags reach the shards as flags; the environment variables reach them by inheritance.
-  const passed = ['max-message', 'max-request', 'max-streams', 'credentials-file', 'auth-key-file'];
+  // Limit, auth and TLS file flags reach the shards as flags (the shards present the same certificate
+  // as servers and, to each other and the coordinator, as clients); the environment variables reach
+  // them by inheritance.
+  const passed = ['max-message', 'max-request', 'max-streams', 'credentials-file', 'auth-key-file', 'tls-cert', 'tls-key', 'tls-ca'];
   const limitFlags = passed.flatMap((flag) => (typeof flags[flag] === 'string' ? [`--${flag}`, flags[flag]] : []));
   const local = new LocalShards({
     count: shards,
@@ -97,6 +101,7 @@ export const shardCommand: Command = {
     const config = loadServeConfig(flags);
     const cluster = loadClusterConfig(flags);
     const auth = loadAuth(config);
+    const tls = loadTls(config);
     const shard = await startShard({
       host: config.host,
       port: config.port,
@@ -107,6 +112,7 @@ export const shardCommand: Command = {
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.httpHost !== undefined ? { httpHost: config.httpHost } : {}),
       ...(auth ? { auth } : {}),
+      ...(tls ? { tls } : {}),
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
       ...(cluster.coordinator !== undefined ? { coordinator: cluster.coordinator } : {}),
       ...(cluster.id !== undefined ? { id: cluster.id } : {}),

@@ -16,6 +16,8 @@ commands:
   serve  [--host H] [--port 8815] [--memory SIZE] [--http-port P] [--http-host H] [--user U --password P] [--advertise-host H]
          [--credentials-file FILE] [--auth-key-file FILE] [--max-message SIZE] [--max-request SIZE] [--max-streams N]
          [--default-dataset N]  (N: what path [RANK, WORLD] reads when several datasets exist)
+         [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]  serve grpc+tls:// (reloaded when the files change); with a CA,
+                                     clients need a certificate signed by it (mTLS), and cluster hops use the same files
          [--shards N [--replicas R]]  a coordinator on --port plus N local shard processes
   coordinator [serve options] [--replicas R] [--shard-list grpc://H:P,...] [--shard-dns NAME:PORT] [--partition-size SIZE]
          [--replace-after DURATION]  re-replicate the partitions of a shard down this long (default 60s; 0 or off: never;
@@ -34,8 +36,9 @@ commands:
   operator [--dry-run -f FILE] [--resync-seconds 60]  run the DataCache controller (kubeconfig or in-cluster),
                          or print the objects it would apply for the DataCaches in FILE
 
-client commands take --endpoint grpc://HOST:PORT (default grpc://127.0.0.1:8815), --user U --password P
-or --token T, and --timeout SECONDS.`;
+client commands take --endpoint grpc://HOST:PORT (default grpc://127.0.0.1:8815; grpc+tls://HOST:PORT for TLS),
+--user U --password P or --token T, --timeout SECONDS, and for TLS --tls-ca FILE (roots to trust) and
+--tls-cert FILE --tls-key FILE (a client certificate, for mTLS).`;
 
 /** A command: its flags and what it runs. */
 export interface Command {

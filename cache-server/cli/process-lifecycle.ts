@@ -38,5 +38,8 @@ export const serveOptions = {
   'credentials-file': { type: 'string' },
   'auth-key-file': { type: 'string' },
   'http-host': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
 } as const;
 

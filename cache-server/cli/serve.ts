@@ -1,5 +1,5 @@
 /** `flightcache serve`: runs one cache node until SIGINT/SIGTERM. */
-import { loadAuth, loadClusterConfig, loadServeConfig } from '../config.js';
+import { loadAuth, loadClusterConfig, loadServeConfig, loadTls } from '../config.js';
 import { clusterOptions, serveCluster } from './cluster-commands.js';
 import { createLogger } from '../logger.js';
 import { startCacheNode } from '../node/cache-node.js';
@@ -13,6 +13,7 @@ export const serveCommand: Command = {
     if (shards !== undefined) return serveCluster(flags, shards);
     const config = loadServeConfig(flags);
     const auth = loadAuth(config);
+    const tls = loadTls(config);
     const node = await startCacheNode({
       host: config.host,
       port: config.port,
@@ -22,6 +23,7 @@ export const serveCommand: Command = {
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.httpHost !== undefined ? { httpHost: config.httpHost } : {}),
       ...(auth ? { auth } : {}),
+      ...(tls ? { tls } : {}),
       ...(config.advertiseHost !== undefined ? { advertiseHost: config.advertiseHost } : {}),
       ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
       ...(config.shmDir !== undefined ? { shmDir: config.shmDir } : {}),

@@ -14,7 +14,7 @@ const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset from every shard (cancelling its load). Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
   { type: 'stats', description: 'Cluster statistics as JSON: members, datasets with partitions and status, rows, bytes.' },
   { type: 'health', description: 'Liveness as JSON: {"status": "ok", "role": "coordinator", "membersUp": n, "members": m}.' },
-  { type: 'register', description: 'A shard joins: body {"id", "location", "pid"?}. Result: {"registered": id}.' },
+  { type: 'register', description: 'A shard joins: body {"id", "location" (grpc:// or grpc+tls://), "pid"?}. Result: {"registered": id}.' },
   {
     type: 'load',
     description:
@@ -135,8 +135,8 @@ export class ClusterActions {
     const record = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
     const id = record?.id;
     const location = record?.location;
-    if (typeof id !== 'string' || id === '' || typeof location !== 'string' || !/^grpc:\/\/.+:\d+$/.test(location)) {
-      throw new FlightError(Code.INVALID_ARGUMENT, 'register needs a JSON body {"id": "...", "location": "grpc://host:port"}');
+    if (typeof id !== 'string' || id === '' || typeof location !== 'string' || !/^grpc(?:\+tls)?:\/\/.+:\d+$/.test(location)) {
+      throw new FlightError(Code.INVALID_ARGUMENT, 'register needs a JSON body {"id": "...", "location": "grpc://host:port" or "grpc+tls://host:port"}');
     }
     const existing = this.state.membership.get(id);
     if (!existing || existing.location !== location) this.state.membership.upsert({ id, location, source: 'registered' });

@@ -6,6 +6,7 @@
  * service, and the ops HTTP server whose /readyz and /stats show the members.
  */
 import { GrpcServer } from '../flight/http2/server.js';
+import type { TlsCredentials } from '../flight/http2/tls.js';
 import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
 import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
@@ -14,7 +15,7 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { authorizeService } from '../auth/authorize.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
-import { opsAuthorization, requestMemory, urlHost } from '../node/cache-node.js';
+import { opsAuthorization, requestMemory, serverLocation } from '../node/cache-node.js';
 import { ClusterState } from './cluster-state.js';
 import { CoordinatorService } from './coordinator-service.js';
 import { Membership, type Member } from './membership.js';
@@ -54,6 +55,8 @@ export interface CoordinatorOptions {
   maxStreams?: number;
   /** Memory limit of the puts it stages before placing them, in bytes (default: config.ts's defaultMemoryBytes). */
   memoryBytes?: number;
+  /** Serve TLS (mTLS when it has a CA) and call shards with the same certificate; absent: plaintext. */
+  tls?: TlsCredentials;
   logger?: Logger;
 }
 
@@ -73,7 +76,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
   const auth = options.auth;
-  const peers = new PeerClients(auth && (() => auth.clusterToken()));
+  const peers = new PeerClients(auth && (() => auth.clusterToken()), options.tls);
   const instances = new Map<string, string>();
   const membership = new Membership({
     logger,
@@ -148,7 +151,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const replacer = replaceAfterMs > 0 ? new MemberReplacer(state, { afterMs: replaceAfterMs, exclusive }) : undefined;
   replacer?.start();
   if (options.shardList) for (const member of parseShardList(options.shardList)) membership.upsert({ ...member, source: 'static' });
-  const stopDns = options.shardDns ? watchShardDns(options.shardDns, membership, { logger }) : undefined;
+  const stopDns = options.shardDns ? watchShardDns(options.shardDns, membership, { logger, tls: options.tls !== undefined }) : undefined;
   membership.start();
 
   const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
@@ -165,10 +168,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
     ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   const address = await server.listen({ host, port: options.port ?? 8815 });
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-  const url = `grpc://${urlHost(advertise)}:${address.port}`;
+  const url = serverLocation(advertise, address.port, options.tls);
   const ops =
     options.httpPort === undefined
       ? undefined

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseFlightUrl } from '../flight/http2/client.js';
 import type { Credentials } from '../auth/users.js';
 import type { Logger } from '../logger.js';
 import type { ClusterState } from './cluster-state.js';
@@ -19,7 +20,7 @@ export interface LocalShardsOptions {
   memory?: string;
   /** Shared-memory directory of every shard, as --shm-dir takes it (`off`: private memory). */
   shmDir?: string;
-  /** Further flags every shard gets (request limits), e.g. ["--max-message", "64MiB"]. */
+  /** Further flags every shard gets (request limits, auth and TLS files), e.g. ["--max-message", "64MiB"]. */
   flags?: readonly string[];
   credentials?: Credentials;
   /** The signing key text the shards get in their environment, when the cluster has no --auth-key-file. */
@@ -44,7 +45,7 @@ export function exitWithSupervisor(stop: () => Promise<void>): void {
 }
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const READY = /^flightcache ready (grpc:\/\/\S+)$/;
+const READY = /^flightcache ready (grpc(?:\+tls)?:\/\/\S+)$/;
 
 /** Supervises N local shard processes. */
 export class LocalShards {
@@ -111,7 +112,7 @@ export class LocalShards {
         if (location === undefined) return reject(new Error(`shard ${id} exited (code ${code}, signal ${signal}) before it was ready`));
         if (this.#closing) return;
         logger.warn({ shard: id, code, signal }, 'shard process exited; starting it again');
-        const again = Number(new URL(location.replace(/^grpc:/, 'http:')).port);
+        const again = parseFlightUrl(location).port;
         setTimeout(() => {
           if (this.#closing) return;
           this.spawn(id, again).catch((err: unknown) => logger.error({ shard: id, err: err instanceof Error ? err.message : String(err) }, 'shard restart failed'));

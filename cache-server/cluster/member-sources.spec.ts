@@ -17,6 +17,7 @@ test('shard list entries are trimmed, normalized to grpc:// and deduplicated; em
     member('grpc://[::1]:2'),
     member('grpc://h2:3'),
   ]);
+  assert.deepEqual(parseShardList('grpc+tls://h1:1,grpc+tls://[::1]:2'), [member('grpc+tls://h1:1'), member('grpc+tls://[::1]:2')]);
   assert.deepEqual(parseShardList(''), []);
 });
 
@@ -26,12 +27,12 @@ test('a bad shard list entry is INVALID_ARGUMENT naming it', () => {
     ['grpc://h1', 'bad --shard-list entry "grpc://h1": Flight URL "grpc://h1" needs a host and a port, e.g. grpc://localhost:8815'],
     ['h1:8815', 'bad --shard-list entry "h1:8815": unsupported Flight URL scheme h1:// in "h1:8815": expected grpc://host:port'],
     ['grpc://h1:0', 'bad --shard-list entry "grpc://h1:0": port 0 is not a shard\'s port'],
-    ['grpc+tls://h1:1', 'bad --shard-list entry "grpc+tls://h1:1": grpc+tls:// locations are not supported yet: use grpc:// or grpc+tcp:// (grpc+tls://h1:1)'],
+    ['grpc+unix:///tmp/s', 'bad --shard-list entry "grpc+unix:///tmp/s": grpc+unix:// locations are not supported yet: use grpc://, grpc+tcp:// or grpc+tls:// (grpc+unix:///tmp/s)'],
   ];
   for (const [text, message] of cases) assert.throws(() => parseShardList(text), { code: Code.INVALID_ARGUMENT, message });
 });
 
-test('a DNS name resolves to one member per distinct address, IPv6 in brackets', async () => {
+test('a DNS name resolves to one member per distinct address, IPv6 in brackets, grpc+tls:// for TLS shards', async () => {
   const asked: string[] = [];
   const lookup: HostLookup = async (host) => {
     asked.push(host);
@@ -48,6 +49,11 @@ test('a DNS name resolves to one member per distinct address, IPv6 in brackets',
     member('grpc://10.0.0.8:8815'),
   ]);
   assert.deepEqual(asked, ['shards.ns.svc']);
+  assert.deepEqual((await resolveShardDns('shards.ns.svc:8815', lookup, true)).map((m) => m.location), [
+    'grpc+tls://10.0.0.7:8815',
+    'grpc+tls://[fd00::7]:8815',
+    'grpc+tls://10.0.0.8:8815',
+  ]);
 });
 
 test('a bracketed IPv6 literal is looked up without its brackets', async () => {

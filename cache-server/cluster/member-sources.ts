@@ -1,7 +1,7 @@
 /**
  * Where the coordinator learns its members from: a static `--shard-list`, and a DNS name that
  * resolves to every shard (a Kubernetes headless Service), re-resolved periodically. Member ids of
- * both are their locations, `grpc://host:port` with IPv6 hosts in brackets.
+ * both are their locations, `grpc://host:port` (`grpc+tls://` for TLS members) with IPv6 hosts in brackets.
  */
 import { promises as dns } from 'node:dns';
 import { isIPv6 } from 'node:net';
@@ -22,9 +22,9 @@ export type HostLookup = (host: string) => Promise<{ address: string; family: nu
 /** Re-resolution period of watchShardDns by default. */
 export const DEFAULT_DNS_INTERVAL_MS = 5000;
 
-/** The canonical location of host:port. */
-function location(host: string, port: number): string {
-  return `grpc://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+/** The canonical location of host:port: grpc+tls:// over TLS, else grpc://. */
+function location(host: string, port: number, tls: boolean): string {
+  return `${tls ? 'grpc+tls' : 'grpc'}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
 }
 
 /** One member per distinct location, in first-seen order. */
@@ -44,7 +44,7 @@ export function parseShardList(text: string): SourceMember[] {
       throw new FlightError(Code.INVALID_ARGUMENT, `bad --shard-list entry ${JSON.stringify(entry)}: ${FlightError.from(err).message}`);
     }
     if (url.port === 0) throw new FlightError(Code.INVALID_ARGUMENT, `bad --shard-list entry ${JSON.stringify(entry)}: port 0 is not a shard's port`);
-    locations.push(location(url.host, url.port));
+    locations.push(location(url.host, url.port, url.scheme === 'grpc+tls'));
   }
   return distinct(locations);
 }
@@ -61,8 +61,8 @@ function parseDnsSpec(spec: string): { host: string; port: number } {
 
 const systemLookup: HostLookup = (host) => dns.lookup(host, { all: true });
 
-/** Resolves a headless-Service style name "name:port" to one member per address (id = location), using dns.promises.lookup(name, {all: true}) unless a resolver is injected. UNAVAILABLE when the name resolves to nothing. */
-export async function resolveShardDns(spec: string, lookup: HostLookup = systemLookup): Promise<SourceMember[]> {
+/** Resolves a headless-Service style name "name:port" to one member per address (id = location, grpc+tls:// when `tls`), using dns.promises.lookup(name, {all: true}) unless a resolver is injected. UNAVAILABLE when the name resolves to nothing. */
+export async function resolveShardDns(spec: string, lookup: HostLookup = systemLookup, tls = false): Promise<SourceMember[]> {
   const { host, port } = parseDnsSpec(spec);
   let addresses: { address: string; family: number }[];
   try {
@@ -71,7 +71,7 @@ export async function resolveShardDns(spec: string, lookup: HostLookup = systemL
     throw new FlightError(Code.UNAVAILABLE, `cannot resolve shard name ${JSON.stringify(host)}: ${FlightError.from(err).message}`);
   }
   if (addresses.length === 0) throw new FlightError(Code.UNAVAILABLE, `shard name ${JSON.stringify(host)} resolved to no addresses`);
-  return distinct(addresses.map((entry) => location(entry.address, port)));
+  return distinct(addresses.map((entry) => location(entry.address, port, tls)));
 }
 
 /** Options of watchShardDns. */
@@ -80,6 +80,8 @@ export interface WatchShardDnsOptions {
   intervalMs?: number;
   logger: Logger;
   lookup?: HostLookup;
+  /** The shards serve TLS: their locations are grpc+tls:// (their certificates must name their addresses). */
+  tls?: boolean;
 }
 
 /** Resolves `spec` now and every intervalMs into membership.replaceSource('dns', ...); resolution errors are logged and keep the previous members. Throws INVALID_ARGUMENT for a malformed spec. Returns stop(). */
@@ -93,7 +95,7 @@ export function watchShardDns(spec: string, membership: Membership, options: Wat
     if (resolving) return;
     resolving = true;
     try {
-      const members = await resolveShardDns(spec, lookup);
+      const members = await resolveShardDns(spec, lookup, options.tls);
       if (!stopped) membership.replaceSource('dns', members);
     } catch (err) {
       if (!stopped) options.logger.warn({ err, spec }, 'shard DNS resolution failed; keeping the previous members');

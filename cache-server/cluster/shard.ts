@@ -10,7 +10,7 @@ import { PeerClients } from './peer-clients.js';
 
 /** How to start a shard. */
 export interface ShardOptions extends Omit<CacheNodeOptions, 'peer'> {
-  /** The coordinator to register with (grpc://host:port). */
+  /** The coordinator to register with (grpc://host:port or grpc+tls://host:port). */
   coordinator?: string;
   /** Member id; default: the shard's location. */
   id?: string;
@@ -21,7 +21,7 @@ export interface ShardOptions extends Omit<CacheNodeOptions, 'peer'> {
 export async function startShard(options: ShardOptions): Promise<CacheNode> {
   const logger: Logger = options.logger ?? silentLogger;
   const auth = options.auth;
-  const peers = new PeerClients(auth && (() => auth.clusterToken()));
+  const peers = new PeerClients(auth && (() => auth.clusterToken()), options.tls);
   const node = await startCacheNode({ ...options, peer: (location) => peers.get(location) });
   const id = options.id ?? node.url;
   let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 /** Assembles a cache node: storage, the Flight service on gRPC/http2, auth, and the ops HTTP server. */
 import { GrpcServer } from '../flight/http2/server.js';
+import type { TlsCredentials } from '../flight/http2/tls.js';
 import { Code, FlightError } from '../flight/errors.js';
 import type { RequestMemory } from '../flight/grpc/method.js';
 import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
@@ -43,12 +44,14 @@ export interface CacheNodeOptions {
   requestLimits?: FlightRequestLimits;
   /** Calls one connection may have open at once (default: the transport's DEFAULT_MAX_STREAMS). */
   maxStreams?: number;
+  /** Serve TLS (mTLS when it has a CA) and advertise grpc+tls:// locations; absent: plaintext. */
+  tls?: TlsCredentials;
   logger?: Logger;
 }
 
 /** A running cache node. */
 export interface CacheNode {
-  /** grpc://host:port clients connect to. */
+  /** grpc://host:port (grpc+tls:// with TLS) clients connect to. */
   readonly url: string;
   readonly port: number;
   readonly httpPort: number | undefined;
@@ -81,6 +84,11 @@ export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** The location a server advertises: grpc+tls:// when it serves TLS. */
+export function serverLocation(host: string, port: number, tls: TlsCredentials | undefined): string {
+  return `${tls ? 'grpc+tls' : 'grpc'}://${urlHost(host)}:${port}`;
+}
+
 /** Starts a cache node and resolves once it accepts calls. */
 export async function startCacheNode(options: CacheNodeOptions = {}): Promise<CacheNode> {
   const host = options.host ?? '127.0.0.1';
@@ -107,9 +115,10 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
     ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   const address = await server.listen({ host, port: options.port ?? 8815 });
-  url = `grpc://${urlHost(advertise)}:${address.port}`;
+  url = serverLocation(advertise, address.port, options.tls);
   if (shared) {
     const socketPath = options.shmSocket ?? join(shared.directory, `flightcache-${address.port}.sock`);
     try {
@@ -132,7 +141,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
           options.httpHost ?? host,
           options.httpPort,
         );
-  logger.info({ url, httpPort: ops?.port, memoryBytes: options.memoryBytes, auth: Boolean(auth), shmSocket: sameHost?.describe().socket }, 'cache node listening');
+  logger.info({ url, httpPort: ops?.port, memoryBytes: options.memoryBytes, auth: Boolean(auth), mtls: options.tls?.verifiesClients, shmSocket: sameHost?.describe().socket }, 'cache node listening');
   return {
     url,
     port: address.port,

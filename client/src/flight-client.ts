@@ -6,6 +6,7 @@
 import type { RecordBatch, Schema, Table } from 'apache-arrow';
 import { Code, FlightError } from '../../cache-server/flight/errors.js';
 import { GrpcClient } from '../../cache-server/flight/http2/client.js';
+import type { TlsMaterial } from '../../cache-server/flight/http2/tls.js';
 import type { CallOptions, Metadata } from '../../cache-server/flight/grpc/method.js';
 import { flightClientMethods as rpc } from '../../cache-server/flight/service.js';
 import {
@@ -31,6 +32,11 @@ export interface FlightClientOptions {
   timeoutMs?: number;
   /** Metadata sent with every call. */
   metadata?: Metadata;
+  /**
+   * TLS of grpc+tls:// servers, PEM: `ca` the roots to trust (default: the system's), `cert` and `key`
+   * the client certificate of mTLS (pyarrow's tls_root_certs, cert_chain, private_key).
+   */
+  tls?: TlsMaterial;
 }
 
 /** Builds a PATH descriptor. */
@@ -67,8 +73,13 @@ export class FlightClient {
     readonly url: string,
     private readonly options: FlightClientOptions = {},
   ) {
-    this.transport = new GrpcClient(url);
+    this.transport = new GrpcClient(url, options.tls === undefined ? {} : { tls: options.tls });
     this.token = options.token;
+  }
+
+  /** The TLS material of its connections (passed on to clients of the locations it is sent to). */
+  get tls(): TlsMaterial | undefined {
+    return this.options.tls;
   }
 
   /** The bearer token calls carry, if any. */

@@ -55,7 +55,7 @@ export interface ShareBatch {
   readonly location: string;
 }
 
-/** Authenticated clients of the locations a head sends readers to, sharing its token. */
+/** Authenticated clients of the locations a head sends readers to, sharing its token and TLS material. */
 export class LocationClients {
   readonly #clients = new Map<string, FlightClient>();
 
@@ -70,7 +70,8 @@ export class LocationClients {
     let client = this.#clients.get(location);
     if (!client) {
       const token = this.token();
-      client = new FlightClient(location, token !== undefined ? { token } : {});
+      const tls = this.head.tls;
+      client = new FlightClient(location, { ...(token !== undefined ? { token } : {}), ...(tls !== undefined ? { tls } : {}) });
       this.#clients.set(location, client);
     }
     return client;

@@ -13,10 +13,12 @@ _MESSAGE_LIMIT = 2000
 class Session:
     """A FlightClient plus the call options (bearer header, timeout) every call must carry."""
 
-    def __init__(self, url, user=None, password=None, timeout=60.0, authenticate=True):
+    def __init__(self, url, user=None, password=None, timeout=60.0, authenticate=True, tls=None):
         self.url = url
         self.timeout = timeout
-        self.client = flight.connect(url)
+        # pyarrow's TLS options (tls_root_certs, cert_chain, private_key) for this and every location.
+        self.tls = tls or {}
+        self.client = flight.connect(url, **self.tls)
         self._clients = {}
         self.headers = []
         if user is not None and authenticate:
@@ -33,7 +35,7 @@ class Session:
             return self.client
         uri = uris[0].decode()
         if uri not in self._clients:
-            self._clients[uri] = flight.connect(uri)
+            self._clients[uri] = flight.connect(uri, **self.tls)
         return self._clients[uri]
 
     def put(self, name, table):

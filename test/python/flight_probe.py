@@ -1,6 +1,7 @@
 """One Flight operation per run against a server, reported as ONE JSON line on stdout.
 
-    python flight_probe.py --url grpc://127.0.0.1:PORT [--user U --password P] OPERATION ...
+    python flight_probe.py --url grpc://127.0.0.1:PORT [--user U --password P]
+        [--tls-ca FILE] [--tls-cert FILE --tls-key FILE] OPERATION ...
 
 Operations: put, get, roundtrip, list, info, schema, action, handshake, doget, interop
 (`--help` on each). A server-side failure prints {"error": {"type", "message", "grpc_status"}}
@@ -121,6 +122,9 @@ def _parser():
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
+    parser.add_argument("--tls-ca", help="PEM roots to trust (grpc+tls://)")
+    parser.add_argument("--tls-cert", help="PEM client certificate (mTLS)")
+    parser.add_argument("--tls-key", help="PEM key of --tls-cert")
     ops = parser.add_subparsers(dest="op", required=True)
 
     put = ops.add_parser("put", help="DoPut a table to dataset NAME")
@@ -173,6 +177,17 @@ OPERATIONS = {
 }
 
 
+def _tls_options(args):
+    """pyarrow's TLS connect options from the --tls-* files."""
+    files = {"tls_root_certs": args.tls_ca, "cert_chain": args.tls_cert, "private_key": args.tls_key}
+    options = {}
+    for option, path in files.items():
+        if path is not None:
+            with open(path, "rb") as pem:
+                options[option] = pem.read()
+    return options
+
+
 def main(argv):
     args = _parser().parse_args(argv)
     if (args.user is None) != (args.password is None):
@@ -180,7 +195,7 @@ def main(argv):
         return 1
     try:
         # handshake performs the handshake itself; every other operation runs with a bearer session.
-        session = Session(args.url, args.user, args.password, args.timeout, authenticate=args.op != "handshake")
+        session = Session(args.url, args.user, args.password, args.timeout, authenticate=args.op != "handshake", tls=_tls_options(args))
         result = OPERATIONS[args.op](session, args)
     except Exception as exc:  # noqa: BLE001 - every failure becomes the one JSON line
         print(json.dumps({"error": error_report(exc)}))

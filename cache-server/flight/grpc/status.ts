@@ -157,6 +157,13 @@ const UNAVAILABLE_NODE_CODES: ReadonlySet<string> = new Set([
   'ERR_SOCKET_CLOSED',
 ]);
 
+/**
+ * Node codes of failed TLS handshakes: OpenSSL errors (ERR_SSL_*, e.g. a server's "certificate
+ * required" alert), Node's TLS checks (ERR_TLS_*, e.g. a host name not in the certificate) and the
+ * X509 verification results Node names without prefix (UNABLE_TO_VERIFY_LEAF_SIGNATURE, ...).
+ */
+const TLS_NODE_CODE = /^(?:ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|INVALID_CA$|INVALID_PURPOSE$|PATH_LENGTH_EXCEEDED$|HOSTNAME_MISMATCH$)/;
+
 /** Maps a Node socket or http2 error (ECONNREFUSED, ECONNRESET, NGHTTP2 stream errors...) to a FlightError. */
 export function errorFromTransport(err: unknown, address: string): FlightError {
   if (err instanceof FlightError) return err;
@@ -175,6 +182,9 @@ export function errorFromTransport(err: unknown, address: string): FlightError {
   const isSocketError = (err as NodeJS.ErrnoException).syscall !== undefined;
   if (isSocketError || UNAVAILABLE_NODE_CODES.has(nodeCode)) {
     return new FlightError(Code.UNAVAILABLE, `connection to ${address} failed: ${err.message}`, { cause: err });
+  }
+  if (TLS_NODE_CODE.test(nodeCode)) {
+    return new FlightError(Code.UNAVAILABLE, `TLS connection to ${address} failed (${nodeCode}): ${err.message}`, { cause: err });
   }
   return new FlightError(Code.INTERNAL, `transport error with ${address}: ${err.message}`, { cause: err });
 }

@@ -1,5 +1,6 @@
 /**
- * A gRPC client written directly on node:http2 (plaintext h2c), generic over MethodDef. One http2
+ * A gRPC client written directly on node:http2 (plaintext h2c for grpc://, TLS with ALPN h2 for
+ * grpc+tls://), generic over MethodDef. One http2
  * session per client, opened lazily and reopened on the next call after it died; large flow-control
  * windows as on the server. The session is unref'd while no call runs, so an idle client does not keep
  * the process alive.
@@ -10,15 +11,16 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../grpc/frame-decoder.js';
 import type { CallOptions, ClientCall, MethodDef } from '../grpc/method.js';
 import { startCall, type CallTransport } from './client-call.js';
 import { DEFAULT_WINDOW_BYTES, MAX_SESSION_MEMORY_MB, localSettings, raiseSessionWindow } from './settings.js';
+import { secureContextOptions, type TlsMaterial } from './tls.js';
 
 /** A parsed Flight location. */
 export interface FlightUrl {
   host: string;
   port: number;
-  scheme: 'grpc' | 'grpc+tcp';
+  scheme: 'grpc' | 'grpc+tcp' | 'grpc+tls';
 }
 
-/** Parses grpc://host:port or grpc+tcp://host:port; other schemes and malformed URLs are rejected. */
+/** Parses grpc://host:port, grpc+tcp://host:port (plaintext) or grpc+tls://host:port; other schemes and malformed URLs are rejected. */
 export function parseFlightUrl(url: string): FlightUrl {
   let parsed: URL;
   try {
@@ -27,10 +29,10 @@ export function parseFlightUrl(url: string): FlightUrl {
     throw new FlightError(Code.INVALID_ARGUMENT, `invalid Flight URL ${JSON.stringify(url)}: expected grpc://host:port`);
   }
   const scheme = parsed.protocol.slice(0, -1);
-  if (scheme === 'grpc+tls' || scheme === 'grpc+unix') {
-    throw new FlightError(Code.UNIMPLEMENTED, `${scheme}:// locations are not supported yet: use grpc:// or grpc+tcp:// (${url})`);
+  if (scheme === 'grpc+unix') {
+    throw new FlightError(Code.UNIMPLEMENTED, `${scheme}:// locations are not supported yet: use grpc://, grpc+tcp:// or grpc+tls:// (${url})`);
   }
-  if (scheme !== 'grpc' && scheme !== 'grpc+tcp') {
+  if (scheme !== 'grpc' && scheme !== 'grpc+tcp' && scheme !== 'grpc+tls') {
     throw new FlightError(Code.INVALID_ARGUMENT, `unsupported Flight URL scheme ${scheme}:// in ${JSON.stringify(url)}: expected grpc://host:port`);
   }
   if (parsed.hostname === '' || parsed.port === '') {
@@ -49,6 +51,11 @@ export interface GrpcClientOptions {
   maxMessageBytes?: number;
   /** Per-stream receive window (default 32 MiB). */
   windowBytes?: number;
+  /**
+   * TLS of grpc+tls:// URLs: `ca` the roots the server's certificate must chain to (default: the
+   * system's), `cert` and `key` the client certificate servers that verify clients (mTLS) ask for.
+   */
+  tls?: TlsMaterial;
 }
 
 /** Calls gRPC methods on one server over one (lazily re-opened) http2 session. */
@@ -57,6 +64,7 @@ export class GrpcClient {
   readonly address: string;
   private readonly authority: string;
   private readonly windowBytes: number;
+  private readonly tls: TlsMaterial | undefined;
   private readonly transport: CallTransport;
   private session: ClientHttp2Session | undefined;
   /** Calls running on each session, to ref it while busy and unref it while idle. */
@@ -64,10 +72,12 @@ export class GrpcClient {
   private closed = false;
 
   constructor(url: string, options: GrpcClientOptions = {}) {
-    const { host, port } = parseFlightUrl(url);
+    const { host, port, scheme } = parseFlightUrl(url);
     const hostPart = host.includes(':') ? `[${host}]` : host;
     this.address = `${hostPart}:${port}`;
-    this.authority = `http://${hostPart}:${port}`;
+    const secure = scheme === 'grpc+tls';
+    this.authority = `${secure ? 'https' : 'http'}://${hostPart}:${port}`;
+    this.tls = secure ? (options.tls ?? {}) : undefined;
     this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.transport = {
       address: this.address,
@@ -109,7 +119,8 @@ export class GrpcClient {
   private currentSession(): ClientHttp2Session {
     const current = this.session;
     if (current && !current.closed && !current.destroyed) return current;
-    const session = connect(this.authority, { settings: localSettings(this.windowBytes), maxSessionMemory: MAX_SESSION_MEMORY_MB });
+    const tls = this.tls === undefined ? {} : secureContextOptions(this.tls);
+    const session = connect(this.authority, { settings: localSettings(this.windowBytes), maxSessionMemory: MAX_SESSION_MEMORY_MB, ...tls });
     // Failures reach the calls through their streams; the session-level event only needs a listener.
     session.on('error', () => undefined);
     session.once('connect', () => {

@@ -1,12 +1,15 @@
 /**
- * A gRPC server written directly on node:http2 (plaintext h2c), generic over MethodDef. Response
+ * A gRPC server written directly on node:http2 (plaintext h2c, or TLS with ALPN h2 and, given a CA,
+ * client certificates required), generic over MethodDef. Response
  * messages are written as their encoders' chunks without concatenation; request messages reach their
  * sinks as slices of the received DATA chunks. Client misbehaviour (bad headers, malformed frames,
  * resets, dying sessions) ends the affected call or session with a status, never the process.
  */
 import { once } from 'node:events';
 import {
+  createSecureServer,
   createServer,
+  type Http2SecureServer,
   type Http2Server,
   type IncomingHttpHeaders,
   type ServerHttp2Session,
@@ -21,6 +24,7 @@ import type { BoundMethod, Interceptor } from '../grpc/method.js';
 import { statusHeaders } from '../grpc/status.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_WINDOW_BYTES, MAX_SESSION_MEMORY_MB, localSettings, raiseSessionWindow } from './settings.js';
 import { RESPONSE_HEADERS, ServerCall, type CallSettings } from './server-call.js';
+import { DEFAULT_TLS_RELOAD_MS, secureContextOptions, type TlsCredentials } from './tls.js';
 
 /** Options of a GrpcServer. */
 export interface GrpcServerOptions {
@@ -34,6 +38,10 @@ export interface GrpcServerOptions {
   windowBytes?: number;
   /** Calls one connection may have open at once (default DEFAULT_MAX_STREAMS). */
   maxConcurrentStreams?: number;
+  /** Serve TLS with these credentials (absent: plaintext); new connections get the certificate of the last reload. */
+  tls?: TlsCredentials;
+  /** How often the TLS files are checked for changes, in ms (default DEFAULT_TLS_RELOAD_MS). */
+  tlsReloadMs?: number;
 }
 
 /** Where a server listens. */
@@ -56,7 +64,10 @@ export class GrpcServer {
   private readonly maxConcurrentStreams: number;
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly calls = new Set<ServerCall>();
-  private server: Http2Server | undefined;
+  private readonly tls: TlsCredentials | undefined;
+  private readonly tlsReloadMs: number;
+  private server: Http2Server | Http2SecureServer | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
   private bound: ListenAddress | undefined;
   private closing: Promise<void> | undefined;
 
@@ -74,6 +85,35 @@ export class GrpcServer {
     };
     this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.maxConcurrentStreams = options.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
+    this.tls = options.tls;
+    this.tlsReloadMs = options.tlsReloadMs ?? DEFAULT_TLS_RELOAD_MS;
+  }
+
+  /** The listening server: TLS (ALPN h2 only, client certificates required when a CA is given) or plaintext. */
+  private createHttp2Server(): Http2Server | Http2SecureServer {
+    const settings = localSettings(this.windowBytes, this.maxConcurrentStreams);
+    const common = { settings, maxSessionMemory: MAX_SESSION_MEMORY_MB };
+    if (!this.tls) return createServer(common);
+    const verify = this.tls.verifiesClients;
+    const server = createSecureServer({ ...common, ...secureContextOptions(this.tls.current), requestCert: verify, rejectUnauthorized: verify, allowHTTP1: false });
+    server.on('tlsClientError', (err: Error) => this.settings.logger.debug({ err }, 'TLS handshake failed'));
+    this.watchTlsFiles(server, this.tls);
+    return server;
+  }
+
+  /** Looks at the TLS files every tlsReloadMs and gives new connections the new certificate once they changed. */
+  private watchTlsFiles(server: Http2SecureServer, tls: TlsCredentials): void {
+    this.reloadTimer = setInterval(() => {
+      tls.refresh().then(
+        (changed) => {
+          if (!changed || this.closing) return;
+          server.setSecureContext(secureContextOptions(tls.current));
+          this.settings.logger.info({ files: tls.files }, 'TLS certificate reloaded');
+        },
+        (err: unknown) => this.settings.logger.warn({ err, files: tls.files }, 'TLS files could not be reloaded; serving the previous certificate'),
+      );
+    }, this.tlsReloadMs);
+    this.reloadTimer.unref();
   }
 
   /** The bound address once listening (the real port when 0 was asked for). */
@@ -84,8 +124,7 @@ export class GrpcServer {
   /** Starts listening; port 0 picks a free port. Fails with UNAVAILABLE if the address cannot be bound. */
   async listen({ host = '127.0.0.1', port = 0 }: Partial<ListenAddress> = {}): Promise<ListenAddress> {
     if (this.server) throw new FlightError(Code.FAILED_PRECONDITION, 'GrpcServer.listen was already called');
-    const settings = localSettings(this.windowBytes, this.maxConcurrentStreams);
-    const server = createServer({ settings, maxSessionMemory: MAX_SESSION_MEMORY_MB });
+    const server = this.createHttp2Server();
     this.server = server;
     server.on('session', (session: ServerHttp2Session) => this.onSession(session));
     server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) =>
@@ -101,6 +140,7 @@ export class GrpcServer {
         });
       });
     } catch (err) {
+      clearInterval(this.reloadTimer);
       this.server = undefined;
       throw new FlightError(Code.UNAVAILABLE, `cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
     }
@@ -122,6 +162,7 @@ export class GrpcServer {
   private async shutdown(graceMs: number): Promise<void> {
     const server = this.server;
     if (!server) return;
+    clearInterval(this.reloadTimer);
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     // once() rejects on an 'error' event; a session failing while closing still counts as closed.
     const sessionsClosed = Promise.all([...this.sessions].map((session) => once(session, 'close').catch(() => undefined)));

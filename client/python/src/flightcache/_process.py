@@ -9,6 +9,7 @@ instead of hanging. Connections opened with pyarrow.flight directly are not seen
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pyarrow.flight as flight
 
@@ -44,10 +45,10 @@ def check_not_forked(what: str = "this process") -> None:
         )
 
 
-def connect(uri: str) -> flight.FlightClient:
-    """Opens a Flight client, recording this process as a Flight user."""
+def connect(uri: str, **options: Any) -> flight.FlightClient:
+    """Opens a Flight client (`options`: pyarrow's, e.g. tls_root_certs), recording this process as a Flight user."""
     global _FIRST_PID
     check_not_forked()
     if _FIRST_PID is None:
         _FIRST_PID = os.getpid()
-    return flight.FlightClient(uri)
+    return flight.FlightClient(uri, **options)

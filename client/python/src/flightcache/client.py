@@ -51,6 +51,9 @@ class Client:
     only known to the node that issued it). Reads stream up to `read_ahead` endpoints of a
     share at once, delivered in share order. `transport`: "auto" reads a location whose node runs
     on this host from its shared memory (flightcache.samehost), "shm" insists on that, "grpc" never.
+    TLS (`grpc+tls://` endpoints and the locations they
+    send readers to) takes pyarrow's options: `tls_root_certs` (PEM roots to trust; default the
+    system's) and, for mTLS, `cert_chain` and `private_key` (the client certificate, PEM).
     """
 
     def __init__(
@@ -64,6 +67,9 @@ class Client:
         retry_timeout: float = 10.0,
         read_ahead: int = DEFAULT_READ_AHEAD,
         transport: Optional[str] = None,
+        tls_root_certs: Optional[bytes] = None,
+        cert_chain: Optional[bytes] = None,
+        private_key: Optional[bytes] = None,
     ):
         if token is not None and (user is not None or password is not None):
             raise ValueError("pass either token or user and password, not both")
@@ -77,11 +83,15 @@ class Client:
         self.endpoint = endpoint
         self.retry_timeout = retry_timeout
         self.read_ahead = check_read_ahead(read_ahead)
+        if (cert_chain is None) != (private_key is None):
+            raise ValueError("cert_chain and private_key go together")
+        tls = {"tls_root_certs": tls_root_certs, "cert_chain": cert_chain, "private_key": private_key}
+        connect_options = {key: value for key, value in tls.items() if value is not None}
         self.transport = check_transport(transport)
-        self._connections = Connections(endpoint, headers, headers, timeout, self.transport)
+        self._connections = Connections(endpoint, headers, headers, timeout, self.transport, connect_options)
         if user is not None and password is not None:
             bearer = self._flight.authenticate_basic_token(user, password)
-            self._connections = Connections(endpoint, [bearer], headers, timeout, self.transport)
+            self._connections = Connections(endpoint, [bearer], headers, timeout, self.transport, connect_options)
 
     @property
     def _flight(self) -> flight.FlightClient:

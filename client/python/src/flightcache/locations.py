@@ -94,10 +94,13 @@ class Connections:
         location_headers: list[tuple[bytes, bytes]],
         timeout: Optional[float] = None,
         transport: str = "auto",
+        connect_options: Optional[dict[str, Any]] = None,
     ):
         self.endpoint = endpoint
         self.transport = transport
         """"auto", "shm" or "grpc": how grpc locations on this host are read (flightcache.samehost)."""
+        # pyarrow.flight.FlightClient options of every connection (TLS roots and client certificate).
+        self._connect_options = connect_options or {}
         self._endpoint_headers = endpoint_headers
         self._location_headers = location_headers
         self._endpoint_options = flight.FlightCallOptions(headers=endpoint_headers, timeout=timeout)
@@ -125,7 +128,7 @@ class Connections:
         with self._lock:
             client = self._clients.get(uri)
             if client is None:
-                client = _process.connect(uri)
+                client = _process.connect(uri, **self._connect_options)
                 self._clients[uri] = client
             return client
 
