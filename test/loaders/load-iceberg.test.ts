@@ -14,12 +14,10 @@ import { startCli } from '../cluster/cluster-helpers.js';
 import { compareWithPyarrow, runCli, writeFixtures } from './load-helpers.js';
 
 /** shared/data/iceberg beside (or inside) the checkout. */
-function sharedIceberg(): string {
-  const candidates = [join(repoRoot(), 'shared'), join(repoRoot(), '..', 'shared'), join(repoRoot(), '..', '..', 'shared')].map((d) => join(d, 'data', 'iceberg'));
-  const found = candidates.find((d) => existsSync(d));
-  if (!found) throw new Error(`no shared/data/iceberg at ${candidates.join(', ')}`);
-  return found;
-}
+const candidates = [join(repoRoot(), 'shared'), join(repoRoot(), '..', 'shared'), join(repoRoot(), '..', '..', 'shared')].map((d) => join(d, 'data', 'iceberg'));
+/** The project's real Iceberg tables (shared/ beside the checkout, as CI lays it out); absent in a plain clone. */
+const sharedTables = candidates.find((d) => existsSync(d));
+const noShared = sharedTables === undefined ? `no shared/data/iceberg at ${candidates.join(', ')} (only the pyiceberg-written table is tested)` : false;
 
 let fixtures: string;
 let server: StartedProcess;
@@ -36,14 +34,16 @@ after(async () => {
 
 const load = (source: string, name: string) => runCli(['load', source, '--name', name, '--endpoint', server.url]);
 
-test('Iceberg tables load equal to pyiceberg\'s scan of their current snapshot', async () => {
-  const shared = sharedIceberg();
-  const tables: Array<[string, number]> = [
-    [join(fixtures, 'iceberg', 'db', 'events'), 1000],
-    [join(shared, 'iceberg', 'lineitem_iceberg'), 51_793],
-    [join(shared, 'iceberg', 'lineitem_iceberg_gz_no_hint'), 111_968],
-    [join(shared, 'uuid'), 10],
-  ];
+test('Iceberg tables load equal to pyiceberg\'s scan of their current snapshot', async (t) => {
+  const tables: Array<[string, number]> = [[join(fixtures, 'iceberg', 'db', 'events'), 1000]];
+  if (sharedTables === undefined) t.diagnostic(String(noShared));
+  else {
+    tables.push(
+      [join(sharedTables, 'iceberg', 'lineitem_iceberg'), 51_793],
+      [join(sharedTables, 'iceberg', 'lineitem_iceberg_gz_no_hint'), 111_968],
+      [join(sharedTables, 'uuid'), 10],
+    );
+  }
   for (const [table, rows] of tables) {
     const run = await load(table, 'ice');
     assert.equal(run.code, 0, `${table}: ${run.stderr}`);
@@ -52,8 +52,8 @@ test('Iceberg tables load equal to pyiceberg\'s scan of their current snapshot',
   }
 });
 
-test('row-level deletes and columns kept only in partition metadata are refused; the dataset is unchanged', async () => {
-  const shared = sharedIceberg();
+test('row-level deletes and columns kept only in partition metadata are refused; the dataset is unchanged', { skip: noShared }, async () => {
+  const shared = sharedTables!;
   assert.equal((await load(join(fixtures, 'iceberg', 'db', 'events'), 'kept')).code, 0);
   const deletes = await load(join(shared, 'equality_deletes', 'warehouse', 'mydb', 'mytable_partitioned'), 'kept');
   assert.match(deletes.stderr, /^flightcache: UNIMPLEMENTED: .*mytable_partitioned: the snapshot has row-level deletes \(delete manifests\), which load does not apply\n$/);
