@@ -1,4 +1,32 @@
-/** What test/python/torch_coverage.py and torch_resume.py report as passed, over either transport. */
+/**
+ * What the Python package's scenario tests share, over either transport: a `flightcache serve` process,
+ * rows put through torch_common.py, and what test/python/torch_coverage.py and torch_resume.py report
+ * as passed.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startProcess, type StartedProcess } from './process.js';
+import { repoRoot, runPython } from './python.js';
+
+const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
+const READY = /^flightcache ready (grpc:\/\/\S+)$/;
+
+/** Starts `flightcache serve` with extra arguments, logging only warnings. */
+export function serve(...args: string[]): Promise<StartedProcess> {
+  return startProcess(process.execPath, [CLI, 'serve', '--port', '0', ...args], READY, {
+    env: { ...process.env, FLIGHTCACHE_LOG_LEVEL: 'warn' },
+  });
+}
+
+/** Stops a server and asserts it exited cleanly. */
+export async function stop(server: StartedProcess): Promise<void> {
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+}
+
+/** Puts `rows` rows of torch_common.py's data as dataset `name`, in stored batches of `batchRows`. */
+export async function putRows(url: string, name: string, rows: number, batchRows: number): Promise<void> {
+  assert.deepEqual(await runPython('torch_common.py', [url, 'put', name, String(rows), String(batchRows)]), { put: rows });
+}
 
 /** torch_coverage.py's world size x worker count scenarios. */
 export const COVERAGE = ['world 1 workers 2', 'world 2 workers 2', 'world 3 workers 2', 'world 1 workers 0', 'world 2 workers 0', 'world 3 workers 0'];

@@ -10,12 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { startProcess, type StartedProcess } from '../helpers/process.js';
-import { COVERAGE, RESUME } from '../helpers/torch-scenarios.js';
+import type { StartedProcess } from '../helpers/process.js';
+import { COVERAGE, putRows, RESUME, serve, stop } from '../helpers/torch-scenarios.js';
 import { repoRoot, runPython, venvPython } from '../helpers/python.js';
 
-const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
-const READY = /^flightcache ready (grpc:\/\/\S+)$/;
 const ROWS = 1000;
 const SERVER_BATCH_ROWS = 37;
 const run = promisify(execFile);
@@ -28,26 +26,11 @@ interface Passed {
   passed: string[];
 }
 
-/** Starts `flightcache serve` with extra arguments, logging only warnings. */
-function serve(...args: string[]): Promise<StartedProcess> {
-  return startProcess(process.execPath, [CLI, 'serve', '--port', '0', ...args], READY, {
-    env: { ...process.env, FLIGHTCACHE_LOG_LEVEL: 'warn' },
-  });
-}
-
-/** Stops a server and asserts it exited cleanly. */
-async function stop(server: StartedProcess): Promise<void> {
-  assert.deepEqual(await server.stop(), { code: 0, signal: null });
-}
-
 let server: StartedProcess;
 
 before(async () => {
   server = await serve();
-  assert.deepEqual(
-    await runPython('torch_common.py', [server.url, 'put', 'cov', String(ROWS), String(SERVER_BATCH_ROWS)]),
-    { put: ROWS },
-  );
+  await putRows(server.url, 'cov', ROWS, SERVER_BATCH_ROWS);
 });
 
 after(async () => {

@@ -10,12 +10,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { startProcess, type StartedProcess } from '../helpers/process.js';
-import { COVERAGE, RESUME } from '../helpers/torch-scenarios.js';
+import type { StartedProcess } from '../helpers/process.js';
+import { COVERAGE, putRows, RESUME, serve, stop } from '../helpers/torch-scenarios.js';
 import { repoRoot, runPython } from '../helpers/python.js';
 
-const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
-const READY = /^flightcache ready (grpc:\/\/\S+)$/;
 const ROWS = 1000;
 const SERVER_BATCH_ROWS = 37;
 
@@ -26,19 +24,9 @@ interface Passed {
   passed: string[];
 }
 
-/** Starts `flightcache serve` with extra arguments, logging only warnings. */
-function serve(...args: string[]): Promise<StartedProcess> {
-  return startProcess(process.execPath, [CLI, 'serve', '--port', '0', ...args], READY, {
-    env: { ...process.env, FLIGHTCACHE_LOG_LEVEL: 'warn' },
-  });
-}
-
-async function stop(server: StartedProcess): Promise<void> {
-  assert.deepEqual(await server.stop(), { code: 0, signal: null });
-}
-
-async function put(url: string, name: string, rows = ROWS, batchRows = SERVER_BATCH_ROWS): Promise<void> {
-  assert.deepEqual(await runPython('torch_common.py', [url, 'put', name, String(rows), String(batchRows)]), { put: rows });
+/** Puts the test's rows (ROWS, in SERVER_BATCH_ROWS-row batches unless given). */
+function put(url: string, name: string, rows = ROWS, batchRows = SERVER_BATCH_ROWS): Promise<void> {
+  return putRows(url, name, rows, batchRows);
 }
 
 let server: StartedProcess;
