@@ -4,8 +4,10 @@
  * suite adds its entry here; a suite without one counts every change to the repository.
  */
 
-/** Our server as one node runs it: the Flight layer, the node role, storage, the CLI, the native addon. */
-const NODE_SERVER = ['cache-server/flight', 'cache-server/node', 'cache-server/storage', 'cache-server/cli', 'cache-server/config.ts', 'native', 'binding.gyp'];
+/** The Flight protocol and transport both ends share. */
+const FLIGHT = ['client/src/flight', 'cache-server/flight'];
+/** Our server as one node runs it: the Flight layer, the node role, IPC compute, storage, the CLI, the native addon. */
+const NODE_SERVER = [...FLIGHT, 'cache-server/engine', 'cache-server/node', 'cache-server/storage', 'cache-server/cli', 'cache-server/config.ts', 'native', 'binding.gyp'];
 /** The cluster adds the coordinator and shards. */
 const CLUSTER_SERVER = [...NODE_SERVER, 'cache-server/cluster'];
 /** The harness every suite runs under. */
@@ -15,12 +17,12 @@ const HARNESS = ['bench/run.ts', 'bench/stats.ts', 'bench/servers.ts'];
 export const MEASURES: Readonly<Record<string, readonly string[]>> = {
   doget: [...NODE_SERVER, ...HARNESS, 'bench/suites/doget.ts', 'bench/py/doget_client.py', 'test/python/peer_server.py'],
   epoch: [...NODE_SERVER, ...HARNESS, 'client/src', 'bench/suites/epoch.ts', 'bench/suites/epoch-results.ts', 'bench/suites/epoch-sweeps.ts', 'bench/suites/limits.ts', 'bench/peers', 'bench/py/epoch_common.py', 'bench/py/epoch_data.py', 'bench/py/epoch_worker.py', 'bench/py/epoch_sweeps.py', 'bench/py/limits.py', 'bench/py/worker_protocol.py', 'test/python/peer_server.py'],
-  micro: ['cache-server/flight', 'cache-server/storage', 'native', 'binding.gyp', ...HARNESS, 'bench/suites/micro.ts', 'bench/suites/micro-cases.ts'],
+  micro: [...FLIGHT, 'cache-server/engine', 'cache-server/storage', 'native', 'binding.gyp', ...HARNESS, 'bench/suites/micro.ts', 'bench/suites/micro-cases.ts'],
   scale: [...NODE_SERVER, ...HARNESS, 'bench/suites/scale.ts', 'bench/suites/scale-plan.ts', 'bench/suites/scale-reader.ts', 'bench/py/scale_reader.py', 'bench/py/reader_protocol.py', 'bench/py/doget_client.py'],
   cluster: [...CLUSTER_SERVER, ...HARNESS, 'client/src', 'bench/suites/cluster.ts', 'bench/suites/cluster-results.ts', 'bench/suites/cluster-reader.ts', 'bench/suites/line-process.ts', 'bench/py/cluster_reader.py', 'bench/py/reader_protocol.py', 'bench/py/doget_client.py'],
   torch: [...CLUSTER_SERVER, ...HARNESS, 'client/python/src', 'bench/suites/torch.ts', 'bench/suites/torch-results.ts', 'bench/py/torch_common.py', 'bench/py/torch_data.py', 'bench/py/torch_worker.py', 'bench/py/worker_protocol.py'],
   load: [...NODE_SERVER, 'cache-server/loaders', ...HARNESS, 'bench/suites/load.ts', 'bench/py/load_data.py'],
-  feed: [...CLUSTER_SERVER, 'cache-server/samehost', 'client/python/src', ...HARNESS, 'bench/suites/feed.ts', 'bench/suites/feed-results.ts', 'bench/py/feed_common.py', 'bench/py/feed_data.py', 'bench/py/feed_worker.py', 'bench/py/torch_common.py', 'bench/peers'],
+  feed: [...CLUSTER_SERVER, 'cache-server/samehost', 'client/src/host-id.ts', 'client/python/src', ...HARNESS, 'bench/suites/feed.ts', 'bench/suites/feed-results.ts', 'bench/py/feed_common.py', 'bench/py/feed_data.py', 'bench/py/feed_worker.py', 'bench/py/torch_common.py', 'bench/peers'],
   gpu: [...CLUSTER_SERVER, 'client/python/src', 'bench/gpu/gpu_feed.py', 'bench/gpu/run.sh', 'bench/py/torch_common.py'],
 };
 

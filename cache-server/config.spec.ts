@@ -16,7 +16,7 @@ import {
   parseDuration,
   requestLimits,
 } from './config.js';
-import { Code } from './flight/errors.js';
+import { Code } from '../client/src/flight/errors.js';
 
 test('flags win over environment variables, which win over defaults', () => {
   const config = loadServeConfig({ port: '9000' }, { FLIGHTCACHE_PORT: '9100', FLIGHTCACHE_HOST: '0.0.0.0', FLIGHTCACHE_MEMORY: '2GiB' });

@@ -6,15 +6,15 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { Code, FlightError } from './flight/errors.js';
+import { Code, FlightError } from '../client/src/flight/errors.js';
 import { parseSize } from './storage/size.js';
 import type { Credentials } from './auth/users.js';
 import { loadSigningKeys, parseSigningKeys } from './auth/signing-keys.js';
 import { createTokenAuth, type TokenAuth } from './auth/token-auth.js';
 import { UserDirectory } from './auth/users.js';
-import type { FlightRequestLimits } from './flight/service.js';
-import { DEFAULT_MAX_STREAMS } from './flight/http2/settings.js';
-import { TlsCredentials, type TlsFiles, type TlsMaterial } from './flight/http2/tls.js';
+import type { FlightRequestLimits } from '../client/src/flight/service.js';
+import { DEFAULT_MAX_STREAMS } from '../client/src/flight/http2/settings.js';
+import { TlsCredentials, type TlsFiles, type TlsMaterial } from '../client/src/flight/http2/tls.js';
 
 /**
  * Default --max-message, the largest DoPut/DoExchange FlightData: 256 MiB holds a record batch of

@@ -1,5 +1,5 @@
 /** `flightcache operator`: run the DataCache controller, or print what it would apply (--dry-run -f FILE). */
-import { Code, FlightError } from '../cache-server/flight/errors.js';
+import { Code, FlightError } from '../client/src/flight/errors.js';
 import type { Command } from '../cache-server/cli/main.js';
 
 export const operatorCommand: Command = {

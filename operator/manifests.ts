@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
-import { Code, FlightError } from '../cache-server/flight/errors.js';
+import { Code, FlightError } from '../client/src/flight/errors.js';
 import { API_VERSION, type DataCache } from './datacache.js';
 
 /** Path of the DataCache CRD in the kustomize base. */

@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
-import { ArrowStreamDecoder } from '../../cache-server/flight/protocol/arrow-codec.js';
+import { ArrowStreamDecoder } from '../../client/src/flight/protocol/arrow-codec.js';
 import { LocationClients } from '../../client/src/share-reader.js';
 import type { ClusterStats } from '../../cache-server/cluster/cluster-actions.js';
 import { startProcess, type StartedProcess } from '../../test/helpers/process.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import type { FlightData, FlightInfo } from '../../cache-server/flight/protocol/messages.js';
+import type { FlightData, FlightInfo } from '../../client/src/flight/protocol/messages.js';
 import { lastResult, MESSAGE_ROWS, microCases } from './micro-cases.js';
 
 test('microCases names each case once and every baseline is one of the cases', () => {

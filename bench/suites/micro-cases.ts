@@ -4,14 +4,14 @@
  */
 import { Float32, Int64, makeData, RecordBatch, Schema, Field, Struct, Table } from 'apache-arrow';
 
-import { FrameDecoder } from '../../cache-server/flight/grpc/frame-decoder.js';
-import { frameMessage } from '../../cache-server/flight/grpc/frame-encoder.js';
-import type { MessageSink } from '../../cache-server/flight/grpc/method.js';
-import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
-import { decodeFlightInfo, encodeFlightInfo } from '../../cache-server/flight/protocol/codec.js';
-import { encodeFlightData, FlightDataSink, type BodyAllocator } from '../../cache-server/flight/protocol/flight-data.js';
-import { encapsulate } from '../../cache-server/flight/protocol/ipc-message.js';
-import { DescriptorType, type FlightInfo, type OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
+import { FrameDecoder } from '../../client/src/flight/grpc/frame-decoder.js';
+import { frameMessage } from '../../client/src/flight/grpc/frame-encoder.js';
+import type { MessageSink } from '../../client/src/flight/grpc/method.js';
+import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import { decodeFlightInfo, encodeFlightInfo } from '../../client/src/flight/protocol/codec.js';
+import { encodeFlightData, FlightDataSink, type BodyAllocator } from '../../client/src/flight/protocol/flight-data.js';
+import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
+import { DescriptorType, type FlightInfo, type OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
 import { NativeAllocator } from '../../cache-server/storage/allocator.js';
 import { allocateEncapsulated } from '../../cache-server/storage/stored-message.js';
 import { allocate as allocateNative } from '../../native/lib/addon.js';

@@ -6,9 +6,9 @@
  * dataset (a shard's partition ticket the dataset it is part of), so a token for one dataset cannot
  * read another, from a coordinator or from a shard.
  */
-import { Code, FlightError } from '../flight/errors.js';
-import type { CallContext } from '../flight/grpc/method.js';
-import type { FlightService } from '../flight/service.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { CallContext } from '../../client/src/flight/grpc/method.js';
+import type { FlightService } from '../../client/src/flight/service.js';
 import { parseFlightRequest } from '../node/flight-request.js';
 import { datasetNameOf } from '../node/node-service.js';
 import { decodeTicket } from '../node/ticket.js';

@@ -2,7 +2,7 @@
  * Slows down password guessing: after `maxFailures` failed authentications from one host within
  * `windowMs`, further attempts from it fail with RESOURCE_EXHAUSTED until the oldest failure ages out.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 /** Hosts tracked at most; past it the table starts over (an attacker spraying addresses gains little). */
 const MAX_HOSTS = 10_000;

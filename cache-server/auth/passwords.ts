@@ -3,7 +3,7 @@
  * written `scrypt$N$r$p$SALT$HASH` with base64url SALT and HASH, compared in constant time.
  */
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 const N = 16384;
 const R = 8;

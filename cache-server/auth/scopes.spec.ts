@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allows, describeScopes, parseScopes } from './scopes.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 
 test('patterns cover every dataset ("*"), a prefix ("train*") or one name; the default dataset only "*"', () => {
   assert.deepEqual(['train', 'train-2', 'eval', 'trai'].map((name) => allows(['train*'], name)), [true, true, false, false]);

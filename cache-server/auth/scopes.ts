@@ -3,7 +3,7 @@
  * and run admin actions (drop, fetch, describe, register, load). A pattern is "*" (every dataset),
  * "prefix*" (names starting with prefix) or an exact name.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 /** A user's permissions. */
 export interface Scopes {

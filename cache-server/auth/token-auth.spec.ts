@@ -5,8 +5,8 @@ import { FailureLimiter } from './failure-limiter.js';
 import { ALL_SCOPES } from './scopes.js';
 import { hashPassword } from './passwords.js';
 import { UserDirectory } from './users.js';
-import { Code } from '../flight/errors.js';
-import type { CallContext } from '../flight/grpc/method.js';
+import { Code } from '../../client/src/flight/errors.js';
+import type { CallContext } from '../../client/src/flight/grpc/method.js';
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const key = (c: string): Buffer => Buffer.from(c.repeat(32));

@@ -8,8 +8,8 @@
  * password. Failed authentications are rate-limited per client host.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Code, FlightError } from '../flight/errors.js';
-import type { CallContext, Interceptor, Metadata } from '../flight/grpc/method.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { CallContext, Interceptor, Metadata } from '../../client/src/flight/grpc/method.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { ALL_SCOPES, type Scopes } from './scopes.js';
 import type { UserDirectory } from './users.js';

@@ -4,7 +4,7 @@ import { hashPassword, parsePasswordHash, verifyPassword } from './passwords.js'
 import { parseSigningKeys } from './signing-keys.js';
 import { ALL_SCOPES } from './scopes.js';
 import { UserDirectory } from './users.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 
 test('password hashes are salted scrypt and verify only their password', () => {
   const a = hashPassword('s3cret');

@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { hashPassword, parsePasswordHash, verifyPassword, type PasswordHash } from './passwords.js';
 import { ALL_SCOPES, parseScopes, type Scopes } from './scopes.js';
 

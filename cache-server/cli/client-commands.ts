@@ -4,10 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { LocationClients, readShareMessages } from '../../client/src/share-reader.js';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { loadClientTls } from '../config.js';
-import { encapsulate, parseMessageHeader, readIpcMessages } from '../flight/protocol/ipc-message.js';
-import type { OutgoingFlightData } from '../flight/protocol/messages.js';
+import { encapsulate, parseMessageHeader, readIpcMessages } from '../../client/src/flight/protocol/ipc-message.js';
+import type { OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
 import type { NodeStats } from '../node/node-actions.js';
 import type { Command } from './main.js';
 

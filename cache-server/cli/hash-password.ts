@@ -1,6 +1,6 @@
 /** `flightcache hash-password`: reads a password from stdin and prints its hash for a credentials file. */
 import { hashPassword } from '../auth/passwords.js';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { Command } from './main.js';
 
 /** Reads all of stdin. */

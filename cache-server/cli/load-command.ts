@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { LoadProgress, LoadResult } from '../loaders/dataset-loader.js';
 import { FORMATS } from '../loaders/source-files.js';
 import type { NodeStats } from '../node/node-actions.js';

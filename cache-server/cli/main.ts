@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `flightcache` command: serve a node, load and read datasets, run the demo. */
 import { parseArgs } from 'node:util';
-import { FlightError } from '../flight/errors.js';
+import { FlightError } from '../../client/src/flight/errors.js';
 import { serveCommand } from './serve.js';
 import { coordinatorCommand, shardCommand } from './cluster-commands.js';
 import { clientCommands } from './client-commands.js';

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Float64, Int32, Table, vectorFromArray } from 'apache-arrow';
-import { Code, FlightError } from '../flight/errors.js';
-import { encodeTable } from '../flight/protocol/arrow-codec.js';
-import { encapsulate } from '../flight/protocol/ipc-message.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
 import { flightInfoFor } from '../node/read-plan.js';
 import { adoptHoldings, toDescribe, type PartitionFacts } from './adoption.js';
 import { Catalog, layoutOf, nextPartitionIndex, statusOf, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';

@@ -11,7 +11,7 @@
  * of puts it is still writing are never adopted; nor are partitions of an earlier generation of a
  * dataset it has put afresh or appended to itself since it started.
  */
-import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import { firstSchemaDifference } from '../../client/src/flight/protocol/schema-compare.js';
 import { emptyDataset, PARTITION_NAME, parseStoredName, putOfStoredName, type Catalog, type CatalogDataset, type CatalogPartition, type PartitionName } from './catalog.js';
 import { placeReplicas } from './placement.js';
 

@@ -1,6 +1,6 @@
 /** The DoAction verbs of a coordinator: drop, stats, health, register, load. Results are UTF-8 JSON. */
-import { Code, FlightError } from '../flight/errors.js';
-import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { Action, ActionType, Result } from '../../client/src/flight/protocol/messages.js';
 import type { NodeStats } from '../node/node-actions.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 import type { ClusterState, MemberStats } from './cluster-state.js';

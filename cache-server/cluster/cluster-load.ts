@@ -7,8 +7,8 @@
  * Any failure (a file, a shard, a cancel) drops what was staged and copied: the old generation serves on.
  */
 import { randomBytes } from 'node:crypto';
-import { Code, FlightError } from '../flight/errors.js';
-import { dictionaryIds, firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { dictionaryIds, firstSchemaDifference } from '../../client/src/flight/protocol/schema-compare.js';
 import { encodeTicket } from '../node/ticket.js';
 import { requestFiles, type LoadProgress, type LoadResult } from '../loaders/dataset-loader.js';
 import type { LoadRequest } from '../loaders/load-request.js';

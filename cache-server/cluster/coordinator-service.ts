@@ -4,10 +4,10 @@
  * puts, and runs cluster actions. It never serves record batches itself.
  */
 import { randomBytes } from 'node:crypto';
-import { Code, FlightError } from '../flight/errors.js';
-import type { CallContext } from '../flight/grpc/method.js';
-import type { FlightService } from '../flight/service.js';
-import type { BodyAllocator } from '../flight/protocol/flight-data.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { CallContext } from '../../client/src/flight/grpc/method.js';
+import type { FlightService } from '../../client/src/flight/service.js';
+import type { BodyAllocator } from '../../client/src/flight/protocol/flight-data.js';
 import {
   DescriptorType,
   type Action,
@@ -24,8 +24,8 @@ import {
   type Result,
   type SchemaResult,
   type Ticket,
-} from '../flight/protocol/messages.js';
-import { firstDictionaryIdDifference, firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+} from '../../client/src/flight/protocol/messages.js';
+import { firstDictionaryIdDifference, firstSchemaDifference } from '../../client/src/flight/protocol/schema-compare.js';
 import type { DatasetStore, DatasetSnapshot } from '../storage/dataset-store.js';
 import type { TokenAuth } from '../auth/token-auth.js';
 import { NodeService, answerHandshake, datasetNameOf } from '../node/node-service.js';

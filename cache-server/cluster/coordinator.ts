@@ -6,8 +6,8 @@
  * service, and the ops HTTP server whose /readyz and /stats show the members.
  */
 import { GrpcServer } from '../flight/http2/server.js';
-import type { TlsCredentials } from '../flight/http2/tls.js';
-import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
+import type { TlsCredentials } from '../../client/src/flight/http2/tls.js';
+import { bindFlightService, type FlightRequestLimits } from '../../client/src/flight/service.js';
 import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseFlightUrl } from '../flight/http2/client.js';
+import { parseFlightUrl } from '../../client/src/flight/http2/client.js';
 import type { Credentials } from '../auth/users.js';
 import type { Logger } from '../logger.js';
 import type { ClusterState } from './cluster-state.js';

@@ -3,7 +3,7 @@
  * know (the `describe` action: schema and each batch's shape, never the data) and adopts them (see
  * adoption.ts). Run whenever a member comes up, before it is refilled.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { DescribedDataset } from '../node/describe-action.js';
 import { adoptHoldings, toDescribe, type AdoptionReport, type PartitionFacts } from './adoption.js';
 import type { ClusterState } from './cluster-state.js';

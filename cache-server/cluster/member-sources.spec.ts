@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { parseShardList, resolveShardDns, watchShardDns, type HostLookup } from './member-sources.js';
 import { Membership } from './membership.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 
 const member = (where: string) => ({ id: where, location: where });
 

@@ -5,8 +5,8 @@
  */
 import { promises as dns } from 'node:dns';
 import { isIPv6 } from 'node:net';
-import { Code, FlightError } from '../flight/errors.js';
-import { parseFlightUrl } from '../flight/http2/client.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { parseFlightUrl } from '../../client/src/flight/http2/client.js';
 import type { Logger } from '../logger.js';
 import type { Membership } from './membership.js';
 

@@ -4,7 +4,7 @@
  * deltas keep their meaning), and its record batches, bodies sent from staging memory as they are.
  */
 import { pathDescriptor, type FlightClient } from '../../client/src/flight-client.js';
-import type { OutgoingFlightData } from '../flight/protocol/messages.js';
+import type { OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
 import type { DatasetSnapshot } from '../storage/dataset-store.js';
 
 /** The messages of global batches [from, to) of a staged dataset, as DoPut sends them. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DEFAULT_MAX_PARTITION_BYTES, defaultPartitionCount, partitionByBytes } from './partitioning.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 

@@ -2,7 +2,7 @@
  * How a dataset is cut into partitions: runs of consecutive record batches of about equal bytes, so
  * that shards hold similar amounts and a rank's contiguous share touches few partitions.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 /** A partition as the half-open range [from, to) of batch indexes. */
 export interface BatchRange {

@@ -4,7 +4,7 @@
  * and over grpc+tls:// presenting the process's own certificate (mTLS) and trusting its CA.
  */
 import { FlightClient } from '../../client/src/flight-client.js';
-import type { TlsCredentials, TlsMaterial } from '../flight/http2/tls.js';
+import type { TlsCredentials, TlsMaterial } from '../../client/src/flight/http2/tls.js';
 
 /** A cache of clients by location. */
 export class PeerClients {

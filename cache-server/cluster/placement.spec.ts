@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { placeReplicas } from './placement.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 
 const four = ['shard-a', 'shard-b', 'shard-c', 'shard-d'];
 const keys = Array.from({ length: 10_000 }, (_, i) => `dataset/${i}`);

@@ -5,7 +5,7 @@
  * held (about 1/N of them).
  */
 import { createHash } from 'node:crypto';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 /** The 64-bit score of `member` for `key`: the first 8 bytes of sha256(key NUL member). */
 function score(key: string, member: string): bigint {

@@ -4,7 +4,7 @@
  * column's type throws INVALID_ARGUMENT naming the row (0-based within the block) via `bad`.
  */
 import { Bool, DateDay, Float64, Int64, Null, TimestampSecond, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { CSV_NULLS, csvValue } from './text-schema.js';
 
 const TRUE = new Set(['1', 'True', 'TRUE', 'true']);

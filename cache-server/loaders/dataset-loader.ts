@@ -7,8 +7,8 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { Code, FlightError } from '../flight/errors.js';
-import { firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { firstSchemaDifference } from '../../client/src/flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { AppendInfo } from '../storage/put-transaction.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';

@@ -1,7 +1,7 @@
 /** Loads datasets into a node's store in-process, from Arrow IPC bytes or from outgoing FlightData. */
-import { Code, FlightError } from '../flight/errors.js';
-import { parseMessageHeader, readIpcMessages } from '../flight/protocol/ipc-message.js';
-import type { OutgoingFlightData } from '../flight/protocol/messages.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { parseMessageHeader, readIpcMessages } from '../../client/src/flight/protocol/ipc-message.js';
+import type { OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 
 /**

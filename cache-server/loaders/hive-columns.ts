@@ -8,7 +8,7 @@
 import {
   Dictionary, Field, Int32, RecordBatch, RecordBatchReader, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type Data, type Vector,
 } from 'apache-arrow';
-import { encapsulate } from '../flight/protocol/ipc-message.js';
+import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
 import { chunkOfStream, type IpcChunk } from './ipc-chunk.js';
 import type { SourceFile } from './source-files.js';
 

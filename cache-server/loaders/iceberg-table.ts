@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 /** A data file of the snapshot, in manifest order. */
 export interface IcebergDataFile {

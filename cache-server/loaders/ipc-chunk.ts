@@ -1,6 +1,6 @@
 /** What every file reader yields: Arrow IPC messages under one schema, ready for the store. */
-import { parseMessageHeader, readIpcMessages, type IpcMessage } from '../flight/protocol/ipc-message.js';
-import { ProjectionPlan, columnIndices } from '../flight/protocol/ipc-projection.js';
+import { parseMessageHeader, readIpcMessages, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
+import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
 
 /** A schema and the dictionary and record batches that follow it (views, copied into the store later). */
 export interface IpcChunk {

@@ -14,8 +14,8 @@ import { FieldNode } from 'apache-arrow/fb/field-node';
 import { Message } from 'apache-arrow/fb/message';
 import { MessageHeader } from 'apache-arrow/fb/message-header';
 import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
-import { Code, FlightError } from '../flight/errors.js';
-import { messageAccessor, parseMessageHeader, type IpcMessage } from '../flight/protocol/ipc-message.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { messageAccessor, parseMessageHeader, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 

@@ -4,9 +4,9 @@
  * Compressed bodies (LZ4 frame, ZSTD) are decompressed here (see ipc-decompress.ts).
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { Code, FlightError } from '../flight/errors.js';
-import { parseMessageHeader, type IpcMessage } from '../flight/protocol/ipc-message.js';
-import type { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { parseMessageHeader, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
+import type { ProjectionPlan } from '../engine/ipc-projection.js';
 import { decompressBatch } from './ipc-decompress.js';
 import { orderPlan, projectMessages, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
 

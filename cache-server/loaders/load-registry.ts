@@ -1,5 +1,5 @@
 /** The loads a process runs: one at a time per dataset name, each cancellable, with its progress kept for `stats`. */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { LoadProgress } from './dataset-loader.js';
 
 /** How many finished loads `list` still shows. */

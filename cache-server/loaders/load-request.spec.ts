@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { parseLoadRequest } from './load-request.js';
 
 const rejects = (body: string, message: RegExp): void =>

@@ -1,5 +1,5 @@
 /** The body of a `load` action: {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?}}. */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { validateDatasetName } from '../storage/dataset-store.js';
 import { FORMATS, type LoadFormat } from './source-files.js';
 

@@ -5,9 +5,9 @@
  */
 import { openAsBlob } from 'node:fs';
 import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { chunkOfStream, orderPlan, projectMessages, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
-import type { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
+import type { ProjectionPlan } from '../engine/ipc-projection.js';
 import { pyarrowSchema } from './parquet-schema.js';
 
 /** Rows of the file's largest row group: as the batch size it makes each row group one batch. */

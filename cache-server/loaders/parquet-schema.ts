@@ -7,8 +7,8 @@
 import {
   DataType, Field, FixedSizeList, LargeList, List, Map_, Schema, Struct, Timestamp, type Field as ArrowField,
 } from 'apache-arrow';
-import { schemaFromFlatbuffer, schemaToFlatbuffer } from '../flight/protocol/arrow-codec.js';
-import { extractSchemaFromEncapsulated } from '../flight/protocol/ipc-message.js';
+import { schemaFromFlatbuffer, schemaToFlatbuffer } from '../../client/src/flight/protocol/arrow-codec.js';
+import { extractSchemaFromEncapsulated } from '../../client/src/flight/protocol/ipc-message.js';
 
 /** The writer's Arrow schema (the ARROW:schema key, base64 IPC), or undefined when absent or unreadable. */
 function writerSchema(encoded: string | undefined): Schema | undefined {

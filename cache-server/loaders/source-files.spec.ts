@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { globPattern, hivePartition, inSplit, listSourceFiles } from './source-files.js';
 
 test('globPattern: * stays within a directory, ** spans directories, ? is one character', () => {

@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { listObjects, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
 import { icebergDataFiles, isIcebergTable } from './iceberg-table.js';
 import { missingParquetColumns } from './parquet-reader.js';

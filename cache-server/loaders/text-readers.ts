@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { DataType, Schema } from 'apache-arrow';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
 import { builtColumn, encodeBatch, inferCsvType, inferJsonType, jsonValue, namedType, nullableSchema } from './text-schema.js';
 import { CellError, csvColumn } from './csv-columns.js';

@@ -7,7 +7,7 @@ import {
   Bool, DateDay, Field, Float64, Int64, List, Null, RecordBatch, Schema, Struct, TimestampSecond, Utf8,
   makeBuilder, makeData, tableToIPC, Table, type Data, type DataType,
 } from 'apache-arrow';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { chunkOfStream, type IpcChunk } from './ipc-chunk.js';
 
 /** Type names a given schema may use. */

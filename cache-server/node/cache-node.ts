@@ -1,9 +1,9 @@
 /** Assembles a cache node: storage, the Flight service on gRPC/http2, auth, and the ops HTTP server. */
 import { GrpcServer } from '../flight/http2/server.js';
-import type { TlsCredentials } from '../flight/http2/tls.js';
-import { Code, FlightError } from '../flight/errors.js';
-import type { RequestMemory } from '../flight/grpc/method.js';
-import { bindFlightService, type FlightRequestLimits } from '../flight/service.js';
+import type { TlsCredentials } from '../../client/src/flight/http2/tls.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { RequestMemory } from '../../client/src/flight/grpc/method.js';
+import { bindFlightService, type FlightRequestLimits } from '../../client/src/flight/service.js';
 import { defaultMemoryBytes, requestLimits } from '../config.js';
 import { join } from 'node:path';
 import { NativeAllocator, type BudgetedAllocator } from '../storage/allocator.js';

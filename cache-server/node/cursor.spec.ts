@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkFingerprint, decodeCursor, encodeCursor, type Cursor } from './cursor.js';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 const cursors: fc.Arbitrary<Cursor> = fc
   .record({

@@ -4,7 +4,7 @@
  * continue after it. The dataset's batch and row counts are the version fingerprint: a cursor for
  * a dataset that has changed since is refused.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 /** The version of a dataset a share was computed for. */
 export interface Fingerprint {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import { ipcMessages, sampleTable } from '../storage/testing/arrow-fixtures.js';
 import { NodeActions } from './node-actions.js';

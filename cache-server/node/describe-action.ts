@@ -3,7 +3,7 @@
  * needs it to take partitions that a shard still holds back into its catalog after the coordinator
  * restarted (schema, each record batch's rows, Message flatbuffer and stored bytes). No bodies.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 import { changesDictionaries } from './share-stream.js';
 

@@ -3,8 +3,8 @@
  * node's store, so a shard that came back empty is refilled without data passing through the
  * coordinator. The copy commits atomically, like a put.
  */
-import { Code, FlightError } from '../flight/errors.js';
-import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
 import type { FlightClient } from '../../client/src/flight-client.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 

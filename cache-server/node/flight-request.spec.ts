@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { optionsTag, parseFlightRequest } from './flight-request.js';
 import { encodeCursor } from './cursor.js';
-import { Code, FlightError } from '../flight/errors.js';
-import { DescriptorType, type FlightDescriptor } from '../flight/protocol/messages.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { DescriptorType, type FlightDescriptor } from '../../client/src/flight/protocol/messages.js';
 
 const path = (...elements: string[]): FlightDescriptor => ({ type: DescriptorType.PATH, cmd: new Uint8Array(), path: elements });
 const cmd = (text: string | Uint8Array): FlightDescriptor => ({

@@ -8,8 +8,8 @@
  *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?, "transport"?, "host"?, "hosts"?} (see docs/cluster.md,
  *   docs/same-host.md).
  */
-import { Code, FlightError } from '../flight/errors.js';
-import { DescriptorType, type FlightDescriptor } from '../flight/protocol/messages.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { DescriptorType, type FlightDescriptor } from '../../client/src/flight/protocol/messages.js';
 import { decodeCursor, type Cursor } from './cursor.js';
 import { mixSeed, type Shuffle } from './shares.js';
 

@@ -1,10 +1,10 @@
 /** The DoAction verbs of a cache node: drop, stats, health, describe, same-host, load (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
 import { randomBytes } from 'node:crypto';
-import { Code, FlightError } from '../flight/errors.js';
-import type { Action, ActionType, Result } from '../flight/protocol/messages.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { Action, ActionType, Result } from '../../client/src/flight/protocol/messages.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 import type { SameHostDescription, SameHostStats } from '../samehost/same-host-server.js';
-import { hostId } from '../samehost/host-id.js';
+import { hostId } from '../../client/src/host-id.js';
 import { loadDataset, type LoadProgress, type LoadResult } from '../loaders/dataset-loader.js';
 import { LoadRegistry } from '../loaders/load-registry.js';
 import { parseLoadRequest } from '../loaders/load-request.js';
@@ -19,7 +19,7 @@ export interface SameHostInfo {
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset (cancelling its load). Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
   { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory, loads (running and recent: files, rows, bytes done and total), and sameHost when the data is in shared memory.' },
-  { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id, "hostId": id}; the instance id changes when the process restarts; hostId names the host (cache-server/samehost/host-id.ts).' },
+  { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id, "hostId": id}; the instance id changes when the process restarts; hostId names the host (client/src/host-id.ts).' },
   { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
   {
     type: 'describe',

@@ -2,10 +2,10 @@
  * The Flight service of one cache node: datasets written with DoPut, read with DoGet, described by
  * ListFlights/GetFlightInfo/GetSchema, managed with DoAction. No gRPC or http2 here.
  */
-import { Code, FlightError } from '../flight/errors.js';
-import type { CallContext } from '../flight/grpc/method.js';
-import type { FlightService } from '../flight/service.js';
-import type { BodyAllocator } from '../flight/protocol/flight-data.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { CallContext } from '../../client/src/flight/grpc/method.js';
+import type { FlightService } from '../../client/src/flight/service.js';
+import type { BodyAllocator } from '../../client/src/flight/protocol/flight-data.js';
 import {
   DescriptorType,
   type Action,
@@ -22,9 +22,9 @@ import {
   type Result,
   type SchemaResult,
   type Ticket,
-} from '../flight/protocol/messages.js';
-import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
-import { dictionaryIds } from '../flight/protocol/schema-compare.js';
+} from '../../client/src/flight/protocol/messages.js';
+import { parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
+import { dictionaryIds } from '../../client/src/flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { Arena } from '../storage/allocator.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
@@ -35,7 +35,7 @@ import { flightInfoFor, requestSchema, type DatasetLayout } from './read-plan.js
 import { changesDictionaries, streamTicket, ticketDataset } from './share-stream.js';
 import { fetchDataset, type PeerClient } from './fetch-action.js';
 import { NodeActions, type SameHostInfo } from './node-actions.js';
-import { hostId } from '../samehost/host-id.js';
+import { hostId } from '../../client/src/host-id.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {

@@ -6,11 +6,11 @@ import { decodeTicket } from './ticket.js';
 import type { Cursor } from './cursor.js';
 import { optionsTag, type ShareRequest } from './flight-request.js';
 import { epochOrder } from './shares.js';
-import { Code } from '../flight/errors.js';
-import { encodeTable } from '../flight/protocol/arrow-codec.js';
-import { encapsulate } from '../flight/protocol/ipc-message.js';
-import { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
-import { DescriptorType, type FlightInfo } from '../flight/protocol/messages.js';
+import { Code } from '../../client/src/flight/errors.js';
+import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
+import { ProjectionPlan } from '../engine/ipc-projection.js';
+import { DescriptorType, type FlightInfo } from '../../client/src/flight/protocol/messages.js';
 
 const BATCH_ROWS = [4, 6, 5, 3, 7, 2, 8];
 const TOTAL_ROWS = BATCH_ROWS.reduce((a, b) => a + b, 0);

@@ -3,10 +3,10 @@
  * batches held at some locations. A single node is the layout with one partition at its own
  * location; a cluster coordinator describes each partition's live replicas. One code path for both.
  */
-import { Code, FlightError } from '../flight/errors.js';
-import { DescriptorType, type FlightDescriptor, type FlightEndpoint, type FlightInfo } from '../flight/protocol/messages.js';
-import { encapsulate } from '../flight/protocol/ipc-message.js';
-import { ProjectionPlan, columnIndices } from '../flight/protocol/ipc-projection.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { DescriptorType, type FlightDescriptor, type FlightEndpoint, type FlightInfo } from '../../client/src/flight/protocol/messages.js';
+import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
+import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
 import type { ShareRequest } from './flight-request.js';
 import { planShare, type DatasetShape, type Holders, type PlannedPiece, type SharePlan } from './share-plan.js';
 import { hashText } from './shares.js';

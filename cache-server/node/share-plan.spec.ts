@@ -5,7 +5,7 @@ import { planShare, type DatasetShape, type SharePlan } from './share-plan.js';
 import { optionsTag, type ShareRequest } from './flight-request.js';
 import { epochOrder, rankShare } from './shares.js';
 import type { Cursor } from './cursor.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 
 /** A dataset of `rows[i]` rows in batch i. */
 const shapeOf = (rows: readonly number[]): DatasetShape => ({ batches: rows.length, rows: rows.reduce((a, b) => a + b, 0), batchRows: rows });

@@ -2,7 +2,7 @@
  * Turns a share request into the pieces a rank reads, checking every cursor it carries against the
  * dataset as it is now: one code path for plain shares, shuffles, `start_after` and elastic resume.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { checkFingerprint, type Cursor, type Fingerprint } from './cursor.js';
 import { optionsTag, type ShareRequest } from './flight-request.js';
 import { epochOrder, hashText, localShares, mixSeed, rankShare, resplit, type Piece, type Share, type Shuffle } from './shares.js';

@@ -4,11 +4,11 @@
  * shuffles rows, starts part-way into a batch, or re-chunks to `batch_rows`; then the row-take
  * kernel builds new ones.
  */
-import { Code, FlightError } from '../flight/errors.js';
-import type { OutgoingFlightData } from '../flight/protocol/messages.js';
-import { parseMessageHeader } from '../flight/protocol/ipc-message.js';
-import { ProjectionPlan } from '../flight/protocol/ipc-projection.js';
-import { RowTaker, type TakeSource } from '../flight/protocol/ipc-take.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
+import { parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
+import { ProjectionPlan } from '../engine/ipc-projection.js';
+import { RowTaker, type TakeSource } from '../engine/ipc-take.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { StoredMessage } from '../storage/stored-message.js';
 import { checkFingerprint, encodeCursor } from './cursor.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeTicket, encodeTicket, type TicketRequest } from './ticket.js';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 const share = fc
   .record({ world: fc.integer({ min: 1, max: 1024 }), rank: fc.nat(), position: fc.maxSafeNat(), options: fc.nat(0xffffffff), batches: fc.maxSafeNat(), rows: fc.maxSafeNat() })

@@ -8,7 +8,7 @@
  * global index of the partition's first batch. Optional: `"c"` top-level column indices to send,
  * `"s"` [seed, epoch] of a shuffle, `"br"` rows per sent batch. Opaque to clients.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { Shuffle } from './shares.js';
 
 /** Where a ticket's batches sit in a rank's share sequence. */

@@ -5,8 +5,8 @@
  * kept per connection, so their bytes count as held by readers until it closes or releases them.
  */
 import type { Socket } from 'node:net';
-import { Code, FlightError } from '../flight/errors.js';
-import { encapsulate } from '../flight/protocol/ipc-message.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
 import type { Identity, TokenAuth } from '../auth/token-auth.js';
 import { requireScope } from '../auth/authorize.js';
 import type { DatasetStore } from '../storage/dataset-store.js';

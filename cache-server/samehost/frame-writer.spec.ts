@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { descriptorOf, unixSocketPair } from '../../native/lib/testing/unix-socket-pair.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { ShmArena, ShmSpace, sendWithDescriptors } from '../../native/lib/shared-memory.js';
 import { FrameWriter } from './frame-writer.js';
 

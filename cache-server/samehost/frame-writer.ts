@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { sendWithDescriptors } from '../../native/lib/shared-memory.js';
 
 /** The longest pause between tries while a full socket refuses a frame with descriptors. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { encodeFrame, FrameDecoder, MAX_JSON_BYTES } from './frames.js';
 
 const concat = (chunks: Uint8Array[]): Uint8Array => Uint8Array.from(chunks.flatMap((chunk) => [...chunk]));

@@ -3,7 +3,7 @@
  * a UTF-8 JSON object with a string `type`, then the payload. The decoder is an explicit state
  * machine fed socket chunks; what breaks the framing is INVALID_ARGUMENT.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 /** Bytes before a frame's JSON. */
 export const FRAME_PREFIX_BYTES = 8;

@@ -6,12 +6,12 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { TokenAuth } from '../auth/token-auth.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
 import type { SegmentUse, SharedMemoryAllocator } from '../storage/shared-memory-allocator.js';
 import { SameHostConnection } from './connection.js';
-import { hostId } from './host-id.js';
+import { hostId } from '../../client/src/host-id.js';
 
 /** How to start the service. */
 export interface SameHostOptions {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { alignmentOf, stats } from '../../native/lib/addon.js';
 import { collectGarbage } from '../../native/lib/testing/collect-garbage.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { NativeAllocator, type Region } from './allocator.js';
 
 describe('NativeAllocator', () => {

@@ -4,7 +4,7 @@
  * collected, so a DoGet still streaming a dropped dataset keeps reading valid memory. Freeing a
  * region gives the memory back at once, for regions that nothing can be reading any more.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { allocate as allocateNative, discard } from '../../native/lib/addon.js';
 
 /** A block of memory from an Allocator; `bytes` starts 64-byte aligned. */

@@ -4,8 +4,8 @@
  * DoGet streaming one is unaffected by later appends and drops; dropped memory is returned to the
  * budget at once and freed physically when the last snapshot view is collected.
  */
-import { Code, FlightError } from '../flight/errors.js';
-import { firstDictionaryIdDifference, firstSchemaDifference } from '../flight/protocol/schema-compare.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { firstDictionaryIdDifference, firstSchemaDifference } from '../../client/src/flight/protocol/schema-compare.js';
 import { stats as nativeStats } from '../../native/lib/addon.js';
 import { NativeAllocator, type Allocator, type Arena, type Region } from './allocator.js';
 import { PutTransaction, type PendingPut } from './put-transaction.js';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { NativeAllocator } from './allocator.js';
 import { DatasetStore } from './dataset-store.js';
 import { ipcMessages, sampleTable } from './testing/arrow-fixtures.js';

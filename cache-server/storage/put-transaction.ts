@@ -4,7 +4,7 @@
  * the stream and aborts on any error or cancellation (abort after commit does nothing, so `finally`
  * may call it). A transaction dropped without either still returns its budget, when it is collected.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { Arena, Region } from './allocator.js';
 import type { DatasetSnapshot } from './dataset-store.js';
 import {

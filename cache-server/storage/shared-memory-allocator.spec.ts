@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { collectGarbage } from '../../native/lib/testing/collect-garbage.js';
 import { SharedMemoryAllocator } from './shared-memory-allocator.js';
 

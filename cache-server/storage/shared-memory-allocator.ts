@@ -4,7 +4,7 @@
  * holds one dataset only, which the same-host service can hand to readers as a descriptor. The
  * budget counts region bytes as NativeAllocator does; a full directory is RESOURCE_EXHAUSTED.
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { ShmArena, ShmSpace } from '../../native/lib/shared-memory.js';
 import { BudgetedAllocator, type Arena, type Region } from './allocator.js';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { parseSize } from './size.js';
 
 const EXPONENTS = { k: 1, m: 2, g: 3, t: 4 } as const;

@@ -4,7 +4,7 @@
  * as with JVM -Xmx and Spark, because these sizes are budgets of RAM. A bare number, or one ending
  * in "B", is bytes. Fractions are allowed and rounded down to whole bytes ("1.5g" = 1610612736).
  */
-import { Code, FlightError } from '../flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 const UNIT_EXPONENTS: Record<string, number> = { '': 0, k: 1, m: 2, g: 3, t: 4 };
 

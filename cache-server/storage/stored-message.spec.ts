@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { alignmentOf } from '../../native/lib/addon.js';
-import { Code } from '../flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { NativeAllocator } from './allocator.js';
 import { BODY_ALIGNMENT, allocateEncapsulated } from './stored-message.js';
 

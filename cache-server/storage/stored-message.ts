@@ -3,8 +3,8 @@
  * (0xFFFFFFFF, int32 metadata length, flatbuffer, zero padding, body) with the body at a 64-byte
  * offset, so a region can be sent as FlightData views, written to an IPC file or mapped unchanged.
  */
-import { Code, FlightError } from '../flight/errors.js';
-import { encapsulatedHeaderLength, writeEncapsulatedHeader } from '../flight/protocol/ipc-message.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { encapsulatedHeaderLength, writeEncapsulatedHeader } from '../../client/src/flight/protocol/ipc-message.js';
 import type { Arena, Region } from './allocator.js';
 
 /** Regions start 64-byte aligned and bodies start at a 64-byte offset, as Arrow C++ pads buffers. */

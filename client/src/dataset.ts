@@ -2,7 +2,7 @@
 import { Table, type RecordBatch, type Schema } from 'apache-arrow';
 import { FlightClient, pathDescriptor, type FlightClientOptions } from './flight-client.js';
 import { LocationClients, readShare, type FailoverOptions, type ShareBatch, type ShareOptions } from './share-reader.js';
-import type { FlightInfo, PutResult } from '../../cache-server/flight/protocol/messages.js';
+import type { FlightInfo, PutResult } from './flight/protocol/messages.js';
 
 /** Connection options: a token, or user and password for a Handshake. */
 export interface ConnectOptions extends FlightClientOptions {

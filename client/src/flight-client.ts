@@ -4,11 +4,11 @@
  * apache-arrow RecordBatches whose buffers are views on the received bodies (no copies).
  */
 import type { RecordBatch, Schema, Table } from 'apache-arrow';
-import { Code, FlightError } from '../../cache-server/flight/errors.js';
-import { GrpcClient } from '../../cache-server/flight/http2/client.js';
-import type { TlsMaterial } from '../../cache-server/flight/http2/tls.js';
-import type { CallOptions, Metadata } from '../../cache-server/flight/grpc/method.js';
-import { flightClientMethods as rpc } from '../../cache-server/flight/service.js';
+import { Code, FlightError } from './flight/errors.js';
+import { GrpcClient } from './flight/http2/client.js';
+import type { TlsMaterial } from './flight/http2/tls.js';
+import type { CallOptions, Metadata } from './flight/grpc/method.js';
+import { flightClientMethods as rpc } from './flight/service.js';
 import {
   DescriptorType,
   type ActionType,
@@ -20,9 +20,9 @@ import {
   type PutResult,
   type Result,
   type Ticket,
-} from '../../cache-server/flight/protocol/messages.js';
-import { ArrowStreamDecoder, encodeTable, schemaFromFlatbuffer } from '../../cache-server/flight/protocol/arrow-codec.js';
-import { extractSchemaFromEncapsulated } from '../../cache-server/flight/protocol/ipc-message.js';
+} from './flight/protocol/messages.js';
+import { ArrowStreamDecoder, encodeTable, schemaFromFlatbuffer } from './flight/protocol/arrow-codec.js';
+import { extractSchemaFromEncapsulated } from './flight/protocol/ipc-message.js';
 
 /** Options of a FlightClient. */
 export interface FlightClientOptions {

@@ -6,9 +6,9 @@
  * GetFlightInfo (a coordinator or a node); endpoints without locations are read from it.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { Code, FlightError } from '../../cache-server/flight/errors.js';
-import type { FlightData } from '../../cache-server/flight/protocol/messages.js';
-import { ArrowStreamDecoder } from '../../cache-server/flight/protocol/arrow-codec.js';
+import { Code, FlightError } from './flight/errors.js';
+import type { FlightData } from './flight/protocol/messages.js';
+import { ArrowStreamDecoder } from './flight/protocol/arrow-codec.js';
 import { FlightClient, cmdDescriptor } from './flight-client.js';
 
 /** What to read: the JSON command of docs/cluster.md, in camelCase. */

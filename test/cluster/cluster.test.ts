@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { RecordBatch } from 'apache-arrow';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { LocationClients, readShare } from '../../client/src/share-reader.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { defaultMemoryBytes } from '../../cache-server/config.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import type { StartedProcess } from '../helpers/process.js';

@@ -11,7 +11,7 @@ import { createTokenAuth } from '../../cache-server/auth/token-auth.js';
 import { hashPassword } from '../../cache-server/auth/passwords.js';
 import { randomSigningKey } from '../../cache-server/auth/signing-keys.js';
 import { UserDirectory } from '../../cache-server/auth/users.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { assertServesExactly, putReference, referenceMessages, referenceTable } from '../helpers/exact-data.js';
 import { drain, rejectsWith } from '../helpers/flight.js';

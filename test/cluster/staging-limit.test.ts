@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import { startCoordinator } from '../../cache-server/cluster/coordinator.js';
 import { startCacheNode } from '../../cache-server/node/cache-node.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { assertServesExactly, putReference, referenceMessages, referenceTable } from '../helpers/exact-data.js';
 import { rejectsWith } from '../helpers/flight.js';

@@ -3,7 +3,7 @@
  * random 3-byte prefix): coverage guidance finds it a level at a time, keeping each input that
  * passes one more check.
  */
-import { Code, FlightError } from '../../cache-server/flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { FuzzTarget } from './targets.js';
 
 const nibble = (data: Uint8Array, at: number): number => (data[at] ?? 0) >> 4;

@@ -4,13 +4,13 @@
  * checks that a message decoded in two pushes equals the message decoded in one.
  */
 import { Dictionary, Int32, Table, Utf8, vectorFromArray } from 'apache-arrow';
-import { FlightError } from '../../cache-server/flight/errors.js';
-import * as codec from '../../cache-server/flight/protocol/codec.js';
-import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
-import { decodeFlightData, encodeFlightData, FlightDataSink } from '../../cache-server/flight/protocol/flight-data.js';
-import { parseMessageHeader, readIpcMessages } from '../../cache-server/flight/protocol/ipc-message.js';
-import { describeSchema, dictionaryIds } from '../../cache-server/flight/protocol/schema-compare.js';
-import { DescriptorType, type FlightData, type OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
+import { FlightError } from '../../client/src/flight/errors.js';
+import * as codec from '../../client/src/flight/protocol/codec.js';
+import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import { decodeFlightData, encodeFlightData, FlightDataSink } from '../../client/src/flight/protocol/flight-data.js';
+import { parseMessageHeader, readIpcMessages } from '../../client/src/flight/protocol/ipc-message.js';
+import { describeSchema, dictionaryIds } from '../../client/src/flight/protocol/schema-compare.js';
+import { DescriptorType, type FlightData, type OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
 import { decodeCursor, encodeCursor } from '../../cache-server/node/cursor.js';
 import { parseFlightRequest } from '../../cache-server/node/flight-request.js';
 import { projectionOf } from '../../cache-server/node/read-plan.js';

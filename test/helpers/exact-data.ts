@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
-import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
-import type { OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
+import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import type { OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
 
 /** A table of n rows with a fixed-width and a variable-width column. */
 export function referenceTable(n: number, offset = 0): Table {

@@ -1,8 +1,8 @@
 /** Assertions and builders shared by the tests that drive a cache node with our client. */
 import assert from 'node:assert/strict';
 import { cmdDescriptor } from '../../client/src/flight-client.js';
-import { Code, FlightError } from '../../cache-server/flight/errors.js';
-import type { FlightDescriptor } from '../../cache-server/flight/protocol/messages.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { FlightDescriptor } from '../../client/src/flight/protocol/messages.js';
 
 /** Asserts that a promise rejects with a FlightError of that code and message (exact, or matching). */
 export async function rejectsWith(promise: Promise<unknown>, code: Code, message: string | RegExp): Promise<void> {

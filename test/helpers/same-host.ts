@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { FlightClient } from '../../client/src/flight-client.js';
-import type { Ticket } from '../../cache-server/flight/protocol/messages.js';
-import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-message.js';
+import type { Ticket } from '../../client/src/flight/protocol/messages.js';
+import { parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
 import { encodeFrame, FrameDecoder, type Frame } from '../../cache-server/samehost/frames.js';
 import { pythonScript, runPython, venvPython } from './python.js';
 

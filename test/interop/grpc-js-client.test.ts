@@ -5,11 +5,11 @@ import * as grpc from '@grpc/grpc-js';
 import { tableFromArrays } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
-import * as codec from '../../cache-server/flight/protocol/codec.js';
-import { decodeFlightData, encodeFlightData } from '../../cache-server/flight/protocol/flight-data.js';
-import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
-import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-message.js';
-import type { FlightData, OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
+import * as codec from '../../client/src/flight/protocol/codec.js';
+import { decodeFlightData, encodeFlightData } from '../../client/src/flight/protocol/flight-data.js';
+import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import { parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
+import type { FlightData, OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
 
 const concat = (chunks: readonly Uint8Array[]): Buffer => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
 

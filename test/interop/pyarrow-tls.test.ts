@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ClusterStats } from '../../cache-server/cluster/cluster-actions.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import { FlightClient } from '../../client/src/flight-client.js';
 import { makeTestPki, type TestPki } from '../helpers/certificates.js';

@@ -5,7 +5,7 @@ import { Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { startProcess, type StartedProcess } from '../helpers/process.js';
 import { pythonScript, venvPython } from '../helpers/python.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
-import { Code, FlightError } from '../../cache-server/flight/errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { drain } from '../helpers/flight.js';
 
 let peer: StartedProcess;

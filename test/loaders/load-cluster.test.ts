@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FlightClient } from '../../client/src/flight-client.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { rejectsWith } from '../helpers/flight.js';
 import type { StartedProcess } from '../helpers/process.js';
 import { clusterStats, startCli, waitFor } from '../cluster/cluster-helpers.js';

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FlightClient } from '../../client/src/flight-client.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import { freePort, type StartedProcess } from '../helpers/process.js';
 import { rejectsWith } from '../helpers/flight.js';

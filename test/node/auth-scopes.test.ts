@@ -12,7 +12,7 @@ import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-no
 import { createTokenAuth } from '../../cache-server/auth/token-auth.js';
 import { hashPassword } from '../../cache-server/auth/passwords.js';
 import { UserDirectory } from '../../cache-server/auth/users.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { encodeTicket } from '../../cache-server/node/ticket.js';
 import { assertServesExactly, putReference, referenceMessages, referenceTable } from '../helpers/exact-data.js';

@@ -10,7 +10,7 @@ import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-no
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { assertServesExactly, putReference, referenceMessages, referenceTable } from '../helpers/exact-data.js';
 import { drain, rejectsWith } from '../helpers/flight.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { FRAME, RawHttp2Connection } from '../helpers/raw-grpc.js';
 
 const MAX_STREAMS = 2;

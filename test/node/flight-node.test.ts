@@ -5,10 +5,10 @@ import { Dictionary, Int32, Table, Utf8, tableFromArrays, tableToIPC, vectorFrom
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor, cmdDescriptor } from '../../client/src/flight-client.js';
 import { connect } from '../../client/src/dataset.js';
-import { Code } from '../../cache-server/flight/errors.js';
-import { encodeTable } from '../../cache-server/flight/protocol/arrow-codec.js';
-import type { OutgoingFlightData } from '../../cache-server/flight/protocol/messages.js';
-import { readIpcMessages } from '../../cache-server/flight/protocol/ipc-message.js';
+import { Code } from '../../client/src/flight/errors.js';
+import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import type { OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
+import { readIpcMessages } from '../../client/src/flight/protocol/ipc-message.js';
 import { rejectsWith, drain } from '../helpers/flight.js';
 import { createTokenAuth } from '../../cache-server/auth/token-auth.js';
 import { UserDirectory } from '../../cache-server/auth/users.js';

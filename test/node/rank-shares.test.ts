@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { Table, tableFromArrays, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
-import { ArrowStreamDecoder } from '../../cache-server/flight/protocol/arrow-codec.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { ArrowStreamDecoder } from '../../client/src/flight/protocol/arrow-codec.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { decodeCursor } from '../../cache-server/node/cursor.js';
-import type { FlightInfo } from '../../cache-server/flight/protocol/messages.js';
+import type { FlightInfo } from '../../client/src/flight/protocol/messages.js';
 import { rejectsWith, jsonCommand as json } from '../helpers/flight.js';
 
 const BATCHES = 7;

@@ -6,7 +6,7 @@ import { existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tableFromArrays, type RecordBatch } from 'apache-arrow';
 import { startCacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import { collectGarbage } from '../../native/lib/testing/collect-garbage.js';
 import { jsonCommand, rejectsWith } from '../helpers/flight.js';

@@ -7,11 +7,11 @@ import { Dictionary, Float64, Int32, Table, Utf8, vectorFromArray, type RecordBa
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
-import type { Ticket } from '../../cache-server/flight/protocol/messages.js';
-import { parseMessageHeader } from '../../cache-server/flight/protocol/ipc-message.js';
+import type { Ticket } from '../../client/src/flight/protocol/messages.js';
+import { parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
 import { encodeFrame } from '../../cache-server/samehost/frames.js';
 import { drain, jsonCommand, rejectsWith } from '../helpers/flight.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { createTokenAuth } from '../../cache-server/auth/token-auth.js';
 import { UserDirectory } from '../../cache-server/auth/users.js';
 import { hashPassword } from '../../cache-server/auth/passwords.js';

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { Dictionary, Float64, Int32, Table, Utf8, tableFromArrays, vectorFromArray, type RecordBatch } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
-import { ArrowStreamDecoder } from '../../cache-server/flight/protocol/arrow-codec.js';
-import { Code } from '../../cache-server/flight/errors.js';
+import { ArrowStreamDecoder } from '../../client/src/flight/protocol/arrow-codec.js';
+import { Code } from '../../client/src/flight/errors.js';
 import { decodeCursor } from '../../cache-server/node/cursor.js';
 import { optionsTag } from '../../cache-server/node/flight-request.js';
 import { epochOrder, rankShare, rowOrder, type Shuffle } from '../../cache-server/node/shares.js';
-import type { FlightInfo } from '../../cache-server/flight/protocol/messages.js';
+import type { FlightInfo } from '../../client/src/flight/protocol/messages.js';
 import { rejectsWith, jsonCommand as json } from '../helpers/flight.js';
 
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);

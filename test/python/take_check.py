@@ -1,4 +1,4 @@
-"""Differential check of the row-take kernel (ipc-take.ts) against pyarrow's Table.take.
+"""Differential check of the row-take kernel (cache-server/engine/ipc-take.ts) against pyarrow's Table.take.
 
     python take_check.py write PATH COMPRESSED_PATH
     python take_check.py check PATH OUT ROWS_JSON

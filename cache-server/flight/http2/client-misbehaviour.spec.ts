@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { FlightError } from '../errors.js';
-import { frameMessage } from '../grpc/frame-encoder.js';
-import { GrpcClient } from './client.js';
+import { FlightError } from '../../../client/src/flight/errors.js';
+import { frameMessage } from '../../../client/src/flight/grpc/frame-encoder.js';
+import { GrpcClient } from '../../../client/src/flight/http2/client.js';
 import { toy } from './toy-methods.fixture.js';
 
 /** A raw http2 server that answers every stream with `respond`, for faking broken gRPC servers. */

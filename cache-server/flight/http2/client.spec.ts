@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { Code, FlightError } from '../errors.js';
-import type { CallContext } from '../grpc/method.js';
-import { GrpcClient, parseFlightUrl } from './client.js';
+import { Code, FlightError } from '../../../client/src/flight/errors.js';
+import type { CallContext } from '../../../client/src/flight/grpc/method.js';
+import { GrpcClient, parseFlightUrl } from '../../../client/src/flight/http2/client.js';
 import { bind, startServer, toy } from './toy-methods.fixture.js';
-import { collect, failure } from '../testing/assertions.js';
+import { collect, failure } from '../../../test/helpers/flight-assertions.js';
 
 
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { Code, FlightError } from '../errors.js';
+import { Code, FlightError } from '../../../client/src/flight/errors.js';
 import { bind, patterned, sha256, startServer, toy, toyHandlers } from './toy-methods.fixture.js';
 
 const identity = (b: Buffer): Buffer => b;

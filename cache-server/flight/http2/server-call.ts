@@ -7,14 +7,14 @@
 import { once } from 'node:events';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Logger } from '../../logger.js';
-import { Code, FlightError } from '../errors.js';
-import { FrameDecoder } from '../grpc/frame-decoder.js';
-import { frameMessage } from '../grpc/frame-encoder.js';
-import { metadataFromHeaders, metadataToHeaders } from '../grpc/metadata.js';
-import type { BoundMethod, CallContext, Interceptor, Metadata } from '../grpc/method.js';
-import { errorFromRstCode, statusHeaders } from '../grpc/status.js';
-import { parseTimeout } from '../grpc/timeout.js';
-import { MessageQueue } from './message-queue.js';
+import { Code, FlightError } from '../../../client/src/flight/errors.js';
+import { FrameDecoder } from '../../../client/src/flight/grpc/frame-decoder.js';
+import { frameMessage } from '../../../client/src/flight/grpc/frame-encoder.js';
+import { metadataFromHeaders, metadataToHeaders } from '../../../client/src/flight/grpc/metadata.js';
+import type { BoundMethod, CallContext, Interceptor, Metadata } from '../../../client/src/flight/grpc/method.js';
+import { errorFromRstCode, statusHeaders } from '../../../client/src/flight/grpc/status.js';
+import { parseTimeout } from '../../../client/src/flight/grpc/timeout.js';
+import { MessageQueue } from '../../../client/src/flight/http2/message-queue.js';
 
 /** Server-wide settings every call needs. */
 export interface CallSettings {

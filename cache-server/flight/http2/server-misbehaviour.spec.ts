@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { connect, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as connectTcp } from 'node:net';
 import { describe, it } from 'node:test';
-import { frameMessage } from '../grpc/frame-encoder.js';
-import type { CallContext } from '../grpc/method.js';
-import { GrpcClient } from './client.js';
+import { frameMessage } from '../../../client/src/flight/grpc/frame-encoder.js';
+import type { CallContext } from '../../../client/src/flight/grpc/method.js';
+import { GrpcClient } from '../../../client/src/flight/http2/client.js';
 import { bind, startServer, toy, toyHandlers } from './toy-methods.fixture.js';
 
 /** What a raw http2 request got back. */

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Code, FlightError } from '../errors.js';
-import type { CallContext } from '../grpc/method.js';
-import { GrpcClient } from './client.js';
+import { Code, FlightError } from '../../../client/src/flight/errors.js';
+import type { CallContext } from '../../../client/src/flight/grpc/method.js';
+import { GrpcClient } from '../../../client/src/flight/http2/client.js';
 import { bind, patterned, sha256, startServer, toy } from './toy-methods.fixture.js';
-import { collect, failure } from '../testing/assertions.js';
+import { collect, failure } from '../../../test/helpers/flight-assertions.js';
 
 const MiB = 1024 * 1024;
 

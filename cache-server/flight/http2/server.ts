@@ -18,13 +18,13 @@ import {
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../../logger.js';
-import { Code, FlightError } from '../errors.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../grpc/frame-decoder.js';
-import type { BoundMethod, Interceptor } from '../grpc/method.js';
-import { statusHeaders } from '../grpc/status.js';
-import { DEFAULT_MAX_STREAMS, DEFAULT_WINDOW_BYTES, MAX_SESSION_MEMORY_MB, localSettings, raiseSessionWindow } from './settings.js';
+import { Code, FlightError } from '../../../client/src/flight/errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../client/src/flight/grpc/frame-decoder.js';
+import type { BoundMethod, Interceptor } from '../../../client/src/flight/grpc/method.js';
+import { statusHeaders } from '../../../client/src/flight/grpc/status.js';
+import { DEFAULT_MAX_STREAMS, DEFAULT_WINDOW_BYTES, MAX_SESSION_MEMORY_MB, localSettings, raiseSessionWindow } from '../../../client/src/flight/http2/settings.js';
 import { RESPONSE_HEADERS, ServerCall, type CallSettings } from './server-call.js';
-import { DEFAULT_TLS_RELOAD_MS, secureContextOptions, type TlsCredentials } from './tls.js';
+import { DEFAULT_TLS_RELOAD_MS, secureContextOptions, type TlsCredentials } from '../../../client/src/flight/http2/tls.js';
 
 /** Options of a GrpcServer. */
 export interface GrpcServerOptions {

@@ -4,12 +4,12 @@ import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTestPki, type TestPki } from '../../../test/helpers/certificates.js';
-import { Code, FlightError } from '../errors.js';
-import { GrpcClient, type GrpcClientOptions } from './client.js';
+import { Code, FlightError } from '../../../client/src/flight/errors.js';
+import { GrpcClient, type GrpcClientOptions } from '../../../client/src/flight/http2/client.js';
 import type { GrpcServer } from './server.js';
-import { TlsCredentials, type TlsFiles } from './tls.js';
+import { TlsCredentials, type TlsFiles } from '../../../client/src/flight/http2/tls.js';
 import { startServer, toy } from './toy-methods.fixture.js';
-import { collect } from '../testing/assertions.js';
+import { collect } from '../../../test/helpers/flight-assertions.js';
 
 let pki: TestPki;
 before(() => (pki = makeTestPki()));

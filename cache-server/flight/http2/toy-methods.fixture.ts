@@ -3,7 +3,7 @@
  * copies each message once (as real sinks do) and encoders that split messages into several chunks.
  */
 import { createHash } from 'node:crypto';
-import type { BoundMethod, Handler, MessageSink, MethodDef } from '../grpc/method.js';
+import type { BoundMethod, Handler, MessageSink, MethodDef } from '../../../client/src/flight/grpc/method.js';
 import { GrpcServer, type GrpcServerOptions } from './server.js';
 
 /** Copies a message's slices into one Buffer of its length. */

@@ -1,4 +1,4 @@
-"""Where this process runs, as the server names hosts (cache-server/samehost/host-id.ts).
+"""Where this process runs, as the server names hosts (client/src/host-id.ts).
 
 The same id tells a reader whether a node shares its host (same-host reads) and tells the
 coordinator which partitions lie beside a rank (locality, docs/cluster.md).

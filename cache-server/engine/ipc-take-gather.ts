@@ -3,10 +3,10 @@
  * into new buffers, field by field in batch order, recursing into children with the rows each
  * child holds for the selected parent rows. Values move as typed-array elements or byte ranges.
  */
-import { Code, FlightError } from '../errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { Layout, type FieldLayout } from './ipc-take-layout.js';
 import { Runs, copyBits, countZeroBits, setBits } from './ipc-take-runs.js';
-import { gatherRuns } from '../../../native/lib/addon.js';
+import { gatherRuns } from '../../native/lib/addon.js';
 
 /** A source record batch: its body and the FieldNodes and Buffers of its header, as numbers. */
 export interface SourceBatch {

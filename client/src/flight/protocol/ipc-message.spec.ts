@@ -23,10 +23,10 @@ import {
   type MessageHeaderInfo,
 } from './ipc-message.js';
 import { describeSchema } from './schema-compare.js';
-import { errorOf } from '../testing/assertions.js';
+import { errorOf } from '../../../../test/helpers/flight-assertions.js';
 
 const fixture = (name: string): Uint8Array =>
-  new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/ipc/${name}`, import.meta.url)));
+  new Uint8Array(readFileSync(new URL(`../../../../../test/fixtures/ipc/${name}`, import.meta.url)));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 interface BatchSpec {

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as arrow from 'apache-arrow';
-import { Code } from '../errors.js';
-import { errorOf } from '../testing/assertions.js';
-import { ArrowStreamDecoder, encodeTable, schemaToFlatbuffer } from './arrow-codec.js';
+import { Code } from '../../client/src/flight/errors.js';
+import { errorOf } from '../../test/helpers/flight-assertions.js';
+import { ArrowStreamDecoder, encodeTable, schemaToFlatbuffer } from '../../client/src/flight/protocol/arrow-codec.js';
 import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
-import { messageAccessor, parseMessageHeader } from './ipc-message.js';
+import { messageAccessor, parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from './ipc-projection.js';
-import { describeSchema } from './schema-compare.js';
+import { describeSchema } from '../../client/src/flight/protocol/schema-compare.js';
 
 const F = (name: string, type: arrow.DataType, nullable = true): arrow.Field => new arrow.Field(name, type, nullable);
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shareCommand } from './share-reader.js';
-import { parseFlightRequest } from '../../cache-server/node/flight-request.js';
-import { DescriptorType } from '../../cache-server/flight/protocol/messages.js';
+import { shareCommand } from '../../client/src/share-reader.js';
+import { parseFlightRequest } from './flight-request.js';
+import { DescriptorType } from '../../client/src/flight/protocol/messages.js';
 
 const json = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes));
 

@@ -14,10 +14,10 @@ import {
   schemaToFlatbuffer,
   type DecodedFlightData,
 } from './arrow-codec.js';
-import { errorOf as decodeError } from '../testing/assertions.js';
+import { errorOf as decodeError } from '../../../../test/helpers/flight-assertions.js';
 
 const fixture = (name: string): Uint8Array =>
-  new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/ipc/${name}`, import.meta.url)));
+  new Uint8Array(readFileSync(new URL(`../../../../../test/fixtures/ipc/${name}`, import.meta.url)));
 
 const F = (name: string, type: arrow.DataType, nullable = true): arrow.Field => new arrow.Field(name, type, nullable);
 

@@ -20,7 +20,7 @@ import { FixedSizeBinary } from 'apache-arrow/fb/fixed-size-binary';
 import { FixedSizeList } from 'apache-arrow/fb/fixed-size-list';
 import { Map as FbMap } from 'apache-arrow/fb/map';
 import { Union } from 'apache-arrow/fb/union';
-import { Code, FlightError } from '../errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 
 /** Arrow C++ refuses deeper nesting when reading IPC; so do we. */
 const MAX_DEPTH = 64;

@@ -24,10 +24,10 @@ import {
   firstSchemaDifference,
   schemaFieldNames,
 } from './schema-compare.js';
-import { errorOf } from '../testing/assertions.js';
+import { errorOf } from '../../../../test/helpers/flight-assertions.js';
 
 const fixture = (name: string): Uint8Array =>
-  new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/ipc/${name}`, import.meta.url)));
+  new Uint8Array(readFileSync(new URL(`../../../../../test/fixtures/ipc/${name}`, import.meta.url)));
 const F = (name: string, type: arrow.DataType, nullable = true): arrow.Field => new arrow.Field(name, type, nullable);
 const schemaOf = (fields: arrow.Field[], metadata?: Map<string, string>): Uint8Array =>
   ArrowMessage.encode(ArrowMessage.from(new arrow.Schema(fields, metadata)));

@@ -1,6 +1,6 @@
 /** Assertions shared by the Flight layer's specs. */
 import assert from 'node:assert/strict';
-import { FlightError, type Code } from '../errors.js';
+import { FlightError, type Code } from '../../client/src/flight/errors.js';
 
 /** Collects all items of an async iterable. */
 export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {

@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Code } from '../errors.js';
-import { errorOf } from '../testing/assertions.js';
-import { repoRoot, runPython } from '../../../test/helpers/python.js';
-import { encapsulate, readIpcMessages } from './ipc-message.js';
+import { Code } from '../../client/src/flight/errors.js';
+import { errorOf } from '../../test/helpers/flight-assertions.js';
+import { repoRoot, runPython } from '../../test/helpers/python.js';
+import { encapsulate, readIpcMessages } from '../../client/src/flight/protocol/ipc-message.js';
 import { RowTaker, type TakenBatch } from './ipc-take.js';
 
 const HAS_VENV = existsSync(join(repoRoot(), '.venv', 'bin', 'python'));

@@ -19,7 +19,7 @@ import { FixedSizeList } from 'apache-arrow/fb/fixed-size-list';
 import { Union } from 'apache-arrow/fb/union';
 import { UnionMode } from 'apache-arrow/fb/union-mode';
 import { MetadataVersion } from 'apache-arrow/fb/metadata-version';
-import { Code, FlightError } from '../errors.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { invalidField, typeTable } from './ipc-field-copy.js';
 
 /** How a field's values are laid out in its buffers. */

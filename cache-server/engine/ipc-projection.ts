@@ -16,8 +16,8 @@ import { Buffer as FbBuffer } from 'apache-arrow/fb/buffer';
 import { Type } from 'apache-arrow/fb/type';
 import { Union } from 'apache-arrow/fb/union';
 import { UnionMode } from 'apache-arrow/fb/union-mode';
-import { Code, FlightError } from '../errors.js';
-import { messageAccessor, parseMessageHeader } from './ipc-message.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { messageAccessor, parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
 import { copyField, copyMetadata } from './ipc-field-copy.js';
 
 /** How many FieldNodes and Buffers a top-level field occupies in a record batch, and where they start. */
