@@ -26,7 +26,7 @@ export async function startOurServer(memory: string): Promise<StartedProcess> {
   try {
     return await startProcess(process.execPath, args, /^flightcache ready (grpc:\/\/\S+)$/, { timeoutMs: START_TIMEOUT_MS });
   } catch (err) {
-    throw new Error(`could not start our server (pass --only pyarrow to measure the peer alone): ${(err as Error).message}`);
+    throw new Error(`could not start our server (pass --only pyarrow to measure the peer alone): ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -36,7 +36,7 @@ export async function startPyarrowServer(): Promise<StartedProcess> {
   try {
     return await startProcess(venvPython(), args, /^peer ready (grpc:\/\/\S+)$/, { timeoutMs: START_TIMEOUT_MS });
   } catch (err) {
-    throw new Error(`could not start the pyarrow peer: ${(err as Error).message}`);
+    throw new Error(`could not start the pyarrow peer: ${(err as Error).message}`, { cause: err });
   }
 }
 

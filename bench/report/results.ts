@@ -147,7 +147,7 @@ export function loadResults(dir: string): Map<string, ResultRecord> {
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.json')).sort();
   } catch (err) {
-    throw new Error(`cannot read results directory ${dir}: ${(err as Error).message}`);
+    throw new Error(`cannot read results directory ${dir}: ${(err as Error).message}`, { cause: err });
   }
   const bySuite = new Map<string, ResultRecord>();
   for (const name of names) {
@@ -156,7 +156,7 @@ export function loadResults(dir: string): Map<string, ResultRecord> {
     try {
       json = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+      throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
     }
     const record = parseRecord(file, json);
     const held = bySuite.get(record.suite);

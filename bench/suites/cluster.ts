@@ -104,7 +104,7 @@ async function startCluster(shards: number): Promise<StartedProcess> {
   try {
     return await startProcess(process.execPath, args, READY, { timeoutMs: START_TIMEOUT_MS, env: { ...process.env, FLIGHTCACHE_LOG_LEVEL: 'warn' } });
   } catch (err) {
-    throw new Error(`could not start a flightcache cluster (run \`npx tsc -p tsconfig.json\` first): ${(err as Error).message}`);
+    throw new Error(`could not start a flightcache cluster (run \`npx tsc -p tsconfig.json\` first): ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -97,7 +97,7 @@ async function startServer(memory: string, core: number | null, taskset: string 
   try {
     return await startProcess(argv[0]!, argv.slice(1), READY, { timeoutMs: START_TIMEOUT_MS });
   } catch (err) {
-    throw new Error(`could not start a flightcache node (run \`npx tsc -p tsconfig.json\` first): ${(err as Error).message}`);
+    throw new Error(`could not start a flightcache node (run \`npx tsc -p tsconfig.json\` first): ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -118,7 +118,7 @@ export async function* readCsv(path: string, options: TextReadOptions = {}): Asy
   let kept: number[] = [];
   let schema: Schema | undefined;
   let types: DataType[] = [];
-  let pending: string[][] = [];
+  const pending: string[][] = [];
   let firstLine = 2;
   const emit = (records: string[][]): IpcChunk => {
     if (!header) throw new FlightError(Code.INVALID_ARGUMENT, 'empty CSV: no header line');
@@ -165,7 +165,7 @@ export async function* readJsonLines(path: string, options: TextReadOptions = {}
   let types: DataType[] = [];
   let line = 0;
   let firstLine = 1;
-  let pending: Array<Record<string, unknown>> = [];
+  const pending: Array<Record<string, unknown>> = [];
   let partial = '';
   const emit = (records: Array<Record<string, unknown>>): IpcChunk => {
     if (!schema) {

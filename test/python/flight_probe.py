@@ -15,7 +15,6 @@ import sys
 
 import pyarrow as pa
 import pyarrow.flight as flight
-
 from all_types import VARIANTS, build, read_ipc_stream
 from flight_client import Session, error_report, is_flight_error, text
 from interop_scenario import Scenario

@@ -10,7 +10,6 @@ import tempfile
 
 import torch.distributed as dist
 import torch.multiprocessing as mp
-
 from flightcache.host import host_id, rank_hosts
 from flightcache.request import descriptor, share_request
 

@@ -11,7 +11,6 @@ import threading
 
 import pyarrow as pa
 import pyarrow.flight as flight
-
 from all_types import build
 from flight_client import Session, error_report, is_flight_error
 from table_compare import compare_tables
@@ -57,7 +56,7 @@ class Scenario:
         except Exception as exc:  # noqa: BLE001
             if is_flight_error(exc) and type(exc).__name__ in accepted:
                 return f"{type(exc).__name__} as expected"
-            raise _Expectation(f"expected {'/'.join(accepted)}, got {type(exc).__name__}: {error_report(exc)['message']}")
+            raise _Expectation(f"expected {'/'.join(accepted)}, got {type(exc).__name__}: {error_report(exc)['message']}") from exc
         raise _Expectation(f"expected {'/'.join(accepted)}, the call succeeded")
 
     def _roundtrip(self, variant):

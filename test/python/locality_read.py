@@ -21,7 +21,6 @@ from urllib.parse import urlparse
 
 import pyarrow as pa
 import pyarrow.flight as flight
-
 from flightcache.host import host_id
 from flightcache.request import descriptor, share_request
 

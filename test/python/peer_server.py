@@ -20,7 +20,6 @@ import threading
 
 import pyarrow as pa
 import pyarrow.flight as flight
-
 from all_types import read_ipc_stream
 
 

@@ -13,7 +13,6 @@ import sys
 
 import pyarrow as pa
 import pyarrow.flight as flight
-
 from all_types import all_types_table
 from table_compare import compare_tables
 

@@ -12,14 +12,13 @@ The dataset NAME of ROWS rows (torch_common.make_table) must exist already.
 import sys
 import time
 
+import flightcache
 import pyarrow as pa
 import pyarrow.flight as flight
 import torch
-from torch_common import assert_exactly_once, check, finish, ids_of, make_table, raises
-
-import flightcache
 from flightcache import regions, samehost
 from flightcache.torch import FlightCacheDataset, make_dataloader, transfer
+from torch_common import assert_exactly_once, check, finish, ids_of, make_table, raises
 
 
 def in_mapping(address):
@@ -179,7 +178,7 @@ def auth(url, user, password):
     assert_exactly_once(ids_of(list(data)), 100, "authenticated shm read")
     for transport in ("auto", "shm"):
         anonymous = FlightCacheDataset(url, name, batch_size=10, transport=transport)
-        raises(flight.FlightUnauthenticatedError, lambda: list(anonymous), f"a reader without credentials ({transport})")
+        raises(flight.FlightUnauthenticatedError, lambda anonymous=anonymous: list(anonymous), f"a reader without credentials ({transport})")
     wrong = FlightCacheDataset(url, name, batch_size=10, user=user, password="wrong", transport="shm")
     raises(flight.FlightUnauthenticatedError, lambda: list(wrong), "a reader with a wrong password")
     mapped = regions.live()

@@ -14,10 +14,9 @@ import struct
 import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
-from torch_common import check, finish, raises
-
 from flightcache import samehost
 from flightcache.shm_wire import FrameError, FrameSocket
+from torch_common import check, finish, raises
 
 
 def server_frame(message, payload=b""):

@@ -15,7 +15,6 @@ import json
 import sys
 
 import pyarrow as pa
-
 from all_types import all_types_table
 from table_compare import compare_tables
 

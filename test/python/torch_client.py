@@ -8,12 +8,11 @@ datasets, schema, stats, flight_info shares, reads with columns and start_after,
 
 import sys
 
+import flightcache
 import pandas
 import pyarrow as pa
 import pyarrow.flight as flight
 from torch_common import finish, make_table
-
-import flightcache
 
 
 def api(url):

@@ -10,9 +10,8 @@ them, which is safe (and fast) while this process has not opened a Flight connec
 
 import sys
 
-from torch_common import assert_exactly_once, assert_rows_match, finish, ids_of, make_table
-
 from flightcache.torch import FlightCacheDataLoader, FlightCacheDataset
+from torch_common import assert_exactly_once, assert_rows_match, finish, ids_of, make_table
 
 BATCH = 16
 

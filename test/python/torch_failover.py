@@ -14,12 +14,11 @@ import sys
 import threading
 import time
 
-from torch_common import assert_exactly_once, finish, ids_of, make_table
-
 import flightcache
 from flightcache.request import share_request
 from flightcache.stream import ShareStream
 from flightcache.torch import FlightCacheDataset, make_dataloader
+from torch_common import assert_exactly_once, finish, ids_of, make_table
 
 ROWS, SERVER_BATCH = 60000, 500
 

@@ -9,11 +9,10 @@ import multiprocessing
 import signal
 import sys
 
-from torch.utils.data import DataLoader
-from torch_common import assert_exactly_once, finish, ids_of
-
 import flightcache
 from flightcache.torch import FlightCacheDataLoader, FlightCacheDataset, make_dataloader
+from torch.utils.data import DataLoader
+from torch_common import assert_exactly_once, finish, ids_of
 
 
 def open_client(url, results):

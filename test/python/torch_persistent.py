@@ -10,9 +10,8 @@ The dataset must exist already (torch_common.py put). Runs over the transport FL
 import itertools
 import sys
 
-from torch_common import assert_exactly_once, check, finish, ids_of
-
 from flightcache.torch import FlightCacheDataset, make_dataloader
+from torch_common import assert_exactly_once, check, finish, ids_of
 
 BATCH = 16
 

@@ -12,9 +12,8 @@ one after uses make_dataloader's forkserver.
 import itertools
 import sys
 
-from torch_common import assert_exactly_once, finish, ids_of
-
 from flightcache.torch import FlightCacheDataLoader, FlightCacheDataset, make_dataloader, merge_state_dicts
+from torch_common import assert_exactly_once, finish, ids_of
 
 SEED = 3
 EPOCH = 2

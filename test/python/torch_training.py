@@ -8,14 +8,13 @@ differ in the last bits: BLAS kernels depend on the alignment of their inputs).
 import sys
 import tempfile
 
+import flightcache
 import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import torch
-from torch_common import finish
-
-import flightcache
 from flightcache.torch import FlightCacheDataset, make_dataloader
+from torch_common import finish
 
 ROWS, FEATURES, BATCH, EPOCHS = 4000, 8, 64, 3
 

@@ -13,13 +13,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
 import torch
-from torch_common import finish
-
 from flightcache.request import share_request
 from flightcache.stream import Piece, ShareStream
 from flightcache.torch import batch_to_tensors
 from flightcache.torch.plan import Mark, Segment, advance, batch_limits, remaining, resplit
 from flightcache.torch.rechunk import rechunk
+from torch_common import finish
 
 
 def conversion():

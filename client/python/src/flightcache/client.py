@@ -6,8 +6,9 @@ import base64
 import json
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Optional, Union
 
 import pyarrow as pa
 import pyarrow.flight as flight
@@ -105,7 +106,7 @@ class Client:
         """Closes every connection this client opened."""
         self._connections.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,7 +8,8 @@ is one more strategy registered with `register_location_reader`.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterator, Optional, Protocol
+from collections.abc import Iterator
+from typing import Any, Callable, Optional, Protocol
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -67,7 +68,7 @@ class FlightBatchStream:
 class GrpcLocationReader:
     """Reads a location over Arrow Flight (gRPC)."""
 
-    def __init__(self, uri: str, connections: "Connections"):
+    def __init__(self, uri: str, connections: Connections):
         self._uri = uri
         self._connections = connections
 

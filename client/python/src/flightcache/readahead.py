@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Callable, Iterator, Optional, Union
+from collections.abc import Iterator
+from typing import Callable, Optional, Union
 
 import pyarrow as pa
 import pyarrow.flight as flight

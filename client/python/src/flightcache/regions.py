@@ -13,8 +13,9 @@ import mmap
 import os
 import threading
 import weakref
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Hashable, Optional
+from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Region:
     fd: int
 
 
-_REGIONS: dict[Hashable, tuple[Region, "weakref.ref[mmap.mmap]"]] = {}
+_REGIONS: dict[Hashable, tuple[Region, weakref.ref[mmap.mmap]]] = {}
 _LOCK = threading.Lock()
 
 

@@ -7,7 +7,8 @@ Options the server treats as defaults are left out, so a request only names what
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 import pyarrow.flight as flight
 

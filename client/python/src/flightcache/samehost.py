@@ -21,8 +21,9 @@ import mmap
 import os
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -229,7 +230,7 @@ def _gather(sources: list[pa.RecordBatch], payload: bytes, count: int) -> pa.Rec
 class SameHostStream:
     """One `get` over a node's socket as a BatchStream; cancellable from any thread."""
 
-    def __init__(self, reader: "SameHostLocationReader", ticket: flight.Ticket):
+    def __init__(self, reader: SameHostLocationReader, ticket: flight.Ticket):
         self._reader = reader
         self._ticket = ticket
         self._lock = threading.Lock()
@@ -367,7 +368,7 @@ def _state(connections: Connections) -> _ClientState:
     state = connections.resources.get("samehost")
     if state is None:
         state = connections.resources.setdefault("samehost", _ClientState())
-    return state  # type: ignore[no-any-return]
+    return state
 
 
 def _discover(location: str, connections: Connections, pool: _Pool) -> tuple[Optional[SameHostNode], str]:

@@ -94,6 +94,7 @@ export interface HandshakeResponse {
   payload: Uint8Array;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the protobuf message Empty, which has no fields
 export interface Empty {}
 
 /**

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Union
 
 import pyarrow as pa
 from torch.utils.data import IterableDataset, get_worker_info
@@ -23,8 +24,15 @@ from .distributed import all_gather, resolve_rank
 from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
 from .rechunk import rechunk
+from .state import (
+    CONFIG_KEYS,
+    STATE_FORMAT,
+    Progress,
+    TaggedBatch,
+    TaggedGroup,
+    merge_state_dicts,
+)
 from .transfer import shareable
-from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, TaggedGroup, merge_state_dicts
 
 
 class FlightCacheDataset(IterableDataset):
@@ -197,6 +205,7 @@ class FlightCacheDataset(IterableDataset):
             return
         delivered = 0
         group: list[tuple[Any, Position]] = []
+        group_read = 0  # the server batches read when the group's first batch was cut
         for rows, mark in rechunk(pieces(), self.batch_size, self.drop_last):
             if group and read[0] != group_read:
                 yield group
@@ -241,9 +250,12 @@ class FlightCacheDataset(IterableDataset):
         if worker is None:
             self._begin_tracking(virtual_world)
         active: list[ShareStream] = []
-        producer = Prefetcher(
-            self._produce(connections, segments, limit, active, worker is not None and self._tag_batches), self.prefetch, lambda: [stream.cancel() for stream in list(active)]
-        )
+
+        def cancel() -> None:
+            for stream in list(active):
+                stream.cancel()
+
+        producer = Prefetcher(self._produce(connections, segments, limit, active, worker is not None and self._tag_batches), self.prefetch, cancel)
         try:
             for group in producer:
                 if worker is not None and self._tag_batches:

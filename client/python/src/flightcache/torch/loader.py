@@ -6,7 +6,8 @@ import multiprocessing
 import os
 import tempfile
 import weakref
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from torch.utils.data import DataLoader
 
@@ -14,7 +15,6 @@ from .. import _process
 from . import transfer
 from .dataset import FlightCacheDataset
 from .state import TaggedGroup
-
 
 # torch and pyarrow are most of the import time; flightcache.torch itself only preloads where the
 # forkserver can import it (installed, or on PYTHONPATH: Python 3.11's forkserver ignores sys.path
@@ -64,7 +64,8 @@ class FlightCacheDataLoader(DataLoader):
             weakref.finalize(self, _remove, dataset._epoch_file)
         super().__init__(dataset, **kwargs)
 
-    def __iter__(self) -> Iterator[Any]:
+    # A generator over the base iterator (it records each batch's position), not a _BaseDataLoaderIter.
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
         dataset: FlightCacheDataset = self.dataset  # type: ignore[assignment]
         dataset._begin_tracking(dataset.world_size * max(self.num_workers, 1))
         dataset._publish_epoch()

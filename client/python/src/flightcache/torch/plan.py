@@ -39,7 +39,7 @@ class Segment:
         return asdict(self)
 
     @staticmethod
-    def from_dict(value: dict[str, Any]) -> "Segment":
+    def from_dict(value: dict[str, Any]) -> Segment:
         """The inverse of to_dict."""
         return Segment(**value)
 
@@ -56,7 +56,7 @@ class Mark:
     batch_rows: int
 
     @staticmethod
-    def after(segment: int, piece: Piece, used: int) -> "Mark":
+    def after(segment: int, piece: Piece, used: int) -> Mark:
         """The mark after the first `used` rows of a piece."""
         return Mark(segment, piece.cursor, piece.before, piece.base, piece.offset + used, piece.batch_rows)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Generic, Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -28,7 +29,7 @@ class Prefetcher(Generic[T]):
             raise ValueError(f"prefetch depth must be >= 1, got {depth}")
         self._items = items
         self._cancel = cancel
-        self._queue: "queue.Queue[object]" = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()

@@ -46,7 +46,7 @@ class TaggedBatch:
         self.batch = batch
         self.progress = progress
 
-    def pin_memory(self) -> "TaggedBatch":
+    def pin_memory(self) -> TaggedBatch:
         """Pins the batch (the DataLoader's pin_memory thread calls this)."""
         return TaggedBatch(pin_memory(self.batch), self.progress)
 
@@ -67,7 +67,7 @@ class TaggedGroup:
     def __init__(self, batches: list[TaggedBatch]):
         self.batches = batches
 
-    def pin_memory(self) -> "TaggedGroup":
+    def pin_memory(self) -> TaggedGroup:
         """Pins every batch (the DataLoader's pin_memory thread calls this)."""
         return TaggedGroup([batch.pin_memory() for batch in self.batches])
 

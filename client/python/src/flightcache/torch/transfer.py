@@ -16,8 +16,9 @@ import itertools
 import mmap
 import os
 import threading
+from collections.abc import Hashable
 from multiprocessing.reduction import DupFd
-from typing import Any, Hashable
+from typing import Any
 
 import pyarrow as pa
 import torch
@@ -79,7 +80,7 @@ def pack(batch: Any) -> Any:
 
 # Regions received in the main process, by (worker pid, region key): a worker sends a descriptor only
 # once, so the mapping stays here until that worker has exited.
-_RECEIVED: dict[Hashable, mmap.mmap] = {}
+_RECEIVED: dict[tuple[int, Hashable], mmap.mmap] = {}
 _RECEIVED_LOCK = threading.Lock()
 
 
