@@ -108,6 +108,20 @@ test('"host" and "hosts" (one per rank, agreeing with "host") are read into the 
   });
 });
 
+test('"rank_records" is read into the request; refused with start_after, past the world size it is limited to, or not a boolean', () => {
+  assert.equal(parseFlightRequest(cmd('{"rank":1,"world_size":2,"rank_records":true}')).rankRecords, true);
+  assert.equal('rankRecords' in parseFlightRequest(cmd('{"rank":1,"world_size":2,"rank_records":false}')), false);
+  const cursor = encodeCursor({ dataset: 'd', world: 2, rank: 1, position: 0, batch: 0, done: 1, options: 0, batches: 1, rows: 1 });
+  const refused: Array<[string, string]> = [
+    [`{"rank":1,"world_size":2,"rank_records":true,"start_after":"${cursor}"}`, '"rank_records" counts whole shares: send it without "start_after"'],
+    ['{"rank":0,"world_size":1025,"rank_records":true}', '"rank_records" is limited to a world size of 1024, got 1025'],
+    ['{"rank":0,"world_size":1,"rank_records":1}', '"rank_records" must be true or false'],
+  ];
+  for (const [text, message] of refused) {
+    assert.throws(() => parseFlightRequest(cmd(text)), (err: unknown) => err instanceof FlightError && err.code === Code.INVALID_ARGUMENT && err.message === message);
+  }
+});
+
 test('the options tag with locality differs from the one without, and without locality is what it was', () => {
   assert.equal(optionsTag({}), 0);
   assert.notEqual(optionsTag({ locality: 0 }), 0);
@@ -119,7 +133,7 @@ test('unknown options and malformed input are INVALID_ARGUMENT with precise mess
   const cases: Array<[string, string]> = [
     [
       '{"rank":0,"world_size":1,"color":"red"}',
-      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport, host, hosts',
+      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport, host, hosts, rank_records',
     ],
     ['{"rank":0,"world_size":1,"host":""}', '"host" must be a host id: a non-empty string of at most 256 characters'],
     [`{"rank":0,"world_size":1,"host":"${'h'.repeat(257)}"}`, '"host" must be a host id: a non-empty string of at most 256 characters'],

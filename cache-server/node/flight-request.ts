@@ -5,7 +5,7 @@
  * - path [RANK, WORLD] (two decimal integers, the Kubeflow DataCacheDataset form): the default
  *   dataset's share. Two integer elements are always rank and world, never a dataset named "0";
  * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?, "columns"?,
- *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?, "transport"?, "host"?, "hosts"?} (see docs/cluster.md,
+ *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?, "transport"?, "host"?, "hosts"?, "rank_records"?} (see docs/cluster.md,
  *   docs/same-host.md).
  */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
@@ -46,6 +46,8 @@ export interface ShareRequest {
   readonly host?: string;
   /** Where every rank runs (host id per rank): the shares prefer partitions held on their rank's host. */
   readonly hosts?: readonly string[];
+  /** The FlightInfo's app_metadata also lists the rows of every rank's share (one request plans a drop_last epoch). */
+  readonly rankRecords?: boolean;
 }
 
 /**
@@ -63,9 +65,11 @@ export function optionsTag(request: Pick<ShareRequest, 'shuffle' | 'batchRows' |
   return mixSeed(shuffle ? 1 : 0, shuffle?.seed ?? 0, shuffle?.epoch ?? 0, batchRows ?? 0, ...resumed, ...local);
 }
 
-const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows', 'transport', 'host', 'hosts'];
+const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows', 'transport', 'host', 'hosts', 'rank_records'];
 const MAX_BATCH_ROWS = 1 << 24;
 const MAX_HOST_LENGTH = 256;
+/** "rank_records" plans every rank's share in one request: bounded so that one request stays cheap. */
+export const MAX_RANK_RECORDS_WORLD = 1024;
 
 const invalid = (message: string): FlightError => new FlightError(Code.INVALID_ARGUMENT, message);
 
@@ -160,6 +164,14 @@ function parseCommand(cmd: Uint8Array): ShareRequest {
     if (request.host !== undefined && request.hosts[rank] !== request.host) {
       throw invalid(`"hosts"[${rank}] must be this rank's "host" ${JSON.stringify(request.host)}, got ${JSON.stringify(request.hosts[rank])}`);
     }
+  }
+  if (body.rank_records !== undefined) {
+    if (typeof body.rank_records !== 'boolean') throw invalid('"rank_records" must be true or false');
+    if (body.rank_records && request.startAfter) throw invalid('"rank_records" counts whole shares: send it without "start_after"');
+    if (body.rank_records && world > MAX_RANK_RECORDS_WORLD) {
+      throw invalid(`"rank_records" is limited to a world size of ${MAX_RANK_RECORDS_WORLD}, got ${world}`);
+    }
+    if (body.rank_records) request.rankRecords = true;
   }
   return request;
 }

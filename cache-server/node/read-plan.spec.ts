@@ -246,6 +246,24 @@ test('ranks that pass every rank\'s host read the partitions placed on their own
   assert.deepEqual(shares, [[2, 5, 6], [0, 1], [3, 4]]);
 });
 
+test('with rank_records, app_metadata lists the rows of every rank\'s share, plain, shuffled, over hosts and resumed', () => {
+  const cases: Array<[DatasetLayout, Partial<ShareRequest>]> = [
+    [node, {}],
+    [cluster, { shuffle: { seed: 5, epoch: 2 } }],
+    [hosted, { hosts: ['C', 'A', 'B'] }],
+    [cluster, { resume: { world: 2, cursors: [null, null] } }],
+  ];
+  for (const [layout, extra] of cases) {
+    const each = [0, 1, 2].map((rank) => Number(flightInfoFor(layout, request(rank, 3, extra)).totalRecords));
+    assert.equal(sum(each), TOTAL_ROWS);
+    for (const rank of [0, 1, 2]) {
+      const info = flightInfoFor(layout, request(rank, 3, { ...extra, rankRecords: true }));
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(info.appMetadata)), { rank_records: each });
+    }
+  }
+  assert.equal(flightInfoFor(node, request(0, 3)).appMetadata.byteLength, 0);
+});
+
 test('a cursor of a share planned over some hosts resumes it, and is refused by a request over other hosts or without them', () => {
   const hosts = ['C', 'A', 'B'];
   const first = tickets(flightInfoFor(hosted, request(0, 3, { hosts })))[0]!;

@@ -158,11 +158,19 @@ function totals(layout: DatasetLayout, plan: SharePlan, projection?: ProjectionP
   return { rows, bytes: whole ? layout.bytes : bytes };
 }
 
+/** With "rank_records": app_metadata {"rank_records": [rows of each rank's share]}, which needs each share planned. */
+function rankRecordsMetadata(layout: DatasetLayout, request: ShareRequest, holders: Holders): Uint8Array {
+  if (!request.rankRecords) return new Uint8Array();
+  const rows = Array.from({ length: request.world }, (_, rank) => totals(layout, planShare(layout.name, layout, { ...request, rank }, undefined, holders)).rows);
+  return new TextEncoder().encode(JSON.stringify({ rank_records: rows }));
+}
+
 /** The FlightInfo of the share `request` asks for. */
 export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
   if (request.shuffle && layout.dictionariesChange && !request.sameHost) throw shuffleRefused(layout.name);
   const projection = projectionOf(layout.schemaHeader, request);
-  const plan = planShare(layout.name, layout, request, projection?.columns, holdersOf(layout));
+  const holders = holdersOf(layout);
+  const plan = planShare(layout.name, layout, request, projection?.columns, holders);
   const { rows, bytes } = totals(layout, plan, projection?.plan);
   return {
     schema: projection ? encapsulate(projection.plan.schema) : layout.schemaEncapsulated,
@@ -171,6 +179,6 @@ export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, desc
     totalRecords: BigInt(rows),
     totalBytes: BigInt(bytes),
     ordered: true,
-    appMetadata: new Uint8Array(),
+    appMetadata: rankRecordsMetadata(layout, request, holders),
   };
 }

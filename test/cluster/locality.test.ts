@@ -160,3 +160,20 @@ test('with one copy of each partition, ranks passing every rank\'s host read eac
   assert.equal(withHosts, best);
   assert.equal(shuffled, best);
 });
+
+test('FlightCacheDataset given every rank\'s host reads exactly the shares of a request with "hosts" (the most local bytes), shuffled or not', { skip }, async () => {
+  const hosts = await rankHosts();
+  const shards = net!.hosts.slice(1);
+  for (const shuffle of [[], ['--shuffle']]) {
+    const requested = await readAll(ONCE, ['--hosts', hosts, ...shuffle]);
+    const read = await Promise.all(
+      shards.map((shard, r) =>
+        rank<{ ids: number[] }>(shard.namespace, ['dataset', '--url', coordinatorUrl(ONCE), '--dataset', 'ids', '--rank', String(r), '--world', '3', '--hosts', hosts, ...shuffle]),
+      ),
+    );
+    assert.deepEqual(
+      read.map((r) => r.ids),
+      requested.map((r) => r.ids),
+    );
+  }
+});

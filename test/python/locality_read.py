@@ -5,7 +5,7 @@ stands for a host. Prints one JSON line.
     locality_read.py put --url grpc://H:P --dataset NAME --batches N --rows R [--members M]
     locality_read.py held --url grpc://SHARD:P
     locality_read.py read --url grpc://H:P --dataset NAME --rank R --world W --address IP [--hosts JSON] [--shuffle]
-    locality_read.py dataset --url grpc://H:P --dataset NAME --rank R --world W
+    locality_read.py dataset --url grpc://H:P --dataset NAME --rank R --world W [--hosts JSON] [--shuffle]
 
 `read` asks for its share with flightcache's request builder (which sends this process's host id),
 reads each endpoint at its first location with pyarrow and reports the ids it read and the bytes
@@ -79,7 +79,8 @@ def dataset_read(args: argparse.Namespace) -> dict:
     from flightcache import Client
     from flightcache.torch import FlightCacheDataset
 
-    data = FlightCacheDataset(args.url, args.dataset, batch_size=1000, rank=args.rank, world_size=args.world)
+    hosts = json.loads(args.hosts) if args.hosts else None
+    data = FlightCacheDataset(args.url, args.dataset, batch_size=1000, rank=args.rank, world_size=args.world, hosts=hosts, shuffle=args.shuffle, seed=3)
     ids = [int(i) for batch in data for i in batch["id"].tolist()]
     with Client(args.url) as client:
         info = client.flight_info(args.dataset, rank=args.rank, world_size=args.world)

@@ -83,9 +83,12 @@ class ShareStream:
         retry_timeout: float = 10.0,
         read_ahead: int = DEFAULT_READ_AHEAD,
         sleep: Callable[[float], None] = time.sleep,
+        info: Optional[flight.FlightInfo] = None,
     ):
+        """`info`: the FlightInfo of `request` after `start_after` when the caller already asked for it (read first)."""
         self._connections = connections
         self._request = request
+        self._info = info
         self._start_after = start_after
         self._skip = skip
         self._stop = stop
@@ -135,7 +138,8 @@ class ShareStream:
             locations: list[str] = []
             location: Optional[str] = None
             try:
-                window = self._window_for(share_info(self._connections, self._request, last), failed)
+                info, self._info = self._info, None
+                window = self._window_for(info if info is not None else share_info(self._connections, self._request, last), failed)
                 try:
                     # Endpoints are drained in share order however far ahead they are read, so `last`
                     # is always the last cursor delivered and a failure re-plans from exactly there.

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any, Callable, Optional, Union
 
 import pyarrow as pa
+import pyarrow.flight as flight
 from torch.utils.data import IterableDataset, get_worker_info
 
 from .. import _process
@@ -47,7 +48,8 @@ class FlightCacheDataset(IterableDataset):
     connection, so the dataset can be handed to forked workers; each process opens its own.
     `transport="auto"` reads locations whose node runs on this host from its shared memory
     (tensors then share the mapped memory), "shm" insists on that, "grpc" never; `transport`
-    says what this process uses.
+    says what this process uses. `hosts` (every rank's host id, the same list on every rank, e.g.
+    flightcache.host.rank_hosts()) makes each rank's share prefer the partitions placed on its host.
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class FlightCacheDataset(IterableDataset):
         retry_timeout: float = 10.0,
         timeout: Optional[float] = None,
         transport: Optional[str] = None,
+        hosts: Optional[Sequence[str]] = None,
     ):
         if not (isinstance(batch_size, int) and batch_size >= 1):
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
@@ -90,6 +93,9 @@ class FlightCacheDataset(IterableDataset):
         self.sequences = sequences
         self.pad_value = pad_value
         self.rank, self.world_size = resolve_rank(rank, world_size)
+        if hosts is not None and (isinstance(hosts, str) or len(hosts) != self.world_size):
+            raise ValueError(f"hosts must list the host id of each of the {self.world_size} ranks (flightcache.host.rank_hosts()), got {hosts!r}")
+        self.hosts = [str(host) for host in hosts] if hosts is not None else None
         self.prefetch = prefetch
         self.read_ahead = check_read_ahead(read_ahead)
         self.server_batch_rows = server_batch_rows
@@ -145,9 +151,12 @@ class FlightCacheDataset(IterableDataset):
         return "shm+grpc" if len(chosen) > 1 else chosen.pop() if chosen else "grpc"
 
     def _request(self, virtual_rank: int, virtual_world: int, resume: Optional[dict[str, Any]] = None) -> Request:
+        # A rank's DataLoader workers run on its host: virtual rank v belongs to rank v // workers.
+        workers = virtual_world // self.world_size
+        hosts = [self.hosts[v // workers] for v in range(virtual_world)] if self.hosts is not None else None
         return share_request(
             self.dataset, rank=virtual_rank, world_size=virtual_world, columns=self.columns, shuffle=self.shuffle,
-            seed=self.seed, epoch=self.epoch, batch_rows=self.server_batch_rows, resume=resume,
+            seed=self.seed, epoch=self.epoch, batch_rows=self.server_batch_rows, resume=resume, hosts=hosts,
         )
 
     def _plan(self, virtual_world: int) -> dict[int, list[Segment]]:
@@ -169,32 +178,48 @@ class FlightCacheDataset(IterableDataset):
             )
         return plan[virtual_rank]
 
-    def _limits(self, connections: Connections, plan: dict[int, list[Segment]], virtual_world: int, workers: int) -> dict[int, int]:
-        """drop_last: how many batches each virtual rank yields so all ranks yield the same number."""
+    def _limit(
+        self, connections: Connections, plan: dict[int, list[Segment]], virtual_world: int, workers: int, virtual_rank: int
+    ) -> tuple[int, Optional[flight.FlightInfo]]:
+        """drop_last: how many batches `virtual_rank` yields so that all ranks yield the same number.
+
+        In a fresh epoch, one GetFlightInfo (this virtual rank's share, with "rank_records") tells the rows
+        of every share, and its FlightInfo is returned to be read: one planning call per virtual rank and
+        epoch. A loaded state asks for every virtual rank's segments instead (once, when resuming).
+        """
         rows: dict[int, int] = {}
+        if self._loaded is None:
+            info = share_info(connections, {**self._segments(plan, virtual_rank)[0].request, "rank_records": True})
+            counts = json.loads(info.app_metadata or b"{}").get("rank_records")
+            if not (isinstance(counts, list) and len(counts) == virtual_world):
+                raise ValueError("drop_last needs the server to report the rows of every share (rank_records): upgrade the flightcache server")
+            rows = dict(enumerate(int(count) for count in counts))
+            return batch_limits(rows, self.world_size, workers, self.batch_size)[virtual_rank], info
         for v in range(virtual_world):
             total = 0
             for segment in self._segments(plan, v):
-                info = share_info(connections, segment.request, segment.start_after)
-                if info.total_records < 0:
+                segment_info = share_info(connections, segment.request, segment.start_after)
+                if segment_info.total_records < 0:
                     raise ValueError("drop_last needs the server to report total_records of every share")
-                total += segment_rows(segment, info.total_records)
+                total += segment_rows(segment, segment_info.total_records)
             rows[v] = total
-        return batch_limits(rows, self.world_size, workers, self.batch_size)
+        return batch_limits(rows, self.world_size, workers, self.batch_size)[virtual_rank], None
 
     def _produce(
-        self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream], to_main: bool = False
+        self, connections: Connections, segments: list[Segment], limit: Optional[int], active: list[ShareStream], to_main: bool = False,
+        first_info: Optional[flight.FlightInfo] = None,
     ) -> Iterator[list[tuple[Any, Position]]]:
         """The converted batches with their positions, in groups: those cut from the same server batch travel
         to the consumer together, so small batches cost one hand-over between threads per server batch.
-        `to_main` (a DataLoader worker): each server batch is put where the main process can map it."""
+        `to_main` (a DataLoader worker): each server batch is put where the main process can map it.
+        `first_info`: the first segment's FlightInfo, already asked for."""
         read = [0]
 
         def pieces() -> Iterator[tuple[int, Any]]:
             for index, segment in enumerate(segments):
                 stream = ShareStream(
                     connections, segment.request, start_after=segment.start_after, skip=segment.skip, stop=segment.stop,
-                    retry_timeout=self.retry_timeout, read_ahead=self.read_ahead,
+                    retry_timeout=self.retry_timeout, read_ahead=self.read_ahead, info=first_info if index == 0 else None,
                 )
                 active[:] = [stream]
                 for piece in stream:
@@ -246,7 +271,7 @@ class FlightCacheDataset(IterableDataset):
         plan = self._plan(virtual_world)
         segments = self._segments(plan, virtual_rank)
         connections = self._connections()
-        limit = self._limits(connections, plan, virtual_world, workers)[virtual_rank] if self.drop_last else None
+        limit, first_info = self._limit(connections, plan, virtual_world, workers, virtual_rank) if self.drop_last else (None, None)
         if worker is None:
             self._begin_tracking(virtual_world)
         active: list[ShareStream] = []
@@ -255,7 +280,8 @@ class FlightCacheDataset(IterableDataset):
             for stream in list(active):
                 stream.cancel()
 
-        producer = Prefetcher(self._produce(connections, segments, limit, active, worker is not None and self._tag_batches), self.prefetch, cancel)
+        to_main = worker is not None and self._tag_batches
+        producer = Prefetcher(self._produce(connections, segments, limit, active, to_main, first_info), self.prefetch, cancel)
         try:
             for group in producer:
                 if worker is not None and self._tag_batches:
@@ -280,8 +306,9 @@ class FlightCacheDataset(IterableDataset):
 
     def state_dict(self) -> dict[str, Any]:
         """Where this rank's streams of the current epoch stand; see flightcache.torch.state for the format."""
-        workers = max(self._num_workers, 1)
-        virtual_world = self.world_size * workers
+        # The virtual world of the iteration under way (a FlightCacheDataLoader's workers count), else of reading here.
+        virtual_world = self._progress_world if self._progress_world is not None else self.world_size * max(self._num_workers, 1)
+        workers = virtual_world // self.world_size
         own = range(self.rank * workers, (self.rank + 1) * workers)
         plan: Optional[dict[int, list[Segment]]] = None
         streams: dict[str, Any] = {}

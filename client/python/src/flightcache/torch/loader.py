@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import os
 import tempfile
@@ -42,7 +43,8 @@ class FlightCacheDataLoader(DataLoader):
     process's dataset when it hands the batch out. The dataset yields whole batches, so
     batch_size must stay None. With persistent_workers, the epoch and a loaded state reach the
     workers through a small file this loader rewrites before each iteration, and each worker keeps
-    its connections and mappings from one epoch to the next.
+    its connections and mappings from one epoch to the next. The dataset given is left as it was
+    (only its position is tracked, as iterating it does): workers get a configured copy of it.
     """
 
     def __init__(self, dataset: FlightCacheDataset, **kwargs: Any):
@@ -56,31 +58,39 @@ class FlightCacheDataLoader(DataLoader):
                 "this process has opened an Arrow Flight (gRPC) connection, so DataLoader workers started with 'fork' "
                 f"would hang; {_process.FORK_FIX}"
             )
-        dataset._num_workers = workers
-        dataset._tag_batches = workers > 0
-        if kwargs.get("persistent_workers") and workers > 0:
-            fd, dataset._epoch_file = tempfile.mkstemp(prefix="flightcache-epoch-", suffix=".json")
-            os.close(fd)
-            weakref.finalize(self, _remove, dataset._epoch_file)
-        super().__init__(dataset, **kwargs)
+        self._source = dataset
+        view = dataset
+        if workers > 0:
+            # What the workers receive: a copy that tags its batches with their positions.
+            view = copy.copy(dataset)
+            view._num_workers = workers
+            view._tag_batches = True
+            if kwargs.get("persistent_workers"):
+                fd, view._epoch_file = tempfile.mkstemp(prefix="flightcache-epoch-", suffix=".json")
+                os.close(fd)
+                weakref.finalize(self, _remove, view._epoch_file)
+        super().__init__(view, **kwargs)
 
     # A generator over the base iterator (it records each batch's position), not a _BaseDataLoaderIter.
     def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
-        dataset: FlightCacheDataset = self.dataset  # type: ignore[assignment]
-        dataset._begin_tracking(dataset.world_size * max(self.num_workers, 1))
-        dataset._publish_epoch()
+        source = self._source
+        view: FlightCacheDataset = self.dataset  # type: ignore[assignment]
+        source._begin_tracking(source.world_size * max(self.num_workers, 1))
+        if view is not source:
+            view.epoch, view._loaded = source.epoch, source._loaded
+            view._publish_epoch()
         transfer.forget_exited_workers()
         try:
             for item in super().__iter__():
                 if isinstance(item, TaggedGroup):
                     for tagged in item.batches:
-                        dataset._record(tagged.progress)
+                        source._record(tagged.progress)
                         yield tagged.batch
                 else:
                     yield item
         finally:
             transfer.forget_exited_workers()
-        dataset._loaded = None
+        source._loaded = None
 
 
 def _remove(path: str) -> None:

@@ -120,7 +120,10 @@ def resplit(
             remainders.append(Segment(main.request, main.start_after, main.skip, main.partial_rows))
         else:
             cursors.append(main.start_after)
-    resume = {"world_size": old_world, "cursors": cursors}
+    resume: dict[str, Any] = {"world_size": old_world, "cursors": cursors}
+    if "hosts" in old[0][-1].request:
+        # The interrupted epoch's shares were planned over its ranks' hosts: the server re-derives them.
+        resume["hosts"] = old[0][-1].request["hosts"]
     plan: dict[int, list[Segment]] = {v: [] for v in range(new_world)}
     for j, segment in enumerate(remainders):
         plan[j % new_world].append(segment)
