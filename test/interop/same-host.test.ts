@@ -1,7 +1,7 @@
 /**
  * Same-host reads of the Python package (client/python/src/flightcache/samehost.py, protocol in
- * docs/same-host.md) against real servers on this host: unit checks of its frames, mappings and
- * decoding; transport choice and equality with gRPC; the gRPC package tests' exactly-once, resume
+ * docs/same-host.md) against real servers on this host (its unit tests: test/python/test_samehost_units.py):
+ * transport choice and equality with gRPC; the gRPC package tests' exactly-once, resume
  * and failover scenarios run again with FLIGHTCACHE_TRANSPORT=shm (which fails instead of falling
  * back to gRPC, so they cannot pass over gRPC); credentials; a dataset dropped mid-read; a socket
  * broken mid-read.
@@ -38,17 +38,6 @@ before(async () => {
 
 after(async () => {
   await stop(server);
-});
-
-test('same-host frames, private mappings, in-place decoding, gathers, errors and the transport setting behave as specified', async () => {
-  const result = await runPython<Passed>('samehost_units.py', []);
-  assert.deepEqual(result.passed, [
-    'frames carry descriptors in order and reject bad lengths and closed connections',
-    "stored messages decode in place, gathers and projections give DoGet's batches",
-    'mappings are private: in-place writes stay in this process',
-    'dictionary batches decode and gather',
-    "error frames map to pyarrow's exceptions; transport setting",
-  ]);
 });
 
 test('auto reads shared memory on the same host, grpc opts out, and both give the same batches and cursors', async () => {

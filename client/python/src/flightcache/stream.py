@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Optional
@@ -128,7 +128,7 @@ class ShareStream:
             window.close()
         return window
 
-    def __iter__(self) -> Iterator[Piece]:
+    def __iter__(self) -> Generator[Piece, None, None]:
         last = self._start_after
         base = 0
         failed: dict[str, float] = {}

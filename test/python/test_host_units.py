@@ -1,6 +1,4 @@
-"""Unit checks of flightcache.host and the "host"/"hosts" of share requests; prints {"passed": [...]}
-on its last line, or raises. Run by test/interop/python-host.test.ts with PYTHONPATH=client/python/src.
-"""
+"""flightcache.host and the "host"/"hosts" of share requests."""
 import json
 import os
 import re
@@ -13,41 +11,27 @@ import torch.multiprocessing as mp
 from flightcache.host import host_id, rank_hosts
 from flightcache.request import descriptor, share_request
 
-CHECKS = []
 
-
-def check(name):
-    """Registers a check; they run in order under __main__ (spawned ranks import this module too)."""
-    def register(fn):
-        CHECKS.append((name, fn))
-        return fn
-    return register
-
-
-@check("host_id is the boot id and the network namespace")
-def _():
+def test_host_id_is_the_boot_id_and_the_network_namespace():
     with open("/proc/sys/kernel/random/boot_id") as file:
         boot = file.read().strip()
     assert re.fullmatch(re.escape(boot) + r" net:\[\d+\]", host_id()), host_id()
 
 
-@check("FLIGHTCACHE_HOST_ID overrides the host id")
-def _():
+def test_flightcache_host_id_overrides_the_host_id():
     code = "from flightcache.host import host_id; print(host_id())"
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "FLIGHTCACHE_HOST_ID": "node-7"}, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "node-7", out
 
 
-@check("every descriptor says where this process runs, and a request's own host is kept")
-def _():
+def test_every_descriptor_says_where_this_process_runs_and_a_request_s_own_host_is_kept():
     body = json.loads(descriptor(share_request("d", rank=1, world_size=2)).command)
     assert body == {"dataset": "d", "rank": 1, "world_size": 2, "host": host_id()}, body
     kept = json.loads(descriptor({**share_request("d"), "host": "elsewhere"}).command)
     assert kept["host"] == "elsewhere", kept
 
 
-@check("share_request takes one host per rank and the old ranks' hosts of a resume")
-def _():
+def test_share_request_takes_one_host_per_rank_and_the_old_ranks_hosts_of_a_resume():
     request = share_request("d", rank=0, world_size=2, hosts=["a", "b"], resume={"world_size": 1, "cursors": [None], "hosts": ["a"]})
     assert request["hosts"] == ["a", "b"] and request["resume"] == {"world_size": 1, "cursors": [None], "hosts": ["a"]}, request
     try:
@@ -68,8 +52,7 @@ def _gather(rank, store, results):
         dist.destroy_process_group()
 
 
-@check("rank_hosts gathers every rank's host id in rank order, the same list on every rank")
-def _():
+def test_rank_hosts_gathers_every_rank_s_host_id_in_rank_order_the_same_list_on_every_rank():
     with tempfile.TemporaryDirectory() as scratch:
         context = mp.get_context("spawn")
         results = context.Queue()
@@ -83,19 +66,10 @@ def _():
     assert got == {0: [host_id(), "rank-one-host"], 1: [host_id(), "rank-one-host"]}, got
 
 
-@check("rank_hosts without a process group says what it needs")
-def _():
+def test_rank_hosts_without_a_process_group_says_what_it_needs():
     try:
         rank_hosts()
     except RuntimeError as error:
         assert "init_process_group" in str(error)
     else:
         raise AssertionError("rank_hosts ran without a process group")
-
-
-if __name__ == "__main__":
-    passed = []
-    for name, fn in CHECKS:
-        fn()
-        passed.append(name)
-    print(json.dumps({"passed": passed}))

@@ -1,10 +1,7 @@
 """Unit checks of flightcache.samehost without a server: frames with descriptors over a socket
 pair, one private mapping per segment per process, stored messages decoded in place (with and
 without dictionaries), gathers of picked rows from one and several sources, error frames mapped
-to pyarrow's exceptions, and the transport setting.
-
-    python samehost_units.py
-"""
+to pyarrow's exceptions, and the transport setting."""
 
 import json
 import os
@@ -16,7 +13,7 @@ import pyarrow as pa
 import pyarrow.flight as flight
 from flightcache import samehost
 from flightcache.shm_wire import FrameError, FrameSocket
-from torch_common import check, finish, raises
+from torch_common import check, raises
 
 
 def server_frame(message, payload=b""):
@@ -52,7 +49,7 @@ def segment_with(messages):
     return fd, len(data), refs
 
 
-def frames_and_fds():
+def test_frames_carry_descriptors_in_order_and_reject_bad_lengths_and_closed_connections():
     left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     fd = os.memfd_create("flightcache-test")
     frames = FrameSocket(left)
@@ -72,10 +69,9 @@ def frames_and_fds():
     frames.close()
     for f in got + [fd]:
         os.close(f)
-    return ["frames carry descriptors in order and reject bad lengths and closed connections"]
 
 
-def decoding():
+def test_stored_messages_decode_in_place_and_gathers_and_projections_give_doget_batches():
     table = pa.table({"id": pa.array(np.arange(10, dtype=np.int64)), "x": pa.FixedSizeListArray.from_arrays(pa.array(np.arange(40, dtype=np.float32)), 4)})
     batch = table.to_batches()[0]
     schema_msg, batch_msg = encapsulated(batch)
@@ -102,10 +98,9 @@ def decoding():
     projected = samehost._Decoder({"sourceLength": schema_msg.size, "columns": [1]}, schema_msg.to_pybytes() + encapsulated(batch.select([1]))[0].to_pybytes())
     out = projected.finish(stored)
     check(out.schema.names == ["x"] and out.column(0).equals(batch.column(1)), "columns select the output columns")
-    return ["stored messages decode in place, gathers and projections give DoGet's batches"]
 
 
-def private_mapping():
+def test_mappings_are_private_in_place_writes_stay_in_this_process():
     batch = pa.record_batch({"id": pa.array(np.arange(16, dtype=np.int64))})
     fd, size, refs = segment_with([encapsulated(batch)[1]])
     keep = os.dup(fd)
@@ -114,10 +109,9 @@ def private_mapping():
     np.frombuffer(mapping, dtype=np.uint8)[refs[0]["offset"] :] ^= 0xFF
     check(os.pread(keep, size, 0) == before, "a write into the mapping never reaches the segment")
     os.close(keep)
-    return ["mappings are private: in-place writes stay in this process"]
 
 
-def dictionaries():
+def test_dictionary_batches_decode_and_gather():
     batch = pa.record_batch({"tag": pa.array(["b", "a", "b", "c"]).dictionary_encode(), "id": pa.array([0, 1, 2, 3])})
     schema_msg, dictionary_msg, batch_msg = encapsulated(batch)
     fd, size, refs = segment_with([dictionary_msg, batch_msg])
@@ -129,10 +123,9 @@ def dictionaries():
     check(stored.equals(batch), f"a dictionary-encoded batch decodes with its dictionary: {stored}")
     picked = samehost._gather([stored], np.array([0, 0, 3, 1], dtype="<u4").tobytes(), 2)
     check(picked.column("tag").to_pylist() == ["c", "a"], f"gathered dictionary column: {picked.column('tag')}")
-    return ["dictionary batches decode and gather"]
 
 
-def errors_and_transport():
+def test_error_frames_map_to_pyarrow_exceptions_and_the_transport_setting():
     cases = {5: pa.ArrowKeyError, 3: pa.ArrowInvalid, 14: flight.FlightUnavailableError, 16: flight.FlightUnauthenticatedError, 9: flight.FlightServerError}
     for status, kind in cases.items():
         error = samehost._error({"type": "error", "status": status, "code": "C", "message": "why"})
@@ -146,8 +139,3 @@ def errors_and_transport():
     check("FLIGHTCACHE_TRANSPORT" in str(error), str(error))
     raises(ValueError, lambda: samehost.check_transport("udp"), "a bad transport")
     os.environ.pop("FLIGHTCACHE_TRANSPORT")
-    return ["error frames map to pyarrow's exceptions; transport setting"]
-
-
-if __name__ == "__main__":
-    finish(frames_and_fds() + decoding() + private_mapping() + dictionaries() + errors_and_transport())

@@ -1,13 +1,10 @@
-"""Unit checks of flightcache.torch without a server: tensor conversion, re-chunking, stream
-positions (also of a share read ahead over endpoints, failing over and stopped early),
-re-splitting and drop_last batch counts.
-
-    python torch_units.py
-"""
+"""flightcache.torch without a server: tensor conversion, re-chunking, stream positions (also of a
+share read ahead over endpoints, failing over and stopped early), re-splitting and drop_last batch counts."""
 
 import json
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -18,10 +15,9 @@ from flightcache.stream import Piece, ShareStream
 from flightcache.torch import batch_to_tensors
 from flightcache.torch.plan import Mark, Segment, advance, batch_limits, remaining, resplit
 from flightcache.torch.rechunk import rechunk
-from torch_common import finish
 
 
-def conversion():
+def test_conversion():
     values = pa.array(np.arange(24, dtype=np.float32))
     batch = pa.record_batch(
         {
@@ -51,7 +47,6 @@ def conversion():
             raise AssertionError(f"{bad.type} converted")
         except TypeError as error:
             assert "'c'" in str(error), str(error)
-    return ["conversion"]
 
 
 def pieces(sizes, segment=0, first_before=None):
@@ -64,7 +59,7 @@ def pieces(sizes, segment=0, first_before=None):
     return out
 
 
-def rechunking():
+def test_rechunking_and_positions():
     out = list(rechunk(pieces([5, 3, 7]), 4, False))
     assert [b.column("id").to_pylist() for b, _ in out] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
     assert [(m.cursor, m.end) for _, m in out] == [("c0", 4), ("c1", 3), ("c2", 4), ("c2", 7)]
@@ -78,8 +73,6 @@ def rechunking():
     two = [Segment({"rank": 0, "world_size": 2}), Segment({"rank": 1, "world_size": 2})]
     mark = Mark(1, "c1", "c0", 5, 3, 3)
     assert remaining(two, mark) == [Segment(two[1].request, "c1", 0, None)]
-    read_ahead_positions()
-    return ["rechunking and positions"]
 
 
 class FakeStream:
@@ -148,12 +141,12 @@ def settled(baseline):
     return threading.active_count() == baseline
 
 
-def read_ahead_positions():
+def test_read_ahead_positions():
     """A failure in an endpoint read ahead re-plans after the last delivered cursor; closing stops every thread."""
     expected = list(range(FakeServer.ENDPOINTS * 10))
     baseline = threading.active_count()
     for depth in (1, 4):
-        server = FakeServer()
+        server: Any = FakeServer()  # stands in for Connections
         stream = ShareStream(server, share_request("d"), read_ahead=depth, sleep=lambda s: None)
         ids = [i for piece in stream for i in piece.rows.column("id").to_pylist()]
         assert ids == expected, f"read_ahead={depth}: ids {ids}"
@@ -173,7 +166,7 @@ def read_ahead_positions():
         assert all(s.state in ("finished", "cancelled") for s in server.streams), [s.state for s in server.streams]
 
 
-def resplitting():
+def test_resplitting_and_drop_last_limits():
     def request(v, world, resume=None):
         return {"rank": v, "world_size": world, **({"resume": resume} if resume else {})}
 
@@ -196,8 +189,10 @@ def resplitting():
             pass
     assert batch_limits({0: 70, 1: 40, 2: 64, 3: 64}, 2, 2, 16) == {0: 4, 1: 2, 2: 3, 3: 3}
     assert batch_limits({0: 33, 1: 47, 2: 16}, 3, 1, 16) == {0: 1, 1: 1, 2: 1}
-    return ["re-split and drop_last limits"]
 
 
-if __name__ == "__main__":
-    finish(conversion() + rechunking() + resplitting())
+def test_resplitting_an_epoch_read_over_hosts_tells_the_server_the_old_ranks_hosts():
+    hosts = ["host-a", "host-b"]
+    old = {rank: [Segment(share_request("d", rank=rank, world_size=2, hosts=hosts), cursor, 0, None)] for rank, cursor in ((0, "x"), (1, None))}
+    plan = resplit(old, 2, 1, lambda v, resume: share_request("d", rank=v, world_size=1, resume=resume))
+    assert plan == {0: [Segment(share_request("d", rank=0, world_size=1, resume={"world_size": 2, "cursors": ["x", None], "hosts": hosts}))]}
