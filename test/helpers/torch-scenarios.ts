@@ -1,7 +1,6 @@
 /**
- * What the Python package's scenario tests share, over either transport: a `flightcache serve` process,
- * rows put through torch_common.py, and what test/python/torch_coverage.py and torch_resume.py report
- * as passed.
+ * What the Python package's scenario tests driven from TypeScript share, over either transport: a
+ * `flightcache serve` process and rows put through torch_common.py.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -27,17 +26,3 @@ export async function stop(server: StartedProcess): Promise<void> {
 export async function putRows(url: string, name: string, rows: number, batchRows: number): Promise<void> {
   assert.deepEqual(await runPython('torch_common.py', [url, 'put', name, String(rows), String(batchRows)]), { put: rows });
 }
-
-/** torch_coverage.py's world size x worker count scenarios. */
-export const COVERAGE = ['world 1 workers 2', 'world 2 workers 2', 'world 3 workers 2', 'world 1 workers 0', 'world 2 workers 0', 'world 3 workers 0'];
-
-/** torch_resume.py's scenarios. */
-export const RESUME = [
-  '2 workers -> 2 ranks',
-  '2 workers -> 3 ranks',
-  'same world, rank-local state',
-  '2 -> 3 ranks, resumed twice',
-  '3 ranks -> 1 rank x 2 workers',
-  'drop_last after resume',
-  'finished epoch',
-];

@@ -1,17 +1,17 @@
 /**
  * Same-host reads of the Python package (client/python/src/flightcache/samehost.py, protocol in
- * docs/same-host.md) against real servers on this host (its unit tests: test/python/test_samehost_units.py):
- * transport choice and equality with gRPC; the gRPC package tests' exactly-once, resume
- * and failover scenarios run again with FLIGHTCACHE_TRANSPORT=shm (which fails instead of falling
- * back to gRPC, so they cannot pass over gRPC); credentials; a dataset dropped mid-read; a socket
- * broken mid-read.
+ * docs/same-host.md) against real servers on this host, one test/python/samehost_reads.py scenario per
+ * process (they watch this process's mappings): transport choice and equality with gRPC; credentials;
+ * a dataset dropped mid-read; a socket broken mid-read. The exactly-once, resume, persistent-worker
+ * and failover scenarios run over both transports as pytest tests (test/python/test_*.py, the
+ * `transport` fixture), and so do the package's same-host unit tests.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import type { StartedProcess } from '../helpers/process.js';
-import { COVERAGE, putRows, RESUME, serve, stop } from '../helpers/torch-scenarios.js';
+import { putRows, serve, stop } from '../helpers/torch-scenarios.js';
 import { repoRoot, runPython } from '../helpers/python.js';
 
 const ROWS = 1000;
@@ -51,28 +51,6 @@ test('auto reads shared memory on the same host, grpc opts out, and both give th
   ]);
 });
 
-test('over shared memory every row is read once for 1-3 ranks with 0 or 2 workers, in stored order', async () => {
-  const result = await runPython<Passed>('torch_coverage.py', [server.url, 'cov', String(ROWS), String(SERVER_BATCH_ROWS), 'plain']);
-  assert.deepEqual(result.passed, [...COVERAGE, 'stored order']);
-});
-
-test('over shared memory shuffled reads cover every row once, deterministically per seed and epoch', async () => {
-  const result = await runPython<Passed>('torch_coverage.py', [server.url, 'cov', String(ROWS), String(SERVER_BATCH_ROWS), 'shuffle']);
-  assert.deepEqual(result.passed, [...COVERAGE, 'deterministic per seed and epoch', 'different per epoch']);
-});
-
-for (const mode of ['plain', 'shuffle']) {
-  test(`over shared memory an epoch (${mode}) resumes exactly with the same or another world size and worker count`, async () => {
-    const result = await runPython<Passed>('torch_resume.py', [server.url, 'cov', String(ROWS), mode]);
-    assert.deepEqual(result.passed, RESUME);
-  });
-}
-
-test('over shared memory, persistent workers get each epoch and a loaded state, and read each epoch once in the order fresh workers read it', async () => {
-  const result = await runPython<Passed>('torch_persistent.py', [server.url, 'cov', String(ROWS)]);
-  assert.deepEqual(result.passed, ['set_epoch reaches persistent workers, each epoch read once', 'a loaded state reaches persistent workers']);
-});
-
 test('a reader with credentials maps shared memory; without them it is refused on both transports', async () => {
   const secured = await serve('--user', 'trainer', '--password', 'secret');
   try {
@@ -99,14 +77,4 @@ test('a same-host socket broken mid-read continues over gRPC at the exact row', 
   await put(server.url, 'broken', 60_000, 10);
   const result = await runPython<Passed>('samehost_reads.py', [server.url, 'broken', '60000', 'broken']);
   assert.deepEqual(result.passed, ['broken socket: continues over gRPC at the exact row']);
-});
-
-test('same-host reads fail over to another replica at the exact row when shard processes are killed mid-epoch', async () => {
-  const cluster = await serve('--shards', '3', '--replicas', '2');
-  try {
-    const result = await runPython<Passed>('torch_failover.py', [cluster.url, 'failover']);
-    assert.deepEqual(result.passed, ['FlightCacheDataset mid-epoch', 'dead first location', 'DataLoader with 2 workers mid-epoch']);
-  } finally {
-    await stop(cluster);
-  }
 });

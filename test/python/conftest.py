@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import torch_common
 
-# The shared helpers' asserts are rewritten too, so they hold under `python -O`.
-pytest.register_assert_rewrite("torch_common")
+# The dataset "cov" of the module-scoped `cov_url` node.
+COV_ROWS = 1000
+COV_SERVER_BATCH_ROWS = 37
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / "dist" / "cache-server" / "cli" / "main.js"
@@ -101,3 +103,22 @@ def serve() -> Iterator[Callable[..., Server]]:
 def server(serve: Callable[..., Server]) -> Server:
     """One `flightcache serve` node."""
     return serve()
+
+
+@pytest.fixture(scope="module")
+def cov_url() -> Iterator[str]:
+    """A node (for the tests of one module) holding "cov": torch_common.make_table(COV_ROWS) in COV_SERVER_BATCH_ROWS-row batches."""
+    node = Server(())
+    try:
+        torch_common.put(node.url, "cov", COV_ROWS, COV_SERVER_BATCH_ROWS)
+        yield node.url
+    finally:
+        code = node.stop()
+    assert code == 0, node.stderr()
+
+
+@pytest.fixture(params=["grpc", "shm"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test over gRPC and again over same-host shared memory (FLIGHTCACHE_TRANSPORT; "shm" fails rather than fall back)."""
+    monkeypatch.setenv("FLIGHTCACHE_TRANSPORT", request.param)
+    return str(request.param)

@@ -48,21 +48,21 @@ def assert_rows_match(batch, reference, what):
     ids = batch["id"]
     x = torch.from_numpy(reference.column("x").combine_chunks().flatten().to_numpy().reshape(-1, 4).copy())
     labels = torch.from_numpy(reference.column("label").to_numpy().copy())
-    assert torch.equal(batch["x"], x[ids]), f"{what}: x differs"
-    assert torch.equal(batch["label"], labels[ids]), f"{what}: label differs"
+    check(torch.equal(batch["x"], x[ids]), f"{what}: x differs")
+    check(torch.equal(batch["label"], labels[ids]), f"{what}: label differs")
     tokens = batch["tokens"]
     width = tokens.shape[1]
     expected = torch.where(torch.arange(width) < (ids % 5).unsqueeze(1), (ids % 1000).unsqueeze(1), 0).to(torch.int32)
-    assert int((ids % 5).max()) == width, f"{what}: tokens padded to {width}"
-    assert torch.equal(tokens, expected), f"{what}: tokens differ"
+    check(int((ids % 5).max()) == width, f"{what}: tokens padded to {width}")
+    check(torch.equal(tokens, expected), f"{what}: tokens differ")
 
 
 def assert_exactly_once(ids, rows, what):
     """Every id of 0..rows-1 appears exactly once."""
-    assert len(ids) == len(set(ids)), f"{what}: {len(ids) - len(set(ids))} duplicated rows"
+    check(len(ids) == len(set(ids)), f"{what}: {len(ids) - len(set(ids))} duplicated rows")
     missing = set(range(rows)) - set(ids)
-    assert not missing, f"{what}: {len(missing)} rows missing, e.g. {sorted(missing)[:5]}"
-    assert len(ids) == rows, f"{what}: {len(ids)} rows, expected {rows}"
+    check(not missing, f"{what}: {len(missing)} rows missing, e.g. {sorted(missing)[:5]}")
+    check(len(ids) == rows, f"{what}: {len(ids)} rows, expected {rows}")
 
 
 def check(condition, message):
@@ -87,5 +87,5 @@ def finish(passed):
 
 if __name__ == "__main__":
     url, mode, name, rows, batch_rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-    assert mode == "put", f"unknown mode {mode}"
+    check(mode == "put", f"unknown mode {mode}")
     print(json.dumps({"put": put(url, name, rows, batch_rows)}))

@@ -12,7 +12,7 @@ import sys
 import flightcache
 from flightcache.torch import FlightCacheDataLoader, FlightCacheDataset, make_dataloader
 from torch.utils.data import DataLoader
-from torch_common import assert_exactly_once, finish, ids_of
+from torch_common import assert_exactly_once, check, finish, ids_of
 
 
 def open_client(url, results):
@@ -32,16 +32,16 @@ def main(argv):
 
     batches = list(DataLoader(data, batch_size=None, num_workers=2, multiprocessing_context="fork"))
     assert_exactly_once(ids_of(batches), rows, "plain DataLoader, fork, before Flight use")
-    assert all(isinstance(batch, dict) for batch in batches), "a plain DataLoader gets dict batches"
+    check(all(isinstance(batch, dict) for batch in batches), "a plain DataLoader gets dict batches")
     passed.append("fork before Flight use")
 
-    assert name in [d.name for d in flightcache.Client(url).datasets()]
+    check(name in [d.name for d in flightcache.Client(url).datasets()], f"the dataset {name} is listed")
 
     try:
         list(DataLoader(data, batch_size=None, num_workers=2, multiprocessing_context="fork"))
         raise AssertionError("a forked worker read after the parent used Flight")
     except flightcache.ForkAfterFlightError as error:
-        assert "spawn" in str(error) and "make_dataloader" in str(error), str(error)
+        check("spawn" in str(error) and "make_dataloader" in str(error), str(error))
     passed.append("fork after Flight use raises")
 
     try:
@@ -56,11 +56,11 @@ def main(argv):
     child.start()
     outcome = results.get(timeout=60)
     child.join()
-    assert outcome.startswith("refused: ") and "forked from process" in outcome, outcome
+    check(outcome.startswith("refused: ") and "forked from process" in outcome, outcome)
     passed.append("Client in a forked child raises")
 
     loader = make_dataloader(data, num_workers=2)
-    assert loader.multiprocessing_context.get_start_method() == "forkserver"
+    check(loader.multiprocessing_context.get_start_method() == "forkserver", "make_dataloader picks forkserver")
     assert_exactly_once(ids_of(list(loader)), rows, "make_dataloader")
     passed.append("make_dataloader (forkserver)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Callable, Optional, Union
 
@@ -256,7 +256,7 @@ class FlightCacheDataset(IterableDataset):
             json.dump({"epoch": self.epoch, "loaded": self._loaded}, file)
         os.replace(partial, path)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Generator[Any, None, None]:
         worker = get_worker_info()
         if worker is not None:
             _process.check_not_forked("this DataLoader worker")

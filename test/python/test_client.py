@@ -1,21 +1,19 @@
 """flightcache.Client against a real server: put (Table, RecordBatch, RecordBatchReader, pandas),
-datasets, schema, stats, flight_info shares, reads with columns and start_after, drop; with
-`auth USER PASSWORD`, the Basic -> Bearer handshake, a wrong password and a bearer token.
+datasets, schema, stats, flight_info shares, reads with columns and start_after, drop; the Basic ->
+Bearer handshake, a wrong password and a bearer token."""
 
-    python torch_client.py URL            (an open server)
-    python torch_client.py URL auth U P   (a server started with --user U --password P)
-"""
-
-import sys
+from typing import Callable
 
 import flightcache
 import pandas
 import pyarrow as pa
 import pyarrow.flight as flight
-from torch_common import finish, make_table
+from conftest import Server
+from torch_common import make_table
 
 
-def api(url):
+def test_put_datasets_schema_stats_shares_reads_and_drop(server: Server) -> None:
+    url = server.url
     client = flightcache.Client(url)
     for stale in {"api-table", "api-batch", "api-reader", "api-pandas"} & {d.name for d in client.datasets()}:
         client.drop(stale)
@@ -54,10 +52,11 @@ def api(url):
         raise AssertionError("dropping an unknown dataset succeeded")
     except KeyError:
         pass
-    return ["put, datasets, schema, stats, shares, reads, drop"]
 
 
-def auth(url, user, password):
+def test_basic_and_bearer_credentials(serve: Callable[..., Server]) -> None:
+    user, password = "trainer", "secret"
+    url = serve("--user", user, "--password", password).url
     client = flightcache.Client(url, user=user, password=password)
     assert client.put("api-auth", make_table(10)) == 10
     assert client.read("api-auth").num_rows == 10
@@ -69,11 +68,3 @@ def auth(url, user, password):
     token = flight.connect(url).authenticate_basic_token(user, password)[1].decode().split(" ", 1)[1]
     assert [d.name for d in flightcache.Client(url, token=token).datasets()] == ["api-auth"]
     client.drop("api-auth")
-    return ["basic and bearer credentials"]
-
-
-if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[2] == "auth":
-        finish(auth(sys.argv[1], sys.argv[3], sys.argv[4]))
-    else:
-        finish(api(sys.argv[1]))

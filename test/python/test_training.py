@@ -1,11 +1,8 @@
 """A logistic regression trained from the cache reaches the same accuracy as the same script
 reading a local Arrow IPC file, since the batches are identical and in the same order (weights may
 differ in the last bits: BLAS kernels depend on the alignment of their inputs).
-
-    python torch_training.py URL NAME
 """
 
-import sys
 import tempfile
 
 import flightcache
@@ -13,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import torch
+from conftest import Server
 from flightcache.torch import FlightCacheDataset, make_dataloader
-from torch_common import finish
 
 ROWS, FEATURES, BATCH, EPOCHS = 4000, 8, 64, 3
 
@@ -57,8 +54,8 @@ def accuracy(model, table):
         return float(((model(x).squeeze(1) > 0).float() == y).float().mean())
 
 
-def main(argv):
-    url, name = argv[1], argv[2]
+def test_a_logistic_regression_trained_from_the_cache_matches_the_same_training_on_a_local_arrow_file(server: Server) -> None:
+    url, name = server.url, "logistic"
     table = generate()
     with flightcache.Client(url) as client:
         if name in [d.name for d in client.datasets()]:
@@ -80,8 +77,3 @@ def main(argv):
     local_accuracy, remote_accuracy = accuracy(local, table), accuracy(remote, table)
     assert remote_accuracy >= 0.9, f"accuracy {remote_accuracy}"
     assert remote_accuracy == local_accuracy, f"cache {remote_accuracy} vs local file {local_accuracy}"
-    finish([f"accuracy {remote_accuracy:.3f} from the cache equals the local file"])
-
-
-if __name__ == "__main__":
-    main(sys.argv)

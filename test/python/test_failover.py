@@ -3,22 +3,22 @@ shard processes (their pids from the coordinator's stats members) are killed wit
 FlightCacheDataset is mid-epoch and just before a share is read; every row still arrives exactly
 once, and the reader retried on another replica. Before the kills, the mid-epoch scenario also
 checks that a shuffled share (many endpoints) reads identically with read_ahead 1 and 4, and that
-breaking out of an epoch early leaves no read-ahead thread running.
-
-    python torch_failover.py URL NAME
+breaking out of an epoch early leaves no read-ahead thread running. Over gRPC and over same-host
+shared memory (the `transport` fixture), failing over to another replica at the exact row.
 """
 
 import os
 import signal
-import sys
 import threading
 import time
+from typing import Callable
 
 import flightcache
+from conftest import Server
 from flightcache.request import share_request
 from flightcache.stream import ShareStream
 from flightcache.torch import FlightCacheDataset, make_dataloader
-from torch_common import assert_exactly_once, finish, ids_of, make_table
+from torch_common import assert_exactly_once, ids_of, make_table
 
 ROWS, SERVER_BATCH = 60000, 500
 
@@ -39,7 +39,7 @@ def port_of(uri):
 def victims(client, name, most):
     """Up to `most` shard ports, each the first location of an endpoint, killing no endpoint's every replica."""
     endpoints = [[port_of(loc.uri.decode()) for loc in e.locations] for e in client.flight_info(name).endpoints]
-    chosen = []
+    chosen: list[int] = []
     for ports in endpoints:
         first = ports[0]
         if first in chosen or len(chosen) == most:
@@ -106,8 +106,7 @@ def name_of(client):
     return client.datasets()[0].name
 
 
-def main(argv):
-    url, name = argv[1], argv[2]
+def scenarios(url, name):
     passed = []
     client = flightcache.Client(url)
     assert client.put(name, make_table(ROWS), batch_rows=SERVER_BATCH) == ROWS
@@ -133,8 +132,9 @@ def main(argv):
     ids = read_killing(loader, client, name, pids, 1)
     assert_exactly_once(ids, ROWS, "DataLoader with 2 workers across a killed shard")
     passed.append("DataLoader with 2 workers mid-epoch")
-    finish(passed)
+    return passed
 
 
-if __name__ == "__main__":
-    main(sys.argv)
+def test_reads_fail_over_to_another_replica_when_shard_processes_are_killed_mid_epoch(serve: Callable[..., Server], transport: str) -> None:
+    cluster = serve("--shards", "3", "--replicas", "2")
+    assert scenarios(cluster.url, "failover") == ["FlightCacheDataset mid-epoch", "dead first location", "DataLoader with 2 workers mid-epoch"]

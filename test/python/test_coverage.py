@@ -1,17 +1,11 @@
 """FlightCacheDataset reads every row of an epoch exactly once, for world sizes 1-3 and 0 or 2
 DataLoader workers, with and without drop_last; with shuffle also deterministic per (seed, epoch)
-and different across epochs.
-
-    python torch_coverage.py URL NAME ROWS SERVER_BATCH_ROWS plain|shuffle
-
-The dataset must exist already (torch_common.py put). The runs with workers go first and fork
-them, which is safe (and fast) while this process has not opened a Flight connection yet.
+and different across epochs; over gRPC and over same-host shared memory (the `transport` fixture).
 """
 
-import sys
-
-from flightcache.torch import FlightCacheDataLoader, FlightCacheDataset
-from torch_common import assert_exactly_once, assert_rows_match, finish, ids_of, make_table
+from conftest import COV_ROWS, COV_SERVER_BATCH_ROWS
+from flightcache.torch import FlightCacheDataset, make_dataloader
+from torch_common import assert_exactly_once, assert_rows_match, ids_of, make_table
 
 BATCH = 16
 
@@ -21,8 +15,7 @@ def read_rank(url, name, rank, world, workers, shuffle, seed=0, epoch=0, drop_la
         url, name, batch_size=BATCH, shuffle=shuffle, seed=seed, drop_last=drop_last, rank=rank, world_size=world
     )
     dataset.set_epoch(epoch)
-    context = "fork" if workers else None
-    return list(FlightCacheDataLoader(dataset, num_workers=workers, multiprocessing_context=context))
+    return list(make_dataloader(dataset, num_workers=workers))
 
 
 def coverage(url, name, rows, server_batch, shuffle):
@@ -72,14 +65,13 @@ def determinism(url, name, rows):
     return ["deterministic per seed and epoch", "different per epoch"]
 
 
-def main(argv):
-    url, name, rows, server_batch, mode = argv[1], argv[2], int(argv[3]), int(argv[4]), argv[5]
-    shuffle = mode == "shuffle"
-    passed = coverage(url, name, rows, server_batch, shuffle)
-    if shuffle:
-        passed += determinism(url, name, rows)
-    finish(passed)
+COVERAGE = ["world 1 workers 2", "world 2 workers 2", "world 3 workers 2", "world 1 workers 0", "world 2 workers 0", "world 3 workers 0"]
 
 
-if __name__ == "__main__":
-    main(sys.argv)
+def test_every_row_once_for_1_to_3_ranks_with_0_or_2_workers_in_stored_order(cov_url: str, transport: str) -> None:
+    assert coverage(cov_url, "cov", COV_ROWS, COV_SERVER_BATCH_ROWS, False) == [*COVERAGE, "stored order"]
+
+
+def test_shuffled_every_row_once_deterministic_per_seed_and_epoch(cov_url: str, transport: str) -> None:
+    assert coverage(cov_url, "cov", COV_ROWS, COV_SERVER_BATCH_ROWS, True) == COVERAGE
+    assert determinism(cov_url, "cov", COV_ROWS) == ["deterministic per seed and epoch", "different per epoch"]

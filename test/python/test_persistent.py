@@ -1,17 +1,14 @@
 """FlightCacheDataLoader with persistent_workers: each epoch (set_epoch) reaches the workers, every
 row is read once per epoch in the same order as fresh workers read that epoch, and a loaded state
-continues the epoch in the same persistent workers and in new ones.
-
-    python torch_persistent.py URL NAME ROWS
-
-The dataset must exist already (torch_common.py put). Runs over the transport FLIGHTCACHE_TRANSPORT names.
+continues the epoch in the same persistent workers and in new ones; over gRPC and over same-host
+shared memory (the `transport` fixture).
 """
 
 import itertools
-import sys
 
+from conftest import COV_ROWS
 from flightcache.torch import FlightCacheDataset, make_dataloader
-from torch_common import assert_exactly_once, check, finish, ids_of
+from torch_common import assert_exactly_once, check, ids_of
 
 BATCH = 16
 
@@ -21,8 +18,7 @@ def loader(url, name, persistent):
     return data, make_dataloader(data, num_workers=2, persistent_workers=persistent)
 
 
-def main(argv):
-    url, name, rows = argv[1], argv[2], int(argv[3])
+def scenarios(url, name, rows):
     data, persistent = loader(url, name, True)
     fresh_data, fresh = loader(url, name, False)
     orders = []
@@ -46,8 +42,8 @@ def main(argv):
     again_data.load_state_dict(state)
     assert_exactly_once(first + ids_of(list(again)), rows, "epoch 2 resumed in new persistent workers")
     passed.append("a loaded state reaches persistent workers")
-    finish(passed)
+    return passed
 
 
-if __name__ == "__main__":
-    main(sys.argv)
+def test_persistent_workers_get_each_epoch_and_a_loaded_state_and_read_each_epoch_once_as_fresh_workers_do(cov_url: str, transport: str) -> None:
+    assert scenarios(cov_url, "cov", COV_ROWS) == ["set_epoch reaches persistent workers, each epoch read once", "a loaded state reaches persistent workers"]

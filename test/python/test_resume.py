@@ -1,19 +1,16 @@
 """FlightCacheDataset.state_dict()/load_state_dict() continue an epoch exactly where it stopped:
 with the same world size (rank-local states, another batch size), a larger or smaller world
 (merged states, the server's resume re-split), DataLoader workers turned into ranks and back,
-an epoch resumed twice, and drop_last after a resume.
-
-    python torch_resume.py URL NAME ROWS plain|shuffle
-
-The runs with workers that start before this process opens a Flight connection fork them; the
-one after uses make_dataloader's forkserver.
+an epoch resumed twice, and drop_last after a resume; plain and shuffled, over gRPC and over
+same-host shared memory (the `transport` fixture).
 """
 
 import itertools
-import sys
 
-from flightcache.torch import FlightCacheDataLoader, FlightCacheDataset, make_dataloader, merge_state_dicts
-from torch_common import assert_exactly_once, finish, ids_of
+import pytest
+from conftest import COV_ROWS
+from flightcache.torch import FlightCacheDataset, make_dataloader, merge_state_dicts
+from torch_common import assert_exactly_once, ids_of
 
 SEED = 3
 EPOCH = 2
@@ -30,18 +27,14 @@ def take(loader, count):
     return list(itertools.islice(loader, count))
 
 
-def run(url, name, world, workers, shuffle, stop=None, state=None, fork=False, **options):
+def run(url, name, world, workers, shuffle, stop=None, state=None, **options):
     """Reads every rank (stopping after stop[rank] batches); returns (ids per rank, batches per rank, states)."""
     ids, counts, states = [], [], []
     for rank in range(world):
         data = dataset(url, name, rank, world, shuffle, **options)
         if state is not None:
             data.load_state_dict(state)
-        loader = (
-            FlightCacheDataLoader(data, num_workers=workers, multiprocessing_context="fork")
-            if fork
-            else make_dataloader(data, num_workers=workers)
-        )
+        loader = make_dataloader(data, num_workers=workers)
         batches = take(loader, None if stop is None else stop[rank])
         ids.append(ids_of(batches))
         counts.append(len(batches))
@@ -53,16 +46,14 @@ def flat(ids):
     return [i for part in ids for i in part]
 
 
-def main(argv):
-    url, name, rows, mode = argv[1], argv[2], int(argv[3]), argv[4]
-    shuffle = mode == "shuffle"
+def scenarios(url, name, rows, shuffle):
     passed = []
 
     # Workers first, forked before this process opens a Flight connection.
-    workers_before, _, workers_states = run(url, name, 1, 2, shuffle, stop=[5], fork=True)
-    grow_before, _, grow_states = run(url, name, 1, 2, shuffle, stop=[3], fork=True)
+    workers_before, _, workers_states = run(url, name, 1, 2, shuffle, stop=[5])
+    grow_before, _, grow_states = run(url, name, 1, 2, shuffle, stop=[3])
 
-    whole, _, whole_states = run(url, name, 1, 2, shuffle, fork=True)
+    whole, _, whole_states = run(url, name, 1, 2, shuffle)
     assert_exactly_once(flat(whole), rows, "1 rank x 2 workers")
 
     # Workers -> ranks with the same virtual world (2 workers x 1 rank -> 2 ranks x 0 workers).
@@ -109,8 +100,17 @@ def main(argv):
     # A finished epoch's state resumes to nothing.
     assert run(url, name, 1, 0, shuffle, state=whole_states[0])[0] == [[]], "a finished epoch resumes to no rows"
     passed.append("finished epoch")
-    finish(passed)
+    return passed
 
 
-if __name__ == "__main__":
-    main(sys.argv)
+@pytest.mark.parametrize("shuffle", [False, True], ids=["plain", "shuffle"])
+def test_an_epoch_resumes_exactly_with_the_same_or_another_world_size_and_worker_count(cov_url: str, transport: str, shuffle: bool) -> None:
+    assert scenarios(cov_url, "cov", COV_ROWS, shuffle) == [
+        "2 workers -> 2 ranks",
+        "2 workers -> 3 ranks",
+        "same world, rank-local state",
+        "2 -> 3 ranks, resumed twice",
+        "3 ranks -> 1 rank x 2 workers",
+        "drop_last after resume",
+        "finished epoch",
+    ]
