@@ -1,12 +1,12 @@
 """With drop_last, an epoch asks the server for each virtual rank's share once: GetFlightInfo calls are
-counted by a Flight proxy (pyarrow's FlightServerBase) that forwards them to a real node."""
+counted by a Flight proxy (pyarrow's FlightServerBase) that forwards them to a real node or coordinator."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow.flight as flight
 import pytest
@@ -45,10 +45,12 @@ class CountingProxy(flight.FlightServerBase):
         return shares
 
 
-@pytest.fixture
-def proxy(server: Server) -> Iterator[CountingProxy]:
-    torch_common.put(server.url, "cov", ROWS, SERVER_BATCH_ROWS)
-    counting = CountingProxy(server.url)
+@pytest.fixture(params=["node", "cluster"])
+def proxy(request: pytest.FixtureRequest, serve: Callable[..., Server]) -> Iterator[CountingProxy]:
+    """A proxy in front of a node, or of a coordinator with two shards, holding "cov"."""
+    upstream = serve() if request.param == "node" else serve("--shards", "2", "--replicas", "1")
+    torch_common.put(upstream.url, "cov", ROWS, SERVER_BATCH_ROWS)
+    counting = CountingProxy(upstream.url)
     yield counting
     counting.shutdown()
 
