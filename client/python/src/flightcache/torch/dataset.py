@@ -25,14 +25,7 @@ from .distributed import all_gather, resolve_rank
 from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
 from .rechunk import rechunk
-from .state import (
-    CONFIG_KEYS,
-    STATE_FORMAT,
-    Progress,
-    TaggedBatch,
-    TaggedGroup,
-    merge_state_dicts,
-)
+from .state import CONFIG_KEYS, STATE_FORMAT, Progress, TaggedBatch, TaggedGroup, merge_state_dicts
 from .transfer import shareable
 
 
@@ -42,8 +35,8 @@ class FlightCacheDataset(IterableDataset):
     Every row of an epoch is read exactly once across ranks and DataLoader workers: worker w of
     rank r reads virtual rank r*num_workers+w of world_size*num_workers, one server share each.
     The rank and world size are taken at construction: from the arguments, torch.distributed,
-    RANK/WORLD_SIZE, or 0 of 1. With `shuffle`, the server permutes batches and rows by
-    (seed, epoch); call set_epoch each epoch. Up to `read_ahead` endpoints of a share stream at
+    RANK and WORLD_SIZE (both or neither), or 0 of 1. With `shuffle`, the server permutes
+    batches and rows by (seed, epoch); call set_epoch each epoch. Up to `read_ahead` endpoints of a share stream at
     once (threads of the iterating process), delivered in share order. Construction opens no
     connection, so the dataset can be handed to forked workers; each process opens its own.
     `transport="auto"` reads locations whose node runs on this host from its shared memory
