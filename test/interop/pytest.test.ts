@@ -19,5 +19,6 @@ test('the flightcache Python package passes its pytest tests', async () => {
   });
   const summary = output.trim().split('\n').at(-1) ?? '';
   assert.equal(code, 0, output);
-  assert.match(summary, /^\d+ passed(, \d+ skipped)? in /, output);
+  // Exit code 0 rules out failures and errors; the summary shows that tests ran (pytest exits 5 when none do).
+  assert.match(summary, /^[1-9]\d* passed(, \d+ (skipped|warnings?))* in /, output);
 });
