@@ -15,6 +15,7 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { authorizeService } from '../auth/authorize.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
+import { ProcessMetrics } from '../ops/metrics.js';
 import { opsAuthorization, requestMemory, serverLocation } from '../node/cache-node.js';
 import { ClusterState } from './cluster-state.js';
 import { CoordinatorService } from './coordinator-service.js';
@@ -155,8 +156,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   membership.start();
 
   const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
+  const metrics = new ProcessMetrics(() => service.actions.stats());
   const service = new CoordinatorService({
     state,
+    planned: (method, seconds) => metrics.observePlanning(method, seconds),
     staging: new DatasetStore({ allocator }),
     ...(auth ? { auth } : {}),
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
@@ -167,6 +170,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     methods,
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
+    onCallFinished: (call) => metrics.observeCall(call),
     ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
@@ -180,6 +184,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
           {
             ready: () => state.liveIds().length >= options.replicas,
             stats: () => service.actions.stats(),
+            metrics,
             describe: () => state.members().map((m) => `${m.id} ${m.location} ${m.live ? 'live' : m.state}`).join('\n'),
             ...opsAuthorization(auth, options.httpHost),
           },

@@ -14,6 +14,7 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { authorizeService } from '../auth/authorize.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { startOpsServer, type OpsSource } from '../ops/http-server.js';
+import { ProcessMetrics } from '../ops/metrics.js';
 import { NodeService } from './node-service.js';
 import type { PeerClient } from './fetch-action.js';
 
@@ -109,11 +110,13 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
     ...(options.peer ? { peer: options.peer } : {}),
     sameHost: () => sameHost,
   });
+  const metrics = new ProcessMetrics(() => service.actions.stats());
   const server = new GrpcServer({
     // Requests are buffered in memory charged to the same limit as stored data.
     methods: bindFlightService(auth ? authorizeService(service) : service, options.requestLimits ?? requestLimits(), requestMemory(allocator)),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
+    onCallFinished: (call) => metrics.observeCall(call),
     ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
@@ -136,6 +139,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
           {
             ready: () => ready,
             stats: () => service.actions.stats(),
+            metrics,
             ...opsAuthorization(auth, options.httpHost),
           },
           options.httpHost ?? host,

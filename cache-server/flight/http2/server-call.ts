@@ -16,11 +16,23 @@ import { errorFromRstCode, statusHeaders } from '../../../client/src/flight/grpc
 import { parseTimeout } from '../../../client/src/flight/grpc/timeout.js';
 import { MessageQueue } from '../../../client/src/flight/http2/message-queue.js';
 
+/** How a call ended: for metrics. */
+export interface CallOutcome {
+  /** The gRPC path, e.g. /arrow.flight.protocol.FlightService/DoGet. */
+  path: string;
+  code: Code;
+  seconds: number;
+  receivedBytes: number;
+  sentBytes: number;
+}
+
 /** Server-wide settings every call needs. */
 export interface CallSettings {
   interceptors: readonly Interceptor[];
   logger: Logger;
   maxMessageBytes: number;
+  /** Told of every call once it has its status. */
+  onFinished?: (outcome: CallOutcome) => void;
 }
 
 /** Headers of every gRPC response; grpc-accept-encoding tells clients not to compress. */
@@ -61,6 +73,9 @@ export class ServerCall {
   private finished = false;
   private pendingTrailers = statusHeaders(undefined);
   private timer: NodeJS.Timeout | undefined;
+  private readonly startedAt = process.hrtime.bigint();
+  private receivedBytes = 0;
+  private sentBytes = 0;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -178,6 +193,7 @@ export class ServerCall {
 
   private onData(chunk: Buffer): void {
     if (this.requests.closed) return;
+    this.receivedBytes += chunk.length;
     try {
       this.decoder.push(chunk);
     } catch (err) {
@@ -226,7 +242,10 @@ export class ServerCall {
     if (!this.headersSent) this.sendHeaders();
     let flowing = true;
     this.stream.cork();
-    for (const chunk of chunks) flowing = this.stream.write(chunk);
+    for (const chunk of chunks) {
+      flowing = this.stream.write(chunk);
+      this.sentBytes += chunk.byteLength;
+    }
     this.stream.uncork();
     if (!flowing) await once(this.stream, 'drain', { signal: this.controller.signal });
   }
@@ -236,6 +255,13 @@ export class ServerCall {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
+    this.settings.onFinished?.({
+      path: this.ctx.path,
+      code: error?.code ?? Code.OK,
+      seconds: Number(process.hrtime.bigint() - this.startedAt) / 1e9,
+      receivedBytes: this.receivedBytes,
+      sentBytes: this.sentBytes,
+    });
     this.decoder.discard();
     this.requests.discard();
     this.stream.resume();

@@ -23,7 +23,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../client/src/flight/grpc/frame
 import type { BoundMethod, Interceptor } from '../../../client/src/flight/grpc/method.js';
 import { statusHeaders } from '../../../client/src/flight/grpc/status.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_WINDOW_BYTES, MAX_SESSION_MEMORY_MB, localSettings, raiseSessionWindow } from '../../../client/src/flight/http2/settings.js';
-import { RESPONSE_HEADERS, ServerCall, type CallSettings } from './server-call.js';
+import { RESPONSE_HEADERS, ServerCall, type CallOutcome, type CallSettings } from './server-call.js';
 import { DEFAULT_TLS_RELOAD_MS, secureContextOptions, type TlsCredentials } from '../../../client/src/flight/http2/tls.js';
 
 /** Options of a GrpcServer. */
@@ -42,6 +42,8 @@ export interface GrpcServerOptions {
   tls?: TlsCredentials;
   /** How often the TLS files are checked for changes, in ms (default DEFAULT_TLS_RELOAD_MS). */
   tlsReloadMs?: number;
+  /** Told of every call once it has its status (metrics). */
+  onCallFinished?: (outcome: CallOutcome) => void;
 }
 
 /** Where a server listens. */
@@ -82,6 +84,7 @@ export class GrpcServer {
       interceptors: options.interceptors ?? [],
       logger: options.logger ?? silentLogger,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      ...(options.onCallFinished ? { onFinished: options.onCallFinished } : {}),
     };
     this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.maxConcurrentStreams = options.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
