@@ -13,7 +13,7 @@ import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import type { TokenAuth } from '../auth/token-auth.js';
 import { authorizeService } from '../auth/authorize.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { logEvent, silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
 import { ProcessMetrics } from '../ops/metrics.js';
 import { opsAuthorization, requestMemory, serverLocation } from '../node/cache-node.js';
@@ -72,6 +72,21 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
+/** Says which datasets lost copies with a member now gone: their reads go to the other replicas, or fail where none is left. */
+function logFailover(state: ClusterState, memberId: string): void {
+  const affected = state.catalog.list().filter((d) => d.partitions.some((p) => p.placement.includes(memberId)));
+  if (affected.length === 0) return;
+  const statuses = affected.map((d) => ({ name: d.name, ...state.status(d) }));
+  const partitions = affected.reduce((n, d) => n + d.partitions.filter((p) => p.placement.includes(memberId)).length, 0);
+  logEvent(
+    state.logger,
+    statuses.some((d) => d.status === 'lost') ? 'error' : 'warn',
+    'failover',
+    { member: memberId, partitions, datasets: statuses.map((d) => d.name), lost: statuses.filter((d) => d.status === 'lost').map((d) => d.name) },
+    'reads of the member\'s partitions go to their other replicas',
+  );
+}
+
 /** Starts a coordinator and resolves once it accepts calls (members join as they answer). */
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const host = options.host ?? '127.0.0.1';
@@ -91,7 +106,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       if (health.instance !== undefined) instances.set(member.id, health.instance);
       // Restarted between two probes (never seen down): it came back empty and must be refilled.
       if (previous !== undefined && health.instance !== previous) {
-        logger.warn({ member: member.id }, 'member restarted; refilling it');
+        logEvent(logger, 'warn', 'member_restarted', { member: member.id, location: member.location }, 'member restarted; refilling it');
         state.synced.delete(member.id);
         bringInLine(member);
       }
@@ -139,9 +154,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     refilling.set(member.id, run);
   };
   membership.onChange((member, previous, event) => {
-    logger.info({ member: member.id, location: member.location, state: member.state, previous, event }, 'member state');
+    const fields = { member: member.id, location: member.location, source: member.source, state: member.state, previous: previous ?? null };
+    if (event === 'added') logEvent(logger, 'info', 'member_added', fields, 'member added');
+    else if (event === 'removed') logEvent(logger, 'warn', 'member_removed', fields, 'member removed');
+    else logEvent(logger, member.state === 'up' ? 'info' : 'warn', member.state === 'up' ? 'member_up' : 'member_down', fields, `member ${member.state}`);
     if (event !== 'removed' && member.state === 'up') bringInLine(member);
-    else state.synced.delete(member.id);
+    else {
+      state.synced.delete(member.id);
+      if (previous === 'up') logFailover(state, member.id);
+    }
   });
   // Members whose refill failed are retried until they are in line.
   const retry = setInterval(() => {

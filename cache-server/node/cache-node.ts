@@ -109,6 +109,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.peer ? { peer: options.peer } : {}),
     sameHost: () => sameHost,
+    logger,
   });
   const metrics = new ProcessMetrics(() => service.actions.stats());
   const server = new GrpcServer({

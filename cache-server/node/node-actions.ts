@@ -9,6 +9,7 @@ import { loadDataset, type LoadProgress, type LoadResult } from '../loaders/data
 import { LoadRegistry } from '../loaders/load-registry.js';
 import { parseLoadRequest } from '../loaders/load-request.js';
 import { describeDatasets } from './describe-action.js';
+import { logEvent, silentLogger, type Logger } from '../logger.js';
 
 /** The same-host service as the actions see it. */
 export interface SameHostInfo {
@@ -59,13 +60,16 @@ export class NodeActions {
   readonly instance = randomBytes(8).toString('hex');
 
   /** The loads this node runs. */
-  readonly loads = new LoadRegistry();
+  readonly loads: LoadRegistry;
 
-  /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory). */
+  /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory); `logger` gets drops and loads. */
   constructor(
     private readonly store: DatasetStore,
     private readonly sameHost: () => SameHostInfo | undefined = () => undefined,
-  ) {}
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.loads = new LoadRegistry(logger);
+  }
 
   /** The action types this node knows. */
   *list(): Iterable<ActionType> {
@@ -105,6 +109,7 @@ export class NodeActions {
         if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
         const cancelled = this.loads.cancel(name);
         if (!this.store.drop(name) && !cancelled) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+        logEvent(this.logger, 'info', 'drop', { dataset: name, cancelledLoad: cancelled }, 'dataset dropped');
         yield json({ dropped: name });
         return;
       }

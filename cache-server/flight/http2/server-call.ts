@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { Logger } from '../../logger.js';
+import { logEvent, type Logger } from '../../logger.js';
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
 import { FrameDecoder } from '../../../client/src/flight/grpc/frame-decoder.js';
 import { frameMessage } from '../../../client/src/flight/grpc/frame-encoder.js';
@@ -37,6 +37,20 @@ export interface CallSettings {
 
 /** Headers of every gRPC response; grpc-accept-encoding tells clients not to compress. */
 export const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
+
+/** Statuses that refuse what a caller sent (bad credentials or scope, limits, malformed input): each is logged as a `refused` event. */
+const REFUSALS = new Set([Code.UNAUTHENTICATED, Code.PERMISSION_DENIED, Code.RESOURCE_EXHAUSTED, Code.INVALID_ARGUMENT]);
+
+/** host:port of the client on the other end of a stream. */
+export function peerOf(stream: ServerHttp2Stream): string {
+  const socket = stream.session?.socket;
+  return `${socket?.remoteAddress ?? 'unknown'}:${socket?.remotePort ?? 0}`;
+}
+
+/** Logs a refused call or stream: what was refused, to whom and why. */
+export function logRefusal(logger: Logger, error: FlightError, path: string, peer: string): void {
+  logEvent(logger, 'warn', 'refused', { code: error.codeName, method: path.slice(path.lastIndexOf('/') + 1), peer, error: error.message }, 'request refused');
+}
 
 /** setTimeout cannot wait longer than this; longer deadlines are left to the client. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -101,8 +115,7 @@ export class ServerCall {
       headerError = FlightError.from(err);
     }
     this.headerError = headerError;
-    const socket = stream.session?.socket;
-    const peer = `${socket?.remoteAddress ?? 'unknown'}:${socket?.remotePort ?? 0}`;
+    const peer = peerOf(stream);
     this.ctx = {
       path: method.def.path,
       metadata: metadataFromHeaders(rawHeaders),
@@ -255,6 +268,7 @@ export class ServerCall {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
+    if (error && REFUSALS.has(error.code)) logRefusal(this.settings.logger, error, this.ctx.path, this.ctx.peer);
     this.settings.onFinished?.({
       path: this.ctx.path,
       code: error?.code ?? Code.OK,
