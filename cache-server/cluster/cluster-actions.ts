@@ -6,6 +6,7 @@ import type { DatasetStore } from '../storage/dataset-store.js';
 import type { ClusterState, MemberStats } from './cluster-state.js';
 import type { DatasetStatus } from './catalog.js';
 import { dropCopies } from './partition-copies.js';
+import { putsOf, recordDrop } from './drop-tombstones.js';
 import { LoadRegistry } from '../loaders/load-registry.js';
 import { parseLoadRequest } from '../loaders/load-request.js';
 import { loadIntoCluster } from './cluster-load.js';
@@ -127,7 +128,7 @@ export class ClusterActions {
     for (const partition of dataset.partitions) this.state.dropped.add(partition.storedName);
     // Partitions of puts no shard reported (stand-ins) are recorded nowhere: the dataset's name keeps them out.
     this.state.droppedDatasets.add(name);
-    await dropCopies(this.state, dataset.partitions);
+    await Promise.all([recordDrop(this.state, putsOf(dataset)), dropCopies(this.state, dataset.partitions)]);
     return { dropped: name };
   }
 

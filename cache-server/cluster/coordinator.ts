@@ -24,6 +24,7 @@ import { parseShardList, watchShardDns } from './member-sources.js';
 import { PeerClients } from './peer-clients.js';
 import { adoptFrom } from './member-holdings.js';
 import { refill } from './refill.js';
+import { tradeTombstones } from './drop-tombstones.js';
 import { rebalance } from './rebalance.js';
 import { MemberReplacer } from './replacement.js';
 
@@ -141,9 +142,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
   const bringInLine = (member: Member): void => {
     if (refilling.has(member.id)) return;
-    // Adopted first: refill then treats the partitions the member holds as known, not as strangers.
+    // Tombstones first: a restarted coordinator learns the drops it missed before it adopts anything
+    // (a member holds no copies of the puts it has tombstones for, so adopting goes on without them).
+    // Adopted next: refill then treats the partitions the member holds as known, not as strangers.
     // A member that cannot describe what it holds still serves what the catalog knows of it.
-    const run = adoptFrom(state, member)
+    const run = tradeTombstones(state, member)
+      .catch((err: unknown) => logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'tombstone exchange failed; retried when the member next comes up'))
+      .then(() => adoptFrom(state, member))
       .catch((err: unknown) =>
         logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'adoption failed; the member serves the partitions the catalog knows, its others stay on it unadopted'),
       )

@@ -1,4 +1,4 @@
-/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host, load (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
+/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host, load, tombstone, tombstones (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { Action, ActionType, Result } from '../../client/src/flight/protocol/messages.js';
@@ -10,6 +10,7 @@ import { LoadRegistry } from '../loaders/load-registry.js';
 import { parseLoadRequest } from '../loaders/load-request.js';
 import { describeDatasets } from './describe-action.js';
 import { logEvent, silentLogger, type Logger } from '../logger.js';
+import { Tombstones } from './tombstones.js';
 
 /** The same-host service as the actions see it. */
 export interface SameHostInfo {
@@ -37,6 +38,8 @@ const ACTIONS: readonly ActionType[] = [
     description:
       'Load files this node reads as a new generation of a dataset, all or nothing. Body {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?}}. Result: {"loaded", "files", "rows", "batches", "bytes"}.',
   },
+  { type: 'tombstone', description: 'Cluster shards: record the puts of a dropped dataset. Body {"puts": ["dataset#nonce", ...]}. Result: {"recorded": new, "total": held}.' },
+  { type: 'tombstones', description: 'Cluster shards: the puts of dropped datasets this node was told of. Result: {"puts": ["dataset#nonce", ...]}.' },
 ];
 
 /** Node statistics returned by the `stats` action. */
@@ -61,6 +64,9 @@ export class NodeActions {
 
   /** The loads this node runs. */
   readonly loads: LoadRegistry;
+
+  /** Drops recorded for the coordinators. */
+  readonly tombstones = new Tombstones();
 
   /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory); `logger` gets drops and loads. */
   constructor(
@@ -115,6 +121,12 @@ export class NodeActions {
       }
       case 'stats':
         yield json(this.stats());
+        return;
+      case 'tombstone':
+        yield json(this.tombstones.record(new TextDecoder().decode(action.body)));
+        return;
+      case 'tombstones':
+        yield json({ puts: this.tombstones.list() });
         return;
       case 'describe':
         for (const dataset of describeDatasets(this.store, new TextDecoder().decode(action.body))) yield json(dataset);
