@@ -16,6 +16,7 @@ import { authorizeService } from '../auth/authorize.js';
 import { logEvent, silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
 import { ProcessMetrics } from '../ops/metrics.js';
+import { clusterOverview } from './cluster-overview.js';
 import { opsAuthorization, requestMemory, serverLocation } from '../node/cache-node.js';
 import { ClusterState } from './cluster-state.js';
 import { CoordinatorService } from './coordinator-service.js';
@@ -92,6 +93,7 @@ function logFailover(state: ClusterState, memberId: string): void {
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
+  const metrics: ProcessMetrics = new ProcessMetrics(() => service.actions.stats());
   const auth = options.auth;
   const peers = new PeerClients(auth && (() => auth.clusterToken()), options.tls);
   const instances = new Map<string, string>();
@@ -160,6 +162,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
   membership.onChange((member, previous, event) => {
     const fields = { member: member.id, location: member.location, source: member.source, state: member.state, previous: previous ?? null };
+    if (previous === 'up' && member.state === 'down') metrics.noteError({ time: Date.now(), what: 'member', code: 'UNAVAILABLE', message: `member ${member.id} (${member.location}) is down` });
     if (event === 'added') logEvent(logger, 'info', 'member_added', fields, 'member added');
     else if (event === 'removed') logEvent(logger, 'warn', 'member_removed', fields, 'member removed');
     else logEvent(logger, member.state === 'up' ? 'info' : 'warn', member.state === 'up' ? 'member_up' : 'member_down', fields, `member ${member.state}`);
@@ -182,7 +185,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   membership.start();
 
   const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
-  const metrics = new ProcessMetrics(() => service.actions.stats());
   const service = new CoordinatorService({
     state,
     planned: (method, seconds) => metrics.observePlanning(method, seconds),
@@ -211,6 +213,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
             ready: () => state.liveIds().length >= options.replicas,
             stats: () => service.actions.stats(),
             metrics,
+            overview: () => clusterOverview(state, service.actions.stats(), metrics.traffic(), metrics.recentErrors()),
             describe: () => state.members().map((m) => `${m.id} ${m.location} ${m.live ? 'live' : m.state}`).join('\n'),
             ...opsAuthorization(auth, options.httpHost),
           },

@@ -11,6 +11,7 @@ import { parseLoadRequest } from '../loaders/load-request.js';
 import { describeDatasets } from './describe-action.js';
 import { logEvent, silentLogger, type Logger } from '../logger.js';
 import { Tombstones } from './tombstones.js';
+import type { Traffic } from '../ops/metrics.js';
 
 /** The same-host service as the actions see it. */
 export interface SameHostInfo {
@@ -52,6 +53,8 @@ export interface NodeStats {
   sameHost?: SameHostStats;
   /** Loads running, then the last finished. */
   loads: LoadProgress[];
+  /** gRPC bytes sent and received since the process started (a node serving Flight). */
+  traffic?: Traffic;
 }
 
 const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(value), 'utf8') });
@@ -68,11 +71,12 @@ export class NodeActions {
   /** Drops recorded for the coordinators. */
   readonly tombstones = new Tombstones();
 
-  /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory); `logger` gets drops and loads. */
+  /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory); `logger` gets drops and loads; `traffic` its gRPC totals. */
   constructor(
     private readonly store: DatasetStore,
     private readonly sameHost: () => SameHostInfo | undefined = () => undefined,
     private readonly logger: Logger = silentLogger,
+    private readonly traffic?: () => Traffic,
   ) {
     this.loads = new LoadRegistry(logger);
   }
@@ -98,6 +102,7 @@ export class NodeActions {
       },
       loads: this.loads.list(),
       ...(sameHost ? { sameHost: sameHost.stats() } : {}),
+      ...(this.traffic ? { traffic: this.traffic() } : {}),
     };
   }
 

@@ -37,6 +37,7 @@ import { fetchDataset, type PeerClient } from './fetch-action.js';
 import { NodeActions, type SameHostInfo } from './node-actions.js';
 import { hostId } from '../../client/src/host-id.js';
 import type { Logger } from '../logger.js';
+import type { Traffic } from '../ops/metrics.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {
@@ -53,6 +54,8 @@ export interface NodeServiceOptions {
   sameHost?: () => SameHostInfo | undefined;
   /** Gets the node's significant events (drops, loads). */
   logger?: Logger;
+  /** The node's gRPC totals, for its stats. */
+  traffic?: () => Traffic;
 }
 
 const utf8 = new TextEncoder();
@@ -92,7 +95,7 @@ export class NodeService implements FlightService {
   readonly actions: NodeActions;
 
   constructor(private readonly options: NodeServiceOptions) {
-    this.actions = new NodeActions(options.store, options.sameHost, options.logger);
+    this.actions = new NodeActions(options.store, options.sameHost, options.logger, options.traffic);
   }
 
   handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse> {

@@ -1,19 +1,25 @@
 /**
  * The HTTP ops endpoints of a node: /healthz (process alive), /readyz (accepting Flight calls),
- * /metrics (Prometheus text, from ./metrics.ts), /stats (JSON). Kubernetes probes and scrapers use these. With an
- * `authorize` check, /metrics and /stats (which name datasets) need `authorization: Bearer TOKEN`.
+ * /metrics (Prometheus text, from ./metrics.ts), /stats (JSON), and the dashboard: the page at `/`
+ * with its assets (./dashboard-assets.ts) and the /overview JSON it polls. Kubernetes probes and
+ * scrapers use the first four. With an `authorize` check, /metrics, /stats and /overview (which name
+ * datasets) need `authorization: Bearer TOKEN`; the page holds no data and asks for the token.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { NodeStats } from '../node/node-actions.js';
 import type { ProcessMetrics } from './metrics.js';
+import type { Overview } from './overview.js';
+import { dashboardAsset } from './dashboard-assets.js';
 
 /** What the ops server reads from its node. */
 export interface OpsSource {
   ready(): boolean;
   stats(): NodeStats;
   metrics: ProcessMetrics;
+  /** What the dashboard page polls. */
+  overview(): Promise<Overview>;
   /** Extra lines for /readyz (a coordinator lists its members). */
   describe?(): string;
   /** Throws a FlightError unless the authorization header (from host:port `peer`) may read /metrics and /stats. */
@@ -45,7 +51,7 @@ export async function startOpsServer(
       res.end(body);
     };
     if (req.method !== 'GET') return send(405, 'text/plain', 'method not allowed\n');
-    if ((path === '/metrics' || path === '/stats') && source.authorize) {
+    if ((path === '/metrics' || path === '/stats' || path === '/overview') && source.authorize) {
       try {
         source.authorize(req.headers.authorization, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
       } catch (err) {
@@ -65,8 +71,17 @@ export async function startOpsServer(
         return send(200, source.metrics.contentType, await source.metrics.render());
       case '/stats':
         return send(200, 'application/json', JSON.stringify(source.stats()) + '\n');
-      default:
-        return send(404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /stats\n');
+      case '/overview':
+        return send(200, 'application/json', JSON.stringify(await source.overview()) + '\n');
+      default: {
+        const asset = dashboardAsset(path);
+        if (asset) {
+          res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
+          res.end(asset.body);
+          return;
+        }
+        return send(404, 'text/plain', 'not found: try /, /healthz, /readyz, /metrics, /stats, /overview\n');
+      }
     }
   };
   await new Promise<void>((resolve, reject) => {

@@ -9,6 +9,24 @@ import type { ClusterStats } from '../cluster/cluster-actions.js';
 import type { CallOutcome } from '../flight/http2/server-call.js';
 import { Code } from '../../client/src/flight/errors.js';
 
+/** What a process has sent and received over gRPC since it started. */
+export interface Traffic {
+  sentBytes: number;
+  receivedBytes: number;
+}
+
+/** A recent failure the dashboard lists: a failed call, or a cluster event such as a member going down. */
+export interface RecentError {
+  /** Milliseconds since the epoch. */
+  time: number;
+  what: string;
+  code: string;
+  message: string;
+}
+
+/** How many failures `recentErrors` keeps. */
+const RECENT_ERRORS = 20;
+
 /** Latency buckets from 1 ms to about 2 min: planning calls take milliseconds, DoGet streams minutes. */
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -47,6 +65,8 @@ export class ProcessMetrics {
   private readonly sent: Counter<'method'>;
   private readonly planning: Histogram<'method'>;
   private current: NodeStats | ClusterStats | undefined;
+  private readonly totals: Traffic = { sentBytes: 0, receivedBytes: 0 };
+  private readonly errors: RecentError[] = [];
 
   /** `stats` is read once per scrape. */
   constructor(private readonly stats: () => NodeStats | ClusterStats) {
@@ -80,6 +100,25 @@ export class ProcessMetrics {
     this.duration.observe(labels, call.seconds);
     if (call.receivedBytes > 0) this.received.inc({ method }, call.receivedBytes);
     if (call.sentBytes > 0) this.sent.inc({ method }, call.sentBytes);
+    this.totals.sentBytes += call.sentBytes;
+    this.totals.receivedBytes += call.receivedBytes;
+    if (call.code !== Code.OK) this.noteError({ time: Date.now(), what: method, code: labels.code, message: call.message ?? '' });
+  }
+
+  /** Keeps a failure for `recentErrors` (the oldest beyond RECENT_ERRORS is forgotten). */
+  noteError(error: RecentError): void {
+    this.errors.unshift(error);
+    this.errors.length = Math.min(this.errors.length, RECENT_ERRORS);
+  }
+
+  /** The last failures, newest first. */
+  recentErrors(): RecentError[] {
+    return this.errors.map((e) => ({ ...e }));
+  }
+
+  /** Bytes sent and received over gRPC since the process started. */
+  traffic(): Traffic {
+    return { ...this.totals };
   }
 
   /** Records how long a coordinator took to plan one read. */

@@ -21,6 +21,8 @@ export interface CallOutcome {
   /** The gRPC path, e.g. /arrow.flight.protocol.FlightService/DoGet. */
   path: string;
   code: Code;
+  /** The status message of a failed call. */
+  message?: string;
   seconds: number;
   receivedBytes: number;
   sentBytes: number;
@@ -272,6 +274,7 @@ export class ServerCall {
     this.settings.onFinished?.({
       path: this.ctx.path,
       code: error?.code ?? Code.OK,
+      ...(error ? { message: error.message } : {}),
       seconds: Number(process.hrtime.bigint() - this.startedAt) / 1e9,
       receivedBytes: this.receivedBytes,
       sentBytes: this.sentBytes,
