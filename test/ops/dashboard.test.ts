@@ -114,3 +114,31 @@ test('with authentication the page is served to anyone but /overview needs the b
     await node.close();
   }
 });
+
+test('in Chromium, the page of a node with authentication asks for a token, refuses a forged one and shows the datasets with a real one', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, async () => {
+  const auth = createTokenAuth(new UserDirectory({ user: 'ops', password: 'secret' }));
+  const node = await startCacheNode({ port: 0, httpPort: 0, auth });
+  const client = new FlightClient(node.url);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  try {
+    const token = await client.handshake('ops', 'secret');
+    await client.doPut(pathDescriptor('secret-data'), idBatches(3, 7));
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${node.httpPort!}/?interval=200`);
+    await page.locator('#login').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#updated').innerText(), 'token needed');
+    assert.equal(await row(page, 'datasets', 'secret-data'), undefined);
+    await page.fill('#token', 'forged');
+    await page.click('#login button');
+    await waitFor('the forged token refused', async () => ((await page.locator('#updated').innerText()) === 'token refused' ? true : undefined));
+    await page.fill('#token', token);
+    await page.click('#login button');
+    const shown = await rowWhen(page, 'datasets', 'secret-data', 'the dataset behind the token', (cells) => cells[1] === '21');
+    assert.deepEqual([shown[0], shown[3], shown[4]], ['secret-data', 'private', 'stored']);
+    assert.equal(await page.locator('#login').isVisible(), false);
+  } finally {
+    await browser.close();
+    client.close();
+    await node.close();
+  }
+});
