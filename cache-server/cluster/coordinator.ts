@@ -211,6 +211,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       : await startOpsServer(
           {
             ready: () => state.liveIds().length >= options.replicas,
+            logger,
             stats: () => service.actions.stats(),
             metrics,
             overview: () => clusterOverview(state, service.actions.stats(), metrics.traffic(), metrics.recentErrors()),

@@ -141,6 +141,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
       : await startOpsServer(
           {
             ready: () => ready,
+            logger,
             stats: () => service.actions.stats(),
             metrics,
             overview: async () => nodeOverview(service.actions.stats(), metrics.traffic(), metrics.recentErrors()),

@@ -12,6 +12,7 @@ import type { NodeStats } from '../node/node-actions.js';
 import type { ProcessMetrics } from './metrics.js';
 import type { Overview } from './overview.js';
 import { dashboardAsset } from './dashboard-assets.js';
+import { logEvent, type Logger } from '../logger.js';
 
 /** What the ops server reads from its node. */
 export interface OpsSource {
@@ -22,6 +23,8 @@ export interface OpsSource {
   overview(): Promise<Overview>;
   /** Extra lines for /readyz (a coordinator lists its members). */
   describe?(): string;
+  /** Gets a `refused` event for each refused authorization. */
+  logger?: Logger;
   /** Throws a FlightError unless the authorization header (from host:port `peer`) may read /metrics and /stats. */
   authorize?(authorization: string | undefined, peer: string): void;
 }
@@ -52,10 +55,13 @@ export async function startOpsServer(
     };
     if (req.method !== 'GET') return send(405, 'text/plain', 'method not allowed\n');
     if ((path === '/metrics' || path === '/stats' || path === '/overview') && source.authorize) {
+      const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
       try {
-        source.authorize(req.headers.authorization, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+        source.authorize(req.headers.authorization, peer);
       } catch (err) {
-        const [status, body] = refusal(err);
+        const error = FlightError.from(err);
+        if (source.logger) logEvent(source.logger, 'warn', 'refused', { code: error.codeName, method: `GET ${path}`, peer, error: error.message }, 'request refused');
+        const [status, body] = refusal(error);
         res.setHeader('www-authenticate', 'Bearer');
         return send(status, 'text/plain', body);
       }

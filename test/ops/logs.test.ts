@@ -13,7 +13,7 @@ import { Code } from '../../client/src/flight/errors.js';
 import { rejectsWith } from '../helpers/flight.js';
 import { clusterStats, idBatches, startCli, waitFor } from '../cluster/cluster-helpers.js';
 import { runCli } from '../loaders/load-helpers.js';
-import type { StartedProcess } from '../helpers/process.js';
+import { freePort, type StartedProcess } from '../helpers/process.js';
 
 type Line = Record<string, unknown> & { event?: string };
 
@@ -116,4 +116,16 @@ test('--log-level warn keeps refusals and drops routine events; an unknown level
   const refused = await runCli(['serve', '--port', '0', '--log-level', 'loud']);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /--log-level \(FLIGHTCACHE_LOG_LEVEL\) must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/);
+});
+
+test('an ops endpoint refusing a request without a valid token logs it as refused', async () => {
+  const httpPort = await freePort();
+  const node = await startCli(['serve', '--port', '0', '--http-port', String(httpPort), '--user', 'ops', '--password', 'secret', '--log-level', 'warn']);
+  try {
+    assert.equal((await fetch(`http://127.0.0.1:${httpPort}/metrics`, { headers: { authorization: 'Bearer forged' } })).status, 401);
+    const [refused] = await logged(node, 'refused', 1, ['code', 'method', 'level']);
+    assert.deepEqual(refused, { code: 'UNAUTHENTICATED', method: 'GET /metrics', level: 40 });
+  } finally {
+    await node.stop();
+  }
 });

@@ -118,8 +118,10 @@ async function poll() {
   try {
     const response = await fetch('/overview', { headers: token ? { authorization: `Bearer ${token}` } : {} });
     if (response.status === 401) {
+      // Polling waits for a token: a refused one is not sent again.
       $('#login').hidden = false;
       $('#updated').textContent = token ? 'token refused' : 'token needed';
+      return;
     } else if (!response.ok) $('#updated').textContent = `error: HTTP ${response.status}`;
     else {
       $('#login').hidden = true;
@@ -134,6 +136,7 @@ async function poll() {
 $('#login').addEventListener('submit', (event) => {
   event.preventDefault();
   sessionStorage.setItem('flightcache-token', $('#token').value);
+  poll();
 });
 
 poll();
