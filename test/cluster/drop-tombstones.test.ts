@@ -3,7 +3,9 @@
  * its data) while a dataset is dropped, then the coordinator restarted, then the shard resumed:
  * the restarted coordinator learns the drop from the other shard's tombstone, never adopts the
  * dataset back and has the resumed shard drop its stale copies; a put of the same name afterwards
- * is stored and read like any other.
+ * is stored and read like any other. When the shard that missed the drop answers the restarted
+ * coordinator first, the dataset is adopted from it and dropped again once a shard with the
+ * tombstone answers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,6 +88,51 @@ test('a dataset dropped while a shard was down stays dropped after a coordinator
     assert.deepEqual(await readIds(client, 'kept'), Array.from({ length: 40 }, (_, i) => i));
   } finally {
     if (frozen) b.child.kill('SIGCONT');
+    client.close();
+    for (const p of [coordinator, a, b]) await p.stop();
+  }
+});
+
+test('a restarted coordinator that adopted a dropped dataset from a shard before the shard holding the tombstone answered drops it again once that one does', async () => {
+  const a = await startCli(['shard', '--port', '0']);
+  const b = await startCli(['shard', '--port', '0']);
+  let coordinator = await startCoordinator([a, b]);
+  let client = new FlightClient(coordinator.url);
+  const frozen = new Set<StartedProcess>();
+  const freeze = (p: StartedProcess): void => {
+    p.child.kill('SIGSTOP');
+    frozen.add(p);
+  };
+  const resume = (p: StartedProcess): void => {
+    p.child.kill('SIGCONT');
+    frozen.delete(p);
+  };
+  try {
+    await waitFor('two live members', async () => ((await clusterStats(client)).members.filter((m) => m.live).length === 2 ? true : undefined));
+    await client.doPut(pathDescriptor('gone'), idBatches(4, 10));
+    freeze(b);
+    await waitFor('b down', async () => ((await clusterStats(client)).members.find((m) => m.id === b.url)!.state === 'down' ? true : undefined));
+    await client.action('drop', 'gone');
+    client.close();
+    await coordinator.stop();
+
+    // Only b, which missed the drop, answers the new coordinator at first.
+    freeze(a);
+    resume(b);
+    coordinator = await startCoordinator([a, b]);
+    client = new FlightClient(coordinator.url);
+    const adopted = await waitFor('the dropped dataset adopted from b', async () => (await clusterStats(client)).datasets.find((d) => d.name === 'gone'));
+    assert.equal(adopted.rows, 40);
+
+    resume(a);
+    await waitFor('the dataset dropped again once a answers', async () => {
+      const stats = await clusterStats(client);
+      return stats.members.every((m) => m.live) && stats.datasets.length === 0 ? true : undefined;
+    });
+    await waitFor('b dropped its copies', async () => ((await held(b.url)).some((name) => name.startsWith('gone#')) ? undefined : true));
+    await rejectsWith(client.getFlightInfo(pathDescriptor('gone')), Code.NOT_FOUND, /gone/);
+  } finally {
+    for (const p of frozen) p.child.kill('SIGCONT');
     client.close();
     for (const p of [coordinator, a, b]) await p.stop();
   }
