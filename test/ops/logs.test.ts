@@ -46,7 +46,7 @@ function logged(p: StartedProcess, event: string, count: number, fields: readonl
   return waitFor(`${count} ${event} lines`, async () => {
     const lines = events(p.stderr(), event, fields);
     return lines.length >= count ? lines : undefined;
-  }, 10_000);
+  }, 20_000);
 }
 
 /** A JSON Lines file of `rows` rows in a new temporary directory. */
@@ -82,7 +82,7 @@ test('a coordinator logs members coming up and going down, loads, drops, failove
     assert.deepEqual(await logged(coordinator, 'drop', 1, ['dataset', 'partitions']), [{ dataset: 'put', partitions }]);
     // The shards log the drop of each copy they held, under its stored name (and of a load's staged parts).
     const copies = (p: StartedProcess): string[] => events(p.stderr(), 'drop', ['dataset']).map((d) => String(d.dataset)).filter((name) => name.startsWith('put#'));
-    const dropped = await waitFor('every copy dropped', async () => (copies(a).length + copies(b).length >= 2 * partitions ? [copies(a), copies(b)] : undefined), 10_000);
+    const dropped = await waitFor('every copy dropped', async () => (copies(a).length + copies(b).length >= 2 * partitions ? [copies(a), copies(b)] : undefined), 20_000);
     // R = 2 on two shards: each holds a copy of every partition.
     for (const held of dropped) assert.deepEqual(held.map((name) => name.replace(/\..*/, '')).sort(), Array.from({ length: partitions }, (_, i) => `put#p${i}`).sort());
     await rejectsWith(client.action('drop', 'x'.repeat(70_000)), Code.RESOURCE_EXHAUSTED, /--max-request/);
