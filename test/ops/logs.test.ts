@@ -13,6 +13,7 @@ import { Code } from '../../client/src/flight/errors.js';
 import { rejectsWith } from '../helpers/flight.js';
 import { clusterStats, idBatches, startCli, waitFor } from '../cluster/cluster-helpers.js';
 import { runCli } from '../loaders/load-helpers.js';
+import { rawSession } from '../helpers/raw-grpc.js';
 import { freePort, type StartedProcess } from '../helpers/process.js';
 
 type Line = Record<string, unknown> & { event?: string };
@@ -100,15 +101,22 @@ test('a coordinator logs members coming up and going down, loads, drops, failove
   }
 });
 
-test('--log-level warn keeps refusals and drops routine events; an unknown level is refused by name', async () => {
+test('--log-level warn keeps refusals (of calls and of non-gRPC streams) and drops routine events; an unknown level is refused by name', async () => {
   const node = await startCli(['serve', '--port', '0', '--max-request', '64KiB', '--log-level', 'warn']);
   const client = new FlightClient(node.url);
   try {
     await client.doPut(pathDescriptor('d'), idBatches(1, 10));
     await client.action('drop', 'd');
     await rejectsWith(client.action('drop', 'x'.repeat(70_000)), Code.RESOURCE_EXHAUSTED, /--max-request/);
-    await logged(node, 'refused', 1, []);
-    assert.deepEqual(logLines(node.stderr()).map((l) => [l.event, l.level]), [['refused', 40]]);
+    // A stream that is not a gRPC call is refused before it reaches any method.
+    const session = rawSession(node.url);
+    const stream = session.request({ ':method': 'POST', ':path': '/arrow.flight.protocol.FlightService/DoGet', 'content-type': 'text/plain' });
+    stream.end();
+    await new Promise((resolve) => stream.on('close', resolve).resume());
+    session.close();
+    const refused = await logged(node, 'refused', 2, ['code', 'method']);
+    assert.deepEqual(refused, [{ code: 'RESOURCE_EXHAUSTED', method: 'DoAction' }, { code: 'INTERNAL', method: 'DoGet' }]);
+    assert.deepEqual(logLines(node.stderr()).map((l) => [l.event, l.level]), [['refused', 40], ['refused', 40]]);
   } finally {
     client.close();
     await node.stop();
