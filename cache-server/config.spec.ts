@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
+  loadLogLevel,
   cgroupMemoryLimit,
   defaultMemoryBytes,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -48,6 +49,16 @@ test('TLS files come from --tls-cert/--tls-key/--tls-ca, else FLIGHTCACHE_TLS_CE
   assert.throws(() => loadServeConfig({ 'tls-ca': '/ca.pem' }, {}), { code: Code.INVALID_ARGUMENT, message });
   assert.throws(() => loadClientTls({ 'tls-ca': '/nonexistent/ca.pem' }, {}), { code: Code.INVALID_ARGUMENT, message: '--tls-ca /nonexistent/ca.pem cannot be read' });
   assert.equal(loadClientTls({}, {}), undefined);
+});
+
+test('--log-level comes from the flag, else FLIGHTCACHE_LOG_LEVEL, else info, and must be a level pino knows', () => {
+  assert.equal(loadLogLevel({ 'log-level': 'warn' }, { FLIGHTCACHE_LOG_LEVEL: 'debug' }), 'warn');
+  assert.equal(loadLogLevel({}, { FLIGHTCACHE_LOG_LEVEL: 'debug' }), 'debug');
+  assert.equal(loadLogLevel({}, {}), 'info');
+  assert.throws(() => loadLogLevel({ 'log-level': 'WARN' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--log-level (FLIGHTCACHE_LOG_LEVEL) must be one of fatal, error, warn, info, debug, trace, silent, got "WARN"',
+  });
 });
 
 test('--max-streams comes from the flag, else FLIGHTCACHE_MAX_STREAMS, and must be 1-65535', () => {

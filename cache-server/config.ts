@@ -132,6 +132,18 @@ export interface ClusterConfig {
   replaceAfterMs: number | undefined;
 }
 
+/** The levels --log-level accepts (pino's), most to least severe. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The log level from --log-level, else FLIGHTCACHE_LOG_LEVEL, else info. */
+export function loadLogLevel(flags: Flags, env: NodeJS.ProcessEnv = process.env): string {
+  const level = setting(flags, env, 'log-level', 'FLIGHTCACHE_LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `--log-level (FLIGHTCACHE_LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+  return level;
+}
+
 /** Raw flag values as parsed from the command line. */
 export type Flags = Record<string, string | boolean | undefined>;
 

@@ -2,7 +2,7 @@
  * The cluster roles on the command line: `serve --shards N` (a coordinator plus N local shard
  * processes), `coordinator` and `shard` (one role each, for real clusters).
  */
-import { defaultMemoryBytes, loadAuth, loadClusterConfig, loadServeConfig, loadTls, type Flags } from '../config.js';
+import { defaultMemoryBytes, loadAuth, loadClusterConfig, loadLogLevel, loadServeConfig, loadTls, type Flags } from '../config.js';
 import { parseSigningKeys, randomSigningKey } from '../auth/signing-keys.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startCoordinator, type CoordinatorOptions } from '../cluster/coordinator.js';
@@ -56,7 +56,7 @@ function coordinatorOptions(flags: Flags, logger: Logger, memoryBytes?: number, 
 /** Runs a coordinator with N local shard processes; the ready line comes once every shard is live. */
 export async function serveCluster(flags: Flags, shards: number): Promise<void> {
   const config = loadServeConfig(flags);
-  const logger = createLogger('flightcache-coordinator');
+  const logger = createLogger('flightcache-coordinator', loadLogLevel(flags));
   const given = typeof flags.memory === 'string' ? flags.memory : process.env.FLIGHTCACHE_MEMORY || undefined;
   // --memory is per process; without it the processes on this host share the default between them.
   const share = given === undefined ? Math.floor(defaultMemoryBytes() / (shards + 1)) : undefined;
@@ -75,6 +75,7 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
     host: config.host,
     state: coordinator.state,
     logger,
+    logLevel: logger.level,
     flags: limitFlags,
     memory,
     shmDir: config.shmDir ?? 'off',
@@ -89,7 +90,7 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
 export const coordinatorCommand: Command = {
   options: clusterOptions,
   async run(_positionals, flags) {
-    const coordinator = await startCoordinator(coordinatorOptions(flags, createLogger('flightcache-coordinator')));
+    const coordinator = await startCoordinator(coordinatorOptions(flags, createLogger('flightcache-coordinator', loadLogLevel(flags))));
     closeOnSignals(coordinator);
     process.stdout.write(readyLine(coordinator.url) + '\n');
   },
@@ -108,7 +109,7 @@ export const shardCommand: Command = {
       memoryBytes: config.memoryBytes,
       requestLimits: config.requestLimits,
       maxStreams: config.maxStreams,
-      logger: createLogger(`flightcache-shard${cluster.id ? `-${cluster.id}` : ''}`),
+      logger: createLogger(`flightcache-shard${cluster.id ? `-${cluster.id}` : ''}`, loadLogLevel(flags)),
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.httpHost !== undefined ? { httpHost: config.httpHost } : {}),
       ...(auth ? { auth } : {}),

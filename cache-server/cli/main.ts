@@ -16,6 +16,7 @@ commands:
   serve  [--host H] [--port 8815] [--memory SIZE] [--http-port P] [--http-host H] [--user U --password P] [--advertise-host H]
          [--credentials-file FILE] [--auth-key-file FILE] [--max-message SIZE] [--max-request SIZE] [--max-streams N]
          [--default-dataset N]  (N: what path [RANK, WORLD] reads when several datasets exist)
+         [--log-level fatal|error|warn|info|debug|trace|silent]  JSON lines on stderr (default info)
          [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]  serve grpc+tls:// (reloaded when the files change); with a CA,
                                      clients need a certificate signed by it (mTLS), and cluster hops use the same files
          [--shards N [--replicas R]]  a coordinator on --port plus N local shard processes

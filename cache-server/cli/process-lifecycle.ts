@@ -41,5 +41,6 @@ export const serveOptions = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
+  'log-level': { type: 'string' },
 } as const;
 

@@ -1,5 +1,5 @@
 /** `flightcache serve`: runs one cache node until SIGINT/SIGTERM. */
-import { loadAuth, loadClusterConfig, loadServeConfig, loadTls } from '../config.js';
+import { loadAuth, loadClusterConfig, loadLogLevel, loadServeConfig, loadTls } from '../config.js';
 import { clusterOptions, serveCluster } from './cluster-commands.js';
 import { createLogger } from '../logger.js';
 import { startCacheNode } from '../node/cache-node.js';
@@ -28,7 +28,7 @@ export const serveCommand: Command = {
       ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
       ...(config.shmDir !== undefined ? { shmDir: config.shmDir } : {}),
       ...(config.shmSocket !== undefined ? { shmSocket: config.shmSocket } : {}),
-      logger: createLogger('flightcache'),
+      logger: createLogger('flightcache', loadLogLevel(flags)),
     });
     closeOnSignals(node);
     process.stdout.write(readyLine(node.url) + '\n');

@@ -69,11 +69,12 @@ function shapeOf(dataset: CatalogDataset | undefined): unknown {
 }
 
 /** Options of adoption with `replicas` copies and nothing dropped or being written, unless given. */
-const guards = (replicas: number, given: { dropped?: string[]; droppedDatasets?: string[]; pendingPuts?: string[] } = {}) => ({
+const guards = (replicas: number, given: { dropped?: string[]; droppedDatasets?: string[]; pendingPuts?: string[]; tombstones?: string[] } = {}) => ({
   replicas,
   dropped: new Set(given.dropped),
   droppedDatasets: new Set(given.droppedDatasets),
   pendingPuts: new Set(given.pendingPuts),
+  tombstones: new Set(given.tombstones),
 });
 const R2 = guards(2);
 const live = (id: string): string => `grpc://${id}:1`;
@@ -184,6 +185,19 @@ test('no partition of a put this coordinator dropped is described or adopted, an
   assert.deepEqual(report.adopted, [names[2]]);
   assert.deepEqual(report.stale, [names[1]]);
   assert.deepEqual(catalog.get('ids')!.partitions.map((p) => p.missing === true), [true, false]);
+});
+
+test('no partition of a tombstoned put (a drop learned from a shard) is described or adopted, all are reported stale; another generation of the name is adopted', () => {
+  const dropped = [...putDataset('ids', [[1, 1]], 'abc').facts.keys()];
+  const { expected, facts: later } = putDataset('ids', [[2]], 'def');
+  const names = [...dropped, ...later.keys()];
+  const options = guards(1, { tombstones: ['ids#abc0'] });
+  assert.deepEqual(toDescribe(new Catalog(), names, options), [...later.keys()]);
+  const catalog = new Catalog();
+  const report = adoptHoldings(catalog, holdings('a', names, later), options);
+  assert.deepEqual(report.adopted, [...later.keys()]);
+  assert.deepEqual(report.stale, dropped);
+  assert.deepEqual([catalog.get('ids')!.rows, catalog.get('ids')!.partitions.length], [expected.rows, 1]);
 });
 
 test('only partitions with a recorded batch range that the catalog lacks are described', () => {

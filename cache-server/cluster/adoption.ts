@@ -56,6 +56,8 @@ export interface AdoptionGuards {
   readonly droppedDatasets: ReadonlySet<string>;
   /** Puts this coordinator is still writing, as "dataset#nonce": it records them itself once they are stored. */
   readonly pendingPuts: ReadonlySet<string>;
+  /** Puts of dropped datasets, as "dataset#nonce", from the shards' tombstones (absent: none known). */
+  readonly tombstones?: ReadonlySet<string>;
 }
 
 /** How an unknown partition stands: of a put still being written, of a dropped put or dataset, or open to adoption. */
@@ -93,7 +95,8 @@ function standingOf(guards: AdoptionGuards): (storedName: string) => Standing {
     const key = putKeyOf(storedName)!;
     // Checked first: a put written after its dataset was dropped is not stale.
     if (guards.pendingPuts.has(key)) return 'pending';
-    return droppedPuts.has(key) || guards.droppedDatasets.has(putOfStoredName(storedName)!.dataset) ? 'dropped' : 'open';
+    if (droppedPuts.has(key) || guards.tombstones?.has(key)) return 'dropped';
+    return guards.droppedDatasets.has(putOfStoredName(storedName)!.dataset) ? 'dropped' : 'open';
   };
 }
 

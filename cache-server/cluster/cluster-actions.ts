@@ -6,9 +6,11 @@ import type { DatasetStore } from '../storage/dataset-store.js';
 import type { ClusterState, MemberStats } from './cluster-state.js';
 import type { DatasetStatus } from './catalog.js';
 import { dropCopies } from './partition-copies.js';
+import { putsOf, recordDrop } from './drop-tombstones.js';
 import { LoadRegistry } from '../loaders/load-registry.js';
 import { parseLoadRequest } from '../loaders/load-request.js';
 import { loadIntoCluster } from './cluster-load.js';
+import { logEvent } from '../logger.js';
 
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset from every shard (cancelling its load). Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
@@ -36,12 +38,14 @@ const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(val
 export class ClusterActions {
   private readonly started = Date.now();
   /** The loads this coordinator drives. */
-  readonly loads = new LoadRegistry();
+  readonly loads: LoadRegistry;
 
   constructor(
     private readonly state: ClusterState,
     private readonly staging: DatasetStore,
-  ) {}
+  ) {
+    this.loads = new LoadRegistry(state.logger);
+  }
 
   /** The action types a coordinator knows. */
   *list(): Iterable<ActionType> {
@@ -115,12 +119,16 @@ export class ClusterActions {
     if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
     const cancelled = this.loads.cancel(name);
     const dataset = this.state.catalog.drop(name);
-    if (!dataset && cancelled) return { dropped: name };
+    if (!dataset && cancelled) {
+      logEvent(this.state.logger, 'info', 'drop', { dataset: name, cancelledLoad: true, partitions: 0 }, 'dataset dropped');
+      return { dropped: name };
+    }
     if (!dataset) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+    logEvent(this.state.logger, 'info', 'drop', { dataset: name, cancelledLoad: cancelled, partitions: dataset.partitions.length }, 'dataset dropped');
     for (const partition of dataset.partitions) this.state.dropped.add(partition.storedName);
     // Partitions of puts no shard reported (stand-ins) are recorded nowhere: the dataset's name keeps them out.
     this.state.droppedDatasets.add(name);
-    await dropCopies(this.state, dataset.partitions);
+    await Promise.all([recordDrop(this.state, putsOf(dataset)), dropCopies(this.state, dataset.partitions)]);
     return { dropped: name };
   }
 

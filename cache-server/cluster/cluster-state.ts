@@ -40,6 +40,11 @@ export class ClusterState {
    * even one of a put that was never reported to it: such partitions are never adopted.
    */
   readonly droppedDatasets = new Set<string>();
+  /**
+   * Puts ("dataset#nonce") of dropped datasets, this coordinator's drops and those it learned from
+   * the shards' tombstones (drop-tombstones.ts): their partitions are never adopted.
+   */
+  readonly tombstones = new Set<string>();
   /** Puts still being written, as "dataset#nonce": their committed partitions are not adopted meanwhile. */
   readonly pendingPuts = new Set<string>();
   /** Each member's host id, as its last health answer said (kept while it is down: placement does not change then). */

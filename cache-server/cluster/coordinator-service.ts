@@ -50,6 +50,8 @@ export interface CoordinatorServiceOptions {
   defaultDataset?: string;
   /** Upper bound on a partition's bytes (default 256 MiB). */
   maxPartitionBytes?: number;
+  /** Told how long each read plan (GetFlightInfo, GetSchema) took, for metrics. */
+  planned?: (method: string, seconds: number) => void;
 }
 
 const utf8 = new TextEncoder();
@@ -94,8 +96,10 @@ export class CoordinatorService implements FlightService {
   }
 
   async getFlightInfo(descriptor: FlightDescriptor): Promise<FlightInfo> {
-    const request = parseFlightRequest(descriptor);
-    return flightInfoFor(this.options.state.layout(this.resolve(request.dataset)), request, descriptor);
+    return this.timed('GetFlightInfo', () => {
+      const request = parseFlightRequest(descriptor);
+      return flightInfoFor(this.options.state.layout(this.resolve(request.dataset)), request, descriptor);
+    });
   }
 
   async pollFlightInfo(descriptor: FlightDescriptor): Promise<PollInfo> {
@@ -103,8 +107,20 @@ export class CoordinatorService implements FlightService {
   }
 
   async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
-    const request = parseFlightRequest(descriptor);
-    return { schema: requestSchema(this.options.state.layout(this.resolve(request.dataset)), request) };
+    return this.timed('GetSchema', () => {
+      const request = parseFlightRequest(descriptor);
+      return { schema: requestSchema(this.options.state.layout(this.resolve(request.dataset)), request) };
+    });
+  }
+
+  /** Runs a read plan, telling `planned` how long it took (failed plans included). */
+  private timed<T>(method: string, plan: () => T): T {
+    const started = process.hrtime.bigint();
+    try {
+      return plan();
+    } finally {
+      this.options.planned?.(method, Number(process.hrtime.bigint() - started) / 1e9);
+    }
   }
 
   // The coordinator is not on the data path: say where the data is instead of proxying it.

@@ -13,8 +13,10 @@ import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import type { TokenAuth } from '../auth/token-auth.js';
 import { authorizeService } from '../auth/authorize.js';
-import { silentLogger, type Logger } from '../logger.js';
+import { logEvent, silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
+import { ProcessMetrics } from '../ops/metrics.js';
+import { clusterOverview } from './cluster-overview.js';
 import { opsAuthorization, requestMemory, serverLocation } from '../node/cache-node.js';
 import { ClusterState } from './cluster-state.js';
 import { CoordinatorService } from './coordinator-service.js';
@@ -23,6 +25,7 @@ import { parseShardList, watchShardDns } from './member-sources.js';
 import { PeerClients } from './peer-clients.js';
 import { adoptFrom } from './member-holdings.js';
 import { refill } from './refill.js';
+import { tradeTombstones } from './drop-tombstones.js';
 import { rebalance } from './rebalance.js';
 import { MemberReplacer } from './replacement.js';
 
@@ -71,10 +74,26 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
+/** Says which datasets lost copies with a member now gone: their reads go to the other replicas, or fail where none is left. */
+function logFailover(state: ClusterState, memberId: string): void {
+  const affected = state.catalog.list().filter((d) => d.partitions.some((p) => p.placement.includes(memberId)));
+  if (affected.length === 0) return;
+  const statuses = affected.map((d) => ({ name: d.name, ...state.status(d) }));
+  const partitions = affected.reduce((n, d) => n + d.partitions.filter((p) => p.placement.includes(memberId)).length, 0);
+  logEvent(
+    state.logger,
+    statuses.some((d) => d.status === 'lost') ? 'error' : 'warn',
+    'failover',
+    { member: memberId, partitions, datasets: statuses.map((d) => d.name), lost: statuses.filter((d) => d.status === 'lost').map((d) => d.name) },
+    'reads of the member\'s partitions go to their other replicas',
+  );
+}
+
 /** Starts a coordinator and resolves once it accepts calls (members join as they answer). */
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
+  const metrics: ProcessMetrics = new ProcessMetrics(() => service.actions.stats());
   const auth = options.auth;
   const peers = new PeerClients(auth && (() => auth.clusterToken()), options.tls);
   const instances = new Map<string, string>();
@@ -90,7 +109,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       if (health.instance !== undefined) instances.set(member.id, health.instance);
       // Restarted between two probes (never seen down): it came back empty and must be refilled.
       if (previous !== undefined && health.instance !== previous) {
-        logger.warn({ member: member.id }, 'member restarted; refilling it');
+        logEvent(logger, 'warn', 'member_restarted', { member: member.id, location: member.location }, 'member restarted; refilling it');
         state.synced.delete(member.id);
         bringInLine(member);
       }
@@ -125,9 +144,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
   const bringInLine = (member: Member): void => {
     if (refilling.has(member.id)) return;
-    // Adopted first: refill then treats the partitions the member holds as known, not as strangers.
+    // Tombstones first: a restarted coordinator learns the drops it missed before it adopts anything
+    // (a member holds no copies of the puts it has tombstones for, so adopting goes on without them).
+    // Adopted next: refill then treats the partitions the member holds as known, not as strangers.
     // A member that cannot describe what it holds still serves what the catalog knows of it.
-    const run = adoptFrom(state, member)
+    const run = tradeTombstones(state, member)
+      .catch((err: unknown) => logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'tombstone exchange failed; retried when the member next comes up'))
+      .then(() => adoptFrom(state, member))
       .catch((err: unknown) =>
         logger.warn({ member: member.id, err: err instanceof Error ? err.message : String(err) }, 'adoption failed; the member serves the partitions the catalog knows, its others stay on it unadopted'),
       )
@@ -138,9 +161,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     refilling.set(member.id, run);
   };
   membership.onChange((member, previous, event) => {
-    logger.info({ member: member.id, location: member.location, state: member.state, previous, event }, 'member state');
+    const fields = { member: member.id, location: member.location, source: member.source, state: member.state, previous: previous ?? null };
+    if (previous === 'up' && member.state === 'down') metrics.noteError({ time: Date.now(), what: 'member', code: 'UNAVAILABLE', message: `member ${member.id} (${member.location}) is down` });
+    if (event === 'added') logEvent(logger, 'info', 'member_added', fields, 'member added');
+    else if (event === 'removed') logEvent(logger, 'warn', 'member_removed', fields, 'member removed');
+    else logEvent(logger, member.state === 'up' ? 'info' : 'warn', member.state === 'up' ? 'member_up' : 'member_down', fields, `member ${member.state}`);
     if (event !== 'removed' && member.state === 'up') bringInLine(member);
-    else state.synced.delete(member.id);
+    else {
+      state.synced.delete(member.id);
+      if (previous === 'up') logFailover(state, member.id);
+    }
   });
   // Members whose refill failed are retried until they are in line.
   const retry = setInterval(() => {
@@ -157,6 +187,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
   const service = new CoordinatorService({
     state,
+    planned: (method, seconds) => metrics.observePlanning(method, seconds),
     staging: new DatasetStore({ allocator }),
     ...(auth ? { auth } : {}),
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
@@ -167,6 +198,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     methods,
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
+    onCallFinished: (call) => metrics.observeCall(call),
     ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
@@ -179,7 +211,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       : await startOpsServer(
           {
             ready: () => state.liveIds().length >= options.replicas,
+            logger,
             stats: () => service.actions.stats(),
+            metrics,
+            overview: () => clusterOverview(state, service.actions.stats(), metrics.traffic(), metrics.recentErrors()),
             describe: () => state.members().map((m) => `${m.id} ${m.location} ${m.live ? 'live' : m.state}`).join('\n'),
             ...opsAuthorization(auth, options.httpHost),
           },

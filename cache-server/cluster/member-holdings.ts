@@ -68,7 +68,13 @@ export async function adoptFrom(state: ClusterState, member: Member): Promise<Ad
       state.logger.warn({ member: member.id, unknown: wanted.length }, 'member cannot describe its partitions (older version); they are not adopted');
     }
   }
-  const report = adoptHoldings(state.catalog, { member: member.id, names, facts }, { replicas: state.replicas, dropped: state.dropped, droppedDatasets: state.droppedDatasets, pendingPuts: state.pendingPuts });
+  const report = adoptHoldings(state.catalog, { member: member.id, names, facts }, {
+    replicas: state.replicas,
+    dropped: state.dropped,
+    droppedDatasets: state.droppedDatasets,
+    pendingPuts: state.pendingPuts,
+    tombstones: state.tombstones,
+  });
   // Refill drops the copies of dropped partitions; these belong to the same dropped puts or datasets.
   for (const name of report.stale) state.dropped.add(name);
   if (report.adopted.length > 0) state.logger.info({ member: member.id, adopted: report.adopted.length }, 'adopted partitions the member holds');

@@ -16,6 +16,7 @@ import type { ClusterState } from './cluster-state.js';
 import type { Member } from './membership.js';
 import { copyPartition, dropCopy } from './partition-copies.js';
 import { placeReplicas } from './placement.js';
+import { logEvent } from '../logger.js';
 
 /** One new copy to make: `partition`, placed on `dead`, goes to `target` instead (or also, for a top-up). */
 export interface Replacement {
@@ -224,7 +225,7 @@ export class MemberReplacer {
   private async pass(overdue: ReadonlySet<string>): Promise<void> {
     const { replaced, toppedUp, stuck } = await replaceOverdue(this.state, overdue);
     for (const [member, partitions] of replaced) {
-      this.state.logger.info({ member, partitions, afterMs: this.options.afterMs }, 'member down longer than --replace-after replaced: its partitions re-replicated on live members');
+      logEvent(this.state.logger, 'info', 'member_replaced', { member, partitions, afterMs: this.options.afterMs }, 'member down longer than --replace-after replaced: its partitions re-replicated on live members');
     }
     if (toppedUp > 0) this.state.logger.info({ partitions: toppedUp }, 'partitions placed on fewer members than the replica count (adopted from fewer holders) got further copies');
     const counts = new Map<string, { lost: number; degraded: number }>();
@@ -239,7 +240,7 @@ export class MemberReplacer {
       const summary = `${lost}/${degraded}`;
       if (this.#reported.get(member) === summary) continue;
       this.#reported.set(member, summary);
-      this.state.logger.warn({ member, noLiveCopy: lost, noSpareMember: degraded }, 'member down longer than --replace-after: some of its partitions cannot be re-replicated (no live copy to copy from, or no live member without one)');
+      logEvent(this.state.logger, 'warn', 'member_replaced', { member, noLiveCopy: lost, noSpareMember: degraded }, 'member down longer than --replace-after: some of its partitions cannot be re-replicated (no live copy to copy from, or no live member without one)');
     }
     const placed = new Set(this.state.catalog.list().flatMap((d) => d.partitions.flatMap((p) => p.placement)));
     for (const id of this.#gone.keys()) if (!placed.has(id)) this.#gone.delete(id);

@@ -1,6 +1,7 @@
 /** The loads a process runs: one at a time per dataset name, each cancellable, with its progress kept for `stats`. */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { LoadProgress } from './dataset-loader.js';
+import { logEvent, silentLogger, type Logger } from '../logger.js';
 
 /** How many finished loads `list` still shows. */
 const RECENT = 8;
@@ -10,14 +11,26 @@ export class LoadRegistry {
   readonly #active = new Map<string, { progress: LoadProgress; controller: AbortController }>();
   readonly #recent: LoadProgress[] = [];
 
+  /** `logger` gets one line as each load starts and one as it ends. */
+  constructor(private readonly logger: Logger = silentLogger) {}
+
   /** Runs `body` as the load of `name`; ALREADY_EXISTS while another load of that name runs. */
   async run<T>(name: string, source: string, body: (progress: LoadProgress, signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.#active.has(name)) throw new FlightError(Code.ALREADY_EXISTS, `a load of "${name}" is already running`);
     const progress: LoadProgress = { name, source, state: 'listing', files: 0, filesTotal: 0, rows: 0, bytes: 0, bytesTotal: 0 };
     const controller = new AbortController();
     this.#active.set(name, { progress, controller });
+    const started = Date.now();
+    logEvent(this.logger, 'info', 'load_started', { dataset: name, source }, 'load started');
     try {
-      return await body(progress, controller.signal);
+      const result = await body(progress, controller.signal);
+      const { rows, files, bytes } = progress;
+      logEvent(this.logger, 'info', 'load_done', { dataset: name, source, rows, files, bytes, ms: Date.now() - started }, 'load done');
+      return result;
+    } catch (err) {
+      const error = FlightError.from(err);
+      logEvent(this.logger, 'warn', 'load_failed', { dataset: name, source, code: error.codeName, error: error.message, file: progress.file }, 'load failed');
+      throw err;
     } finally {
       this.#active.delete(name);
       this.#recent.unshift(progress);

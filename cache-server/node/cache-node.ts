@@ -14,6 +14,8 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { authorizeService } from '../auth/authorize.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { startOpsServer, type OpsSource } from '../ops/http-server.js';
+import { ProcessMetrics } from '../ops/metrics.js';
+import { nodeOverview } from '../ops/overview.js';
 import { NodeService } from './node-service.js';
 import type { PeerClient } from './fetch-action.js';
 
@@ -101,19 +103,23 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let url = '';
   let sameHost: SameHostServer | undefined;
-  const service = new NodeService({
+  const metrics: ProcessMetrics = new ProcessMetrics(() => service.actions.stats());
+  const service: NodeService = new NodeService({
     store,
     location: () => url,
     ...(auth ? { auth } : {}),
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.peer ? { peer: options.peer } : {}),
     sameHost: () => sameHost,
+    logger,
+    traffic: () => metrics.traffic(),
   });
   const server = new GrpcServer({
     // Requests are buffered in memory charged to the same limit as stored data.
     methods: bindFlightService(auth ? authorizeService(service) : service, options.requestLimits ?? requestLimits(), requestMemory(allocator)),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
+    onCallFinished: (call) => metrics.observeCall(call),
     ...(options.maxStreams !== undefined ? { maxConcurrentStreams: options.maxStreams } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
@@ -135,7 +141,10 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
       : await startOpsServer(
           {
             ready: () => ready,
+            logger,
             stats: () => service.actions.stats(),
+            metrics,
+            overview: async () => nodeOverview(service.actions.stats(), metrics.traffic(), metrics.recentErrors()),
             ...opsAuthorization(auth, options.httpHost),
           },
           options.httpHost ?? host,

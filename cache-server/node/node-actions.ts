@@ -1,4 +1,4 @@
-/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host, load (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
+/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host, load, tombstone, tombstones (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { Action, ActionType, Result } from '../../client/src/flight/protocol/messages.js';
@@ -9,6 +9,9 @@ import { loadDataset, type LoadProgress, type LoadResult } from '../loaders/data
 import { LoadRegistry } from '../loaders/load-registry.js';
 import { parseLoadRequest } from '../loaders/load-request.js';
 import { describeDatasets } from './describe-action.js';
+import { logEvent, silentLogger, type Logger } from '../logger.js';
+import { Tombstones } from './tombstones.js';
+import type { Traffic } from '../ops/metrics.js';
 
 /** The same-host service as the actions see it. */
 export interface SameHostInfo {
@@ -36,6 +39,8 @@ const ACTIONS: readonly ActionType[] = [
     description:
       'Load files this node reads as a new generation of a dataset, all or nothing. Body {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?}}. Result: {"loaded", "files", "rows", "batches", "bytes"}.',
   },
+  { type: 'tombstone', description: 'Cluster shards: record the puts of a dropped dataset. Body {"puts": ["dataset#nonce", ...]}. Result: {"recorded": new, "total": held}.' },
+  { type: 'tombstones', description: 'Cluster shards: the puts of dropped datasets this node was told of. Result: {"puts": ["dataset#nonce", ...]}.' },
 ];
 
 /** Node statistics returned by the `stats` action. */
@@ -48,6 +53,8 @@ export interface NodeStats {
   sameHost?: SameHostStats;
   /** Loads running, then the last finished. */
   loads: LoadProgress[];
+  /** gRPC bytes sent and received since the process started (a node serving Flight). */
+  traffic?: Traffic;
 }
 
 const json = (value: unknown): Result => ({ body: Buffer.from(JSON.stringify(value), 'utf8') });
@@ -59,13 +66,20 @@ export class NodeActions {
   readonly instance = randomBytes(8).toString('hex');
 
   /** The loads this node runs. */
-  readonly loads = new LoadRegistry();
+  readonly loads: LoadRegistry;
 
-  /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory). */
+  /** Drops recorded for the coordinators. */
+  readonly tombstones = new Tombstones();
+
+  /** `sameHost` gives the node's same-host service once it runs (undefined without shared memory); `logger` gets drops and loads; `traffic` its gRPC totals. */
   constructor(
     private readonly store: DatasetStore,
     private readonly sameHost: () => SameHostInfo | undefined = () => undefined,
-  ) {}
+    private readonly logger: Logger = silentLogger,
+    private readonly traffic?: () => Traffic,
+  ) {
+    this.loads = new LoadRegistry(logger);
+  }
 
   /** The action types this node knows. */
   *list(): Iterable<ActionType> {
@@ -88,6 +102,7 @@ export class NodeActions {
       },
       loads: this.loads.list(),
       ...(sameHost ? { sameHost: sameHost.stats() } : {}),
+      ...(this.traffic ? { traffic: this.traffic() } : {}),
     };
   }
 
@@ -105,11 +120,18 @@ export class NodeActions {
         if (name === '') throw new FlightError(Code.INVALID_ARGUMENT, 'drop needs the dataset name as its body');
         const cancelled = this.loads.cancel(name);
         if (!this.store.drop(name) && !cancelled) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
+        logEvent(this.logger, 'info', 'drop', { dataset: name, cancelledLoad: cancelled }, 'dataset dropped');
         yield json({ dropped: name });
         return;
       }
       case 'stats':
         yield json(this.stats());
+        return;
+      case 'tombstone':
+        yield json(this.tombstones.record(new TextDecoder().decode(action.body)));
+        return;
+      case 'tombstones':
+        yield json({ puts: this.tombstones.list() });
         return;
       case 'describe':
         for (const dataset of describeDatasets(this.store, new TextDecoder().decode(action.body))) yield json(dataset);

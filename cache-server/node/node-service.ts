@@ -36,6 +36,8 @@ import { changesDictionaries, streamTicket, ticketDataset } from './share-stream
 import { fetchDataset, type PeerClient } from './fetch-action.js';
 import { NodeActions, type SameHostInfo } from './node-actions.js';
 import { hostId } from '../../client/src/host-id.js';
+import type { Logger } from '../logger.js';
+import type { Traffic } from '../ops/metrics.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {
@@ -50,6 +52,10 @@ export interface NodeServiceOptions {
   peer?: PeerClient;
   /** The node's same-host service once it runs (shared-memory storage only). */
   sameHost?: () => SameHostInfo | undefined;
+  /** Gets the node's significant events (drops, loads). */
+  logger?: Logger;
+  /** The node's gRPC totals, for its stats. */
+  traffic?: () => Traffic;
 }
 
 const utf8 = new TextEncoder();
@@ -89,7 +95,7 @@ export class NodeService implements FlightService {
   readonly actions: NodeActions;
 
   constructor(private readonly options: NodeServiceOptions) {
-    this.actions = new NodeActions(options.store, options.sameHost);
+    this.actions = new NodeActions(options.store, options.sameHost, options.logger, options.traffic);
   }
 
   handshake(requests: AsyncIterable<HandshakeRequest>, ctx: CallContext): AsyncIterable<HandshakeResponse> {

@@ -1,19 +1,30 @@
 /**
  * The HTTP ops endpoints of a node: /healthz (process alive), /readyz (accepting Flight calls),
- * /metrics (Prometheus text), /stats (JSON). Kubernetes probes and scrapers use these. With an
- * `authorize` check, /metrics and /stats (which name datasets) need `authorization: Bearer TOKEN`.
+ * /metrics (Prometheus text, from ./metrics.ts), /stats (JSON), and the dashboard: the page at `/`
+ * with its assets (./dashboard-assets.ts) and the /overview JSON it polls. Kubernetes probes and
+ * scrapers use the first four. With an `authorize` check, /metrics, /stats and /overview (which name
+ * datasets) need `authorization: Bearer TOKEN`; the page holds no data and asks for the token.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { NodeStats } from '../node/node-actions.js';
+import type { ProcessMetrics } from './metrics.js';
+import type { Overview } from './overview.js';
+import { dashboardAsset } from './dashboard-assets.js';
+import { logEvent, type Logger } from '../logger.js';
 
 /** What the ops server reads from its node. */
 export interface OpsSource {
   ready(): boolean;
   stats(): NodeStats;
+  metrics: ProcessMetrics;
+  /** What the dashboard page polls. */
+  overview(): Promise<Overview>;
   /** Extra lines for /readyz (a coordinator lists its members). */
   describe?(): string;
+  /** Gets a `refused` event for each refused authorization. */
+  logger?: Logger;
   /** Throws a FlightError unless the authorization header (from host:port `peer`) may read /metrics and /stats. */
   authorize?(authorization: string | undefined, peer: string): void;
 }
@@ -24,31 +35,6 @@ function refusal(err: unknown): [number, string] {
   return [error.code === Code.RESOURCE_EXHAUSTED ? 429 : 401, `${error.codeName}: ${error.message}\n`];
 }
 
-/** Renders node statistics in the Prometheus text exposition format. */
-export function renderMetrics(stats: NodeStats): string {
-  const lines: string[] = [];
-  const gauge = (name: string, help: string, samples: Array<[string, number]>): void => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-  };
-  const label = (name: string): string => `{dataset="${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"}`;
-  gauge('flightcache_datasets', 'Datasets held by this node.', [['', stats.datasets.length]]);
-  gauge('flightcache_dataset_rows', 'Rows per dataset.', stats.datasets.map((d) => [label(d.name), d.rows]));
-  gauge('flightcache_dataset_bytes', 'Arrow body bytes per dataset.', stats.datasets.map((d) => [label(d.name), d.bytes]));
-  gauge('flightcache_memory_used_bytes', 'Bytes charged to the memory limit.', [['', stats.memory.usedBytes]]);
-  if (stats.memory.limitBytes !== null) {
-    gauge('flightcache_memory_limit_bytes', 'The memory limit.', [['', stats.memory.limitBytes]]);
-  }
-  gauge('flightcache_native_live_bytes', 'Native bytes not yet freed.', [['', stats.memory.nativeLiveBytes]]);
-  gauge('flightcache_process_resident_bytes', 'Resident set size of the process.', [['', stats.memory.rssBytes]]);
-  if (stats.sameHost) {
-    gauge('flightcache_shm_bytes', 'Stored bytes in shared memory.', [['', stats.sameHost.shmBytes]]);
-    gauge('flightcache_shm_held_bytes', 'Bytes of dropped datasets that same-host readers still hold.', [['', stats.sameHost.heldBytes]]);
-    gauge('flightcache_same_host_connections', 'Open same-host reader connections.', [['', stats.sameHost.connections]]);
-  }
-  return lines.join('\n') + '\n';
-}
-
 /** Starts the ops HTTP server; resolves with its port. */
 export async function startOpsServer(
   source: OpsSource,
@@ -56,17 +42,26 @@ export async function startOpsServer(
   port: number,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
+    answer(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`${FlightError.from(err).message}\n`);
+    });
+  });
+  const answer = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string): void => {
       res.writeHead(status, { 'content-type': type });
       res.end(body);
     };
     if (req.method !== 'GET') return send(405, 'text/plain', 'method not allowed\n');
-    if ((path === '/metrics' || path === '/stats') && source.authorize) {
+    if ((path === '/metrics' || path === '/stats' || path === '/overview') && source.authorize) {
+      const peer = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
       try {
-        source.authorize(req.headers.authorization, `${req.socket.remoteAddress}:${req.socket.remotePort}`);
+        source.authorize(req.headers.authorization, peer);
       } catch (err) {
-        const [status, body] = refusal(err);
+        const error = FlightError.from(err);
+        if (source.logger) logEvent(source.logger, 'warn', 'refused', { code: error.codeName, method: `GET ${path}`, peer, error: error.message }, 'request refused');
+        const [status, body] = refusal(error);
         res.setHeader('www-authenticate', 'Bearer');
         return send(status, 'text/plain', body);
       }
@@ -79,13 +74,22 @@ export async function startOpsServer(
         return source.ready() ? send(200, 'text/plain', `ready\n${detail}`) : send(503, 'text/plain', `not ready\n${detail}`);
       }
       case '/metrics':
-        return send(200, 'text/plain; version=0.0.4', renderMetrics(source.stats()));
+        return send(200, source.metrics.contentType, await source.metrics.render());
       case '/stats':
         return send(200, 'application/json', JSON.stringify(source.stats()) + '\n');
-      default:
-        return send(404, 'text/plain', 'not found: try /healthz, /readyz, /metrics, /stats\n');
+      case '/overview':
+        return send(200, 'application/json', JSON.stringify(await source.overview()) + '\n');
+      default: {
+        const asset = dashboardAsset(path);
+        if (asset) {
+          res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
+          res.end(asset.body);
+          return;
+        }
+        return send(404, 'text/plain', 'not found: try /, /healthz, /readyz, /metrics, /stats, /overview\n');
+      }
     }
-  });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

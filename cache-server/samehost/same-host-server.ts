@@ -41,6 +41,8 @@ export interface SameHostStats {
   readonly shmBytes: number;
   /** Bytes released from the budget (dropped datasets) that open connections still hold. */
   readonly heldBytes: number;
+  /** Bytes of the segments open connections hold mapped. */
+  readonly mappedBytes: number;
   readonly connections: number;
 }
 
@@ -73,12 +75,17 @@ export class SameHostServer {
     const held = new Set<SegmentUse>();
     for (const connection of this.#connections.values()) for (const use of connection.held.values()) held.add(use);
     let heldBytes = 0;
-    for (const use of held) heldBytes += use.releasedBytes;
+    let mappedBytes = 0;
+    for (const use of held) {
+      heldBytes += use.releasedBytes;
+      mappedBytes += use.capacity;
+    }
     return {
       shmDir: this.options.allocator.directory,
       socket: this.options.socketPath,
       shmBytes: this.options.allocator.usedBytes,
       heldBytes,
+      mappedBytes,
       connections: this.#connections.size,
     };
   }

@@ -16,6 +16,7 @@ import { createTokenAuth } from '../../cache-server/auth/token-auth.js';
 import { UserDirectory } from '../../cache-server/auth/users.js';
 import { hashPassword } from '../../cache-server/auth/passwords.js';
 import { epochOrder, rowOrder } from '../../cache-server/node/shares.js';
+import { sampleValue, scrape } from '../helpers/prometheus.js';
 import { doGetBatches, RawConnection, readerArgs, readSameHost, startPausedReader } from '../helpers/same-host.js';
 
 const USER = { user: 'reader', password: 'secret' };
@@ -217,6 +218,8 @@ describe('a node keeping its data in shared memory', () => {
       await client.doPut(pathDescriptor('victim'), batches([50, 50, 50, 50], 1000));
       const during = (await stats()).sameHost!;
       assert.deepEqual([during.heldBytes, during.connections], [bytes, 1]);
+      // The reader maps whole segments: at least the bytes of the regions in them.
+      assert.ok(during.mappedBytes >= bytes, `${during.mappedBytes} mapped >= ${bytes}`);
       reader.resume();
       const report = await reader.report;
       assert.equal(report.error, null);
@@ -297,16 +300,23 @@ describe('a node keeping its data in shared memory', () => {
     assert.deepEqual(rows.map((row) => row.color), expectedIds.map(colorOf));
   });
 
-  test('stats show the shm directory, the shm bytes and no held bytes or connections once readers left', async () => {
+  test('stats and metrics show the shm directory, the shm bytes and no held or mapped bytes or connections once readers left', async () => {
     const sameHost = await statsOnceReadersLeft();
     const { memory } = await stats();
-    assert.deepEqual(sameHost, { shmDir: dir, socket: node.shmSocket, shmBytes: memory.usedBytes, heldBytes: 0, connections: 0 });
+    assert.deepEqual(sameHost, { shmDir: dir, socket: node.shmSocket, shmBytes: memory.usedBytes, heldBytes: 0, mappedBytes: 0, connections: 0 });
     const ops = `http://127.0.0.1:${node.httpPort}`;
     const headers = { authorization: bearer };
     assert.deepEqual(((await (await fetch(`${ops}/stats`, { headers })).json()) as NodeStats).sameHost, sameHost);
-    const metrics = await (await fetch(`${ops}/metrics`, { headers })).text();
-    for (const line of [`flightcache_shm_bytes ${memory.usedBytes}`, 'flightcache_shm_held_bytes 0', 'flightcache_same_host_connections 0']) {
-      assert.ok(metrics.split('\n').includes(line), `${line} in\n${metrics}`);
-    }
+    const metrics = await scrape(`${ops}/metrics`, headers);
+    assert.deepEqual(
+      [
+        sampleValue(metrics, 'flightcache_memory_used_bytes', { tier: 'shared' }),
+        sampleValue(metrics, 'flightcache_memory_used_bytes', { tier: 'private' }),
+        sampleValue(metrics, 'flightcache_same_host_held_bytes'),
+        sampleValue(metrics, 'flightcache_same_host_mapped_bytes'),
+        sampleValue(metrics, 'flightcache_same_host_readers'),
+      ],
+      [sameHost!.shmBytes, memory.usedBytes - sameHost!.shmBytes, 0, 0, 0],
+    );
   });
 });

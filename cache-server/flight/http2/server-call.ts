@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { Logger } from '../../logger.js';
+import { logEvent, type Logger } from '../../logger.js';
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
 import { FrameDecoder } from '../../../client/src/flight/grpc/frame-decoder.js';
 import { frameMessage } from '../../../client/src/flight/grpc/frame-encoder.js';
@@ -16,15 +16,43 @@ import { errorFromRstCode, statusHeaders } from '../../../client/src/flight/grpc
 import { parseTimeout } from '../../../client/src/flight/grpc/timeout.js';
 import { MessageQueue } from '../../../client/src/flight/http2/message-queue.js';
 
+/** How a call ended: for metrics. */
+export interface CallOutcome {
+  /** The gRPC path, e.g. /arrow.flight.protocol.FlightService/DoGet. */
+  path: string;
+  code: Code;
+  /** The status message of a failed call. */
+  message?: string;
+  seconds: number;
+  receivedBytes: number;
+  sentBytes: number;
+}
+
 /** Server-wide settings every call needs. */
 export interface CallSettings {
   interceptors: readonly Interceptor[];
   logger: Logger;
   maxMessageBytes: number;
+  /** Told of every call once it has its status. */
+  onFinished?: (outcome: CallOutcome) => void;
 }
 
 /** Headers of every gRPC response; grpc-accept-encoding tells clients not to compress. */
 export const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
+
+/** Statuses that refuse what a caller sent (bad credentials or scope, limits, malformed input): each is logged as a `refused` event. */
+const REFUSALS = new Set([Code.UNAUTHENTICATED, Code.PERMISSION_DENIED, Code.RESOURCE_EXHAUSTED, Code.INVALID_ARGUMENT]);
+
+/** host:port of the client on the other end of a stream. */
+export function peerOf(stream: ServerHttp2Stream): string {
+  const socket = stream.session?.socket;
+  return `${socket?.remoteAddress ?? 'unknown'}:${socket?.remotePort ?? 0}`;
+}
+
+/** Logs a refused call or stream: what was refused, to whom and why. */
+export function logRefusal(logger: Logger, error: FlightError, path: string, peer: string): void {
+  logEvent(logger, 'warn', 'refused', { code: error.codeName, method: path.slice(path.lastIndexOf('/') + 1), peer, error: error.message }, 'request refused');
+}
 
 /** setTimeout cannot wait longer than this; longer deadlines are left to the client. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -61,6 +89,9 @@ export class ServerCall {
   private finished = false;
   private pendingTrailers = statusHeaders(undefined);
   private timer: NodeJS.Timeout | undefined;
+  private readonly startedAt = process.hrtime.bigint();
+  private receivedBytes = 0;
+  private sentBytes = 0;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -86,8 +117,7 @@ export class ServerCall {
       headerError = FlightError.from(err);
     }
     this.headerError = headerError;
-    const socket = stream.session?.socket;
-    const peer = `${socket?.remoteAddress ?? 'unknown'}:${socket?.remotePort ?? 0}`;
+    const peer = peerOf(stream);
     this.ctx = {
       path: method.def.path,
       metadata: metadataFromHeaders(rawHeaders),
@@ -178,6 +208,7 @@ export class ServerCall {
 
   private onData(chunk: Buffer): void {
     if (this.requests.closed) return;
+    this.receivedBytes += chunk.length;
     try {
       this.decoder.push(chunk);
     } catch (err) {
@@ -226,7 +257,10 @@ export class ServerCall {
     if (!this.headersSent) this.sendHeaders();
     let flowing = true;
     this.stream.cork();
-    for (const chunk of chunks) flowing = this.stream.write(chunk);
+    for (const chunk of chunks) {
+      flowing = this.stream.write(chunk);
+      this.sentBytes += chunk.byteLength;
+    }
     this.stream.uncork();
     if (!flowing) await once(this.stream, 'drain', { signal: this.controller.signal });
   }
@@ -236,6 +270,15 @@ export class ServerCall {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
+    if (error && REFUSALS.has(error.code)) logRefusal(this.settings.logger, error, this.ctx.path, this.ctx.peer);
+    this.settings.onFinished?.({
+      path: this.ctx.path,
+      code: error?.code ?? Code.OK,
+      ...(error ? { message: error.message } : {}),
+      seconds: Number(process.hrtime.bigint() - this.startedAt) / 1e9,
+      receivedBytes: this.receivedBytes,
+      sentBytes: this.sentBytes,
+    });
     this.decoder.discard();
     this.requests.discard();
     this.stream.resume();

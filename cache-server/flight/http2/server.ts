@@ -23,7 +23,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../../../client/src/flight/grpc/frame
 import type { BoundMethod, Interceptor } from '../../../client/src/flight/grpc/method.js';
 import { statusHeaders } from '../../../client/src/flight/grpc/status.js';
 import { DEFAULT_MAX_STREAMS, DEFAULT_WINDOW_BYTES, MAX_SESSION_MEMORY_MB, localSettings, raiseSessionWindow } from '../../../client/src/flight/http2/settings.js';
-import { RESPONSE_HEADERS, ServerCall, type CallSettings } from './server-call.js';
+import { RESPONSE_HEADERS, ServerCall, logRefusal, peerOf, type CallOutcome, type CallSettings } from './server-call.js';
 import { DEFAULT_TLS_RELOAD_MS, secureContextOptions, type TlsCredentials } from '../../../client/src/flight/http2/tls.js';
 
 /** Options of a GrpcServer. */
@@ -42,6 +42,8 @@ export interface GrpcServerOptions {
   tls?: TlsCredentials;
   /** How often the TLS files are checked for changes, in ms (default DEFAULT_TLS_RELOAD_MS). */
   tlsReloadMs?: number;
+  /** Told of every call once it has its status (metrics). */
+  onCallFinished?: (outcome: CallOutcome) => void;
 }
 
 /** Where a server listens. */
@@ -82,6 +84,7 @@ export class GrpcServer {
       interceptors: options.interceptors ?? [],
       logger: options.logger ?? silentLogger,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      ...(options.onCallFinished ? { onFinished: options.onCallFinished } : {}),
     };
     this.windowBytes = options.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.maxConcurrentStreams = options.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
@@ -198,19 +201,19 @@ export class GrpcServer {
     stream.on('error', (err: Error) => this.settings.logger.debug({ err }, 'http2 stream error'));
     const path = String(headers[':path'] ?? '');
     if (this.closing) {
-      return this.reject(stream, 200, new FlightError(Code.UNAVAILABLE, 'server is shutting down'));
+      return this.reject(stream, 200, new FlightError(Code.UNAVAILABLE, 'server is shutting down'), path);
     }
     if (headers[':method'] !== 'POST') {
       const err = new FlightError(Code.INTERNAL, `gRPC requires method POST, got ${String(headers[':method'])}`);
-      return this.reject(stream, 405, err);
+      return this.reject(stream, 405, err, path);
     }
     const contentType = String(headers['content-type'] ?? '');
     if (!GRPC_CONTENT_TYPE.test(contentType)) {
       const err = new FlightError(Code.INTERNAL, `gRPC requires content-type application/grpc, got "${contentType}"`);
-      return this.reject(stream, 415, err);
+      return this.reject(stream, 415, err, path);
     }
     const method = this.methods.get(path);
-    if (!method) return this.reject(stream, 200, new FlightError(Code.UNIMPLEMENTED, `unknown method ${path}`));
+    if (!method) return this.reject(stream, 200, new FlightError(Code.UNIMPLEMENTED, `unknown method ${path}`), path);
     const call = new ServerCall(stream, headers, rawHeaders, method, this.settings);
     this.calls.add(call);
     stream.once('close', () => this.calls.delete(call));
@@ -218,8 +221,10 @@ export class GrpcServer {
   }
 
   /** Answers a stream that never becomes a call with a single header block, and drops its body. */
-  private reject(stream: ServerHttp2Stream, httpStatus: number, error: FlightError): void {
+  private reject(stream: ServerHttp2Stream, httpStatus: number, error: FlightError, path: string): void {
     stream.resume();
+    // Shutting down refuses nothing the caller did wrong.
+    if (error.code !== Code.UNAVAILABLE) logRefusal(this.settings.logger, error, path, peerOf(stream));
     if (stream.destroyed || stream.closed) return;
     try {
       // Non-200 answers still carry grpc-status so that gRPC clients report the precise reason.
