@@ -20,4 +20,6 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  // The dashboard's page script runs in the browser beside uPlot's global (served from its npm package).
+  { files: ['cache-server/ops/dashboard/**/*.js'], languageOptions: { sourceType: 'script', globals: { ...globals.browser, uPlot: 'readonly' } } },
 );
