@@ -4,7 +4,8 @@
  * byte-level BPE one, GPT-2) and Python's `tiktoken` (cl100k_base from the ranks npm's `tiktoken`
  * ships), on Debian's copyright files (real English text with names in many scripts) plus Unicode
  * edge cases and empty documents (test/python/tokenize_check.py). Packed, padded, truncated and
- * variable-length rows equal the reference's ids; bad options fail with INVALID_ARGUMENT.
+ * variable-length rows equal the reference's ids; bad options fail with INVALID_ARGUMENT. The packed
+ * dataset trains client/python/examples/train_packed_lm.py (test/python/tokenize_training.py).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { FlightClient } from '../../client/src/flight-client.js';
 import type { LoadProgress } from '../../cache-server/loaders/dataset-loader.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import type { StartedProcess } from '../helpers/process.js';
-import { runPython } from '../helpers/python.js';
+import { repoRoot, runPython } from '../helpers/python.js';
 import { clusterStats, startCli, waitFor } from '../cluster/cluster-helpers.js';
 import { runCli } from './load-helpers.js';
 
@@ -68,6 +69,14 @@ test('packed GPT-2 BPE rows equal Hugging Face tokenizers: fixed_size_list<int32
   const { compared } = await loadAndCompare(node.url, 'gpt2-packed', ['--tokenizer', gpt2(), '--max-length', '128', '--pack'], { tokenizer: gpt2(), max_length: 128, pack: true });
   assert.deepEqual(compared.schema, { input_ids: 'fixed_size_list<item: int32 not null>[128]', position_ids: 'fixed_size_list<item: int32 not null>[128]' });
   assert.ok(compared.rows > 1000, `only ${compared.rows} rows`);
+});
+
+test('FlightCacheDataset yields the packed ids as (batch, L) int32 tensors without a copy, and the example LM trains from them', async () => {
+  // The Python package from the working tree, as test/interop/python-package.test.ts imports it.
+  process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
+  const result = await runPython<{ passed: string[]; losses: number[] }>('tokenize_training.py', [node.url, 'gpt2-packed', '128'], { timeoutMs: 300_000 });
+  assert.deepEqual(result.passed, ['batches of (8, 128) int32 input_ids and position_ids', 'input_ids tensor shares the Arrow buffer', "the example's loss decreases"]);
+  assert.equal(result.losses.length, 12);
 });
 
 test('padded WordPiece (bert-base-uncased) rows equal Hugging Face tokenizers, with the attention mask and the kept columns', async () => {
