@@ -23,7 +23,9 @@ import pyarrow as pa
 import pyarrow.flight as flight
 import pyarrow.parquet as pq
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "python"))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+# The reference helpers, and the flightcache package from the working tree (as torch_common.py does).
+sys.path[:0] = [os.path.join(ROOT, "test", "python"), os.path.join(ROOT, "client", "python", "src")]
 import tokenize_check  # noqa: E402
 
 EOS = 50256  # <|endoftext|> in GPT-2, both as tokenizer.json and as tiktoken's gpt2

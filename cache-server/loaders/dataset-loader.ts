@@ -56,14 +56,19 @@ type Reader = (path: string, options: ReadOptions & { schema?: Readonly<Record<s
 const READERS: Record<FileFormat, Reader> = { parquet: readParquet, ipc: readIpc, csv: readCsv, jsonl: readJsonLines };
 
 /**
- * A remote (s3://) file downloaded to a temporary directory, so every reader reads local files; one
- * file at a time is on disk. Undefined for a local file.
+ * A remote (s3://) file (or tokenizer) downloaded to a temporary directory, so every reader reads
+ * local files; one file at a time is on disk. Undefined for a local path.
  */
-async function localCopy(file: SourceFile, signal: AbortSignal | undefined): Promise<string | undefined> {
-  if (!file.path.startsWith('s3://')) return undefined;
-  const { bucket, key } = parseS3Url(file.path);
+async function localCopy(remote: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+  if (!remote.startsWith('s3://')) return undefined;
+  const { bucket, key } = parseS3Url(remote);
   const path = join(await mkdtemp(join(tmpdir(), 'flightcache-load-')), basename(key));
-  await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
+  try {
+    await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
+  } catch (err) {
+    await rm(dirname(path), { recursive: true, force: true });
+    throw err;
+  }
   return path;
 }
 
@@ -100,11 +105,18 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
   const arena = store.openArena();
   let committed = false;
   let pool: TokenizePool | undefined;
+  let tokenizerCopy: string | undefined;
   try {
     const { files, all } = await requestFiles(request);
     const tokenize = request.tokenize;
     if (tokenize) {
-      pool = await TokenizePool.open({ source: tokenize, specialTokens: tokenize.specialTokens });
+      // Each worker opens the tokenizer file itself: an s3:// one is downloaded once, first.
+      tokenizerCopy = 'tokenizer' in tokenize ? await localCopy(tokenize.tokenizer, signal) : undefined;
+      const source = tokenizerCopy !== undefined ? { tokenizer: tokenizerCopy } : tokenize;
+      pool = await TokenizePool.open({ source, specialTokens: tokenize.specialTokens }).catch((err: unknown) => {
+        const error = FlightError.from(err);
+        throw tokenizerCopy && 'tokenizer' in tokenize ? new FlightError(error.code, error.message.replaceAll(tokenizerCopy, tokenize.tokenizer)) : error;
+      });
       if (tokenize.layout === 'pack' && pool.eos === undefined) {
         throw new FlightError(Code.INVALID_ARGUMENT, 'pack ends each document with the end-of-sequence token, and this tokenizer defines none (<|endoftext|>, </s>, <eos>, <|end_of_text|> or [SEP])');
       }
@@ -129,7 +141,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       progress.file = file.path;
       let local: string | undefined;
       try {
-        local = await localCopy(file, signal);
+        local = await localCopy(file.path, signal);
         const before = await stat(local ?? file.path);
         const read = READERS[file.format](local ?? file.path, { ...(columns ? { columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
         const withPartitions = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
@@ -185,5 +197,6 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     if (!committed) for (const { region } of regions) region.region.release();
     arena.close();
     await pool?.close();
+    if (tokenizerCopy) await rm(dirname(tokenizerCopy), { recursive: true, force: true });
   }
 }

@@ -31,7 +31,7 @@ export type TokenizeOptions = TokenizerSource & {
 export const MAX_LENGTH_LIMIT = 1 << 20;
 
 const USAGE =
-  '"tokenize" must be {"column": "text", "tokenizer": "tokenizer.json path" | "tiktoken": "cl100k_base", "max_length": L, "pack"?: true | "truncate"?: true, "pad"?: true, "special_tokens"?: true}';
+  '"tokenize" must be {"column": "text", "tokenizer": "tokenizer.json path or s3:// URL" | "tiktoken": "cl100k_base", "max_length": L, "pack"?: true | "truncate"?: true, "pad"?: true, "special_tokens"?: true}';
 
 function invalid(what: string): FlightError {
   return new FlightError(Code.INVALID_ARGUMENT, `${USAGE}; ${what}`);
@@ -46,7 +46,7 @@ export function parseTokenizeOptions(value: unknown): TokenizeOptions {
   const { column, tokenizer, tiktoken, max_length: maxLength, pack = false, truncate = false, pad = false, special_tokens: specialTokens = true } = value as Record<string, unknown>;
   if (typeof column !== 'string' || column === '') throw invalid('"column" names the text column');
   if ((tokenizer === undefined) === (tiktoken === undefined)) throw invalid('give exactly one of "tokenizer" and "tiktoken"');
-  if (tokenizer !== undefined && (typeof tokenizer !== 'string' || tokenizer === '')) throw invalid('"tokenizer" is a tokenizer.json path');
+  if (tokenizer !== undefined && (typeof tokenizer !== 'string' || tokenizer === '')) throw invalid('"tokenizer" is a tokenizer.json path or s3:// URL');
   if (tiktoken !== undefined && !TIKTOKEN_ENCODINGS.includes(tiktoken as TiktokenEncodingName)) {
     throw invalid(`unknown tiktoken encoding ${JSON.stringify(tiktoken)} (known: ${TIKTOKEN_ENCODINGS.join(', ')})`);
   }
