@@ -44,6 +44,7 @@ interface Share {
 
 /** Loads `request` into the cluster; see the module comment. */
 export async function loadIntoCluster(state: ClusterState, request: LoadRequest, progress: LoadProgress, signal: AbortSignal): Promise<LoadResult> {
+  const started = performance.now();
   const { files } = await requestFiles(request);
   progress.filesTotal = files.length;
   progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
@@ -80,7 +81,10 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
         }
         progress.files += share.files.length;
         progress.rows += result.rows;
-        if (result.tokens !== undefined) progress.tokens = (progress.tokens ?? 0) + result.tokens;
+        if (result.tokens !== undefined) {
+          progress.tokens = (progress.tokens ?? 0) + result.tokens;
+          progress.tokensPerSecond = Math.round(progress.tokens / Math.max(1e-3, (performance.now() - started) / 1000));
+        }
         progress.bytes += share.files.reduce((sum, f) => sum + f.bytes, 0);
         let described;
         for await (const r of client.doAction('describe', JSON.stringify([share.stagedName]), { timeoutMs: 60_000 })) described = factsOf(parseJson(r.body, share.location), share.location).facts;

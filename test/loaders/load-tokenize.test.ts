@@ -160,7 +160,9 @@ test('on a cluster each shard tokenizes the files it loads: packed and padded ro
     const { loads } = await client.action<{ loads: LoadProgress[] }>('stats');
     // The coordinator's progress adds up the ids its shards produced.
     assert.ok(packed.tokens > 100_000, `${packed.tokens} tokens`);
-    assert.equal(loads.find((l) => l.name === 'gpt2-packed')?.tokens, packed.tokens);
+    const progress = loads.find((l) => l.name === 'gpt2-packed');
+    assert.equal(progress?.tokens, packed.tokens);
+    assert.ok((progress?.tokensPerSecond ?? 0) > 0);
   } finally {
     client.close();
   }
