@@ -76,3 +76,16 @@ test('a column that is not text is refused with INVALID_ARGUMENT naming its type
     (err: unknown) => err instanceof FlightError && err.code === Code.INVALID_ARGUMENT && err.message === 'tokenize: column "n" is Int64, not a string column',
   );
 });
+
+test('a file without rows still gives the output schema, with the kept columns as read', async () => {
+  const empty = new Table({ text: vectorFromArray([] as string[], new Utf8()), n: vectorFromArray([] as bigint[], new Int64()) });
+  const source = (async function* () {
+    yield chunkOfStream(tableToIPC(empty, 'stream'));
+  })();
+  const out: IpcChunk[] = [];
+  for await (const chunk of tokenizeChunks(source, parseTokenizeOptions({ column: 'text', tiktoken: 'gpt2', max_length: 8, truncate: true, pad: true }), ['n'], pool, { onTokens: () => {} })) out.push(chunk);
+  assert.equal(out.length, 1);
+  const reader = RecordBatchReader.from(streamOfChunk(out[0]!)).open();
+  assert.deepEqual(reader.schema.fields.map((f) => `${f.name}: ${String(f.type)}`), ['input_ids: FixedSizeList[8]<Int32>', 'attention_mask: FixedSizeList[8]<Int8>', 'n: Int64']);
+  assert.equal(reader.readAll().reduce((rows, b) => rows + b.numRows, 0), 0);
+});

@@ -114,27 +114,45 @@ class Packer {
   }
 }
 
-/** The output columns for a batch of encoded documents, by layout. */
-function idColumns(options: TokenizeOptions, encoded: EncodedBatch, pad: number, packer: Packer | undefined): { fields: Field[]; data: Data[]; rows: number } {
+/** The id columns' fields, by layout. */
+function idFields(options: TokenizeOptions): Field[] {
+  const fixed = new FixedSizeList(options.maxLength, ID_FIELD);
+  switch (options.layout) {
+    case 'pack':
+      return [new Field('input_ids', fixed, false), new Field('position_ids', fixed, false)];
+    case 'pad':
+      return [new Field('input_ids', fixed, false), new Field('attention_mask', new FixedSizeList(options.maxLength, MASK_FIELD), false)];
+    default:
+      return [new Field('input_ids', new List(ID_FIELD), false)];
+  }
+}
+
+/** The output schema: the id columns, then the kept columns as the input schema has them. */
+function outputSchema(options: TokenizeOptions, keep: readonly string[], input: Schema): Schema {
+  const others = keep.map((name) => {
+    const field = input.fields.find((f) => f.name === name);
+    if (!field) throw new FlightError(Code.INVALID_ARGUMENT, `tokenize: no column "${name}" to keep`);
+    return field;
+  });
+  return new Schema([...idFields(options), ...others]);
+}
+
+/** The id columns' data for a batch of encoded documents, by layout. */
+function idColumns(options: TokenizeOptions, encoded: EncodedBatch, pad: number, packer: Packer | undefined): { data: Data[]; rows: number } {
   const L = options.maxLength;
-  const fixed = new FixedSizeList(L, ID_FIELD);
   if (packer) {
     const { rows, ids, positions } = packer.push(encoded);
-    return {
-      fields: [new Field('input_ids', fixed, false), new Field('position_ids', fixed, false)],
-      data: [fixedRows(ids, rows, L, ID_FIELD), fixedRows(positions, rows, L, ID_FIELD)],
-      rows,
-    };
+    return { data: [fixedRows(ids, rows, L, ID_FIELD), fixedRows(positions, rows, L, ID_FIELD)], rows };
   }
   const docs = encoded.offsets.length - 1;
-  if (options.layout === 'none') return { fields: [new Field('input_ids', new List(ID_FIELD), false)], data: [listRows(encoded.ids, encoded.offsets)], rows: docs };
+  if (options.layout === 'none') return { data: [listRows(encoded.ids, encoded.offsets)], rows: docs };
   const kept = (d: number): Int32Array => encoded.ids.subarray(encoded.offsets[d]!, Math.min(encoded.offsets[d + 1]!, encoded.offsets[d]! + L));
   if (options.layout === 'truncate') {
     const offsets = new Int32Array(docs + 1);
     for (let d = 0; d < docs; d++) offsets[d + 1] = offsets[d]! + kept(d).length;
     const ids = new Int32Array(offsets[docs]!);
     for (let d = 0; d < docs; d++) ids.set(kept(d), offsets[d]!);
-    return { fields: [new Field('input_ids', new List(ID_FIELD), false)], data: [listRows(ids, offsets)], rows: docs };
+    return { data: [listRows(ids, offsets)], rows: docs };
   }
   const ids = new Int32Array(docs * L).fill(pad);
   const mask = new Int8Array(docs * L);
@@ -143,25 +161,16 @@ function idColumns(options: TokenizeOptions, encoded: EncodedBatch, pad: number,
     ids.set(doc, d * L);
     mask.fill(1, d * L, d * L + doc.length);
   }
-  return {
-    fields: [new Field('input_ids', fixed, false), new Field('attention_mask', new FixedSizeList(L, MASK_FIELD), false)],
-    data: [fixedRows(ids, docs, L, ID_FIELD), fixedRows(mask, docs, L, MASK_FIELD)],
-    rows: docs,
-  };
+  return { data: [fixedRows(ids, docs, L, ID_FIELD), fixedRows(mask, docs, L, MASK_FIELD)], rows: docs };
 }
 
-/** One input batch's output as a chunk (undefined when packing has no full row yet). */
-function outputChunk(options: TokenizeOptions, keep: readonly string[], batch: RecordBatch, encoded: EncodedBatch, pad: number, packer: Packer | undefined): { chunk: IpcChunk | undefined; schema: Schema } {
-  const { fields, data, rows } = idColumns(options, encoded, pad, packer);
-  const others = keep.map((name) => {
-    const field = batch.schema.fields.find((f) => f.name === name);
-    if (!field) throw new FlightError(Code.INVALID_ARGUMENT, `tokenize: no column "${name}" to keep`);
-    return { field, data: batch.getChild(name)!.data[0]! };
-  });
-  const schema = new Schema([...fields, ...others.map((o) => o.field)]);
-  if (rows === 0) return { chunk: undefined, schema };
-  const struct = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children: [...data, ...others.map((o) => o.data)] });
-  return { chunk: chunkOfStream(tableToIPC(new Table(schema, [new RecordBatch(schema, struct)]), 'stream')), schema };
+/** One input batch's output as a chunk under `schema` (undefined when packing has no full row yet). */
+function outputChunk(options: TokenizeOptions, schema: Schema, batch: RecordBatch, encoded: EncodedBatch, pad: number, packer: Packer | undefined): IpcChunk | undefined {
+  const { data, rows } = idColumns(options, encoded, pad, packer);
+  if (rows === 0) return undefined;
+  const others = schema.fields.slice(data.length).map((f) => batch.getChild(f.name)!.data[0]!);
+  const struct = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children: [...data, ...others] });
+  return chunkOfStream(tableToIPC(new Table(schema, [new RecordBatch(schema, struct)]), 'stream'));
 }
 
 /**
@@ -177,16 +186,17 @@ export async function* tokenizeChunks(chunks: AsyncIterable<IpcChunk>, options: 
     const { batch, encoded } = inFlight.shift()!;
     const ids = await encoded;
     progress.onTokens(ids.ids.length);
-    const out = outputChunk(options, keep, batch, ids, pool.pad, packer);
-    schema = out.schema;
-    if (out.chunk) {
+    const out = outputChunk(options, schema!, batch, ids, pool.pad, packer);
+    if (out) {
       yielded = true;
-      yield out.chunk;
+      yield out;
     }
   };
   try {
     for await (const chunk of chunks) {
-      for (const batch of RecordBatchReader.from(streamOfChunk(chunk)).readAll()) {
+      const reader = RecordBatchReader.from(streamOfChunk(chunk)).open();
+      schema ??= outputSchema(options, keep, reader.schema);
+      for (const batch of reader.readAll()) {
         const encoded = encodeAll(pool, texts(batch, options.column));
         encoded.catch(() => {}); // awaited in order below; a later batch's failure must not go unhandled meanwhile
         inFlight.push({ batch, encoded });
@@ -198,6 +208,6 @@ export async function* tokenizeChunks(chunks: AsyncIterable<IpcChunk>, options: 
   } finally {
     inFlight.length = 0;
   }
-  // A file with no full row still gives the dataset its schema.
+  // A file with no rows, or no full packed row, still gives the dataset its schema.
   if (!yielded && schema) yield chunkOfStream(tableToIPC(new Table(schema), 'stream'));
 }
