@@ -23,13 +23,14 @@ interface ProgressView {
 
 function barView(): ProgressView {
   const bar = new SingleBar(
-    { format: '{bar} {percentage}% | {files}/{filesTotal} files | {rows} rows | {done}/{total}', hideCursor: true },
+    { format: '{bar} {percentage}% | {files}/{filesTotal} files | {rows} rows | {done}/{total}{tokens}', hideCursor: true },
     Presets.shades_classic,
   );
   let started = false;
   return {
     update(p) {
-      const payload = { files: p.files, filesTotal: p.filesTotal, rows: p.rows, done: formatBytes(p.bytes), total: formatBytes(p.bytesTotal) };
+      const tokens = p.tokens !== undefined ? ` | ${p.tokens} tokens, ${p.tokensPerSecond ?? 0} tokens/s` : '';
+      const payload = { files: p.files, filesTotal: p.filesTotal, rows: p.rows, done: formatBytes(p.bytes), total: formatBytes(p.bytesTotal), tokens };
       if (!started) bar.start(Math.max(1, p.bytesTotal), p.bytes, payload);
       else bar.update(p.bytes, payload);
       started = true;
@@ -42,7 +43,8 @@ function jsonView(): ProgressView {
   let last = '';
   return {
     update(p) {
-      const line = JSON.stringify({ progress: { files: p.files, filesTotal: p.filesTotal, rows: p.rows, bytes: p.bytes, bytesTotal: p.bytesTotal } });
+      const tokens = p.tokens !== undefined ? { tokens: p.tokens, tokensPerSecond: p.tokensPerSecond ?? 0 } : {};
+      const line = JSON.stringify({ progress: { files: p.files, filesTotal: p.filesTotal, rows: p.rows, bytes: p.bytes, bytesTotal: p.bytesTotal, ...tokens } });
       if (line !== last) process.stdout.write(`${line}\n`);
       last = line;
     },
@@ -50,8 +52,48 @@ function jsonView(): ProgressView {
   };
 }
 
+/**
+ * The `tokenize` option from --tokenize COLUMN --tokenizer FILE | --tiktoken ENCODING --max-length L
+ * [--pack | --truncate [--pad]] [--no-special-tokens]; the server checks the combination.
+ */
+function tokenizeOption(flags: Record<string, string | boolean | undefined>): Record<string, unknown> | undefined {
+  const tokenizeFlags = ['tokenizer', 'tiktoken', 'max-length', 'pack', 'truncate', 'pad', 'no-special-tokens'];
+  if (flags.tokenize === undefined) {
+    const stray = tokenizeFlags.find((f) => flags[f] !== undefined);
+    if (stray !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, `--${stray} needs --tokenize COLUMN`);
+    return undefined;
+  }
+  const maxLength = Number(flags['max-length']);
+  if (flags['max-length'] === undefined || !Number.isInteger(maxLength)) throw new FlightError(Code.INVALID_ARGUMENT, '--tokenize needs --max-length L (an integer)');
+  const tokenizer = typeof flags.tokenizer === 'string' && !flags.tokenizer.startsWith('s3://') ? resolve(flags.tokenizer) : flags.tokenizer;
+  return {
+    column: flags.tokenize,
+    ...(tokenizer !== undefined ? { tokenizer } : {}),
+    ...(flags.tiktoken !== undefined ? { tiktoken: flags.tiktoken } : {}),
+    max_length: maxLength,
+    pack: flags.pack === true,
+    truncate: flags.truncate === true,
+    pad: flags.pad === true,
+    special_tokens: flags['no-special-tokens'] !== true,
+  };
+}
+
 export const loadCommand: Command = {
-  options: { ...connectionOptions, name: { type: 'string' }, format: { type: 'string' }, columns: { type: 'string' }, split: { type: 'string' } },
+  options: {
+    ...connectionOptions,
+    name: { type: 'string' },
+    format: { type: 'string' },
+    columns: { type: 'string' },
+    split: { type: 'string' },
+    tokenize: { type: 'string' },
+    tokenizer: { type: 'string' },
+    tiktoken: { type: 'string' },
+    'max-length': { type: 'string' },
+    pack: { type: 'boolean' },
+    truncate: { type: 'boolean' },
+    pad: { type: 'boolean' },
+    'no-special-tokens': { type: 'boolean' },
+  },
   async run(positionals, flags) {
     if (positionals.length !== 1) throw new FlightError(Code.INVALID_ARGUMENT, 'load needs exactly one SOURCE (a file, directory or glob)');
     const name = flags.name;
@@ -63,7 +105,7 @@ export const loadCommand: Command = {
     const columns = typeof flags.columns === 'string' ? flags.columns.split(',').map((c) => c.trim()) : undefined;
     // The server reads the files: a relative path means this directory's.
     const source = positionals[0]!.startsWith('s3://') ? positionals[0]! : resolve(positionals[0]!);
-    const body = JSON.stringify({ name, source, format, options: { columns, split: flags.split } });
+    const body = JSON.stringify({ name, source, format, options: { columns, split: flags.split, tokenize: tokenizeOption(flags) } });
     const tty = process.stdout.isTTY === true;
     const view = tty ? barView() : jsonView();
     await withClient(flags, async (client) => {
@@ -85,7 +127,8 @@ export const loadCommand: Command = {
         await poll;
         view.stop();
       }
-      if (tty) console.log(`loaded ${result.loaded}: ${result.rows} rows in ${result.batches} batches from ${result.files} files, ${formatBytes(result.bytes)}`);
+      const tokens = result.tokens !== undefined ? `, ${result.tokens} tokens` : '';
+      if (tty) console.log(`loaded ${result.loaded}: ${result.rows} rows in ${result.batches} batches from ${result.files} files, ${formatBytes(result.bytes)}${tokens}`);
       else process.stdout.write(`${JSON.stringify({ result })}\n`);
     });
   },

@@ -12,6 +12,7 @@ import { dictionaryIds, firstSchemaDifference } from '../../client/src/flight/pr
 import { encodeTicket } from '../node/ticket.js';
 import { requestFiles, type LoadProgress, type LoadResult } from '../loaders/dataset-loader.js';
 import type { LoadRequest } from '../loaders/load-request.js';
+import { tokenizeBody } from '../loaders/tokenize-options.js';
 import type { SourceFile } from '../loaders/source-files.js';
 import { emptyDataset, storedNameOf, type CatalogPartition } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
@@ -43,6 +44,7 @@ interface Share {
 
 /** Loads `request` into the cluster; see the module comment. */
 export async function loadIntoCluster(state: ClusterState, request: LoadRequest, progress: LoadProgress, signal: AbortSignal): Promise<LoadResult> {
+  const started = performance.now();
   const { files } = await requestFiles(request);
   progress.filesTotal = files.length;
   progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
@@ -69,7 +71,7 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
     const loaded = await Promise.all(
       shares.map(async (share) => {
         const client = await state.peers.get(share.location);
-        const body = JSON.stringify({ ...rest, name: share.stagedName, options: { columns: rest.columns, split: rest.split, schema: rest.schema }, files: share.files.map((f) => f.path) });
+        const body = JSON.stringify({ ...rest, name: share.stagedName, options: { columns: rest.columns, split: rest.split, schema: rest.schema, tokenize: rest.tokenize && tokenizeBody(rest.tokenize) }, files: share.files.map((f) => f.path) });
         let result: LoadResult;
         try {
           result = await client.action<LoadResult>('load', body, { timeoutMs: LOAD_TIMEOUT_MS });
@@ -79,6 +81,10 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
         }
         progress.files += share.files.length;
         progress.rows += result.rows;
+        if (result.tokens !== undefined) {
+          progress.tokens = (progress.tokens ?? 0) + result.tokens;
+          progress.tokensPerSecond = Math.round(progress.tokens / Math.max(1e-3, (performance.now() - started) / 1000));
+        }
         progress.bytes += share.files.reduce((sum, f) => sum + f.bytes, 0);
         let described;
         for await (const r of client.doAction('describe', JSON.stringify([share.stagedName]), { timeoutMs: 60_000 })) described = factsOf(parseJson(r.body, share.location), share.location).facts;
@@ -98,7 +104,8 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
       const to = from + facts.batchRows.length;
       if (to > from) {
         const storedName = storedNameOf(request.name, partitions.length, nonce, { from, to, end });
-        const others = placeReplicas(`${request.name}/${storedName}`, live.filter((id) => id !== shares[i]!.member), state.replicas - 1);
+        // With one replica the shard that read a share keeps it: no other copy to place.
+        const others = state.replicas > 1 ? placeReplicas(`${request.name}/${storedName}`, live.filter((id) => id !== shares[i]!.member), state.replicas - 1) : [];
         partitions.push({
           index: partitions.length,
           storedName,
@@ -150,7 +157,7 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
       await dropCopies(state, previous.partitions);
     }
     progress.state = 'done';
-    return { loaded: request.name, files: files.length, rows: dataset.rows, batches: dataset.batchRows.length, bytes: dataset.bytes };
+    return { loaded: request.name, files: files.length, rows: dataset.rows, batches: dataset.batchRows.length, bytes: dataset.bytes, ...(progress.tokens !== undefined ? { tokens: progress.tokens } : {}) };
   } catch (err) {
     for (const partition of partitions) state.dropped.add(partition.storedName);
     await dropCopies(state, partitions);

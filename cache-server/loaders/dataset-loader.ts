@@ -20,6 +20,8 @@ import { listSourceFiles, type FileFormat, type SourceFile } from './source-file
 import { readCsv, readJsonLines } from './text-readers.js';
 import { withPartitionColumns } from './hive-columns.js';
 import { downloadObject, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
+import { tokenizeChunks } from './tokenize-chunks.js';
+import { TokenizePool } from './tokenize-pool.js';
 
 /** How far a load is; shown by `stats` and /stats. */
 export interface LoadProgress {
@@ -31,6 +33,9 @@ export interface LoadProgress {
   rows: number;
   bytes: number;
   bytesTotal: number;
+  /** Ids produced so far, and their rate since the first file opened (loads that tokenize). */
+  tokens?: number;
+  tokensPerSecond?: number;
   /** The file being read, or the one that failed. */
   file?: string;
   error?: string;
@@ -43,20 +48,27 @@ export interface LoadResult {
   rows: number;
   batches: number;
   bytes: number;
+  /** Ids produced (loads that tokenize). */
+  tokens?: number;
 }
 
 type Reader = (path: string, options: ReadOptions & { schema?: Readonly<Record<string, string>> }) => AsyncGenerator<IpcChunk>;
 const READERS: Record<FileFormat, Reader> = { parquet: readParquet, ipc: readIpc, csv: readCsv, jsonl: readJsonLines };
 
 /**
- * A remote (s3://) file downloaded to a temporary directory, so every reader reads local files; one
- * file at a time is on disk. Undefined for a local file.
+ * A remote (s3://) file (or tokenizer) downloaded to a temporary directory, so every reader reads
+ * local files; one file at a time is on disk. Undefined for a local path.
  */
-async function localCopy(file: SourceFile, signal: AbortSignal | undefined): Promise<string | undefined> {
-  if (!file.path.startsWith('s3://')) return undefined;
-  const { bucket, key } = parseS3Url(file.path);
+async function localCopy(remote: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+  if (!remote.startsWith('s3://')) return undefined;
+  const { bucket, key } = parseS3Url(remote);
   const path = join(await mkdtemp(join(tmpdir(), 'flightcache-load-')), basename(key));
-  await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
+  try {
+    await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
+  } catch (err) {
+    await rm(dirname(path), { recursive: true, force: true });
+    throw err;
+  }
   return path;
 }
 
@@ -92,8 +104,32 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
   // One arena per load: with shared memory its segments hold this generation only (storage/allocator.ts).
   const arena = store.openArena();
   let committed = false;
+  let pool: TokenizePool | undefined;
+  let tokenizerCopy: string | undefined;
   try {
     const { files, all } = await requestFiles(request);
+    const tokenize = request.tokenize;
+    if (tokenize) {
+      // Each worker opens the tokenizer file itself: an s3:// one is downloaded once, first.
+      tokenizerCopy = 'tokenizer' in tokenize ? await localCopy(tokenize.tokenizer, signal) : undefined;
+      const source = tokenizerCopy !== undefined ? { tokenizer: tokenizerCopy } : tokenize;
+      pool = await TokenizePool.open({ source, specialTokens: tokenize.specialTokens }).catch((err: unknown) => {
+        const error = FlightError.from(err);
+        throw tokenizerCopy && 'tokenizer' in tokenize ? new FlightError(error.code, error.message.replaceAll(tokenizerCopy, tokenize.tokenizer)) : error;
+      });
+      if (tokenize.layout === 'pack' && pool.eos === undefined) {
+        throw new FlightError(Code.INVALID_ARGUMENT, 'pack ends each document with the end-of-sequence token, and this tokenizer defines none (<|endoftext|>, </s>, <eos>, <|end_of_text|> or [SEP])');
+      }
+      progress.tokens = 0;
+    }
+    const started = performance.now();
+    const onTokens = (count: number): void => {
+      progress.tokens! += count;
+      progress.tokensPerSecond = Math.round(progress.tokens! / Math.max(1e-3, (performance.now() - started) / 1000));
+    };
+    // Tokenizing reads the text column and the other columns to keep; the others are never decoded.
+    const columns = tokenize ? [...new Set([tokenize.column, ...(request.columns ?? [])])] : request.columns;
+    const keep = tokenize ? (request.columns ?? []).filter((c) => c !== tokenize.column) : [];
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     progress.state = 'loading';
@@ -105,10 +141,11 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       progress.file = file.path;
       let local: string | undefined;
       try {
-        local = await localCopy(file, signal);
+        local = await localCopy(file.path, signal);
         const before = await stat(local ?? file.path);
-        const read = READERS[file.format](local ?? file.path, { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
-        const chunks = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
+        const read = READERS[file.format](local ?? file.path, { ...(columns ? { columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
+        const withPartitions = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
+        const chunks = tokenize ? tokenizeChunks(withPartitions, tokenize, keep, pool!, { onTokens }) : withPartitions;
         for await (const chunk of chunks) {
           if (!schema) {
             schema = chunk.schema.slice();
@@ -150,7 +187,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     committed = true;
     progress.state = 'done';
     progress.file = undefined;
-    return { loaded: request.name, files: files.length, rows: snapshot.rows, batches, bytes: snapshot.bytes };
+    return { loaded: request.name, files: files.length, rows: snapshot.rows, batches, bytes: snapshot.bytes, ...(tokenize ? { tokens: progress.tokens! } : {}) };
   } catch (err) {
     const error = err instanceof Error && err.name === 'AbortError' ? new FlightError(Code.CANCELLED, `load of "${request.name}" cancelled`) : FlightError.from(err);
     progress.state = error.code === Code.CANCELLED ? 'cancelled' : 'failed';
@@ -159,5 +196,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
   } finally {
     if (!committed) for (const { region } of regions) region.region.release();
     arena.close();
+    await pool?.close();
+    if (tokenizerCopy) await rm(dirname(tokenizerCopy), { recursive: true, force: true });
   }
 }

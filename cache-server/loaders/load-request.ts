@@ -1,7 +1,8 @@
-/** The body of a `load` action: {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?}}. */
+/** The body of a `load` action: {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?, "tokenize"?}}. */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { validateDatasetName } from '../storage/dataset-store.js';
 import { FORMATS, type LoadFormat } from './source-files.js';
+import { parseTokenizeOptions, type TokenizeOptions } from './tokenize-options.js';
 
 /** A validated load request. */
 export interface LoadRequest {
@@ -15,11 +16,13 @@ export interface LoadRequest {
   readonly split?: string;
   /** CSV and JSON Lines: column name -> type name (see text-schema.ts); other columns are inferred. */
   readonly schema?: Readonly<Record<string, string>>;
+  /** Tokenize a text column into `input_ids` as the files load (tokenize-options.ts). */
+  readonly tokenize?: TokenizeOptions;
   /** Explicit file list (a coordinator's share of a source); each must lie under `source`. */
   readonly files?: readonly string[];
 }
 
-const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "split"?: "train", "schema"?: {"column": "type"}}}';
+const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "split"?: "train", "schema"?: {"column": "type"}, "tokenize"?: {...}}}';
 
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
@@ -39,11 +42,15 @@ export function parseLoadRequest(text: string): LoadRequest {
     throw new FlightError(Code.INVALID_ARGUMENT, `unknown format ${JSON.stringify(format)}; known formats: ${FORMATS.join(', ')}`);
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new FlightError(Code.INVALID_ARGUMENT, `${USAGE}; "options" is not an object`);
-  const { columns, split, schema } = options as Record<string, unknown>;
+  const { columns, split, schema, tokenize: tokenizeOption } = options as Record<string, unknown>;
   if (columns !== undefined && (!isStringArray(columns) || columns.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"columns" must be a non-empty array of column names');
   if (split !== undefined && (typeof split !== 'string' || split === '')) throw new FlightError(Code.INVALID_ARGUMENT, '"split" must be a split name such as "train"');
   if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema) || !Object.values(schema).every((t) => typeof t === 'string'))) {
     throw new FlightError(Code.INVALID_ARGUMENT, '"schema" must map column names to type names');
+  }
+  const tokenize = tokenizeOption === undefined ? undefined : parseTokenizeOptions(tokenizeOption);
+  if (tokenize?.layout === 'pack' && isStringArray(columns) && columns.some((c) => c !== tokenize.column)) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `packed rows hold several documents: "columns" can name only the text column "${tokenize.column}" with "pack"`);
   }
   if (files !== undefined && (!isStringArray(files) || files.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"files" must be a non-empty array of paths');
   return {
@@ -53,6 +60,7 @@ export function parseLoadRequest(text: string): LoadRequest {
     ...(columns !== undefined ? { columns: columns as string[] } : {}),
     ...(split !== undefined ? { split: split as string } : {}),
     ...(schema !== undefined ? { schema: schema as Record<string, string> } : {}),
+    ...(tokenize !== undefined ? { tokenize } : {}),
     ...(files !== undefined ? { files: files as string[] } : {}),
   };
 }

@@ -25,6 +25,9 @@ function startWithS3(args: readonly string[]): Promise<StartedProcess> {
 
 before(async () => {
   fixtures = await writeFixtures();
+  // A tokenizer.json and a small text corpus, for --tokenizer s3://.
+  await runPython('tokenize_check.py', ['files', join(fixtures, 'tok')]);
+  await runPython('tokenize_check.py', ['corpus', join(fixtures, 'tok', 'corpus'), '20', '2']);
   s3 = await startProcess(venvPython(), [pythonScript('s3_server.py'), fixtures, 'fixtures'], /^s3 ready (http:\/\/\S+)$/, { timeoutMs: 120_000 });
 });
 
@@ -87,5 +90,22 @@ test('requests are signed exactly as botocore signs them (SigV4: an object key w
       { authorization: signed.headers.authorization, 'x-amz-date': signed.headers['x-amz-date'], 'x-amz-content-sha256': signed.headers['x-amz-content-sha256'] },
       reference,
     );
+  }
+});
+
+test('a node tokenizes with a tokenizer.json from s3://, downloaded once; the ids equal Python tokenizers with the same file', async () => {
+  const node = await startWithS3(['serve', '--port', '0']);
+  try {
+    const flags = ['--tokenize', 'text', '--max-length', '64', '--pack', '--endpoint', node.url];
+    const run = await runCli(['load', 's3://fixtures/tok/corpus', '--name', 'tok', '--tokenizer', 's3://fixtures/tok/gpt2.json', ...flags]);
+    assert.equal(run.code, 0, run.stderr);
+    const spec = { tokenizer: join(fixtures, 'tok', 'gpt2.json'), max_length: 64, pack: true };
+    const compared = await runPython<{ equal: boolean; rows: number }>('tokenize_check.py', ['compare', node.url, 'tok', join(fixtures, 'tok', 'corpus'), JSON.stringify(spec)]);
+    assert.equal(compared.equal, true);
+    assert.ok(compared.rows > 100, `${compared.rows} rows`);
+    const missing = await runCli(['load', 's3://fixtures/tok/corpus', '--name', 'tok', '--tokenizer', 's3://fixtures/tok/none.json', ...flags]);
+    assert.match(missing.stderr, /^flightcache: NOT_FOUND: .*s3:\/\/fixtures\/tok\/none\.json/);
+  } finally {
+    await node.stop();
   }
 });
