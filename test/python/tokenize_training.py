@@ -13,7 +13,6 @@ import sys
 
 import pyarrow.flight as flight
 import torch
-
 from flightcache.torch import FlightCacheDataset
 from flightcache.torch.convert import column_to_tensor
 
