@@ -4,22 +4,22 @@
  * has been read does one synchronous step drop the previous generation and commit the new one.
  * A failing file (or a cancel) releases what was read and leaves the previous generation serving.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { firstSchemaDifference } from '../../client/src/flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { AppendInfo } from '../storage/put-transaction.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
+import { readIcebergFile } from './iceberg-reader.js';
 import { readIpc } from './ipc-reader.js';
 import type { LoadRequest } from './load-request.js';
 import { readParquet } from './parquet-reader.js';
 import { listSourceFiles, type FileFormat, type SourceFile } from './source-files.js';
 import { readCsv, readJsonLines } from './text-readers.js';
 import { withPartitionColumns } from './hive-columns.js';
-import { downloadObject, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
+import { downloadToTemp } from './s3-objects.js';
 
 /** How far a load is; shown by `stats` and /stats. */
 export interface LoadProgress {
@@ -53,11 +53,7 @@ const READERS: Record<FileFormat, Reader> = { parquet: readParquet, ipc: readIpc
  * file at a time is on disk. Undefined for a local file.
  */
 async function localCopy(file: SourceFile, signal: AbortSignal | undefined): Promise<string | undefined> {
-  if (!file.path.startsWith('s3://')) return undefined;
-  const { bucket, key } = parseS3Url(file.path);
-  const path = join(await mkdtemp(join(tmpdir(), 'flightcache-load-')), basename(key));
-  await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
-  return path;
+  return file.path.startsWith('s3://') ? downloadToTemp(file.path, signal) : undefined;
 }
 
 /** The error a failed file gives: its path first (a download's local path replaced by the file's), its gRPC code kept. */
@@ -75,7 +71,12 @@ function fileError(file: SourceFile, err: unknown, local?: string): FlightError 
  * source's (`all`: hive partition values are typed and numbered over the whole source).
  */
 export async function requestFiles(request: LoadRequest): Promise<{ files: SourceFile[]; all: SourceFile[] }> {
-  const all = await listSourceFiles(request.source, { ...(request.format ? { format: request.format } : {}), ...(request.split ? { split: request.split } : {}) });
+  const all = await listSourceFiles(request.source, {
+    ...(request.format ? { format: request.format } : {}),
+    ...(request.split ? { split: request.split } : {}),
+    ...(request.snapshot ? { snapshot: request.snapshot } : {}),
+    ...(request.partitions ? { partitions: request.partitions } : {}),
+  });
   if (!request.files) return { files: all, all };
   const wanted = new Set(request.files);
   const chosen = all.filter((f) => wanted.has(f.path));
@@ -107,7 +108,8 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       try {
         local = await localCopy(file, signal);
         const before = await stat(local ?? file.path);
-        const read = READERS[file.format](local ?? file.path, { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
+        const options = { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) };
+        const read = file.iceberg ? readIcebergFile(local ?? file.path, file.iceberg, options) : READERS[file.format](local ?? file.path, options);
         const chunks = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
         for await (const chunk of chunks) {
           if (!schema) {

@@ -8,8 +8,7 @@
 import {
   Dictionary, Field, Int32, RecordBatch, RecordBatchReader, Schema, Struct, Table, Utf8, makeData, tableToIPC, vectorFromArray, type Data, type Vector,
 } from 'apache-arrow';
-import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
-import { chunkOfStream, type IpcChunk } from './ipc-chunk.js';
+import { chunkOfStream, streamOfChunk, type IpcChunk } from './ipc-chunk.js';
 import type { SourceFile } from './source-files.js';
 
 interface PartitionKey {
@@ -42,19 +41,11 @@ function partitionKeys(files: readonly SourceFile[]): PartitionKey[] {
   return keys;
 }
 
-/** The chunk's messages as one Arrow IPC stream. */
-function streamOf(chunk: IpcChunk): Uint8Array {
-  const parts: Uint8Array[] = [encapsulate(chunk.schema)];
-  for (const message of chunk.messages) parts.push(encapsulate(message.header), message.body);
-  parts.push(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
-  return Buffer.concat(parts);
-}
-
 /** The chunks of `file` with its partition columns appended. */
 export async function* withPartitionColumns(chunks: AsyncIterable<IpcChunk>, file: SourceFile, files: readonly SourceFile[]): AsyncGenerator<IpcChunk> {
   const keys = partitionKeys(files);
   for await (const chunk of chunks) {
-    const table = new Table(RecordBatchReader.from(streamOf(chunk)).readAll());
+    const table = new Table(RecordBatchReader.from(streamOfChunk(chunk)).readAll());
     const schema = new Schema([...table.schema.fields, ...keys.map((k) => k.field)], table.schema.metadata);
     if (table.batches.length === 0) {
       yield chunkOfStream(tableToIPC(new Table(schema), 'stream'));

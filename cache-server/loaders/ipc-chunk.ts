@@ -1,5 +1,5 @@
 /** What every file reader yields: Arrow IPC messages under one schema, ready for the store. */
-import { parseMessageHeader, readIpcMessages, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
+import { encapsulate, parseMessageHeader, readIpcMessages, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
 
 /** A schema and the dictionary and record batches that follow it (views, copied into the store later). */
@@ -18,6 +18,14 @@ export interface ReadOptions {
 /** A chunk from an in-memory Arrow IPC stream (one encoded batch). */
 export function chunkOfStream(bytes: Uint8Array): IpcChunk {
   return readIpcMessages(bytes);
+}
+
+/** The chunk's messages as one Arrow IPC stream. */
+export function streamOfChunk(chunk: IpcChunk): Uint8Array {
+  const parts: Uint8Array[] = [encapsulate(chunk.schema)];
+  for (const message of chunk.messages) parts.push(encapsulate(message.header), message.body);
+  parts.push(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+  return Buffer.concat(parts);
 }
 
 /** Keeps the planned columns of a chunk's messages: dictionary batches of dropped columns go, record batches are cut (views, no copy). */

@@ -15,11 +15,15 @@ export interface LoadRequest {
   readonly split?: string;
   /** CSV and JSON Lines: column name -> type name (see text-schema.ts); other columns are inferred. */
   readonly schema?: Readonly<Record<string, string>>;
+  /** Iceberg: a snapshot id (as text: ids pass 2^53); undefined reads the current snapshot. */
+  readonly snapshot?: string;
+  /** Iceberg: identity partition column -> values to keep (as text). */
+  readonly partitions?: Readonly<Record<string, readonly string[]>>;
   /** Explicit file list (a coordinator's share of a source); each must lie under `source`. */
   readonly files?: readonly string[];
 }
 
-const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "split"?: "train", "schema"?: {"column": "type"}}}';
+const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "split"?: "train", "schema"?: {"column": "type"}, "snapshot"?: "id", "partitions"?: {"column": ["value"]}}}';
 
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
@@ -39,11 +43,15 @@ export function parseLoadRequest(text: string): LoadRequest {
     throw new FlightError(Code.INVALID_ARGUMENT, `unknown format ${JSON.stringify(format)}; known formats: ${FORMATS.join(', ')}`);
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new FlightError(Code.INVALID_ARGUMENT, `${USAGE}; "options" is not an object`);
-  const { columns, split, schema } = options as Record<string, unknown>;
+  const { columns, split, schema, snapshot, partitions } = options as Record<string, unknown>;
   if (columns !== undefined && (!isStringArray(columns) || columns.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"columns" must be a non-empty array of column names');
   if (split !== undefined && (typeof split !== 'string' || split === '')) throw new FlightError(Code.INVALID_ARGUMENT, '"split" must be a split name such as "train"');
   if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema) || !Object.values(schema).every((t) => typeof t === 'string'))) {
     throw new FlightError(Code.INVALID_ARGUMENT, '"schema" must map column names to type names');
+  }
+  if (snapshot !== undefined && !(typeof snapshot === 'string' && /^-?\d+$/.test(snapshot)) && !Number.isSafeInteger(snapshot)) throw new FlightError(Code.INVALID_ARGUMENT, '"snapshot" must be a snapshot id');
+  if (partitions !== undefined && (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions) || Object.keys(partitions).length === 0 || !Object.values(partitions).every((v) => isStringArray(v) && v.length > 0))) {
+    throw new FlightError(Code.INVALID_ARGUMENT, '"partitions" must map partition columns to non-empty arrays of values, e.g. {"region": ["eu"]}');
   }
   if (files !== undefined && (!isStringArray(files) || files.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"files" must be a non-empty array of paths');
   return {
@@ -53,6 +61,8 @@ export function parseLoadRequest(text: string): LoadRequest {
     ...(columns !== undefined ? { columns: columns as string[] } : {}),
     ...(split !== undefined ? { split: split as string } : {}),
     ...(schema !== undefined ? { schema: schema as Record<string, string> } : {}),
+    ...(snapshot !== undefined ? { snapshot: String(snapshot) } : {}),
+    ...(partitions !== undefined ? { partitions: partitions as Record<string, string[]> } : {}),
     ...(files !== undefined ? { files: files as string[] } : {}),
   };
 }

@@ -6,6 +6,9 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
@@ -105,4 +108,12 @@ export async function downloadObject(config: S3Config, bucket: string, key: stri
   const response = await get(config, `/${bucket}/${key}`, {}, `s3://${bucket}/${key}`, signal);
   if (!response.body) throw new FlightError(Code.UNAVAILABLE, `s3://${bucket}/${key}: empty response`);
   await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(path), ...(signal ? [{ signal }] : []));
+}
+
+/** Downloads `s3://bucket/key` into a new temporary directory; returns the file's path (the caller removes its directory). */
+export async function downloadToTemp(url: string, signal?: AbortSignal): Promise<string> {
+  const { bucket, key } = parseS3Url(url);
+  const path = join(await mkdtemp(join(tmpdir(), 'flightcache-load-')), basename(key));
+  await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
+  return path;
 }

@@ -1,7 +1,8 @@
 /**
  * `load` from `s3://` sources against a real S3-compatible server (moto's, started by the test on
  * loopback): the node (and a 3-shard cluster's shards) list and download the objects themselves,
- * with SigV4-signed requests, and the datasets equal pyarrow's read of the same files.
+ * with SigV4-signed requests, and the datasets equal pyarrow's (Iceberg: pyiceberg's) read of the
+ * same files.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -61,6 +62,26 @@ test('a node loads s3:// prefixes, globs, hive trees and single objects of every
   }
 });
 
+test('Iceberg tables on S3 load as they do locally: field-id columns, position deletes, partition pruning', async () => {
+  const node = await startWithS3(['serve', '--port', '0']);
+  try {
+    const cases = [
+      ['iceberg/db/evolved', [], [], 994],
+      ['iceberg/db/regions', ['--partition', 'region=us'], ['--where', "region == 'us'"], 100],
+    ] as const;
+    for (const [key, flags, where, rows] of cases) {
+      const run = await runCli(['load', `s3://fixtures/${key}`, '--name', 'ice', '--endpoint', node.url, ...flags]);
+      assert.equal(run.code, 0, run.stderr);
+      const compared = await compareWithPyarrow(node.url, 'ice', 'iceberg', join(fixtures, key), where);
+      assert.deepEqual([compared.equal, compared.rows], [true, rows], `${key}: ${compared.detail}`);
+    }
+    const missing = await runCli(['load', 's3://fixtures/iceberg/db/nothing', '--format', 'iceberg', '--name', 'ice', '--endpoint', node.url]);
+    assert.equal(missing.stderr, 'flightcache: NOT_FOUND: s3://fixtures/iceberg/db/nothing: no Iceberg metadata (metadata/vN.metadata.json)\n');
+  } finally {
+    await node.stop();
+  }
+});
+
 test('the shards of a cluster each download their share of an s3:// prefix', async () => {
   const cluster = await startWithS3(['serve', '--port', '0', '--shards', '3', '--replicas', '2']);
   const client = new FlightClient(cluster.url);
@@ -71,6 +92,11 @@ test('the shards of a cluster each download their share of an s3:// prefix', asy
     const compared = await compareWithPyarrow(cluster.url, 'hf', 'hf', join(fixtures, 'hf'), ['--split', 'train']);
     assert.deepEqual([compared.equal, compared.rows], [true, 200], compared.detail);
     assert.equal((await clusterStats(client)).datasets.find((d) => d.name === 'hf')!.partitions, 2);
+    // Each shard reads its Iceberg data files and their delete files from S3 itself.
+    const evolved = await runCli(['load', 's3://fixtures/iceberg/db/evolved', '--name', 'ice', '--endpoint', cluster.url]);
+    assert.equal(evolved.code, 0, evolved.stderr);
+    const iceberg = await compareWithPyarrow(cluster.url, 'ice', 'iceberg', join(fixtures, 'iceberg', 'db', 'evolved'));
+    assert.deepEqual([iceberg.equal, iceberg.rows], [true, 994], iceberg.detail);
   } finally {
     client.close();
     await cluster.stop();
