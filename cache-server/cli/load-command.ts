@@ -63,7 +63,7 @@ function partitionOption(flags: unknown): Record<string, string[]> | undefined {
 }
 
 export const loadCommand: Command = {
-  options: { ...connectionOptions, name: { type: 'string' }, format: { type: 'string' }, columns: { type: 'string' }, split: { type: 'string' }, snapshot: { type: 'string' }, partition: { type: 'string', multiple: true } },
+  options: { ...connectionOptions, name: { type: 'string' }, format: { type: 'string' }, columns: { type: 'string' }, split: { type: 'string' }, snapshot: { type: 'string' }, partition: { type: 'string', multiple: true }, 's3-profile': { type: 'string' } },
   async run(positionals, flags) {
     if (positionals.length !== 1) throw new FlightError(Code.INVALID_ARGUMENT, 'load needs exactly one SOURCE (a file, directory or glob)');
     const name = flags.name;
@@ -75,7 +75,7 @@ export const loadCommand: Command = {
     const columns = typeof flags.columns === 'string' ? flags.columns.split(',').map((c) => c.trim()) : undefined;
     // The server reads the files: a relative path means this directory's.
     const source = positionals[0]!.startsWith('s3://') ? positionals[0]! : resolve(positionals[0]!);
-    const body = JSON.stringify({ name, source, format, options: { columns, split: flags.split, snapshot: flags.snapshot, partitions: partitionOption(flags.partition) } });
+    const body = JSON.stringify({ name, source, format, options: { columns, split: flags.split, snapshot: flags.snapshot, partitions: partitionOption(flags.partition), s3: flags['s3-profile'] ? { profile: flags['s3-profile'] } : undefined } });
     const tty = process.stdout.isTTY === true;
     const view = tty ? barView() : jsonView();
     await withClient(flags, async (client) => {

@@ -69,7 +69,7 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
     const loaded = await Promise.all(
       shares.map(async (share) => {
         const client = await state.peers.get(share.location);
-        const body = JSON.stringify({ ...rest, name: share.stagedName, options: { columns: rest.columns, split: rest.split, schema: rest.schema, snapshot: rest.snapshot, partitions: rest.partitions }, files: share.files.map((f) => f.path) });
+        const body = JSON.stringify({ ...rest, name: share.stagedName, options: { columns: rest.columns, split: rest.split, schema: rest.schema, snapshot: rest.snapshot, partitions: rest.partitions, s3: rest.s3 }, files: share.files.map((f) => f.path) });
         let result: LoadResult;
         try {
           result = await client.action<LoadResult>('load', body, { timeoutMs: LOAD_TIMEOUT_MS });

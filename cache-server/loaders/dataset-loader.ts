@@ -52,8 +52,8 @@ const READERS: Record<FileFormat, Reader> = { parquet: readParquet, ipc: readIpc
  * A remote (s3://) file downloaded to a temporary directory, so every reader reads local files; one
  * file at a time is on disk. Undefined for a local file.
  */
-async function localCopy(file: SourceFile, signal: AbortSignal | undefined): Promise<string | undefined> {
-  return file.path.startsWith('s3://') ? downloadToTemp(file.path, signal) : undefined;
+async function localCopy(file: SourceFile, request: LoadRequest, signal: AbortSignal | undefined): Promise<string | undefined> {
+  return file.path.startsWith('s3://') ? downloadToTemp(file.path, request.s3, signal) : undefined;
 }
 
 /** The error a failed file gives: its path first (a download's local path replaced by the file's), its gRPC code kept. */
@@ -76,6 +76,7 @@ export async function requestFiles(request: LoadRequest): Promise<{ files: Sourc
     ...(request.split ? { split: request.split } : {}),
     ...(request.snapshot ? { snapshot: request.snapshot } : {}),
     ...(request.partitions ? { partitions: request.partitions } : {}),
+    ...(request.s3 ? { s3: request.s3 } : {}),
   });
   if (!request.files) return { files: all, all };
   const wanted = new Set(request.files);
@@ -106,7 +107,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       progress.file = file.path;
       let local: string | undefined;
       try {
-        local = await localCopy(file, signal);
+        local = await localCopy(file, request, signal);
         const before = await stat(local ?? file.path);
         const options = { ...(request.columns ? { columns: request.columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) };
         const read = file.iceberg ? readIcebergFile(local ?? file.path, file.iceberg, options) : READERS[file.format](local ?? file.path, options);

@@ -11,7 +11,8 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import avro from 'avsc';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-import { downloadToTemp, listObjects, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
+import { downloadToTemp, listObjects, parseS3Url } from './s3-objects.js';
+import { s3Config, type S3Options } from './s3-credentials.js';
 import type { IcebergField } from './iceberg-types.js';
 
 /** The parts of table metadata (format v1 or v2) a load reads. */
@@ -58,8 +59,8 @@ export function isIcebergTable(dir: string): boolean {
   return existsSync(metadata) && statSync(metadata).isDirectory() && readdirSync(metadata).some((name) => name.endsWith('.metadata.json'));
 }
 
-/** The table at `root` (a local directory or an s3:// URL). */
-export function tableLocation(root: string): TableLocation {
+/** The table at `root` (a local directory, or an s3:// URL reached with `s3`). */
+export function tableLocation(root: string, s3?: S3Options): TableLocation {
   if (!root.startsWith('s3://')) {
     return {
       root,
@@ -75,9 +76,9 @@ export function tableLocation(root: string): TableLocation {
   const { bucket, key } = parseS3Url(`${base}/metadata/`);
   return {
     root: base,
-    metadataNames: async () => (await listObjects(s3ConfigFromEnv(), bucket, key)).map((o) => o.key.slice(key.length)).filter((name) => name !== '' && !name.includes('/')),
+    metadataNames: async () => (await listObjects(s3Config(s3), bucket, key)).map((o) => o.key.slice(key.length)).filter((name) => name !== '' && !name.includes('/')),
     read: async (path) => {
-      const local = await downloadToTemp(path);
+      const local = await downloadToTemp(path, s3);
       try {
         return await readFile(local);
       } finally {

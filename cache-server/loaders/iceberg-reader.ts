@@ -16,12 +16,13 @@ import type { EqualityDelete, IcebergTask } from './iceberg-table.js';
 import { arrowType, constantData, convertData, isNested, type IcebergField } from './iceberg-types.js';
 import { readParquet } from './parquet-reader.js';
 import { downloadToTemp } from './s3-objects.js';
+import type { S3Options } from './s3-credentials.js';
 
 const FIELD_ID = 'PARQUET:field_id';
 
 /** The batches of a Parquet file (local or s3://) decoded by apache-arrow, one per row group. */
-async function* parquetBatches(path: string, signal: AbortSignal | undefined): AsyncGenerator<RecordBatch> {
-  const local = path.startsWith('s3://') ? await downloadToTemp(path, signal) : undefined;
+async function* parquetBatches(path: string, s3: S3Options | undefined, signal: AbortSignal | undefined): AsyncGenerator<RecordBatch> {
+  const local = path.startsWith('s3://') ? await downloadToTemp(path, s3, signal) : undefined;
   try {
     for await (const chunk of readParquet(local ?? path, signal ? { signal } : {})) {
       yield* RecordBatchReader.from(streamOfChunk(chunk));
@@ -66,12 +67,12 @@ function columnMap(schema: readonly IcebergField[], fileFields: readonly Field[]
 }
 
 /** The values of the delete files' rows, keyed as rowKey keys them, per set of equality ids. */
-async function equalityKeys(deletes: readonly EqualityDelete[], signal: AbortSignal | undefined): Promise<Array<{ ids: readonly number[]; keys: Set<string> }>> {
+async function equalityKeys(deletes: readonly EqualityDelete[], s3: S3Options | undefined, signal: AbortSignal | undefined): Promise<Array<{ ids: readonly number[]; keys: Set<string> }>> {
   const groups = new Map<string, { ids: readonly number[]; keys: Set<string> }>();
   for (const { path, ids } of deletes) {
     const group = groups.get(ids.join(',')) ?? { ids, keys: new Set<string>() };
     groups.set(ids.join(','), group);
-    for await (const batch of parquetBatches(path, signal)) {
+    for await (const batch of parquetBatches(path, s3, signal)) {
       const at = ids.map((id) => batch.schema.fields.findIndex((f) => Number(f.metadata.get(FIELD_ID)) === id));
       if (at.some((i) => i < 0)) throw new FlightError(Code.INVALID_ARGUMENT, `equality delete file ${path} lacks a column of field ids ${ids.join(', ')}`);
       const columns = at.map((i) => batch.data.children[i]!);
@@ -85,7 +86,7 @@ async function equalityKeys(deletes: readonly EqualityDelete[], signal: AbortSig
 async function deletedPositions(task: IcebergTask, signal: AbortSignal | undefined): Promise<Set<number>> {
   const positions = new Set<number>();
   for (const path of task.positionDeletes) {
-    for await (const batch of parquetBatches(path, signal)) {
+    for await (const batch of parquetBatches(path, task.s3, signal)) {
       const [files, pos] = [batch.getChild('file_path'), batch.getChild('pos')];
       if (!files || !pos) throw new FlightError(Code.INVALID_ARGUMENT, `position delete file ${path} lacks its file_path and pos columns`);
       for (let row = 0; row < batch.numRows; row++) if (files.get(row) === task.writtenPath) positions.add(Number(pos.get(row)));
@@ -135,12 +136,12 @@ export async function* readIcebergFile(path: string, task: IcebergTask, options:
   const unknown = names.find((n) => !task.schema.some((f) => f.name === n));
   if (unknown !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, `the table has no column ${JSON.stringify(unknown)}; its columns: ${task.schema.map((f) => f.name).join(', ')}`);
   const positions = await deletedPositions(task, options.signal);
-  const equalities = await equalityKeys(task.equalityDeletes, options.signal);
+  const equalities = await equalityKeys(task.equalityDeletes, task.s3, options.signal);
   const output = names.map((n) => task.schema.find((f) => f.name === n)!);
   let map: number[] | undefined;
   let offset = 0;
   let schema: Schema | undefined;
-  for await (const batch of parquetBatches(path, options.signal)) {
+  for await (const batch of parquetBatches(path, undefined, options.signal)) {
     options.signal?.throwIfAborted();
     map ??= columnMap(task.schema, batch.schema.fields, task.nameMapping);
     const all = new Map<number, Data>();

@@ -16,6 +16,7 @@ import { stat } from 'node:fs/promises';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { avroRecords, pathResolver, readTableMetadata, tableLocation, type PartitionField, type TableMetadata } from './iceberg-metadata.js';
 import type { IcebergField } from './iceberg-types.js';
+import type { S3Options } from './s3-credentials.js';
 
 /** A delete file that applies to a data file. */
 export interface EqualityDelete {
@@ -36,6 +37,8 @@ export interface IcebergTask {
   readonly writtenPath: string;
   readonly positionDeletes: readonly string[];
   readonly equalityDeletes: readonly EqualityDelete[];
+  /** S3 settings given with the load, to read delete files on S3. */
+  readonly s3?: S3Options;
 }
 
 /** A data file of the snapshot, in manifest order. */
@@ -52,6 +55,8 @@ export interface IcebergScanOptions {
   readonly snapshot?: string;
   /** Identity partition column -> the values to keep (as text: "eu", "2024", "true", "2024-01-31"). */
   readonly partitions?: Readonly<Record<string, readonly string[]>>;
+  /** S3 settings given with the load. */
+  readonly s3?: S3Options;
 }
 
 interface Spec {
@@ -163,7 +168,7 @@ const partitionKey = (specId: number, partition: Record<string, unknown>): strin
 
 /** The table's snapshot as data files to read; see the module comment. */
 export async function icebergDataFiles(table: string, options: IcebergScanOptions = {}): Promise<{ files: IcebergDataFile[]; columns: string[] }> {
-  const location = tableLocation(table);
+  const location = tableLocation(table, options.s3);
   const { path, metadata } = await readTableMetadata(location);
   const wanted = options.snapshot ?? metadata['current-snapshot-id'];
   const snapshot = wanted === undefined || wanted === null || wanted === '-1' ? undefined : metadata.snapshots?.find((s) => s['snapshot-id'] === String(wanted));
@@ -232,6 +237,7 @@ export async function icebergDataFiles(table: string, options: IcebergScanOption
       equalityDeletes: equalityDeletes
         .filter((d) => d.sequence > data.sequence && ((specs.get(d.specId)?.fields.length ?? 0) === 0 || partitionKey(d.specId, d.partition) === key))
         .map((d) => ({ path: d.path, ids: d.equalityIds })),
+      ...(options.s3 ? { s3: options.s3 } : {}),
     };
     let bytes = data.bytes;
     if (!data.path.startsWith('s3://')) {

@@ -30,6 +30,13 @@ test('parseLoadRequest takes an Iceberg snapshot id (as text, or a number below 
   rejects(body({ partitions: { region: 'eu' } }), /^"partitions" must map partition columns to non-empty arrays of values/);
 });
 
+test('parseLoadRequest takes S3 settings and refuses unknown or empty ones', () => {
+  const body = (s3: object): string => JSON.stringify({ name: 'n', source: 's3://b/k', options: { s3 } });
+  assert.deepEqual(parseLoadRequest(body({ profile: 'p', endpoint: 'http://h:1', region: 'r' })).s3, { profile: 'p', endpoint: 'http://h:1', region: 'r' });
+  rejects(body({ bucket: 'x' }), /^"s3" must be an object of non-empty strings among profile, endpoint, region, accessKeyId, secretAccessKey, sessionToken$/);
+  rejects(body({ profile: '' }), /^"s3" must be an object of non-empty strings/);
+});
+
 test('parseLoadRequest rejects bad bodies with what is wrong', () => {
   rejects('nope', /the body is not JSON$/);
   rejects('{"name":"n"}', /^load needs a JSON body/);

@@ -6,7 +6,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-import { listObjects, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
+import { listObjects, parseS3Url } from './s3-objects.js';
+import { s3Config, type S3Options } from './s3-credentials.js';
 import { icebergDataFiles, type IcebergScanOptions, type IcebergTask } from './iceberg-table.js';
 import { isIcebergTable } from './iceberg-metadata.js';
 
@@ -107,12 +108,14 @@ export interface ListOptions extends IcebergScanOptions {
   format?: LoadFormat;
   /** A Hugging Face split name. */
   split?: string;
+  /** S3 settings given with the load. */
+  s3?: S3Options;
 }
 
 /** The objects of an `s3://bucket/key` source: the object itself, every object under key/, or those matching a glob. */
-async function s3Entries(source: string): Promise<{ root: string; entries: Array<{ path: string; bytes: number }> }> {
+async function s3Entries(source: string, options: S3Options | undefined): Promise<{ root: string; entries: Array<{ path: string; bytes: number }> }> {
   const { bucket, key } = parseS3Url(source);
-  const config = s3ConfigFromEnv();
+  const config = s3Config(options);
   const parts = key.split('/');
   const firstWild = parts.findIndex(isGlob);
   const rootKey = firstWild >= 0 ? parts.slice(0, firstWild).join('/') : key.replace(/\/+$/, '');
@@ -164,14 +167,14 @@ async function localEntries(source: string): Promise<{ root: string; entries: Ar
 
 /** Lists the files of a source (a local path or glob, or an s3:// URL), sorted by path; NOT_FOUND when there are none. */
 export async function listSourceFiles(source: string, options: ListOptions = {}): Promise<SourceFile[]> {
-  const remote = source.startsWith('s3://') && options.format === undefined ? await s3Entries(source) : undefined;
+  const remote = source.startsWith('s3://') && options.format === undefined ? await s3Entries(source, options.s3) : undefined;
   if (options.format === 'iceberg' || (options.format === undefined && (remote ? isIcebergPrefix(remote) : !source.startsWith('s3://') && isIcebergTable(source)))) {
     const table = source.startsWith('s3://') ? source.replace(/\/+$/, '') : resolve(source);
     const { files } = await icebergDataFiles(table, options);
     if (files.length === 0) throw new FlightError(Code.NOT_FOUND, `Iceberg table ${table} has no data files in its ${options.snapshot !== undefined ? `snapshot ${options.snapshot}` : 'current snapshot'}${options.partitions ? ' in the partitions asked for' : ''}`);
     return files.map((f) => ({ path: f.path, format: 'parquet', bytes: f.bytes, partition: [], iceberg: f.task }));
   }
-  const { root, entries } = remote ?? (source.startsWith('s3://') ? await s3Entries(source) : await localEntries(source));
+  const { root, entries } = remote ?? (source.startsWith('s3://') ? await s3Entries(source, options.s3) : await localEntries(source));
   let paths = entries.map((e) => e.path);
   const sizes = new Map(entries.map((e) => [e.path, e.bytes]));
   if (options.split !== undefined) paths = paths.filter((p) => inSplit(root, p, options.split!));
