@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { Action, ActionType, Result } from '../../client/src/flight/protocol/messages.js';
-import type { DatasetStore } from '../storage/dataset-store.js';
+import type { DatasetStore, DatasetTier } from '../storage/dataset-store.js';
 import type { SameHostDescription, SameHostStats } from '../samehost/same-host-server.js';
 import { hostId } from '../../client/src/host-id.js';
 import { loadDataset, type LoadProgress, type LoadResult } from '../loaders/dataset-loader.js';
@@ -40,7 +40,8 @@ const ACTIONS: readonly ActionType[] = [
 
 /** Node statistics returned by the `stats` action. */
 export interface NodeStats {
-  datasets: Array<{ name: string; rows: number; bytes: number; batches: number }>;
+  /** `tier`: where a node keeps the dataset (a coordinator's catalog has none: each shard says). */
+  datasets: Array<{ name: string; rows: number; bytes: number; batches: number; tier?: DatasetTier }>;
   rows: number;
   bytes: number;
   memory: { usedBytes: number; limitBytes: number | null; nativeLiveBytes: number; rssBytes: number };
@@ -77,7 +78,7 @@ export class NodeActions {
     const s = this.store.stats();
     const sameHost = this.sameHost();
     return {
-      datasets: this.store.list().map((d) => ({ name: d.name, rows: d.rows, bytes: d.bytes, batches: d.batchCount })),
+      datasets: this.store.list().map((d) => ({ name: d.name, rows: d.rows, bytes: d.bytes, batches: d.batchCount, tier: this.store.tierOf(d.name)! })),
       rows: s.rows,
       bytes: s.bytes,
       memory: {
