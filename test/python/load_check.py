@@ -12,6 +12,7 @@ pyarrow's own read of a source is what flightcache must serve after loading it.
 import argparse
 import json
 import os
+import pathlib
 import re
 import shutil
 import sys
@@ -196,15 +197,13 @@ def write_iceberg_evolved(catalog):
         partition=Record(), record_count=len(positions), file_size_in_bytes=os.path.getsize(deletes_path),
     )
     delete_file.spec_id = table.spec().spec_id
-    with table.transaction() as tx:
-        with tx.update_snapshot().fast_append() as append:
-            append.append_data_file(delete_file)
+    with table.transaction() as tx, tx.update_snapshot().fast_append() as append:
+        append.append_data_file(delete_file)
     return table.metadata_location
 
 
 def write_iceberg_partitioned(catalog):
     """db.regions: identity-partitioned by region, one append (so one manifest) per region."""
-    from pyiceberg.partitioning import PartitionField, PartitionSpec
     from pyiceberg.transforms import IdentityTransform
 
     rows = pa.table({"id": pa.array(range(300), pa.int64()), "region": [("eu", "us", "ap")[i // 100] for i in range(300)], "v": [i * 0.5 for i in range(300)]})
@@ -276,7 +275,7 @@ def iceberg_table(table_dir, snapshot=None, where=None):
         # Beside files of other names (vfinal.metadata.json), the current one is the one updated last.
         candidates = sorted(versioned, key=number)[-1:] + others
         if len(candidates) > 1:
-            candidates = [max(candidates, key=lambda p: json.loads(open(p, "rb").read())["last-updated-ms"])]
+            candidates = [max(candidates, key=lambda p: json.loads(pathlib.Path(p).read_bytes())["last-updated-ms"])]
     metadata_path = os.path.abspath(candidates[0])
     raw = open(metadata_path, "rb").read()
     location = json.loads(gzip.decompress(raw) if metadata_path.endswith(".gz.metadata.json") else raw)["location"]
@@ -309,7 +308,9 @@ def equality_deleted(table):
     io = table.io
     entries = [e for m in table.current_snapshot().manifests(io) for e in m.fetch_manifest_entry(io, discard_deleted=True)]
     schema = table.schema().as_arrow()
-    path = lambda f: f.file_path.removeprefix("file://")  # noqa: E731
+    def path(f):
+        return f.file_path.removeprefix("file://")
+
     out = []
     for data in (e for e in entries if e.data_file.content == 0):
         rows = pq.read_table(path(data.data_file))
