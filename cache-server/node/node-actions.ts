@@ -18,7 +18,7 @@ export interface SameHostInfo {
 
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset (cancelling its load). Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
-  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory, loads (running and recent: files, rows, bytes done and total), and sameHost when the data is in shared memory.' },
+  { type: 'stats', description: 'Node statistics as JSON: datasets (each with its tier: memory or disk), rows, bytes, memory, loads (running and recent: files, rows, bytes done and total), and sameHost when the data is in shared memory.' },
   { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id, "hostId": id}; the instance id changes when the process restarts; hostId names the host (client/src/host-id.ts).' },
   { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
   {
