@@ -100,16 +100,17 @@ function parseMetadata(path: string, bytes: Buffer): TableMetadata {
 }
 
 /**
- * The table's current metadata (snapshot ids become strings before parsing so none loses digits):
- * the version hint's, else the highest vN / NNNNN-uuid; when files of other names (vfinal) lie
+ * The table's metadata (snapshot ids become strings before parsing so none loses digits): the
+ * file named `given` in its metadata/ folder, else the current one: the version hint's, else the highest vN / NNNNN-uuid; when files of other names (vfinal) lie
  * beside them, the one updated last.
  */
-export async function readTableMetadata(table: TableLocation): Promise<{ path: string; metadata: TableMetadata }> {
-  const names = await table.metadataNames();
+export async function readTableMetadata(table: TableLocation, given?: string): Promise<{ path: string; metadata: TableMetadata }> {
   const read = async (name: string): Promise<{ path: string; metadata: TableMetadata }> => {
     const path = `${table.root}/metadata/${name}`;
     return { path, metadata: parseMetadata(path, await table.read(path)) };
   };
+  if (given !== undefined) return read(given);
+  const names = await table.metadataNames();
   if (names.includes('version-hint.text')) {
     const version = (await table.read(`${table.root}/metadata/version-hint.text`)).toString('utf8').trim();
     const hinted = [`v${version}.metadata.json`, `v${version}.gz.metadata.json`].find((n) => names.includes(n));

@@ -57,6 +57,8 @@ export interface IcebergScanOptions {
   readonly partitions?: Readonly<Record<string, readonly string[]>>;
   /** S3 settings given with the load. */
   readonly s3?: S3Options;
+  /** A metadata file of the table's metadata/ folder to read instead of the current one. */
+  readonly metadataFile?: string;
 }
 
 interface Spec {
@@ -169,7 +171,7 @@ const partitionKey = (specId: number, partition: Record<string, unknown>): strin
 /** The table's snapshot as data files to read; see the module comment. */
 export async function icebergDataFiles(table: string, options: IcebergScanOptions = {}): Promise<{ files: IcebergDataFile[]; columns: string[] }> {
   const location = tableLocation(table, options.s3);
-  const { path, metadata } = await readTableMetadata(location);
+  const { path, metadata } = await readTableMetadata(location, options.metadataFile);
   const wanted = options.snapshot ?? metadata['current-snapshot-id'];
   const snapshot = wanted === undefined || wanted === null || wanted === '-1' ? undefined : metadata.snapshots?.find((s) => s['snapshot-id'] === String(wanted));
   if (options.snapshot !== undefined && !snapshot) {

@@ -168,9 +168,11 @@ async function localEntries(source: string): Promise<{ root: string; entries: Ar
 /** Lists the files of a source (a local path or glob, or an s3:// URL), sorted by path; NOT_FOUND when there are none. */
 export async function listSourceFiles(source: string, options: ListOptions = {}): Promise<SourceFile[]> {
   const remote = source.startsWith('s3://') && options.format === undefined ? await s3Entries(source, options.s3) : undefined;
-  if (options.format === 'iceberg' || (options.format === undefined && (remote ? isIcebergPrefix(remote) : !source.startsWith('s3://') && isIcebergTable(source)))) {
-    const table = source.startsWith('s3://') ? source.replace(/\/+$/, '') : resolve(source);
-    const { files } = await icebergDataFiles(table, options);
+  // A table's metadata file (table/metadata/vN.metadata.json) reads the table as that file describes it.
+  const metadataFile = /^(.*)\/metadata\/([^/]+\.metadata\.json)$/.exec(source.startsWith('s3://') ? source : resolve(source));
+  if (metadataFile || options.format === 'iceberg' || (options.format === undefined && (remote ? isIcebergPrefix(remote) : !source.startsWith('s3://') && isIcebergTable(source)))) {
+    const table = metadataFile ? metadataFile[1]! : source.startsWith('s3://') ? source.replace(/\/+$/, '') : resolve(source);
+    const { files } = await icebergDataFiles(table, { ...options, ...(metadataFile ? { metadataFile: metadataFile[2]! } : {}) });
     if (files.length === 0) throw new FlightError(Code.NOT_FOUND, `Iceberg table ${table} has no data files in its ${options.snapshot !== undefined ? `snapshot ${options.snapshot}` : 'current snapshot'}${options.partitions ? ' in the partitions asked for' : ''}`);
     return files.map((f) => ({ path: f.path, format: 'parquet', bytes: f.bytes, partition: [], iceberg: f.task }));
   }

@@ -101,6 +101,17 @@ test('a given snapshot id loads that snapshot with its schema', async () => {
   assert.deepEqual([compared.equal, compared.rows, compared.columns], [true, 500, ['id', 'name', 'qty', 'score', 'dropped']], compared.detail);
 });
 
+test('a metadata.json path loads the table as that metadata file describes it', async () => {
+  const evolved = join(fixtures, 'iceberg', 'db', 'evolved');
+  // pyiceberg's second metadata file: after the first append, before the schema changed.
+  const second = readdirSync(join(evolved, 'metadata')).filter((n) => n.endsWith('.metadata.json')).sort()[1]!;
+  const path = join(evolved, 'metadata', second);
+  const run = await load(path, 'ice');
+  assert.equal(run.code, 0, run.stderr);
+  const compared = await compareWithPyarrow(server.url, 'ice', 'iceberg', path);
+  assert.deepEqual([compared.equal, compared.rows, compared.columns], [true, 500, ['id', 'name', 'qty', 'score', 'dropped']], compared.detail);
+});
+
 test('--partition keeps the files of the named identity partition values, and manifests of other values are never read', async () => {
   const regions = join(fixtures, 'iceberg', 'db', 'regions');
   const run = await load(regions, 'ice', ['--partition', 'region=eu,ap']);

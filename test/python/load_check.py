@@ -249,8 +249,8 @@ def expected(kind, path, columns, split, snapshot=None, where=None):
 
 
 def iceberg_table(table_dir, snapshot=None, where=None):
-    """pyiceberg's scan of a local table's snapshot (the current one, or id `snapshot`), with the
-    row filter `where`. Equality deletes, which pyiceberg refuses, are applied by equality_deleted. Its metadata names files under the
+    """pyiceberg's scan of a local table's snapshot (the current one, or id `snapshot`; a path
+    ending in .metadata.json: that metadata's current one), with the row filter `where`. Equality deletes, which pyiceberg refuses, are applied by equality_deleted. Its metadata names files under the
     location it was written at (relative, e.g. data/persistent/NAME): that location is linked to
     the table in a scratch directory, which becomes the working directory."""
     import glob
@@ -259,10 +259,14 @@ def iceberg_table(table_dir, snapshot=None, where=None):
 
     from pyiceberg.table import StaticTable
 
+    candidates = []
+    if table_dir.endswith(".metadata.json"):
+        # A metadata file given: the table as it describes it.
+        candidates = [table_dir]
+        table_dir = os.path.dirname(os.path.dirname(table_dir))
     metadata_dir = os.path.join(table_dir, "metadata")
     hint = os.path.join(metadata_dir, "version-hint.text")
-    candidates = []
-    if os.path.exists(hint):
+    if not candidates and os.path.exists(hint):
         version = open(hint).read().strip()
         candidates = [p for p in (os.path.join(metadata_dir, f"v{version}.metadata.json"), os.path.join(metadata_dir, f"v{version}.gz.metadata.json")) if os.path.exists(p)]
     if not candidates:
