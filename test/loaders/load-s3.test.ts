@@ -5,7 +5,7 @@
  * same files.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -77,6 +77,11 @@ test('Iceberg tables on S3 load as they do locally: field-id columns, position d
       const compared = await compareWithPyarrow(node.url, 'ice', 'iceberg', join(fixtures, key), where);
       assert.deepEqual([compared.equal, compared.rows], [true, rows], `${key}: ${compared.detail}`);
     }
+    // One metadata file of the table: the table as it describes it (after the first append).
+    const second = `iceberg/db/evolved/metadata/${readdirSync(join(fixtures, 'iceberg', 'db', 'evolved', 'metadata')).filter((n) => n.endsWith('.metadata.json')).sort()[1]!}`;
+    assert.equal((await runCli(['load', `s3://fixtures/${second}`, '--name', 'ice', '--endpoint', node.url])).code, 0);
+    const first = await compareWithPyarrow(node.url, 'ice', 'iceberg', join(fixtures, second));
+    assert.deepEqual([first.equal, first.rows], [true, 500], first.detail);
     const missing = await runCli(['load', 's3://fixtures/iceberg/db/nothing', '--format', 'iceberg', '--name', 'ice', '--endpoint', node.url]);
     assert.equal(missing.stderr, 'flightcache: NOT_FOUND: s3://fixtures/iceberg/db/nothing: no Iceberg metadata (metadata/vN.metadata.json)\n');
   } finally {
