@@ -5,11 +5,13 @@
       'sources': [
         'native/src/addon.cc',
         'native/src/binding/arguments.cc',
+        'native/src/binding/file_mapping.cc',
         'native/src/binding/regions.cc',
         'native/src/binding/shared_memory.cc',
         'native/src/binding/kernels.cc',
         'native/src/core/accounting.cc',
         'native/src/core/fd_passing.cc',
+        'native/src/core/file_mapping.cc',
         'native/src/core/gather.cc',
         'native/src/core/heap_allocator.cc',
         'native/src/core/region.cc',

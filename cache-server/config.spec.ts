@@ -36,6 +36,7 @@ test('flags win over environment variables, which win over defaults', () => {
     maxStreams: 128,
     shmDir: defaultShmDir(2 * 1024 ** 3),
     shmSocket: undefined,
+    spillDir: undefined,
     tls: undefined,
   });
 });
@@ -119,6 +120,19 @@ test('shared memory takes the default directory unless --shm-dir or FLIGHTCACHE_
     code: Code.INVALID_ARGUMENT,
     message: '--shm-dir must be an absolute directory path or off, got "shm"',
   });
+});
+
+test('the disk tier is off unless --spill-dir or FLIGHTCACHE_SPILL_DIR names an existing absolute directory', () => {
+  const dir = tmpdir();
+  assert.equal(loadServeConfig({}, {}).spillDir, undefined);
+  assert.equal(loadServeConfig({ 'spill-dir': dir }, { FLIGHTCACHE_SPILL_DIR: '/elsewhere' }).spillDir, dir);
+  assert.equal(loadServeConfig({}, { FLIGHTCACHE_SPILL_DIR: dir }).spillDir, dir);
+  for (const bad of ['spill', join(dir, 'no-such-dir-for-flightcache')]) {
+    assert.throws(() => loadServeConfig({ 'spill-dir': bad }, {}), {
+      code: Code.INVALID_ARGUMENT,
+      message: `--spill-dir must be the absolute path of an existing directory, got "${bad}"`,
+    });
+  }
 });
 
 test('the default dataset comes from --default-dataset or FLIGHTCACHE_DEFAULT_DATASET', () => {

@@ -3,7 +3,7 @@
  * environment variables (what a Kubernetes manifest sets), then to defaults. Invalid values fail with
  * INVALID_ARGUMENT naming the setting.
  */
-import { readFileSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { Code, FlightError } from '../client/src/flight/errors.js';
@@ -105,6 +105,8 @@ export interface ServeConfig {
   shmDir: string | undefined;
   /** The same-host socket path (default: derived from shmDir and the port). */
   shmSocket: string | undefined;
+  /** The disk tier's directory (--spill-dir): datasets spill there instead of a put failing; undefined: no disk tier. */
+  spillDir: string | undefined;
   /** Serve TLS from these files (--tls-cert, --tls-key; with --tls-ca, mTLS); absent: plaintext. */
   tls: TlsFiles | undefined;
 }
@@ -302,8 +304,18 @@ export function loadServeConfig(flags: Flags, env: NodeJS.ProcessEnv = process.e
     maxStreams: maxStreams === undefined ? DEFAULT_MAX_STREAMS : parseCount(maxStreams, '--max-streams', 65_535),
     shmDir: parseShmDir(get('shm-dir', 'FLIGHTCACHE_SHM_DIR'), memoryBytes),
     shmSocket: get('shm-socket', 'FLIGHTCACHE_SHM_SOCKET'),
+    spillDir: parseSpillDir(get('spill-dir', 'FLIGHTCACHE_SPILL_DIR')),
     tls: tlsFiles(get('tls-cert', 'FLIGHTCACHE_TLS_CERT'), get('tls-key', 'FLIGHTCACHE_TLS_KEY'), get('tls-ca', 'FLIGHTCACHE_TLS_CA')),
   };
+}
+
+/** An existing directory, as an absolute path. */
+function parseSpillDir(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isAbsolute(value) || !existsSync(value) || !statSync(value).isDirectory()) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `--spill-dir must be the absolute path of an existing directory, got "${value}"`);
+  }
+  return value;
 }
 
 /** `off` (private memory), a directory, or the default (defaultShmDir). */

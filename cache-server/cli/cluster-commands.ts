@@ -119,6 +119,7 @@ export const shardCommand: Command = {
       ...(cluster.id !== undefined ? { id: cluster.id } : {}),
       ...(config.shmDir !== undefined ? { shmDir: config.shmDir } : {}),
       ...(config.shmSocket !== undefined ? { shmSocket: config.shmSocket } : {}),
+      ...(config.spillDir !== undefined ? { spillDir: config.spillDir } : {}),
     });
     closeOnSignals(shard);
     exitWithSupervisor(() => shard.close());

@@ -1,16 +1,22 @@
 /**
  * `flightcache demo` (what `npm start` runs): an embedded local cluster (a coordinator and two shard
- * processes, two replicas) with two demo datasets (vega-datasets' flights-200k and generated token
- * sequences), streamed to a two-rank trainer for two shuffled epochs, then left running.
+ * processes, two replicas) fills two demo datasets through `load`, as a user would: vega-datasets'
+ * flights-200k Arrow file, and generated token sequences the demo writes as Arrow IPC stream files
+ * (one per shard, which each read theirs). Both are streamed to a two-rank trainer for two shuffled
+ * epochs; the cluster is then left running.
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { once } from 'node:events';
+import { RecordBatchStreamWriter } from 'apache-arrow';
 import { connect } from '../../client/src/dataset.js';
-import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import { FlightClient } from '../../client/src/flight-client.js';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { createLogger } from '../logger.js';
-import { loadFlightData, loadIpcBytes } from '../loaders/flight-data-loader.js';
+import type { LoadResult } from '../loaders/dataset-loader.js';
 import { startCoordinator } from '../cluster/coordinator.js';
 import { LocalShards } from '../cluster/local-shards.js';
 import { tokenBatches } from '../demo/token-dataset.js';
@@ -23,6 +29,27 @@ import type { Command } from './main.js';
 function flightsPath(): string {
   const entry = createRequire(import.meta.url).resolve('vega-datasets');
   return join(dirname(entry), '..', 'data', 'flights-200k.arrow');
+}
+
+/** Writes the generated token batches as `files` Arrow IPC stream files under `dir`, batches dealt round-robin. */
+async function writeTokenFiles(dir: string, targetBytes: number, files: number): Promise<void> {
+  const outputs = Array.from({ length: files }, (_, i) => {
+    const out = createWriteStream(join(dir, `part-${i}.arrows`));
+    const writer = new RecordBatchStreamWriter();
+    writer.pipe(out);
+    return { out, writer };
+  });
+  let i = 0;
+  for (const batch of tokenBatches({ targetBytes })) {
+    const { out, writer } = outputs[i++ % files]!;
+    writer.write(batch);
+    // Let the file stream drain so at most one batch per file waits in memory.
+    if (out.writableNeedDrain) await once(out, 'drain');
+  }
+  await Promise.all(outputs.map(async ({ out, writer }) => {
+    writer.finish();
+    await once(out, 'finish');
+  }));
 }
 
 /** Draws a one-line progress bar on stderr when it is a terminal. */
@@ -56,8 +83,18 @@ export const demoCommand: Command = {
     const cluster = { close: async () => Promise.all([local.close(), coordinator.close()]).then(() => undefined) };
     closeOnSignals(cluster);
     await local.start();
-    const flights = await coordinator.load('flights', (store, staged) => loadIpcBytes(store, staged, readFileSync(flightsPath())));
-    const tokens = await coordinator.load('tokens', (store, staged) => loadFlightData(store, staged, encodeTable(tokenBatches({ targetBytes: tokenMb * 1e6 }))));
+    const dir = await mkdtemp(join(tmpdir(), 'flightcache-demo-'));
+    let flights: LoadResult;
+    let tokens: LoadResult;
+    const client = new FlightClient(coordinator.url);
+    try {
+      await writeTokenFiles(dir, tokenMb * 1e6, shards);
+      const load = (name: string, source: string) => client.action<LoadResult>('load', JSON.stringify({ name, source }), { timeoutMs: 600_000 });
+      [flights, tokens] = await Promise.all([load('flights', flightsPath()), load('tokens', dir)]);
+    } finally {
+      client.close();
+      await rm(dir, { recursive: true, force: true });
+    }
     console.log(readyLine(coordinator.url));
     console.log(
       `loaded flights (${flights.rows} rows, ${formatBytes(flights.bytes)}) and tokens (${tokens.rows} rows, ${formatBytes(tokens.bytes)}) ` +

@@ -78,6 +78,18 @@ function tokenizeOption(flags: Record<string, string | boolean | undefined>): Re
   };
 }
 
+/** `--partition col=v1,v2` flags (repeatable) as the action's "partitions" option. */
+function partitionOption(flags: unknown): Record<string, string[]> | undefined {
+  if (!Array.isArray(flags) || flags.length === 0) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const flag of flags as string[]) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new FlightError(Code.INVALID_ARGUMENT, `--partition must be COLUMN=VALUE[,VALUE...], got ${JSON.stringify(flag)}`);
+    out[flag.slice(0, eq)] = [...(out[flag.slice(0, eq)] ?? []), ...flag.slice(eq + 1).split(',')];
+  }
+  return out;
+}
+
 export const loadCommand: Command = {
   options: {
     ...connectionOptions,
@@ -85,6 +97,9 @@ export const loadCommand: Command = {
     format: { type: 'string' },
     columns: { type: 'string' },
     split: { type: 'string' },
+    snapshot: { type: 'string' },
+    partition: { type: 'string', multiple: true },
+    's3-profile': { type: 'string' },
     tokenize: { type: 'string' },
     tokenizer: { type: 'string' },
     tiktoken: { type: 'string' },
@@ -105,7 +120,15 @@ export const loadCommand: Command = {
     const columns = typeof flags.columns === 'string' ? flags.columns.split(',').map((c) => c.trim()) : undefined;
     // The server reads the files: a relative path means this directory's.
     const source = positionals[0]!.startsWith('s3://') ? positionals[0]! : resolve(positionals[0]!);
-    const body = JSON.stringify({ name, source, format, options: { columns, split: flags.split, tokenize: tokenizeOption(flags) } });
+    const options = {
+      columns,
+      split: flags.split,
+      snapshot: flags.snapshot,
+      partitions: partitionOption(flags.partition),
+      s3: flags['s3-profile'] ? { profile: flags['s3-profile'] } : undefined,
+      tokenize: tokenizeOption(flags),
+    };
+    const body = JSON.stringify({ name, source, format, options });
     const tty = process.stdout.isTTY === true;
     const view = tty ? barView() : jsonView();
     await withClient(flags, async (client) => {

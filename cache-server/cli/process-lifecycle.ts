@@ -32,6 +32,7 @@ export const serveOptions = {
   'default-dataset': { type: 'string' },
   'shm-dir': { type: 'string' },
   'shm-socket': { type: 'string' },
+  'spill-dir': { type: 'string' },
   'max-message': { type: 'string' },
   'max-request': { type: 'string' },
   'max-streams': { type: 'string' },

@@ -28,6 +28,7 @@ export const serveCommand: Command = {
       ...(config.defaultDataset !== undefined ? { defaultDataset: config.defaultDataset } : {}),
       ...(config.shmDir !== undefined ? { shmDir: config.shmDir } : {}),
       ...(config.shmSocket !== undefined ? { shmSocket: config.shmSocket } : {}),
+      ...(config.spillDir !== undefined ? { spillDir: config.spillDir } : {}),
       logger: createLogger('flightcache', loadLogLevel(flags)),
     });
     closeOnSignals(node);

@@ -71,7 +71,16 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
     const loaded = await Promise.all(
       shares.map(async (share) => {
         const client = await state.peers.get(share.location);
-        const body = JSON.stringify({ ...rest, name: share.stagedName, options: { columns: rest.columns, split: rest.split, schema: rest.schema, tokenize: rest.tokenize && tokenizeBody(rest.tokenize) }, files: share.files.map((f) => f.path) });
+        const options = {
+          columns: rest.columns,
+          split: rest.split,
+          schema: rest.schema,
+          snapshot: rest.snapshot,
+          partitions: rest.partitions,
+          s3: rest.s3,
+          tokenize: rest.tokenize && tokenizeBody(rest.tokenize),
+        };
+        const body = JSON.stringify({ ...rest, name: share.stagedName, options, files: share.files.map((f) => f.path) });
         let result: LoadResult;
         try {
           result = await client.action<LoadResult>('load', body, { timeoutMs: LOAD_TIMEOUT_MS });

@@ -165,24 +165,6 @@ export class CoordinatorService implements FlightService {
     yield* results;
   }
 
-  /**
-   * Loads a dataset in-process (the demo, loaders): `fill` writes it into the staging store under the
-   * name it is given; it is then placed and replicated exactly like a put.
-   */
-  async load(name: string, fill: (staging: DatasetStore, stagedName: string) => void): Promise<CatalogDataset> {
-    const stagedName = `staging.${randomBytes(6).toString('hex')}`;
-    const staging = this.options.staging;
-    try {
-      fill(staging, stagedName);
-      await this.distribute(name, staging.get(stagedName)!);
-    } catch (err) {
-      staging.drop(stagedName);
-      throw err;
-    }
-    staging.free(stagedName);
-    return this.options.state.catalog.get(name)!;
-  }
-
   // eslint-disable-next-line require-yield -- a generator, so the refusal reaches the caller as the stream's error
   async *doExchange(): AsyncIterable<OutgoingFlightData> {
     throw new FlightError(Code.UNIMPLEMENTED, 'DoExchange is not supported: write with DoPut, read with DoGet');

@@ -69,8 +69,6 @@ export interface Coordinator {
   readonly port: number;
   readonly httpPort: number | undefined;
   readonly state: ClusterState;
-  /** Loads a dataset in-process and places it like a put (see CoordinatorService.load). */
-  load: CoordinatorService['load'];
   close(): Promise<void>;
 }
 
@@ -99,7 +97,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const instances = new Map<string, string>();
   const membership = new Membership({
     logger,
-    // An in-process load or a long GC can block the coordinator itself; that is not the shards' silence.
+    // A long GC can block the coordinator itself; that is not the shards' silence.
     stallMs: 500,
     probe: async (member, signal) => {
       const client = await peers.get(member.location);
@@ -227,7 +225,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     port: address.port,
     httpPort: ops?.port,
     state,
-    load: (name, fill) => service.load(name, fill),
     async close() {
       clearInterval(retry);
       replacer?.stop();

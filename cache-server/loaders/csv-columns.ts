@@ -6,11 +6,11 @@
 import { Bool, DateDay, Float64, Int64, Null, TimestampSecond, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { CSV_NULLS, csvValue } from './text-schema.js';
+import { fieldText, quotedInner, type CsvBlock } from './csv-scanner.js';
 
 const TRUE = new Set(['1', 'True', 'TRUE', 'true']);
 const FALSE = new Set(['0', 'False', 'FALSE', 'false']);
 const INT = /^[+-]?\d+$/;
-const ASCII = /^[\x00-\x7f]*$/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
 const TWO_32 = 4294967296;
 
@@ -41,25 +41,41 @@ function validity(cells: readonly string[]): { nullBitmap: Uint8Array | undefine
   return { nullBitmap: nullCount === 0 ? undefined : bitmap, nullCount };
 }
 
-function utf8Column(cells: readonly string[]): Data {
-  const offsets = new Int32Array(cells.length + 1);
-  const joined = cells.join('');
-  let bytes: Uint8Array;
-  if (ASCII.test(joined)) {
-    bytes = Buffer.from(joined, 'latin1');
-    for (let i = 0; i < cells.length; i++) offsets[i + 1] = offsets[i]! + cells[i]!.length;
-  } else {
-    bytes = Buffer.from(joined, 'utf8');
-    for (let i = 0; i < cells.length; i++) offsets[i + 1] = offsets[i]! + Buffer.byteLength(cells[i]!, 'utf8');
+/** A utf8 column of a block's field bytes, copied as they are (strings are never null, as in pyarrow). */
+export function csvUtf8Column(block: CsvBlock, column: number): Data {
+  const { bytes, rows, columns, starts, ends } = block;
+  const offsets = new Int32Array(rows + 1);
+  const ranges = new Int32Array(2 * rows);
+  // Fields with "" inside or text after the closing quote: their unquoted bytes.
+  const rewritten = new Map<number, Buffer>();
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const at = r * columns + column;
+    const inner = quotedInner(bytes, starts[at]!, ends[at]!);
+    if (inner) {
+      ranges[2 * r] = inner[0];
+      ranges[2 * r + 1] = inner[1];
+      total += inner[1] - inner[0];
+    } else {
+      const value = Buffer.from(fieldText(block, r, column));
+      rewritten.set(r, value);
+      total += value.length;
+    }
+    if (total > 0x7fffffff) throw new FlightError(Code.INVALID_ARGUMENT, 'a CSV string column holds over 2 GiB in one block');
+    offsets[r + 1] = total;
   }
-  if (bytes.length > 0x7fffffff) throw new FlightError(Code.INVALID_ARGUMENT, 'a CSV string column holds over 2 GiB in one block');
-  return makeData({ type: new Utf8(), length: cells.length, nullCount: 0, valueOffsets: offsets, data: bytes });
+  const data = Buffer.allocUnsafe(total);
+  for (let r = 0; r < rows; r++) {
+    const value = rewritten.get(r);
+    if (value) value.copy(data, offsets[r]!);
+    else bytes.copy(data, offsets[r]!, ranges[2 * r]!, ranges[2 * r + 1]!);
+  }
+  return makeData({ type: new Utf8(), length: rows, nullCount: 0, valueOffsets: offsets, data });
 }
 
-/** The column of `type` holding `cells`. */
+/** The column of `type` (not utf8: csvUtf8Column copies those bytes as they are) holding `cells`. */
 export function csvColumn(type: DataType, cells: readonly string[]): Data {
   const n = cells.length;
-  if (type instanceof Utf8) return utf8Column(cells);
   if (type instanceof Null) return makeData({ type: new Null(), length: n, nullCount: n });
   const { nullBitmap, nullCount } = validity(cells);
   const valid = (i: number): boolean => nullBitmap === undefined || (nullBitmap[i >> 3]! & (1 << (i & 7))) !== 0;

@@ -4,22 +4,22 @@
  * has been read does one synchronous step drop the previous generation and commit the new one.
  * A failing file (or a cancel) releases what was read and leaves the previous generation serving.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { firstSchemaDifference } from '../../client/src/flight/protocol/schema-compare.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { AppendInfo } from '../storage/put-transaction.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
+import { readIcebergFile } from './iceberg-reader.js';
 import { readIpc } from './ipc-reader.js';
 import type { LoadRequest } from './load-request.js';
 import { readParquet } from './parquet-reader.js';
 import { listSourceFiles, type FileFormat, type SourceFile } from './source-files.js';
 import { readCsv, readJsonLines } from './text-readers.js';
 import { withPartitionColumns } from './hive-columns.js';
-import { downloadObject, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
+import { downloadToTemp } from './s3-objects.js';
 import { tokenizeChunks } from './tokenize-chunks.js';
 import { TokenizePool } from './tokenize-pool.js';
 
@@ -59,17 +59,8 @@ const READERS: Record<FileFormat, Reader> = { parquet: readParquet, ipc: readIpc
  * A remote (s3://) file (or tokenizer) downloaded to a temporary directory, so every reader reads
  * local files; one file at a time is on disk. Undefined for a local path.
  */
-async function localCopy(remote: string, signal: AbortSignal | undefined): Promise<string | undefined> {
-  if (!remote.startsWith('s3://')) return undefined;
-  const { bucket, key } = parseS3Url(remote);
-  const path = join(await mkdtemp(join(tmpdir(), 'flightcache-load-')), basename(key));
-  try {
-    await downloadObject(s3ConfigFromEnv(), bucket, key, path, signal);
-  } catch (err) {
-    await rm(dirname(path), { recursive: true, force: true });
-    throw err;
-  }
-  return path;
+async function localCopy(remote: string, request: LoadRequest, signal: AbortSignal | undefined): Promise<string | undefined> {
+  return remote.startsWith('s3://') ? downloadToTemp(remote, request.s3, signal) : undefined;
 }
 
 /** The error a failed file gives: its path first (a download's local path replaced by the file's), its gRPC code kept. */
@@ -87,7 +78,13 @@ function fileError(file: SourceFile, err: unknown, local?: string): FlightError 
  * source's (`all`: hive partition values are typed and numbered over the whole source).
  */
 export async function requestFiles(request: LoadRequest): Promise<{ files: SourceFile[]; all: SourceFile[] }> {
-  const all = await listSourceFiles(request.source, { ...(request.format ? { format: request.format } : {}), ...(request.split ? { split: request.split } : {}) });
+  const all = await listSourceFiles(request.source, {
+    ...(request.format ? { format: request.format } : {}),
+    ...(request.split ? { split: request.split } : {}),
+    ...(request.snapshot ? { snapshot: request.snapshot } : {}),
+    ...(request.partitions ? { partitions: request.partitions } : {}),
+    ...(request.s3 ? { s3: request.s3 } : {}),
+  });
   if (!request.files) return { files: all, all };
   const wanted = new Set(request.files);
   const chosen = all.filter((f) => wanted.has(f.path));
@@ -111,7 +108,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     const tokenize = request.tokenize;
     if (tokenize) {
       // Each worker opens the tokenizer file itself: an s3:// one is downloaded once, first.
-      tokenizerCopy = 'tokenizer' in tokenize ? await localCopy(tokenize.tokenizer, signal) : undefined;
+      tokenizerCopy = 'tokenizer' in tokenize ? await localCopy(tokenize.tokenizer, request, signal) : undefined;
       const source = tokenizerCopy !== undefined ? { tokenizer: tokenizerCopy } : tokenize;
       pool = await TokenizePool.open({ source, specialTokens: tokenize.specialTokens }).catch((err: unknown) => {
         const error = FlightError.from(err);
@@ -141,9 +138,10 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       progress.file = file.path;
       let local: string | undefined;
       try {
-        local = await localCopy(file.path, signal);
+        local = await localCopy(file.path, request, signal);
         const before = await stat(local ?? file.path);
-        const read = READERS[file.format](local ?? file.path, { ...(columns ? { columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) });
+        const options = { ...(columns ? { columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) };
+        const read = file.iceberg ? readIcebergFile(local ?? file.path, file.iceberg, options) : READERS[file.format](local ?? file.path, options);
         const withPartitions = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
         const chunks = tokenize ? tokenizeChunks(withPartitions, tokenize, keep, pool!, { onTokens }) : withPartitions;
         for await (const chunk of chunks) {

@@ -1,135 +1,253 @@
 /**
- * The data files of a local Apache Iceberg table's current snapshot: the metadata JSON (from
- * version-hint.text, else the highest vN.metadata.json), its manifest list and manifests (Avro, read
- * with avsc), then every data file not deleted. Paths in the metadata are resolved against where the
- * table lives now (they may be relative or the writer's absolute paths under its table location).
- * Row-level deletes (delete files, deletion vectors) and non-Parquet data files are refused.
+ * Plans the read of an Apache Iceberg table's snapshot (the current one or a given id), local or on
+ * S3: its live data files in manifest order, each with what reading it needs (the table schema to
+ * map its columns onto by field id, identity partition values, and the delete files that apply).
+ *
+ * Pruning: `partitions` ({column: [values]}) keeps the data files whose identity partition value of
+ * each named column is one of the values. Manifests whose partition summaries (lower and upper
+ * bounds) exclude every value are not read at all. Identity partitions hold one value per file, so
+ * the pruned load equals a scan filtered on those columns. Other transforms are not pruned on.
+ *
+ * Deletes (format v2): a position delete applies to data files with a sequence number at most its
+ * own; an equality delete to data files with a lower sequence number in the same partition (any
+ * partition when its spec is unpartitioned). Deletion vectors (v3 Puffin files) are refused.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import avro from 'avsc';
+import { stat } from 'node:fs/promises';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { avroRecords, pathResolver, readTableMetadata, tableLocation, type PartitionField, type TableMetadata } from './iceberg-metadata.js';
+import type { IcebergField } from './iceberg-types.js';
+import type { S3Options } from './s3-credentials.js';
+
+/** A delete file that applies to a data file. */
+export interface EqualityDelete {
+  readonly path: string;
+  /** The field ids whose values identify deleted rows. */
+  readonly ids: readonly number[];
+}
+
+/** What reading one data file of the table needs. */
+export interface IcebergTask {
+  /** The schema the snapshot is read with (top-level fields). */
+  readonly schema: readonly IcebergField[];
+  /** The table's default name mapping (column name -> field id) for files written without field ids. */
+  readonly nameMapping: ReadonlyMap<string, number>;
+  /** Identity partition values of the file, by source field id. */
+  readonly constants: ReadonlyMap<number, unknown>;
+  /** The data file's path as the metadata writes it (position deletes name it so). */
+  readonly writtenPath: string;
+  readonly positionDeletes: readonly string[];
+  readonly equalityDeletes: readonly EqualityDelete[];
+  /** S3 settings given with the load, to read delete files on S3. */
+  readonly s3?: S3Options;
+}
 
 /** A data file of the snapshot, in manifest order. */
 export interface IcebergDataFile {
   readonly path: string;
   readonly bytes: number;
   readonly rows: number;
+  readonly task: IcebergTask;
 }
 
-interface TableMetadata {
-  location?: string;
-  'current-schema-id'?: number;
-  schemas?: Array<{ 'schema-id': number; fields: Array<{ name: string }> }>;
-  /** Format v1: the one schema. */
-  schema?: { fields: Array<{ name: string }> };
-  'current-snapshot-id'?: number | null;
-  /** Format v1 snapshots may list their manifests instead of a manifest list. */
-  snapshots?: Array<{ 'snapshot-id': number; 'manifest-list'?: string; manifests?: string[] }>;
+/** Which snapshot and partitions to read. */
+export interface IcebergScanOptions {
+  /** A snapshot id; undefined reads the current snapshot. */
+  readonly snapshot?: string;
+  /** Identity partition column -> the values to keep (as text: "eu", "2024", "true", "2024-01-31"). */
+  readonly partitions?: Readonly<Record<string, readonly string[]>>;
+  /** S3 settings given with the load. */
+  readonly s3?: S3Options;
+  /** A metadata file of the table's metadata/ folder to read instead of the current one. */
+  readonly metadataFile?: string;
 }
 
-/** True when `dir` is an Iceberg table: its metadata/ folder holds table metadata JSON. */
-export function isIcebergTable(dir: string): boolean {
-  const metadata = join(dir, 'metadata');
-  return existsSync(metadata) && statSync(metadata).isDirectory() && readdirSync(metadata).some((name) => name.endsWith('.metadata.json'));
+interface Spec {
+  readonly fields: readonly PartitionField[];
 }
 
-async function metadataFile(table: string): Promise<string> {
-  const dir = join(table, 'metadata');
-  const hint = join(dir, 'version-hint.text');
-  if (existsSync(hint)) {
-    const version = (await readFile(hint, 'utf8')).trim();
-    for (const name of [`v${version}.metadata.json`, `v${version}.gz.metadata.json`]) if (existsSync(join(dir, name))) return join(dir, name);
+interface ManifestFile {
+  readonly path: string;
+  readonly content: number;
+  readonly sequence: number;
+  readonly specId: number;
+  readonly summaries: ReadonlyArray<{ lower_bound?: Buffer | null; upper_bound?: Buffer | null }> | undefined;
+}
+
+interface Entry {
+  readonly content: number;
+  readonly path: string;
+  readonly written: string;
+  readonly bytes: number;
+  readonly rows: number;
+  readonly sequence: number;
+  readonly specId: number;
+  readonly partition: Record<string, unknown>;
+  readonly equalityIds: readonly number[];
+  readonly referenced?: string;
+}
+
+const PRUNABLE = new Set(['string', 'int', 'long', 'boolean', 'date']);
+
+/** An identity partition value as the text a `partitions` option names it with. */
+export function partitionText(value: unknown, type: string): string {
+  if (value === null || value === undefined) return 'null';
+  if (type === 'date') return new Date(Number(value) * 86_400_000).toISOString().slice(0, 10);
+  return String(value);
+}
+
+/** A partition summary bound (Iceberg's single-value binary form) as a comparable value. */
+function boundValue(bytes: Buffer, type: string): bigint | string {
+  if (type === 'string') return bytes.toString('utf8');
+  if (type === 'boolean') return BigInt(bytes[0] ?? 0);
+  if (type === 'long') return bytes.readBigInt64LE();
+  return BigInt(bytes.readInt32LE());
+}
+
+/** A wanted text value in the form boundValue gives. */
+function wantedValue(text: string, type: string): bigint | string | undefined {
+  if (type === 'string') return text;
+  if (type === 'boolean') return text === 'true' ? 1n : text === 'false' ? 0n : undefined;
+  if (type === 'date') return /^\d{4}-\d\d-\d\d$/.test(text) ? BigInt(Date.parse(`${text}T00:00:00Z`) / 86_400_000) : undefined;
+  return /^-?\d+$/.test(text) ? BigInt(text) : undefined;
+}
+
+function schemaOf(metadata: TableMetadata, schemaId: number | undefined): IcebergField[] {
+  const id = schemaId ?? metadata['current-schema-id'];
+  return (metadata.schemas?.find((s) => s['schema-id'] === id) ?? metadata.schema)?.fields ?? [];
+}
+
+function specsOf(metadata: TableMetadata): Map<number, Spec> {
+  const specs = new Map<number, Spec>((metadata['partition-specs'] ?? []).map((s) => [s['spec-id'], { fields: s.fields }]));
+  if (specs.size === 0) specs.set(metadata['default-spec-id'] ?? 0, { fields: metadata['partition-spec'] ?? [] });
+  return specs;
+}
+
+function nameMappingOf(metadata: TableMetadata): Map<string, number> {
+  const text = metadata.properties?.['schema.name-mapping.default'];
+  const mapping = new Map<string, number>();
+  if (text === undefined) return mapping;
+  for (const item of JSON.parse(text) as Array<{ 'field-id'?: number; names?: string[] }>) {
+    if (item['field-id'] !== undefined) for (const name of item.names ?? []) mapping.set(name, item['field-id']);
   }
-  // vN.metadata.json (Hadoop tables) or NNNNN-uuid.metadata.json (catalog tables): the highest N is current.
-  const versions = (await readdir(dir))
-    .map((name) => ({ name, version: /^(?:v(\d+)(?:\.gz)?|(\d+)-[0-9a-f-]+(?:\.gz)?)\.metadata\.json$/.exec(name)?.slice(1).find((v) => v !== undefined) }))
-    .filter((v) => v.version !== undefined);
-  if (versions.length === 0) throw new FlightError(Code.NOT_FOUND, `${table}: no Iceberg metadata (metadata/vN.metadata.json)`);
-  return join(dir, versions.sort((a, b) => Number(b.version) - Number(a.version))[0]!.name);
+  return mapping;
 }
 
-/** Where a path written in the metadata lives now: under `table` when it lies under the written location. */
-function resolver(table: string, location: string): (path: string) => string {
-  const strip = (p: string): string => p.replace(/^file:(\/\/)?/, '');
-  const root = strip(location).replace(/^\.\//, '').replace(/\/+$/, '');
-  return (path) => {
-    const plain = strip(path).replace(/^\.\//, '');
-    if (plain.startsWith(`${root}/`)) return join(table, plain.slice(root.length + 1));
-    const at = plain.indexOf('/metadata/') >= 0 ? plain.lastIndexOf('/metadata/') : plain.lastIndexOf('/data/');
-    // A location the table was written at elsewhere: keep the part from its metadata/ or data/ folder on.
-    return at >= 0 ? join(table, plain.slice(at + 1)) : join(table, plain);
-  };
-}
-
-/** Avro longs as bigint when past 2^53 (snapshot ids are), else as numbers. */
-const LONG = avro.types.LongType.__with({
-  fromBuffer: (buffer: Buffer) => {
-    const value = buffer.readBigInt64LE();
-    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
-  },
-  toBuffer: (value: number | bigint) => {
-    const buffer = Buffer.alloc(8);
-    buffer.writeBigInt64LE(BigInt(value));
-    return buffer;
-  },
-  fromJSON: (value: number) => value,
-  toJSON: (value: number | bigint) => Number(value),
-  isValid: (value: unknown) => typeof value === 'number' || typeof value === 'bigint',
-  compare: (a: number | bigint, b: number | bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
-
-async function avroRecords(path: string): Promise<Array<Record<string, unknown>>> {
-  if (!existsSync(path)) throw new FlightError(Code.NOT_FOUND, `Iceberg file ${path} does not exist`);
-  return new Promise((resolve, reject) => {
-    const records: Array<Record<string, unknown>> = [];
-    avro
-      .createFileDecoder(path, { parseHook: (schema: avro.Schema) => avro.Type.forSchema(schema, { registry: { long: LONG } }) })
-      .on('data', (record: Record<string, unknown>) => records.push(record))
-      .on('end', () => resolve(records))
-      .on('error', (err: Error) => reject(new FlightError(Code.INVALID_ARGUMENT, `${path}: not a readable Avro file: ${err.message}`)));
-  });
-}
-
-/** The current schema's top-level column names. */
-function columnsOf(metadata: TableMetadata): string[] {
-  const schema = metadata.schemas?.find((s) => s['schema-id'] === metadata['current-schema-id']) ?? metadata.schema;
-  return (schema?.fields ?? []).map((f) => f.name);
-}
-
-/** The current snapshot's data files, and the columns of the table's current schema. */
-export async function icebergDataFiles(table: string): Promise<{ files: IcebergDataFile[]; columns: string[] }> {
-  const path = await metadataFile(table);
-  let metadata: TableMetadata;
-  try {
-    const bytes = await readFile(path);
-    metadata = JSON.parse((path.endsWith('.gz.metadata.json') ? gunzipSync(bytes) : bytes).toString('utf8')) as TableMetadata;
-  } catch (err) {
-    throw new FlightError(Code.INVALID_ARGUMENT, `${path}: not Iceberg table metadata: ${(err as Error).message}`);
+/** Checks a partition filter against the schema and specs; returns column id -> wanted texts. */
+function partitionFilter(table: string, schema: readonly IcebergField[], specs: ReadonlyMap<number, Spec>, partitions: IcebergScanOptions['partitions']): Map<number, { field: IcebergField; values: readonly string[] }> {
+  const filter = new Map<number, { field: IcebergField; values: readonly string[] }>();
+  for (const [column, values] of Object.entries(partitions ?? {})) {
+    const field = schema.find((f) => f.name === column);
+    if (!field) throw new FlightError(Code.INVALID_ARGUMENT, `Iceberg table ${table} has no column ${JSON.stringify(column)} to select partitions by`);
+    const identity = [...specs.values()].some((s) => s.fields.some((p) => p.transform === 'identity' && p['source-id'] === field.id));
+    if (!identity) throw new FlightError(Code.INVALID_ARGUMENT, `Iceberg table ${table}: column ${JSON.stringify(column)} is not an identity partition column, so no file can be pruned by it`);
+    if (typeof field.type !== 'string' || !PRUNABLE.has(field.type)) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `Iceberg table ${table}: partition column ${JSON.stringify(column)} is ${JSON.stringify(field.type)}; partitions are selected on string, int, long, boolean and date columns`);
+    }
+    const bad = values.find((v) => wantedValue(v, field.type as string) === undefined);
+    if (bad !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, `Iceberg table ${table}: ${JSON.stringify(bad)} is not a ${String(field.type)} value of partition column ${JSON.stringify(column)}`);
+    filter.set(field.id, { field, values });
   }
-  const current = metadata['current-snapshot-id'];
-  if (current === undefined || current === null || current === -1) return { files: [], columns: columnsOf(metadata) };
-  const snapshot = metadata.snapshots?.find((s) => String(s['snapshot-id']) === String(current));
-  if (!snapshot) throw new FlightError(Code.INVALID_ARGUMENT, `${path}: current snapshot ${current} is not among its snapshots`);
-  const resolve = resolver(table, metadata.location ?? '');
+  return filter;
+}
+
+/** False when a manifest's partition summaries show none of its files can hold a wanted value. */
+function manifestMayMatch(manifest: ManifestFile, spec: Spec | undefined, filter: ReadonlyMap<number, { field: IcebergField; values: readonly string[] }>): boolean {
+  if (!spec || !manifest.summaries) return true;
+  for (const [id, { field, values }] of filter) {
+    const at = spec.fields.findIndex((p) => p.transform === 'identity' && p['source-id'] === id);
+    const summary = manifest.summaries[at];
+    if (at < 0 || !summary?.lower_bound || !summary.upper_bound) continue;
+    const type = field.type as string;
+    const [lower, upper] = [boundValue(summary.lower_bound, type), boundValue(summary.upper_bound, type)];
+    if (!values.some((v) => wantedValue(v, type)! >= lower && wantedValue(v, type)! <= upper)) return false;
+  }
+  return true;
+}
+
+/** JSON of a partition tuple (bigints and bytes included), to compare partitions. */
+const partitionKey = (specId: number, partition: Record<string, unknown>): string =>
+  `${specId}:${JSON.stringify(partition, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`;
+
+/** The table's snapshot as data files to read; see the module comment. */
+export async function icebergDataFiles(table: string, options: IcebergScanOptions = {}): Promise<{ files: IcebergDataFile[]; columns: string[] }> {
+  const location = tableLocation(table, options.s3);
+  const { path, metadata } = await readTableMetadata(location, options.metadataFile);
+  const wanted = options.snapshot ?? metadata['current-snapshot-id'];
+  const snapshot = wanted === undefined || wanted === null || wanted === '-1' ? undefined : metadata.snapshots?.find((s) => s['snapshot-id'] === String(wanted));
+  if (options.snapshot !== undefined && !snapshot) {
+    throw new FlightError(Code.NOT_FOUND, `Iceberg table ${table} has no snapshot ${options.snapshot}; its snapshots: ${(metadata.snapshots ?? []).map((s) => s['snapshot-id']).join(', ') || 'none'}`);
+  }
+  const schema = schemaOf(metadata, options.snapshot !== undefined ? snapshot?.['schema-id'] : undefined);
+  const columns = schema.map((f) => f.name);
+  const specs = specsOf(metadata);
+  const filter = partitionFilter(table, schema, specs, options.partitions);
+  if (!snapshot) {
+    if (wanted !== undefined && wanted !== null && wanted !== '-1') throw new FlightError(Code.INVALID_ARGUMENT, `${path}: current snapshot ${wanted} is not among its snapshots`);
+    return { files: [], columns };
+  }
+  const resolve = pathResolver(location.root, metadata.location ?? '');
   const listed = snapshot['manifest-list'];
-  const manifests = listed !== undefined ? await avroRecords(resolve(listed)) : (snapshot.manifests ?? []).map((path) => ({ manifest_path: path, content: 0 }));
-  const files: IcebergDataFile[] = [];
+  const manifests: ManifestFile[] = (listed !== undefined ? await avroRecords(location, resolve(listed)) : (snapshot.manifests ?? []).map((p): Record<string, unknown> => ({ manifest_path: p }))).map((m) => ({
+    path: resolve(String(m.manifest_path)),
+    content: Number(m.content ?? 0),
+    sequence: Number(m.sequence_number ?? 0),
+    specId: Number(m.partition_spec_id ?? 0),
+    summaries: m.partitions as ManifestFile['summaries'],
+  }));
+  const entries: Entry[] = [];
   for (const manifest of manifests) {
-    if (manifest.content === 1) throw new FlightError(Code.UNIMPLEMENTED, `${table}: the snapshot has row-level deletes (delete manifests), which load does not apply`);
-    for (const entry of await avroRecords(resolve(String(manifest.manifest_path)))) {
+    if (manifest.content === 0 && !manifestMayMatch(manifest, specs.get(manifest.specId), filter)) continue;
+    for (const entry of await avroRecords(location, manifest.path)) {
       if (entry.status === 2) continue;
       const file = entry.data_file as Record<string, unknown>;
-      if ((file.content ?? 0) !== 0) throw new FlightError(Code.UNIMPLEMENTED, `${table}: the snapshot has row-level deletes, which load does not apply`);
-      if (String(file.file_format).toUpperCase() !== 'PARQUET') throw new FlightError(Code.UNIMPLEMENTED, `${table}: data file format ${String(file.file_format)} is not supported (Parquet is)`);
-      const local = resolve(String(file.file_path));
-      const bytes = await stat(local).then((s) => s.size, () => {
-        throw new FlightError(Code.NOT_FOUND, `${table}: data file ${local} does not exist`);
+      const content = Number(file.content ?? 0);
+      const format = String(file.file_format).toUpperCase();
+      if (format === 'PUFFIN') throw new FlightError(Code.UNIMPLEMENTED, `${table}: the snapshot has deletion vectors (Puffin files), which load does not apply`);
+      if (format !== 'PARQUET') throw new FlightError(Code.UNIMPLEMENTED, `${table}: ${content === 0 ? 'data' : 'delete'} file format ${format} is not supported (Parquet is)`);
+      const written = String(file.file_path);
+      entries.push({
+        content,
+        path: resolve(written),
+        written,
+        bytes: Number(file.file_size_in_bytes),
+        rows: Number(file.record_count),
+        sequence: Number(entry.sequence_number ?? manifest.sequence),
+        specId: Number(file.spec_id ?? manifest.specId),
+        partition: (file.partition ?? {}) as Record<string, unknown>,
+        equalityIds: ((file.equality_ids ?? []) as number[]).map(Number),
+        ...(typeof file.referenced_data_file === 'string' ? { referenced: file.referenced_data_file } : {}),
       });
-      files.push({ path: local, bytes, rows: Number(file.record_count) });
     }
   }
-  return { files, columns: columnsOf(metadata) };
+  const positionDeletes = entries.filter((e) => e.content === 1);
+  const equalityDeletes = entries.filter((e) => e.content === 2);
+  const nameMapping = nameMappingOf(metadata);
+  const files: IcebergDataFile[] = [];
+  for (const data of entries.filter((e) => e.content === 0)) {
+    const spec = specs.get(data.specId);
+    const constants = new Map<number, unknown>();
+    for (const p of spec?.fields ?? []) if (p.transform === 'identity' && p.name in data.partition) constants.set(p['source-id'], data.partition[p.name]);
+    const kept = [...filter].every(([id, { field, values }]) => constants.has(id) && values.includes(partitionText(constants.get(id), field.type as string)));
+    if (!kept) continue;
+    const key = partitionKey(data.specId, data.partition);
+    const task: IcebergTask = {
+      schema,
+      nameMapping,
+      constants,
+      writtenPath: data.written,
+      positionDeletes: positionDeletes.filter((d) => d.sequence >= data.sequence && (d.referenced === undefined || d.referenced === data.written)).map((d) => d.path),
+      equalityDeletes: equalityDeletes
+        .filter((d) => d.sequence > data.sequence && ((specs.get(d.specId)?.fields.length ?? 0) === 0 || partitionKey(d.specId, d.partition) === key))
+        .map((d) => ({ path: d.path, ids: d.equalityIds })),
+      ...(options.s3 ? { s3: options.s3 } : {}),
+    };
+    let bytes = data.bytes;
+    if (!data.path.startsWith('s3://')) {
+      bytes = await stat(data.path).then((s) => s.size, () => {
+        throw new FlightError(Code.NOT_FOUND, `${table}: data file ${data.path} does not exist`);
+      });
+    }
+    files.push({ path: data.path, bytes, rows: data.rows, task });
+  }
+  return { files, columns };
 }

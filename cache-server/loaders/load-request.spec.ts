@@ -18,6 +18,25 @@ test('parseLoadRequest takes name, source, format and the options', () => {
   assert.deepEqual(parseLoadRequest('{"name":"n","source":"/d"}'), { name: 'n', source: '/d' });
 });
 
+test('parseLoadRequest takes an Iceberg snapshot id (as text, or a number below 2^53) and partition values', () => {
+  const body = (options: object): string => JSON.stringify({ name: 'n', source: '/t', format: 'iceberg', options });
+  assert.deepEqual(parseLoadRequest(body({ snapshot: '9876543210123456789', partitions: { region: ['eu', 'us'] } })), {
+    name: 'n', source: '/t', format: 'iceberg', snapshot: '9876543210123456789', partitions: { region: ['eu', 'us'] },
+  });
+  assert.equal(parseLoadRequest(body({ snapshot: 12 })).snapshot, '12');
+  rejects(body({ snapshot: 'latest' }), /^"snapshot" must be a snapshot id$/);
+  rejects(body({ snapshot: 2 ** 60 }), /^"snapshot" must be a snapshot id$/);
+  rejects(body({ partitions: { region: [] } }), /^"partitions" must map partition columns to non-empty arrays of values/);
+  rejects(body({ partitions: { region: 'eu' } }), /^"partitions" must map partition columns to non-empty arrays of values/);
+});
+
+test('parseLoadRequest takes S3 settings and refuses unknown or empty ones', () => {
+  const body = (s3: object): string => JSON.stringify({ name: 'n', source: 's3://b/k', options: { s3 } });
+  assert.deepEqual(parseLoadRequest(body({ profile: 'p', endpoint: 'http://h:1', region: 'r' })).s3, { profile: 'p', endpoint: 'http://h:1', region: 'r' });
+  rejects(body({ bucket: 'x' }), /^"s3" must be an object of non-empty strings among profile, endpoint, region, accessKeyId, secretAccessKey, sessionToken$/);
+  rejects(body({ profile: '' }), /^"s3" must be an object of non-empty strings/);
+});
+
 test('parseLoadRequest rejects bad bodies with what is wrong', () => {
   rejects('nope', /the body is not JSON$/);
   rejects('{"name":"n"}', /^load needs a JSON body/);

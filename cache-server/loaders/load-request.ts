@@ -3,6 +3,7 @@ import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { validateDatasetName } from '../storage/dataset-store.js';
 import { FORMATS, type LoadFormat } from './source-files.js';
 import { parseTokenizeOptions, type TokenizeOptions } from './tokenize-options.js';
+import { S3_OPTION_KEYS, type S3Options } from './s3-credentials.js';
 
 /** A validated load request. */
 export interface LoadRequest {
@@ -18,11 +19,17 @@ export interface LoadRequest {
   readonly schema?: Readonly<Record<string, string>>;
   /** Tokenize a text column into `input_ids` as the files load (tokenize-options.ts). */
   readonly tokenize?: TokenizeOptions;
+  /** Iceberg: a snapshot id (as text: ids pass 2^53); undefined reads the current snapshot. */
+  readonly snapshot?: string;
+  /** Iceberg: identity partition column -> values to keep (as text). */
+  readonly partitions?: Readonly<Record<string, readonly string[]>>;
+  /** s3:// sources: settings that override the server's (profile, endpoint, region, keys). */
+  readonly s3?: S3Options;
   /** Explicit file list (a coordinator's share of a source); each must lie under `source`. */
   readonly files?: readonly string[];
 }
 
-const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "split"?: "train", "schema"?: {"column": "type"}, "tokenize"?: {...}}}';
+const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "split"?: "train", "schema"?: {"column": "type"}, "snapshot"?: "id", "partitions"?: {"column": ["value"]}, "s3"?: {"profile"?, "endpoint"?, "region"?, "accessKeyId"?, "secretAccessKey"?, "sessionToken"?}, "tokenize"?: {...}}}';
 
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
@@ -42,11 +49,18 @@ export function parseLoadRequest(text: string): LoadRequest {
     throw new FlightError(Code.INVALID_ARGUMENT, `unknown format ${JSON.stringify(format)}; known formats: ${FORMATS.join(', ')}`);
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new FlightError(Code.INVALID_ARGUMENT, `${USAGE}; "options" is not an object`);
-  const { columns, split, schema, tokenize: tokenizeOption } = options as Record<string, unknown>;
+  const { columns, split, schema, snapshot, partitions, s3, tokenize: tokenizeOption } = options as Record<string, unknown>;
   if (columns !== undefined && (!isStringArray(columns) || columns.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"columns" must be a non-empty array of column names');
   if (split !== undefined && (typeof split !== 'string' || split === '')) throw new FlightError(Code.INVALID_ARGUMENT, '"split" must be a split name such as "train"');
   if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema) || !Object.values(schema).every((t) => typeof t === 'string'))) {
     throw new FlightError(Code.INVALID_ARGUMENT, '"schema" must map column names to type names');
+  }
+  if (snapshot !== undefined && !(typeof snapshot === 'string' && /^-?\d+$/.test(snapshot)) && !Number.isSafeInteger(snapshot)) throw new FlightError(Code.INVALID_ARGUMENT, '"snapshot" must be a snapshot id');
+  if (partitions !== undefined && (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions) || Object.keys(partitions).length === 0 || !Object.values(partitions).every((v) => isStringArray(v) && v.length > 0))) {
+    throw new FlightError(Code.INVALID_ARGUMENT, '"partitions" must map partition columns to non-empty arrays of values, e.g. {"region": ["eu"]}');
+  }
+  if (s3 !== undefined && (typeof s3 !== 'object' || s3 === null || Array.isArray(s3) || !Object.entries(s3).every(([k, v]) => (S3_OPTION_KEYS as string[]).includes(k) && typeof v === 'string' && v !== ''))) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `"s3" must be an object of non-empty strings among ${S3_OPTION_KEYS.join(', ')}`);
   }
   const tokenize = tokenizeOption === undefined ? undefined : parseTokenizeOptions(tokenizeOption);
   if (tokenize?.layout === 'pack' && isStringArray(columns) && columns.some((c) => c !== tokenize.column)) {
@@ -61,6 +75,9 @@ export function parseLoadRequest(text: string): LoadRequest {
     ...(split !== undefined ? { split: split as string } : {}),
     ...(schema !== undefined ? { schema: schema as Record<string, string> } : {}),
     ...(tokenize !== undefined ? { tokenize } : {}),
+    ...(snapshot !== undefined ? { snapshot: String(snapshot) } : {}),
+    ...(partitions !== undefined ? { partitions: partitions as Record<string, string[]> } : {}),
+    ...(s3 !== undefined ? { s3: s3 as S3Options } : {}),
     ...(files !== undefined ? { files: files as string[] } : {}),
   };
 }

@@ -32,24 +32,6 @@ async function openParquet(path: string): Promise<ParquetFile> {
   }
 }
 
-/** Which of `columns` a Parquet file lacks at its top level (read from its footer only). */
-export async function missingParquetColumns(path: string, columns: readonly string[]): Promise<string[]> {
-  const file = await openParquet(path);
-  try {
-    const schema = file.schema();
-    // indexOf throws for a name the schema lacks.
-    return columns.filter((column) => {
-      try {
-        return schema.indexOf(column) < 0;
-      } catch {
-        return true;
-      }
-    });
-  } finally {
-    file.free();
-  }
-}
-
 /** The writer's Arrow schema stored in the file's key-value metadata (pyarrow writes it), if any. */
 function arrowSchemaOf(file: ParquetFile): string | undefined {
   const metadata = file.metadata();

@@ -1,37 +1,16 @@
 /**
  * Reads objects of an S3-compatible store for `s3://bucket/key` sources: ListObjectsV2 and GetObject,
- * signed with AWS Signature Version 4, path-style URLs. The endpoint, region and credentials come from
- * the standard AWS variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
- * AWS_SESSION_TOKEN), which every S3 tool shares; without AWS_ENDPOINT_URL it is AWS itself.
+ * signed with AWS Signature Version 4, path-style URLs, to the store `s3-credentials.ts` resolves.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-
-/** Where and how to reach the store. */
-export interface S3Config {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
-
-/** The store the standard AWS variables describe. */
-export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3Config {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
-  if (!accessKeyId || !secretAccessKey) throw new FlightError(Code.FAILED_PRECONDITION, 's3:// sources need AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the server\'s environment');
-  return {
-    endpoint: (env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? `https://s3.${region}.amazonaws.com`).replace(/\/+$/, ''),
-    region,
-    accessKeyId,
-    secretAccessKey,
-    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-  };
-}
+import { s3Config, type S3Config, type S3Options } from './s3-credentials.js';
 
 /** Splits `s3://bucket/key` into bucket and key. */
 export function parseS3Url(url: string): { bucket: string; key: string } {
@@ -65,6 +44,9 @@ export function signGet(config: S3Config, path: string, query: Record<string, st
   return { url: `${url.origin}${canonicalPath}${canonicalQuery ? `?${canonicalQuery}` : ''}`, headers };
 }
 
+/** S3 error codes of a request whose signature or keys the store rejects. */
+const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
+
 async function get(config: S3Config, path: string, query: Record<string, string>, what: string, signal?: AbortSignal): Promise<Response> {
   const { url, headers } = signGet(config, path, query);
   let response: Response;
@@ -77,8 +59,13 @@ async function get(config: S3Config, path: string, query: Record<string, string>
   if (response.ok) return response;
   const body = await response.text();
   const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? String(response.status);
-  const grpc = response.status === 404 ? Code.NOT_FOUND : response.status === 403 ? Code.PERMISSION_DENIED : Code.UNAVAILABLE;
-  throw new FlightError(grpc, `${what}: ${code} (HTTP ${response.status})`);
+  if (response.status === 403) {
+    // Keys the store does not know (or a wrong secret) are not a missing permission.
+    const grpc = CREDENTIAL_ERRORS.has(code) ? Code.UNAUTHENTICATED : Code.PERMISSION_DENIED;
+    const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+    throw new FlightError(grpc, `${what}: ${code}${message ? `: ${unescapeXml(message)}` : ''} (HTTP 403, access key ID ${config.accessKeyId})`);
+  }
+  throw new FlightError(response.status === 404 ? Code.NOT_FOUND : Code.UNAVAILABLE, `${what}: ${code} (HTTP ${response.status})`);
 }
 
 const unescapeXml = (text: string): string => text.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
@@ -105,4 +92,18 @@ export async function downloadObject(config: S3Config, bucket: string, key: stri
   const response = await get(config, `/${bucket}/${key}`, {}, `s3://${bucket}/${key}`, signal);
   if (!response.body) throw new FlightError(Code.UNAVAILABLE, `s3://${bucket}/${key}: empty response`);
   await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(path), ...(signal ? [{ signal }] : []));
+}
+
+/** Downloads `s3://bucket/key` into a new temporary directory; returns the file's path (the caller removes its directory). */
+export async function downloadToTemp(url: string, options: S3Options | undefined, signal?: AbortSignal): Promise<string> {
+  const { bucket, key } = parseS3Url(url);
+  const path = join(await mkdtemp(join(tmpdir(), 'flightcache-load-')), basename(key));
+  try {
+    await downloadObject(s3Config(options), bucket, key, path, signal);
+  } catch (err) {
+    // A failed download leaves no temporary directory behind.
+    await rm(dirname(path), { recursive: true, force: true });
+    throw err;
+  }
+  return path;
 }

@@ -6,9 +6,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-import { listObjects, parseS3Url, s3ConfigFromEnv } from './s3-objects.js';
-import { icebergDataFiles, isIcebergTable } from './iceberg-table.js';
-import { missingParquetColumns } from './parquet-reader.js';
+import { listObjects, parseS3Url } from './s3-objects.js';
+import { s3Config, type S3Options } from './s3-credentials.js';
+import { icebergDataFiles, type IcebergScanOptions, type IcebergTask } from './iceberg-table.js';
+import { isIcebergTable } from './iceberg-metadata.js';
 
 /** The formats a load reads: file formats, and Iceberg tables (of Parquet files). */
 export const FORMATS = ['parquet', 'ipc', 'csv', 'jsonl', 'iceberg'] as const;
@@ -23,6 +24,8 @@ export interface SourceFile {
   readonly bytes: number;
   /** Hive partition values from the directories between the source's root and the file, outermost first. */
   readonly partition: ReadonlyArray<readonly [string, string]>;
+  /** A data file of an Iceberg table: how to read it as the table's schema, deletes applied. */
+  readonly iceberg?: IcebergTask;
 }
 
 const EXTENSIONS: Record<string, FileFormat> = {
@@ -100,17 +103,19 @@ export function inSplit(root: string, path: string, split: string): boolean {
 }
 
 /** Options that pick files. */
-export interface ListOptions {
+export interface ListOptions extends IcebergScanOptions {
   /** The format to read; undefined takes each file's extension. */
   format?: LoadFormat;
   /** A Hugging Face split name. */
   split?: string;
+  /** S3 settings given with the load. */
+  s3?: S3Options;
 }
 
 /** The objects of an `s3://bucket/key` source: the object itself, every object under key/, or those matching a glob. */
-async function s3Entries(source: string): Promise<{ root: string; entries: Array<{ path: string; bytes: number }> }> {
+async function s3Entries(source: string, options: S3Options | undefined): Promise<{ root: string; entries: Array<{ path: string; bytes: number }> }> {
   const { bucket, key } = parseS3Url(source);
-  const config = s3ConfigFromEnv();
+  const config = s3Config(options);
   const parts = key.split('/');
   const firstWild = parts.findIndex(isGlob);
   const rootKey = firstWild >= 0 ? parts.slice(0, firstWild).join('/') : key.replace(/\/+$/, '');
@@ -128,6 +133,11 @@ async function s3Entries(source: string): Promise<{ root: string; entries: Array
       });
   if (chosen.length === 0 && objects.length === 0) throw new FlightError(Code.NOT_FOUND, `source ${JSON.stringify(source)} does not exist`);
   return { root, entries: chosen.map((o) => ({ path: `s3://${bucket}/${o.key}`, bytes: o.bytes })) };
+}
+
+/** True when an S3 prefix holds an Iceberg table: table metadata JSON right under its metadata/. */
+function isIcebergPrefix({ root, entries }: { root: string; entries: ReadonlyArray<{ path: string }> }): boolean {
+  return entries.some((e) => e.path.startsWith(`${root}/metadata/`) && e.path.endsWith('.metadata.json') && !e.path.slice(root.length + 10).includes('/'));
 }
 
 /** The files of a local source with their sizes, and the directory partition levels count from. */
@@ -157,19 +167,16 @@ async function localEntries(source: string): Promise<{ root: string; entries: Ar
 
 /** Lists the files of a source (a local path or glob, or an s3:// URL), sorted by path; NOT_FOUND when there are none. */
 export async function listSourceFiles(source: string, options: ListOptions = {}): Promise<SourceFile[]> {
-  if (options.format === 'iceberg' || (options.format === undefined && !source.startsWith('s3://') && isIcebergTable(source))) {
-    const table = resolve(source);
-    const { files, columns } = await icebergDataFiles(table);
-    if (files.length === 0) throw new FlightError(Code.NOT_FOUND, `Iceberg table ${table} has no data files in its current snapshot`);
-    // Loaded columns come from the data files: a column kept only in partition metadata (an identity
-    // partition some writers leave out of the files) would be missing.
-    const missing = await missingParquetColumns(files[0]!.path, columns);
-    if (missing.length > 0) {
-      throw new FlightError(Code.UNIMPLEMENTED, `Iceberg table ${table}: column(s) ${missing.map((c) => JSON.stringify(c)).join(', ')} are not in its data files (values kept only in partition metadata), which load does not support`);
-    }
-    return files.map((f) => ({ path: f.path, format: 'parquet', bytes: f.bytes, partition: [] }));
+  const remote = source.startsWith('s3://') && options.format === undefined ? await s3Entries(source, options.s3) : undefined;
+  // A table's metadata file (table/metadata/vN.metadata.json) reads the table as that file describes it.
+  const metadataFile = /^(.*)\/metadata\/([^/]+\.metadata\.json)$/.exec(source.startsWith('s3://') ? source : resolve(source));
+  if (metadataFile || options.format === 'iceberg' || (options.format === undefined && (remote ? isIcebergPrefix(remote) : !source.startsWith('s3://') && isIcebergTable(source)))) {
+    const table = metadataFile ? metadataFile[1]! : source.startsWith('s3://') ? source.replace(/\/+$/, '') : resolve(source);
+    const { files } = await icebergDataFiles(table, { ...options, ...(metadataFile ? { metadataFile: metadataFile[2]! } : {}) });
+    if (files.length === 0) throw new FlightError(Code.NOT_FOUND, `Iceberg table ${table} has no data files in its ${options.snapshot !== undefined ? `snapshot ${options.snapshot}` : 'current snapshot'}${options.partitions ? ' in the partitions asked for' : ''}`);
+    return files.map((f) => ({ path: f.path, format: 'parquet', bytes: f.bytes, partition: [], iceberg: f.task }));
   }
-  const { root, entries } = source.startsWith('s3://') ? await s3Entries(source) : await localEntries(source);
+  const { root, entries } = remote ?? (source.startsWith('s3://') ? await s3Entries(source, options.s3) : await localEntries(source));
   let paths = entries.map((e) => e.path);
   const sizes = new Map(entries.map((e) => [e.path, e.bytes]));
   if (options.split !== undefined) paths = paths.filter((p) => inSplit(root, p, options.split!));

@@ -4,11 +4,12 @@
  * (see text-schema.ts) unless given; a later cell that does not fit fails the load, naming its line.
  */
 import { createReadStream } from 'node:fs';
-import type { DataType, Schema } from 'apache-arrow';
+import { Utf8, type DataType, type Schema } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
 import { builtColumn, encodeBatch, inferCsvType, inferJsonType, jsonValue, namedType, nullableSchema } from './text-schema.js';
-import { CellError, csvColumn } from './csv-columns.js';
+import { CellError, csvColumn, csvUtf8Column } from './csv-columns.js';
+import { CsvScanner, columnTexts, fieldText, type CsvBlock } from './csv-scanner.js';
 
 /** Rows per record batch. */
 export const BLOCK_ROWS = 65_536;
@@ -17,84 +18,6 @@ export const BLOCK_ROWS = 65_536;
 export interface TextReadOptions extends ReadOptions {
   /** Column name -> type name for the columns not to infer. */
   readonly schema?: Readonly<Record<string, string>>;
-}
-
-/**
- * Splits CSV text into records as it arrives. Lines without a quote are split on commas at once;
- * a record with quotes runs over lines until its quotes balance, then is parsed field by field.
- */
-class CsvRecords {
-  /** Text of a record with unbalanced quotes so far, and the end of the last chunk. */
-  private open = '';
-  private rest = '';
-  line = 1;
-
-  push(text: string, out: string[][]): void {
-    const lines = (this.rest + text).split('\n');
-    this.rest = lines.pop()!;
-    for (const line of lines) this.addLine(line, out);
-  }
-
-  end(out: string[][]): void {
-    if (this.rest !== '') this.addLine(this.rest, out);
-    this.rest = '';
-    if (this.open !== '') throw new FlightError(Code.INVALID_ARGUMENT, `CSV ends inside a quoted field opened before line ${this.line}`);
-  }
-
-  private addLine(raw: string, out: string[][]): void {
-    this.line++;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (this.open === '' && !line.includes('"')) {
-      // Blank lines are skipped, as pyarrow does.
-      if (line !== '') out.push(line.split(','));
-      return;
-    }
-    const text = this.open === '' ? line : `${this.open}\n${line}`;
-    if ((text.split('"').length - 1) % 2 === 1) {
-      this.open = text;
-      return;
-    }
-    this.open = '';
-    out.push(parseQuoted(text));
-  }
-}
-
-/** The fields of one record that holds quotes (RFC 4180: "" inside quotes is a quote). */
-function parseQuoted(text: string): string[] {
-  const fields: string[] = [];
-  let at = 0;
-  for (;;) {
-    if (text[at] === '"') {
-      // A quoted field: up to the quote not followed by another one.
-      let field = '';
-      let from = at + 1;
-      for (;;) {
-        const quote = text.indexOf('"', from);
-        if (quote < 0) throw new FlightError(Code.INVALID_ARGUMENT, 'CSV field without its closing quote');
-        field += text.slice(from, quote);
-        if (text[quote + 1] === '"') {
-          field += '"';
-          from = quote + 2;
-          continue;
-        }
-        at = quote + 1;
-        break;
-      }
-      // Characters between the closing quote and the comma belong to the field, as pyarrow keeps them.
-      const comma = text.indexOf(',', at);
-      fields.push(comma < 0 ? field + text.slice(at) : field + text.slice(at, comma));
-      if (comma < 0) return fields;
-      at = comma + 1;
-    } else {
-      const comma = text.indexOf(',', at);
-      if (comma < 0) {
-        fields.push(text.slice(at));
-        return fields;
-      }
-      fields.push(text.slice(at, comma));
-      at = comma + 1;
-    }
-  }
 }
 
 /** Column positions to keep: the projection's, in its order, or all. */
@@ -113,49 +36,52 @@ function typesOf(names: readonly string[], given: TextReadOptions['schema'], inf
 
 /** Reads a CSV file with a header line. */
 export async function* readCsv(path: string, options: TextReadOptions = {}): AsyncGenerator<IpcChunk> {
-  const parser = new CsvRecords();
+  const scanner = new CsvScanner(BLOCK_ROWS);
   let header: string[] | undefined;
   let kept: number[] = [];
   let schema: Schema | undefined;
   let types: DataType[] = [];
-  const pending: string[][] = [];
-  let firstLine = 2;
-  const emit = (records: string[][]): IpcChunk => {
-    if (!header) throw new FlightError(Code.INVALID_ARGUMENT, 'empty CSV: no header line');
+  /** A chunk of the block's records; undefined for the header's block. */
+  const emit = (block: CsvBlock): IpcChunk | undefined => {
+    if (!header) {
+      if (block.rows === 0) throw new FlightError(Code.INVALID_ARGUMENT, 'empty CSV: no header line');
+      header = Array.from({ length: block.columns }, (_, c) => fieldText(block, 0, c));
+      kept = keptColumns(header, options.columns, 'CSV header');
+      return undefined;
+    }
+    // The first block's cells are decoded once, for inference and for its columns.
+    const decoded = new Map<number, string[]>();
     if (!schema) {
       const names = kept.map((i) => header![i]!);
-      types = typesOf(names, options.schema, (k) => inferCsvType(records.map((r) => r[kept[k]!] ?? '')));
+      types = typesOf(names, options.schema, (k) => {
+        decoded.set(kept[k]!, columnTexts(block, kept[k]!));
+        return inferCsvType(decoded.get(kept[k]!)!);
+      });
       schema = nullableSchema(names, types);
     }
-    records.forEach((record, row) => {
-      if (record.length !== header!.length) throw new FlightError(Code.INVALID_ARGUMENT, `CSV line ${firstLine + row} has ${record.length} fields; the header has ${header!.length}`);
-    });
     const columns = kept.map((index, k) => {
       try {
-        return csvColumn(types[k]!, records.map((record) => record[index]!));
+        return types[k] instanceof Utf8 ? csvUtf8Column(block, index) : csvColumn(types[k]!, decoded.get(index) ?? columnTexts(block, index));
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
-        throw new FlightError(Code.INVALID_ARGUMENT, `CSV line ${firstLine + err.row}: column "${header![index]}" is ${String(types[k])} (inferred from the first ${BLOCK_ROWS} rows or given) but holds ${JSON.stringify(err.cell)}`);
+        throw new FlightError(Code.INVALID_ARGUMENT, `CSV line ${block.firstRecord + err.row}: column "${header![index]}" is ${String(types[k])} (inferred from the first ${BLOCK_ROWS} rows or given) but holds ${JSON.stringify(err.cell)}`);
       }
     });
-    firstLine += records.length;
-    return encodeBatch(schema, columns, records.length);
+    return encodeBatch(schema, columns, block.rows);
   };
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20, ...(options.signal ? { signal: options.signal } : {}) });
-  for await (const text of stream as AsyncIterable<string>) {
-    parser.push(text, pending);
-    if (!header && pending.length > 0) {
-      header = pending.shift()!;
-      kept = keptColumns(header, options.columns, 'CSV header');
+  const stream = createReadStream(path, { highWaterMark: 4 << 20, ...(options.signal ? { signal: options.signal } : {}) });
+  for await (const bytes of stream as AsyncIterable<Buffer>) {
+    for (const block of scanner.push(bytes)) {
+      const chunk = emit(block);
+      if (chunk) yield chunk;
     }
-    while (pending.length >= BLOCK_ROWS) yield emit(pending.splice(0, BLOCK_ROWS));
   }
-  parser.end(pending);
-  if (!header && pending.length > 0) {
-    header = pending.shift()!;
-    kept = keptColumns(header, options.columns, 'CSV header');
+  for (const block of scanner.end()) {
+    const chunk = emit(block);
+    if (chunk) yield chunk;
   }
-  if (pending.length > 0 || !schema) yield emit(pending);
+  // A header and no records: one empty batch, so the dataset has its schema.
+  if (!schema) yield emit({ firstRecord: 2, bytes: Buffer.alloc(0), ascii: true, rows: 0, columns: header?.length ?? 0, starts: new Int32Array(0), ends: new Int32Array(0) })!;
 }
 
 /** Reads a JSON Lines file: one JSON object per line; keys of the first block's objects are the columns. */

@@ -42,6 +42,8 @@ export interface CacheNodeOptions {
   shmDir?: string;
   /** The same-host service's Unix socket (default: <shmDir>/flightcache-<port>.sock). */
   shmSocket?: string;
+  /** The disk tier's directory: past the memory budget, least recently read datasets spill there. */
+  spillDir?: string;
   /** Request message limits (default: config.ts's defaults). */
   requestLimits?: FlightRequestLimits;
   /** Calls one connection may have open at once (default: the transport's DEFAULT_MAX_STREAMS). */
@@ -98,7 +100,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   const memoryBytes = options.memoryBytes ?? defaultMemoryBytes();
   const shared = options.shmDir === undefined ? undefined : new SharedMemoryAllocator(options.shmDir, memoryBytes);
   const allocator = shared ?? new NativeAllocator(memoryBytes);
-  const store = new DatasetStore({ allocator });
+  const store = new DatasetStore({ allocator, ...(options.spillDir !== undefined ? { spillDir: options.spillDir } : {}) });
   const auth = options.auth;
   const advertise = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   let url = '';

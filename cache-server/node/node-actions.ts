@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { Action, ActionType, Result } from '../../client/src/flight/protocol/messages.js';
-import type { DatasetStore } from '../storage/dataset-store.js';
+import type { DatasetStore, DatasetTier } from '../storage/dataset-store.js';
 import type { SameHostDescription, SameHostStats } from '../samehost/same-host-server.js';
 import { hostId } from '../../client/src/host-id.js';
 import { loadDataset, type LoadProgress, type LoadResult } from '../loaders/dataset-loader.js';
@@ -21,7 +21,7 @@ export interface SameHostInfo {
 
 const ACTIONS: readonly ActionType[] = [
   { type: 'drop', description: 'Drop a dataset (cancelling its load). Body: the dataset name (UTF-8). Result: {"dropped": name}.' },
-  { type: 'stats', description: 'Node statistics as JSON: datasets, rows, bytes, memory, loads (running and recent: files, rows, bytes done and total), and sameHost when the data is in shared memory.' },
+  { type: 'stats', description: 'Node statistics as JSON: datasets (each with its tier: memory or disk), rows, bytes, memory, loads (running and recent: files, rows, bytes done and total), and sameHost when the data is in shared memory.' },
   { type: 'health', description: 'Liveness as JSON: {"status": "ok", "uptimeSeconds": n, "instance": id, "hostId": id}; the instance id changes when the process restarts; hostId names the host (client/src/host-id.ts).' },
   { type: 'fetch', description: 'Cluster shards: copy a dataset from a peer. Body {"name", "sources", "ticket"}. Result: {"fetched", "from", "batches"}.' },
   {
@@ -45,7 +45,8 @@ const ACTIONS: readonly ActionType[] = [
 
 /** Node statistics returned by the `stats` action. */
 export interface NodeStats {
-  datasets: Array<{ name: string; rows: number; bytes: number; batches: number }>;
+  /** `tier`: where a node keeps the dataset (a coordinator's catalog has none: each shard says). */
+  datasets: Array<{ name: string; rows: number; bytes: number; batches: number; tier?: DatasetTier }>;
   rows: number;
   bytes: number;
   memory: { usedBytes: number; limitBytes: number | null; nativeLiveBytes: number; rssBytes: number };
@@ -91,7 +92,7 @@ export class NodeActions {
     const s = this.store.stats();
     const sameHost = this.sameHost();
     return {
-      datasets: this.store.list().map((d) => ({ name: d.name, rows: d.rows, bytes: d.bytes, batches: d.batchCount })),
+      datasets: this.store.list().map((d) => ({ name: d.name, rows: d.rows, bytes: d.bytes, batches: d.batchCount, tier: this.store.tierOf(d.name)! })),
       rows: s.rows,
       bytes: s.bytes,
       memory: {

@@ -9,6 +9,7 @@ import { firstDictionaryIdDifference, firstSchemaDifference } from '../../client
 import { stats as nativeStats } from '../../native/lib/addon.js';
 import { NativeAllocator, type Allocator, type Arena, type Region } from './allocator.js';
 import { PutTransaction, type PendingPut } from './put-transaction.js';
+import { SpillingAllocator, spillMessages } from './spill.js';
 import { allocateEncapsulated, type EncapsulatedMessage, type EncapsulatedRegion, type StoredMessage } from './stored-message.js';
 
 /** Describes how two Schema message flatbuffers differ, or undefined when they are compatible. */
@@ -48,12 +49,26 @@ export interface DatasetStoreOptions {
   readonly compareSchemas?: SchemaComparator;
   /** Asked after compareSchemas accepts: appended dictionary batches carry the new data's ids. */
   readonly compareDictionaryIds?: SchemaComparator;
+  /**
+   * A directory for the disk tier: an allocation past the budget first spills the least recently
+   * read datasets there (spill.ts). Undefined: it fails with RESOURCE_EXHAUSTED.
+   */
+  readonly spillDir?: string;
 }
 
+/** Where a dataset's messages are: budgeted memory, or a mapped spill file (some appended ones may be in memory). */
+export type DatasetTier = 'memory' | 'disk';
+
 interface Dataset {
-  readonly schemaRegion: Region;
-  readonly regions: Region[];
+  /** The schema's region, or the spill file's stand-in once spilled. */
+  schemaRegion: Region;
+  /** Memory regions of messages (empty once spilled, until an append). */
+  regions: Region[];
   snapshot: DatasetSnapshot;
+  /** When it was last read or written, in the store's own count. */
+  lastUsed: number;
+  /** True once spilled: schemaRegion is a spill file's. */
+  spilled: boolean;
 }
 
 const MAX_NAME_LENGTH = 255;
@@ -93,9 +108,13 @@ export class DatasetStore {
   readonly #allocator: Allocator;
   readonly #compareSchemas: SchemaComparator;
   readonly #compareDictionaryIds: SchemaComparator;
+  readonly #spillDir: string | undefined;
+  #uses = 0;
 
   constructor(options: DatasetStoreOptions = {}) {
-    this.#allocator = options.allocator ?? new NativeAllocator();
+    const allocator = options.allocator ?? new NativeAllocator();
+    this.#spillDir = options.spillDir;
+    this.#allocator = options.spillDir === undefined ? allocator : new SpillingAllocator(allocator, () => this.#spillLeastRecentlyRead());
     this.#compareSchemas = options.compareSchemas ?? firstSchemaDifference;
     this.#compareDictionaryIds = options.compareDictionaryIds ?? firstDictionaryIdDifference;
   }
@@ -127,7 +146,16 @@ export class DatasetStore {
 
   /** The dataset as it is now, or undefined. */
   get(name: string): DatasetSnapshot | undefined {
-    return this.#datasets.get(name)?.snapshot;
+    const dataset = this.#datasets.get(name);
+    if (dataset) dataset.lastUsed = ++this.#uses;
+    return dataset?.snapshot;
+  }
+
+  /** The dataset's tier: 'disk' once spilled with nothing appended in memory since; undefined when there is none. */
+  tierOf(name: string): DatasetTier | undefined {
+    const dataset = this.#datasets.get(name);
+    if (!dataset) return undefined;
+    return dataset.spilled && dataset.regions.length === 0 ? 'disk' : 'memory';
   }
 
   /** Every dataset, sorted by name (UTF-16 code unit order). */
@@ -175,6 +203,28 @@ export class DatasetStore {
     return true;
   }
 
+  /**
+   * Moves the least recently read dataset holding memory to a spill file; false when none holds any.
+   * Its snapshot changes to views of the file with the same bytes; readers of the old one keep theirs.
+   */
+  #spillLeastRecentlyRead(): boolean {
+    let oldest: [string, Dataset] | undefined;
+    for (const entry of this.#datasets) {
+      const holdsMemory = !entry[1].spilled || entry[1].regions.length > 0;
+      if (holdsMemory && (!oldest || entry[1].lastUsed < oldest[1].lastUsed)) oldest = entry;
+    }
+    if (!oldest) return false;
+    const [name, dataset] = oldest;
+    const spilled = spillMessages(this.#spillDir!, dataset.snapshot.schema, dataset.snapshot.messages);
+    dataset.schemaRegion.release();
+    for (const region of dataset.regions) region.release();
+    dataset.schemaRegion = spilled.region;
+    dataset.regions = [];
+    dataset.spilled = true;
+    dataset.snapshot = freezeSnapshot(name, spilled.schema, spilled.messages, dataset.snapshot.bytes);
+    return true;
+  }
+
   #checkSchema(dataset: Dataset, incoming: Uint8Array): void {
     const existing = dataset.snapshot.schema.header;
     // Stored messages are replayed after the dataset's schema, so appended dictionary batches must
@@ -189,13 +239,14 @@ export class DatasetStore {
     if (!existing) {
       const bytes = put.schemaRegion.bytes.byteLength + added;
       const snapshot = freezeSnapshot(put.name, put.schema, put.messages, bytes);
-      this.#datasets.set(put.name, { schemaRegion: put.schemaRegion, regions: [...put.regions], snapshot });
+      this.#datasets.set(put.name, { schemaRegion: put.schemaRegion, regions: [...put.regions], snapshot, lastUsed: ++this.#uses, spilled: false });
       return snapshot;
     }
     // A concurrent put may have created the dataset (or a drop and re-put replaced it) since beginPut.
     this.#checkSchema(existing, put.schema.header);
     put.schemaRegion.release();
     existing.regions.push(...put.regions);
+    existing.lastUsed = ++this.#uses;
     const previous = existing.snapshot;
     existing.snapshot = freezeSnapshot(put.name, previous.schema, [...previous.messages, ...put.messages], previous.bytes + added);
     return existing.snapshot;

@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { REGION_ALIGNMENT, alignmentOf, allocate, discard, gatherRuns, load, stats } from './addon.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REGION_ALIGNMENT, alignmentOf, allocate, discard, gatherRuns, load, mapFile, stats } from './addon.js';
 import { collectGarbage } from './testing/collect-garbage.js';
 
 // The raw addon, called with arguments its TypeScript signature forbids.
@@ -159,5 +162,27 @@ describe('native gatherRuns', () => {
     assert.throws(() => gatherRuns(target, source, Float64Array.of(0), Float64Array.of(4), 1, 4), { name: 'RangeError', message: /do not fit the target/ });
     assert.throws(() => gatherRuns(target, source, Float64Array.of(0.5), Float64Array.of(1), 1, 4), { name: 'RangeError', message: /non-negative integers/ });
     assert.throws(() => gatherRuns(target, source, Float64Array.of(0), Float64Array.of(1), 2, 4), { name: 'RangeError', message: /count exceeds the run arrays/ });
+  });
+});
+
+describe('native mapFile', () => {
+  it('maps a whole file page-aligned and copy-on-write, and names the errno when it cannot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flightcache-map-'));
+    try {
+      const path = join(dir, 'data');
+      writeFileSync(path, Uint8Array.from({ length: 5000 }, (_, i) => i % 251));
+      const mapped = new Uint8Array(mapFile(path));
+      assert.equal(mapped.byteLength, 5000);
+      assert.equal(alignmentOf(mapped), 4096);
+      assert.deepEqual([mapped[0], mapped[251], mapped[4999]], [0, 0, 4999 % 251]);
+      mapped[0] = 77;
+      assert.equal(readFileSync(path)[0], 0);
+      writeFileSync(join(dir, 'empty'), '');
+      assert.equal(mapFile(join(dir, 'empty')).byteLength, 0);
+      assert.throws(() => mapFile(join(dir, 'missing')), { code: 'ENOENT', message: `mapFile(${join(dir, 'missing')}): open: No such file or directory` });
+      assert.throws(() => (load() as unknown as { mapFile(p: unknown): ArrayBuffer }).mapFile(1), { name: 'TypeError', message: 'mapFile(path): path must be a string, got number' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -49,6 +49,7 @@ export interface NativeAddon {
   shmStats(space: ShmSpaceHandle): { segments: number; capacityBytes: number };
   shmSegmentDescriptor(space: ShmSpaceHandle, id: number): number;
   sendWithDescriptors(socket: number, data: Uint8Array, fds: readonly number[]): number;
+  mapFile(path: string): ArrayBuffer;
 }
 
 const ADDON_PATH = join('build', 'Release', 'flightcache_native.node');
@@ -86,6 +87,15 @@ export function allocate(bytes: number): ArrayBuffer {
  */
 export function discard(buffer: ArrayBuffer): void {
   load().discard(buffer);
+}
+
+/**
+ * The whole file at `path` as an ArrayBuffer over a copy-on-write mapping (reads come from the page
+ * cache; writes never reach the file), unmapped when the buffer is collected. Throws an Error whose
+ * code is the errno name (e.g. 'ENOENT') when it cannot be mapped.
+ */
+export function mapFile(path: string): ArrayBuffer {
+  return load().mapFile(path);
 }
 
 /** Live native bytes and regions in this process (including released but not yet collected ones). */

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "binding/addon_state.h"
+#include "binding/file_mapping.h"
 #include "binding/kernels.h"
 #include "binding/regions.h"
 #include "binding/shared_memory.h"
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("shmCloseArena", Napi::Function::New(env, flightcache::binding::ShmCloseArena, "shmCloseArena"));
   exports.Set("shmStats", Napi::Function::New(env, flightcache::binding::ShmStats, "shmStats"));
   exports.Set("shmSegmentDescriptor", Napi::Function::New(env, flightcache::binding::ShmSegmentDescriptor, "shmSegmentDescriptor"));
+  exports.Set("mapFile", Napi::Function::New(env, flightcache::binding::MapFile, "mapFile"));
   exports.Set("sendWithDescriptors", Napi::Function::New(env, flightcache::binding::SendWithDescriptors, "sendWithDescriptors"));
   return exports;
 }

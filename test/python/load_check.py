@@ -3,14 +3,18 @@ pyarrow's own read of a source is what flightcache must serve after loading it.
 
     python load_check.py write DIR
         writes every fixture under DIR; prints {"written": [...]}
-    python load_check.py compare URL NAME KIND PATH [--columns a,b] [--split S]
+    python load_check.py compare URL NAME KIND PATH [--columns a,b] [--split S] [--snapshot ID] [--where EXPR]
         reads dataset NAME through pyarrow.flight and compares it with pyarrow's read of PATH as
-        KIND (parquet, ipc, csv, jsonl, hf); prints {"equal", "detail", "rows", "columns"}
+        KIND (parquet, ipc, csv, jsonl, hf, iceberg: pyiceberg's scan of the snapshot, filtered by
+        the row filter EXPR); prints {"equal", "detail", "rows", "columns"}
 """
 
 import argparse
 import json
 import os
+import pathlib
+import re
+import shutil
 import sys
 
 import duckdb
@@ -148,10 +152,78 @@ def write_iceberg(warehouse, table):
     events = catalog.create_table("db.events", schema=table.schema)
     events.append(table.slice(0, 600))
     events.append(table.slice(600))
-    return [events.metadata_location]
+    return [events.metadata_location, write_iceberg_evolved(catalog), write_iceberg_partitioned(catalog)]
 
 
-def expected(kind, path, columns, split):
+def write_iceberg_evolved(catalog):
+    """db.evolved: 500 rows, then a column renamed, one dropped, one added, int and float promoted,
+    500 more rows, then position deletes (in a snapshot of their own) of rows of the first file."""
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+    from pyiceberg.typedef import Record
+    from pyiceberg.types import DoubleType, LongType, StringType
+
+    n = 500
+    first = pa.table({
+        "id": pa.array(range(n), pa.int64()),
+        "name": [f"n{i}" for i in range(n)],
+        "qty": pa.array([i % 17 for i in range(n)], pa.int32()),
+        "score": pa.array([i / 8 for i in range(n)], pa.float32()),
+        "dropped": [f"d{i}" for i in range(n)],
+    })
+    table = catalog.create_table("db.evolved", schema=first.schema)
+    table.append(first)
+    data_path = next(iter(table.scan().plan_files())).file.file_path
+    with table.update_schema() as update:
+        update.rename_column("name", "label")
+        update.delete_column("dropped")
+        update.update_column("qty", LongType())
+        update.update_column("score", DoubleType())
+        update.add_column("extra", StringType())
+    second = pa.table({
+        "id": pa.array(range(n, 2 * n), pa.int64()),
+        "label": [f"l{i}" for i in range(n, 2 * n)],
+        "qty": pa.array([i * 1000003 for i in range(n)], pa.int64()),
+        "score": pa.array([i / 3 for i in range(n)], pa.float64()),
+        "extra": [None if i % 4 else f"e{i}" for i in range(n)],
+    })
+    table.append(second)
+    positions = [0, 3, 4, 5, 250, 499]
+    deletes_path = data_path.removeprefix("file://").replace(".parquet", "-deletes.parquet")
+    deletes = pa.table({"file_path": [data_path] * len(positions), "pos": pa.array(positions, pa.int64())})
+    fields = [pa.field("file_path", pa.string(), False, {b"PARQUET:field_id": b"2147483546"}), pa.field("pos", pa.int64(), False, {b"PARQUET:field_id": b"2147483545"})]
+    pq.write_table(deletes.cast(pa.schema(fields)), deletes_path)
+    delete_file = DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES, file_path=f"file://{deletes_path}", file_format=FileFormat.PARQUET,
+        partition=Record(), record_count=len(positions), file_size_in_bytes=os.path.getsize(deletes_path),
+    )
+    delete_file.spec_id = table.spec().spec_id
+    with table.transaction() as tx, tx.update_snapshot().fast_append() as append:
+        append.append_data_file(delete_file)
+    return table.metadata_location
+
+
+def write_iceberg_partitioned(catalog):
+    """db.regions: identity-partitioned by region, one append (so one manifest) per region."""
+    from pyiceberg.transforms import IdentityTransform
+
+    rows = pa.table({"id": pa.array(range(300), pa.int64()), "region": [("eu", "us", "ap")[i // 100] for i in range(300)], "v": [i * 0.5 for i in range(300)]})
+    table = catalog.create_table("db.regions", schema=rows.schema)
+    with table.update_spec() as spec:
+        spec.add_field("region", IdentityTransform(), "region")
+    for region in ("eu", "us", "ap"):
+        table.append(rows.filter(pa.compute.equal(rows["region"], region)))
+    # A copy whose manifest of region "us" is garbage: a load pruned to other regions never reads it.
+    root = table.metadata_location.removeprefix("file://").split("/metadata/")[0]
+    damaged = root + "_damaged"
+    shutil.copytree(root, damaged)
+    for manifest in table.current_snapshot().manifests(table.io):
+        if any(e.data_file.partition[0] == "us" for e in manifest.fetch_manifest_entry(table.io)):
+            with open(damaged + manifest.manifest_path.removeprefix("file://")[len(root):], "wb") as f:
+                f.write(b"not avro")
+    return table.metadata_location
+
+
+def expected(kind, path, columns, split, snapshot=None, where=None):
     if kind == "parquet":
         return pq.read_table(path, columns=columns)
     if kind == "hf":
@@ -166,7 +238,7 @@ def expected(kind, path, columns, split):
         table = reader.read_all()
         return table.select(columns) if columns else table
     if kind == "iceberg":
-        return iceberg_table(path)
+        return iceberg_table(path, snapshot, where)
     if kind == "csv":
         convert = pa_csv.ConvertOptions(include_columns=columns) if columns else None
         return pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(newlines_in_values=True), convert_options=convert)
@@ -176,8 +248,9 @@ def expected(kind, path, columns, split):
     raise ValueError(kind)
 
 
-def iceberg_table(table_dir):
-    """pyiceberg's scan of a local table's current snapshot. Its metadata names files under the
+def iceberg_table(table_dir, snapshot=None, where=None):
+    """pyiceberg's scan of a local table's snapshot (the current one, or id `snapshot`; a path
+    ending in .metadata.json: that metadata's current one), with the row filter `where`. Equality deletes, which pyiceberg refuses, are applied by equality_deleted. Its metadata names files under the
     location it was written at (relative, e.g. data/persistent/NAME): that location is linked to
     the table in a scratch directory, which becomes the working directory."""
     import glob
@@ -186,17 +259,27 @@ def iceberg_table(table_dir):
 
     from pyiceberg.table import StaticTable
 
+    candidates = []
+    if table_dir.endswith(".metadata.json"):
+        # A metadata file given: the table as it describes it.
+        candidates = [table_dir]
+        table_dir = os.path.dirname(os.path.dirname(table_dir))
     metadata_dir = os.path.join(table_dir, "metadata")
     hint = os.path.join(metadata_dir, "version-hint.text")
-    candidates = []
-    if os.path.exists(hint):
+    if not candidates and os.path.exists(hint):
         version = open(hint).read().strip()
         candidates = [p for p in (os.path.join(metadata_dir, f"v{version}.metadata.json"), os.path.join(metadata_dir, f"v{version}.gz.metadata.json")) if os.path.exists(p)]
     if not candidates:
         def number(p):
             name = os.path.basename(p)
             return int(name[1:].split(".")[0]) if name.startswith("v") else int(name.split("-")[0])
-        candidates = sorted(glob.glob(os.path.join(metadata_dir, "*.metadata.json")), key=number)[-1:]
+        found = glob.glob(os.path.join(metadata_dir, "*.metadata.json"))
+        versioned = [p for p in found if re.match(r"^(v\d+|\d+-)", os.path.basename(p))]
+        others = [p for p in found if p not in versioned]
+        # Beside files of other names (vfinal.metadata.json), the current one is the one updated last.
+        candidates = sorted(versioned, key=number)[-1:] + others
+        if len(candidates) > 1:
+            candidates = [max(candidates, key=lambda p: json.loads(pathlib.Path(p).read_bytes())["last-updated-ms"])]
     metadata_path = os.path.abspath(candidates[0])
     raw = open(metadata_path, "rb").read()
     location = json.loads(gzip.decompress(raw) if metadata_path.endswith(".gz.metadata.json") else raw)["location"]
@@ -208,9 +291,42 @@ def iceberg_table(table_dir):
     cwd = os.getcwd()
     os.chdir(scratch)
     try:
-        return StaticTable.from_metadata(metadata_path).scan().to_arrow()
+        table = StaticTable.from_metadata(metadata_path)
+        options = {"snapshot_id": int(snapshot)} if snapshot else {}
+        if where:
+            options["row_filter"] = where
+        try:
+            return table.scan(**options).to_arrow()
+        except ValueError as err:
+            if "equality deletes" not in str(err):
+                raise
+            return equality_deleted(table)
     finally:
         os.chdir(cwd)
+
+
+def equality_deleted(table):
+    """The current snapshot of a table whose only deletes are equality deletes (unevolved schema):
+    each data file read by pyarrow, minus the rows matching (a left anti join on the delete file's
+    columns) each equality delete of a higher sequence number in its partition (any, when unpartitioned)."""
+    io = table.io
+    entries = [e for m in table.current_snapshot().manifests(io) for e in m.fetch_manifest_entry(io, discard_deleted=True)]
+    schema = table.schema().as_arrow()
+    def path(f):
+        return f.file_path.removeprefix("file://")
+
+    out = []
+    for data in (e for e in entries if e.data_file.content == 0):
+        rows = pq.read_table(path(data.data_file))
+        rows = rows.select([n for n in schema.names if n in rows.column_names])
+        for delete in (e for e in entries if e.data_file.content == 2):
+            same = len(table.specs()[delete.data_file.spec_id].fields) == 0 or delete.data_file.partition == data.data_file.partition
+            if delete.sequence_number > data.sequence_number and same:
+                names = [table.schema().find_field(i).name for i in delete.data_file.equality_ids]
+                keys = pq.read_table(path(delete.data_file)).select(names)
+                rows = rows.join(keys, names, join_type="left anti", coalesce_keys=True).select(rows.column_names)
+        out.append(rows.cast(schema))
+    return pa.concat_tables(out)
 
 
 def without_metadata(table):
@@ -229,7 +345,7 @@ def through_ipc(table):
 
 def compare(args):
     columns = args.columns.split(",") if args.columns else None
-    want = through_ipc(expected(args.kind, args.path, columns, args.split))
+    want = through_ipc(expected(args.kind, args.path, columns, args.split, args.snapshot, args.where))
     got, _, _ = Session(args.url).read(args.name)
     if args.kind == "iceberg":
         # pyiceberg types columns from the Iceberg schema (large strings, required fields); the load
@@ -250,6 +366,8 @@ def main(argv):
         c.add_argument(name)
     c.add_argument("--columns")
     c.add_argument("--split")
+    c.add_argument("--snapshot")
+    c.add_argument("--where")
     args = parser.parse_args(argv)
     result = {"written": write(args.dir)} if args.command == "write" else compare(args)
     print(json.dumps(result))

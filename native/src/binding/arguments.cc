@@ -42,4 +42,11 @@ std::size_t ByteCount(const Napi::CallbackInfo& info, std::size_t index, const c
   return static_cast<std::size_t>(requested);
 }
 
+Napi::Error ErrnoError(Napi::Env env, const std::string& message, int error) {
+  const char* name = strerrorname_np(error);
+  Napi::Error result = Napi::Error::New(env, message + ": " + std::strerror(error));
+  result.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+  return result;
+}
+
 }  // namespace flightcache::binding

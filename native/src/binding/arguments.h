@@ -18,6 +18,9 @@ void RequireArgumentCount(const Napi::CallbackInfo& info, const char* signature,
 // integer from 0 to 2^53-1 (larger ones cannot be represented exactly).
 std::size_t ByteCount(const Napi::CallbackInfo& info, std::size_t index, const char* signature, const char* name);
 
+// An Error "message: strerror(error)" whose `code` is the errno name (e.g. "ENOENT").
+Napi::Error ErrnoError(Napi::Env env, const std::string& message, int error);
+
 }  // namespace flightcache::binding
 
 #endif  // FLIGHTCACHE_BINDING_ARGUMENTS_H_

@@ -20,13 +20,6 @@ constexpr napi_type_tag kArenaTag = {0x5b2d7f1e3c9a4e68ULL, 0x1f7e3d5c9b2a4c86UL
 
 using SpaceHandle = std::shared_ptr<core::ShmSpace>;
 
-Napi::Error ErrnoError(Napi::Env env, const std::string& message, int error) {
-  const char* name = strerrorname_np(error);
-  Napi::Error result = Napi::Error::New(env, message + ": " + std::strerror(error));
-  result.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  return result;
-}
-
 template <typename T>
 T* Handle(const Napi::CallbackInfo& info, std::size_t index, const napi_type_tag& tag, const char* signature, const char* what) {
   if (!info[index].IsExternal() || !info[index].As<Napi::External<T>>().CheckTypeTag(&tag)) {
