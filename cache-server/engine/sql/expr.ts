@@ -1,7 +1,7 @@
 /**
  * The typed expression IR of a predicate and its binding from a parser AST against a schema, with
  * DataFusion's typing: integer literals are Int64, decimal literals Float64, integer arithmetic
- * keeps the wider operand type and fails on overflow, int/float comparisons compare as Float64,
+ * keeps the wider operand type and wraps on overflow, int/float comparisons compare as Float64,
  * unquoted identifiers are lower-cased.
  */
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
@@ -200,6 +200,7 @@ export class Binder {
     const expr = this.numeric(this.bind(arg), node);
     if (expr.op === 'literal' && expr.type.kind === 'float') return { op: 'literal', type: FLOAT64, value: -(expr.value as number) };
     if (expr.type.kind === 'null') return expr;
+    if (expr.type.kind === 'int' && expr.type.name.startsWith('u')) throw this.fail(Code.INVALID_ARGUMENT, `unary minus needs a signed number, got ${expr.type.name}`, node);
     return { op: 'negate', type: expr.type, arg: expr };
   }
 
@@ -293,6 +294,10 @@ export class Binder {
     const [left, right] = this.unify(leftIn, rightIn, 'do arithmetic on', node);
     if (left.type.kind === 'null') return { op: 'literal', type: INT64, value: null };
     if (left.type.kind === 'int' && right.type.kind === 'int') {
+      const names = [left.type.name, right.type.name];
+      if (names.includes('uint64') && names.some((n) => n.startsWith('int'))) {
+        throw this.fail(Code.UNIMPLEMENTED, 'arithmetic of uint64 with a signed integer (Decimal128 in DataFusion) is not supported', node);
+      }
       return { op: 'arith', type: { kind: 'int', name: Binder.intResult(left.type.name, right.type.name) }, arith: op, left, right };
     }
     const bits = left.type.kind === 'float' && right.type.kind === 'float' && left.type.bits === 32 && right.type.bits === 32 ? 32 : 64;
