@@ -2,13 +2,14 @@
 
   sql_oracle.py table OUT.arrows SEED   writes the generated table as an Arrow IPC stream
   sql_oracle.py eval TABLE.arrows CASES.json
-      CASES.json: a JSON list of predicates over table "t". Prints one JSON line:
+      CASES.json: a JSON list of {"sql": predicate over table "t", "alone": bool}. Prints one JSON line:
       {"duckdb": [result...], "datafusion": [result...]}, a result being {"ids": [...]} (the ids of
       the rows where the predicate is TRUE, ascending) or {"error": message}.
 
 Many predicates are evaluated per query, as boolean columns of one SELECT, so that ten thousand
 cases take a few hundred queries; a query that fails is split in halves until the failing
-predicates stand alone.
+predicates stand alone. Predicates marked "alone" (those the caller expects to fail) get a query
+each, so that they do not cost a group its bisection.
 """
 import json
 import random
@@ -96,11 +97,17 @@ class Engine:
             return self.connection.sql(sql).to_arrow_table().to_pydict()
         return self.context.sql(sql).to_arrow_table().to_pydict()
 
-    def evaluate(self, predicates):
-        """The ids each predicate selects (or its error), many predicates per query."""
-        out = []
-        for start in range(0, len(predicates), GROUP):
-            out.extend(self.evaluate_group(predicates[start:start + GROUP]))
+    def evaluate(self, cases):
+        """The ids each predicate selects (or its error), in the order given."""
+        out = [None] * len(cases)
+        grouped = [i for i, case in enumerate(cases) if not case['alone']]
+        for start in range(0, len(grouped), GROUP):
+            indices = grouped[start:start + GROUP]
+            for i, result in zip(indices, self.evaluate_group([cases[i]['sql'] for i in indices])):
+                out[i] = result
+        for i, case in enumerate(cases):
+            if case['alone']:
+                out[i] = self.evaluate_group([case['sql']])[0]
         return out
 
     def evaluate_group(self, group):
@@ -124,8 +131,8 @@ def main():
     with pa.OSFile(sys.argv[2], 'rb') as source:
         table = pa.ipc.open_stream(source).read_all()
     with open(sys.argv[3], encoding='utf-8') as f:
-        predicates = json.load(f)
-    result = {name: Engine(name, table).evaluate(predicates) for name in ('duckdb', 'datafusion')}
+        cases = json.load(f)
+    result = {name: Engine(name, table).evaluate(cases) for name in ('duckdb', 'datafusion')}
     print(json.dumps(result))
 
 
