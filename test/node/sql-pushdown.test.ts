@@ -5,6 +5,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { Dictionary, Float64, Int8, Int32, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
@@ -12,6 +13,11 @@ import { ArrowStreamDecoder } from '../../client/src/flight/protocol/arrow-codec
 import { Code } from '../../client/src/flight/errors.js';
 import type { FlightInfo } from '../../client/src/flight/protocol/messages.js';
 import { rejectsWith, jsonCommand as json } from '../helpers/flight.js';
+import { repoRoot, runPython } from '../helpers/python.js';
+import { connect } from '../../client/src/index.js';
+
+// The Python package is imported from the working tree.
+process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
 
 const BATCHES = 5;
 const ROWS = 40;
@@ -153,6 +159,30 @@ describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
     assert.ok(first.ids.length > N * 0.2 && first.ids.length < N * 0.4, `${first.ids.length} of ${N}`);
     const seed7 = await readInfo(client, await client.getFlightInfo(json({ sql: sql.replace('42', '7') })));
     assert.notDeepEqual(seed7.ids, first.ids);
+  });
+
+  test('the TypeScript client reads a filtered share with read({ filter }), each rank its part', async () => {
+    const connection = await connect(node.url);
+    try {
+      const ids: number[] = [];
+      for (const rank of [0, 1]) {
+        for await (const { batch } of connection.dataset('docs').read({ filter: "lang = 'ja' OR small < -100", rank, worldSize: 2, batchRows: 5 })) {
+          for (let i = 0; i < batch.numRows; i++) ids.push(Number(batch.getChild('id')!.get(i)));
+        }
+      }
+      assert.deepEqual(ids.sort((a, b) => a - b), idsWhere((r) => r.lang === 'ja' || r.small < -100));
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('the Python package reads a filtered dataset: FlightCacheDataset(filter=...) on each of 3 ranks and Client.read(filter=...)', async () => {
+    const filter = "text <> '' AND score < 5";
+    const out = await runPython<{ ranks: number[][]; read: number[] }>('sql_filter_read.py', [node.url, 'docs', filter, '3']);
+    const expected = idsWhere((r) => r.text !== '' && r.score !== null && !Number.isNaN(r.score) && r.score < 5);
+    assert.deepEqual(out.read, expected);
+    assert.deepEqual(out.ranks.flat().sort((a, b) => a - b), expected);
+    assert.ok(out.ranks.every((ids) => ids.length > 0));
   });
 
   test('bad queries fail with INVALID_ARGUMENT or UNIMPLEMENTED naming the construct and its line:column', async () => {
