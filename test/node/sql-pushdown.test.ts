@@ -79,6 +79,23 @@ async function readInfo(client: FlightClient, info: FlightInfo): Promise<Read> {
 
 const idsWhere = (keep: (r: Row) => boolean): number[] => rows.filter(keep).map((r) => r.id);
 
+const MASK = (1n << 64n) - 1n;
+/** The documented split_hash: FNV-1a 64 of the key's bytes, xor seed, splitmix64 finaliser, top 53 bits as a fraction. */
+function splitHash(bytes: Uint8Array, seed: bigint): number {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of bytes) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & MASK;
+  h ^= seed & MASK;
+  h = ((h ^ (h >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
+  h = ((h ^ (h >> 27n)) * 0x94d049bb133111ebn) & MASK;
+  h ^= h >> 31n;
+  return Number(h >> 11n) / 2 ** 53;
+}
+const int64Bytes = (value: number): Uint8Array => {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigInt64(0, BigInt(value), true);
+  return bytes;
+};
+
 describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
   let node: CacheNode;
   let client: FlightClient;
@@ -183,6 +200,25 @@ describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
     assert.deepEqual(out.read, expected);
     assert.deepEqual(out.ranks.flat().sort((a, b) => a - b), expected);
     assert.ok(out.ranks.every((ids) => ids.length > 0));
+  });
+
+  test('split_hash(key [, seed]) splits rows by the documented hash of the key alone, the same rows for any world size or shuffle', async () => {
+    const train = idsWhere((r) => splitHash(int64Bytes(r.id), 0n) < 0.8);
+    assert.ok(train.length > N * 0.7 && train.length < N * 0.9, `${train.length} of ${N}`);
+    for (const [world, options] of [[1, {}], [3, { shuffle: true, seed: 1, epoch: 4 }], [4, { batch_rows: 9 }]] as const) {
+      const seen: number[] = [];
+      const validation: number[] = [];
+      for (let rank = 0; rank < world; rank++) {
+        seen.push(...(await readInfo(client, await client.getFlightInfo(json({ dataset: 'docs', filter: 'split_hash(id) < 0.8', rank, world_size: world, ...options })))).ids);
+        validation.push(...(await readInfo(client, await client.getFlightInfo(json({ dataset: 'docs', filter: 'split_hash(id) >= 0.8', rank, world_size: world, ...options })))).ids);
+      }
+      assert.deepEqual(seen.sort((a, b) => a - b), train, `world ${world}`);
+      assert.deepEqual([...seen, ...validation].sort((a, b) => a - b), rows.map((r) => r.id));
+    }
+    const byText = await readInfo(client, await client.getFlightInfo(json({ dataset: 'docs', filter: 'split_hash(text, 7) < 0.5' })));
+    assert.deepEqual(byText.ids, idsWhere((r) => splitHash(new TextEncoder().encode(r.text), 7n) < 0.5));
+    const byNarrowInt = await readInfo(client, await client.getFlightInfo(json({ dataset: 'docs', filter: 'split_hash(small, -3) < 0.5' })));
+    assert.deepEqual(byNarrowInt.ids, idsWhere((r) => splitHash(int64Bytes(r.small), -3n) < 0.5));
   });
 
   test('bad queries fail with INVALID_ARGUMENT or UNIMPLEMENTED naming the construct and its line:column', async () => {

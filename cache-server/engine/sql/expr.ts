@@ -40,7 +40,8 @@ export type Expr =
   | { readonly op: 'not' | 'is_null' | 'is_not_null' | 'lower' | 'upper' | 'length' | 'negate' | 'to_float' | 'cast_int'; readonly type: SqlType; readonly arg: Expr }
   | { readonly op: 'arith'; readonly type: SqlType; readonly arith: ArithOp; readonly left: Expr; readonly right: Expr }
   | { readonly op: 'like'; readonly type: SqlType; readonly arg: Expr; readonly pattern: string; readonly caseInsensitive: boolean }
-  | { readonly op: 'starts_with'; readonly type: SqlType; readonly left: Expr; readonly right: Expr };
+  | { readonly op: 'starts_with'; readonly type: SqlType; readonly left: Expr; readonly right: Expr }
+  | { readonly op: 'split_hash'; readonly type: SqlType; readonly arg: Expr; readonly seed: bigint };
 
 /** A column of the dataset, as predicates see it. */
 export interface BindColumn {
@@ -388,6 +389,15 @@ export class Binder {
         strings();
         if (args.some((a) => a.type.kind === 'null')) return { op: 'literal', type: BOOL, value: null };
         return { op: 'starts_with', type: BOOL, left: args[0]!, right: args[1]! };
+      case 'split_hash': {
+        // split_hash(key [, seed]): a fraction in [0, 1) of the key's value alone (README, "Queries").
+        if (args.length !== 1 && args.length !== 2) throw this.fail(Code.INVALID_ARGUMENT, `split_hash takes a key and an optional seed, got ${args.length} arguments`, node);
+        const [key, seed] = args as [Expr, Expr | undefined];
+        if (key.type.kind !== 'int' && key.type.kind !== 'string' && key.type.kind !== 'null') throw this.fail(Code.INVALID_ARGUMENT, `split_hash needs an integer or string key, got ${typeName(key.type)}`, node);
+        if (seed && (seed.op !== 'literal' || typeof seed.value !== 'bigint')) throw this.fail(Code.INVALID_ARGUMENT, 'the split_hash seed must be an integer literal', node);
+        if (key.type.kind === 'null') return { op: 'literal', type: FLOAT64, value: null };
+        return { op: 'split_hash', type: FLOAT64, arg: key, seed: seed ? (seed as { value: bigint }).value : 0n };
+      }
       default:
         throw this.fail(Code.INVALID_ARGUMENT, `unknown function ${name}`, node);
     }

@@ -140,6 +140,7 @@ class Evaluator {
   static std::vector<int32_t> Operands(const Instruction& in) {
     switch (in.op) {
       case Op::kCompare: case Op::kAnd: case Op::kOr: case Op::kArith: case Op::kStartsWith: return {in.a, in.b};
+      case Op::kSplitHash: return {in.a};
       case Op::kNot: case Op::kIsNull: case Op::kIsNotNull: case Op::kNegate: case Op::kToFloat: case Op::kCastInt:
       case Op::kLike: case Op::kLower: case Op::kUpper: case Op::kLength: return {in.a};
       default: return {};
@@ -258,6 +259,27 @@ class Evaluator {
         for (std::size_t r = 0; r < rows_; r++) {
           out.valid[r] = a->valid[r] && b->valid[r];
           out.bools[r] = a->strings[r].substr(0, b->strings[r].size()) == b->strings[r];
+        }
+        return true;
+      }
+      case Op::kSplitHash: {
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
+        if (in.b < 0 || static_cast<std::size_t>(in.b) >= program_.ints.size()) return Fail(kMalformed, "bad seed constant");
+        const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+        if (a.kind != Kind::kInt && a.kind != Kind::kString) return Fail(kMalformed, "split_hash of a register that is not an integer or string");
+        const int64_t seed = program_.ints[static_cast<std::size_t>(in.b)];
+        out = New(Kind::kFloat);
+        out.valid = a.valid;
+        for (std::size_t r = 0; r < rows_; r++) {
+          if (!a.valid[r]) continue;
+          if (a.kind == Kind::kInt) {
+            uint8_t bytes[8];
+            const auto v = static_cast<uint64_t>(a.ints[r]);
+            for (int k = 0; k < 8; k++) bytes[k] = static_cast<uint8_t>(v >> (8 * k));
+            out.floats[r] = SplitHash(bytes, 8, seed);
+          } else {
+            out.floats[r] = SplitHash(reinterpret_cast<const uint8_t*>(a.strings[r].data()), a.strings[r].size(), seed);
+          }
         }
         return true;
       }
@@ -665,6 +687,16 @@ class Evaluator {
 };
 
 }  // namespace
+
+double SplitHash(const uint8_t* bytes, std::size_t length, int64_t seed) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < length; i++) h = (h ^ bytes[i]) * 0x100000001b3ULL;
+  h ^= static_cast<uint64_t>(seed);
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
 
 FilterResult EvaluateFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows) {
   return Evaluator(program, columns, rows).Run();

@@ -63,6 +63,7 @@ enum class Op : int32_t {
   kUpper = 19,      // a
   kLength = 20,     // a: characters (code points)
   kStartsWith = 21, // a, b string registers
+  kSplitHash = 22,  // a: int or string register, b: int constant (seed) -> float in [0, 1) (see SplitHash)
 };
 
 enum class Compare : int32_t { kEq = 0, kNe, kLt, kLe, kGt, kGe };
@@ -93,6 +94,11 @@ struct FilterResult {
   std::string error;
   std::vector<uint32_t> selected;
 };
+
+// split_hash: FNV-1a 64 of the key's bytes (an integer as its int64 value, 8 bytes little-endian;
+// a string as its UTF-8 bytes), xor the seed, through the splitmix64 finaliser; the top 53 bits
+// as a fraction in [0, 1). Depends on the value alone, not on where or how the row is read.
+double SplitHash(const uint8_t* bytes, std::size_t length, int64_t seed);
 
 // Evaluates `program` (its last register, a bool, is the predicate) over `rows` rows of `columns`.
 FilterResult EvaluateFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows);
