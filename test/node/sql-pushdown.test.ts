@@ -135,6 +135,19 @@ describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
     assert.equal(info.totalRecords, 25n);
     const schema = await client.getSchema(json({ sql: 'SELECT text, id FROM docs' }));
     assert.deepEqual(schema.fields.map((f) => f.name), ['text', 'id']);
+    const renamed = await client.getFlightInfo(json({ sql: 'SELECT lang AS language, id, text AS "Body" FROM docs WHERE id < 4' }));
+    const decoder = new ArrowStreamDecoder();
+    const names: string[][] = [];
+    const languages: (string | null)[] = [];
+    for await (const data of client.doGetRaw(renamed.endpoints[0]!.ticket)) {
+      const decoded = decoder.decode(data.dataHeader, data.dataBody);
+      if (decoded.kind !== 'batch') continue;
+      names.push(decoded.batch.schema.fields.map((f) => f.name));
+      for (let i = 0; i < decoded.batch.numRows; i++) languages.push(decoded.batch.getChild('language')!.get(i) as string | null);
+    }
+    assert.deepEqual(names, [['language', 'id', 'Body']]);
+    assert.deepEqual(languages, ['en', 'de', 'fr', 'ja']);
+    assert.deepEqual((await client.getSchema(json({ sql: 'SELECT lang AS language, id FROM docs' }))).fields.map((f) => f.name), ['language', 'id']);
   });
 
   test('ranks of any world size read each selected row exactly once, shuffled or not, re-chunked or not', async () => {
@@ -233,6 +246,8 @@ describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
     await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'CAST(small AS TINYINT) / CAST(-1 AS TINYINT) > 0' })), Code.INVALID_ARGUMENT, /Arithmetic overflow: Overflow happened on: -128 \/ -1/);
     await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'id / 0 = 1' })), Code.INVALID_ARGUMENT, /Divide by zero/);
     await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id FROM missing' })), Code.NOT_FOUND, /unknown dataset "missing"/);
+    await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id AS x, text AS x FROM docs' })), Code.INVALID_ARGUMENT, 'the select list names output column "x" twice');
+    await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id + 1 AS x FROM docs' })), Code.UNIMPLEMENTED, /an expression in the select list is not supported .* at 1:8/);
     await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id FROM docs', dataset: 'other' })), Code.INVALID_ARGUMENT, /differs from the dataset the SQL reads/);
   });
 
