@@ -127,11 +127,14 @@ class Evaluator {
     if (last_use_.empty()) {
       last_use_.assign(program_.code.size(), 0);
       for (std::size_t i = 0; i < program_.code.size(); i++) {
-        const Instruction& in = program_.code[i];
-        for (int32_t operand : Operands(in)) last_use_[static_cast<std::size_t>(operand)] = i;
+        // Operands outside [0, i) fail when their instruction runs; they must not index here.
+        for (int32_t operand : Operands(program_.code[i])) {
+          if (operand >= 0 && static_cast<std::size_t>(operand) < i) last_use_[static_cast<std::size_t>(operand)] = i;
+        }
       }
     }
     for (int32_t operand : Operands(program_.code[done])) {
+      if (operand < 0 || static_cast<std::size_t>(operand) >= done) continue;
       auto o = static_cast<std::size_t>(operand);
       if (last_use_[o] == done && o + 1 != registers_.size()) registers_[o] = Vec();
     }
