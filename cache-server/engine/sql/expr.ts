@@ -5,7 +5,7 @@
  * unquoted identifiers are lower-cased.
  */
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
-import { describeSchema } from '../../../client/src/flight/protocol/schema-compare.js';
+import { describeSchema, type FieldDescription } from '../../../client/src/flight/protocol/schema-compare.js';
 import { identifierName, refuse, variant, type Node } from './syntax.js';
 
 /** Integer types, numbered as the native kernel's IntRange. */
@@ -41,7 +41,7 @@ export type ArithOp = 'add' | 'sub' | 'mul' | 'div' | 'mod';
 
 /** A bound expression. */
 export type Expr =
-  | { readonly op: 'column'; readonly type: SqlType; readonly index: number; readonly name: string; readonly storage: ColumnStorage }
+  | { readonly op: 'column'; readonly type: SqlType; readonly index: number; readonly path: readonly number[]; readonly name: string; readonly storage: ColumnStorage }
   | { readonly op: 'literal'; readonly type: SqlType; readonly value: bigint | number | string | boolean | null }
   | { readonly op: 'compare'; readonly type: SqlType; readonly cmp: CompareOp; readonly left: Expr; readonly right: Expr }
   | { readonly op: 'and' | 'or'; readonly type: SqlType; readonly left: Expr; readonly right: Expr }
@@ -51,9 +51,13 @@ export type Expr =
   | { readonly op: 'starts_with'; readonly type: SqlType; readonly left: Expr; readonly right: Expr }
   | { readonly op: 'split_hash'; readonly type: SqlType; readonly arg: Expr; readonly seed: bigint };
 
-/** A column of the dataset, as predicates see it. */
+/** A column of the dataset, as predicates see it: a top-level field, or a field of structs ("meta.lang"). */
 export interface BindColumn {
   readonly name: string;
+  /** The top-level field's index. */
+  readonly index: number;
+  /** Child indices from the top-level field down to this one (empty for a top-level field). */
+  readonly path: readonly number[];
   readonly type: SqlType | undefined;
   readonly storage: ColumnStorage | undefined;
   /** The Arrow type, named in errors about columns filters cannot read. */
@@ -114,30 +118,42 @@ function parseTimestamp(text: string): bigint | undefined {
   return nanos;
 }
 
-/** The columns of a Schema message, with the types filters read. */
+/** Struct fields are reachable this many levels down. */
+const MAX_STRUCT_DEPTH = 8;
+
+/** The columns of a Schema message, with the types filters read: top-level fields, then the fields of structs by dotted path. */
 export function bindColumns(schemaHeader: Uint8Array): BindColumn[] {
-  return describeSchema(schemaHeader).map((field) => {
-    const base = field.base;
-    const intIndex = INT_TYPES.indexOf(base as IntName);
-    const dictionary = /^dictionary<values=(utf8|large_utf8), indices=(u?int\d+)(, ordered)?>$/.exec(base);
-    const timestamp = /^timestamp\[(s|ms|us|ns)(, tz=.*)?\]$/.exec(base);
-    let type: SqlType | undefined;
-    let storage: ColumnStorage | undefined;
-    if (intIndex >= 0) [type, storage] = [{ kind: 'int', name: INT_TYPES[intIndex]! }, { code: intIndex + 1 }];
-    else if (base === 'float32' || base === 'float64') [type, storage] = [{ kind: 'float', bits: base === 'float32' ? 32 : 64 }, { code: base === 'float32' ? 9 : 10 }];
-    else if (base === 'bool') [type, storage] = [BOOL, { code: 11 }];
-    else if (base === 'utf8' || base === 'large_utf8') [type, storage] = [STRING, { code: base === 'utf8' ? 12 : 13 }];
-    else if (base === 'date32') [type, storage] = [{ kind: 'date' }, { code: 3 }];
-    else if (timestamp) {
-      type = { kind: 'timestamp' };
-      storage = { code: 4, nanosPerUnit: NANOS_PER_UNIT[timestamp[1]!]!, ...(timestamp[2] ? { timeZone: timestamp[2].slice(', tz='.length) } : {}) };
-    }
-    else if (dictionary) {
-      type = STRING;
-      storage = { code: 14, indexCode: INT_TYPES.indexOf(dictionary[2] as IntName) + 1, dictionaryLarge: dictionary[1] === 'large_utf8' };
-    }
-    return { name: field.name, type, storage, arrowType: field.type };
-  });
+  const out: BindColumn[] = [];
+  const visit = (field: FieldDescription, name: string, index: number, path: readonly number[]): void => {
+    out.push({ ...columnType(field), name, index, path });
+    if (field.base !== 'struct' || path.length >= MAX_STRUCT_DEPTH) return;
+    field.children.forEach((child, k) => visit(child, `${name}.${child.name}`, index, [...path, k]));
+  };
+  describeSchema(schemaHeader).forEach((field, index) => visit(field, field.name, index, []));
+  return out;
+}
+
+/** The type and storage a filter reads a field with (undefined for types it does not read). */
+function columnType(field: FieldDescription): Pick<BindColumn, 'type' | 'storage' | 'arrowType'> {
+  const base = field.base;
+  const intIndex = INT_TYPES.indexOf(base as IntName);
+  const dictionary = /^dictionary<values=(utf8|large_utf8), indices=(u?int\d+)(, ordered)?>$/.exec(base);
+  const timestamp = /^timestamp\[(s|ms|us|ns)(, tz=.*)?\]$/.exec(base);
+  let type: SqlType | undefined;
+  let storage: ColumnStorage | undefined;
+  if (intIndex >= 0) [type, storage] = [{ kind: 'int', name: INT_TYPES[intIndex]! }, { code: intIndex + 1 }];
+  else if (base === 'float32' || base === 'float64') [type, storage] = [{ kind: 'float', bits: base === 'float32' ? 32 : 64 }, { code: base === 'float32' ? 9 : 10 }];
+  else if (base === 'bool') [type, storage] = [BOOL, { code: 11 }];
+  else if (base === 'utf8' || base === 'large_utf8') [type, storage] = [STRING, { code: base === 'utf8' ? 12 : 13 }];
+  else if (base === 'date32') [type, storage] = [{ kind: 'date' }, { code: 3 }];
+  else if (timestamp) {
+    type = { kind: 'timestamp' };
+    storage = { code: 4, nanosPerUnit: NANOS_PER_UNIT[timestamp[1]!]!, ...(timestamp[2] ? { timeZone: timestamp[2].slice(', tz='.length) } : {}) };
+  } else if (dictionary) {
+    type = STRING;
+    storage = { code: 14, indexCode: INT_TYPES.indexOf(dictionary[2] as IntName) + 1, dictionaryLarge: dictionary[1] === 'large_utf8' };
+  }
+  return { type, storage, arrowType: field.type };
 }
 
 /** The type name an error message uses. */
@@ -205,7 +221,8 @@ export class Binder {
       case 'TypedString':
         return this.typedString(p as { data_type: unknown; value: { value: unknown } }, node);
       case 'CompoundIdentifier':
-        throw this.fail(Code.UNIMPLEMENTED, 'struct field access is not supported yet', node);
+        // struct.field (.field ...): a field of a struct column.
+        return this.column((payload as unknown[]).map(identifierName).join('.'), node);
       case 'Subquery':
       case 'InSubquery':
       case 'Exists':
@@ -216,13 +233,14 @@ export class Binder {
   }
 
   private column(name: string, node: Node): Expr {
-    const index = this.columns.findIndex((c) => c.name === name);
-    if (index < 0) {
-      throw this.fail(Code.INVALID_ARGUMENT, `unknown column "${name}" (columns: ${this.columns.map((c) => c.name).join(', ')})`, node);
+    const column = this.columns.find((c) => c.name === name);
+    if (!column) {
+      const names = this.columns.filter((c) => c.path.length === 0).map((c) => c.name);
+      throw this.fail(Code.INVALID_ARGUMENT, `unknown column "${name}" (columns: ${names.join(', ')})`, node);
     }
-    const column = this.columns[index]!;
     if (!column.type || !column.storage) throw this.fail(Code.UNIMPLEMENTED, `column "${name}" of type ${column.arrowType} cannot be used in a predicate`, node);
-    const expr: Expr = { op: 'column', type: column.type, index, name, storage: column.storage };
+    if (column.path.length > 0 && column.storage.code === 14) throw this.fail(Code.UNIMPLEMENTED, `dictionary-encoded struct field "${name}" cannot be used in a predicate`, node);
+    const expr: Expr = { op: 'column', type: column.type, index: column.index, path: column.path, name, storage: column.storage };
     const scale = column.storage.nanosPerUnit;
     // Timestamps compare as nanosecond instants (wrapping outside 1677-2262, the Timestamp(ns) range).
     if (scale === undefined || scale === 1n) return expr;

@@ -296,9 +296,17 @@ class Evaluator {
     const std::string name = "column " + std::to_string(index);
     const std::size_t bitmap = (rows_ + 7) / 8;
     if (column.validity.data && column.validity.size < bitmap) return Fail(kMalformed, name + ": validity bitmap too short");
+    for (const Bytes& ancestor : column.ancestor_validity) {
+      if (ancestor.data && ancestor.size < bitmap) return Fail(kMalformed, name + ": struct validity bitmap too short");
+    }
     auto load_validity = [&](Vec* v) {
-      if (!column.validity.data) return;
-      for (std::size_t r = 0; r < rows_; r++) v->valid[r] = Bit(column.validity.data, r);
+      if (column.validity.data) {
+        for (std::size_t r = 0; r < rows_; r++) v->valid[r] = Bit(column.validity.data, r);
+      }
+      for (const Bytes& ancestor : column.ancestor_validity) {
+        if (!ancestor.data) continue;
+        for (std::size_t r = 0; r < rows_; r++) v->valid[r] &= Bit(ancestor.data, r);
+      }
     };
     const ColumnType type = column.type;
     if (IsInteger(type)) {
