@@ -10,7 +10,7 @@ import { LocationClients, readShare } from '../../client/src/share-reader.js';
 import { Code } from '../../client/src/flight/errors.js';
 import type { StartedProcess } from '../helpers/process.js';
 import { rejectsWith } from '../helpers/flight.js';
-import { idBatches, startCli } from './cluster-helpers.js';
+import { clusterStats, idBatches, startCli } from './cluster-helpers.js';
 
 const BATCHES = 24;
 const ROWS = 50;
@@ -59,5 +59,33 @@ describe('SQL pushdown on a cluster of a coordinator and 3 shards with 2 replica
     await rejectsWith(client.getFlightInfo(cmdDescriptor(JSON.stringify({ sql: 'SELECT id FROM ids LIMIT 5' }))), Code.UNIMPLEMENTED, 'LIMIT is not supported on a cluster yet (single nodes run it)');
     await rejectsWith(client.getFlightInfo(cmdDescriptor(JSON.stringify({ dataset: 'ids', filter: 'nope = 1' }))), Code.INVALID_ARGUMENT, /unknown column "nope"/);
     await rejectsWith(client.getFlightInfo(cmdDescriptor(JSON.stringify({ dataset: 'ids', filter: 'id / 0 = 1' }))), Code.INVALID_ARGUMENT, /Divide by zero/);
+  });
+
+  test('ranks reading a filtered share while a shard is SIGKILLed fail over and deliver each selected row exactly once', async () => {
+    const victim = (await clusterStats(client)).members[2]!;
+    const world = 3;
+    let delivered = 0;
+    let killed = false;
+    const read = async (rank: number): Promise<number[]> => {
+      const clients = new LocationClients(client, () => undefined);
+      const ids: number[] = [];
+      try {
+        for await (const { batch } of readShare(clients, 'ids', { rank, worldSize: world, filter: FILTER, batchRows: 10 })) {
+          ids.push(...Array.from(batch.getChild('id')!, Number));
+          if (++delivered === 8 && !killed) {
+            killed = true;
+            process.kill(victim.pid!, 'SIGKILL');
+          }
+          // A consumer that takes its time, so the kill lands mid-stream.
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      } finally {
+        clients.close();
+      }
+      return ids;
+    };
+    const ids = (await Promise.all(Array.from({ length: world }, (_, rank) => read(rank)))).flat();
+    assert.ok(killed);
+    assert.deepEqual(ids.sort((a, b) => a - b), SELECTED);
   });
 });
