@@ -40,8 +40,8 @@ const enum Op {
 }
 
 const COMPARE = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 } as const;
-const ARITH = { add: 0, sub: 1, mul: 2, div: 3, mod: 4 } as const;
-const KIND = { bool: 0, int: 1, float: 2, string: 3, timestamp: 1, date: 1, null: 0 } as const;
+const ARITH = { add: 0, sub: 1, mul: 2, div: 3, mod: 4, scale: 5 } as const;
+const KIND = { bool: 0, int: 1, float: 2, string: 3, timestamp: 1, date: 1, decimal: 1, null: 0 } as const;
 const FLOAT32_RESULT = 8;
 
 const range = (name: IntName): number => INT_TYPES.indexOf(name);

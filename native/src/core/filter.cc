@@ -378,6 +378,19 @@ class Evaluator {
       }
       return true;
     }
+    if (type == ColumnType::kDecimal128) {
+      if (column.values.size < rows_ * 16) return Fail(kMalformed, name + ": values buffer too short");
+      *out = New(Kind::kInt);
+      load_validity(out);
+      for (std::size_t r = 0; r < rows_; r++) {
+        int64_t low, high;
+        std::memcpy(&low, column.values.data + 16 * r, 8);
+        std::memcpy(&high, column.values.data + 16 * r + 8, 8);
+        if (high != (low < 0 ? -1 : 0) && out->valid[r]) return Fail(kUnsupported, name + ": decimal value beyond the Int64 range (not supported by filters)");
+        out->ints[r] = low;
+      }
+      return true;
+    }
     return Fail(kMalformed, name + ": unsupported column type");
   }
 
@@ -482,7 +495,7 @@ class Evaluator {
 
   bool ArithStep(std::size_t at, const Instruction& in, Vec* out) {
     const int32_t op_code = in.c / 16, range_code = in.c % 16;
-    if (op_code < 0 || op_code > 4 || range_code < 0 || range_code > kFloat32Result) return Fail(kMalformed, "bad arithmetic");
+    if (op_code < 0 || op_code > 5 || range_code < 0 || range_code > kFloat32Result) return Fail(kMalformed, "bad arithmetic");
     if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
     const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
     if (kind != Kind::kInt && kind != Kind::kFloat) return Fail(kMalformed, "arithmetic on a non-number");
@@ -497,7 +510,7 @@ class Evaluator {
       if (!result.valid[r]) continue;
       if (kind == Kind::kFloat) {
         const double x = a->floats[r], y = b->floats[r];
-        const double v = op == Arith::kAdd ? x + y : op == Arith::kSub ? x - y : op == Arith::kMul ? x * y : op == Arith::kDiv ? x / y : std::fmod(x, y);
+        const double v = op == Arith::kAdd ? x + y : op == Arith::kSub ? x - y : (op == Arith::kMul || op == Arith::kScale) ? x * y : op == Arith::kDiv ? x / y : std::fmod(x, y);
         result.floats[r] = range_code == kFloat32Result ? static_cast<double>(static_cast<float>(v)) : v;
         continue;
       }
@@ -509,6 +522,9 @@ class Evaluator {
         case Arith::kAdd: __builtin_add_overflow(x, y, &v); break;
         case Arith::kSub: __builtin_sub_overflow(x, y, &v); break;
         case Arith::kMul: __builtin_mul_overflow(x, y, &v); break;
+        case Arith::kScale:
+          if (__builtin_mul_overflow(x, y, &v)) v = (x < 0) != (y < 0) ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+          break;
         case Arith::kDiv: case Arith::kMod:
           if (y == 0) return Fail(kEvaluation, "Divide by zero error");
           if (x == std::numeric_limits<int64_t>::min() && y == -1) {
