@@ -121,6 +121,7 @@ const predicate: fc.Arbitrary<Case> = fc.letrec<{ p: Case }>((tie) => ({
     { weight: 1, arbitrary: decimalAtom },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('AND', 'OR'), tie('p'), tie('p')).map(([op, a, b]) => join2(op, a, b)) },
     { weight: 1, arbitrary: tie('p').map((a) => ({ sql: `NOT (${a.sql})`, duck: a.duck })) },
+    { weight: 1, arbitrary: fc.tuple(tie('p'), fc.constantFrom('TRUE', 'NOT TRUE', 'FALSE', 'NOT FALSE', 'UNKNOWN', 'NOT UNKNOWN')).map(([a, is]) => ({ sql: `(${a.sql}) IS ${is}`, duck: a.duck })) },
   ),
 })).p;
 
@@ -160,11 +161,11 @@ const agree = (a: Outcome, b: Outcome): boolean => ('error' in a && 'error' in b
 
 /**
  * Whether only one side failing is no disagreement: DataFusion simplifies constant booleans (TRUE OR
- * x is TRUE) and skips the right side of AND/OR where the left decides, so a failure (overflow, a
- * bad cast) under AND/OR may be evaluated by one engine and not the other. Their rows must agree
- * whenever both succeed.
+ * x is TRUE, (x IS TRUE) IS NOT UNKNOWN is TRUE) and skips the right side of AND/OR where the left
+ * decides, so a failure (a bad cast, division by zero) there may be evaluated by one engine and not
+ * the other. Their rows must agree whenever both succeed.
  */
-const mayMaskErrors = (sql: string): boolean => /\b(AND|OR)\b/.test(sql);
+const mayMaskErrors = (sql: string): boolean => /\b(AND|OR|IS (NOT )?(TRUE|FALSE|UNKNOWN))\b/.test(sql);
 
 /** The first disagreement of `c` with an oracle, described, or undefined when none. */
 function disagreement(c: Case, mine: Outcome, datafusion: Outcome, duck: Outcome): string | undefined {

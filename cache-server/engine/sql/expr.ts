@@ -210,6 +210,19 @@ export class Binder {
         const arg = this.bind(payload);
         return { op: kind === 'IsNull' ? 'is_null' : 'is_not_null', type: BOOL, arg };
       }
+      case 'IsTrue':
+      case 'IsNotTrue':
+      case 'IsFalse':
+      case 'IsNotFalse': {
+        // Never NULL: x IS TRUE is (x IS NOT NULL AND x), x IS FALSE is (x IS NOT NULL AND NOT x).
+        const arg = this.asBool(this.bind(payload));
+        const known: Expr = { op: 'is_not_null', type: BOOL, arg };
+        const is: Expr = { op: 'and', type: BOOL, left: known, right: kind.endsWith('True') ? arg : { op: 'not', type: BOOL, arg } };
+        return kind.startsWith('IsNot') ? { op: 'not', type: BOOL, arg: is } : is;
+      }
+      case 'IsUnknown':
+      case 'IsNotUnknown':
+        return { op: kind === 'IsUnknown' ? 'is_null' : 'is_not_null', type: BOOL, arg: this.asBool(this.bind(payload)) };
       case 'InList':
         return this.inList(p as { expr: Node; list: Node[]; negated: boolean }, node);
       case 'Between': {
