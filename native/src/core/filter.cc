@@ -689,6 +689,31 @@ class Evaluator {
     return pi == p.size();
   }
 
+  // A pattern whose only wildcard is %: its literal pieces, matched on bytes (UTF-8 keeps code points whole).
+  struct PercentPattern {
+    std::vector<std::string_view> pieces;  // split at every %
+  };
+
+  static bool OnlyPercent(std::string_view pattern) { return pattern.find_first_of("_\\") == std::string_view::npos; }
+
+  // Pieces in order: the first anchored at the start, the last at the end, the middle ones found leftmost.
+  static bool MatchPercent(std::string_view text, const PercentPattern& p) {
+    const auto& pieces = p.pieces;
+    if (pieces.size() == 1) return text == pieces[0];
+    if (text.size() < pieces.front().size() || text.substr(0, pieces.front().size()) != pieces.front()) return false;
+    std::size_t at = pieces.front().size();
+    const std::string_view last = pieces.back();
+    if (text.size() - at < last.size() || text.substr(text.size() - last.size()) != last) return false;
+    const std::size_t end = text.size() - last.size();
+    for (std::size_t i = 1; i + 1 < pieces.size(); i++) {
+      if (pieces[i].empty()) continue;
+      const std::size_t found = text.substr(0, end).find(pieces[i], at);
+      if (found == std::string_view::npos) return false;
+      at = found + pieces[i].size();
+    }
+    return true;
+  }
+
   bool LikeStep(std::size_t at, const Instruction& in, Vec* out) {
     const Vec* a = Operand(at, in.a, Kind::kString);
     if (!a) return false;
@@ -697,6 +722,17 @@ class Evaluator {
     const std::string pattern = fold ? ChangeCase(program_.strings[static_cast<std::size_t>(in.b)], false) : program_.strings[static_cast<std::size_t>(in.b)];
     Vec result = New(Kind::kBool);
     result.valid = a->valid;
+    if (!fold && OnlyPercent(pattern)) {
+      PercentPattern percent;
+      std::string_view rest(pattern);
+      for (std::size_t cut; (cut = rest.find('%')) != std::string_view::npos; rest.remove_prefix(cut + 1)) percent.pieces.push_back(rest.substr(0, cut));
+      percent.pieces.push_back(rest);
+      for (std::size_t r = 0; r < rows_; r++) {
+        if (a->valid[r]) result.bools[r] = MatchPercent(a->strings[r], percent);
+      }
+      *out = std::move(result);
+      return true;
+    }
     for (std::size_t r = 0; r < rows_; r++) {
       if (!a->valid[r]) continue;
       result.bools[r] = fold ? Like(ChangeCase(a->strings[r], false), pattern) : Like(a->strings[r], pattern);
