@@ -31,6 +31,8 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { NodeService, answerHandshake, datasetNameOf } from '../node/node-service.js';
 import { parseFlightRequest, pickDataset } from '../node/flight-request.js';
 import { flightInfoFor, requestSchema } from '../node/read-plan.js';
+import { bindQuery } from '../engine/sql/plan.js';
+import { clusterSelectedLayout } from './cluster-selection.js';
 import { changesDictionaries } from '../node/share-stream.js';
 import { emptyDataset, nextPartitionIndex, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
@@ -96,9 +98,11 @@ export class CoordinatorService implements FlightService {
   }
 
   async getFlightInfo(descriptor: FlightDescriptor): Promise<FlightInfo> {
-    return this.timed('GetFlightInfo', () => {
+    return this.timed('GetFlightInfo', async () => {
       const request = parseFlightRequest(descriptor);
-      return flightInfoFor(this.options.state.layout(this.resolve(request.dataset)), request, descriptor);
+      const layout = this.options.state.layout(this.resolve(request.dataset));
+      if (!request.query) return flightInfoFor(layout, request, descriptor);
+      return flightInfoFor(await clusterSelectedLayout(layout, request.query, this.options.state.peers), request, descriptor);
     });
   }
 
@@ -109,15 +113,18 @@ export class CoordinatorService implements FlightService {
   async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
     return this.timed('GetSchema', () => {
       const request = parseFlightRequest(descriptor);
-      return { schema: requestSchema(this.options.state.layout(this.resolve(request.dataset)), request) };
+      const layout = this.options.state.layout(this.resolve(request.dataset));
+      // Binding the query checks its columns and types against the dataset.
+      if (request.query) bindQuery(request.query, layout.schemaHeader);
+      return { schema: requestSchema(layout, request) };
     });
   }
 
   /** Runs a read plan, telling `planned` how long it took (failed plans included). */
-  private timed<T>(method: string, plan: () => T): T {
+  private async timed<T>(method: string, plan: () => T | Promise<T>): Promise<T> {
     const started = process.hrtime.bigint();
     try {
-      return plan();
+      return await plan();
     } finally {
       this.options.planned?.(method, Number(process.hrtime.bigint() - started) / 1e9);
     }

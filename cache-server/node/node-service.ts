@@ -38,6 +38,7 @@ import { NodeActions, type SameHostInfo } from './node-actions.js';
 import { hostId } from '../../client/src/host-id.js';
 import type { Logger } from '../logger.js';
 import type { Traffic } from '../ops/metrics.js';
+import { planFor, selectAction, selectedLayout, selectionOf } from './query-selection.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {
@@ -122,7 +123,10 @@ export class NodeService implements FlightService {
 
   async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
     const request = parseFlightRequest(descriptor);
-    return { schema: requestSchema(nodeLayout(this.resolve(request.dataset), this.options.location()), request) };
+    const dataset = this.resolve(request.dataset);
+    // Binding the query checks its columns and types against this dataset.
+    if (request.query) planFor(dataset, request.query.text);
+    return { schema: requestSchema(nodeLayout(dataset, this.options.location()), request) };
   }
 
   async *doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData> {
@@ -216,6 +220,10 @@ export class NodeService implements FlightService {
       yield { body: utf8.encode(JSON.stringify(result)) };
       return;
     }
+    if (action.type === 'select') {
+      yield { body: utf8.encode(JSON.stringify(selectAction(this.options.store, new TextDecoder().decode(action.body)))) };
+      return;
+    }
     if (action.type === 'load') {
       yield { body: utf8.encode(JSON.stringify(await this.actions.load(new TextDecoder().decode(action.body)))) };
       return;
@@ -235,7 +243,10 @@ export class NodeService implements FlightService {
 
   /** The FlightInfo of a rank's share: this node is the one location of every endpoint. */
   private flightInfo(dataset: DatasetSnapshot, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
-    return flightInfoFor(nodeLayout(dataset, this.options.location()), request, descriptor);
+    const layout = nodeLayout(dataset, this.options.location());
+    if (!request.query) return flightInfoFor(layout, request, descriptor);
+    const selection = selectionOf(dataset, planFor(dataset, request.query.text));
+    return flightInfoFor(selectedLayout(layout, selection.stored, selection.rows.map((rows) => rows.length)), request, descriptor);
   }
 }
 

@@ -7,6 +7,7 @@ import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { DescriptorType, type FlightDescriptor, type FlightEndpoint, type FlightInfo } from '../../client/src/flight/protocol/messages.js';
 import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
+import type { QueryText } from '../engine/sql/plan.js';
 import type { ShareRequest } from './flight-request.js';
 import { planShare, type DatasetShape, type Holders, type PlannedPiece, type SharePlan } from './share-plan.js';
 import { hashText } from './shares.js';
@@ -27,6 +28,8 @@ export interface Partition {
   readonly locationHosts?: readonly string[];
   /** The host id of each member it is placed on ('' where unknown): shares with "hosts" prefer them. */
   readonly placedHosts?: readonly string[];
+  /** A query with LIMIT over a cluster: the first selected rows of this partition the limit keeps. */
+  readonly queryLimit?: number;
 }
 
 /** A dataset as a reader sees it: schema, per-batch shape, and partitions. */
@@ -52,7 +55,7 @@ export interface DatasetLayout extends DatasetShape {
 export function projectionOf(schemaHeader: Uint8Array, request: ShareRequest): { columns: number[]; plan: ProjectionPlan } | undefined {
   if (!request.columns) return undefined;
   const columns = columnIndices(schemaHeader, request.columns);
-  return { columns, plan: new ProjectionPlan(schemaHeader, columns) };
+  return { columns, plan: new ProjectionPlan(schemaHeader, columns, request.query?.columns?.map((c) => c.alias)) };
 }
 
 /** The schema a request's batches have, encapsulated. */
@@ -122,7 +125,7 @@ function hostFirst(partition: Partition, host: string | undefined): readonly str
 }
 
 /** The endpoints of a plan; `host`: the reader's host, whose replicas are listed first. */
-function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boolean, host: string | undefined): FlightEndpoint[] {
+function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boolean, host: string | undefined, query: QueryText | undefined): FlightEndpoint[] {
   return groups(layout, plan.pieces).map(({ partition, pieces }) => {
     if (partition.locations.length === 0) throw unavailable(layout, partition);
     const first = pieces[0]!;
@@ -135,6 +138,8 @@ function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boole
       ...(plan.columns ? { columns: [...plan.columns] } : {}),
       ...(plan.shuffle ? { shuffle: plan.shuffle } : {}),
       ...(plan.batchRows !== undefined ? { batchRows: plan.batchRows } : {}),
+      ...(query ? { query } : {}),
+      ...(partition.queryLimit !== undefined ? { queryLimit: partition.queryLimit } : {}),
     });
     const locations = singleLocation
       ? [partition.locations[(partition.index + plan.rank) % partition.locations.length]!]
@@ -175,7 +180,7 @@ export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, desc
   return {
     schema: projection ? encapsulate(projection.plan.schema) : layout.schemaEncapsulated,
     flightDescriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [layout.name] },
-    endpoints: endpoints(layout, plan, request.singleLocation === true, request.host),
+    endpoints: endpoints(layout, plan, request.singleLocation === true, request.host, request.query?.text),
     totalRecords: BigInt(rows),
     totalBytes: BigInt(bytes),
     ordered: true,

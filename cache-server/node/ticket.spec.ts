@@ -22,10 +22,18 @@ const tickets: fc.Arbitrary<TicketRequest> = fc
       columns: fc.uniqueArray(fc.nat(200), { minLength: 1, maxLength: 20 }),
       shuffle: fc.record({ seed: fc.maxSafeNat(), epoch: fc.maxSafeNat() }, { noNullPrototype: true }),
       batchRows: fc.integer({ min: 1, max: 1 << 24 }),
+      queried: fc.record(
+        { query: fc.oneof(fc.record({ sql: fc.string() }, { noNullPrototype: true }), fc.record({ filter: fc.string() }, { noNullPrototype: true })), queryLimit: fc.nat() },
+        { requiredKeys: ['query'] },
+      ),
     },
     { requiredKeys: ['dataset'] },
   )
-  .map(({ ranged, ...rest }) => ({ ...rest, ...(ranged ? { runs: ranged.runs, share: ranged.share, ...(ranged.skip ? { skip: ranged.skip } : {}) } : {}) }));
+  .map(({ ranged, queried, ...rest }) => ({
+    ...rest,
+    ...(ranged ? { runs: ranged.runs, share: ranged.share, ...(ranged.skip ? { skip: ranged.skip } : {}) } : {}),
+    ...(queried ?? {}),
+  }));
 
 /** A ticket of this JSON body. */
 const raw = (body: unknown): Uint8Array => Buffer.from(JSON.stringify(body));
@@ -133,6 +141,13 @@ test('malformed fields are rejected with a message naming the field', () => {
   ];
   for (const [body, why] of cases) {
     assert.throws(() => decodeTicket(raw(body)), { code: Code.INVALID_ARGUMENT, message: `malformed ticket: ${why}; get tickets from GetFlightInfo` }, JSON.stringify(body));
+  }
+});
+
+test('a query other than {"sql": text} or {"filter": text} is a malformed ticket', () => {
+  for (const q of [{}, { sql: 1 }, { sql: 'a', filter: 'b' }, 'SELECT 1', { where: 'a' }]) {
+    assert.throws(() => decodeTicket(raw({ v: 2, dataset: 'a', q })), (e: FlightError) =>
+      e.code === Code.INVALID_ARGUMENT && e.message === 'malformed ticket: "q" must be {"sql": text} or {"filter": text}; get tickets from GetFlightInfo');
   }
 });
 

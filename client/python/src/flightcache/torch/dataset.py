@@ -52,6 +52,7 @@ class FlightCacheDataset(IterableDataset):
         *,
         batch_size: int,
         columns: Optional[Sequence[str]] = None,
+        filter: Optional[str] = None,  # noqa: A002 - the server's option name
         shuffle: bool = False,
         seed: int = 0,
         drop_last: bool = False,
@@ -79,6 +80,7 @@ class FlightCacheDataset(IterableDataset):
         self.dataset = dataset
         self.batch_size = batch_size
         self.columns = list(columns) if columns is not None else None
+        self.filter = filter
         self.shuffle = shuffle
         self.seed = seed
         self.drop_last = drop_last
@@ -148,8 +150,8 @@ class FlightCacheDataset(IterableDataset):
         workers = virtual_world // self.world_size
         hosts = [self.hosts[v // workers] for v in range(virtual_world)] if self.hosts is not None else None
         return share_request(
-            self.dataset, rank=virtual_rank, world_size=virtual_world, columns=self.columns, shuffle=self.shuffle,
-            seed=self.seed, epoch=self.epoch, batch_rows=self.server_batch_rows, resume=resume, hosts=hosts,
+            self.dataset, rank=virtual_rank, world_size=virtual_world, columns=self.columns, filter=self.filter,
+            shuffle=self.shuffle, seed=self.seed, epoch=self.epoch, batch_rows=self.server_batch_rows, resume=resume, hosts=hosts,
         )
 
     def _plan(self, virtual_world: int) -> dict[int, list[Segment]]:
