@@ -1,9 +1,20 @@
-/** `flightcache operator`: run the DataCache controller, or print what it would apply (--dry-run -f FILE). */
+/** `flightcache operator`: run the DataCache controller under leader election, or print what it would apply (--dry-run -f FILE). */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Code, FlightError } from '../client/src/flight/errors.js';
+import { parseDuration } from '../cache-server/config.js';
 import type { Command } from '../cache-server/cli/main.js';
 
 export const operatorCommand: Command = {
-  options: { 'dry-run': { type: 'boolean' }, file: { type: 'string', short: 'f' }, 'resync-seconds': { type: 'string' } },
+  options: {
+    'dry-run': { type: 'boolean' },
+    file: { type: 'string', short: 'f' },
+    'resync-seconds': { type: 'string' },
+    'lease-name': { type: 'string' },
+    'lease-namespace': { type: 'string' },
+    'lease-duration': { type: 'string' },
+    identity: { type: 'string' },
+  },
   // The Kubernetes client is imported here, not at the top: it adds about a second to every other command's start.
   async run(_positionals, flags) {
     if (flags['dry-run']) {
@@ -14,12 +25,41 @@ export const operatorCommand: Command = {
     }
     const resync = Number(flags['resync-seconds'] ?? '60');
     if (!Number.isFinite(resync) || resync <= 0) throw new FlightError(Code.INVALID_ARGUMENT, `invalid --resync-seconds ${String(flags['resync-seconds'])}`);
-    const [{ KubeConfig }, { Reconciler }, { createLogger }] = await Promise.all([import('@kubernetes/client-node'), import('./reconciler.js'), import('../cache-server/logger.js')]);
+    const leaseMs = parseDuration(String(flags['lease-duration'] ?? '15s'), '--lease-duration');
+    if (leaseMs < 1000 || leaseMs % 1000 !== 0) throw new FlightError(Code.INVALID_ARGUMENT, `--lease-duration must be whole seconds, at least 1s, got "${String(flags['lease-duration'])}"`);
+    const [{ KubeConfig }, { Reconciler }, { LeaderElector }, { createLogger }] = await Promise.all([
+      import('@kubernetes/client-node'),
+      import('./reconciler.js'),
+      import('./leader.js'),
+      import('../cache-server/logger.js'),
+    ]);
     const kc = new KubeConfig();
     kc.loadFromDefault();
-    const reconciler = new Reconciler(kc, { resyncMs: resync * 1000, logger: createLogger('operator') });
-    await reconciler.start();
+    const logger = createLogger('operator');
+    // A Reconciler cannot start again once stopped: each term of leadership gets a new one.
+    let reconciler: InstanceType<typeof Reconciler> | undefined;
+    const elector = new LeaderElector(
+      kc,
+      {
+        namespace: String(flags['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default'),
+        name: String(flags['lease-name'] ?? 'flightcache-operator'),
+        identity: String(flags.identity ?? process.env.POD_NAME ?? `${hostname()}_${randomUUID()}`),
+        leaseSeconds: leaseMs / 1000,
+        logger,
+      },
+      {
+        start: async () => {
+          reconciler = new Reconciler(kc, { resyncMs: resync * 1000, logger });
+          await reconciler.start();
+        },
+        stop: async () => {
+          await reconciler?.stop();
+          reconciler = undefined;
+        },
+      },
+    );
+    elector.start();
     await new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
-    await reconciler.stop();
+    await elector.stop();
   },
 };

@@ -33,7 +33,8 @@ commands:
   stats                  node statistics
   demo [--port 8815]     start a node with demo data and stream it to a consumer (npm start)
   hash-password          read a password on stdin, print its hash for a --credentials-file
-  operator [--dry-run -f FILE] [--resync-seconds 60]  run the DataCache controller (kubeconfig or in-cluster),
+  operator [--dry-run -f FILE] [--resync-seconds 60] [--lease-duration 15s] [--lease-name N] [--lease-namespace NS] [--identity ID]
+                         run the DataCache controller while holding the Lease (kubeconfig or in-cluster),
                          or print the objects it would apply for the DataCaches in FILE
 
 client commands take --endpoint grpc://HOST:PORT (default grpc://127.0.0.1:8815; grpc+tls://HOST:PORT for TLS),

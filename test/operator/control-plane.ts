@@ -11,7 +11,9 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { CRD_PATH } from '../../operator/manifests.js';
+import { waitFor } from './wait.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../scripts/kube-control-plane.sh', import.meta.url));
 
@@ -127,4 +129,15 @@ export async function startControlPlane(timeoutMs = 120_000): Promise<ControlPla
     currentContext: 'test',
   });
   return { kubeConfig, server, stop };
+}
+
+/** Installs the DataCache CRD and creates `namespace`; resolves once DataCaches can be created there. */
+export async function installDataCacheCrd(cp: ControlPlane, namespace: string): Promise<void> {
+  // loadYaml, not a plain parse: the client serializes known kinds through its models, which read
+  // x-kubernetes-validations and default only under their model names.
+  await KubernetesObjectApi.makeApiClient(cp.kubeConfig).create(loadYaml<KubernetesObject>(readFileSync(CRD_PATH, 'utf8')));
+  await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  const custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+  // The CRD serves once Established; until then lists answer 404.
+  await waitFor('the DataCache CRD to serve', async () => (await custom.listNamespacedCustomObject({ group: 'flightcache.io', version: 'v1alpha1', plural: 'datacaches', namespace })) as unknown);
 }
