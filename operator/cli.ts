@@ -1,8 +1,9 @@
 /** `flightcache operator`: run the DataCache controller under leader election, or print what it would apply (--dry-run -f FILE). */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Code, FlightError } from '../client/src/flight/errors.js';
-import { parseDuration } from '../cache-server/config.js';
+import { parseDuration, parsePort } from '../cache-server/config.js';
 import type { Command } from '../cache-server/cli/main.js';
 
 export const operatorCommand: Command = {
@@ -14,6 +15,8 @@ export const operatorCommand: Command = {
     'lease-namespace': { type: 'string' },
     'lease-duration': { type: 'string' },
     identity: { type: 'string' },
+    'webhook-cert-dir': { type: 'string' },
+    'webhook-port': { type: 'string' },
   },
   // The Kubernetes client is imported here, not at the top: it adds about a second to every other command's start.
   async run(_positionals, flags) {
@@ -27,15 +30,24 @@ export const operatorCommand: Command = {
     if (!Number.isFinite(resync) || resync <= 0) throw new FlightError(Code.INVALID_ARGUMENT, `invalid --resync-seconds ${String(flags['resync-seconds'])}`);
     const leaseMs = parseDuration(String(flags['lease-duration'] ?? '15s'), '--lease-duration');
     if (leaseMs < 1000 || leaseMs % 1000 !== 0) throw new FlightError(Code.INVALID_ARGUMENT, `--lease-duration must be whole seconds, at least 1s, got "${String(flags['lease-duration'])}"`);
-    const [{ KubeConfig }, { Reconciler }, { LeaderElector }, { createLogger }] = await Promise.all([
+    const webhookPort = parsePort(String(flags['webhook-port'] ?? '9443'), '--webhook-port');
+    const [{ KubeConfig }, { Reconciler }, { LeaderElector }, { startWebhook }, { TlsCredentials }, { createLogger }] = await Promise.all([
       import('@kubernetes/client-node'),
       import('./reconciler.js'),
       import('./leader.js'),
+      import('./webhook.js'),
+      import('../client/src/flight/http2/tls.js'),
       import('../cache-server/logger.js'),
     ]);
     const kc = new KubeConfig();
     kc.loadFromDefault();
     const logger = createLogger('operator');
+    // The webhook serves on every replica, leader or not: it only reads DataCaches.
+    const certDir = flags['webhook-cert-dir'];
+    const webhook =
+      typeof certDir === 'string'
+        ? await startWebhook(kc, { host: '0.0.0.0', port: webhookPort, tls: new TlsCredentials({ cert: join(certDir, 'tls.crt'), key: join(certDir, 'tls.key') }), logger })
+        : undefined;
     // A Reconciler cannot start again once stopped: each term of leadership gets a new one.
     let reconciler: InstanceType<typeof Reconciler> | undefined;
     const elector = new LeaderElector(
@@ -60,6 +72,6 @@ export const operatorCommand: Command = {
     );
     elector.start();
     await new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
-    await elector.stop();
+    await Promise.all([elector.stop(), webhook?.close()]);
   },
 };

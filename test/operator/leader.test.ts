@@ -13,7 +13,7 @@ import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { LeaderElector } from '../../operator/leader.js';
 import type { DataCache } from '../../operator/datacache.js';
 import { installDataCacheCrd, startControlPlane, unavailableReason, type ControlPlane } from './control-plane.js';
-import { waitFor } from './wait.js';
+import { waitFor } from './api-helpers.js';
 
 const skip = unavailableReason();
 const MAIN = fileURLToPath(new URL('../../cache-server/cli/main.js', import.meta.url));

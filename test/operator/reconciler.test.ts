@@ -8,7 +8,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrat
 import { Reconciler } from '../../operator/reconciler.js';
 import { FINALIZER, type DataCache } from '../../operator/datacache.js';
 import { installDataCacheCrd, startControlPlane, unavailableReason, type ControlPlane } from './control-plane.js';
-import { waitFor } from './wait.js';
+import { errorMessage, waitFor } from './api-helpers.js';
 
 const skip = unavailableReason();
 if (skip) console.log(`# skipping operator tests on a real API server: ${skip}`);
@@ -16,11 +16,6 @@ if (skip) console.log(`# skipping operator tests on a real API server: ${skip}`)
 const NS = 'ml';
 const GROUP = { group: 'flightcache.io', version: 'v1alpha1', plural: 'datacaches', namespace: NS };
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-function errorMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  return typeof body === 'string' ? (JSON.parse(body) as { message: string }).message : String(err);
-}
 
 describe('DataCache operator on a real API server', { skip }, () => {
   let cp: ControlPlane;
