@@ -110,14 +110,17 @@ describe('TrainJob mutating webhook called by a real API server', { skip }, () =
                               ],
                             },
                           },
-                          volumes: [{ name: 'flightcache-shm', hostPath: { path: '/dev/shm/flightcache', type: 'DirectoryOrCreate' } }],
                           containers: [
                             {
                               name: 'node',
-                              env: [{ name: 'FLIGHTCACHE_HOST_ID', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+                              env: [
+                                { name: 'FLIGHTCACHE_ENDPOINT', value: 'grpc://imagenet-coordinator.ml.svc:8815' },
+                                { name: 'FLIGHTCACHE_HOST_ID', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                              ],
                               volumeMounts: [{ name: 'flightcache-shm', mountPath: '/shm' }],
                             },
                           ],
+                          volumes: [{ name: 'flightcache-shm', hostPath: { path: '/dev/shm/flightcache', type: 'DirectoryOrCreate' } }],
                         },
                       },
                     },
