@@ -23,7 +23,8 @@ export function binaryDir(): string {
   return join(kubeCacheRoot(), process.env.KUBE_VERSION ?? pinned ?? 'unknown');
 }
 
-function kubeCacheRoot(): string {
+/** Where the scripts cache what they build and fetch (FLIGHTCACHE_KUBE_CACHE, else ~/.cache/flightcache/kube). */
+export function kubeCacheRoot(): string {
   return process.env.FLIGHTCACHE_KUBE_CACHE ?? join(homedir(), '.cache', 'flightcache', 'kube');
 }
 
