@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the CRDs the operator tests install beside our own, from the projects' Go modules through
-# the Go module proxy: Kubeflow Trainer's TrainJob (github.com/kubeflow/trainer/v2, which carries its
+# the Go module proxy: Kubeflow Trainer's TrainJob and ClusterTrainingRuntime (github.com/kubeflow/trainer/v2, which carries its
 # CRD YAML under manifests/base/crds/) and JobSet's (sigs.k8s.io/jobset, config/components/crd/bases/).
 # They are cached under ${FLIGHTCACHE_KUBE_CACHE:-~/.cache/flightcache/kube}/crds/ and fetched again
 # only when a pinned version changes. Prints the cache directory on its last line.
@@ -23,5 +23,6 @@ fetch() { # module version path-in-module file-name
   echo "kube-crds: $4 from $1@$2" >&2
 }
 fetch github.com/kubeflow/trainer/v2 "$TRAINER_VERSION" manifests/base/crds/trainer.kubeflow.org_trainjobs.yaml trainer.kubeflow.org_trainjobs.yaml
+fetch github.com/kubeflow/trainer/v2 "$TRAINER_VERSION" manifests/base/crds/trainer.kubeflow.org_clustertrainingruntimes.yaml trainer.kubeflow.org_clustertrainingruntimes.yaml
 fetch sigs.k8s.io/jobset "$JOBSET_VERSION" config/components/crd/bases/jobset.x-k8s.io_jobsets.yaml jobset.x-k8s.io_jobsets.yaml
 echo "$DIR"

@@ -31,6 +31,9 @@ export function kubeCacheRoot(): string {
 /** The TrainJob and JobSet CRD files scripts/kube-crds.sh fetches from the Kubeflow Trainer and JobSet Go modules. */
 export const TRAINER_CRDS = ['trainer.kubeflow.org_trainjobs.yaml', 'jobset.x-k8s.io_jobsets.yaml'].map((file) => join(kubeCacheRoot(), 'crds', file));
 
+/** Kubeflow Trainer's ClusterTrainingRuntime CRD, also fetched by scripts/kube-crds.sh. */
+export const CLUSTER_TRAINING_RUNTIME_CRD = join(kubeCacheRoot(), 'crds', 'trainer.kubeflow.org_clustertrainingruntimes.yaml');
+
 /** Why the TrainJob tests cannot run here (no control plane, or no fetched CRDs), or undefined. */
 export function trainerUnavailableReason(): string | undefined {
   const missing = TRAINER_CRDS.filter((path) => !existsSync(path));
