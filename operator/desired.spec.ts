@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desiredObjects, endpointOf } from './desired.js';
 import { computeStatus, failingShards, sameStatus } from './status.js';
+import { withColocatedShards, type TrainJob } from './trainjob.js';
 import { readDataCaches } from './manifests.js';
 import { dryRun } from './dry-run.js';
 import type { DataCache } from './datacache.js';
@@ -229,4 +230,13 @@ test('status: a cache that is not ready while shards are stuck is Failed, with t
     ['Degraded', 'False', 'AsDesired', '1/2 shards ready, coordinator available'],
   ]);
   assert.equal(computeStatus({ ...c, status: failed }, { shardsReady: 2, coordinatorAvailable: 1, failing: [] }, 't2').phase, 'Ready');
+});
+
+test('job first: a colocated cache takes its shard count from the TrainJob\'s trainer.numNodes, capping replicas', () => {
+  const colocated = cache({ shards: 4, replicas: 3, placement: { colocateWith: { trainJob: 'gpt' } } });
+  const job = (name: string, numNodes?: number): TrainJob => ({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name, namespace: 'ml' }, spec: numNodes === undefined ? {} : { trainer: { numNodes } } });
+  assert.deepEqual([withColocatedShards(colocated, [job('other', 8), job('gpt', 2)]).spec.shards, withColocatedShards(colocated, [job('gpt', 2)]).spec.replicas], [2, 2]);
+  assert.equal(withColocatedShards(colocated, [job('other', 8)]), colocated);
+  assert.equal(withColocatedShards(colocated, [job('gpt')]), colocated);
+  assert.equal(withColocatedShards(cache({ shards: 4 }), [job('gpt', 2)]).spec.shards, 4);
 });

@@ -20,7 +20,7 @@ import {
 import { silentLogger, type Logger } from '../cache-server/logger.js';
 import { desiredObjects, objectNames } from './desired.js';
 import { computeStatus, failingShards, sameStatus } from './status.js';
-import { TRAINJOB_GROUP, TRAINJOB_PLURAL, TRAINJOB_VERSION, cacheNameOf, heldJobAction, releaseJsonPatch, type TrainJob } from './trainjob.js';
+import { TRAINJOB_GROUP, TRAINJOB_PLURAL, TRAINJOB_VERSION, cacheNameOf, heldJobAction, releaseJsonPatch, withColocatedShards, type TrainJob } from './trainjob.js';
 import { FIELD_MANAGER, FINALIZER, GROUP, PLURAL, VERSION, type DataCache, type ManifestObject } from './datacache.js';
 
 /** Annotation holding the hash of what the operator last applied to an object. */
@@ -75,7 +75,14 @@ export class Reconciler {
     const pods = makeInformer(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces({ labelSelector: MANAGED }), MANAGED);
     const byCache = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, obj.metadata?.name);
     const byOwner = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, obj.metadata?.labels?.['app.kubernetes.io/instance']);
-    const byTrainJob = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, cacheNameOf(obj as TrainJob));
+    // A TrainJob concerns the cache it names and the caches colocated with it.
+    const byTrainJob = (obj: KubernetesObject) => {
+      const namespace = obj.metadata?.namespace;
+      this.enqueue(namespace, cacheNameOf(obj as TrainJob));
+      for (const cache of (this.caches?.list(namespace) ?? []) as DataCache[]) {
+        if (cache.spec.placement?.colocateWith?.trainJob === obj.metadata?.name) this.enqueue(namespace, cache.metadata.name);
+      }
+    };
     const watched: [Informer<KubernetesObject> & ObjectCache<KubernetesObject>, (obj: KubernetesObject) => void][] = [[this.caches, byCache], [statefulSets, byOwner], [deployments, byOwner], [pods, byOwner]];
     // TrainJobs are watched only where Kubeflow Trainer's CRD is installed (checked once, at start).
     if (await this.served(TRAINJOB_GROUP, TRAINJOB_VERSION, TRAINJOB_PLURAL)) {
@@ -140,8 +147,9 @@ export class Reconciler {
 
   /** Brings one DataCache's objects and status to what its spec asks for. */
   async reconcile(namespace: string, name: string): Promise<void> {
-    const cache = await this.readCache(namespace, name);
-    if (!cache) return;
+    const stored = await this.readCache(namespace, name);
+    if (!stored) return;
+    const cache = withColocatedShards(stored, (this.trainJobs?.list(namespace) ?? []) as TrainJob[]);
     if (cache.metadata.deletionTimestamp) {
       await this.cleanUp(cache);
       return;

@@ -129,3 +129,14 @@ export function releaseJsonPatch(job: TrainJob, cache: DataCache): JsonPatchOp[]
     { op: 'replace', path: '/spec/suspend', value: false },
   ];
 }
+
+/**
+ * Job first: a cache colocated with a TrainJob runs one shard per trainer node, so its shard count
+ * follows the TrainJob's trainer.numNodes once that TrainJob exists (replicas capped to match).
+ */
+export function withColocatedShards(cache: DataCache, jobs: readonly TrainJob[]): DataCache {
+  const name = cache.spec.placement?.colocateWith?.trainJob;
+  const nodes = name === undefined ? undefined : jobs.find((job) => job.metadata.name === name)?.spec.trainer?.numNodes;
+  if (nodes === undefined || nodes === cache.spec.shards) return cache;
+  return { ...cache, spec: { ...cache.spec, shards: nodes, replicas: Math.min(cache.spec.replicas, nodes) } };
+}

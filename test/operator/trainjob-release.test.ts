@@ -117,12 +117,17 @@ describe('suspended TrainJobs wait for their DataCache (real API server)', { ski
     assert.equal((await getJob('waits')).spec.suspend, true);
   });
 
-  test('job first: the TrainJob a cache colocates with is released at once, since the shards wait for its pods', async () => {
-    await createCache('colo', { placement: { colocateWith: { trainJob: 'gpt' } } });
+  test('job first: the TrainJob a cache colocates with is released at once (the shards wait for its pods) and sets one shard per trainer node', async () => {
+    await createCache('colo', { shards: 1, placement: { colocateWith: { trainJob: 'gpt' } } });
+    await waitFor('colo Pending with 1 shard', async () => (((await custom.getNamespacedCustomObject({ ...CACHES, name: 'colo' })) as DataCache).status?.shardsDesired === 1 ? true : undefined));
     await createHeldJob('gpt', 'colo');
     const job = await waitFor('gpt to be released', released('gpt'));
-    const cache = (await custom.getNamespacedCustomObject({ ...CACHES, name: 'colo' })) as DataCache;
-    assert.equal(cache.status?.phase, 'Pending');
+    await waitFor('2 shards, one per trainer node', async () => ((await apps.readNamespacedStatefulSet({ namespace: NS, name: 'colo-shards' })).spec?.replicas === 2 ? true : undefined));
+    const cache = await waitFor('shardsDesired 2', async () => {
+      const c = (await custom.getNamespacedCustomObject({ ...CACHES, name: 'colo' })) as DataCache;
+      return c.status?.shardsDesired === 2 ? c : undefined;
+    });
+    assert.deepEqual([cache.status?.phase, cache.spec.shards], ['Pending', 1]);
     assert.deepEqual(job.spec.runtimePatches, [runtimePatch(cache)]);
   });
 });
