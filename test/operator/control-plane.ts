@@ -34,6 +34,9 @@ export const TRAINER_CRDS = ['trainer.kubeflow.org_trainjobs.yaml', 'jobset.x-k8
 /** Kubeflow Trainer's ClusterTrainingRuntime CRD, also fetched by scripts/kube-crds.sh. */
 export const CLUSTER_TRAINING_RUNTIME_CRD = join(kubeCacheRoot(), 'crds', 'trainer.kubeflow.org_clustertrainingruntimes.yaml');
 
+/** Katib's Experiment CRD, also fetched by scripts/kube-crds.sh. */
+export const KATIB_EXPERIMENT_CRD = join(kubeCacheRoot(), 'crds', 'kubeflow.org_experiments.yaml');
+
 /** Why the TrainJob tests cannot run here (no control plane, or no fetched CRDs), or undefined. */
 export function trainerUnavailableReason(): string | undefined {
   const missing = TRAINER_CRDS.filter((path) => !existsSync(path));

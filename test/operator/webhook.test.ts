@@ -6,18 +6,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, loadAllYaml } from '@kubernetes/client-node';
 import { TlsCredentials } from '../../client/src/flight/http2/tls.js';
 import { TRAINJOB_WEBHOOK_PATH, startWebhook, type Webhook } from '../../operator/webhook.js';
 import type { TrainJob } from '../../operator/trainjob.js';
 import { makeTestPki, type TestPki } from '../helpers/certificates.js';
-import { TRAINER_CRDS, installCrd, installDataCacheCrd, startControlPlane, trainerUnavailableReason, type ControlPlane } from './control-plane.js';
+import { KATIB_EXPERIMENT_CRD, TRAINER_CRDS, installCrd, installDataCacheCrd, startControlPlane, trainerUnavailableReason, type ControlPlane } from './control-plane.js';
 import { errorMessage, waitFor } from './api-helpers.js';
 
-const skip = trainerUnavailableReason();
+const KATIB_EXAMPLE = fileURLToPath(new URL('../../../operator/kubeflow/katib-experiment.yaml', import.meta.url));
+const skip = trainerUnavailableReason() ?? (existsSync(KATIB_EXPERIMENT_CRD) ? undefined : `no ${KATIB_EXPERIMENT_CRD}: run bash scripts/kube-crds.sh`);
 if (skip) console.log(`# skipping the TrainJob webhook tests: ${skip}`);
 const NS = 'ml';
 const CACHES = { group: 'flightcache.io', version: 'v1alpha1', plural: 'datacaches', namespace: NS };
@@ -153,6 +155,22 @@ describe('TrainJob mutating webhook called by a real API server', { skip }, () =
       assert.equal(errorMessage(err), 'admission webhook "trainjobs.flightcache.io" denied the request: TrainJob annotation flightcache.io/cache names DataCache "nope", which does not exist in namespace "ml"');
       return true;
     });
+  });
+
+  test('Katib: each trial TrainJob rendered from the example Experiment gets the endpoint of the one standing cache', async () => {
+    await installCrd(cp, KATIB_EXPERIMENT_CRD);
+    const [experiment] = loadAllYaml(readFileSync(KATIB_EXAMPLE, 'utf8')) as { spec: { trialTemplate: { trialSpec: unknown } } }[];
+    await custom.createNamespacedCustomObject({ group: 'kubeflow.org', version: 'v1beta1', plural: 'experiments', namespace: NS, body: experiment });
+    // No Katib controller runs: render two trials as it does (parameters substituted into trialSpec).
+    const trial = (name: string, lr: string) => {
+      const spec = JSON.parse(JSON.stringify(experiment!.spec.trialTemplate.trialSpec).replace('${trialParameters.learningRate}', lr)) as ReturnType<typeof trainJob>;
+      return { ...spec, metadata: { ...spec.metadata, name } };
+    };
+    const jobs = [await createJob(trial('resnet-lr-a', '0.01')), await createJob(trial('resnet-lr-b', '0.05'))];
+    assert.deepEqual(
+      jobs.map((job) => [job.spec.trainer?.command, job.spec.trainer?.env]),
+      ['0.01', '0.05'].map((lr) => [['torchrun', 'train.py', '--lr', lr], [{ name: 'FLIGHTCACHE_ENDPOINT', value: 'grpc://imagenet-coordinator.ml.svc:8815' }]]),
+    );
   });
 
   test('a request that is not an AdmissionReview gets 400 with the reason', async () => {
