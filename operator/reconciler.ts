@@ -90,6 +90,7 @@ export class Reconciler {
         this.custom.listClusterCustomObject({ group: TRAINJOB_GROUP, version: TRAINJOB_VERSION, plural: TRAINJOB_PLURAL }),
       );
       watched.push([this.trainJobs, byTrainJob]);
+      this.trainJobs.on('delete', (obj) => void this.deleteWithTrainJob(obj as TrainJob));
     }
     for (const [informer, handler] of watched) {
       informer.on('add', handler);
@@ -224,6 +225,25 @@ export class Reconciler {
           if ((err as { code?: number }).code !== 409) throw err;
         },
       );
+  }
+
+  /**
+   * lifecycle WithTrainJob: the TrainJob's deletion deletes the caches that live with it (their
+   * finalizer then cleans up). Only deletions this operator sees; a cache the Kubeflow initializer
+   * made is also owned by its TrainJob, so the garbage collector catches the rest.
+   */
+  private async deleteWithTrainJob(job: TrainJob): Promise<void> {
+    const namespace = job.metadata.namespace;
+    for (const cache of (this.caches?.list(namespace) ?? []) as DataCache[]) {
+      const lifecycle = cache.spec.lifecycle;
+      if (lifecycle?.policy !== 'WithTrainJob' || lifecycle.trainJob !== job.metadata.name) continue;
+      try {
+        await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name: cache.metadata.name });
+        this.logger.info({ cache: `${namespace}/${cache.metadata.name}`, trainJob: job.metadata.name }, 'deleted with its TrainJob');
+      } catch (err) {
+        if ((err as { code?: number }).code !== 404) this.logger.warn({ err, cache: cache.metadata.name }, 'could not delete the cache of a deleted TrainJob');
+      }
+    }
   }
 
   /** Whether the API server serves a resource (false when its CRD is not installed). */

@@ -183,6 +183,6 @@ describe('operator manifests: kustomize base and Helm chart', { skip }, () => {
 
     const may = async (verb: string, resource: string, group = '') =>
       (await asOperator.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, group, namespace: 'ml' } } } })).status?.allowed;
-    assert.deepEqual(await Promise.all([may('get', 'secrets'), may('delete', 'datacaches', 'flightcache.io'), may('update', 'leases', 'coordination.k8s.io'), may('delete', 'pods')]), [false, false, false, false]);
+    assert.deepEqual(await Promise.all([may('get', 'secrets'), may('create', 'datacaches', 'flightcache.io'), may('update', 'leases', 'coordination.k8s.io'), may('delete', 'pods')]), [false, false, false, false]);
   });
 });

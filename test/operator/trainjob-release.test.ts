@@ -130,4 +130,19 @@ describe('suspended TrainJobs wait for their DataCache (real API server)', { ski
     assert.deepEqual([cache.status?.phase, cache.spec.shards], ['Pending', 1]);
     assert.deepEqual(job.spec.runtimePatches, [runtimePatch(cache)]);
   });
+
+  test('lifecycle WithTrainJob: deleting the TrainJob deletes its cache (and the finalizer its objects); a Standing cache stays', async () => {
+    await createCache('per-job', { lifecycle: { policy: 'WithTrainJob', trainJob: 'short' } });
+    await createHeldJob('short', 'per-job');
+    await waitFor('per-job Pending', phaseIs('per-job', 'Pending'));
+    await custom.deleteNamespacedCustomObject({ ...TRAINJOBS, name: 'short' });
+    await waitFor('per-job to go', async () => {
+      const names = ((await custom.listNamespacedCustomObject(CACHES)) as { items: DataCache[] }).items.map((c) => c.metadata.name);
+      return names.includes('per-job') ? undefined : names;
+    });
+    assert.equal((await apps.listNamespacedStatefulSet({ namespace: NS, labelSelector: 'app.kubernetes.io/instance=per-job' })).items.length, 0);
+    await custom.deleteNamespacedCustomObject({ ...TRAINJOBS, name: 'held' });
+    await pause(1000);
+    assert.equal(((await custom.getNamespacedCustomObject({ ...CACHES, name: 'ds' })) as DataCache).metadata.deletionTimestamp, undefined);
+  });
 });
