@@ -240,3 +240,12 @@ test('job first: a colocated cache takes its shard count from the TrainJob\'s tr
   assert.equal(withColocatedShards(colocated, [job('gpt')]), colocated);
   assert.equal(withColocatedShards(cache({ shards: 4 }), [job('gpt', 2)]).spec.shards, 4);
 });
+
+test('status: a colocated cache has a Colocated condition - TrainJobNotFound, then ShardsNotReady, then True once every shard is ready', () => {
+  const c = cache({ placement: { colocateWith: { trainJob: 'gpt' } } });
+  const colocated = (observed: Parameters<typeof computeStatus>[1]) => computeStatus(c, observed, 't1').conditions!.find((x) => x.type === 'Colocated');
+  assert.deepEqual(colocated({ shardsReady: 0, coordinatorAvailable: 0, colocatedJobFound: false }), { type: 'Colocated', status: 'False', reason: 'TrainJobNotFound', message: 'TrainJob gpt does not exist yet', lastTransitionTime: 't1', observedGeneration: 3 });
+  assert.deepEqual([colocated({ shardsReady: 1, coordinatorAvailable: 1, colocatedJobFound: true })?.reason, colocated({ shardsReady: 1, coordinatorAvailable: 1, colocatedJobFound: true })?.message], ['ShardsNotReady', '1/2 shards ready, coordinator available, beside TrainJob gpt']);
+  assert.deepEqual(colocated({ shardsReady: 2, coordinatorAvailable: 1, colocatedJobFound: true }), { type: 'Colocated', status: 'True', reason: 'OneShardPerTrainerNode', message: '2/2 shards ready, coordinator available, one shard per node of TrainJob gpt', lastTransitionTime: 't1', observedGeneration: 3 });
+  assert.equal(computeStatus(cache(), { shardsReady: 2, coordinatorAvailable: 1 }, 't1').conditions!.some((x) => x.type === 'Colocated'), false);
+});

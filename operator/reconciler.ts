@@ -150,7 +150,8 @@ export class Reconciler {
   async reconcile(namespace: string, name: string): Promise<void> {
     const stored = await this.readCache(namespace, name);
     if (!stored) return;
-    const cache = withColocatedShards(stored, (this.trainJobs?.list(namespace) ?? []) as TrainJob[]);
+    const jobs = (this.trainJobs?.list(namespace) ?? []) as TrainJob[];
+    const cache = withColocatedShards(stored, jobs);
     if (cache.metadata.deletionTimestamp) {
       await this.cleanUp(cache);
       return;
@@ -168,7 +169,12 @@ export class Reconciler {
     const pods = await this.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${name},app.kubernetes.io/component=shard` });
     const status = computeStatus(
       cache,
-      { shardsReady: sts.status?.readyReplicas ?? 0, coordinatorAvailable: deploy.status?.availableReplicas ?? 0, failing: failingShards(pods.items) },
+      {
+        shardsReady: sts.status?.readyReplicas ?? 0,
+        coordinatorAvailable: deploy.status?.availableReplicas ?? 0,
+        failing: failingShards(pods.items),
+        colocatedJobFound: jobs.some((job) => job.metadata.name === cache.spec.placement?.colocateWith?.trainJob),
+      },
       this.now(),
     );
     if (!sameStatus(cache.status, status)) {

@@ -10,6 +10,8 @@ export interface Observed {
   coordinatorAvailable: number;
   /** Why shard containers cannot run (failingShards), empty or absent when none is stuck. */
   failing?: string[];
+  /** With placement.colocateWith: whether that TrainJob exists (its numNodes then sets the shards). */
+  colocatedJobFound?: boolean;
 }
 
 /** Container states that do not heal by waiting: the pod needs a new image, config or fix. */
@@ -55,6 +57,15 @@ export function computeStatus(cache: DataCache, observed: Observed, now: string)
       : condition(previous, 'Ready', allReady ? 'True' : 'False', allReady ? 'AllShardsReady' : 'ShardsNotReady', shardsMessage, generation, now),
     condition(previous, 'Degraded', phase === 'Degraded' ? 'True' : 'False', phase === 'Degraded' ? 'ShardsLost' : 'AsDesired', shardsMessage, generation, now),
   ];
+  const colocateWith = cache.spec.placement?.colocateWith?.trainJob;
+  if (colocateWith !== undefined) {
+    const [status, reason, message] = !observed.colocatedJobFound
+      ? (['False', 'TrainJobNotFound', `TrainJob ${colocateWith} does not exist yet`] as const)
+      : allReady
+        ? (['True', 'OneShardPerTrainerNode', `${shardsMessage}, one shard per node of TrainJob ${colocateWith}`] as const)
+        : (['False', 'ShardsNotReady', `${shardsMessage}, beside TrainJob ${colocateWith}`] as const);
+    conditions.push(condition(previous, 'Colocated', status, reason, message, generation, now));
+  }
   return { phase, observedGeneration: generation, endpoint: endpointOf(cache), shardsReady: observed.shardsReady, shardsDesired: desired, conditions };
 }
 

@@ -119,7 +119,11 @@ describe('suspended TrainJobs wait for their DataCache (real API server)', { ski
 
   test('job first: the TrainJob a cache colocates with is released at once (the shards wait for its pods) and sets one shard per trainer node', async () => {
     await createCache('colo', { shards: 1, placement: { colocateWith: { trainJob: 'gpt' } } });
-    await waitFor('colo Pending with 1 shard', async () => (((await custom.getNamespacedCustomObject({ ...CACHES, name: 'colo' })) as DataCache).status?.shardsDesired === 1 ? true : undefined));
+    const alone = await waitFor('colo Pending with 1 shard', async () => {
+      const c = (await custom.getNamespacedCustomObject({ ...CACHES, name: 'colo' })) as DataCache;
+      return c.status?.shardsDesired === 1 ? c : undefined;
+    });
+    assert.deepEqual(alone.status?.conditions?.find((c) => c.type === 'Colocated')?.reason, 'TrainJobNotFound');
     await createHeldJob('gpt', 'colo');
     const job = await waitFor('gpt to be released', released('gpt'));
     await waitFor('2 shards, one per trainer node', async () => ((await apps.readNamespacedStatefulSet({ namespace: NS, name: 'colo-shards' })).spec?.replicas === 2 ? true : undefined));
@@ -128,6 +132,13 @@ describe('suspended TrainJobs wait for their DataCache (real API server)', { ski
       return c.status?.shardsDesired === 2 ? c : undefined;
     });
     assert.deepEqual([cache.status?.phase, cache.spec.shards], ['Pending', 1]);
+    await apps.patchNamespacedStatefulSetStatus({ namespace: NS, name: 'colo-shards', body: { status: { replicas: 2, readyReplicas: 2, availableReplicas: 2 } } }, MERGE_PATCH);
+    await apps.patchNamespacedDeploymentStatus({ namespace: NS, name: 'colo-coordinator', body: { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } } }, MERGE_PATCH);
+    const ready = await waitFor('colo Ready', phaseIs('colo', 'Ready'));
+    assert.deepEqual(
+      ready.status?.conditions?.filter((c) => c.type === 'Colocated').map((c) => [c.status, c.reason, c.message]),
+      [['True', 'OneShardPerTrainerNode', '2/2 shards ready, coordinator available, one shard per node of TrainJob gpt']],
+    );
     assert.deepEqual(job.spec.runtimePatches, [runtimePatch(cache)]);
   });
 
