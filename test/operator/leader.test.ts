@@ -84,10 +84,11 @@ describe('operator leader election on a real API server', { skip }, () => {
     a.child.kill('SIGKILL');
     await waitFor('op-b to hold the Lease', holderIs('op-b'), 15_000);
     const takeover = Date.now() - killed;
-    // The holder's last renewal was at most one period before the kill, and the standby waits a whole
-    // lease from when it saw that renewal; it notices expiry within one retry period (the rest is load slack).
-    assert.ok(takeover >= LEASE_SECONDS * 1000 - PERIOD_MS - 100, `took over after ${takeover} ms, before the lease could expire`);
-    assert.ok(takeover <= LEASE_SECONDS * 1000 + PERIOD_MS + 3000, `took over after ${takeover} ms`);
+    // A holder renews at least every 2/3 lease (or stops leading), and the standby waits a whole lease
+    // from when it saw the last renewal: so not before 1/3 lease after the kill. It notices expiry
+    // within one retry period; the rest of the upper bound is slack for a loaded machine.
+    assert.ok(takeover >= (LEASE_SECONDS * 1000) / 3, `took over after ${takeover} ms, before the lease could expire`);
+    assert.ok(takeover <= LEASE_SECONDS * 1000 + PERIOD_MS + 5000, `took over after ${takeover} ms`);
     await create('c2');
     await waitFor('c2 Pending from the new leader', pending('c2'));
     assert.deepEqual(b.messages().slice(0, 1), ['became leader']);
