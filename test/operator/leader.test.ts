@@ -19,7 +19,7 @@ const skip = unavailableReason();
 const MAIN = fileURLToPath(new URL('../../cache-server/cli/main.js', import.meta.url));
 const NS = 'ml';
 const GROUP = { group: 'flightcache.io', version: 'v1alpha1', plural: 'datacaches', namespace: NS };
-const LEASE_SECONDS = 2;
+const LEASE_SECONDS = 3;
 const PERIOD_MS = (LEASE_SECONDS * 1000) / 5;
 
 /** An operator process and the messages it logged (pino JSON lines on stderr). */
