@@ -66,7 +66,7 @@ describe('operator leader election on a real API server', { skip }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('only the Lease holder reconciles; the standby takes over within lease + retry after the holder stops renewing', async () => {
+  test('only the Lease holder reconciles; the standby takes over within lease + retry after the holder stops renewing', async (t) => {
     const a = startOperator('op-a');
     await waitFor('op-a to hold the Lease', holderIs('op-a'));
     const b = startOperator('op-b');
@@ -84,6 +84,7 @@ describe('operator leader election on a real API server', { skip }, () => {
     a.child.kill('SIGKILL');
     await waitFor('op-b to hold the Lease', holderIs('op-b'), 15_000);
     const takeover = Date.now() - killed;
+    t.diagnostic(`standby took the Lease ${takeover} ms after the holder was killed (lease ${LEASE_SECONDS} s)`);
     // A holder renews at least every 2/3 lease (or stops leading), and the standby waits a whole lease
     // from when it saw the last renewal: so not before 1/3 lease after the kill. It notices expiry
     // within one retry period; the rest of the upper bound is slack for a loaded machine.
