@@ -1,9 +1,23 @@
-/** `flightcache operator`: run the DataCache controller, or print what it would apply (--dry-run -f FILE). */
+/** `flightcache operator`: run the DataCache controller under leader election, or print what it would apply (--dry-run -f FILE). */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Code, FlightError } from '../client/src/flight/errors.js';
+import { parseDuration, parsePort } from '../cache-server/config.js';
 import type { Command } from '../cache-server/cli/main.js';
 
 export const operatorCommand: Command = {
-  options: { 'dry-run': { type: 'boolean' }, file: { type: 'string', short: 'f' }, 'resync-seconds': { type: 'string' } },
+  options: {
+    'dry-run': { type: 'boolean' },
+    file: { type: 'string', short: 'f' },
+    'resync-seconds': { type: 'string' },
+    'lease-name': { type: 'string' },
+    'lease-namespace': { type: 'string' },
+    'lease-duration': { type: 'string' },
+    identity: { type: 'string' },
+    'webhook-cert-dir': { type: 'string' },
+    'webhook-port': { type: 'string' },
+  },
   // The Kubernetes client is imported here, not at the top: it adds about a second to every other command's start.
   async run(_positionals, flags) {
     if (flags['dry-run']) {
@@ -14,12 +28,50 @@ export const operatorCommand: Command = {
     }
     const resync = Number(flags['resync-seconds'] ?? '60');
     if (!Number.isFinite(resync) || resync <= 0) throw new FlightError(Code.INVALID_ARGUMENT, `invalid --resync-seconds ${String(flags['resync-seconds'])}`);
-    const [{ KubeConfig }, { Reconciler }, { createLogger }] = await Promise.all([import('@kubernetes/client-node'), import('./reconciler.js'), import('../cache-server/logger.js')]);
+    const leaseMs = parseDuration(String(flags['lease-duration'] ?? '15s'), '--lease-duration');
+    if (leaseMs < 1000 || leaseMs % 1000 !== 0) throw new FlightError(Code.INVALID_ARGUMENT, `--lease-duration must be whole seconds, at least 1s, got "${String(flags['lease-duration'])}"`);
+    const webhookPort = parsePort(String(flags['webhook-port'] ?? '9443'), '--webhook-port');
+    const [{ KubeConfig }, { Reconciler }, { LeaderElector }, { startWebhook }, { TlsCredentials }, { createLogger }] = await Promise.all([
+      import('@kubernetes/client-node'),
+      import('./reconciler.js'),
+      import('./leader.js'),
+      import('./webhook.js'),
+      import('../client/src/flight/http2/tls.js'),
+      import('../cache-server/logger.js'),
+    ]);
     const kc = new KubeConfig();
     kc.loadFromDefault();
-    const reconciler = new Reconciler(kc, { resyncMs: resync * 1000, logger: createLogger('operator') });
-    await reconciler.start();
+    const logger = createLogger('operator');
+    // The webhook serves on every replica, leader or not: it only reads DataCaches.
+    const certDir = flags['webhook-cert-dir'];
+    const webhook =
+      typeof certDir === 'string'
+        ? await startWebhook(kc, { host: '0.0.0.0', port: webhookPort, tls: new TlsCredentials({ cert: join(certDir, 'tls.crt'), key: join(certDir, 'tls.key') }), logger })
+        : undefined;
+    // A Reconciler cannot start again once stopped: each term of leadership gets a new one.
+    let reconciler: InstanceType<typeof Reconciler> | undefined;
+    const elector = new LeaderElector(
+      kc,
+      {
+        namespace: String(flags['lease-namespace'] ?? process.env.POD_NAMESPACE ?? 'default'),
+        name: String(flags['lease-name'] ?? 'flightcache-operator'),
+        identity: String(flags.identity ?? process.env.POD_NAME ?? `${hostname()}_${randomUUID()}`),
+        leaseSeconds: leaseMs / 1000,
+        logger,
+      },
+      {
+        start: async () => {
+          reconciler = new Reconciler(kc, { resyncMs: resync * 1000, logger });
+          await reconciler.start();
+        },
+        stop: async () => {
+          await reconciler?.stop();
+          reconciler = undefined;
+        },
+      },
+    );
+    elector.start();
     await new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
-    await reconciler.stop();
+    await Promise.all([elector.stop(), webhook?.close()]);
   },
 };

@@ -22,12 +22,13 @@ export interface ObjectMeta {
   finalizers?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
 }
 
 /** One dataset the cache loads. */
 export interface DatasetSpec {
   name: string;
-  source: { uri: string; format?: 'parquet' | 'arrow' | 'csv'; columns?: string[]; secretRef?: { name: string } };
+  source: { uri: string; format?: 'parquet' | 'arrow' | 'csv' | 'iceberg'; columns?: string[]; secretRef?: { name: string } };
 }
 
 /** spec of a DataCache, after the API server applied the schema's defaults. */

@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desiredObjects, endpointOf } from './desired.js';
-import { computeStatus, sameStatus } from './status.js';
+import { computeStatus, failingShards, sameStatus } from './status.js';
+import { withColocatedShards, type TrainJob } from './trainjob.js';
 import { readDataCaches } from './manifests.js';
 import { dryRun } from './dry-run.js';
 import type { DataCache } from './datacache.js';
@@ -206,4 +207,45 @@ test('operator --dry-run reads DataCaches with the CRD defaults and prints their
   assert.match(out, /- '--memory'\n\s+- 1GiB\n/);
   writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
   assert.throws(() => readDataCaches(file), { message: `${file}: document 1 is v1/ConfigMap, expected flightcache.io/v1alpha1/DataCache` });
+});
+
+test('failingShards names each failed shard pod and each container stuck in a state that waiting does not heal', () => {
+  assert.deepEqual(
+    failingShards([
+      { metadata: { name: 'c1-shards-1' }, status: { phase: 'Pending', containerStatuses: [{ name: 'shard', state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "img:1"' } } }] } },
+      { metadata: { name: 'c1-shards-0' }, status: { phase: 'Failed', reason: 'Evicted', message: 'The node was low on memory.' } },
+      { metadata: { name: 'c1-shards-2' }, status: { phase: 'Pending', containerStatuses: [{ name: 'shard', state: { waiting: { reason: 'ContainerCreating' } } }] } },
+      { metadata: { name: 'c1-shards-3' }, status: { phase: 'Running', containerStatuses: [{ name: 'shard', state: {} }] } },
+    ]),
+    ['pod c1-shards-0 failed: Evicted (The node was low on memory.)', 'pod c1-shards-1 container shard: ImagePullBackOff (Back-off pulling image "img:1")'],
+  );
+});
+
+test('status: a cache that is not ready while shards are stuck is Failed, with the reasons in its Ready condition', () => {
+  const c = cache();
+  const failed = computeStatus(c, { shardsReady: 1, coordinatorAvailable: 1, failing: ['pod c1-shards-1 container shard: CrashLoopBackOff'] }, 't1');
+  assert.equal(failed.phase, 'Failed');
+  assert.deepEqual(failed.conditions!.map((x) => [x.type, x.status, x.reason, x.message]), [
+    ['Ready', 'False', 'ShardsFailing', '1/2 shards ready, coordinator available; pod c1-shards-1 container shard: CrashLoopBackOff'],
+    ['Degraded', 'False', 'AsDesired', '1/2 shards ready, coordinator available'],
+  ]);
+  assert.equal(computeStatus({ ...c, status: failed }, { shardsReady: 2, coordinatorAvailable: 1, failing: [] }, 't2').phase, 'Ready');
+});
+
+test('job first: a colocated cache takes its shard count from the TrainJob\'s trainer.numNodes, capping replicas', () => {
+  const colocated = cache({ shards: 4, replicas: 3, placement: { colocateWith: { trainJob: 'gpt' } } });
+  const job = (name: string, numNodes?: number): TrainJob => ({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name, namespace: 'ml' }, spec: numNodes === undefined ? {} : { trainer: { numNodes } } });
+  assert.deepEqual([withColocatedShards(colocated, [job('other', 8), job('gpt', 2)]).spec.shards, withColocatedShards(colocated, [job('gpt', 2)]).spec.replicas], [2, 2]);
+  assert.equal(withColocatedShards(colocated, [job('other', 8)]), colocated);
+  assert.equal(withColocatedShards(colocated, [job('gpt')]), colocated);
+  assert.equal(withColocatedShards(cache({ shards: 4 }), [job('gpt', 2)]).spec.shards, 4);
+});
+
+test('status: a colocated cache has a Colocated condition - TrainJobNotFound, then ShardsNotReady, then True once every shard is ready', () => {
+  const c = cache({ placement: { colocateWith: { trainJob: 'gpt' } } });
+  const colocated = (observed: Parameters<typeof computeStatus>[1]) => computeStatus(c, observed, 't1').conditions!.find((x) => x.type === 'Colocated');
+  assert.deepEqual(colocated({ shardsReady: 0, coordinatorAvailable: 0, colocatedJobFound: false }), { type: 'Colocated', status: 'False', reason: 'TrainJobNotFound', message: 'TrainJob gpt does not exist yet', lastTransitionTime: 't1', observedGeneration: 3 });
+  assert.deepEqual([colocated({ shardsReady: 1, coordinatorAvailable: 1, colocatedJobFound: true })?.reason, colocated({ shardsReady: 1, coordinatorAvailable: 1, colocatedJobFound: true })?.message], ['ShardsNotReady', '1/2 shards ready, coordinator available, beside TrainJob gpt']);
+  assert.deepEqual(colocated({ shardsReady: 2, coordinatorAvailable: 1, colocatedJobFound: true }), { type: 'Colocated', status: 'True', reason: 'OneShardPerTrainerNode', message: '2/2 shards ready, coordinator available, one shard per node of TrainJob gpt', lastTransitionTime: 't1', observedGeneration: 3 });
+  assert.equal(computeStatus(cache(), { shardsReady: 2, coordinatorAvailable: 1 }, 't1').conditions!.some((x) => x.type === 'Colocated'), false);
 });

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import {
   AppsV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
@@ -18,13 +19,15 @@ import {
 } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../cache-server/logger.js';
 import { desiredObjects, objectNames } from './desired.js';
-import { computeStatus, sameStatus } from './status.js';
+import { computeStatus, failingShards, sameStatus } from './status.js';
+import { TRAINJOB_GROUP, TRAINJOB_PLURAL, TRAINJOB_VERSION, cacheNameOf, heldJobAction, releaseJsonPatch, withColocatedShards, type TrainJob } from './trainjob.js';
 import { FIELD_MANAGER, FINALIZER, GROUP, PLURAL, VERSION, type DataCache, type ManifestObject } from './datacache.js';
 
 /** Annotation holding the hash of what the operator last applied to an object. */
 export const APPLIED_HASH = 'flightcache.io/applied-hash';
 const MANAGED = 'app.kubernetes.io/managed-by=flightcache-operator';
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 export interface ReconcilerOptions {
   /** How often every DataCache is reconciled again without an event (ms). */
@@ -39,12 +42,14 @@ export class Reconciler {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
   private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
   private readonly logger: Logger;
   private readonly now: () => string;
   private readonly resyncMs: number;
   private readonly pending = new Set<string>();
   private informers: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>)[] = [];
   private caches: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>) | undefined;
+  private trainJobs: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>) | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private stopped = false;
@@ -56,6 +61,7 @@ export class Reconciler {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
     this.resyncMs = options.resyncMs ?? 60_000;
@@ -66,9 +72,27 @@ export class Reconciler {
     this.caches = makeInformer(this.kc, `/apis/${GROUP}/${VERSION}/${PLURAL}`, () => this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }));
     const statefulSets = makeInformer(this.kc, '/apis/apps/v1/statefulsets', () => this.apps.listStatefulSetForAllNamespaces({ labelSelector: MANAGED }), MANAGED);
     const deployments = makeInformer(this.kc, '/apis/apps/v1/deployments', () => this.apps.listDeploymentForAllNamespaces({ labelSelector: MANAGED }), MANAGED);
+    const pods = makeInformer(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces({ labelSelector: MANAGED }), MANAGED);
     const byCache = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, obj.metadata?.name);
     const byOwner = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, obj.metadata?.labels?.['app.kubernetes.io/instance']);
-    for (const [informer, handler] of [[this.caches, byCache], [statefulSets, byOwner], [deployments, byOwner]] as const) {
+    // A TrainJob concerns the cache it names and the caches colocated with it.
+    const byTrainJob = (obj: KubernetesObject) => {
+      const namespace = obj.metadata?.namespace;
+      this.enqueue(namespace, cacheNameOf(obj as TrainJob));
+      for (const cache of (this.caches?.list(namespace) ?? []) as DataCache[]) {
+        if (cache.spec.placement?.colocateWith?.trainJob === obj.metadata?.name) this.enqueue(namespace, cache.metadata.name);
+      }
+    };
+    const watched: [Informer<KubernetesObject> & ObjectCache<KubernetesObject>, (obj: KubernetesObject) => void][] = [[this.caches, byCache], [statefulSets, byOwner], [deployments, byOwner], [pods, byOwner]];
+    // TrainJobs are watched only where Kubeflow Trainer's CRD is installed (checked once, at start).
+    if (await this.served(TRAINJOB_GROUP, TRAINJOB_VERSION, TRAINJOB_PLURAL)) {
+      this.trainJobs = makeInformer(this.kc, `/apis/${TRAINJOB_GROUP}/${TRAINJOB_VERSION}/${TRAINJOB_PLURAL}`, () =>
+        this.custom.listClusterCustomObject({ group: TRAINJOB_GROUP, version: TRAINJOB_VERSION, plural: TRAINJOB_PLURAL }),
+      );
+      watched.push([this.trainJobs, byTrainJob]);
+      this.trainJobs.on('delete', (obj) => void this.deleteWithTrainJob(obj as TrainJob));
+    }
+    for (const [informer, handler] of watched) {
       informer.on('add', handler);
       informer.on('update', handler);
       informer.on('delete', handler);
@@ -124,8 +148,10 @@ export class Reconciler {
 
   /** Brings one DataCache's objects and status to what its spec asks for. */
   async reconcile(namespace: string, name: string): Promise<void> {
-    const cache = await this.readCache(namespace, name);
-    if (!cache) return;
+    const stored = await this.readCache(namespace, name);
+    if (!stored) return;
+    const jobs = (this.trainJobs?.list(namespace) ?? []) as TrainJob[];
+    const cache = withColocatedShards(stored, jobs);
     if (cache.metadata.deletionTimestamp) {
       await this.cleanUp(cache);
       return;
@@ -140,10 +166,99 @@ export class Reconciler {
     const names = objectNames(name);
     const sts = await this.apps.readNamespacedStatefulSet({ namespace, name: names.shards });
     const deploy = await this.apps.readNamespacedDeployment({ namespace, name: names.coordinator });
-    const status = computeStatus(cache, { shardsReady: sts.status?.readyReplicas ?? 0, coordinatorAvailable: deploy.status?.availableReplicas ?? 0 }, this.now());
+    const pods = await this.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${name},app.kubernetes.io/component=shard` });
+    const status = computeStatus(
+      cache,
+      {
+        shardsReady: sts.status?.readyReplicas ?? 0,
+        coordinatorAvailable: deploy.status?.availableReplicas ?? 0,
+        failing: failingShards(pods.items),
+        colocatedJobFound: jobs.some((job) => job.metadata.name === cache.spec.placement?.colocateWith?.trainJob),
+      },
+      this.now(),
+    );
     if (!sameStatus(cache.status, status)) {
       await this.custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { status } }, MERGE_PATCH);
       this.logger.info({ cache: `${namespace}/${name}`, phase: status.phase }, 'status updated');
+    }
+    await this.releaseHeldJobs({ ...cache, status });
+  }
+
+  /** Unsuspends the suspended TrainJobs that wait for this cache once it may serve them; reports a failed cache to them. */
+  private async releaseHeldJobs(cache: DataCache): Promise<void> {
+    const { namespace, name } = cache.metadata;
+    for (const job of (this.trainJobs?.list(namespace) ?? []) as TrainJob[]) {
+      if (cacheNameOf(job) !== name || job.spec.suspend !== true) continue;
+      const action = heldJobAction(job, cache);
+      if (action === 'release') {
+        await this.custom.patchNamespacedCustomObject(
+          { group: TRAINJOB_GROUP, version: TRAINJOB_VERSION, plural: TRAINJOB_PLURAL, namespace, name: job.metadata.name, body: releaseJsonPatch(job, cache) },
+          JSON_PATCH,
+        );
+        this.logger.info({ trainJob: `${namespace}/${job.metadata.name}`, cache: name }, 'TrainJob released');
+      } else if (action === 'report') await this.reportFailed(job, cache);
+    }
+  }
+
+  /**
+   * A Warning Event on the TrainJob saying why its cache failed; its name hashes the reason, so each
+   * reason is reported once (a resync finds it exists) and a new reason gets a new Event.
+   */
+  private async reportFailed(job: TrainJob, cache: DataCache): Promise<void> {
+    const reason = cache.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? 'unknown';
+    const message = `DataCache ${cache.metadata.name} failed: ${reason}; the TrainJob stays suspended`;
+    const { namespace, name, uid } = job.metadata;
+    const eventName = `${name}.flightcache-${createHash('sha256').update(message).digest('hex').slice(0, 12)}`;
+    const now = new Date();
+    await this.core
+      .createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { name: eventName, namespace },
+          involvedObject: { apiVersion: job.apiVersion, kind: 'TrainJob', name, namespace, uid },
+          reason: 'DataCacheFailed',
+          message,
+          type: 'Warning',
+          source: { component: FIELD_MANAGER },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      })
+      .then(
+        () => this.logger.warn({ trainJob: `${namespace}/${name}`, cache: cache.metadata.name }, 'reported a failed cache'),
+        (err: unknown) => {
+          if ((err as { code?: number }).code !== 409) throw err;
+        },
+      );
+  }
+
+  /**
+   * lifecycle WithTrainJob: the TrainJob's deletion deletes the caches that live with it (their
+   * finalizer then cleans up). Only deletions this operator sees; a cache the Kubeflow initializer
+   * made is also owned by its TrainJob, so the garbage collector catches the rest.
+   */
+  private async deleteWithTrainJob(job: TrainJob): Promise<void> {
+    const namespace = job.metadata.namespace;
+    for (const cache of (this.caches?.list(namespace) ?? []) as DataCache[]) {
+      const lifecycle = cache.spec.lifecycle;
+      if (lifecycle?.policy !== 'WithTrainJob' || lifecycle.trainJob !== job.metadata.name) continue;
+      try {
+        await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name: cache.metadata.name });
+        this.logger.info({ cache: `${namespace}/${cache.metadata.name}`, trainJob: job.metadata.name }, 'deleted with its TrainJob');
+      } catch (err) {
+        if ((err as { code?: number }).code !== 404) this.logger.warn({ err, cache: cache.metadata.name }, 'could not delete the cache of a deleted TrainJob');
+      }
+    }
+  }
+
+  /** Whether the API server serves a resource (false when its CRD is not installed). */
+  private async served(group: string, version: string, plural: string): Promise<boolean> {
+    try {
+      await this.custom.listClusterCustomObject({ group, version, plural, limit: 1 });
+      return true;
+    } catch (err) {
+      return ignoreNotFound(err) ?? false;
     }
   }
 

@@ -8,11 +8,38 @@ export interface Observed {
   shardsReady: number;
   /** status.availableReplicas of the coordinator Deployment. */
   coordinatorAvailable: number;
+  /** Why shard containers cannot run (failingShards), empty or absent when none is stuck. */
+  failing?: string[];
+  /** With placement.colocateWith: whether that TrainJob exists (its numNodes then sets the shards). */
+  colocatedJobFound?: boolean;
+}
+
+/** Container states that do not heal by waiting: the pod needs a new image, config or fix. */
+const STUCK = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+
+/** A pod as far as failingShards reads it (a V1Pod fits). */
+export interface PodState {
+  metadata?: { name?: string };
+  status?: { phase?: string; reason?: string; message?: string; containerStatuses?: { name: string; state?: { waiting?: { reason?: string; message?: string } } }[] };
+}
+
+/** One line per shard pod that failed or has a container stuck waiting, saying which and why. */
+export function failingShards(pods: PodState[]): string[] {
+  const out: string[] = [];
+  for (const pod of pods) {
+    const name = pod.metadata?.name ?? '?';
+    if (pod.status?.phase === 'Failed') out.push(`pod ${name} failed: ${pod.status.reason ?? 'no reason'}${pod.status.message ? ` (${pod.status.message})` : ''}`);
+    for (const container of pod.status?.containerStatuses ?? []) {
+      const waiting = container.state?.waiting;
+      if (waiting?.reason && STUCK.has(waiting.reason)) out.push(`pod ${name} container ${container.name}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`);
+    }
+  }
+  return out.sort();
 }
 
 /**
  * Pending until the coordinator and every shard are ready, then Ready; a cache that was Ready and
- * lost shards or its coordinator is Degraded. Conditions keep their lastTransitionTime while their
+ * lost shards or its coordinator is Degraded; one that is not ready while shards are stuck is Failed. Conditions keep their lastTransitionTime while their
  * status holds, so an unchanged cache gets an equal status.
  */
 export function computeStatus(cache: DataCache, observed: Observed, now: string): DataCacheStatus {
@@ -20,13 +47,25 @@ export function computeStatus(cache: DataCache, observed: Observed, now: string)
   const previous = cache.status ?? {};
   const allReady = observed.shardsReady >= desired && observed.coordinatorAvailable >= 1;
   const wasUp = previous.phase === 'Ready' || previous.phase === 'Degraded';
-  const phase: Phase = allReady ? 'Ready' : wasUp ? 'Degraded' : 'Pending';
+  const failing = observed.failing ?? [];
+  const phase: Phase = allReady ? 'Ready' : failing.length > 0 ? 'Failed' : wasUp ? 'Degraded' : 'Pending';
   const generation = cache.metadata.generation ?? 0;
   const shardsMessage = `${observed.shardsReady}/${desired} shards ready, coordinator ${observed.coordinatorAvailable >= 1 ? 'available' : 'unavailable'}`;
   const conditions: Condition[] = [
-    condition(previous, 'Ready', allReady ? 'True' : 'False', allReady ? 'AllShardsReady' : 'ShardsNotReady', shardsMessage, generation, now),
+    phase === 'Failed'
+      ? condition(previous, 'Ready', 'False', 'ShardsFailing', `${shardsMessage}; ${failing.join('; ')}`, generation, now)
+      : condition(previous, 'Ready', allReady ? 'True' : 'False', allReady ? 'AllShardsReady' : 'ShardsNotReady', shardsMessage, generation, now),
     condition(previous, 'Degraded', phase === 'Degraded' ? 'True' : 'False', phase === 'Degraded' ? 'ShardsLost' : 'AsDesired', shardsMessage, generation, now),
   ];
+  const colocateWith = cache.spec.placement?.colocateWith?.trainJob;
+  if (colocateWith !== undefined) {
+    const [status, reason, message] = !observed.colocatedJobFound
+      ? (['False', 'TrainJobNotFound', `TrainJob ${colocateWith} does not exist yet`] as const)
+      : allReady
+        ? (['True', 'OneShardPerTrainerNode', `${shardsMessage}, one shard per node of TrainJob ${colocateWith}`] as const)
+        : (['False', 'ShardsNotReady', `${shardsMessage}, beside TrainJob ${colocateWith}`] as const);
+    conditions.push(condition(previous, 'Colocated', status, reason, message, generation, now));
+  }
   return { phase, observedGeneration: generation, endpoint: endpointOf(cache), shardsReady: observed.shardsReady, shardsDesired: desired, conditions };
 }
 

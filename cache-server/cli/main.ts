@@ -9,6 +9,7 @@ import { demoCommand } from './demo.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { loadCommand } from './load-command.js';
 import { operatorCommand } from '../../operator/cli.js';
+import { kubeflowInitializerCommand } from '../../operator/kubeflow-initializer.js';
 
 const USAGE = `usage: flightcache <command> [options]
 
@@ -35,8 +36,12 @@ commands:
   stats                  node statistics
   demo [--port 8815]     start a node with demo data and stream it to a consumer (npm start)
   hash-password          read a password on stdin, print its hash for a --credentials-file
-  operator [--dry-run -f FILE] [--resync-seconds 60]  run the DataCache controller (kubeconfig or in-cluster),
+  operator [--dry-run -f FILE] [--resync-seconds 60] [--lease-duration 15s] [--lease-name N] [--lease-namespace NS] [--identity ID]
+                         run the DataCache controller while holding the Lease (kubeconfig or in-cluster),
                          or print the objects it would apply for the DataCaches in FILE
+  kubeflow-initializer [--timeout 30m]  Kubeflow Trainer's cache dataset initializer (STORAGE_URI=cache://SCHEMA/TABLE,
+                         METADATA_LOC, TRAIN_JOB_NAME, CACHE_IMAGE, CLUSTER_SIZE, WORKER_MEM): creates a DataCache
+                         owned by the TrainJob and waits until it is Ready
 
 client commands take --endpoint grpc://HOST:PORT (default grpc://127.0.0.1:8815; grpc+tls://HOST:PORT for TLS),
 --user U --password P or --token T, --timeout SECONDS, and for TLS --tls-ca FILE (roots to trust) and
@@ -56,6 +61,7 @@ const commands: Record<string, Command> = {
   'hash-password': hashPasswordCommand,
   load: loadCommand,
   operator: operatorCommand,
+  'kubeflow-initializer': kubeflowInitializerCommand,
   ...clientCommands,
 };
 

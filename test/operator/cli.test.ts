@@ -23,3 +23,9 @@ test('flightcache operator --dry-run without -f fails with INVALID_ARGUMENT', ()
   assert.equal(run.status, 1);
   assert.equal(run.stderr, 'flightcache: INVALID_ARGUMENT: operator --dry-run needs -f FILE\n');
 });
+
+test('flightcache operator --lease-duration must be whole seconds: 1500ms fails with INVALID_ARGUMENT before connecting', () => {
+  const run = spawnSync(process.execPath, [MAIN, 'operator', '--lease-duration', '1500ms'], { encoding: 'utf8' });
+  assert.equal(run.status, 1);
+  assert.equal(run.stderr, 'flightcache: INVALID_ARGUMENT: --lease-duration must be whole seconds, at least 1s, got "1500ms"\n');
+});

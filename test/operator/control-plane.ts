@@ -11,15 +11,36 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { CRD_PATH } from '../../operator/manifests.js';
+import { waitFor } from './api-helpers.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../scripts/kube-control-plane.sh', import.meta.url));
 
 /** Where the build script caches the binaries of its pinned version (the same defaults it uses). */
 export function binaryDir(): string {
   const pinned = /KUBE_VERSION="\$\{KUBE_VERSION:-(v[\d.]+)\}"/.exec(readFileSync(SCRIPT, 'utf8'))?.[1];
-  const root = process.env.FLIGHTCACHE_KUBE_CACHE ?? join(homedir(), '.cache', 'flightcache', 'kube');
-  return join(root, process.env.KUBE_VERSION ?? pinned ?? 'unknown');
+  return join(kubeCacheRoot(), process.env.KUBE_VERSION ?? pinned ?? 'unknown');
+}
+
+/** Where the scripts cache what they build and fetch (FLIGHTCACHE_KUBE_CACHE, else ~/.cache/flightcache/kube). */
+export function kubeCacheRoot(): string {
+  return process.env.FLIGHTCACHE_KUBE_CACHE ?? join(homedir(), '.cache', 'flightcache', 'kube');
+}
+
+/** The TrainJob and JobSet CRD files scripts/kube-crds.sh fetches from the Kubeflow Trainer and JobSet Go modules. */
+export const TRAINER_CRDS = ['trainer.kubeflow.org_trainjobs.yaml', 'jobset.x-k8s.io_jobsets.yaml'].map((file) => join(kubeCacheRoot(), 'crds', file));
+
+/** Kubeflow Trainer's ClusterTrainingRuntime CRD, also fetched by scripts/kube-crds.sh. */
+export const CLUSTER_TRAINING_RUNTIME_CRD = join(kubeCacheRoot(), 'crds', 'trainer.kubeflow.org_clustertrainingruntimes.yaml');
+
+/** Katib's Experiment CRD, also fetched by scripts/kube-crds.sh. */
+export const KATIB_EXPERIMENT_CRD = join(kubeCacheRoot(), 'crds', 'kubeflow.org_experiments.yaml');
+
+/** Why the TrainJob tests cannot run here (no control plane, or no fetched CRDs), or undefined. */
+export function trainerUnavailableReason(): string | undefined {
+  const missing = TRAINER_CRDS.filter((path) => !existsSync(path));
+  return unavailableReason() ?? (missing.length ? `no ${missing.join(' or ')}: run bash scripts/kube-crds.sh` : undefined);
 }
 
 /** Why the control plane cannot start here, or undefined when its binaries are present. */
@@ -127,4 +148,22 @@ export async function startControlPlane(timeoutMs = 120_000): Promise<ControlPla
     currentContext: 'test',
   });
   return { kubeConfig, server, stop };
+}
+
+/** Creates the CRD in `path` and resolves once it is Established (its resources serve). */
+export async function installCrd(cp: ControlPlane, path: string): Promise<void> {
+  // loadYaml, not a plain parse: the client serializes known kinds through its models, which read
+  // x-kubernetes-validations and default only under their model names.
+  const crd = loadYaml<KubernetesObject>(readFileSync(path, 'utf8'));
+  await KubernetesObjectApi.makeApiClient(cp.kubeConfig).create(crd);
+  const extensions = cp.kubeConfig.makeApiClient(ApiextensionsV1Api);
+  await waitFor(`CRD ${crd.metadata?.name} to be Established`, async () =>
+    (await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! })).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined,
+  );
+}
+
+/** Installs the DataCache CRD and creates `namespace`. */
+export async function installDataCacheCrd(cp: ControlPlane, namespace: string): Promise<void> {
+  await installCrd(cp, CRD_PATH);
+  await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
 }

@@ -4,12 +4,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, PolicyV1Api, loadYaml, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
-import { CRD_PATH } from '../../operator/manifests.js';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, PolicyV1Api, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { Reconciler } from '../../operator/reconciler.js';
 import { FINALIZER, type DataCache } from '../../operator/datacache.js';
-import { startControlPlane, unavailableReason, type ControlPlane } from './control-plane.js';
+import { installDataCacheCrd, startControlPlane, unavailableReason, type ControlPlane } from './control-plane.js';
+import { errorMessage, waitFor } from './api-helpers.js';
 
 const skip = unavailableReason();
 if (skip) console.log(`# skipping operator tests on a real API server: ${skip}`);
@@ -17,26 +16,6 @@ if (skip) console.log(`# skipping operator tests on a real API server: ${skip}`)
 const NS = 'ml';
 const GROUP = { group: 'flightcache.io', version: 'v1alpha1', plural: 'datacaches', namespace: NS };
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function errorMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  return typeof body === 'string' ? (JSON.parse(body) as { message: string }).message : String(err);
-}
 
 describe('DataCache operator on a real API server', { skip }, () => {
   let cp: ControlPlane;
@@ -70,12 +49,7 @@ describe('DataCache operator on a real API server', { skip }, () => {
     core = cp.kubeConfig.makeApiClient(CoreV1Api);
     policy = cp.kubeConfig.makeApiClient(PolicyV1Api);
     objects = KubernetesObjectApi.makeApiClient(cp.kubeConfig);
-    // loadYaml, not a plain parse: the client serializes known kinds through its models, which read
-    // x-kubernetes-validations and default only under their model names.
-    await objects.create(loadYaml<KubernetesObject>(readFileSync(CRD_PATH, 'utf8')));
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    // The CRD serves once Established; until then creates answer 404.
-    await waitFor('the DataCache CRD to serve', async () => (await custom.listNamespacedCustomObject(GROUP)) as unknown);
+    await installDataCacheCrd(cp, NS);
   });
 
   after(async () => {
