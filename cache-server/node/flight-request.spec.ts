@@ -54,6 +54,19 @@ test('the JSON command names dataset, rank, world size and cursors', () => {
   });
 });
 
+test('rank and world_size default to 0 and 1; "sql" names the dataset and columns, "filter" keeps the command\'s dataset', () => {
+  assert.deepEqual(parseFlightRequest(cmd('{"dataset":"d"}')), { dataset: 'd', rank: 0, world: 1 });
+  const sql = parseFlightRequest(cmd('{"sql":"SELECT B, \\"Mixed\\" FROM docs WHERE a > 3 LIMIT 10","rank":1,"world_size":2}'));
+  assert.equal(sql.dataset, 'docs');
+  assert.deepEqual(sql.columns, ['b', 'Mixed']);
+  assert.equal(sql.query?.limit, 10);
+  assert.equal(sql.rank, 1);
+  const filter = parseFlightRequest(cmd('{"dataset":"d","filter":"lang = \'en\'"}'));
+  assert.equal(filter.dataset, 'd');
+  assert.deepEqual(filter.query?.text, { filter: "lang = 'en'" });
+  assert.equal(filter.columns, undefined);
+});
+
 test('"columns" is read as the list of column names in the order given', () => {
   assert.deepEqual(parseFlightRequest(cmd('{"dataset":"d","rank":0,"world_size":1,"columns":["c","a"]}')), {
     dataset: 'd',
@@ -119,7 +132,7 @@ test('unknown options and malformed input are INVALID_ARGUMENT with precise mess
   const cases: Array<[string, string]> = [
     [
       '{"rank":0,"world_size":1,"color":"red"}',
-      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport, host, hosts',
+      'unknown option "color"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport, host, hosts, sql, filter',
     ],
     ['{"rank":0,"world_size":1,"host":""}', '"host" must be a host id: a non-empty string of at most 256 characters'],
     [`{"rank":0,"world_size":1,"host":"${'h'.repeat(257)}"}`, '"host" must be a host id: a non-empty string of at most 256 characters'],
@@ -136,7 +149,14 @@ test('unknown options and malformed input are INVALID_ARGUMENT with precise mess
     ['{"rank":0,"world_size":1,"columns":["a","b","a"]}', '"columns" names column "a" twice'],
     ['SELECT 1', 'command descriptor must be a UTF-8 JSON object such as {"dataset":"name","rank":0,"world_size":2}'],
     ['[1]', 'command descriptor must be a UTF-8 JSON object such as {"dataset":"name","rank":0,"world_size":2}'],
-    ['{"rank":0}', '"world_size" must be an integer >= 1, got nothing'],
+    ['{"rank":1}', 'rank 1 is out of range for world size 1 (0 <= rank < world size)'],
+    ['{"world_size":0}', '"world_size" must be an integer >= 1, got 0'],
+    ['{"dataset":"d","sql":"SELECT a FROM d","filter":"a > 1"}', 'give "sql" or "filter", not both'],
+    ['{"sql":"SELECT a FROM d","columns":["a"]}', '"columns" and "sql" both choose columns: name them in the select list'],
+    ['{"sql":"SELECT a, b, a FROM d"}', 'the select list names column "a" twice'],
+    ['{"sql":7}', '"sql" must be a SQL query string'],
+    ['{"dataset":"d","filter":""}', '"filter" must be a non-empty SQL predicate'],
+    ['{"dataset":"d","filter":"a > 1 LIMIT 3"}', '"filter" is a predicate only: use "sql" for LIMIT or TABLESAMPLE'],
     ['{"rank":0,"world_size":1,"dataset":""}', '"dataset" must be a non-empty string'],
     ['{"rank":2,"world_size":2}', 'rank 2 is out of range for world size 2 (0 <= rank < world size)'],
     ['{"rank":0,"world_size":1,"start_after":"%%"}', 'malformed cursor "%%": not base64url; use the app_metadata of a batch DoGet sent'],

@@ -4,14 +4,16 @@
  * - path [name, RANK, WORLD]: that rank's share;
  * - path [RANK, WORLD] (two decimal integers, the Kubeflow DataCacheDataset form): the default
  *   dataset's share. Two integer elements are always rank and world, never a dataset named "0";
- * - CMD, UTF-8 JSON {"dataset"?, "rank", "world_size", "start_after"?, "resume"?, "columns"?,
- *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?, "transport"?, "host"?, "hosts"?} (see docs/cluster.md,
- *   docs/same-host.md).
+ * - CMD, UTF-8 JSON {"dataset"?, "rank"?, "world_size"?, "start_after"?, "resume"?, "columns"?,
+ *   "shuffle"?, "seed"?, "epoch"?, "batch_rows"?, "transport"?, "host"?, "hosts"?, "sql"?, "filter"?}
+ *   (see docs/cluster.md, docs/same-host.md; rank and world_size default to 0 and 1). "sql" names
+ *   the dataset in FROM and the columns in its select list; "filter" is a predicate over "dataset".
  */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { DescriptorType, type FlightDescriptor } from '../../client/src/flight/protocol/messages.js';
 import { decodeCursor, type Cursor } from './cursor.js';
 import { mixSeed, type Shuffle } from './shares.js';
+import { parseQueryText, type ParsedQuery } from '../engine/sql/plan.js';
 
 /** An interrupted epoch: the last cursor each old rank received (null: it received none). */
 export interface ResumeFrom {
@@ -46,6 +48,8 @@ export interface ShareRequest {
   readonly host?: string;
   /** Where every rank runs (host id per rank): the shares prefer partitions held on their rank's host. */
   readonly hosts?: readonly string[];
+  /** The query ("sql" or "filter") whose selected rows the share reads. */
+  readonly query?: ParsedQuery;
 }
 
 /**
@@ -63,7 +67,7 @@ export function optionsTag(request: Pick<ShareRequest, 'shuffle' | 'batchRows' |
   return mixSeed(shuffle ? 1 : 0, shuffle?.seed ?? 0, shuffle?.epoch ?? 0, batchRows ?? 0, ...resumed, ...local);
 }
 
-const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows', 'transport', 'host', 'hosts'];
+const KNOWN = ['dataset', 'rank', 'world_size', 'start_after', 'resume', 'columns', 'shuffle', 'seed', 'epoch', 'batch_rows', 'transport', 'host', 'hosts', 'sql', 'filter'];
 const MAX_BATCH_ROWS = 1 << 24;
 const MAX_HOST_LENGTH = 256;
 
@@ -130,10 +134,11 @@ function parseCommand(cmd: Uint8Array): ShareRequest {
   if (body.dataset !== undefined && (typeof body.dataset !== 'string' || body.dataset === '')) {
     throw invalid('"dataset" must be a non-empty string');
   }
-  const world = jsonInteger(body.world_size, 'world_size', 1);
-  const rank = jsonInteger(body.rank, 'rank', 0);
+  const world = body.world_size === undefined ? 1 : jsonInteger(body.world_size, 'world_size', 1);
+  const rank = body.rank === undefined ? 0 : jsonInteger(body.rank, 'rank', 0);
   checkRank(rank, world);
   const request: { -readonly [K in keyof ShareRequest]: ShareRequest[K] } = { dataset: body.dataset as string | undefined, rank, world };
+  if (body.sql !== undefined || body.filter !== undefined) Object.assign(request, parseQueryOptions(body));
   if (body.start_after !== undefined) {
     if (typeof body.start_after !== 'string') throw invalid('"start_after" must be a cursor string');
     request.startAfter = decodeCursor(body.start_after);
@@ -162,6 +167,24 @@ function parseCommand(cmd: Uint8Array): ShareRequest {
     }
   }
   return request;
+}
+
+/** The "sql" or "filter" of a command: the query, and for "sql" the dataset and columns it names. */
+function parseQueryOptions(body: Record<string, unknown>): Pick<ShareRequest, 'query' | 'dataset' | 'columns'> {
+  if (body.sql !== undefined && body.filter !== undefined) throw invalid('give "sql" or "filter", not both');
+  if (body.filter !== undefined) {
+    if (typeof body.filter !== 'string') throw invalid('"filter" must be a SQL predicate string');
+    return { query: parseQueryText({ filter: body.filter }), dataset: body.dataset as string | undefined };
+  }
+  if (typeof body.sql !== 'string') throw invalid('"sql" must be a SQL query string');
+  if (body.columns !== undefined) throw invalid('"columns" and "sql" both choose columns: name them in the select list');
+  const query = parseQueryText({ sql: body.sql });
+  const repeated = query.columns?.find((c, i) => query.columns!.findIndex((d) => d.column === c.column) !== i);
+  if (repeated) throw invalid(`the select list names column ${JSON.stringify(repeated.column)} twice`);
+  if (body.dataset !== undefined && body.dataset !== query.dataset) {
+    throw invalid(`"dataset" ${JSON.stringify(body.dataset)} differs from the dataset the SQL reads, ${JSON.stringify(query.dataset)}`);
+  }
+  return { query, dataset: query.dataset, ...(query.columns ? { columns: query.columns.map((c) => c.column) } : {}) };
 }
 
 /** A host id: a non-empty string of at most MAX_HOST_LENGTH characters. */

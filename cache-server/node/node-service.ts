@@ -36,6 +36,7 @@ import { changesDictionaries, streamTicket, ticketDataset } from './share-stream
 import { fetchDataset, type PeerClient } from './fetch-action.js';
 import { NodeActions, type SameHostInfo } from './node-actions.js';
 import { hostId } from '../../client/src/host-id.js';
+import { planFor, selectedLayout, selectionOf } from './query-selection.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {
@@ -116,7 +117,10 @@ export class NodeService implements FlightService {
 
   async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
     const request = parseFlightRequest(descriptor);
-    return { schema: requestSchema(nodeLayout(this.resolve(request.dataset), this.options.location()), request) };
+    const dataset = this.resolve(request.dataset);
+    // Binding the query checks its columns and types against this dataset.
+    if (request.query) planFor(dataset, request.query.text);
+    return { schema: requestSchema(nodeLayout(dataset, this.options.location()), request) };
   }
 
   async *doGet(ticket: Ticket, ctx: CallContext): AsyncIterable<OutgoingFlightData> {
@@ -226,7 +230,9 @@ export class NodeService implements FlightService {
 
   /** The FlightInfo of a rank's share: this node is the one location of every endpoint. */
   private flightInfo(dataset: DatasetSnapshot, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
-    return flightInfoFor(nodeLayout(dataset, this.options.location()), request, descriptor);
+    const layout = nodeLayout(dataset, this.options.location());
+    if (!request.query) return flightInfoFor(layout, request, descriptor);
+    return flightInfoFor(selectedLayout(layout, selectionOf(dataset, planFor(dataset, request.query.text))), request, descriptor);
   }
 }
 

@@ -7,6 +7,7 @@ import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { DescriptorType, type FlightDescriptor, type FlightEndpoint, type FlightInfo } from '../../client/src/flight/protocol/messages.js';
 import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
+import type { QueryText } from '../engine/sql/plan.js';
 import type { ShareRequest } from './flight-request.js';
 import { planShare, type DatasetShape, type Holders, type PlannedPiece, type SharePlan } from './share-plan.js';
 import { hashText } from './shares.js';
@@ -122,7 +123,7 @@ function hostFirst(partition: Partition, host: string | undefined): readonly str
 }
 
 /** The endpoints of a plan; `host`: the reader's host, whose replicas are listed first. */
-function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boolean, host: string | undefined): FlightEndpoint[] {
+function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boolean, host: string | undefined, query: QueryText | undefined): FlightEndpoint[] {
   return groups(layout, plan.pieces).map(({ partition, pieces }) => {
     if (partition.locations.length === 0) throw unavailable(layout, partition);
     const first = pieces[0]!;
@@ -135,6 +136,7 @@ function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boole
       ...(plan.columns ? { columns: [...plan.columns] } : {}),
       ...(plan.shuffle ? { shuffle: plan.shuffle } : {}),
       ...(plan.batchRows !== undefined ? { batchRows: plan.batchRows } : {}),
+      ...(query ? { query } : {}),
     });
     const locations = singleLocation
       ? [partition.locations[(partition.index + plan.rank) % partition.locations.length]!]
@@ -161,13 +163,16 @@ function totals(layout: DatasetLayout, plan: SharePlan, projection?: ProjectionP
 /** The FlightInfo of the share `request` asks for. */
 export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
   if (request.shuffle && layout.dictionariesChange && !request.sameHost) throw shuffleRefused(layout.name);
+  if (request.query && layout.partitioned) {
+    throw new FlightError(Code.UNIMPLEMENTED, `"sql" and "filter" run on a single cache node; dataset "${layout.name}" is partitioned over a cluster's shards, which do not run them yet`);
+  }
   const projection = projectionOf(layout.schemaHeader, request);
   const plan = planShare(layout.name, layout, request, projection?.columns, holdersOf(layout));
   const { rows, bytes } = totals(layout, plan, projection?.plan);
   return {
     schema: projection ? encapsulate(projection.plan.schema) : layout.schemaEncapsulated,
     flightDescriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [layout.name] },
-    endpoints: endpoints(layout, plan, request.singleLocation === true, request.host),
+    endpoints: endpoints(layout, plan, request.singleLocation === true, request.host, request.query?.text),
     totalRecords: BigInt(rows),
     totalBytes: BigInt(bytes),
     ordered: true,

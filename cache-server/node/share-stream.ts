@@ -12,6 +12,8 @@ import { RowTaker, type TakeSource } from '../engine/ipc-take.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { StoredMessage } from '../storage/stored-message.js';
 import { checkFingerprint, encodeCursor } from './cursor.js';
+import { dictionariesInForce } from './dictionaries-in-force.js';
+import { planFor, selectionOf, type Selection } from './query-selection.js';
 import { rowOrder } from './shares.js';
 import type { TicketRequest, TicketShare } from './ticket.js';
 
@@ -26,37 +28,6 @@ interface MessageIndex {
 }
 
 const indexes = new WeakMap<DatasetSnapshot, MessageIndex>();
-const inForce = new WeakMap<DatasetSnapshot, ReadonlyArray<ReadonlyMap<bigint, readonly StoredMessage[]>>>();
-
-/**
- * For each record batch, the dictionary batches in force when it was stored, by id: the id's last
- * replacement and the deltas after it, in stored order. Computed once per snapshot.
- */
-function dictionariesInForce(dataset: DatasetSnapshot): ReadonlyArray<ReadonlyMap<bigint, readonly StoredMessage[]>> {
-  let perBatch = inForce.get(dataset);
-  if (!perBatch) {
-    const out: Array<ReadonlyMap<bigint, readonly StoredMessage[]>> = [];
-    let current = new Map<bigint, readonly StoredMessage[]>();
-    let changed = false;
-    for (const message of dataset.messages) {
-      if (message.kind === 'record_batch') {
-        out.push(current);
-        changed = false;
-        continue;
-      }
-      // Copy on the first change after a batch took the map, so batches share unchanged maps.
-      if (!changed) current = new Map(current);
-      changed = true;
-      const { dictionaryId, isDelta } = parseMessageHeader(message.header);
-      const id = dictionaryId ?? 0n;
-      current.set(id, isDelta ? [...(current.get(id) ?? []), message] : [message]);
-    }
-    perBatch = out;
-    inForce.set(dataset, perBatch);
-  }
-  return perBatch;
-}
-
 /** Indexes a snapshot's messages once. */
 function indexOf(dataset: DatasetSnapshot): MessageIndex {
   let index = indexes.get(dataset);
@@ -164,18 +135,21 @@ export interface PlanOptions {
  * them as references. Throws the FlightErrors DoGet fails with, at the same point of the read.
  */
 export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest, options: PlanOptions = {}): Generator<ReadStep> {
-  const local = { batches: dataset.batchCount, rows: dataset.rows };
+  // A query's ticket reads the selection: its batches are the non-empty selected ones, its rows the selected rows.
+  const selection: Selection | undefined = request.query ? selectionOf(dataset, planFor(dataset, request.query)) : undefined;
+  const local = selection ? { batches: selection.stored.length, rows: selection.total } : { batches: dataset.batchCount, rows: dataset.rows };
   // A partition (ticket with "g") is immutable under its unique name; a node dataset may have grown since.
   if (request.share && request.global === undefined) checkFingerprint(dataset.name, request.share, local, 'ticket');
   const share: TicketShare = request.share ?? { world: 1, rank: 0, position: 0, options: 0, ...local };
   const cursorName = request.global ?? dataset.name;
   const offset = request.offset ?? 0;
-  const order = batchList(request, dataset.batchCount);
+  const order = batchList(request, local.batches);
+  const storedBatch = (batch: number): number => (selection ? selection.stored[batch]! : batch);
   const skip = request.skip ?? 0;
   const index = indexOf(dataset);
   const projection = request.columns ? new ProjectionPlan(dataset.schema.header, request.columns) : undefined;
   const schemaHeader = projection ? projection.schema : dataset.schema.header;
-  const rowsChange = skip > 0 || request.shuffle !== undefined || request.batchRows !== undefined;
+  const rowsChange = skip > 0 || request.shuffle !== undefined || request.batchRows !== undefined || selection !== undefined;
   yield { kind: 'schema', header: schemaHeader, projection, taker: rowsChange ? new RowTaker(schemaHeader) : undefined };
 
   const monotonic = order.every((batch, i) => i === 0 || batch > order[i - 1]!);
@@ -183,7 +157,7 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest, op
   if (perSource && !options.dictionariesPerSource) throw shuffleRefused(cursorName);
   /** The dictionaries stored batch `batch` is decoded with (projected away ones left out). */
   const dictionariesOf = (batch: number): StoredMessage[] =>
-    [...dictionariesInForce(dataset)[batch]!.entries()].filter(([id]) => !projection || projection.dictionaryIds.has(id)).flatMap(([, messages]) => messages);
+    [...dictionariesInForce(dataset)[storedBatch(batch)]!.entries()].filter(([id]) => !projection || projection.dictionaryIds.has(id)).flatMap(([, messages]) => messages);
   const withDictionaries = (batches: readonly number[]): { dictionaries?: StoredMessage[][] } => (perSource ? { dictionaries: batches.map(dictionariesOf) } : {});
   let sentMessages = 0;
   /** Dictionaries stored before message `until` not sent yet, in order (all of them when out of order). */
@@ -224,25 +198,29 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest, op
 
   for (let i = 0; i < order.length; i++) {
     const batch = order[i]!;
-    const messageIndex = index.batches[batch]!;
+    const messageIndex = index.batches[storedBatch(batch)]!;
     // Rows waiting to be re-chunked index the dictionaries in force now: send them before a replacement arrives.
     if (monotonic && pickRow.length > 0 && dataset.messages.slice(sentMessages, messageIndex).some((m) => m.kind !== 'record_batch')) yield flush();
     if (monotonic) yield* dictionariesBefore(messageIndex);
     const message = dataset.messages[messageIndex]!;
     const position = share.position + i;
-    const from = i === 0 ? Math.min(skip, message.rows) : 0;
+    const selected = selection?.rows[batch];
+    const count = selected ? selected.length : message.rows;
+    const from = i === 0 ? Math.min(skip, count) : 0;
     if (!rowsChange) {
       yield { kind: 'batch', sources: [message], picks: undefined, rows: message.rows, cursor: cursor(position, batch, message.rows), ...withDictionaries([batch]) };
       continue;
     }
-    const rows = request.shuffle ? rowOrder(message.rows, offset + batch, request.shuffle) : undefined;
+    // Row r of the batch's sequence: the r-th selected row (all rows without a query), in shuffled order when shuffling.
+    const shuffled = request.shuffle ? rowOrder(count, offset + batch, request.shuffle) : undefined;
+    const rows = selected && shuffled ? shuffled.map((r) => selected[r]!) : (selected ?? shuffled);
     if (request.batchRows === undefined) {
       const row = rows ? rows.subarray(from) : range(from, message.rows);
-      yield { kind: 'batch', sources: [message], picks: { source: new Uint32Array(row.length), row }, rows: row.length, cursor: cursor(position, batch, message.rows), ...withDictionaries([batch]) };
+      yield { kind: 'batch', sources: [message], picks: { source: new Uint32Array(row.length), row }, rows: row.length, cursor: cursor(position, batch, count), ...withDictionaries([batch]) };
       continue;
     }
     let sourceIndex = -1;
-    for (let row = from; row < message.rows; row++) {
+    for (let row = from; row < count; row++) {
       if (sourceIndex < 0) {
         sourceIndex = sources.push(message) - 1;
         sourceBatches.push(batch);

@@ -22,6 +22,7 @@ const tickets: fc.Arbitrary<TicketRequest> = fc
       columns: fc.uniqueArray(fc.nat(200), { minLength: 1, maxLength: 20 }),
       shuffle: fc.record({ seed: fc.maxSafeNat(), epoch: fc.maxSafeNat() }, { noNullPrototype: true }),
       batchRows: fc.integer({ min: 1, max: 1 << 24 }),
+      query: fc.oneof(fc.record({ sql: fc.string() }, { noNullPrototype: true }), fc.record({ filter: fc.string() }, { noNullPrototype: true })),
     },
     { requiredKeys: ['dataset'] },
   )
@@ -133,6 +134,13 @@ test('malformed fields are rejected with a message naming the field', () => {
   ];
   for (const [body, why] of cases) {
     assert.throws(() => decodeTicket(raw(body)), { code: Code.INVALID_ARGUMENT, message: `malformed ticket: ${why}; get tickets from GetFlightInfo` }, JSON.stringify(body));
+  }
+});
+
+test('a query other than {"sql": text} or {"filter": text} is a malformed ticket', () => {
+  for (const q of [{}, { sql: 1 }, { sql: 'a', filter: 'b' }, 'SELECT 1', { where: 'a' }]) {
+    assert.throws(() => decodeTicket(raw({ v: 2, dataset: 'a', q })), (e: FlightError) =>
+      e.code === Code.INVALID_ARGUMENT && e.message === 'malformed ticket: "q" must be {"sql": text} or {"filter": text}; get tickets from GetFlightInfo');
   }
 });
 

@@ -6,9 +6,12 @@
  * read options' tag and the dataset's fingerprint), which DoGet writes into resume cursors. On a
  * cluster shard the stored dataset is one partition: `"g"` names the dataset and `"o"` is the
  * global index of the partition's first batch. Optional: `"c"` top-level column indices to send,
- * `"s"` [seed, epoch] of a shuffle, `"br"` rows per sent batch. Opaque to clients.
+ * `"s"` [seed, epoch] of a shuffle, `"br"` rows per sent batch, `"q"` the query ({"sql"} or
+ * {"filter"}) whose selection the ticket reads: its batch runs, rows and share then count selected
+ * batches and rows (query-selection.ts). Opaque to clients.
  */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
+import type { QueryText } from '../engine/sql/plan.js';
 import type { Shuffle } from './shares.js';
 
 /** Where a ticket's batches sit in a rank's share sequence. */
@@ -48,13 +51,15 @@ export interface TicketRequest {
   columns?: number[];
   shuffle?: Shuffle;
   batchRows?: number;
+  /** The query whose selected rows the ticket reads. */
+  query?: QueryText;
 }
 
 const VERSION = 2;
 
 /** Encodes a ticket. */
 export function encodeTicket(request: TicketRequest): Uint8Array {
-  const { dataset, global, offset, runs, skip, share, columns, shuffle, batchRows } = request;
+  const { dataset, global, offset, runs, skip, share, columns, shuffle, batchRows, query } = request;
   const body: Record<string, unknown> = { v: VERSION, dataset };
   if (global !== undefined) body.g = global;
   if (offset !== undefined) body.o = offset;
@@ -64,6 +69,7 @@ export function encodeTicket(request: TicketRequest): Uint8Array {
   if (columns) body.c = columns;
   if (shuffle) body.s = [shuffle.seed, shuffle.epoch];
   if (batchRows !== undefined) body.br = batchRows;
+  if (query) body.q = query;
   return Buffer.from(JSON.stringify(body), 'utf8');
 }
 
@@ -125,6 +131,11 @@ export function decodeTicket(bytes: Uint8Array): TicketRequest {
   if (record.br !== undefined) {
     if (!isCount(record.br) || record.br < 1) throw malformed('"br" must be a positive row count');
     request.batchRows = record.br;
+  }
+  if (record.q !== undefined) {
+    const q = record.q;
+    if (!isObject(q) || Object.keys(q).length !== 1 || !(typeof q.sql === 'string' || typeof q.filter === 'string')) throw malformed('"q" must be {"sql": text} or {"filter": text}');
+    request.query = typeof q.sql === 'string' ? { sql: q.sql } : { filter: q.filter as string };
   }
   return request;
 }

@@ -42,6 +42,8 @@ export interface NativeAddon {
   stats(): NativeStats;
   alignmentOf(view: ArrayBufferView): number;
   gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void;
+  /** Rows where a compiled predicate is TRUE (cache-server/engine/sql/program.ts, native/src/core/filter.h). */
+  filterBatch(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: readonly string[], columns: readonly object[], rows: number): Uint32Array;
   shmOpenSpace(directory: string): ShmSpaceHandle;
   shmOpenArena(space: ShmSpaceHandle): ShmArenaHandle;
   shmAllocate(arena: ShmArenaHandle, bytes: number): ShmAllocation;

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "binding/addon_state.h"
+#include "binding/filter.h"
 #include "binding/kernels.h"
 #include "binding/regions.h"
 #include "binding/shared_memory.h"
@@ -17,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stats", Napi::Function::New(env, flightcache::binding::Stats, "stats"));
   exports.Set("alignmentOf", Napi::Function::New(env, flightcache::binding::AlignmentOf, "alignmentOf"));
   exports.Set("gatherRuns", Napi::Function::New(env, flightcache::binding::GatherRuns, "gatherRuns"));
+  exports.Set("filterBatch", Napi::Function::New(env, flightcache::binding::FilterBatch, "filterBatch"));
   exports.Set("shmOpenSpace", Napi::Function::New(env, flightcache::binding::ShmOpenSpace, "shmOpenSpace"));
   exports.Set("shmOpenArena", Napi::Function::New(env, flightcache::binding::ShmOpenArena, "shmOpenArena"));
   exports.Set("shmAllocate", Napi::Function::New(env, flightcache::binding::ShmAllocate, "shmAllocate"));

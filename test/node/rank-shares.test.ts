@@ -127,7 +127,7 @@ describe('a node holding one dataset of 7 batches', () => {
     await rejectsWith(
       client.getFlightInfo(json({ rank: 0, world_size: 1, speed: 2 })),
       Code.INVALID_ARGUMENT,
-      'unknown option "speed"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport, host, hosts',
+      'unknown option "speed"; known options: dataset, rank, world_size, start_after, resume, columns, shuffle, seed, epoch, batch_rows, transport, host, hosts, sql, filter',
     );
     await rejectsWith(
       client.getFlightInfo(json({ rank: 0, world_size: 1, start_after: 'garbage!' })),

@@ -1,0 +1,125 @@
+/**
+ * Runs a compiled predicate over one stored record batch: finds the buffers of the columns it
+ * reads in the batch body (and, for dictionary columns, in the dictionary batch in force) and hands
+ * views of them to the native kernel, which returns the selected row indices.
+ */
+import { Field } from 'apache-arrow/fb/field';
+import { Buffer as FbBuffer } from 'apache-arrow/fb/buffer';
+import { DictionaryBatch } from 'apache-arrow/fb/dictionary-batch';
+import { FieldNode } from 'apache-arrow/fb/field-node';
+import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
+import { Schema as FbSchema } from 'apache-arrow/fb/schema';
+import { Code, FlightError } from '../../../client/src/flight/errors.js';
+import { messageAccessor } from '../../../client/src/flight/protocol/ipc-message.js';
+import { load } from '../../../native/lib/addon.js';
+import { schemaLayout, type FieldLayout } from '../ipc-take-layout.js';
+import type { ColumnStorage } from './expr.js';
+import type { FilterProgram } from './program.js';
+
+/** A stored IPC message: its flatbuffer header and body. */
+export interface BatchMessage {
+  readonly header: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+/** A column as the native kernel takes it. */
+interface NativeColumn {
+  type: number;
+  validity?: Uint8Array;
+  values?: Uint8Array;
+  offsets?: Uint8Array;
+  indexType?: number;
+  dictionaryLarge?: number;
+  dictionaryLength?: number;
+  dictionaryValidity?: Uint8Array;
+  dictionaryValues?: Uint8Array;
+  dictionaryOffsets?: Uint8Array;
+}
+
+/** The buffers of a record batch, as views of its body; empty buffers are absent. */
+function bufferViews(recordBatch: FbRecordBatch, body: Uint8Array): (Uint8Array | undefined)[] {
+  const out: (Uint8Array | undefined)[] = [];
+  const buffer = new FbBuffer();
+  for (let i = 0, n = recordBatch.buffersLength(); i < n; i++) {
+    recordBatch.buffers(i, buffer);
+    const offset = Number(buffer.offset());
+    const length = Number(buffer.length());
+    if (offset < 0 || length < 0 || offset + length > body.length) throw new FlightError(Code.INTERNAL, `stored batch buffer ${i} lies outside its body`);
+    out.push(length === 0 ? undefined : body.subarray(offset, offset + length));
+  }
+  return out;
+}
+
+/** Evaluates one compiled predicate over record batches of one schema. */
+export class BatchFilter {
+  private readonly fields: readonly FieldLayout[];
+  private readonly dictionaryIds: readonly (bigint | undefined)[];
+
+  constructor(
+    schemaHeader: Uint8Array,
+    private readonly program: FilterProgram,
+    private readonly storage: readonly ColumnStorage[],
+  ) {
+    const message = messageAccessor(schemaHeader);
+    const schema = message.header(new FbSchema()) as FbSchema;
+    const fields: Field[] = [];
+    for (let i = 0; i < schema.fieldsLength(); i++) fields.push(schema.fields(i)!);
+    this.fields = schemaLayout(fields, message.version()).fields;
+    this.dictionaryIds = program.columns.map((index) => fields[index]!.dictionary()?.id());
+  }
+
+  /** The dictionary ids of the columns the predicate reads (their dictionaries must be passed to select). */
+  get dictionaries(): readonly bigint[] {
+    return this.dictionaryIds.filter((id): id is bigint => id !== undefined);
+  }
+
+  /**
+   * Rows of `batch` where the predicate is TRUE; `dictionaries` maps each id of `dictionaries` to
+   * the dictionary batch in force (deltas are not supported here).
+   */
+  select(batch: BatchMessage, rows: number, dictionaries: ReadonlyMap<bigint, BatchMessage>): Uint32Array {
+    if (rows === 0) return new Uint32Array(0);
+    const recordBatch = messageAccessor(batch.header).header(new FbRecordBatch()) as FbRecordBatch;
+    const buffers = bufferViews(recordBatch, batch.body);
+    const columns = this.program.columns.map((index, slot): NativeColumn => {
+      const field = this.fields[index]!;
+      const storage = this.storage[slot]!;
+      const at = field.buffer;
+      if (storage.code === 14) {
+        const id = this.dictionaryIds[slot]!;
+        const dictionary = dictionaries.get(id);
+        if (!dictionary) throw new FlightError(Code.INTERNAL, `no dictionary batch with id ${id} precedes the batch`);
+        const data = (messageAccessor(dictionary.header).header(new DictionaryBatch()) as DictionaryBatch).data()!;
+        const node = data.nodes(0, new FieldNode())!;
+        const values = bufferViews(data, dictionary.body);
+        return {
+          type: 14,
+          ...(buffers[at] ? { validity: buffers[at] } : {}),
+          ...(buffers[at + 1] ? { values: buffers[at + 1] } : {}),
+          indexType: storage.indexCode!,
+          dictionaryLarge: storage.dictionaryLarge ? 1 : 0,
+          dictionaryLength: Number(node.length()),
+          ...(values[0] ? { dictionaryValidity: values[0] } : {}),
+          ...(values[1] ? { dictionaryOffsets: values[1] } : {}),
+          ...(values[2] ? { dictionaryValues: values[2] } : {}),
+        };
+      }
+      const column: NativeColumn = { type: storage.code };
+      if (buffers[at]) column.validity = buffers[at];
+      if (storage.code === 12 || storage.code === 13) {
+        if (buffers[at + 1]) column.offsets = buffers[at + 1];
+        if (buffers[at + 2]) column.values = buffers[at + 2];
+      } else if (buffers[at + 1]) column.values = buffers[at + 1];
+      return column;
+    });
+    try {
+      const { code, ints, floats, strings } = this.program;
+      return load().filterBatch(code, ints, floats, strings, columns, rows);
+    } catch (error) {
+      const e = error as Error & { code?: string };
+      if (e.code === 'FILTER_EVALUATION') throw new FlightError(Code.INVALID_ARGUMENT, `query evaluation failed: ${e.message}`);
+      if (e.code === 'FILTER_MALFORMED') throw new FlightError(Code.INTERNAL, `filter kernel refused a stored batch: ${e.message}`);
+      throw error;
+    }
+  }
+}

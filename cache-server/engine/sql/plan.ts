@@ -1,0 +1,73 @@
+/**
+ * The module API of SQL pushdown: a query text (the JSON command's "sql" or "filter") planned
+ * against a dataset's schema into what a read needs: the dataset, the columns to send (and the
+ * names they are sent under), the compiled predicate, TABLESAMPLE and LIMIT, and a canonical key
+ * under which selections are cached.
+ */
+import { Code, FlightError } from '../../../client/src/flight/errors.js';
+import { Binder, bindColumns, type Expr } from './expr.js';
+import { BatchFilter } from './evaluate.js';
+import { compileFilter } from './program.js';
+import { parseFilter, parseQuery, type Node, type SelectedColumn } from './syntax.js';
+
+/** What a request asks to run: a whole query, or a predicate over the request's dataset. */
+export type QueryText = { readonly sql: string } | { readonly filter: string };
+
+/** A query before binding: known from its text alone (dataset, columns). */
+export interface ParsedQuery {
+  readonly text: QueryText;
+  /** The FROM dataset ("sql"); undefined for a "filter". */
+  readonly dataset: string | undefined;
+  readonly columns: readonly SelectedColumn[] | undefined;
+  readonly where: Node | undefined;
+  readonly limit: number | undefined;
+  readonly sample: { readonly percent: number; readonly seed: number } | undefined;
+  readonly shift: number;
+}
+
+/** A query bound to a dataset's schema. */
+export interface QueryPlan extends ParsedQuery {
+  readonly predicate: Expr | undefined;
+  /** The predicate's kernel; undefined without WHERE. */
+  readonly filter: BatchFilter | undefined;
+  /** Identifies the selection: equal for queries selecting the same rows of the same schema. */
+  readonly key: string;
+}
+
+/** Parses a query text: syntax errors and unsupported constructs fail here, before any dataset is read. */
+export function parseQueryText(text: QueryText): ParsedQuery {
+  if ('sql' in text) {
+    const q = parseQuery(text.sql);
+    return { text, dataset: q.table, columns: q.columns, where: q.where, limit: q.limit, sample: q.sample, shift: 0 };
+  }
+  return { text, dataset: undefined, columns: undefined, where: parseFilter(text.filter), limit: undefined, sample: undefined, shift: 'SELECT * FROM t WHERE '.length };
+}
+
+/** Binds a parsed query to the schema (Schema message flatbuffer) of its dataset. */
+export function bindQuery(parsed: ParsedQuery, schemaHeader: Uint8Array): QueryPlan {
+  const columns = bindColumns(schemaHeader);
+  for (const selected of parsed.columns ?? []) {
+    if (!columns.some((c) => c.name === selected.column)) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `unknown column "${selected.column}" in the select list (columns: ${columns.map((c) => c.name).join(', ')})`);
+    }
+    if (selected.alias !== selected.column) throw new FlightError(Code.UNIMPLEMENTED, `renaming column "${selected.column}" AS "${selected.alias}" is not supported yet`);
+  }
+  const predicate = parsed.where === undefined ? undefined : new Binder(columns, parsed.shift).predicate(parsed.where);
+  let filter: BatchFilter | undefined;
+  if (predicate) {
+    const program = compileFilter(predicate);
+    filter = new BatchFilter(schemaHeader, program, program.columns.map((index) => columns[index]!.storage!));
+  }
+  const key = JSON.stringify({ p: predicate ?? null, l: parsed.limit ?? null, s: parsed.sample ?? null }, (_, value: unknown) =>
+    typeof value === 'bigint' ? `${value}n` : value,
+  );
+  return { ...parsed, predicate, filter, key };
+}
+
+/** Parses and binds `sql` against a catalog of datasets' schemas: the plan of `SELECT ... FROM <dataset> ...`. */
+export function planQuery(sql: string, catalog: (dataset: string) => Uint8Array | undefined): QueryPlan {
+  const parsed = parseQueryText({ sql });
+  const schema = catalog(parsed.dataset!);
+  if (!schema) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${parsed.dataset}"`);
+  return bindQuery(parsed, schema);
+}

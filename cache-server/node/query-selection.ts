@@ -1,0 +1,113 @@
+/**
+ * The rows of a stored dataset a query selects: per stored record batch, the row indices where the
+ * predicate is TRUE and the sample keeps the row, cut at LIMIT (in stored order). Batches with no
+ * selected row are left out, so shares split the selected batches. Computed once per (dataset
+ * version, query) and cached with the snapshot.
+ */
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { bindQuery, parseQueryText, type QueryPlan, type QueryText } from '../engine/sql/plan.js';
+import type { DatasetSnapshot } from '../storage/dataset-store.js';
+import type { DatasetLayout } from './read-plan.js';
+import { dictionariesInForce } from './dictionaries-in-force.js';
+import { mixSeed } from './shares.js';
+
+/** The selected rows of a dataset, over its non-empty batches. */
+export interface Selection {
+  /** Stored record-batch index of each selected batch, ascending. */
+  readonly stored: Uint32Array;
+  /** Selected row indices of each selected batch, ascending. */
+  readonly rows: readonly Uint32Array[];
+  /** Rows selected in all. */
+  readonly total: number;
+}
+
+/** Selections kept per snapshot (the most recent queries). */
+const PER_SNAPSHOT = 16;
+const cache = new WeakMap<DatasetSnapshot, Map<string, Selection>>();
+
+/** Whether row `row` of stored batch `batch` is in TABLESAMPLE BERNOULLI(percent) REPEATABLE(seed). */
+export function sampled(seed: number, batch: number, row: number, percent: number): boolean {
+  return mixSeed(seed, batch, row, 0x73616d70) / 0x100000000 < percent / 100;
+}
+
+/** The plan of `text` over `dataset`. */
+export function planFor(dataset: DatasetSnapshot, text: QueryText): QueryPlan {
+  return bindQuery(parseQueryText(text), dataset.schema.header);
+}
+
+/** The selection of `plan` over `dataset`, from the cache when an equal query ran on this version. */
+export function selectionOf(dataset: DatasetSnapshot, plan: QueryPlan): Selection {
+  let selections = cache.get(dataset);
+  if (!selections) {
+    selections = new Map();
+    cache.set(dataset, selections);
+  }
+  const hit = selections.get(plan.key);
+  if (hit) {
+    // Refresh its place: the map's order is its recency.
+    selections.delete(plan.key);
+    selections.set(plan.key, hit);
+    return hit;
+  }
+  const selection = compute(dataset, plan);
+  if (selections.size >= PER_SNAPSHOT) selections.delete(selections.keys().next().value!);
+  selections.set(plan.key, selection);
+  return selection;
+}
+
+function compute(dataset: DatasetSnapshot, plan: QueryPlan): Selection {
+  const batches = dataset.messages.filter((m) => m.kind === 'record_batch');
+  const inForce = plan.filter && plan.filter.dictionaries.length > 0 ? dictionariesInForce(dataset) : undefined;
+  const stored: number[] = [];
+  const rows: Uint32Array[] = [];
+  let total = 0;
+  const limit = plan.limit ?? Infinity;
+  for (let b = 0; b < batches.length && total < limit; b++) {
+    const message = batches[b]!;
+    let selected: Uint32Array;
+    if (plan.filter) {
+      const dictionaries = new Map<bigint, { header: Uint8Array; body: Uint8Array }>();
+      for (const id of plan.filter.dictionaries) {
+        const messages = inForce![b]!.get(id) ?? [];
+        if (messages.length !== 1) {
+          throw new FlightError(Code.UNIMPLEMENTED, `dataset "${dataset.name}" extends dictionary ${id} with delta batches, which filters do not read yet`);
+        }
+        dictionaries.set(id, messages[0]!);
+      }
+      selected = plan.filter.select(message, message.rows, dictionaries);
+    } else {
+      selected = Uint32Array.from({ length: message.rows }, (_, i) => i);
+    }
+    if (plan.sample) {
+      const { seed, percent } = plan.sample;
+      selected = selected.filter((row) => sampled(seed, b, row, percent));
+    }
+    if (total + selected.length > limit) selected = selected.subarray(0, limit - total);
+    if (selected.length === 0) continue;
+    stored.push(b);
+    rows.push(selected);
+    total += selected.length;
+  }
+  return { stored: Uint32Array.from(stored), rows, total };
+}
+
+/**
+ * A one-partition layout as a query sees it: its batches are the selected ones and their rows the
+ * selected rows, so shares, cursors and total_records count what the query sends. Bytes are the
+ * stored batches' bytes in proportion to the rows selected (an estimate).
+ */
+export function selectedLayout(layout: DatasetLayout, selection: Selection): DatasetLayout {
+  const batches = selection.stored.length;
+  const batchRows = selection.rows.map((rows) => rows.length);
+  const batchBytes = Array.from(selection.stored, (b, i) => Math.ceil((layout.batchBytes[b]! * batchRows[i]!) / Math.max(1, layout.batchRows[b]!)));
+  return {
+    ...layout,
+    batches,
+    rows: selection.total,
+    batchRows,
+    batchHeaders: Array.from(selection.stored, (b) => layout.batchHeaders[b]!),
+    batchBytes,
+    bytes: batchBytes.reduce((sum, bytes) => sum + bytes, 0),
+    partitions: layout.partitions.map((partition) => ({ ...partition, from: 0, to: batches })),
+  };
+}

@@ -1,0 +1,102 @@
+#include "binding/filter.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "binding/arguments.h"
+#include "core/filter.h"
+
+namespace flightcache::binding {
+namespace {
+
+constexpr const char* kSignature =
+    "filterBatch(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: string[], columns: object[], rows)";
+
+// An optional Uint8Array property of a column description.
+core::Bytes OptionalBytes(const Napi::Object& column, const char* name) {
+  Napi::Value value = column.Get(name);
+  if (value.IsUndefined() || value.IsNull()) return {};
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(column.Env(), std::string(kSignature) + ": column." + name + " must be a Uint8Array");
+  }
+  auto bytes = value.As<Napi::Uint8Array>();
+  return {bytes.Data(), bytes.ByteLength()};
+}
+
+// An integer property of a column description within [min, max] (absent: fallback).
+int64_t OptionalInteger(const Napi::Object& column, const char* name, int64_t min, int64_t max, int64_t fallback) {
+  Napi::Value value = column.Get(name);
+  if (value.IsUndefined()) return fallback;
+  const double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1e300;
+  if (!(number >= static_cast<double>(min) && number <= static_cast<double>(max)) || static_cast<double>(static_cast<int64_t>(number)) != number) {
+    throw Napi::RangeError::New(column.Env(), std::string(kSignature) + ": column." + name + " is out of range");
+  }
+  return static_cast<int64_t>(number);
+}
+
+core::FilterColumn ReadColumn(const Napi::Value& value) {
+  if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), std::string(kSignature) + ": each column must be an object");
+  Napi::Object object = value.As<Napi::Object>();
+  core::FilterColumn column;
+  column.type = static_cast<core::ColumnType>(OptionalInteger(object, "type", 1, 14, 0));
+  column.validity = OptionalBytes(object, "validity");
+  column.values = OptionalBytes(object, "values");
+  column.offsets = OptionalBytes(object, "offsets");
+  column.index_type = static_cast<core::ColumnType>(OptionalInteger(object, "indexType", 1, 8, 3));
+  column.dictionary_large = OptionalInteger(object, "dictionaryLarge", 0, 1, 0) == 1;
+  column.dictionary_length = static_cast<std::size_t>(OptionalInteger(object, "dictionaryLength", 0, 9007199254740991LL, 0));
+  column.dictionary_validity = OptionalBytes(object, "dictionaryValidity");
+  column.dictionary_values = OptionalBytes(object, "dictionaryValues");
+  column.dictionary_offsets = OptionalBytes(object, "dictionaryOffsets");
+  return column;
+}
+
+template <typename T>
+T TypedArgument(const Napi::CallbackInfo& info, std::size_t index, napi_typedarray_type type, const char* what) {
+  if (!info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(info.Env(), std::string(kSignature) + ": " + what);
+  }
+  return info[index].As<T>();
+}
+
+}  // namespace
+
+Napi::Value FilterBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgumentCount(info, kSignature, 6);
+  auto code = TypedArgument<Napi::Int32Array>(info, 0, napi_int32_array, "code must be an Int32Array");
+  auto ints = TypedArgument<Napi::BigInt64Array>(info, 1, napi_bigint64_array, "ints must be a BigInt64Array");
+  auto floats = TypedArgument<Napi::Float64Array>(info, 2, napi_float64_array, "floats must be a Float64Array");
+  if (!info[3].IsArray() || !info[4].IsArray()) throw Napi::TypeError::New(env, std::string(kSignature) + ": strings and columns must be arrays");
+  const std::size_t rows = ByteCount(info, 5, kSignature, "rows");
+  if (code.ElementLength() % 4 != 0) throw Napi::RangeError::New(env, std::string(kSignature) + ": code holds 4 integers per instruction");
+
+  core::FilterProgram program;
+  for (std::size_t i = 0; i < code.ElementLength(); i += 4) {
+    program.code.push_back({static_cast<core::Op>(code[i]), code[i + 1], code[i + 2], code[i + 3]});
+  }
+  program.ints.assign(ints.Data(), ints.Data() + ints.ElementLength());
+  program.floats.assign(floats.Data(), floats.Data() + floats.ElementLength());
+  Napi::Array strings = info[3].As<Napi::Array>();
+  for (uint32_t i = 0; i < strings.Length(); i++) {
+    Napi::Value s = strings.Get(i);
+    if (!s.IsString()) throw Napi::TypeError::New(env, std::string(kSignature) + ": strings must hold strings");
+    program.strings.push_back(s.As<Napi::String>().Utf8Value());
+  }
+  Napi::Array columnArray = info[4].As<Napi::Array>();
+  std::vector<core::FilterColumn> columns;
+  for (uint32_t i = 0; i < columnArray.Length(); i++) columns.push_back(ReadColumn(columnArray.Get(i)));
+
+  core::FilterResult result = core::EvaluateFilter(program, columns, rows);
+  if (!result.ok) {
+    Napi::Error error = Napi::Error::New(env, result.error);
+    error.Set("code", Napi::String::New(env, result.evaluation_error ? "FILTER_EVALUATION" : "FILTER_MALFORMED"));
+    throw error;
+  }
+  Napi::Uint32Array out = Napi::Uint32Array::New(env, result.selected.size());
+  if (!result.selected.empty()) std::memcpy(out.Data(), result.selected.data(), result.selected.size() * sizeof(uint32_t));
+  return out;
+}
+
+}  // namespace flightcache::binding

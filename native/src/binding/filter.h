@@ -1,0 +1,19 @@
+// JavaScript entry point of the filter kernel (core/filter.h): validates the program and column
+// descriptions, evaluates, returns the selected row indices.
+#ifndef FLIGHTCACHE_BINDING_FILTER_H_
+#define FLIGHTCACHE_BINDING_FILTER_H_
+
+#include <napi.h>
+
+namespace flightcache::binding {
+
+// filterBatch(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: string[],
+//             columns: FilterColumn[], rows: number): Uint32Array — rows where the predicate is TRUE.
+// TypeError/RangeError for malformed arguments; an Error with code FILTER_EVALUATION for an
+// evaluation error of the query (overflow, division by zero, failed cast), FILTER_MALFORMED for a
+// program or batch the kernel cannot read.
+Napi::Value FilterBatch(const Napi::CallbackInfo& info);
+
+}  // namespace flightcache::binding
+
+#endif  // FLIGHTCACHE_BINDING_FILTER_H_

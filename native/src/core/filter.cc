@@ -1,0 +1,646 @@
+#include "core/filter.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string_view>
+
+namespace flightcache::core {
+namespace {
+
+// One register: a column of `rows` values of one kind, with a validity byte per row.
+struct Vec {
+  Kind kind = Kind::kBool;
+  std::vector<uint8_t> valid;
+  std::vector<uint8_t> bools;
+  std::vector<int64_t> ints;
+  std::vector<double> floats;
+  std::vector<std::string_view> strings;
+  // Strings computed by functions (lower, upper): sized once, so the views into them stay valid.
+  std::vector<std::string> owned;
+};
+
+// Evaluation stops at the first error; the message says what and where.
+struct Failure {
+  bool evaluation;
+  std::string message;
+};
+
+// The range code of float arithmetic whose result is rounded to float32 (float32 op float32).
+constexpr int32_t kFloat32Result = 8;
+
+bool Bit(const uint8_t* bits, std::size_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }
+
+std::size_t WidthOf(ColumnType type) {
+  switch (type) {
+    case ColumnType::kInt8: case ColumnType::kUInt8: return 1;
+    case ColumnType::kInt16: case ColumnType::kUInt16: return 2;
+    case ColumnType::kInt32: case ColumnType::kUInt32: case ColumnType::kFloat32: return 4;
+    case ColumnType::kInt64: case ColumnType::kUInt64: case ColumnType::kFloat64: return 8;
+    default: return 0;
+  }
+}
+
+// Reads integer `i` of a fixed-width buffer of `type`; false for a uint64 above the int64 range.
+bool ReadInt(const uint8_t* data, ColumnType type, std::size_t i, int64_t* out) {
+  switch (type) {
+    case ColumnType::kInt8: { int8_t v; std::memcpy(&v, data + i, 1); *out = v; return true; }
+    case ColumnType::kInt16: { int16_t v; std::memcpy(&v, data + 2 * i, 2); *out = v; return true; }
+    case ColumnType::kInt32: { int32_t v; std::memcpy(&v, data + 4 * i, 4); *out = v; return true; }
+    case ColumnType::kInt64: { int64_t v; std::memcpy(&v, data + 8 * i, 8); *out = v; return true; }
+    case ColumnType::kUInt8: { uint8_t v; std::memcpy(&v, data + i, 1); *out = v; return true; }
+    case ColumnType::kUInt16: { uint16_t v; std::memcpy(&v, data + 2 * i, 2); *out = v; return true; }
+    case ColumnType::kUInt32: { uint32_t v; std::memcpy(&v, data + 4 * i, 4); *out = v; return true; }
+    case ColumnType::kUInt64: {
+      uint64_t v;
+      std::memcpy(&v, data + 8 * i, 8);
+      if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
+      *out = static_cast<int64_t>(v);
+      return true;
+    }
+    default: return false;
+  }
+}
+
+bool IsInteger(ColumnType type) { return type >= ColumnType::kInt8 && type <= ColumnType::kUInt64; }
+
+// Reads string `i` of a utf8 array given its offsets; false when the offsets point outside the data.
+bool ReadString(const Bytes& offsets, const Bytes& data, bool large, std::size_t i, std::string_view* out) {
+  int64_t start, end;
+  if (large) {
+    std::memcpy(&start, offsets.data + 8 * i, 8);
+    std::memcpy(&end, offsets.data + 8 * (i + 1), 8);
+  } else {
+    int32_t s, e;
+    std::memcpy(&s, offsets.data + 4 * i, 4);
+    std::memcpy(&e, offsets.data + 4 * (i + 1), 4);
+    start = s;
+    end = e;
+  }
+  if (start < 0 || end < start || static_cast<uint64_t>(end) > data.size) return false;
+  *out = std::string_view(reinterpret_cast<const char*>(data.data) + start, static_cast<std::size_t>(end - start));
+  return true;
+}
+
+class Evaluator {
+ public:
+  Evaluator(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows)
+      : program_(program), columns_(columns), rows_(rows) {}
+
+  FilterResult Run() {
+    FilterResult result;
+    registers_.resize(program_.code.size());
+    for (std::size_t i = 0; i < program_.code.size(); i++) {
+      if (!Step(i)) {
+        result.ok = false;
+        result.evaluation_error = failure_.evaluation;
+        result.error = failure_.message;
+        return result;
+      }
+      ReleaseDead(i);
+    }
+    if (program_.code.empty() || registers_.back().kind != Kind::kBool) {
+      result.ok = false;
+      result.error = "filter program does not end in a boolean";
+      return result;
+    }
+    const Vec& out = registers_.back();
+    for (std::size_t r = 0; r < rows_; r++) {
+      if (out.valid[r] && out.bools[r]) result.selected.push_back(static_cast<uint32_t>(r));
+    }
+    return result;
+  }
+
+ private:
+  bool Fail(bool evaluation, std::string message) {
+    failure_ = {evaluation, std::move(message)};
+    return false;
+  }
+
+  // Frees registers no later instruction reads, so a long program holds few columns at once.
+  void ReleaseDead(std::size_t done) {
+    if (last_use_.empty()) {
+      last_use_.assign(program_.code.size(), 0);
+      for (std::size_t i = 0; i < program_.code.size(); i++) {
+        const Instruction& in = program_.code[i];
+        for (int32_t operand : Operands(in)) last_use_[static_cast<std::size_t>(operand)] = i;
+      }
+    }
+    for (int32_t operand : Operands(program_.code[done])) {
+      auto o = static_cast<std::size_t>(operand);
+      if (last_use_[o] == done && o + 1 != registers_.size()) registers_[o] = Vec();
+    }
+  }
+
+  static std::vector<int32_t> Operands(const Instruction& in) {
+    switch (in.op) {
+      case Op::kCompare: case Op::kAnd: case Op::kOr: case Op::kArith: case Op::kStartsWith: return {in.a, in.b};
+      case Op::kNot: case Op::kIsNull: case Op::kIsNotNull: case Op::kNegate: case Op::kToFloat: case Op::kCastInt:
+      case Op::kLike: case Op::kLower: case Op::kUpper: case Op::kLength: return {in.a};
+      default: return {};
+    }
+  }
+
+  // Register `r` of instruction `at`, which must be an earlier one of kind `kind`.
+  const Vec* Operand(std::size_t at, int32_t r, Kind kind) {
+    if (r < 0 || static_cast<std::size_t>(r) >= at) {
+      Fail(false, "filter program instruction " + std::to_string(at) + " reads a later register");
+      return nullptr;
+    }
+    const Vec& v = registers_[static_cast<std::size_t>(r)];
+    if (v.kind != kind) {
+      Fail(false, "filter program instruction " + std::to_string(at) + " reads a register of another kind");
+      return nullptr;
+    }
+    return &v;
+  }
+
+  Vec New(Kind kind) {
+    Vec v;
+    v.kind = kind;
+    v.valid.assign(rows_, 1);
+    switch (kind) {
+      case Kind::kBool: v.bools.assign(rows_, 0); break;
+      case Kind::kInt: v.ints.assign(rows_, 0); break;
+      case Kind::kFloat: v.floats.assign(rows_, 0); break;
+      case Kind::kString: v.strings.assign(rows_, std::string_view()); break;
+    }
+    return v;
+  }
+
+  bool Step(std::size_t at) {
+    const Instruction& in = program_.code[at];
+    Vec& out = registers_[at];
+    switch (in.op) {
+      case Op::kColumn: return LoadColumn(in.a, &out);
+      case Op::kInt:
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.ints.size()) return Fail(false, "bad int constant");
+        out = New(Kind::kInt);
+        out.ints.assign(rows_, program_.ints[static_cast<std::size_t>(in.a)]);
+        return true;
+      case Op::kFloat:
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.floats.size()) return Fail(false, "bad float constant");
+        out = New(Kind::kFloat);
+        out.floats.assign(rows_, program_.floats[static_cast<std::size_t>(in.a)]);
+        return true;
+      case Op::kString:
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.strings.size()) return Fail(false, "bad string constant");
+        out = New(Kind::kString);
+        out.strings.assign(rows_, std::string_view(program_.strings[static_cast<std::size_t>(in.a)]));
+        return true;
+      case Op::kBool:
+        out = New(Kind::kBool);
+        out.bools.assign(rows_, in.a != 0);
+        return true;
+      case Op::kNull:
+        if (in.a < 0 || in.a > 3) return Fail(false, "bad null kind");
+        out = New(static_cast<Kind>(in.a));
+        out.valid.assign(rows_, 0);
+        return true;
+      case Op::kCompare: return CompareStep(at, in, &out);
+      case Op::kAnd: case Op::kOr: return LogicStep(at, in, &out);
+      case Op::kNot: {
+        const Vec* a = Operand(at, in.a, Kind::kBool);
+        if (!a) return false;
+        out = New(Kind::kBool);
+        for (std::size_t r = 0; r < rows_; r++) {
+          out.valid[r] = a->valid[r];
+          out.bools[r] = !a->bools[r];
+        }
+        return true;
+      }
+      case Op::kIsNull: case Op::kIsNotNull: {
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+        const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+        out = New(Kind::kBool);
+        for (std::size_t r = 0; r < rows_; r++) out.bools[r] = (a.valid[r] == 0) == (in.op == Op::kIsNull);
+        return true;
+      }
+      case Op::kArith: return ArithStep(at, in, &out);
+      case Op::kNegate: return NegateStep(at, in, &out);
+      case Op::kToFloat: {
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+        const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+        if (a.kind != Kind::kInt && a.kind != Kind::kFloat) return Fail(false, "conversion of a non-number to a float");
+        out = New(Kind::kFloat);
+        out.valid = a.valid;
+        for (std::size_t r = 0; r < rows_; r++) {
+          const double v = a.kind == Kind::kInt ? static_cast<double>(a.ints[r]) : a.floats[r];
+          out.floats[r] = in.c == 1 ? static_cast<double>(static_cast<float>(v)) : v;
+        }
+        return true;
+      }
+      case Op::kCastInt: return CastIntStep(at, in, &out);
+      case Op::kLike: return LikeStep(at, in, &out);
+      case Op::kLower: case Op::kUpper: return CaseStep(at, in, &out);
+      case Op::kLength: {
+        const Vec* a = Operand(at, in.a, Kind::kString);
+        if (!a) return false;
+        out = New(Kind::kInt);
+        out.valid = a->valid;
+        for (std::size_t r = 0; r < rows_; r++) {
+          int64_t n = 0;
+          for (char c : a->strings[r]) n += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+          out.ints[r] = n;
+        }
+        return true;
+      }
+      case Op::kStartsWith: {
+        const Vec* a = Operand(at, in.a, Kind::kString);
+        const Vec* b = a ? Operand(at, in.b, Kind::kString) : nullptr;
+        if (!b) return false;
+        out = New(Kind::kBool);
+        for (std::size_t r = 0; r < rows_; r++) {
+          out.valid[r] = a->valid[r] && b->valid[r];
+          out.bools[r] = a->strings[r].substr(0, b->strings[r].size()) == b->strings[r];
+        }
+        return true;
+      }
+    }
+    return Fail(false, "unknown filter opcode " + std::to_string(static_cast<int32_t>(in.op)));
+  }
+
+  bool LoadColumn(int32_t index, Vec* out) {
+    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size()) return Fail(false, "bad column index");
+    const FilterColumn& column = columns_[static_cast<std::size_t>(index)];
+    const std::string name = "column " + std::to_string(index);
+    const std::size_t bitmap = (rows_ + 7) / 8;
+    if (column.validity.data && column.validity.size < bitmap) return Fail(false, name + ": validity bitmap too short");
+    auto load_validity = [&](Vec* v) {
+      if (!column.validity.data) return;
+      for (std::size_t r = 0; r < rows_; r++) v->valid[r] = Bit(column.validity.data, r);
+    };
+    const ColumnType type = column.type;
+    if (IsInteger(type)) {
+      if (column.values.size < rows_ * WidthOf(type)) return Fail(false, name + ": values buffer too short");
+      *out = New(Kind::kInt);
+      load_validity(out);
+      for (std::size_t r = 0; r < rows_; r++) {
+        if (!ReadInt(column.values.data, type, r, &out->ints[r]) && out->valid[r]) {
+          return Fail(true, name + ": uint64 value above 2^63-1 (not supported by filters)");
+        }
+      }
+      return true;
+    }
+    if (type == ColumnType::kFloat32 || type == ColumnType::kFloat64) {
+      if (column.values.size < rows_ * WidthOf(type)) return Fail(false, name + ": values buffer too short");
+      *out = New(Kind::kFloat);
+      load_validity(out);
+      for (std::size_t r = 0; r < rows_; r++) {
+        if (type == ColumnType::kFloat32) {
+          float v;
+          std::memcpy(&v, column.values.data + 4 * r, 4);
+          out->floats[r] = v;
+        } else {
+          std::memcpy(&out->floats[r], column.values.data + 8 * r, 8);
+        }
+      }
+      return true;
+    }
+    if (type == ColumnType::kBool) {
+      if (column.values.size < bitmap) return Fail(false, name + ": values bitmap too short");
+      *out = New(Kind::kBool);
+      load_validity(out);
+      for (std::size_t r = 0; r < rows_; r++) out->bools[r] = Bit(column.values.data, r);
+      return true;
+    }
+    if (type == ColumnType::kUtf8 || type == ColumnType::kLargeUtf8) {
+      const bool large = type == ColumnType::kLargeUtf8;
+      if (column.offsets.size < (rows_ + 1) * (large ? 8 : 4)) return Fail(false, name + ": offsets buffer too short");
+      *out = New(Kind::kString);
+      load_validity(out);
+      for (std::size_t r = 0; r < rows_; r++) {
+        if (!ReadString(column.offsets, column.values, large, r, &out->strings[r])) return Fail(false, name + ": offsets point outside the data");
+      }
+      return true;
+    }
+    if (type == ColumnType::kDictionaryUtf8) {
+      if (!IsInteger(column.index_type) || column.values.size < rows_ * WidthOf(column.index_type)) {
+        return Fail(false, name + ": dictionary indices too short");
+      }
+      const std::size_t entries = column.dictionary_length;
+      if (column.dictionary_offsets.size < (entries + 1) * (column.dictionary_large ? 8 : 4)) return Fail(false, name + ": dictionary offsets too short");
+      if (column.dictionary_validity.data && column.dictionary_validity.size < (entries + 7) / 8) return Fail(false, name + ": dictionary validity too short");
+      *out = New(Kind::kString);
+      load_validity(out);
+      for (std::size_t r = 0; r < rows_; r++) {
+        if (!out->valid[r]) continue;
+        int64_t index = 0;
+        if (!ReadInt(column.values.data, column.index_type, r, &index) || index < 0 || static_cast<std::size_t>(index) >= entries) {
+          return Fail(false, name + ": dictionary index out of range");
+        }
+        const auto k = static_cast<std::size_t>(index);
+        if (column.dictionary_validity.data && !Bit(column.dictionary_validity.data, k)) {
+          out->valid[r] = 0;
+          continue;
+        }
+        if (!ReadString(column.dictionary_offsets, column.dictionary_values, column.dictionary_large, k, &out->strings[r])) {
+          return Fail(false, name + ": dictionary offsets point outside its data");
+        }
+      }
+      return true;
+    }
+    return Fail(false, name + ": unsupported column type");
+  }
+
+  // Arrow's total order of doubles (IEEE totalOrder): -NaN < -inf < ... < -0 < 0 < ... < inf < NaN.
+  static int64_t TotalKey(double d) {
+    int64_t bits;
+    std::memcpy(&bits, &d, 8);
+    return bits ^ static_cast<int64_t>(static_cast<uint64_t>(bits >> 63) >> 1);
+  }
+
+  template <typename T>
+  static bool Holds(Compare op, const T& x, const T& y) {
+    switch (op) {
+      case Compare::kEq: return x == y;
+      case Compare::kNe: return x != y;
+      case Compare::kLt: return x < y;
+      case Compare::kLe: return x <= y;
+      case Compare::kGt: return x > y;
+      case Compare::kGe: return x >= y;
+    }
+    return false;
+  }
+
+  bool CompareStep(std::size_t at, const Instruction& in, Vec* out) {
+    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+    if (in.c < 0 || in.c > 5) return Fail(false, "bad comparison");
+    const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
+    const Vec* a = Operand(at, in.a, kind);
+    const Vec* b = a ? Operand(at, in.b, kind) : nullptr;
+    if (!b) return false;
+    const auto op = static_cast<Compare>(in.c);
+    Vec result = New(Kind::kBool);
+    for (std::size_t r = 0; r < rows_; r++) {
+      result.valid[r] = a->valid[r] && b->valid[r];
+      if (!result.valid[r]) continue;
+      switch (kind) {
+        case Kind::kBool: result.bools[r] = Holds(op, a->bools[r], b->bools[r]); break;
+        case Kind::kInt: result.bools[r] = Holds(op, a->ints[r], b->ints[r]); break;
+        case Kind::kFloat: result.bools[r] = Holds(op, TotalKey(a->floats[r]), TotalKey(b->floats[r])); break;
+        case Kind::kString: result.bools[r] = Holds(op, a->strings[r], b->strings[r]); break;
+      }
+    }
+    *out = std::move(result);
+    return true;
+  }
+
+  // Kleene logic: FALSE AND NULL is FALSE, TRUE OR NULL is TRUE.
+  bool LogicStep(std::size_t at, const Instruction& in, Vec* out) {
+    const Vec* a = Operand(at, in.a, Kind::kBool);
+    const Vec* b = a ? Operand(at, in.b, Kind::kBool) : nullptr;
+    if (!b) return false;
+    const bool is_and = in.op == Op::kAnd;
+    Vec result = New(Kind::kBool);
+    for (std::size_t r = 0; r < rows_; r++) {
+      const bool av = a->valid[r], bv = b->valid[r], ab = a->bools[r], bb = b->bools[r];
+      if (is_and) {
+        if ((av && !ab) || (bv && !bb)) { result.bools[r] = 0; result.valid[r] = 1; }
+        else { result.bools[r] = 1; result.valid[r] = av && bv; }
+      } else {
+        if ((av && ab) || (bv && bb)) { result.bools[r] = 1; result.valid[r] = 1; }
+        else { result.bools[r] = 0; result.valid[r] = av && bv; }
+      }
+    }
+    *out = std::move(result);
+    return true;
+  }
+
+  static bool InRange(int64_t v, IntRange range) {
+    switch (range) {
+      case IntRange::kInt8: return v >= -128 && v <= 127;
+      case IntRange::kInt16: return v >= -32768 && v <= 32767;
+      case IntRange::kInt32: return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
+      case IntRange::kInt64: return true;
+      case IntRange::kUInt8: return v >= 0 && v <= 255;
+      case IntRange::kUInt16: return v >= 0 && v <= 65535;
+      case IntRange::kUInt32: return v >= 0 && v <= 4294967295LL;
+      case IntRange::kUInt64: return v >= 0;
+    }
+    return false;
+  }
+
+  static const char* RangeName(IntRange range) {
+    static const char* names[] = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"};
+    return names[static_cast<int32_t>(range)];
+  }
+
+  bool ArithStep(std::size_t at, const Instruction& in, Vec* out) {
+    const int32_t op_code = in.c / 16, range_code = in.c % 16;
+    if (op_code < 0 || op_code > 4 || range_code < 0 || range_code > kFloat32Result) return Fail(false, "bad arithmetic");
+    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+    const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
+    if (kind != Kind::kInt && kind != Kind::kFloat) return Fail(false, "arithmetic on a non-number");
+    const Vec* a = Operand(at, in.a, kind);
+    const Vec* b = a ? Operand(at, in.b, kind) : nullptr;
+    if (!b) return false;
+    const auto op = static_cast<Arith>(op_code);
+    const auto range = static_cast<IntRange>(range_code);
+    Vec result = New(kind);
+    for (std::size_t r = 0; r < rows_; r++) {
+      result.valid[r] = a->valid[r] && b->valid[r];
+      if (!result.valid[r]) continue;
+      if (kind == Kind::kFloat) {
+        const double x = a->floats[r], y = b->floats[r];
+        const double v = op == Arith::kAdd ? x + y : op == Arith::kSub ? x - y : op == Arith::kMul ? x * y : op == Arith::kDiv ? x / y : std::fmod(x, y);
+        result.floats[r] = range_code == kFloat32Result ? static_cast<double>(static_cast<float>(v)) : v;
+        continue;
+      }
+      if (range_code == kFloat32Result) return Fail(false, "float32 rounding of integer arithmetic");
+      const int64_t x = a->ints[r], y = b->ints[r];
+      int64_t v = 0;
+      bool overflow = false;
+      switch (op) {
+        case Arith::kAdd: overflow = __builtin_add_overflow(x, y, &v); break;
+        case Arith::kSub: overflow = __builtin_sub_overflow(x, y, &v); break;
+        case Arith::kMul: overflow = __builtin_mul_overflow(x, y, &v); break;
+        case Arith::kDiv: case Arith::kMod:
+          if (y == 0) return Fail(true, "Divide by zero error");
+          if (x == std::numeric_limits<int64_t>::min() && y == -1) { overflow = op == Arith::kDiv; v = 0; break; }
+          v = op == Arith::kDiv ? x / y : x % y;
+          break;
+      }
+      if (overflow || !InRange(v, range)) {
+        return Fail(true, std::string("Arithmetic overflow: ") + RangeName(range) + " result of " + std::to_string(x) + " and " + std::to_string(y));
+      }
+      result.ints[r] = v;
+    }
+    *out = std::move(result);
+    return true;
+  }
+
+  bool NegateStep(std::size_t at, const Instruction& in, Vec* out) {
+    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+    const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
+    if (kind == Kind::kFloat) {
+      *out = registers_[static_cast<std::size_t>(in.a)];
+      for (double& f : out->floats) f = -f;
+      return true;
+    }
+    const Vec* a = Operand(at, in.a, Kind::kInt);
+    if (!a || in.c < 0 || in.c > 7) return a ? Fail(false, "bad range") : false;
+    *out = New(Kind::kInt);
+    out->valid = a->valid;
+    for (std::size_t r = 0; r < rows_; r++) {
+      if (!a->valid[r]) continue;
+      if (a->ints[r] == std::numeric_limits<int64_t>::min() || !InRange(-a->ints[r], static_cast<IntRange>(in.c))) {
+        return Fail(true, std::string("Arithmetic overflow: negation of ") + std::to_string(a->ints[r]));
+      }
+      out->ints[r] = -a->ints[r];
+    }
+    return true;
+  }
+
+  bool CastIntStep(std::size_t at, const Instruction& in, Vec* out) {
+    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at || in.c < 0 || in.c > 7) return Fail(false, "bad cast");
+    const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+    const auto range = static_cast<IntRange>(in.c);
+    *out = New(Kind::kInt);
+    out->valid = a.valid;
+    for (std::size_t r = 0; r < rows_; r++) {
+      if (!a.valid[r]) continue;
+      int64_t v;
+      if (a.kind == Kind::kInt) {
+        v = a.ints[r];
+      } else if (a.kind == Kind::kFloat) {
+        const double t = std::trunc(a.floats[r]);
+        // 2^63 is the first double above the int64 range.
+        if (!(t >= -9223372036854775808.0 && t < 9223372036854775808.0)) {
+          return Fail(true, "Cast error: Can't cast value " + std::to_string(a.floats[r]) + " to type " + RangeName(range));
+        }
+        v = static_cast<int64_t>(t);
+      } else {
+        return Fail(false, "cast of a non-number to an integer");
+      }
+      if (!InRange(v, range)) return Fail(true, "Cast error: Can't cast value " + std::to_string(v) + " to type " + RangeName(range));
+      out->ints[r] = v;
+    }
+    return true;
+  }
+
+  // Decodes one UTF-8 code point at s[i] (invalid bytes stand for themselves), advancing i.
+  static uint32_t NextCodePoint(std::string_view s, std::size_t* i) {
+    const auto c = static_cast<uint8_t>(s[*i]);
+    const int length = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    if (*i + static_cast<std::size_t>(length) > s.size()) { ++*i; return c; }
+    uint32_t cp = length == 1 ? c : length == 2 ? (c & 0x1F) : length == 3 ? (c & 0x0F) : (c & 0x07);
+    for (int k = 1; k < length; k++) cp = (cp << 6) | (static_cast<uint8_t>(s[*i + static_cast<std::size_t>(k)]) & 0x3F);
+    *i += static_cast<std::size_t>(length);
+    return cp;
+  }
+
+  static void AppendCodePoint(uint32_t cp, std::string* out) {
+    if (cp < 0x80) { out->push_back(static_cast<char>(cp)); return; }
+    if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    }
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+
+  // Simple case mappings of ASCII, Latin-1, Greek and Cyrillic letters (the documented subset).
+  static uint32_t MapCase(uint32_t cp, bool upper) {
+    if (upper) {
+      if (cp >= 'a' && cp <= 'z') return cp - 32;
+      if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) return cp - 32;
+      if (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2) return cp - 32;
+      if (cp >= 0x430 && cp <= 0x44F) return cp - 32;
+      if (cp >= 0x450 && cp <= 0x45F) return cp - 80;
+    } else {
+      if (cp >= 'A' && cp <= 'Z') return cp + 32;
+      if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 32;
+      if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) return cp + 32;
+      if (cp >= 0x410 && cp <= 0x42F) return cp + 32;
+      if (cp >= 0x400 && cp <= 0x40F) return cp + 80;
+    }
+    return cp;
+  }
+
+  static std::string ChangeCase(std::string_view s, bool upper) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) AppendCodePoint(MapCase(NextCodePoint(s, &i), upper), &out);
+    return out;
+  }
+
+  bool CaseStep(std::size_t at, const Instruction& in, Vec* out) {
+    const Vec* a = Operand(at, in.a, Kind::kString);
+    if (!a) return false;
+    Vec result = New(Kind::kString);
+    result.valid = a->valid;
+    result.owned.resize(rows_);
+    for (std::size_t r = 0; r < rows_; r++) {
+      if (!a->valid[r]) continue;
+      result.owned[r] = ChangeCase(a->strings[r], in.op == Op::kUpper);
+      result.strings[r] = result.owned[r];
+    }
+    *out = std::move(result);
+    return true;
+  }
+
+  // LIKE with % (any run of characters), _ (one character) and \ escaping the next character.
+  static bool Like(std::string_view text, std::string_view pattern) {
+    std::vector<uint32_t> t, p;
+    std::vector<bool> literal;
+    for (std::size_t i = 0; i < text.size();) t.push_back(NextCodePoint(text, &i));
+    for (std::size_t i = 0; i < pattern.size();) {
+      uint32_t cp = NextCodePoint(pattern, &i);
+      bool escaped = false;
+      if (cp == '\\' && i < pattern.size()) {
+        cp = NextCodePoint(pattern, &i);
+        escaped = true;
+      }
+      p.push_back(cp);
+      literal.push_back(escaped);
+    }
+    // Greedy matching with backtracking to the last %: linear in practice, O(n*m) at worst.
+    std::size_t ti = 0, pi = 0, star = SIZE_MAX, mark = 0;
+    while (ti < t.size()) {
+      if (pi < p.size() && !literal[pi] && p[pi] == '%') { star = pi++; mark = ti; continue; }
+      if (pi < p.size() && ((!literal[pi] && p[pi] == '_') || p[pi] == t[ti])) { pi++; ti++; continue; }
+      if (star == SIZE_MAX) return false;
+      pi = star + 1;
+      ti = ++mark;
+    }
+    while (pi < p.size() && !literal[pi] && p[pi] == '%') pi++;
+    return pi == p.size();
+  }
+
+  bool LikeStep(std::size_t at, const Instruction& in, Vec* out) {
+    const Vec* a = Operand(at, in.a, Kind::kString);
+    if (!a) return false;
+    if (in.b < 0 || static_cast<std::size_t>(in.b) >= program_.strings.size()) return Fail(false, "bad pattern constant");
+    const bool fold = in.c == 1;
+    const std::string pattern = fold ? ChangeCase(program_.strings[static_cast<std::size_t>(in.b)], false) : program_.strings[static_cast<std::size_t>(in.b)];
+    Vec result = New(Kind::kBool);
+    result.valid = a->valid;
+    for (std::size_t r = 0; r < rows_; r++) {
+      if (!a->valid[r]) continue;
+      result.bools[r] = fold ? Like(ChangeCase(a->strings[r], false), pattern) : Like(a->strings[r], pattern);
+    }
+    *out = std::move(result);
+    return true;
+  }
+
+  const FilterProgram& program_;
+  const std::vector<FilterColumn>& columns_;
+  const std::size_t rows_;
+  std::vector<Vec> registers_;
+  std::vector<std::size_t> last_use_;
+  Failure failure_{false, ""};
+};
+
+}  // namespace
+
+FilterResult EvaluateFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows) {
+  return Evaluator(program, columns, rows).Run();
+}
+
+}  // namespace flightcache::core
