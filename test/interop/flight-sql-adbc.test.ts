@@ -1,15 +1,23 @@
 /**
- * Flight SQL from the ADBC Flight SQL driver (adbc-driver-flightsql from PyPI) and pyarrow.flight,
- * against `flightcache serve` alone, with credentials, and as a coordinator with two shards:
- * test/python/flight_sql_check.py puts two datasets and reports what the clients see.
+ * Flight SQL from the ADBC Flight SQL driver (adbc-driver-flightsql from PyPI), pyarrow.flight, the
+ * Python package's Client.query, the TS client's Connection.query and `flightcache query`, against
+ * `flightcache serve` alone, with credentials, and as a coordinator with two shards:
+ * test/python/flight_sql_check.py puts two datasets and reports what the Python clients see.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { tableFromIPC } from 'apache-arrow';
+import { connect } from '../../client/src/dataset.js';
 import { startProcess, type StartedProcess } from '../helpers/process.js';
 import { repoRoot, runPython } from '../helpers/python.js';
 
 const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
+process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
 const REFUSAL = 'is not supported: flightcache serves read-only queries (statements, prepared statements with parameters, SqlInfo, catalogs, schemas, tables and table types); write datasets with Flight DoPut';
 
 interface ClientError {
@@ -30,6 +38,10 @@ interface CatalogReport {
   plain_tables: { schema: string[]; names: string[]; train_schema_equal: boolean };
 }
 
+interface QueryReport {
+  [check: string]: boolean | number | ClientError | null | { schema: string[]; rows: Array<Record<string, unknown>> };
+}
+
 async function serve(...args: string[]): Promise<StartedProcess> {
   return startProcess(process.execPath, [CLI, 'serve', '--port', '0', ...args], /^flightcache ready (grpc:\/\/\S+)$/, {
     env: { ...process.env, FLIGHTCACHE_LOG_LEVEL: 'warn' },
@@ -39,6 +51,54 @@ async function serve(...args: string[]): Promise<StartedProcess> {
 async function stop(server: StartedProcess): Promise<void> {
   const status = await server.stop();
   assert.deepEqual(status, { code: 0, signal: null }, `server did not exit cleanly on SIGTERM: ${server.stderr()}`);
+}
+
+/** What every role answers to queries, from ADBC (statements, prepared statements), pyarrow.flight and the Python package. */
+function assertQueries(report: QueryReport): void {
+  const ids = (...values: number[]) => ({ schema: ['id: int64'], rows: values.map((id) => ({ id })) });
+  assert.deepEqual(report, {
+    statement_equal: true,
+    limit: ids(1, 2),
+    parameters_equal: true,
+    rebound: ids(2),
+    numbered: ids(2, 3),
+    quote_in_parameter: ids(),
+    unicode_parameter: { schema: ['id: int64', 'lang: string'], rows: [{ id: 5, lang: '日本' }] },
+    empty_equal: true,
+    bad_column: {
+      type: 'ProgrammingError',
+      message: 'INVALID_ARGUMENT: [FlightSQL] unknown column "nope" in the select list (columns: id, lang, score) (InvalidArgument; Prepare)',
+    },
+    aggregate: {
+      type: 'NotSupportedError',
+      message: 'NOT_IMPLEMENTED: [FlightSQL] a function or aggregate in the select list is not supported (select columns, optionally AS alias) at 1:8 (Unimplemented; ExecuteQuery)',
+    },
+    missing_dataset: { type: 'ProgrammingError', message: 'NOT_FOUND: [FlightSQL] unknown dataset "missing" (NotFound; Prepare)' },
+    parameter_count: {
+      type: 'ProgrammingError',
+      message: 'INVALID_ARGUMENT: [FlightSQL] the query takes 2 parameter(s) but 1 were bound (InvalidArgument; ExecuteQuery)',
+    },
+    plain_equal: true,
+    plain_total_records: 3,
+    plain_bad_sql: { type: 'ArrowInvalid', message: 'Flight returned invalid argument error, with message: unknown column "nope" in the select list (columns: id, lang, score)' },
+    package_equal: true,
+  });
+}
+
+/** Connection.query of the TS client: the rows of a statement, and the result schema when none match. */
+async function assertTsQuery(url: string, credentials: { user?: string; password?: string } = {}): Promise<void> {
+  const connection = await connect(url, credentials);
+  try {
+    const table = await connection.query("SELECT id, lang FROM train WHERE score > 1 AND lang <> 'fr'");
+    assert.deepEqual(table.schema.fields.map((f) => `${f.name}: ${String(f.type)}`), ['id: Int64', 'lang: Utf8']);
+    assert.deepEqual(table.toArray().map((row) => row.toJSON()), [{ id: 5n, lang: '日本' }]);
+    const empty = await connection.query('SELECT score FROM train WHERE id > 100');
+    assert.equal(empty.numRows, 0);
+    assert.deepEqual(empty.schema.fields.map((f) => `${f.name}: ${String(f.type)}`), ['score: Float64']);
+    await assert.rejects(connection.query('SELECT id FROM train ORDER BY id'), { code: 12, message: 'ORDER BY is not supported at 1:31' });
+  } finally {
+    connection.close();
+  }
 }
 
 /** What every role answers: the catalog as ADBC and pyarrow list it, and the refusals. */
@@ -70,19 +130,50 @@ function assertCatalog(report: CatalogReport): void {
   });
 }
 
-test('a single node lists its datasets as tables to ADBC and pyarrow.flight, and refuses what it does not serve by name', async () => {
+test('a single node lists its datasets as tables, runs statements and prepared statements, and refuses what it does not serve by name', async () => {
   const server = await serve();
   try {
     assertCatalog(await runPython<CatalogReport>('flight_sql_check.py', [server.url, 'catalog']));
+    assertQueries(await runPython<QueryReport>('flight_sql_check.py', [server.url, 'queries']));
+    await assertTsQuery(server.url);
   } finally {
     await stop(server);
   }
 });
 
-test('with credentials, ADBC connects with username and password and sees the same', async () => {
+test('flightcache query prints a table, writes Arrow IPC, and fails with the core\'s status', async () => {
+  const server = await serve();
+  const dir = mkdtempSync(join(tmpdir(), 'flightcache-query-'));
+  try {
+    await runPython<CatalogReport>('flight_sql_check.py', [server.url, 'catalog']);
+    const query = (...args: string[]) => promisify(execFile)(process.execPath, [CLI, 'query', '--endpoint', server.url, ...args]);
+    const printed = await query("SELECT id, lang, score FROM train WHERE id <= 3 OR lang = '日本'");
+    assert.equal(printed.stdout, ['id  lang  score', '--  ----  -----', '1   en    0.5', '2   fr    1.5', '3   NULL  2.5', '5   日本    4.5', '(4 rows)', ''].join('\n'));
+    const file = join(dir, 'out.arrows');
+    const written = await query('SELECT lang, id FROM train WHERE id >= 4', '--format', 'ipc', '--output', file);
+    assert.equal(written.stdout, '');
+    const table = tableFromIPC(readFileSync(file));
+    assert.deepEqual(table.toArray().map((row) => row.toJSON()), [{ lang: 'en', id: 4n }, { lang: '日本', id: 5n }]);
+    const none = join(dir, 'none.arrows');
+    await query('SELECT id FROM train WHERE id > 100', '--format', 'ipc', '--output', none);
+    assert.deepEqual(tableFromIPC(readFileSync(none)).schema.fields.map((f) => f.name), ['id']);
+    await assert.rejects(query('SELECT nope FROM train'), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 1);
+      assert.equal(err.stderr, 'flightcache: INVALID_ARGUMENT: unknown column "nope" in the select list (columns: id, lang, score)\n');
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await stop(server);
+  }
+});
+
+test('with credentials, every client connects with username and password and sees the same', async () => {
   const server = await serve('--user', 'ada', '--password', 'lovelace');
   try {
     assertCatalog(await runPython<CatalogReport>('flight_sql_check.py', [server.url, 'catalog', 'ada', 'lovelace']));
+    assertQueries(await runPython<QueryReport>('flight_sql_check.py', [server.url, 'queries', 'ada', 'lovelace']));
+    await assertTsQuery(server.url, { user: 'ada', password: 'lovelace' });
   } finally {
     await stop(server);
   }

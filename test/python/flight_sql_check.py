@@ -1,6 +1,6 @@
 """Flight SQL against a flightcache server, from the ADBC Flight SQL driver and pyarrow.flight.
 
-Usage: flight_sql_check.py URL PART [USER PASSWORD]. PART "catalog" puts the datasets and reports
+Usage (PYTHONPATH=client/python/src): flight_sql_check.py URL PART [USER PASSWORD]. PART "catalog" puts the datasets and reports
 what the driver lists (get_info, get_objects, get_table_schema, get_table_types) and how commands
 flightcache does not serve are refused; PART "queries" runs statements and prepared statements.
 Prints one JSON report; the TypeScript test asserts its exact values.
@@ -11,7 +11,13 @@ import sys
 
 import adbc_driver_flightsql.dbapi as flight_sql
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.flight as flight
+
+from flightcache import Client
+from flightcache.query import bytes_field as field
+from flightcache.query import flight_sql_any as any_of
+from flightcache.query import statement_command, varint
 
 TRAIN = pa.table(
     {
@@ -21,25 +27,6 @@ TRAIN = pa.table(
     }
 )
 VALID = pa.table({"id": pa.array([10, 11], pa.int32())})
-
-
-def varint(n):
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def field(number, value):
-    """A length-delimited protobuf field."""
-    return varint(number << 3 | 2) + varint(len(value)) + value
-
-
-def any_of(name, value=b""):
-    """A google.protobuf.Any of arrow.flight.protocol.sql.NAME, written by hand: pyarrow has no Flight SQL messages."""
-    return field(1, f"type.googleapis.com/arrow.flight.protocol.sql.{name}".encode()) + field(2, value)
 
 
 def error_of(run):
@@ -117,10 +104,53 @@ def plain_tables(client, options):
     }
 
 
+def table_report(table):
+    return {"schema": [f"{f.name}: {f.type}" for f in table.schema], "rows": table.to_pylist()}
+
+
+def queries(url, credentials):
+    """Statements and prepared statements, each result compared with the same selection made by pyarrow."""
+    score_over_1 = TRAIN.filter(pc.greater(TRAIN["score"], 1)).select(["id", "lang"])
+    en_cheap = TRAIN.filter(pc.and_(pc.equal(TRAIN["lang"], "en"), pc.less(TRAIN["score"], 1.0))).select(["id"])
+    report = {}
+    with connect(url, credentials) as conn:
+        cursor = conn.cursor()
+
+        def run(sql, parameters=None):
+            cursor.execute(sql, parameters)
+            return cursor.fetch_arrow_table()
+
+        report["statement_equal"] = run("SELECT id, lang FROM train WHERE score > 1").equals(score_over_1)
+        report["limit"] = table_report(run("SELECT id FROM train WHERE lang IS NOT NULL LIMIT 2"))
+        report["parameters_equal"] = run("SELECT id FROM train WHERE lang = ? AND score < ?", ("en", 1.0)).equals(en_cheap)
+        # The same statement again with other values: the prepared statement is bound anew.
+        report["rebound"] = table_report(run("SELECT id FROM train WHERE lang = ? AND score < ?", ("fr", 2.0)))
+        report["numbered"] = table_report(run("SELECT id FROM train WHERE id > $1 AND id < $2", (1, 4)))
+        report["quote_in_parameter"] = table_report(run("SELECT id FROM train WHERE lang = ?", ("x' OR 'a' = 'a",)))
+        report["unicode_parameter"] = table_report(run("SELECT id, lang FROM train WHERE lang = ?", ("日本",)))
+        report["empty_equal"] = run("SELECT id, lang FROM train WHERE id > 100").equals(score_over_1.schema.empty_table())
+        report["bad_column"] = error_of(lambda: run("SELECT nope FROM train"))
+        report["aggregate"] = error_of(lambda: run("SELECT count(*) FROM train"))
+        report["missing_dataset"] = error_of(lambda: run("SELECT id FROM missing"))
+        report["parameter_count"] = error_of(lambda: run("SELECT id FROM train WHERE id = ? OR id = ?", (1,)))
+    client, options = plain_client(url, credentials)
+    info = client.get_flight_info(flight.FlightDescriptor.for_command(statement_command("SELECT id, lang FROM train WHERE score > 1")), options=options)
+    plain = pa.concat_tables(
+        [client.do_get(e.ticket, options=options).read_all() for e in info.endpoints]
+    ) if info.endpoints else info.schema.empty_table()
+    report["plain_equal"] = plain.equals(score_over_1)
+    report["plain_total_records"] = info.total_records
+    report["plain_bad_sql"] = error_of(lambda: client.get_flight_info(flight.FlightDescriptor.for_command(statement_command("SELECT nope FROM train")), options=options))
+    package = Client(url, user=credentials[0], password=credentials[1]) if credentials else Client(url)
+    report["package_equal"] = package.query("SELECT id, lang FROM train WHERE score > 1").equals(score_over_1)
+    package.close()
+    return report
+
+
 def main():
     url, part = sys.argv[1], sys.argv[2]
     credentials = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else None
-    report = catalog(url, credentials) if part == "catalog" else None
+    report = catalog(url, credentials) if part == "catalog" else queries(url, credentials)
     print(json.dumps(report))
 
 

@@ -11,10 +11,11 @@ import pyarrow.flight as flight
 if TYPE_CHECKING:
     from .locations import Connections
 
-STATEMENT_QUERY = b"type.googleapis.com/arrow.flight.protocol.sql.CommandStatementQuery"
+FLIGHT_SQL_TYPE_PREFIX = "type.googleapis.com/arrow.flight.protocol.sql."
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """A protobuf varint."""
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -23,13 +24,19 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-def _bytes_field(number: int, value: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(value)) + value
+def bytes_field(number: int, value: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    return varint(number << 3 | 2) + varint(len(value)) + value
+
+
+def flight_sql_any(name: str, value: bytes = b"") -> bytes:
+    """A google.protobuf.Any of the Flight SQL message `name` whose fields are `value`."""
+    return bytes_field(1, (FLIGHT_SQL_TYPE_PREFIX + name).encode()) + bytes_field(2, value)
 
 
 def statement_command(sql: str) -> bytes:
     """The Any(CommandStatementQuery{query: sql}) bytes of a GetFlightInfo command descriptor."""
-    return _bytes_field(1, STATEMENT_QUERY) + _bytes_field(2, _bytes_field(1, sql.encode()))
+    return flight_sql_any("CommandStatementQuery", bytes_field(1, sql.encode()))
 
 
 def query_table(connections: Connections, sql: str) -> pa.Table:
