@@ -179,10 +179,16 @@ test('with credentials, every client connects with username and password and see
   }
 });
 
-test('a coordinator lists the cluster datasets as tables', async () => {
+test('a coordinator lists the cluster datasets as tables, and passes the SQL core\'s refusal of partitioned datasets on', async () => {
   const cluster = await serve('--shards', '2');
   try {
     assertCatalog(await runPython<CatalogReport>('flight_sql_check.py', [cluster.url, 'catalog']));
+    const connection = await connect(cluster.url);
+    try {
+      await assert.rejects(connection.query('SELECT id FROM train'), { code: 12, message: /dataset "train" is partitioned over a cluster's shards/ });
+    } finally {
+      connection.close();
+    }
   } finally {
     await stop(cluster);
   }
