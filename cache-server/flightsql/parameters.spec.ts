@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Binary, Bool, DateDay, Float64, Int32, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { Code } from '../../client/src/flight/errors.js';
 import { bindParameters, findPlaceholders, parameterCount, parameterLiterals, sqlLiteral } from './parameters.js';
+import { parseQueryText } from '../engine/sql/plan.js';
 
 test('placeholders inside strings, quoted identifiers and comments are not parameters', () => {
   const sql = `SELECT "a?" FROM t -- why?\nWHERE b = '?''?' /* ? */ AND c = ? AND d = ?`;
@@ -20,6 +21,15 @@ test('a bound string cannot end its literal: quotes are doubled', () => {
   const literal = sqlLiteral("x' OR 1=1 --", new Utf8(), 'parameter 1');
   assert.equal(literal, "'x'' OR 1=1 --'");
   assert.equal(bindParameters('SELECT a FROM t WHERE s = ?', [literal]), "SELECT a FROM t WHERE s = 'x'' OR 1=1 --'");
+});
+
+test('the SQL core parses a bound string with quotes, backslashes and comment marks as one literal', () => {
+  for (const value of ["x' OR id = 1 --", "\\' OR id = 1 --", "a\\", "'; DROP TABLE t; --", '/* ? */ $1 ?']) {
+    const sql = bindParameters('SELECT id FROM t WHERE s = ?', [sqlLiteral(value, new Utf8(), 'p')]);
+    const where = JSON.stringify(parseQueryText({ sql }).where);
+    assert.match(where, /^\{"BinaryOp":\{"left":\{"Identifier":\{"value":"s"/, sql);
+    assert.ok(where.includes(JSON.stringify({ SingleQuotedString: value })), `${sql} -> ${where}`);
+  }
 });
 
 test('values become literals of their Arrow type', () => {
