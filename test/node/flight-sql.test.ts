@@ -133,6 +133,18 @@ describe('Flight SQL on a node with per-dataset scopes', () => {
       /^Flight SQL transactions \(transaction_id\) is not supported/);
   });
 
+  test('GetSchema and PollFlightInfo answer Flight SQL commands as GetFlightInfo does', async () => {
+    const tables = command({ kind: 'CommandGetTables', tableTypes: [], includeSchema: true });
+    assert.deepEqual((await carol.getSchema(tables)).fields.map((f) => f.name), ['catalog_name', 'db_schema_name', 'table_name', 'table_type', 'table_schema']);
+    const statement = command({ kind: 'CommandStatementQuery', query: 'SELECT name, id FROM train WHERE id > 3' });
+    assert.deepEqual((await carol.getSchema(statement)).fields.map((f) => `${f.name}: ${String(f.type)}`), ['name: Utf8', 'id: Int32']);
+    const poll = await carol.pollFlightInfo(statement);
+    assert.equal(poll.progress, 1);
+    assert.equal(poll.info?.totalRecords, 2n);
+    const ticket = decodeFlightSqlAs(poll.info!.endpoints[0]!.ticket.ticket, 'TicketStatementQuery');
+    assert.equal(JSON.parse(new TextDecoder().decode(ticket.statementHandle)).dataset, 'train', 'the statement handle is the node\'s own ticket');
+  });
+
   test('GetSqlInfo answers what a driver asks on connecting', async () => {
     const info = await metadata(carol, { kind: 'CommandGetSqlInfo', info: [0, 3, 4, 5, 8, 504] });
     assert.deepEqual(rows(info), [
