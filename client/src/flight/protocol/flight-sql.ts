@@ -65,7 +65,7 @@ export const UNSUPPORTED_FLIGHT_SQL_MESSAGES: readonly string[] = [
 type Kind = FlightSqlMessage['kind'];
 type MessageOf<K extends Kind> = Extract<FlightSqlMessage, { kind: K }>;
 
-/** Reads optional string fields by number, strings by number, bytes by number, one bool, and packed or plain uint32s. */
+/** The fields of a flat message, by field number. */
 interface Fields {
   strings: Map<number, string>;
   repeated: Map<number, string[]>;
@@ -74,25 +74,32 @@ interface Fields {
   uint32s: number[];
 }
 
-/** Reads every field of a flat message; `stringFields` and `repeatedFields` say which LEN fields are UTF-8. */
-function readFields(r: WireReader, name: string, stringFields: readonly number[], repeatedFields: readonly number[] = []): Fields {
+/** Which fields of a message are UTF-8 (`strings`, `repeated` for repeated ones) and which field is a repeated uint32. */
+interface Layout {
+  strings?: readonly number[];
+  repeated?: readonly number[];
+  uint32s?: number;
+}
+
+/** Reads every field of a flat message; LEN fields not named UTF-8 in `layout` are bytes. */
+function readFields(r: WireReader, name: string, layout: Layout = {}): Fields {
   const fields: Fields = { strings: new Map(), repeated: new Map(), bytes: new Map(), bools: new Map(), uint32s: [] };
   while (!r.done()) {
     const t = r.tag();
     const field = Math.floor(t / 8);
     const wire = t & 7;
-    if (wire === LEN && repeatedFields.includes(field)) {
-      const list = fields.repeated.get(field) ?? [];
-      list.push(r.string(`${name} field ${field}`));
-      fields.repeated.set(field, list);
-    } else if (wire === LEN && stringFields.includes(field)) fields.strings.set(field, r.string(`${name} field ${field}`));
-    else if (wire === LEN && name === 'CommandGetSqlInfo' && field === 1) {
-      // Packed repeated uint32, as proto3 writes it by default.
+    if (field === layout.uint32s && wire === LEN) {
+      // Packed, as proto3 writes repeated scalars by default.
       const outer = r.enter();
       while (!r.done()) fields.uint32s.push(r.number());
       r.leave(outer);
-    } else if (wire === LEN) fields.bytes.set(field, r.bytes());
-    else if (wire === VARINT && name === 'CommandGetSqlInfo' && field === 1) fields.uint32s.push(r.number());
+    } else if (field === layout.uint32s && wire === VARINT) fields.uint32s.push(r.number());
+    else if (wire === LEN && layout.repeated?.includes(field)) {
+      const list = fields.repeated.get(field) ?? [];
+      list.push(r.string(`${name} field ${field}`));
+      fields.repeated.set(field, list);
+    } else if (wire === LEN && layout.strings?.includes(field)) fields.strings.set(field, r.string(`${name} field ${field}`));
+    else if (wire === LEN) fields.bytes.set(field, r.bytes());
     else if (wire === VARINT) fields.bools.set(field, r.bool());
     else r.skip(wire);
   }
@@ -105,31 +112,31 @@ function decodeValue(name: Kind, value: Uint8Array): FlightSqlMessage {
   switch (name) {
     case 'CommandStatementQuery':
     case 'ActionCreatePreparedStatementRequest': {
-      const f = readFields(r, name, [1]);
+      const f = readFields(r, name, { strings: [1] });
       const transactionId = f.bytes.get(2);
       return { kind: name, query: f.strings.get(1) ?? '', ...(transactionId ? { transactionId } : {}) };
     }
     case 'TicketStatementQuery':
-      return { kind: name, statementHandle: readFields(r, name, []).bytes.get(1) ?? EMPTY };
+      return { kind: name, statementHandle: readFields(r, name).bytes.get(1) ?? EMPTY };
     case 'CommandPreparedStatementQuery':
     case 'ActionClosePreparedStatementRequest':
-      return { kind: name, preparedStatementHandle: readFields(r, name, []).bytes.get(1) ?? EMPTY };
+      return { kind: name, preparedStatementHandle: readFields(r, name).bytes.get(1) ?? EMPTY };
     case 'DoPutPreparedStatementResult': {
-      const handle = readFields(r, name, []).bytes.get(1);
+      const handle = readFields(r, name).bytes.get(1);
       return { kind: name, ...(handle ? { preparedStatementHandle: handle } : {}) };
     }
     case 'CommandGetSqlInfo':
-      return { kind: name, info: readFields(r, name, []).uint32s };
+      return { kind: name, info: readFields(r, name, { uint32s: 1 }).uint32s };
     case 'CommandGetCatalogs':
     case 'CommandGetTableTypes':
-      readFields(r, name, []);
+      readFields(r, name);
       return { kind: name };
     case 'CommandGetDbSchemas': {
-      const f = readFields(r, name, [1, 2]);
+      const f = readFields(r, name, { strings: [1, 2] });
       return { kind: name, ...optionalStrings(f, { catalog: 1, dbSchemaFilterPattern: 2 }) };
     }
     case 'CommandGetTables': {
-      const f = readFields(r, name, [1, 2, 3], [4]);
+      const f = readFields(r, name, { strings: [1, 2, 3], repeated: [4] });
       return {
         kind: name,
         ...optionalStrings(f, { catalog: 1, dbSchemaFilterPattern: 2, tableNameFilterPattern: 3 }),
@@ -138,7 +145,7 @@ function decodeValue(name: Kind, value: Uint8Array): FlightSqlMessage {
       };
     }
     case 'ActionCreatePreparedStatementResult': {
-      const f = readFields(r, name, []);
+      const f = readFields(r, name);
       return {
         kind: name,
         preparedStatementHandle: f.bytes.get(1) ?? EMPTY,
