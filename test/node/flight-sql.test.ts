@@ -16,7 +16,8 @@ import { UserDirectory } from '../../cache-server/auth/users.js';
 import { Code } from '../../client/src/flight/errors.js';
 import { FlightClient, cmdDescriptor } from '../../client/src/flight-client.js';
 import { LocationClients } from '../../client/src/share-reader.js';
-import { queryTable } from '../../client/src/query.js';
+import { queryInfo, queryStreams, queryTable } from '../../client/src/query.js';
+import { freePort } from '../helpers/process.js';
 import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
 import { decodeFlightSqlAs, decodeFlightSqlValue, encodeFlightSqlAny, type FlightSqlMessage } from '../../client/src/flight/protocol/flight-sql.js';
 import { putReference, referenceMessages, referenceTable } from '../helpers/exact-data.js';
@@ -143,6 +144,21 @@ describe('Flight SQL on a node with per-dataset scopes', () => {
     assert.equal(poll.info?.totalRecords, 2n);
     const ticket = decodeFlightSqlAs(poll.info!.endpoints[0]!.ticket.ticket, 'TicketStatementQuery');
     assert.equal(JSON.parse(new TextDecoder().decode(ticket.statementHandle)).dataset, 'train', 'the statement handle is the node\'s own ticket');
+  });
+
+  test('a query reads an endpoint from its next location when the first does not answer', async () => {
+    const locations = new LocationClients(carol, () => carol.bearerToken);
+    try {
+      const info = await queryInfo(locations, 'SELECT id FROM train WHERE id < 2');
+      const dead = `grpc://127.0.0.1:${await freePort()}`;
+      const moved = { ...info, endpoints: info.endpoints.map((e) => ({ ...e, locations: [{ uri: dead }, ...e.locations] })) };
+      const streams = await drain(queryStreams(locations, moved));
+      assert.deepEqual(streams.map((s) => s.length), [2], 'one stream: its schema and its one batch');
+      const lone = { ...info, endpoints: info.endpoints.map((e) => ({ ...e, locations: [{ uri: dead }] })) };
+      await rejectsWith(drain(queryStreams(locations, lone)), Code.UNAVAILABLE, /.+/);
+    } finally {
+      locations.close();
+    }
   });
 
   test('GetSqlInfo answers what a driver asks on connecting', async () => {
