@@ -54,7 +54,7 @@ type Metadata = Extract<FlightSqlMessage, { kind: 'CommandGetSqlInfo' | 'Command
 const METADATA_KINDS: readonly string[] = ['CommandGetSqlInfo', 'CommandGetCatalogs', 'CommandGetDbSchemas', 'CommandGetTables', 'CommandGetTableTypes'];
 
 /** The wrapped service's SQL command for `sql`: the one way a query runs. */
-export function sqlCommand(sql: string): FlightDescriptor {
+function sqlCommand(sql: string): FlightDescriptor {
   return { type: DescriptorType.CMD, cmd: new TextEncoder().encode(JSON.stringify({ sql })), path: [] };
 }
 

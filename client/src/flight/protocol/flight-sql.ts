@@ -2,7 +2,7 @@
  * The arrow.flight.protocol.sql messages (format/FlightSql.proto) that flightcache speaks, and their
  * google.protobuf.Any wrapping: Flight SQL commands travel as Any in descriptor commands, tickets
  * and action bodies. Decoding reads the Any's type URL first, so one function turns any Flight SQL
- * payload into a typed message; a known message flightcache does not serve decodes to
+ * payload into a typed message; any other message of the package decodes to
  * `{ kind: 'unsupported' }` carrying its name, for the server to refuse by name.
  */
 import { Code, FlightError } from '../errors.js';
@@ -36,31 +36,12 @@ export type FlightSqlMessage =
   | { kind: 'ActionClosePreparedStatementRequest'; preparedStatementHandle: Uint8Array }
   | { kind: 'DoPutPreparedStatementResult'; preparedStatementHandle?: Uint8Array };
 
-/** A Flight SQL message flightcache knows by name but does not serve (updates, transactions, Substrait, keys, ...). */
+/** A Flight SQL message flightcache does not serve (updates, transactions, Substrait, keys, newer commands), by name. */
 export interface UnsupportedFlightSqlMessage {
   kind: 'unsupported';
   /** The message name, e.g. "CommandStatementUpdate". */
   name: string;
 }
-
-/** The Flight SQL messages of the spec that flightcache refuses with UNIMPLEMENTED. */
-export const UNSUPPORTED_FLIGHT_SQL_MESSAGES: readonly string[] = [
-  'CommandStatementUpdate',
-  'CommandPreparedStatementUpdate',
-  'CommandStatementSubstraitPlan',
-  'CommandStatementIngest',
-  'CommandGetXdbcTypeInfo',
-  'CommandGetPrimaryKeys',
-  'CommandGetExportedKeys',
-  'CommandGetImportedKeys',
-  'CommandGetCrossReference',
-  'ActionCreatePreparedSubstraitPlanRequest',
-  'ActionBeginTransactionRequest',
-  'ActionBeginSavepointRequest',
-  'ActionEndTransactionRequest',
-  'ActionEndSavepointRequest',
-  'ActionCancelQueryRequest',
-];
 
 type Kind = FlightSqlMessage['kind'];
 type MessageOf<K extends Kind> = Extract<FlightSqlMessage, { kind: K }>;
