@@ -8,11 +8,12 @@
  * schemas, tables, table types, SqlInfo) are small tables served by whichever process was asked.
  */
 import { readFileSync } from 'node:fs';
-import type { RecordBatch, Table } from 'apache-arrow';
+import { Schema, type RecordBatch, type Table } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { CallContext } from '../../client/src/flight/grpc/method.js';
 import type { FlightService } from '../../client/src/flight/service.js';
-import { ArrowStreamDecoder, encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import { ArrowStreamDecoder, encodeTable, schemaFromFlatbuffer } from '../../client/src/flight/protocol/arrow-codec.js';
+import { extractSchemaFromEncapsulated } from '../../client/src/flight/protocol/ipc-message.js';
 import {
   decodeFlightSqlAny,
   decodeFlightSqlAs,
@@ -37,7 +38,8 @@ import { identityOf } from '../auth/token-auth.js';
 import { releaseCallAllocations } from '../node/node-service.js';
 import { catalogsTable, dbSchemasTable, tablesTable, tableTypesTable, type CatalogTable } from './catalog-tables.js';
 import { encapsulatedSchema } from './result-table.js';
-import { bindParameters, parameterCount, parameterLiterals } from './parameters.js';
+import { bindParameters, parameterLiterals } from './parameters.js';
+import { parameterSchema } from './parameter-schema.js';
 import { PreparedStatements } from './prepared-statements.js';
 import { sqlInfoTable } from './sql-info.js';
 
@@ -175,10 +177,22 @@ export function withFlightSql(inner: FlightService): FlightService {
   async function* createPrepared(action: Action, ctx: CallContext): AsyncIterable<Result> {
     const request = decodeFlightSqlAs(action.body, 'ActionCreatePreparedStatementRequest');
     noTransaction(request.transactionId);
+    // Parameters are typed from the columns they are compared with (JDBC binds by these types).
+    const parameters = await parameterSchema(request.query, async (dataset) => {
+      const { schema } = await inner.getSchema({ type: DescriptorType.PATH, cmd: EMPTY, path: [dataset] }, ctx);
+      try {
+        return schemaFromFlatbuffer(extractSchemaFromEncapsulated(schema));
+      } catch (err) {
+        // A column type apache-arrow JS cannot decode: the parameters go untyped (utf8) rather than the prepare failing.
+        if (err instanceof FlightError && err.code === Code.UNIMPLEMENTED) return new Schema([]);
+        throw err;
+      }
+    });
     // A query without parameters is planned now: bad SQL fails the prepare, and the result schema is known.
-    const datasetSchema = parameterCount(request.query) === 0 ? (await inner.getSchema(sqlCommand(request.query), ctx)).schema : EMPTY;
+    const datasetSchema = parameters ? EMPTY : (await inner.getSchema(sqlCommand(request.query), ctx)).schema;
     const handle = prepared.create(request.query, userOf(ctx));
-    yield { body: encodeFlightSqlAny({ kind: 'ActionCreatePreparedStatementResult', preparedStatementHandle: handle, datasetSchema, parameterSchema: EMPTY }) };
+    const parameterSchemaBytes = parameters ? encapsulatedSchema(parameters) : EMPTY;
+    yield { body: encodeFlightSqlAny({ kind: 'ActionCreatePreparedStatementResult', preparedStatementHandle: handle, datasetSchema, parameterSchema: parameterSchemaBytes }) };
   }
 
   return {

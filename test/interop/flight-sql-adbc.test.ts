@@ -39,7 +39,7 @@ interface CatalogReport {
 }
 
 interface QueryReport {
-  [check: string]: boolean | number | ClientError | null | { schema: string[]; rows: Array<Record<string, unknown>> };
+  [check: string]: boolean | number | string[] | ClientError | null | { schema: string[]; rows: Array<Record<string, unknown>> };
 }
 
 async function serve(...args: string[]): Promise<StartedProcess> {
@@ -65,6 +65,7 @@ function assertQueries(report: QueryReport): void {
     quote_in_parameter: ids(),
     unicode_parameter: { schema: ['id: int64', 'lang: string'], rows: [{ id: 5, lang: '日本' }] },
     empty_equal: true,
+    parameter_schema: ['parameter_1: string', 'parameter_2: double', 'parameter_3: int64', 'parameter_4: string'],
     bad_column: {
       type: 'ProgrammingError',
       message: 'INVALID_ARGUMENT: [FlightSQL] unknown column "nope" in the select list (columns: id, lang, score) (InvalidArgument; Prepare)',

@@ -18,7 +18,8 @@ import { FlightClient, cmdDescriptor } from '../../client/src/flight-client.js';
 import { LocationClients } from '../../client/src/share-reader.js';
 import { queryInfo, queryStreams, queryTable } from '../../client/src/query.js';
 import { freePort } from '../helpers/process.js';
-import { encodeTable } from '../../client/src/flight/protocol/arrow-codec.js';
+import { encodeTable, schemaFromFlatbuffer } from '../../client/src/flight/protocol/arrow-codec.js';
+import { extractSchemaFromEncapsulated } from '../../client/src/flight/protocol/ipc-message.js';
 import { decodeFlightSqlAs, decodeFlightSqlValue, encodeFlightSqlAny, type FlightSqlMessage } from '../../client/src/flight/protocol/flight-sql.js';
 import { putReference, referenceMessages, referenceTable } from '../helpers/exact-data.js';
 import { drain, rejectsWith } from '../helpers/flight.js';
@@ -84,6 +85,8 @@ describe('Flight SQL on a node with per-dataset scopes', () => {
     const [result] = await drain(carol.doAction('CreatePreparedStatement', encodeFlightSqlAny({ kind: 'ActionCreatePreparedStatementRequest', query: 'SELECT name FROM train WHERE id = ?' })));
     const created = decodeFlightSqlAs(result!.body, 'ActionCreatePreparedStatementResult');
     assert.equal(created.datasetSchema.length, 0, 'a query with parameters is planned once they are bound');
+    const parameters = schemaFromFlatbuffer(extractSchemaFromEncapsulated(created.parameterSchema));
+    assert.deepEqual(parameters.fields.map((f) => `${f.name}: ${String(f.type)}`), ['parameter_1: Int32'], 'typed as the column id it is compared with');
     const handle = created.preparedStatementHandle;
     const bind = (client: FlightClient) =>
       client.doPut(command({ kind: 'CommandPreparedStatementQuery', preparedStatementHandle: handle }), new Table({ p: vectorFromArray(Int32Array.of(3)) }));

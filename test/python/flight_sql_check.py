@@ -129,6 +129,11 @@ def queries(url, credentials):
         report["quote_in_parameter"] = table_report(run("SELECT id FROM train WHERE lang = ?", ("x' OR 'a' = 'a",)))
         report["unicode_parameter"] = table_report(run("SELECT id, lang FROM train WHERE lang = ?", ("日本",)))
         report["empty_equal"] = run("SELECT id, lang FROM train WHERE id > 100").equals(score_over_1.schema.empty_table())
+        prepared = conn.cursor()
+        report["parameter_schema"] = [
+            f"{f.name}: {f.type}" for f in prepared.adbc_prepare("SELECT id FROM train WHERE lang = ? AND ? < score OR id IN (?, 7) OR ? > 1")
+        ]
+        prepared.close()
         report["bad_column"] = error_of(lambda: run("SELECT nope FROM train"))
         report["aggregate"] = error_of(lambda: run("SELECT count(*) FROM train"))
         report["missing_dataset"] = error_of(lambda: run("SELECT id FROM missing"))
