@@ -127,8 +127,8 @@ function copyDictionary(builder: Builder, dictionary: DictionaryEncoding): Offse
   return DictionaryEncoding.endDictionaryEncoding(builder);
 }
 
-/** Copies a Field with its type, dictionary encoding, children (recursively) and custom metadata. */
-export function copyField(builder: Builder, field: Field, path: string, depth = 0): Offset {
+/** Copies a Field with its type, dictionary encoding, children (recursively) and custom metadata; `rename`: its new name. */
+export function copyField(builder: Builder, field: Field, path: string, depth = 0, rename?: string): Offset {
   if (depth > MAX_DEPTH) throw invalidField(path, `is nested deeper than ${MAX_DEPTH} levels`);
   const children: Offset[] = [];
   for (let i = 0, n = field.childrenLength(); i < n; i++) {
@@ -136,7 +136,7 @@ export function copyField(builder: Builder, field: Field, path: string, depth = 
     if (!child) throw invalidField(path, `is missing child #${i + 1}`);
     children.push(copyField(builder, child, `${path}.${child.name() ?? ''}`, depth + 1));
   }
-  const name = field.name();
+  const name = rename ?? field.name();
   const nameOffset = name == null ? 0 : builder.createString(name);
   const typeOffset = copyType(builder, field, path);
   const dictionary = field.dictionary();

@@ -127,8 +127,8 @@ export class ProjectionPlan {
   private readonly totalNodes: number;
   private readonly totalBuffers: number;
 
-  /** Plans keeping the top-level fields at `columns` (in that order) of a Schema message flatbuffer. */
-  constructor(schemaFlatbuffer: Uint8Array, readonly columns: readonly number[]) {
+  /** Plans keeping the top-level fields at `columns` (in that order) of a Schema message flatbuffer, sent under `names` when given. */
+  constructor(schemaFlatbuffer: Uint8Array, readonly columns: readonly number[], names?: readonly string[]) {
     const { message, schema, fields } = schemaOf(schemaFlatbuffer);
     const version = message.version();
     const all: FieldRun[] = [];
@@ -151,7 +151,8 @@ export class ProjectionPlan {
     if (new Set(columns).size !== columns.length) throw new FlightError(Code.INVALID_ARGUMENT, 'column projection repeats a column');
     this.runs = columns.map((c) => all[c]!);
     this.dictionaryIds = ids;
-    this.schema = projectSchema(message, schema, columns.map((c) => fields[c]!));
+    if (names && names.length !== columns.length) throw new FlightError(Code.INTERNAL, `column projection has ${columns.length} columns and ${names.length} names`);
+    this.schema = projectSchema(message, schema, columns.map((c) => fields[c]!), names);
   }
 
   /** The body length of a record batch after projection, read from its header alone. */
@@ -222,9 +223,9 @@ export class ProjectionPlan {
 }
 
 /** A Schema message with the given fields, keeping the version, endianness, features and custom metadata. */
-function projectSchema(message: Message, schema: FbSchema, fields: readonly Field[]): Uint8Array {
+function projectSchema(message: Message, schema: FbSchema, fields: readonly Field[], names?: readonly string[]): Uint8Array {
   const builder = new Builder(1024);
-  const fieldOffsets = fields.map((field) => copyField(builder, field, field.name() ?? ''));
+  const fieldOffsets = fields.map((field, i) => copyField(builder, field, field.name() ?? '', 0, names?.[i]));
   const fieldsVector = FbSchema.createFieldsVector(builder, fieldOffsets);
   const schemaMetadata = copyMetadata(builder, schema);
   const features: bigint[] = [];

@@ -53,7 +53,7 @@ export interface DatasetLayout extends DatasetShape {
 export function projectionOf(schemaHeader: Uint8Array, request: ShareRequest): { columns: number[]; plan: ProjectionPlan } | undefined {
   if (!request.columns) return undefined;
   const columns = columnIndices(schemaHeader, request.columns);
-  return { columns, plan: new ProjectionPlan(schemaHeader, columns) };
+  return { columns, plan: new ProjectionPlan(schemaHeader, columns, request.query?.columns?.map((c) => c.alias)) };
 }
 
 /** The schema a request's batches have, encapsulated. */

@@ -136,7 +136,8 @@ export interface PlanOptions {
  */
 export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest, options: PlanOptions = {}): Generator<ReadStep> {
   // A query's ticket reads the selection: its batches are the non-empty selected ones, its rows the selected rows.
-  const selection: Selection | undefined = request.query ? selectionOf(dataset, planFor(dataset, request.query)) : undefined;
+  const query = request.query ? planFor(dataset, request.query) : undefined;
+  const selection: Selection | undefined = query ? selectionOf(dataset, query) : undefined;
   const local = selection ? { batches: selection.stored.length, rows: selection.total } : { batches: dataset.batchCount, rows: dataset.rows };
   // A partition (ticket with "g") is immutable under its unique name; a node dataset may have grown since.
   if (request.share && request.global === undefined) checkFingerprint(dataset.name, request.share, local, 'ticket');
@@ -147,7 +148,8 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest, op
   const storedBatch = (batch: number): number => (selection ? selection.stored[batch]! : batch);
   const skip = request.skip ?? 0;
   const index = indexOf(dataset);
-  const projection = request.columns ? new ProjectionPlan(dataset.schema.header, request.columns) : undefined;
+  // A query's select list names the columns' output names (AS aliases).
+  const projection = request.columns ? new ProjectionPlan(dataset.schema.header, request.columns, query?.columns?.map((c) => c.alias)) : undefined;
   const schemaHeader = projection ? projection.schema : dataset.schema.header;
   const rowsChange = skip > 0 || request.shuffle !== undefined || request.batchRows !== undefined || selection !== undefined;
   yield { kind: 'schema', header: schemaHeader, projection, taker: rowsChange ? new RowTaker(schemaHeader) : undefined };

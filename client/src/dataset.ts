@@ -34,7 +34,7 @@ export class Dataset {
     for await (const { batch } of this.read()) yield batch;
   }
 
-  /** Streams a rank's share with its resume cursors (shuffle, columns, batch_rows, resume: see ShareOptions). */
+  /** Streams a rank's share with its resume cursors (filter, shuffle, columns, batch_rows, resume: see ShareOptions). */
   read(options: ShareOptions = {}, failover: FailoverOptions = {}): AsyncIterable<ShareBatch> {
     return readShare(this.locations, this.name, options, failover);
   }

@@ -16,6 +16,8 @@ export interface ShareOptions {
   rank?: number;
   worldSize?: number;
   columns?: string[];
+  /** A SQL predicate: only the rows where it is TRUE are read (README, "Queries"). */
+  filter?: string;
   shuffle?: boolean;
   seed?: number;
   epoch?: number;
@@ -94,6 +96,7 @@ export function isFailover(err: unknown): boolean {
 export function shareCommand(dataset: string, options: ShareOptions, startAfter?: string): Uint8Array {
   const body: Record<string, unknown> = { dataset, rank: options.rank ?? 0, world_size: options.worldSize ?? 1 };
   if (options.columns) body.columns = options.columns;
+  if (options.filter !== undefined) body.filter = options.filter;
   if (options.shuffle) {
     body.shuffle = true;
     body.seed = options.seed ?? 0;

@@ -5,6 +5,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { Dictionary, Float64, Int8, Int32, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
@@ -12,6 +13,11 @@ import { ArrowStreamDecoder } from '../../client/src/flight/protocol/arrow-codec
 import { Code } from '../../client/src/flight/errors.js';
 import type { FlightInfo } from '../../client/src/flight/protocol/messages.js';
 import { rejectsWith, jsonCommand as json } from '../helpers/flight.js';
+import { repoRoot, runPython } from '../helpers/python.js';
+import { connect } from '../../client/src/index.js';
+
+// The Python package is imported from the working tree.
+process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
 
 const BATCHES = 5;
 const ROWS = 40;
@@ -73,6 +79,23 @@ async function readInfo(client: FlightClient, info: FlightInfo): Promise<Read> {
 
 const idsWhere = (keep: (r: Row) => boolean): number[] => rows.filter(keep).map((r) => r.id);
 
+const MASK = (1n << 64n) - 1n;
+/** The documented split_hash: FNV-1a 64 of the key's bytes, xor seed, splitmix64 finaliser, top 53 bits as a fraction. */
+function splitHash(bytes: Uint8Array, seed: bigint): number {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of bytes) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & MASK;
+  h ^= seed & MASK;
+  h = ((h ^ (h >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
+  h = ((h ^ (h >> 27n)) * 0x94d049bb133111ebn) & MASK;
+  h ^= h >> 31n;
+  return Number(h >> 11n) / 2 ** 53;
+}
+const int64Bytes = (value: number): Uint8Array => {
+  const bytes = new Uint8Array(8);
+  new DataView(bytes.buffer).setBigInt64(0, BigInt(value), true);
+  return bytes;
+};
+
 describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
   let node: CacheNode;
   let client: FlightClient;
@@ -112,6 +135,19 @@ describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
     assert.equal(info.totalRecords, 25n);
     const schema = await client.getSchema(json({ sql: 'SELECT text, id FROM docs' }));
     assert.deepEqual(schema.fields.map((f) => f.name), ['text', 'id']);
+    const renamed = await client.getFlightInfo(json({ sql: 'SELECT lang AS language, id, text AS "Body" FROM docs WHERE id < 4' }));
+    const decoder = new ArrowStreamDecoder();
+    const names: string[][] = [];
+    const languages: (string | null)[] = [];
+    for await (const data of client.doGetRaw(renamed.endpoints[0]!.ticket)) {
+      const decoded = decoder.decode(data.dataHeader, data.dataBody);
+      if (decoded.kind !== 'batch') continue;
+      names.push(decoded.batch.schema.fields.map((f) => f.name));
+      for (let i = 0; i < decoded.batch.numRows; i++) languages.push(decoded.batch.getChild('language')!.get(i) as string | null);
+    }
+    assert.deepEqual(names, [['language', 'id', 'Body']]);
+    assert.deepEqual(languages, ['en', 'de', 'fr', 'ja']);
+    assert.deepEqual((await client.getSchema(json({ sql: 'SELECT lang AS language, id FROM docs' }))).fields.map((f) => f.name), ['language', 'id']);
   });
 
   test('ranks of any world size read each selected row exactly once, shuffled or not, re-chunked or not', async () => {
@@ -155,6 +191,49 @@ describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
     assert.notDeepEqual(seed7.ids, first.ids);
   });
 
+  test('the TypeScript client reads a filtered share with read({ filter }), each rank its part', async () => {
+    const connection = await connect(node.url);
+    try {
+      const ids: number[] = [];
+      for (const rank of [0, 1]) {
+        for await (const { batch } of connection.dataset('docs').read({ filter: "lang = 'ja' OR small < -100", rank, worldSize: 2, batchRows: 5 })) {
+          for (let i = 0; i < batch.numRows; i++) ids.push(Number(batch.getChild('id')!.get(i)));
+        }
+      }
+      assert.deepEqual(ids.sort((a, b) => a - b), idsWhere((r) => r.lang === 'ja' || r.small < -100));
+    } finally {
+      connection.close();
+    }
+  });
+
+  test('the Python package reads a filtered dataset: FlightCacheDataset(filter=...) on each of 3 ranks and Client.read(filter=...)', async () => {
+    const filter = "text <> '' AND score < 5";
+    const out = await runPython<{ ranks: number[][]; read: number[] }>('sql_filter_read.py', [node.url, 'docs', filter, '3']);
+    const expected = idsWhere((r) => r.text !== '' && r.score !== null && !Number.isNaN(r.score) && r.score < 5);
+    assert.deepEqual(out.read, expected);
+    assert.deepEqual(out.ranks.flat().sort((a, b) => a - b), expected);
+    assert.ok(out.ranks.every((ids) => ids.length > 0));
+  });
+
+  test('split_hash(key [, seed]) splits rows by the documented hash of the key alone, the same rows for any world size or shuffle', async () => {
+    const train = idsWhere((r) => splitHash(int64Bytes(r.id), 0n) < 0.8);
+    assert.ok(train.length > N * 0.7 && train.length < N * 0.9, `${train.length} of ${N}`);
+    for (const [world, options] of [[1, {}], [3, { shuffle: true, seed: 1, epoch: 4 }], [4, { batch_rows: 9 }]] as const) {
+      const seen: number[] = [];
+      const validation: number[] = [];
+      for (let rank = 0; rank < world; rank++) {
+        seen.push(...(await readInfo(client, await client.getFlightInfo(json({ dataset: 'docs', filter: 'split_hash(id) < 0.8', rank, world_size: world, ...options })))).ids);
+        validation.push(...(await readInfo(client, await client.getFlightInfo(json({ dataset: 'docs', filter: 'split_hash(id) >= 0.8', rank, world_size: world, ...options })))).ids);
+      }
+      assert.deepEqual(seen.sort((a, b) => a - b), train, `world ${world}`);
+      assert.deepEqual([...seen, ...validation].sort((a, b) => a - b), rows.map((r) => r.id));
+    }
+    const byText = await readInfo(client, await client.getFlightInfo(json({ dataset: 'docs', filter: 'split_hash(text, 7) < 0.5' })));
+    assert.deepEqual(byText.ids, idsWhere((r) => splitHash(new TextEncoder().encode(r.text), 7n) < 0.5));
+    const byNarrowInt = await readInfo(client, await client.getFlightInfo(json({ dataset: 'docs', filter: 'split_hash(small, -3) < 0.5' })));
+    assert.deepEqual(byNarrowInt.ids, idsWhere((r) => splitHash(int64Bytes(r.small), -3n) < 0.5));
+  });
+
   test('bad queries fail with INVALID_ARGUMENT or UNIMPLEMENTED naming the construct and its line:column', async () => {
     await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'nope > 1' })), Code.INVALID_ARGUMENT, /unknown column "nope" .* at 1:1/);
     await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: "id > 1 AND\n  lang = 3" })), Code.INVALID_ARGUMENT, /cannot compare utf8 and int64 at 2:3/);
@@ -164,9 +243,11 @@ describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
     await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id FROM docs GROUP BY id' })), Code.UNIMPLEMENTED, /GROUP BY/);
     await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'frobnicate(id) = 1' })), Code.INVALID_ARGUMENT, /unknown function frobnicate at 1:1/);
     await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'id >' })), Code.INVALID_ARGUMENT, /SQL syntax error/);
-    await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'CAST(small AS TINYINT) * small > 0' })), Code.INVALID_ARGUMENT, /Arithmetic overflow/);
+    await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'CAST(small AS TINYINT) / CAST(-1 AS TINYINT) > 0' })), Code.INVALID_ARGUMENT, /Arithmetic overflow: Overflow happened on: -128 \/ -1/);
     await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'id / 0 = 1' })), Code.INVALID_ARGUMENT, /Divide by zero/);
     await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id FROM missing' })), Code.NOT_FOUND, /unknown dataset "missing"/);
+    await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id AS x, text AS x FROM docs' })), Code.INVALID_ARGUMENT, 'the select list names output column "x" twice');
+    await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id + 1 AS x FROM docs' })), Code.UNIMPLEMENTED, /an expression in the select list is not supported .* at 1:8/);
     await rejectsWith(client.getFlightInfo(json({ sql: 'SELECT id FROM docs', dataset: 'other' })), Code.INVALID_ARGUMENT, /differs from the dataset the SQL reads/);
   });
 

@@ -118,6 +118,7 @@ export class BatchFilter {
     } catch (error) {
       const e = error as Error & { code?: string };
       if (e.code === 'FILTER_EVALUATION') throw new FlightError(Code.INVALID_ARGUMENT, `query evaluation failed: ${e.message}`);
+      if (e.code === 'FILTER_UNSUPPORTED') throw new FlightError(Code.UNIMPLEMENTED, `query evaluation failed: ${e.message}`);
       if (e.code === 'FILTER_MALFORMED') throw new FlightError(Code.INTERNAL, `filter kernel refused a stored batch: ${e.message}`);
       throw error;
     }

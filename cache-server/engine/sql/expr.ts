@@ -1,7 +1,7 @@
 /**
  * The typed expression IR of a predicate and its binding from a parser AST against a schema, with
  * DataFusion's typing: integer literals are Int64, decimal literals Float64, integer arithmetic
- * keeps the wider operand type and fails on overflow, int/float comparisons compare as Float64,
+ * keeps the wider operand type and wraps on overflow, int/float comparisons compare as Float64,
  * unquoted identifiers are lower-cased.
  */
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
@@ -40,7 +40,8 @@ export type Expr =
   | { readonly op: 'not' | 'is_null' | 'is_not_null' | 'lower' | 'upper' | 'length' | 'negate' | 'to_float' | 'cast_int'; readonly type: SqlType; readonly arg: Expr }
   | { readonly op: 'arith'; readonly type: SqlType; readonly arith: ArithOp; readonly left: Expr; readonly right: Expr }
   | { readonly op: 'like'; readonly type: SqlType; readonly arg: Expr; readonly pattern: string; readonly caseInsensitive: boolean }
-  | { readonly op: 'starts_with'; readonly type: SqlType; readonly left: Expr; readonly right: Expr };
+  | { readonly op: 'starts_with'; readonly type: SqlType; readonly left: Expr; readonly right: Expr }
+  | { readonly op: 'split_hash'; readonly type: SqlType; readonly arg: Expr; readonly seed: bigint };
 
 /** A column of the dataset, as predicates see it. */
 export interface BindColumn {
@@ -200,6 +201,7 @@ export class Binder {
     const expr = this.numeric(this.bind(arg), node);
     if (expr.op === 'literal' && expr.type.kind === 'float') return { op: 'literal', type: FLOAT64, value: -(expr.value as number) };
     if (expr.type.kind === 'null') return expr;
+    if (expr.type.kind === 'int' && expr.type.name.startsWith('u')) throw this.fail(Code.INVALID_ARGUMENT, `unary minus needs a signed number, got ${expr.type.name}`, node);
     return { op: 'negate', type: expr.type, arg: expr };
   }
 
@@ -293,6 +295,10 @@ export class Binder {
     const [left, right] = this.unify(leftIn, rightIn, 'do arithmetic on', node);
     if (left.type.kind === 'null') return { op: 'literal', type: INT64, value: null };
     if (left.type.kind === 'int' && right.type.kind === 'int') {
+      const names = [left.type.name, right.type.name];
+      if (names.includes('uint64') && names.some((n) => n.startsWith('int'))) {
+        throw this.fail(Code.UNIMPLEMENTED, 'arithmetic of uint64 with a signed integer (Decimal128 in DataFusion) is not supported', node);
+      }
       return { op: 'arith', type: { kind: 'int', name: Binder.intResult(left.type.name, right.type.name) }, arith: op, left, right };
     }
     const bits = left.type.kind === 'float' && right.type.kind === 'float' && left.type.bits === 32 && right.type.bits === 32 ? 32 : 64;
@@ -383,6 +389,15 @@ export class Binder {
         strings();
         if (args.some((a) => a.type.kind === 'null')) return { op: 'literal', type: BOOL, value: null };
         return { op: 'starts_with', type: BOOL, left: args[0]!, right: args[1]! };
+      case 'split_hash': {
+        // split_hash(key [, seed]): a fraction in [0, 1) of the key's value alone (README, "Queries").
+        if (args.length !== 1 && args.length !== 2) throw this.fail(Code.INVALID_ARGUMENT, `split_hash takes a key and an optional seed, got ${args.length} arguments`, node);
+        const [key, seed] = args as [Expr, Expr | undefined];
+        if (key.type.kind !== 'int' && key.type.kind !== 'string' && key.type.kind !== 'null') throw this.fail(Code.INVALID_ARGUMENT, `split_hash needs an integer or string key, got ${typeName(key.type)}`, node);
+        if (seed && (seed.op !== 'literal' || typeof seed.value !== 'bigint')) throw this.fail(Code.INVALID_ARGUMENT, 'the split_hash seed must be an integer literal', node);
+        if (key.type.kind === 'null') return { op: 'literal', type: FLOAT64, value: null };
+        return { op: 'split_hash', type: FLOAT64, arg: key, seed: seed ? (seed as { value: bigint }).value : 0n };
+      }
       default:
         throw this.fail(Code.INVALID_ARGUMENT, `unknown function ${name}`, node);
     }

@@ -50,8 +50,10 @@ export function bindQuery(parsed: ParsedQuery, schemaHeader: Uint8Array): QueryP
     if (!columns.some((c) => c.name === selected.column)) {
       throw new FlightError(Code.INVALID_ARGUMENT, `unknown column "${selected.column}" in the select list (columns: ${columns.map((c) => c.name).join(', ')})`);
     }
-    if (selected.alias !== selected.column) throw new FlightError(Code.UNIMPLEMENTED, `renaming column "${selected.column}" AS "${selected.alias}" is not supported yet`);
   }
+  const aliases = (parsed.columns ?? []).map((c) => c.alias);
+  const repeated = aliases.find((alias, i) => aliases.indexOf(alias) !== i);
+  if (repeated !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, `the select list names output column "${repeated}" twice`);
   const predicate = parsed.where === undefined ? undefined : new Binder(columns, parsed.shift).predicate(parsed.where);
   let filter: BatchFilter | undefined;
   if (predicate) {

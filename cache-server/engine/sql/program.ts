@@ -36,6 +36,7 @@ const enum Op {
   Upper = 19,
   Length = 20,
   StartsWith = 21,
+  SplitHash = 22,
 }
 
 const COMPARE = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 } as const;
@@ -104,6 +105,8 @@ export function compileFilter(predicate: Expr): FilterProgram {
         return emit(Op.Length, visit(e.arg));
       case 'starts_with':
         return emit(Op.StartsWith, visit(e.left), visit(e.right));
+      case 'split_hash':
+        return emit(Op.SplitHash, visit(e.arg), ints.push(e.seed) - 1);
     }
   };
   visit(predicate);

@@ -91,7 +91,10 @@ Napi::Value FilterBatch(const Napi::CallbackInfo& info) {
   core::FilterResult result = core::EvaluateFilter(program, columns, rows);
   if (!result.ok) {
     Napi::Error error = Napi::Error::New(env, result.error);
-    error.Set("code", Napi::String::New(env, result.evaluation_error ? "FILTER_EVALUATION" : "FILTER_MALFORMED"));
+    const char* code = result.failure == core::FilterResult::Failure::kEvaluation    ? "FILTER_EVALUATION"
+                       : result.failure == core::FilterResult::Failure::kUnsupported ? "FILTER_UNSUPPORTED"
+                                                                                      : "FILTER_MALFORMED";
+    error.Set("code", Napi::String::New(env, code));
     throw error;
   }
   Napi::Uint32Array out = Napi::Uint32Array::New(env, result.selected.size());

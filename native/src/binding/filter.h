@@ -10,8 +10,8 @@ namespace flightcache::binding {
 // filterBatch(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: string[],
 //             columns: FilterColumn[], rows: number): Uint32Array — rows where the predicate is TRUE.
 // TypeError/RangeError for malformed arguments; an Error with code FILTER_EVALUATION for an
-// evaluation error of the query (overflow, division by zero, failed cast), FILTER_MALFORMED for a
-// program or batch the kernel cannot read.
+// evaluation error of the query (division by zero, failed cast), FILTER_UNSUPPORTED for values the
+// kernel does not represent (uint64 above 2^63-1), FILTER_MALFORMED for a program or batch it cannot read.
 Napi::Value FilterBatch(const Napi::CallbackInfo& info);
 
 }  // namespace flightcache::binding

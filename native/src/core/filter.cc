@@ -22,9 +22,13 @@ struct Vec {
 
 // Evaluation stops at the first error; the message says what and where.
 struct Failure {
-  bool evaluation;
+  FilterResult::Failure kind;
   std::string message;
 };
+
+constexpr auto kEvaluation = FilterResult::Failure::kEvaluation;
+constexpr auto kUnsupported = FilterResult::Failure::kUnsupported;
+constexpr auto kMalformed = FilterResult::Failure::kMalformed;
 
 // The range code of float arithmetic whose result is rounded to float32 (float32 op float32).
 constexpr int32_t kFloat32Result = 8;
@@ -93,7 +97,7 @@ class Evaluator {
     for (std::size_t i = 0; i < program_.code.size(); i++) {
       if (!Step(i)) {
         result.ok = false;
-        result.evaluation_error = failure_.evaluation;
+        result.failure = failure_.kind;
         result.error = failure_.message;
         return result;
       }
@@ -101,6 +105,7 @@ class Evaluator {
     }
     if (program_.code.empty() || registers_.back().kind != Kind::kBool) {
       result.ok = false;
+      result.failure = kMalformed;
       result.error = "filter program does not end in a boolean";
       return result;
     }
@@ -112,8 +117,8 @@ class Evaluator {
   }
 
  private:
-  bool Fail(bool evaluation, std::string message) {
-    failure_ = {evaluation, std::move(message)};
+  bool Fail(FilterResult::Failure kind, std::string message) {
+    failure_ = {kind, std::move(message)};
     return false;
   }
 
@@ -135,6 +140,7 @@ class Evaluator {
   static std::vector<int32_t> Operands(const Instruction& in) {
     switch (in.op) {
       case Op::kCompare: case Op::kAnd: case Op::kOr: case Op::kArith: case Op::kStartsWith: return {in.a, in.b};
+      case Op::kSplitHash: return {in.a};
       case Op::kNot: case Op::kIsNull: case Op::kIsNotNull: case Op::kNegate: case Op::kToFloat: case Op::kCastInt:
       case Op::kLike: case Op::kLower: case Op::kUpper: case Op::kLength: return {in.a};
       default: return {};
@@ -144,12 +150,12 @@ class Evaluator {
   // Register `r` of instruction `at`, which must be an earlier one of kind `kind`.
   const Vec* Operand(std::size_t at, int32_t r, Kind kind) {
     if (r < 0 || static_cast<std::size_t>(r) >= at) {
-      Fail(false, "filter program instruction " + std::to_string(at) + " reads a later register");
+      Fail(kMalformed, "filter program instruction " + std::to_string(at) + " reads a later register");
       return nullptr;
     }
     const Vec& v = registers_[static_cast<std::size_t>(r)];
     if (v.kind != kind) {
-      Fail(false, "filter program instruction " + std::to_string(at) + " reads a register of another kind");
+      Fail(kMalformed, "filter program instruction " + std::to_string(at) + " reads a register of another kind");
       return nullptr;
     }
     return &v;
@@ -174,17 +180,17 @@ class Evaluator {
     switch (in.op) {
       case Op::kColumn: return LoadColumn(in.a, &out);
       case Op::kInt:
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.ints.size()) return Fail(false, "bad int constant");
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.ints.size()) return Fail(kMalformed, "bad int constant");
         out = New(Kind::kInt);
         out.ints.assign(rows_, program_.ints[static_cast<std::size_t>(in.a)]);
         return true;
       case Op::kFloat:
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.floats.size()) return Fail(false, "bad float constant");
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.floats.size()) return Fail(kMalformed, "bad float constant");
         out = New(Kind::kFloat);
         out.floats.assign(rows_, program_.floats[static_cast<std::size_t>(in.a)]);
         return true;
       case Op::kString:
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.strings.size()) return Fail(false, "bad string constant");
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.strings.size()) return Fail(kMalformed, "bad string constant");
         out = New(Kind::kString);
         out.strings.assign(rows_, std::string_view(program_.strings[static_cast<std::size_t>(in.a)]));
         return true;
@@ -193,7 +199,7 @@ class Evaluator {
         out.bools.assign(rows_, in.a != 0);
         return true;
       case Op::kNull:
-        if (in.a < 0 || in.a > 3) return Fail(false, "bad null kind");
+        if (in.a < 0 || in.a > 3) return Fail(kMalformed, "bad null kind");
         out = New(static_cast<Kind>(in.a));
         out.valid.assign(rows_, 0);
         return true;
@@ -210,7 +216,7 @@ class Evaluator {
         return true;
       }
       case Op::kIsNull: case Op::kIsNotNull: {
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
         const Vec& a = registers_[static_cast<std::size_t>(in.a)];
         out = New(Kind::kBool);
         for (std::size_t r = 0; r < rows_; r++) out.bools[r] = (a.valid[r] == 0) == (in.op == Op::kIsNull);
@@ -219,9 +225,9 @@ class Evaluator {
       case Op::kArith: return ArithStep(at, in, &out);
       case Op::kNegate: return NegateStep(at, in, &out);
       case Op::kToFloat: {
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
         const Vec& a = registers_[static_cast<std::size_t>(in.a)];
-        if (a.kind != Kind::kInt && a.kind != Kind::kFloat) return Fail(false, "conversion of a non-number to a float");
+        if (a.kind != Kind::kInt && a.kind != Kind::kFloat) return Fail(kMalformed, "conversion of a non-number to a float");
         out = New(Kind::kFloat);
         out.valid = a.valid;
         for (std::size_t r = 0; r < rows_; r++) {
@@ -256,34 +262,55 @@ class Evaluator {
         }
         return true;
       }
+      case Op::kSplitHash: {
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
+        if (in.b < 0 || static_cast<std::size_t>(in.b) >= program_.ints.size()) return Fail(kMalformed, "bad seed constant");
+        const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+        if (a.kind != Kind::kInt && a.kind != Kind::kString) return Fail(kMalformed, "split_hash of a register that is not an integer or string");
+        const int64_t seed = program_.ints[static_cast<std::size_t>(in.b)];
+        out = New(Kind::kFloat);
+        out.valid = a.valid;
+        for (std::size_t r = 0; r < rows_; r++) {
+          if (!a.valid[r]) continue;
+          if (a.kind == Kind::kInt) {
+            uint8_t bytes[8];
+            const auto v = static_cast<uint64_t>(a.ints[r]);
+            for (int k = 0; k < 8; k++) bytes[k] = static_cast<uint8_t>(v >> (8 * k));
+            out.floats[r] = SplitHash(bytes, 8, seed);
+          } else {
+            out.floats[r] = SplitHash(reinterpret_cast<const uint8_t*>(a.strings[r].data()), a.strings[r].size(), seed);
+          }
+        }
+        return true;
+      }
     }
-    return Fail(false, "unknown filter opcode " + std::to_string(static_cast<int32_t>(in.op)));
+    return Fail(kMalformed, "unknown filter opcode " + std::to_string(static_cast<int32_t>(in.op)));
   }
 
   bool LoadColumn(int32_t index, Vec* out) {
-    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size()) return Fail(false, "bad column index");
+    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size()) return Fail(kMalformed, "bad column index");
     const FilterColumn& column = columns_[static_cast<std::size_t>(index)];
     const std::string name = "column " + std::to_string(index);
     const std::size_t bitmap = (rows_ + 7) / 8;
-    if (column.validity.data && column.validity.size < bitmap) return Fail(false, name + ": validity bitmap too short");
+    if (column.validity.data && column.validity.size < bitmap) return Fail(kMalformed, name + ": validity bitmap too short");
     auto load_validity = [&](Vec* v) {
       if (!column.validity.data) return;
       for (std::size_t r = 0; r < rows_; r++) v->valid[r] = Bit(column.validity.data, r);
     };
     const ColumnType type = column.type;
     if (IsInteger(type)) {
-      if (column.values.size < rows_ * WidthOf(type)) return Fail(false, name + ": values buffer too short");
+      if (column.values.size < rows_ * WidthOf(type)) return Fail(kMalformed, name + ": values buffer too short");
       *out = New(Kind::kInt);
       load_validity(out);
       for (std::size_t r = 0; r < rows_; r++) {
         if (!ReadInt(column.values.data, type, r, &out->ints[r]) && out->valid[r]) {
-          return Fail(true, name + ": uint64 value above 2^63-1 (not supported by filters)");
+          return Fail(kUnsupported, name + ": uint64 value above 2^63-1 (not supported by filters)");
         }
       }
       return true;
     }
     if (type == ColumnType::kFloat32 || type == ColumnType::kFloat64) {
-      if (column.values.size < rows_ * WidthOf(type)) return Fail(false, name + ": values buffer too short");
+      if (column.values.size < rows_ * WidthOf(type)) return Fail(kMalformed, name + ": values buffer too short");
       *out = New(Kind::kFloat);
       load_validity(out);
       for (std::size_t r = 0; r < rows_; r++) {
@@ -298,7 +325,7 @@ class Evaluator {
       return true;
     }
     if (type == ColumnType::kBool) {
-      if (column.values.size < bitmap) return Fail(false, name + ": values bitmap too short");
+      if (column.values.size < bitmap) return Fail(kMalformed, name + ": values bitmap too short");
       *out = New(Kind::kBool);
       load_validity(out);
       for (std::size_t r = 0; r < rows_; r++) out->bools[r] = Bit(column.values.data, r);
@@ -306,28 +333,28 @@ class Evaluator {
     }
     if (type == ColumnType::kUtf8 || type == ColumnType::kLargeUtf8) {
       const bool large = type == ColumnType::kLargeUtf8;
-      if (column.offsets.size < (rows_ + 1) * (large ? 8 : 4)) return Fail(false, name + ": offsets buffer too short");
+      if (column.offsets.size < (rows_ + 1) * (large ? 8 : 4)) return Fail(kMalformed, name + ": offsets buffer too short");
       *out = New(Kind::kString);
       load_validity(out);
       for (std::size_t r = 0; r < rows_; r++) {
-        if (!ReadString(column.offsets, column.values, large, r, &out->strings[r])) return Fail(false, name + ": offsets point outside the data");
+        if (!ReadString(column.offsets, column.values, large, r, &out->strings[r])) return Fail(kMalformed, name + ": offsets point outside the data");
       }
       return true;
     }
     if (type == ColumnType::kDictionaryUtf8) {
       if (!IsInteger(column.index_type) || column.values.size < rows_ * WidthOf(column.index_type)) {
-        return Fail(false, name + ": dictionary indices too short");
+        return Fail(kMalformed, name + ": dictionary indices too short");
       }
       const std::size_t entries = column.dictionary_length;
-      if (column.dictionary_offsets.size < (entries + 1) * (column.dictionary_large ? 8 : 4)) return Fail(false, name + ": dictionary offsets too short");
-      if (column.dictionary_validity.data && column.dictionary_validity.size < (entries + 7) / 8) return Fail(false, name + ": dictionary validity too short");
+      if (column.dictionary_offsets.size < (entries + 1) * (column.dictionary_large ? 8 : 4)) return Fail(kMalformed, name + ": dictionary offsets too short");
+      if (column.dictionary_validity.data && column.dictionary_validity.size < (entries + 7) / 8) return Fail(kMalformed, name + ": dictionary validity too short");
       *out = New(Kind::kString);
       load_validity(out);
       for (std::size_t r = 0; r < rows_; r++) {
         if (!out->valid[r]) continue;
         int64_t index = 0;
         if (!ReadInt(column.values.data, column.index_type, r, &index) || index < 0 || static_cast<std::size_t>(index) >= entries) {
-          return Fail(false, name + ": dictionary index out of range");
+          return Fail(kMalformed, name + ": dictionary index out of range");
         }
         const auto k = static_cast<std::size_t>(index);
         if (column.dictionary_validity.data && !Bit(column.dictionary_validity.data, k)) {
@@ -335,16 +362,17 @@ class Evaluator {
           continue;
         }
         if (!ReadString(column.dictionary_offsets, column.dictionary_values, column.dictionary_large, k, &out->strings[r])) {
-          return Fail(false, name + ": dictionary offsets point outside its data");
+          return Fail(kMalformed, name + ": dictionary offsets point outside its data");
         }
       }
       return true;
     }
-    return Fail(false, name + ": unsupported column type");
+    return Fail(kMalformed, name + ": unsupported column type");
   }
 
-  // Arrow's total order of doubles (IEEE totalOrder): -NaN < -inf < ... < -0 < 0 < ... < inf < NaN.
+  // DataFusion's order of doubles: IEEE totalOrder (-NaN < -inf < ... < inf < NaN) with -0 equal to 0.
   static int64_t TotalKey(double d) {
+    if (d == 0) d = 0;
     int64_t bits;
     std::memcpy(&bits, &d, 8);
     return bits ^ static_cast<int64_t>(static_cast<uint64_t>(bits >> 63) >> 1);
@@ -364,8 +392,8 @@ class Evaluator {
   }
 
   bool CompareStep(std::size_t at, const Instruction& in, Vec* out) {
-    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
-    if (in.c < 0 || in.c > 5) return Fail(false, "bad comparison");
+    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
+    if (in.c < 0 || in.c > 5) return Fail(kMalformed, "bad comparison");
     const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
     const Vec* a = Operand(at, in.a, kind);
     const Vec* b = a ? Operand(at, in.b, kind) : nullptr;
@@ -421,6 +449,21 @@ class Evaluator {
     return false;
   }
 
+  // Wraps a 64-bit two's complement result into `range`; false for a UInt64 result above the int64 range.
+  static bool Wrap(int64_t* v, IntRange range) {
+    switch (range) {
+      case IntRange::kInt8: *v = static_cast<int8_t>(*v); return true;
+      case IntRange::kInt16: *v = static_cast<int16_t>(*v); return true;
+      case IntRange::kInt32: *v = static_cast<int32_t>(*v); return true;
+      case IntRange::kInt64: return true;
+      case IntRange::kUInt8: *v = static_cast<uint8_t>(*v); return true;
+      case IntRange::kUInt16: *v = static_cast<uint16_t>(*v); return true;
+      case IntRange::kUInt32: *v = static_cast<uint32_t>(*v); return true;
+      case IntRange::kUInt64: return *v >= 0;
+    }
+    return false;
+  }
+
   static const char* RangeName(IntRange range) {
     static const char* names[] = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"};
     return names[static_cast<int32_t>(range)];
@@ -428,10 +471,10 @@ class Evaluator {
 
   bool ArithStep(std::size_t at, const Instruction& in, Vec* out) {
     const int32_t op_code = in.c / 16, range_code = in.c % 16;
-    if (op_code < 0 || op_code > 4 || range_code < 0 || range_code > kFloat32Result) return Fail(false, "bad arithmetic");
-    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+    if (op_code < 0 || op_code > 4 || range_code < 0 || range_code > kFloat32Result) return Fail(kMalformed, "bad arithmetic");
+    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
     const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
-    if (kind != Kind::kInt && kind != Kind::kFloat) return Fail(false, "arithmetic on a non-number");
+    if (kind != Kind::kInt && kind != Kind::kFloat) return Fail(kMalformed, "arithmetic on a non-number");
     const Vec* a = Operand(at, in.a, kind);
     const Vec* b = a ? Operand(at, in.b, kind) : nullptr;
     if (!b) return false;
@@ -447,23 +490,29 @@ class Evaluator {
         result.floats[r] = range_code == kFloat32Result ? static_cast<double>(static_cast<float>(v)) : v;
         continue;
       }
-      if (range_code == kFloat32Result) return Fail(false, "float32 rounding of integer arithmetic");
+      if (range_code == kFloat32Result) return Fail(kMalformed, "float32 rounding of integer arithmetic");
       const int64_t x = a->ints[r], y = b->ints[r];
       int64_t v = 0;
-      bool overflow = false;
       switch (op) {
-        case Arith::kAdd: overflow = __builtin_add_overflow(x, y, &v); break;
-        case Arith::kSub: overflow = __builtin_sub_overflow(x, y, &v); break;
-        case Arith::kMul: overflow = __builtin_mul_overflow(x, y, &v); break;
+        // Two's complement wrapping in the result type, as DataFusion's add, sub and mul.
+        case Arith::kAdd: __builtin_add_overflow(x, y, &v); break;
+        case Arith::kSub: __builtin_sub_overflow(x, y, &v); break;
+        case Arith::kMul: __builtin_mul_overflow(x, y, &v); break;
         case Arith::kDiv: case Arith::kMod:
-          if (y == 0) return Fail(true, "Divide by zero error");
-          if (x == std::numeric_limits<int64_t>::min() && y == -1) { overflow = op == Arith::kDiv; v = 0; break; }
+          if (y == 0) return Fail(kEvaluation, "Divide by zero error");
+          if (x == std::numeric_limits<int64_t>::min() && y == -1) {
+            if (op == Arith::kDiv) return Fail(kEvaluation, "Arithmetic overflow: Overflow happened on: " + std::to_string(x) + " / -1");
+            v = 0;
+            break;
+          }
           v = op == Arith::kDiv ? x / y : x % y;
+          // Division is checked: -128 / -1 in Int8 is an overflow error, not a wrapped value.
+          if (op == Arith::kDiv && !InRange(v, range)) {
+            return Fail(kEvaluation, "Arithmetic overflow: Overflow happened on: " + std::to_string(x) + " / " + std::to_string(y));
+          }
           break;
       }
-      if (overflow || !InRange(v, range)) {
-        return Fail(true, std::string("Arithmetic overflow: ") + RangeName(range) + " result of " + std::to_string(x) + " and " + std::to_string(y));
-      }
+      if (!Wrap(&v, range)) return Fail(kUnsupported, "UInt64 result above 2^63-1 (not supported by filters)");
       result.ints[r] = v;
     }
     *out = std::move(result);
@@ -471,7 +520,7 @@ class Evaluator {
   }
 
   bool NegateStep(std::size_t at, const Instruction& in, Vec* out) {
-    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(false, "bad operand");
+    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
     const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
     if (kind == Kind::kFloat) {
       *out = registers_[static_cast<std::size_t>(in.a)];
@@ -479,21 +528,21 @@ class Evaluator {
       return true;
     }
     const Vec* a = Operand(at, in.a, Kind::kInt);
-    if (!a || in.c < 0 || in.c > 7) return a ? Fail(false, "bad range") : false;
+    if (!a || in.c < 0 || in.c > 7) return a ? Fail(kMalformed, "bad range") : false;
     *out = New(Kind::kInt);
     out->valid = a->valid;
     for (std::size_t r = 0; r < rows_; r++) {
       if (!a->valid[r]) continue;
-      if (a->ints[r] == std::numeric_limits<int64_t>::min() || !InRange(-a->ints[r], static_cast<IntRange>(in.c))) {
-        return Fail(true, std::string("Arithmetic overflow: negation of ") + std::to_string(a->ints[r]));
-      }
-      out->ints[r] = -a->ints[r];
+      // Wrapping, as DataFusion: -(-128) in Int8 is -128.
+      int64_t v = static_cast<int64_t>(0ULL - static_cast<uint64_t>(a->ints[r]));
+      if (!Wrap(&v, static_cast<IntRange>(in.c))) return Fail(kEvaluation, "negation of an unsigned value");
+      out->ints[r] = v;
     }
     return true;
   }
 
   bool CastIntStep(std::size_t at, const Instruction& in, Vec* out) {
-    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at || in.c < 0 || in.c > 7) return Fail(false, "bad cast");
+    if (in.a < 0 || static_cast<std::size_t>(in.a) >= at || in.c < 0 || in.c > 7) return Fail(kMalformed, "bad cast");
     const Vec& a = registers_[static_cast<std::size_t>(in.a)];
     const auto range = static_cast<IntRange>(in.c);
     *out = New(Kind::kInt);
@@ -507,13 +556,13 @@ class Evaluator {
         const double t = std::trunc(a.floats[r]);
         // 2^63 is the first double above the int64 range.
         if (!(t >= -9223372036854775808.0 && t < 9223372036854775808.0)) {
-          return Fail(true, "Cast error: Can't cast value " + std::to_string(a.floats[r]) + " to type " + RangeName(range));
+          return Fail(kEvaluation, "Cast error: Can't cast value " + std::to_string(a.floats[r]) + " to type " + RangeName(range));
         }
         v = static_cast<int64_t>(t);
       } else {
-        return Fail(false, "cast of a non-number to an integer");
+        return Fail(kMalformed, "cast of a non-number to an integer");
       }
-      if (!InRange(v, range)) return Fail(true, "Cast error: Can't cast value " + std::to_string(v) + " to type " + RangeName(range));
+      if (!InRange(v, range)) return Fail(kEvaluation, "Cast error: Can't cast value " + std::to_string(v) + " to type " + RangeName(range));
       out->ints[r] = v;
     }
     return true;
@@ -616,7 +665,7 @@ class Evaluator {
   bool LikeStep(std::size_t at, const Instruction& in, Vec* out) {
     const Vec* a = Operand(at, in.a, Kind::kString);
     if (!a) return false;
-    if (in.b < 0 || static_cast<std::size_t>(in.b) >= program_.strings.size()) return Fail(false, "bad pattern constant");
+    if (in.b < 0 || static_cast<std::size_t>(in.b) >= program_.strings.size()) return Fail(kMalformed, "bad pattern constant");
     const bool fold = in.c == 1;
     const std::string pattern = fold ? ChangeCase(program_.strings[static_cast<std::size_t>(in.b)], false) : program_.strings[static_cast<std::size_t>(in.b)];
     Vec result = New(Kind::kBool);
@@ -634,10 +683,20 @@ class Evaluator {
   const std::size_t rows_;
   std::vector<Vec> registers_;
   std::vector<std::size_t> last_use_;
-  Failure failure_{false, ""};
+  Failure failure_{FilterResult::Failure::kNone, ""};
 };
 
 }  // namespace
+
+double SplitHash(const uint8_t* bytes, std::size_t length, int64_t seed) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < length; i++) h = (h ^ bytes[i]) * 0x100000001b3ULL;
+  h ^= static_cast<uint64_t>(seed);
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
 
 FilterResult EvaluateFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows) {
   return Evaluator(program, columns, rows).Run();

@@ -63,11 +63,12 @@ enum class Op : int32_t {
   kUpper = 19,      // a
   kLength = 20,     // a: characters (code points)
   kStartsWith = 21, // a, b string registers
+  kSplitHash = 22,  // a: int or string register, b: int constant (seed) -> float in [0, 1) (see SplitHash)
 };
 
 enum class Compare : int32_t { kEq = 0, kNe, kLt, kLe, kGt, kGe };
 enum class Arith : int32_t { kAdd = 0, kSub, kMul, kDiv, kMod };
-// The integer type an integer result must fit (overflow is an error, as in DataFusion).
+// The integer type of an integer result: add, sub, mul and negation wrap into it, division checks it (as DataFusion).
 enum class IntRange : int32_t { kInt8 = 0, kInt16, kInt32, kInt64, kUInt8, kUInt16, kUInt32, kUInt64 };
 // Value kind of a register.
 enum class Kind : int32_t { kBool = 0, kInt = 1, kFloat = 2, kString = 3 };
@@ -87,11 +88,17 @@ struct FilterProgram {
 // Outcome of an evaluation: ok, or an error message (bad program, malformed buffers, overflow...).
 struct FilterResult {
   bool ok = true;
-  // True when the error is the data's or the query's (overflow, division by zero, bad cast), not a malformed program or batch.
-  bool evaluation_error = false;
+  // Why it failed: the query on this data (division by zero, bad cast), values the kernel does not
+  // represent (uint64 above 2^63-1), or a malformed program or batch.
+  enum class Failure { kNone, kEvaluation, kUnsupported, kMalformed } failure = Failure::kNone;
   std::string error;
   std::vector<uint32_t> selected;
 };
+
+// split_hash: FNV-1a 64 of the key's bytes (an integer as its int64 value, 8 bytes little-endian;
+// a string as its UTF-8 bytes), xor the seed, through the splitmix64 finaliser; the top 53 bits
+// as a fraction in [0, 1). Depends on the value alone, not on where or how the row is read.
+double SplitHash(const uint8_t* bytes, std::size_t length, int64_t seed);
 
 // Evaluates `program` (its last register, a bool, is the predicate) over `rows` rows of `columns`.
 FilterResult EvaluateFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows);

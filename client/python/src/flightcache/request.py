@@ -22,6 +22,7 @@ def share_request(
     rank: int = 0,
     world_size: int = 1,
     columns: Optional[Sequence[str]] = None,
+    filter: Optional[str] = None,  # noqa: A002 - the server's option name
     shuffle: bool = False,
     seed: int = 0,
     epoch: int = 0,
@@ -33,6 +34,7 @@ def share_request(
 
     `hosts`: every rank's host id (flightcache.host.host_id() of each rank, the same list on every
     rank): shares then prefer the partitions held on their rank's host (docs/cluster.md, "Locality").
+    `filter`: a SQL predicate; only the rows where it is TRUE are read (README, "Queries").
     """
     if not (isinstance(world_size, int) and world_size >= 1):
         raise ValueError(f"world_size must be an integer >= 1, got {world_size!r}")
@@ -45,6 +47,8 @@ def share_request(
     request["world_size"] = world_size
     if columns is not None:
         request["columns"] = list(columns)
+    if filter is not None:
+        request["filter"] = filter
     if shuffle:
         # seed and epoch only choose the permutation, so they are sent only with shuffle.
         request.update(shuffle=True, seed=int(seed), epoch=int(epoch))

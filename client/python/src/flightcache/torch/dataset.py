@@ -49,6 +49,7 @@ class FlightCacheDataset(IterableDataset):
         *,
         batch_size: int,
         columns: Optional[Sequence[str]] = None,
+        filter: Optional[str] = None,  # noqa: A002 - the server's option name
         shuffle: bool = False,
         seed: int = 0,
         drop_last: bool = False,
@@ -75,6 +76,7 @@ class FlightCacheDataset(IterableDataset):
         self.dataset = dataset
         self.batch_size = batch_size
         self.columns = list(columns) if columns is not None else None
+        self.filter = filter
         self.shuffle = shuffle
         self.seed = seed
         self.drop_last = drop_last
@@ -138,7 +140,7 @@ class FlightCacheDataset(IterableDataset):
 
     def _request(self, virtual_rank: int, virtual_world: int, resume: Optional[dict[str, Any]] = None) -> Request:
         return share_request(
-            self.dataset, rank=virtual_rank, world_size=virtual_world, columns=self.columns, shuffle=self.shuffle,
+            self.dataset, rank=virtual_rank, world_size=virtual_world, columns=self.columns, filter=self.filter, shuffle=self.shuffle,
             seed=self.seed, epoch=self.epoch, batch_rows=self.server_batch_rows, resume=resume,
         )
 
