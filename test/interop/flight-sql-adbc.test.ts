@@ -59,6 +59,8 @@ function assertQueries(report: QueryReport): void {
   assert.deepEqual(report, {
     statement_equal: true,
     limit: ids(1, 2),
+    alias: { schema: ['language: string', 'id: int64'], rows: [{ language: 'fr', id: 2 }, { language: '日本', id: 5 }] },
+    star_equal: true,
     parameters_equal: true,
     rebound: ids(2),
     numbered: ids(2, 3),
