@@ -69,6 +69,16 @@ describe('Flight SQL on a node with per-dataset scopes', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test('without a token every Flight SQL call is UNAUTHENTICATED, prepared statements included', async () => {
+    const anonymous = new FlightClient(node.url);
+    try {
+      await rejectsWith(anonymous.getFlightInfo(command({ kind: 'CommandGetTables', tableTypes: [], includeSchema: false })), Code.UNAUTHENTICATED, /.+/);
+      await rejectsWith(drain(anonymous.doAction('CreatePreparedStatement', encodeFlightSqlAny({ kind: 'ActionCreatePreparedStatementRequest', query: 'SELECT id FROM train' }))), Code.UNAUTHENTICATED, /.+/);
+    } finally {
+      anonymous.close();
+    }
+  });
+
   test('GetTables lists only the datasets the caller may read', async () => {
     const tables = (client: FlightClient) => metadata(client, { kind: 'CommandGetTables', tableTypes: [], includeSchema: false });
     assert.deepEqual(rows(await tables(reader)).map((r) => (r as { table_name: string }).table_name), ['train']);
