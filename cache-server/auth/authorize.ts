@@ -17,7 +17,7 @@ import { identityOf, type Identity } from './token-auth.js';
 
 /** Actions that change or copy what a node holds, or the cluster's membership. */
 // load reads files the server can reach: never for a caller without admin.
-const ADMIN_ACTIONS: readonly string[] = ['drop', 'fetch', 'describe', 'register', 'load'];
+const ADMIN_ACTIONS: readonly string[] = ['drop', 'fetch', 'describe', 'register', 'load', 'select'];
 
 /** The caller of an authenticated call (INTERNAL if the interceptor did not run: a wiring bug). */
 function callerOf(ctx: CallContext): Identity {

@@ -31,6 +31,8 @@ import type { TokenAuth } from '../auth/token-auth.js';
 import { NodeService, answerHandshake, datasetNameOf } from '../node/node-service.js';
 import { parseFlightRequest, pickDataset } from '../node/flight-request.js';
 import { flightInfoFor, requestSchema } from '../node/read-plan.js';
+import { bindQuery } from '../engine/sql/plan.js';
+import { clusterSelectedLayout } from './cluster-selection.js';
 import { changesDictionaries } from '../node/share-stream.js';
 import { emptyDataset, nextPartitionIndex, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
@@ -95,7 +97,9 @@ export class CoordinatorService implements FlightService {
 
   async getFlightInfo(descriptor: FlightDescriptor): Promise<FlightInfo> {
     const request = parseFlightRequest(descriptor);
-    return flightInfoFor(this.options.state.layout(this.resolve(request.dataset)), request, descriptor);
+    const layout = this.options.state.layout(this.resolve(request.dataset));
+    if (!request.query) return flightInfoFor(layout, request, descriptor);
+    return flightInfoFor(await clusterSelectedLayout(layout, request.query, this.options.state.peers), request, descriptor);
   }
 
   async pollFlightInfo(descriptor: FlightDescriptor): Promise<PollInfo> {
@@ -104,7 +108,10 @@ export class CoordinatorService implements FlightService {
 
   async getSchema(descriptor: FlightDescriptor): Promise<SchemaResult> {
     const request = parseFlightRequest(descriptor);
-    return { schema: requestSchema(this.options.state.layout(this.resolve(request.dataset)), request) };
+    const layout = this.options.state.layout(this.resolve(request.dataset));
+    // Binding the query checks its columns and types against the dataset.
+    if (request.query) bindQuery(request.query, layout.schemaHeader);
+    return { schema: requestSchema(layout, request) };
   }
 
   // The coordinator is not on the data path: say where the data is instead of proxying it.

@@ -1,4 +1,4 @@
-/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host, load (and fetch, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
+/** The DoAction verbs of a cache node: drop, stats, health, describe, same-host, load (and fetch and select, run by the service). Results are UTF-8 JSON; describe sends one per dataset. */
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { Action, ActionType, Result } from '../../client/src/flight/protocol/messages.js';
@@ -25,6 +25,10 @@ const ACTIONS: readonly ActionType[] = [
     type: 'describe',
     description:
       'Shapes of stored datasets. Body: JSON array of names. One result per name held: {"name", "schemaHeader", "schemaEncapsulated", "batchRows", "batchHeaders", "batchBytes", "dictionariesChange"} (binary fields base64).',
+  },
+  {
+    type: 'select',
+    description: 'Cluster shards: rows a query selects in a stored dataset. Body {"dataset", "query": {"sql"} or {"filter"}}. Result: {"counts": selected rows per record batch}.',
   },
   {
     type: 'same-host',

@@ -36,7 +36,7 @@ import { changesDictionaries, streamTicket, ticketDataset } from './share-stream
 import { fetchDataset, type PeerClient } from './fetch-action.js';
 import { NodeActions, type SameHostInfo } from './node-actions.js';
 import { hostId } from '../../client/src/host-id.js';
-import { planFor, selectedLayout, selectionOf } from './query-selection.js';
+import { planFor, selectAction, selectedLayout, selectionOf } from './query-selection.js';
 
 /** Options of a node's Flight service. */
 export interface NodeServiceOptions {
@@ -211,6 +211,10 @@ export class NodeService implements FlightService {
       yield { body: utf8.encode(JSON.stringify(result)) };
       return;
     }
+    if (action.type === 'select') {
+      yield { body: utf8.encode(JSON.stringify(selectAction(this.options.store, new TextDecoder().decode(action.body)))) };
+      return;
+    }
     if (action.type === 'load') {
       yield { body: utf8.encode(JSON.stringify(await this.actions.load(new TextDecoder().decode(action.body)))) };
       return;
@@ -232,7 +236,8 @@ export class NodeService implements FlightService {
   private flightInfo(dataset: DatasetSnapshot, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
     const layout = nodeLayout(dataset, this.options.location());
     if (!request.query) return flightInfoFor(layout, request, descriptor);
-    return flightInfoFor(selectedLayout(layout, selectionOf(dataset, planFor(dataset, request.query.text))), request, descriptor);
+    const selection = selectionOf(dataset, planFor(dataset, request.query.text));
+    return flightInfoFor(selectedLayout(layout, selection.stored, selection.rows.map((rows) => rows.length)), request, descriptor);
   }
 }
 

@@ -8,6 +8,7 @@ import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { bindQuery, parseQueryText, type QueryPlan, type QueryText } from '../engine/sql/plan.js';
 import type { DatasetSnapshot } from '../storage/dataset-store.js';
 import type { DatasetLayout } from './read-plan.js';
+import { decodeTicket } from './ticket.js';
 import { dictionariesInForce } from './dictionaries-in-force.js';
 import { mixSeed } from './shares.js';
 
@@ -91,23 +92,61 @@ function compute(dataset: DatasetSnapshot, plan: QueryPlan): Selection {
   return { stored: Uint32Array.from(stored), rows, total };
 }
 
+/** Selected rows of every stored batch of `dataset` (0 where none): what a shard tells a coordinator (the "select" action). */
+export function selectedCounts(dataset: DatasetSnapshot, selection: Selection): number[] {
+  const counts = new Array<number>(dataset.batchCount).fill(0);
+  selection.stored.forEach((batch, i) => (counts[batch] = selection.rows[i]!.length));
+  return counts;
+}
+
 /**
- * A one-partition layout as a query sees it: its batches are the selected ones and their rows the
- * selected rows, so shares, cursors and total_records count what the query sends. Bytes are the
- * stored batches' bytes in proportion to the rows selected (an estimate).
+ * A layout as a query sees it: its batches are the batches with selected rows (`stored`, global
+ * indices, ascending) and their rows the `counts` selected, each partition keeping its own; so
+ * shares, tickets, cursors and total_records count what the query sends. Bytes are the stored
+ * batches' bytes in proportion to the rows selected (an estimate).
  */
-export function selectedLayout(layout: DatasetLayout, selection: Selection): DatasetLayout {
-  const batches = selection.stored.length;
-  const batchRows = selection.rows.map((rows) => rows.length);
-  const batchBytes = Array.from(selection.stored, (b, i) => Math.ceil((layout.batchBytes[b]! * batchRows[i]!) / Math.max(1, layout.batchRows[b]!)));
+export function selectedLayout(layout: DatasetLayout, stored: ArrayLike<number>, counts: readonly number[]): DatasetLayout {
+  const batches = stored.length;
+  const globals = Array.from(stored);
+  const batchBytes = globals.map((b, i) => Math.ceil((layout.batchBytes[b]! * counts[i]!) / Math.max(1, layout.batchRows[b]!)));
+  // A partition keeps the selected batches that lie in it: [from, to) in the query's batch indices.
+  let at = 0;
+  const partitions = layout.partitions.map((partition) => {
+    const from = at;
+    while (at < batches && globals[at]! < partition.to) at++;
+    return { ...partition, from, to: at };
+  });
   return {
     ...layout,
     batches,
-    rows: selection.total,
-    batchRows,
-    batchHeaders: Array.from(selection.stored, (b) => layout.batchHeaders[b]!),
+    rows: counts.reduce((sum, rows) => sum + rows, 0),
+    batchRows: counts,
+    batchHeaders: globals.map((b) => layout.batchHeaders[b]!),
     batchBytes,
     bytes: batchBytes.reduce((sum, bytes) => sum + bytes, 0),
-    partitions: layout.partitions.map((partition) => ({ ...partition, from: 0, to: batches })),
+    partitions: partitions.filter((partition) => partition.to > partition.from),
   };
+}
+
+/**
+ * The "select" action: body {"dataset": stored name, "query": {"sql"} or {"filter"}}; result
+ * {"counts": selected rows per stored batch}. A coordinator asks a replica of each partition.
+ */
+export function selectAction(store: { get(name: string): DatasetSnapshot | undefined }, body: string): { counts: number[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const request = parsed as { dataset?: unknown; query?: unknown } | undefined;
+  if (typeof request !== 'object' || request === null || typeof request.dataset !== 'string') {
+    throw new FlightError(Code.INVALID_ARGUMENT, 'select needs {"dataset": name, "query": {"sql": text} or {"filter": text}}');
+  }
+  // The query is checked as a ticket's "q" is.
+  const query = decodeTicket(Buffer.from(JSON.stringify({ v: 2, dataset: request.dataset, q: request.query }))).query;
+  if (!query) throw new FlightError(Code.INVALID_ARGUMENT, 'select needs "query"');
+  const dataset = store.get(request.dataset);
+  if (!dataset) throw new FlightError(Code.UNAVAILABLE, `this node does not hold "${request.dataset}"`);
+  return { counts: selectedCounts(dataset, selectionOf(dataset, planFor(dataset, query))) };
 }

@@ -163,9 +163,6 @@ function totals(layout: DatasetLayout, plan: SharePlan, projection?: ProjectionP
 /** The FlightInfo of the share `request` asks for. */
 export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, descriptor?: FlightDescriptor): FlightInfo {
   if (request.shuffle && layout.dictionariesChange && !request.sameHost) throw shuffleRefused(layout.name);
-  if (request.query && layout.partitioned) {
-    throw new FlightError(Code.UNIMPLEMENTED, `"sql" and "filter" run on a single cache node; dataset "${layout.name}" is partitioned over a cluster's shards, which do not run them yet`);
-  }
   const projection = projectionOf(layout.schemaHeader, request);
   const plan = planShare(layout.name, layout, request, projection?.columns, holdersOf(layout));
   const { rows, bytes } = totals(layout, plan, projection?.plan);

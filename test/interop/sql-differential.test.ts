@@ -1,8 +1,8 @@
 /**
  * Differential test of the SQL pushdown engine against DataFusion and DuckDB (test/python/sql_oracle.py):
  * fast-check generates typed predicates over a table with every integer width, float32/64 with
- * NaN and infinities, bool, utf8, large_utf8 and dictionary<utf8> columns, nulls, empty strings and
- * multi-byte UTF-8. Each predicate runs through parse, bind, compile and the native kernel over
+ * NaN and infinities, bool, utf8, large_utf8, timestamp (naive, and in a time zone), date32 and
+ * dictionary<utf8> columns, nulls, empty strings and multi-byte UTF-8. Each predicate runs through parse, bind, compile and the native kernel over
  * the table's stored IPC batches; the rows it selects (or its failing) must equal DataFusion's
  * always, and DuckDB's where the two dialects mean the same (no arithmetic or float-to-int casts:
  * DuckDB checks integer overflow, divides integers as floats, rounds casts). A disagreement is
@@ -83,7 +83,7 @@ const atom: fc.Arbitrary<Case> = fc.oneof(
   fc.tuple(intExpr, compareOp, fc.oneof(intExpr, intLiteral.map((l) => leaf(l)))).map(([a, op, b]) => join2(op, a, b)),
   fc.tuple(floatExpr, compareOp, fc.oneof(floatExpr, intExpr)).map(([a, op, b]) => join2(op, a, b)),
   fc.tuple(stringExpr, compareOp, fc.oneof(stringExpr, stringLiteral.map((l) => leaf(l)))).map(([a, op, b]) => join2(op, a, b)),
-  fc.tuple(fc.constantFrom(...INT_COLUMNS, ...FLOAT_COLUMNS, ...STRING_COLUMNS, 'b'), fc.boolean()).map(([c, not]) => leaf(`${c} IS ${not ? 'NOT ' : ''}NULL`)),
+  fc.tuple(fc.constantFrom(...INT_COLUMNS, ...FLOAT_COLUMNS, ...STRING_COLUMNS, 'b', 'ts', 'tz', 'd32'), fc.boolean()).map(([c, not]) => leaf(`${c} IS ${not ? 'NOT ' : ''}NULL`)),
   fc.tuple(fc.constantFrom(...INT_COLUMNS), fc.array(fc.oneof(intLiteral, fc.constant('NULL')), { minLength: 1, maxLength: 4 }), fc.boolean()).map(([c, list, not]) => leaf(`${c} ${not ? 'NOT ' : ''}IN (${list.join(', ')})`)),
   fc.tuple(fc.constantFrom(...STRING_COLUMNS), fc.array(stringLiteral, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([c, list, not]) => leaf(`${c} ${not ? 'NOT ' : ''}IN (${list.join(', ')})`)),
   fc.tuple(fc.oneof(intExpr, floatExpr), intLiteral, intLiteral, fc.boolean()).map(([e, lo, hi, not]) => ({ sql: `${e.sql} ${not ? 'NOT ' : ''}BETWEEN ${lo} AND ${hi}`, duck: e.duck })),
@@ -93,11 +93,24 @@ const atom: fc.Arbitrary<Case> = fc.oneof(
   fc.constantFrom('b', 'NOT b', 'b = true', 'b <> false', 'NULL', 'true', 'false').map((s) => leaf(s)),
 );
 
+const dateLiteral = fc.integer({ min: 28, max: 36 }).map((d) => (d <= 31 ? `2019-12-${d}` : `2020-01-0${d - 31}`));
+const timestampLiteral = fc
+  .tuple(dateLiteral, fc.constantFrom('', ' 00:00:00', ' 00:00:01', 'T01:00:00', ' 23:59:59.5', ' 00:00:00.000001', ' 00:00:00.000000001', ' 00:00:00+01:00', ' 19:00:00-05:00'))
+  .map(([d, t]) => `${d}${t}`);
+/** Timestamps and dates compared with their literals (and with each other); the time-zone column is DataFusion-only (DuckDB's depends on its session time zone). */
+const temporalAtom: fc.Arbitrary<Case> = fc.oneof(
+  fc.tuple(fc.constantFrom('ts', 'tz'), compareOp, timestampLiteral).map(([c, op, l]) => leaf(`${c} ${op} TIMESTAMP '${l}'`, c === 'ts' && !/[+-]\d\d:\d\d$/.test(l))),
+  fc.tuple(compareOp, dateLiteral, fc.boolean()).map(([op, l, typed]) => leaf(`d32 ${op} ${typed ? 'DATE ' : ''}'${l}'`)),
+  fc.tuple(compareOp, fc.constantFrom('ts', 'tz')).map(([op, c]) => leaf(`${c} ${op} d32`, c === 'ts')),
+  fc.tuple(fc.constantFrom('ts', 'd32'), dateLiteral, dateLiteral).map(([c, lo, hi]) => leaf(`${c} BETWEEN '${lo}' AND '${hi}'`)),
+);
+
 /** Predicates: atoms under AND, OR and NOT, a few levels deep. */
 const predicate: fc.Arbitrary<Case> = fc.letrec<{ p: Case }>((tie) => ({
   p: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { weight: 3, arbitrary: atom },
+    { weight: 1, arbitrary: temporalAtom },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('AND', 'OR'), tie('p'), tie('p')).map(([op, a, b]) => join2(op, a, b)) },
     { weight: 1, arbitrary: tie('p').map((a) => ({ sql: `NOT (${a.sql})`, duck: a.duck })) },
   ),

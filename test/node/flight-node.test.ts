@@ -143,14 +143,14 @@ describe('a cache node without credentials', () => {
 
   test('actions: list, stats, health, drop, and unknown ones', async () => {
     const types = (await client.listActions()).map((a) => a.type);
-    assert.deepEqual(types, ['drop', 'stats', 'health', 'fetch', 'describe', 'same-host', 'load', 'CreatePreparedStatement', 'ClosePreparedStatement']);
+    assert.deepEqual(types, ['drop', 'stats', 'health', 'fetch', 'describe', 'select', 'same-host', 'load', 'CreatePreparedStatement', 'ClosePreparedStatement']);
     await client.doPut(pathDescriptor('to-drop'), sample(7));
     const stats = await client.action<{ datasets: Array<{ name: string; rows: number }>; rows: number }>('stats');
     assert.equal(stats.datasets.find((d) => d.name === 'to-drop')?.rows, 7);
     assert.deepEqual(Object.keys(await client.action<object>('health')), ['status', 'uptimeSeconds', 'instance', 'hostId']);
     assert.deepEqual(await client.action('drop', 'to-drop'), { dropped: 'to-drop' });
     await rejectsWith(client.action('drop', 'to-drop'), Code.NOT_FOUND, 'unknown dataset "to-drop"');
-    await rejectsWith(client.action('explode'), Code.UNIMPLEMENTED, 'unknown action "explode"; known actions: drop, stats, health, fetch, describe, same-host, load');
+    await rejectsWith(client.action('explode'), Code.UNIMPLEMENTED, 'unknown action "explode"; known actions: drop, stats, health, fetch, describe, select, same-host, load');
   });
 
   test('DoExchange is UNIMPLEMENTED with a clear message', async () => {

@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Dictionary, Float64, Int8, Int32, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { Dictionary, Field, Float64, Int8, Int32, Int64, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { startCacheNode, type CacheNode } from '../../cache-server/node/cache-node.js';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { ArrowStreamDecoder } from '../../client/src/flight/protocol/arrow-codec.js';
@@ -25,6 +25,8 @@ const N = BATCHES * ROWS;
 
 interface Row {
   id: number;
+  /** A struct column; null for every ninth row. */
+  meta: { src: string | null; n: number } | null;
   lang: string | null;
   score: number | null;
   small: number;
@@ -34,6 +36,7 @@ interface Row {
 const LANGS = ['en', 'de', 'fr', 'ja', null];
 const rows: Row[] = Array.from({ length: N }, (_, id) => ({
   id,
+  meta: id % 9 === 0 ? null : { src: id % 4 === 0 ? null : ['web', 'book', 'code'][id % 3]!, n: id % 10 },
   lang: LANGS[id % 5]!,
   score: id % 7 === 0 ? null : id % 11 === 0 ? NaN : (id * 37) % 100 / 10,
   small: (id % 256) - 128,
@@ -47,6 +50,7 @@ function table(): Table {
     score: vectorFromArray(rows.map((r) => r.score), new Float64()),
     small: vectorFromArray(rows.map((r) => r.small), new Int8()),
     text: vectorFromArray(rows.map((r) => r.text), new Utf8()),
+    meta: vectorFromArray(rows.map((r) => r.meta), new Struct([new Field('src', new Utf8(), true), new Field('n', new Int32())])),
   });
   return new Table(Array.from({ length: BATCHES }, (_, b) => t.slice(b * ROWS, (b + 1) * ROWS).batches).flat());
 }
@@ -125,6 +129,13 @@ describe('SQL pushdown on a node holding 5 batches of 40 rows', () => {
       assert.deepEqual(read.ids, idsWhere(keep), filter);
       assert.equal(info.totalRecords, BigInt(idsWhere(keep).length), filter);
     }
+  });
+
+  test('struct fields are columns by dotted path; a null struct makes its fields null', async () => {
+    const info = await client.getFlightInfo(json({ dataset: 'docs', filter: "meta.src = 'web' AND meta.n > 3 OR meta.n IS NULL" }));
+    assert.deepEqual((await readInfo(client, info)).ids, idsWhere((r) => (r.meta !== null && r.meta.src === 'web' && r.meta.n > 3) || r.meta === null));
+    await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'meta.nope = 1' })), Code.INVALID_ARGUMENT, /unknown column "meta.nope" .* at 1:1/);
+    await rejectsWith(client.getFlightInfo(json({ dataset: 'docs', filter: 'meta = 1' })), Code.UNIMPLEMENTED, /column "meta" of type struct<.*> cannot be used in a predicate at 1:1/);
   });
 
   test('"sql" sends the select list\'s columns of the selected rows, cut at LIMIT in stored order', async () => {

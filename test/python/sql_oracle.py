@@ -11,6 +11,7 @@ cases take a few hundred queries; a query that fails is split in halves until th
 predicates stand alone. Predicates marked "alone" (those the caller expects to fail) get a query
 each, so that they do not cost a group its bisection.
 """
+import datetime
 import json
 import random
 import sys
@@ -32,7 +33,8 @@ GROUP = 250
 
 
 def make_table(seed):
-    """Every integer width, float32/64 with NaN and infinities, bool, utf8, large_utf8 and dictionary<utf8>, with nulls."""
+    """Every integer width, float32/64 with NaN and infinities, bool, utf8, large_utf8, timestamps (naive us,
+    ms in a time zone), date32 and dictionary<utf8>, with nulls."""
     rng = random.Random(seed)
     n = ROWS_PER_BATCH * BATCHES
 
@@ -53,6 +55,12 @@ def make_table(seed):
     columns['b'] = pa.array([maybe_null(rng.random() < 0.5) for _ in range(n)], pa.bool_())
     columns['s'] = pa.array([maybe_null(rng.choice(STRINGS)) for _ in range(n)], pa.string())
     columns['ls'] = pa.array([maybe_null(rng.choice(STRINGS)) for _ in range(n)], pa.large_string())
+    base = datetime.datetime(2020, 1, 1)
+    instants = [base + datetime.timedelta(days=rng.randint(-3, 3), seconds=rng.choice([0, 1, 3600, 86399]), microseconds=rng.choice([0, 1, 500000]))
+                for _ in range(n)]
+    columns['ts'] = pa.array([maybe_null(t) for t in instants], pa.timestamp('us'))
+    columns['tz'] = pa.array([maybe_null(t.replace(microsecond=0, tzinfo=datetime.timezone.utc)) for t in instants], pa.timestamp('ms', tz='America/New_York'))
+    columns['d32'] = pa.array([maybe_null(t.date()) for t in instants], pa.date32())
     indices = pa.array([maybe_null(rng.randrange(len(STRINGS))) for _ in range(n)], pa.int32())
     table = pa.table(columns)
     # One dictionary for every batch, so the stream holds a single dictionary message.

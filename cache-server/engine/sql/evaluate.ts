@@ -25,6 +25,7 @@ export interface BatchMessage {
 /** A column as the native kernel takes it. */
 interface NativeColumn {
   type: number;
+  ancestorValidity?: Uint8Array[];
   validity?: Uint8Array;
   values?: Uint8Array;
   offsets?: Uint8Array;
@@ -65,7 +66,7 @@ export class BatchFilter {
     const fields: Field[] = [];
     for (let i = 0; i < schema.fieldsLength(); i++) fields.push(schema.fields(i)!);
     this.fields = schemaLayout(fields, message.version()).fields;
-    this.dictionaryIds = program.columns.map((index) => fields[index]!.dictionary()?.id());
+    this.dictionaryIds = program.columns.map(({ index, path }) => (path.length === 0 ? fields[index]!.dictionary()?.id() : undefined));
   }
 
   /** The dictionary ids of the columns the predicate reads (their dictionaries must be passed to select). */
@@ -81,8 +82,15 @@ export class BatchFilter {
     if (rows === 0) return new Uint32Array(0);
     const recordBatch = messageAccessor(batch.header).header(new FbRecordBatch()) as FbRecordBatch;
     const buffers = bufferViews(recordBatch, batch.body);
-    const columns = this.program.columns.map((index, slot): NativeColumn => {
-      const field = this.fields[index]!;
+    const columns = this.program.columns.map(({ index, path }, slot): NativeColumn => {
+      // Down to the field through its structs, whose validity bitmaps also null it.
+      let field = this.fields[index]!;
+      const ancestorValidity: Uint8Array[] = [];
+      for (const child of path) {
+        const validity = buffers[field.buffer];
+        if (validity) ancestorValidity.push(validity);
+        field = field.children[child]!;
+      }
       const storage = this.storage[slot]!;
       const at = field.buffer;
       if (storage.code === 14) {
@@ -104,7 +112,7 @@ export class BatchFilter {
           ...(values[2] ? { dictionaryValues: values[2] } : {}),
         };
       }
-      const column: NativeColumn = { type: storage.code };
+      const column: NativeColumn = { type: storage.code, ...(ancestorValidity.length > 0 ? { ancestorValidity } : {}) };
       if (buffers[at]) column.validity = buffers[at];
       if (storage.code === 12 || storage.code === 13) {
         if (buffers[at + 1]) column.offsets = buffers[at + 1];

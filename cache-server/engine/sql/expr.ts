@@ -5,7 +5,7 @@
  * unquoted identifiers are lower-cased.
  */
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
-import { describeSchema } from '../../../client/src/flight/protocol/schema-compare.js';
+import { describeSchema, type FieldDescription } from '../../../client/src/flight/protocol/schema-compare.js';
 import { identifierName, refuse, variant, type Node } from './syntax.js';
 
 /** Integer types, numbered as the native kernel's IntRange. */
@@ -18,11 +18,19 @@ export type SqlType =
   | { readonly kind: 'float'; readonly bits: 32 | 64 }
   | { readonly kind: 'bool' }
   | { readonly kind: 'string' }
+  /** An instant as Int64 nanoseconds since the epoch (timestamp columns of any unit and time zone). */
+  | { readonly kind: 'timestamp' }
+  /** Int32 days since the epoch (date32). */
+  | { readonly kind: 'date' }
   | { readonly kind: 'null' };
 
 /** How a column is stored, as the kernel reads it (native ColumnType codes). */
 export interface ColumnStorage {
   readonly code: number;
+  /** Timestamp columns: nanoseconds per stored unit (the kernel scales them to nanoseconds). */
+  readonly nanosPerUnit?: bigint;
+  /** Timestamp columns with a time zone: its name (timestamp literals compared with them are read in it). */
+  readonly timeZone?: string;
   /** Dictionary columns: the index type's code and whether the values are large_utf8. */
   readonly indexCode?: number;
   readonly dictionaryLarge?: boolean;
@@ -33,7 +41,7 @@ export type ArithOp = 'add' | 'sub' | 'mul' | 'div' | 'mod';
 
 /** A bound expression. */
 export type Expr =
-  | { readonly op: 'column'; readonly type: SqlType; readonly index: number; readonly name: string; readonly storage: ColumnStorage }
+  | { readonly op: 'column'; readonly type: SqlType; readonly index: number; readonly path: readonly number[]; readonly name: string; readonly storage: ColumnStorage }
   | { readonly op: 'literal'; readonly type: SqlType; readonly value: bigint | number | string | boolean | null }
   | { readonly op: 'compare'; readonly type: SqlType; readonly cmp: CompareOp; readonly left: Expr; readonly right: Expr }
   | { readonly op: 'and' | 'or'; readonly type: SqlType; readonly left: Expr; readonly right: Expr }
@@ -43,9 +51,13 @@ export type Expr =
   | { readonly op: 'starts_with'; readonly type: SqlType; readonly left: Expr; readonly right: Expr }
   | { readonly op: 'split_hash'; readonly type: SqlType; readonly arg: Expr; readonly seed: bigint };
 
-/** A column of the dataset, as predicates see it. */
+/** A column of the dataset, as predicates see it: a top-level field, or a field of structs ("meta.lang"). */
 export interface BindColumn {
   readonly name: string;
+  /** The top-level field's index. */
+  readonly index: number;
+  /** Child indices from the top-level field down to this one (empty for a top-level field). */
+  readonly path: readonly number[];
   readonly type: SqlType | undefined;
   readonly storage: ColumnStorage | undefined;
   /** The Arrow type, named in errors about columns filters cannot read. */
@@ -57,30 +69,98 @@ const STRING: SqlType = { kind: 'string' };
 const INT64: SqlType = { kind: 'int', name: 'int64' };
 const FLOAT64: SqlType = { kind: 'float', bits: 64 };
 const MAX_IN_LIST = 10_000;
+const NANOS_PER_UNIT: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
+const NANOS_PER_DAY = 86_400_000_000_000n;
+const TIMESTAMP: SqlType = { kind: 'timestamp' };
+const DATE: SqlType = { kind: 'date' };
 
-/** The columns of a Schema message, with the types filters read. */
+/** Days since the epoch of a 'YYYY-MM-DD' date, or undefined when it is not one. */
+function parseDate(text: string): bigint | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  const back = new Date(ms);
+  if (back.getUTCMonth() !== Number(m[2]) - 1 || back.getUTCDate() !== Number(m[3])) return undefined;
+  return BigInt(ms / 86_400_000);
+}
+
+/** The offset from UTC, in nanoseconds, of time zone `zone` (IANA name or ±HH:MM) at the instant `utcNanos`. */
+function zoneOffset(zone: string, utcNanos: bigint): bigint {
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+  if (fixed) return (fixed[1] === '-' ? -1n : 1n) * BigInt(Number(fixed[2]) * 3600 + Number(fixed[3]) * 60) * 1_000_000_000n;
+  const ms = Number(utcNanos / 1_000_000n);
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(ms));
+  const part = (type: string): number => Number(parts.find((p) => p.type === type)!.value);
+  const local = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return BigInt(local - (ms - (((ms % 1000) + 1000) % 1000))) * 1_000_000n;
+}
+
+/** The UTC instant at which the wall clock of `zone` reads `localNanos` (the later offset where it is ambiguous). */
+function zonedToUtc(localNanos: bigint, zone: string): bigint {
+  const first = localNanos - zoneOffset(zone, localNanos);
+  return localNanos - zoneOffset(zone, first);
+}
+
+/** Nanoseconds since the epoch of 'YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]][Z|±HH[:MM]]' (no offset: UTC), or undefined. */
+function parseTimestamp(text: string): bigint | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
+  if (!m) return undefined;
+  const days = parseDate(m[1]!);
+  const [h, min, sec] = [Number(m[2] ?? 0), Number(m[3] ?? 0), Number(m[4] ?? 0)];
+  if (days === undefined || h > 23 || min > 59 || sec > 59) return undefined;
+  let nanos = days * NANOS_PER_DAY + BigInt((h * 3600 + min * 60 + sec) * 1e9) + BigInt((m[5] ?? '').padEnd(9, '0') || '0');
+  const zone = m[6];
+  if (zone && zone !== 'Z') {
+    const sign = zone.startsWith('-') ? -1n : 1n;
+    const digits = zone.slice(1).replace(':', '');
+    nanos -= sign * BigInt(Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2) || 0) * 60) * 1_000_000_000n;
+  }
+  return nanos;
+}
+
+/** Struct fields are reachable this many levels down. */
+const MAX_STRUCT_DEPTH = 8;
+
+/** The columns of a Schema message, with the types filters read: top-level fields, then the fields of structs by dotted path. */
 export function bindColumns(schemaHeader: Uint8Array): BindColumn[] {
-  return describeSchema(schemaHeader).map((field) => {
-    const base = field.base;
-    const intIndex = INT_TYPES.indexOf(base as IntName);
-    const dictionary = /^dictionary<values=(utf8|large_utf8), indices=(u?int\d+)(, ordered)?>$/.exec(base);
-    let type: SqlType | undefined;
-    let storage: ColumnStorage | undefined;
-    if (intIndex >= 0) [type, storage] = [{ kind: 'int', name: INT_TYPES[intIndex]! }, { code: intIndex + 1 }];
-    else if (base === 'float32' || base === 'float64') [type, storage] = [{ kind: 'float', bits: base === 'float32' ? 32 : 64 }, { code: base === 'float32' ? 9 : 10 }];
-    else if (base === 'bool') [type, storage] = [BOOL, { code: 11 }];
-    else if (base === 'utf8' || base === 'large_utf8') [type, storage] = [STRING, { code: base === 'utf8' ? 12 : 13 }];
-    else if (dictionary) {
-      type = STRING;
-      storage = { code: 14, indexCode: INT_TYPES.indexOf(dictionary[2] as IntName) + 1, dictionaryLarge: dictionary[1] === 'large_utf8' };
-    }
-    return { name: field.name, type, storage, arrowType: field.type };
-  });
+  const out: BindColumn[] = [];
+  const visit = (field: FieldDescription, name: string, index: number, path: readonly number[]): void => {
+    out.push({ ...columnType(field), name, index, path });
+    if (field.base !== 'struct' || path.length >= MAX_STRUCT_DEPTH) return;
+    field.children.forEach((child, k) => visit(child, `${name}.${child.name}`, index, [...path, k]));
+  };
+  describeSchema(schemaHeader).forEach((field, index) => visit(field, field.name, index, []));
+  return out;
+}
+
+/** The type and storage a filter reads a field with (undefined for types it does not read). */
+function columnType(field: FieldDescription): Pick<BindColumn, 'type' | 'storage' | 'arrowType'> {
+  const base = field.base;
+  const intIndex = INT_TYPES.indexOf(base as IntName);
+  const dictionary = /^dictionary<values=(utf8|large_utf8), indices=(u?int\d+)(, ordered)?>$/.exec(base);
+  const timestamp = /^timestamp\[(s|ms|us|ns)(, tz=.*)?\]$/.exec(base);
+  let type: SqlType | undefined;
+  let storage: ColumnStorage | undefined;
+  if (intIndex >= 0) [type, storage] = [{ kind: 'int', name: INT_TYPES[intIndex]! }, { code: intIndex + 1 }];
+  else if (base === 'float32' || base === 'float64') [type, storage] = [{ kind: 'float', bits: base === 'float32' ? 32 : 64 }, { code: base === 'float32' ? 9 : 10 }];
+  else if (base === 'bool') [type, storage] = [BOOL, { code: 11 }];
+  else if (base === 'utf8' || base === 'large_utf8') [type, storage] = [STRING, { code: base === 'utf8' ? 12 : 13 }];
+  else if (base === 'date32') [type, storage] = [{ kind: 'date' }, { code: 3 }];
+  else if (timestamp) {
+    type = { kind: 'timestamp' };
+    storage = { code: 4, nanosPerUnit: NANOS_PER_UNIT[timestamp[1]!]!, ...(timestamp[2] ? { timeZone: timestamp[2].slice(', tz='.length) } : {}) };
+  } else if (dictionary) {
+    type = STRING;
+    storage = { code: 14, indexCode: INT_TYPES.indexOf(dictionary[2] as IntName) + 1, dictionaryLarge: dictionary[1] === 'large_utf8' };
+  }
+  return { type, storage, arrowType: field.type };
 }
 
 /** The type name an error message uses. */
 export function typeName(type: SqlType): string {
-  return type.kind === 'int' ? type.name : type.kind === 'float' ? `float${type.bits}` : type.kind === 'string' ? 'utf8' : type.kind === 'bool' ? 'boolean' : 'null';
+  if (type.kind === 'int') return type.name;
+  if (type.kind === 'float') return `float${type.bits}`;
+  return { string: 'utf8', bool: 'boolean', timestamp: 'timestamp', date: 'date32', null: 'null' }[type.kind];
 }
 
 /** Binds parser AST nodes of one query against its dataset's columns. */
@@ -138,8 +218,11 @@ export class Binder {
         return this.cast(p as { kind: string; expr: Node; data_type: unknown; format?: unknown }, node);
       case 'Function':
         return this.call(p, node);
+      case 'TypedString':
+        return this.typedString(p as { data_type: unknown; value: { value: unknown } }, node);
       case 'CompoundIdentifier':
-        throw this.fail(Code.UNIMPLEMENTED, 'struct field access is not supported yet', node);
+        // struct.field (.field ...): a field of a struct column.
+        return this.column((payload as unknown[]).map(identifierName).join('.'), node);
       case 'Subquery':
       case 'InSubquery':
       case 'Exists':
@@ -150,13 +233,18 @@ export class Binder {
   }
 
   private column(name: string, node: Node): Expr {
-    const index = this.columns.findIndex((c) => c.name === name);
-    if (index < 0) {
-      throw this.fail(Code.INVALID_ARGUMENT, `unknown column "${name}" (columns: ${this.columns.map((c) => c.name).join(', ')})`, node);
+    const column = this.columns.find((c) => c.name === name);
+    if (!column) {
+      const names = this.columns.filter((c) => c.path.length === 0).map((c) => c.name);
+      throw this.fail(Code.INVALID_ARGUMENT, `unknown column "${name}" (columns: ${names.join(', ')})`, node);
     }
-    const column = this.columns[index]!;
     if (!column.type || !column.storage) throw this.fail(Code.UNIMPLEMENTED, `column "${name}" of type ${column.arrowType} cannot be used in a predicate`, node);
-    return { op: 'column', type: column.type, index, name, storage: column.storage };
+    if (column.path.length > 0 && column.storage.code === 14) throw this.fail(Code.UNIMPLEMENTED, `dictionary-encoded struct field "${name}" cannot be used in a predicate`, node);
+    const expr: Expr = { op: 'column', type: column.type, index: column.index, path: column.path, name, storage: column.storage };
+    const scale = column.storage.nanosPerUnit;
+    // Timestamps compare as nanosecond instants (wrapping outside 1677-2262, the Timestamp(ns) range).
+    if (scale === undefined || scale === 1n) return expr;
+    return { op: 'arith', type: TIMESTAMP, arith: 'mul', left: { ...expr, type: INT64 }, right: { op: 'literal', type: INT64, value: scale } };
   }
 
   private literal(value: unknown, node: Node): Expr {
@@ -182,6 +270,24 @@ export class Binder {
       default:
         throw this.fail(Code.UNIMPLEMENTED, `${kind} literals are not supported`, node);
     }
+  }
+
+  /** DATE '...' and TIMESTAMP '...' literals. */
+  private typedString(p: { data_type: unknown; value: { value: unknown } }, node: Node): Expr {
+    const target = typeof p.data_type === 'string' ? p.data_type : Object.keys(p.data_type as object)[0] ?? '?';
+    const [kind, text] = variant(p.value.value);
+    if (kind !== 'SingleQuotedString' || typeof text !== 'string') throw this.fail(Code.INVALID_ARGUMENT, `${target} needs a quoted string`, node);
+    if (target === 'Date') {
+      const days = parseDate(text);
+      if (days === undefined) throw this.fail(Code.INVALID_ARGUMENT, `invalid DATE '${text}' (expected YYYY-MM-DD)`, node);
+      return { op: 'literal', type: DATE, value: days };
+    }
+    if (target === 'Timestamp') {
+      const nanos = parseTimestamp(text);
+      if (nanos === undefined) throw this.fail(Code.INVALID_ARGUMENT, `invalid TIMESTAMP '${text}' (expected YYYY-MM-DD HH:MM:SS[.fraction][±HH:MM])`, node);
+      return { op: 'literal', type: TIMESTAMP, value: nanos };
+    }
+    throw this.fail(Code.UNIMPLEMENTED, `${target} literals are not supported`, node);
   }
 
   private unary(op: string, arg: Node, node: Node): Expr {
@@ -245,10 +351,44 @@ export class Binder {
   }
 
   /** Brings two operands to one comparable type (DataFusion's comparison coercion, for the types here). */
+  /** `expr` brought to the temporal type it is compared with: a string literal parsed, a date as a timestamp. */
+  private temporal(expr: Expr, other: SqlType, node: Node): Expr {
+    if (other.kind !== 'timestamp' && other.kind !== 'date') return expr;
+    if (expr.op === 'literal' && expr.type.kind === 'string') {
+      const text = expr.value as string;
+      const value = other.kind === 'date' ? parseDate(text) : parseTimestamp(text);
+      if (value === undefined) throw this.fail(Code.INVALID_ARGUMENT, `cannot read '${text}' as a ${typeName(other)}`, node);
+      return { op: 'literal', type: other, value };
+    }
+    if (expr.type.kind === 'date' && other.kind === 'timestamp') {
+      if (expr.op === 'literal') return { op: 'literal', type: TIMESTAMP, value: (expr.value as bigint) * NANOS_PER_DAY };
+      return { op: 'arith', type: TIMESTAMP, arith: 'mul', left: { ...expr, type: INT64 }, right: { op: 'literal', type: INT64, value: NANOS_PER_DAY } };
+    }
+    return expr;
+  }
+
+  /**
+   * A timestamp literal compared with a timestamp column, as DataFusion casts it to the column's type:
+   * its UTC wall-clock reading (an offset in the text is applied first) read in the column's time
+   * zone, then truncated to the column's unit (TIMESTAMP '...00.000000001' equals a microsecond
+   * column's 00.000000).
+   */
+  private static toColumnUnit(literal: Expr, column: Expr): Expr {
+    if (literal.op !== 'literal' || literal.type.kind !== 'timestamp' || literal.value === null) return literal;
+    const stored = column.op === 'arith' && column.left.op === 'column' ? column.left : column.op === 'column' ? column : undefined;
+    if (!stored || stored.op !== 'column' || stored.storage.nanosPerUnit === undefined) return literal;
+    const zone = stored.storage.timeZone;
+    const instant = zone ? zonedToUtc(literal.value as bigint, zone) : (literal.value as bigint);
+    const scale = stored.storage.nanosPerUnit;
+    return { ...literal, value: (instant / scale) * scale };
+  }
+
   private unify(left: Expr, right: Expr, what: string, node: Node): [Expr, Expr] {
     if (left.type.kind === 'null' && right.type.kind === 'null') return [left, right];
     if (left.type.kind === 'null') return [{ op: 'literal', type: right.type, value: null }, right];
     if (right.type.kind === 'null') return [left, { op: 'literal', type: left.type, value: null }];
+    [left, right] = [this.temporal(left, right.type, node), this.temporal(right, left.type, node)];
+    [left, right] = [Binder.toColumnUnit(left, right), Binder.toColumnUnit(right, left)];
     const l = left.type.kind;
     const r = right.type.kind;
     if (l === r) {

@@ -5,7 +5,7 @@
  * under which selections are cached.
  */
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
-import { Binder, bindColumns, type Expr } from './expr.js';
+import { Binder, bindColumns, type ColumnStorage, type Expr } from './expr.js';
 import { BatchFilter } from './evaluate.js';
 import { compileFilter } from './program.js';
 import { parseFilter, parseQuery, type Node, type SelectedColumn } from './syntax.js';
@@ -47,7 +47,7 @@ export function parseQueryText(text: QueryText): ParsedQuery {
 export function bindQuery(parsed: ParsedQuery, schemaHeader: Uint8Array): QueryPlan {
   const columns = bindColumns(schemaHeader);
   for (const selected of parsed.columns ?? []) {
-    if (!columns.some((c) => c.name === selected.column)) {
+    if (!columns.some((c) => c.name === selected.column && c.path.length === 0)) {
       throw new FlightError(Code.INVALID_ARGUMENT, `unknown column "${selected.column}" in the select list (columns: ${columns.map((c) => c.name).join(', ')})`);
     }
   }
@@ -58,7 +58,9 @@ export function bindQuery(parsed: ParsedQuery, schemaHeader: Uint8Array): QueryP
   let filter: BatchFilter | undefined;
   if (predicate) {
     const program = compileFilter(predicate);
-    filter = new BatchFilter(schemaHeader, program, program.columns.map((index) => columns[index]!.storage!));
+    const storageOf = (slot: { index: number; path: readonly number[] }): ColumnStorage =>
+      columns.find((c) => c.index === slot.index && c.path.join('.') === slot.path.join('.'))!.storage!;
+    filter = new BatchFilter(schemaHeader, program, program.columns.map(storageOf));
   }
   const key = JSON.stringify({ p: predicate ?? null, l: parsed.limit ?? null, s: parsed.sample ?? null }, (_, value: unknown) =>
     typeof value === 'bigint' ? `${value}n` : value,

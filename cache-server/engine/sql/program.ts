@@ -10,8 +10,8 @@ export interface FilterProgram {
   readonly ints: BigInt64Array;
   readonly floats: Float64Array;
   readonly strings: readonly string[];
-  /** Schema index of the column each slot reads. */
-  readonly columns: readonly number[];
+  /** The column each slot reads: its top-level field and the child indices down to it. */
+  readonly columns: readonly { readonly index: number; readonly path: readonly number[] }[];
 }
 
 const enum Op {
@@ -41,7 +41,7 @@ const enum Op {
 
 const COMPARE = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 } as const;
 const ARITH = { add: 0, sub: 1, mul: 2, div: 3, mod: 4 } as const;
-const KIND = { bool: 0, int: 1, float: 2, string: 3, null: 0 } as const;
+const KIND = { bool: 0, int: 1, float: 2, string: 3, timestamp: 1, date: 1, null: 0 } as const;
 const FLOAT32_RESULT = 8;
 
 const range = (name: IntName): number => INT_TYPES.indexOf(name);
@@ -52,8 +52,8 @@ export function compileFilter(predicate: Expr): FilterProgram {
   const ints: bigint[] = [];
   const floats: number[] = [];
   const strings: string[] = [];
-  const columns: number[] = [];
-  const slots = new Map<number, number>();
+  const columns: { index: number; path: readonly number[] }[] = [];
+  const slots = new Map<string, number>();
   const emit = (op: Op, a = 0, b = 0, c = 0): number => {
     code.push(op, a, b, c);
     return code.length / 4 - 1;
@@ -61,10 +61,11 @@ export function compileFilter(predicate: Expr): FilterProgram {
   const visit = (e: Expr): number => {
     switch (e.op) {
       case 'column': {
-        let slot = slots.get(e.index);
+        const key = [e.index, ...e.path].join('.');
+        let slot = slots.get(key);
         if (slot === undefined) {
-          slot = columns.push(e.index) - 1;
-          slots.set(e.index, slot);
+          slot = columns.push({ index: e.index, path: e.path }) - 1;
+          slots.set(key, slot);
         }
         return emit(Op.Column, slot);
       }

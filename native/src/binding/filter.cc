@@ -43,6 +43,16 @@ core::FilterColumn ReadColumn(const Napi::Value& value) {
   column.validity = OptionalBytes(object, "validity");
   column.values = OptionalBytes(object, "values");
   column.offsets = OptionalBytes(object, "offsets");
+  Napi::Value ancestors = object.Get("ancestorValidity");
+  if (!ancestors.IsUndefined()) {
+    if (!ancestors.IsArray()) throw Napi::TypeError::New(object.Env(), std::string(kSignature) + ": column.ancestorValidity must be an array");
+    Napi::Array list = ancestors.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Object holder = Napi::Object::New(object.Env());
+      holder.Set("bitmap", list.Get(i));
+      column.ancestor_validity.push_back(OptionalBytes(holder, "bitmap"));
+    }
+  }
   column.index_type = static_cast<core::ColumnType>(OptionalInteger(object, "indexType", 1, 8, 3));
   column.dictionary_large = OptionalInteger(object, "dictionaryLarge", 0, 1, 0) == 1;
   column.dictionary_length = static_cast<std::size_t>(OptionalInteger(object, "dictionaryLength", 0, 9007199254740991LL, 0));

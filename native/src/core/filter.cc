@@ -127,11 +127,14 @@ class Evaluator {
     if (last_use_.empty()) {
       last_use_.assign(program_.code.size(), 0);
       for (std::size_t i = 0; i < program_.code.size(); i++) {
-        const Instruction& in = program_.code[i];
-        for (int32_t operand : Operands(in)) last_use_[static_cast<std::size_t>(operand)] = i;
+        // Operands outside [0, i) fail when their instruction runs; they must not index here.
+        for (int32_t operand : Operands(program_.code[i])) {
+          if (operand >= 0 && static_cast<std::size_t>(operand) < i) last_use_[static_cast<std::size_t>(operand)] = i;
+        }
       }
     }
     for (int32_t operand : Operands(program_.code[done])) {
+      if (operand < 0 || static_cast<std::size_t>(operand) >= done) continue;
       auto o = static_cast<std::size_t>(operand);
       if (last_use_[o] == done && o + 1 != registers_.size()) registers_[o] = Vec();
     }
@@ -293,9 +296,17 @@ class Evaluator {
     const std::string name = "column " + std::to_string(index);
     const std::size_t bitmap = (rows_ + 7) / 8;
     if (column.validity.data && column.validity.size < bitmap) return Fail(kMalformed, name + ": validity bitmap too short");
+    for (const Bytes& ancestor : column.ancestor_validity) {
+      if (ancestor.data && ancestor.size < bitmap) return Fail(kMalformed, name + ": struct validity bitmap too short");
+    }
     auto load_validity = [&](Vec* v) {
-      if (!column.validity.data) return;
-      for (std::size_t r = 0; r < rows_; r++) v->valid[r] = Bit(column.validity.data, r);
+      if (column.validity.data) {
+        for (std::size_t r = 0; r < rows_; r++) v->valid[r] = Bit(column.validity.data, r);
+      }
+      for (const Bytes& ancestor : column.ancestor_validity) {
+        if (!ancestor.data) continue;
+        for (std::size_t r = 0; r < rows_; r++) v->valid[r] &= Bit(ancestor.data, r);
+      }
     };
     const ColumnType type = column.type;
     if (IsInteger(type)) {

@@ -29,6 +29,8 @@ struct Bytes {
 struct FilterColumn {
   ColumnType type = ColumnType::kInt64;
   Bytes validity;  // absent: no nulls
+  // Validity bitmaps of the structs the column is a field of (a null struct makes its fields null).
+  std::vector<Bytes> ancestor_validity;
   Bytes values;    // fixed-width values, bits for bool, bytes for utf8, indices for dictionaries
   Bytes offsets;   // utf8 offsets (int32, int64 for large)
   // Dictionary columns only.
