@@ -6,6 +6,7 @@ flightcache does not serve are refused; PART "queries" runs statements and prepa
 Prints one JSON report; the TypeScript test asserts its exact values.
 """
 
+import datetime
 import json
 import sys
 
@@ -36,6 +37,13 @@ def error_of(run):
         # pyarrow appends gRPC debug context after the server's message.
         return {"type": type(err).__name__, "message": str(err).split("\n")[0].split(". gRPC client debug context")[0]}
     return None
+
+
+def table_or_error(run):
+    """The table report of run()'s result, or the error it raised."""
+    result = {}
+    error = error_of(lambda: result.setdefault("table", table_report(run())))
+    return error or result["table"]
 
 
 def plain_client(url, credentials):
@@ -113,6 +121,11 @@ def queries(url, credentials):
     score_over_1 = TRAIN.filter(pc.greater(TRAIN["score"], 1)).select(["id", "lang"])
     en_cheap = TRAIN.filter(pc.and_(pc.equal(TRAIN["lang"], "en"), pc.less(TRAIN["score"], 1.0))).select(["id"])
     report = {}
+    client, options = plain_client(url, credentials)
+    days = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "day": pa.array([datetime.date(2024, 1, d) for d in (1, 2, 3)], pa.date32())})
+    writer, _ = client.do_put(flight.FlightDescriptor.for_path("days"), days.schema, options=options)
+    writer.write_table(days)
+    writer.close()
     with connect(url, credentials) as conn:
         cursor = conn.cursor()
 
@@ -121,7 +134,7 @@ def queries(url, credentials):
             return cursor.fetch_arrow_table()
 
         report["statement_equal"] = run("SELECT id, lang FROM train WHERE score > 1").equals(score_over_1)
-        report["limit"] = table_report(run("SELECT id FROM train WHERE lang IS NOT NULL LIMIT 2"))
+        report["limit"] = table_or_error(lambda: run("SELECT id FROM train WHERE lang IS NOT NULL LIMIT 2"))
         report["alias"] = table_report(run("SELECT lang AS language, id FROM train WHERE split_hash(id) >= 0 AND id IN (2, 5)"))
         report["star_equal"] = run("SELECT * FROM train WHERE lang LIKE 'e%'").equals(TRAIN.filter(pc.equal(TRAIN["lang"], "en")))
         report["parameters_equal"] = run("SELECT id FROM train WHERE lang = ? AND score < ?", ("en", 1.0)).equals(en_cheap)
@@ -130,6 +143,7 @@ def queries(url, credentials):
         report["numbered"] = table_report(run("SELECT id FROM train WHERE id > $1 AND id < $2", (1, 4)))
         report["quote_in_parameter"] = table_report(run("SELECT id FROM train WHERE lang = ?", ("x' OR 'a' = 'a",)))
         report["unicode_parameter"] = table_report(run("SELECT id, lang FROM train WHERE lang = ?", ("日本",)))
+        report["date_parameter"] = table_report(run("SELECT id FROM days WHERE day >= ?", (datetime.date(2024, 1, 2),)))
         report["empty_equal"] = run("SELECT id, lang FROM train WHERE id > 100").equals(score_over_1.schema.empty_table())
         prepared = conn.cursor()
         report["parameter_schema"] = [
@@ -140,11 +154,10 @@ def queries(url, credentials):
         report["aggregate"] = error_of(lambda: run("SELECT count(*) FROM train"))
         report["missing_dataset"] = error_of(lambda: run("SELECT id FROM missing"))
         report["parameter_count"] = error_of(lambda: run("SELECT id FROM train WHERE id = ? OR id = ?", (1,)))
-    client, options = plain_client(url, credentials)
     info = client.get_flight_info(flight.FlightDescriptor.for_command(statement_command("SELECT id, lang FROM train WHERE score > 1")), options=options)
-    plain = pa.concat_tables(
-        [client.do_get(e.ticket, options=options).read_all() for e in info.endpoints]
-    ) if info.endpoints else info.schema.empty_table()
+    # Each endpoint from its first location (a coordinator's are its shards), or from the head.
+    readers = [flight.connect(e.locations[0].uri.decode()) if e.locations else client for e in info.endpoints]
+    plain = pa.concat_tables([r.do_get(e.ticket, options=options).read_all() for r, e in zip(readers, info.endpoints)], promote_options="none") if info.endpoints else info.schema.empty_table()
     report["plain_equal"] = plain.equals(score_over_1)
     report["plain_total_records"] = info.total_records
     report["plain_bad_sql"] = error_of(lambda: client.get_flight_info(flight.FlightDescriptor.for_command(statement_command("SELECT nope FROM train")), options=options))
