@@ -199,3 +199,15 @@ test('a coordinator lists the cluster datasets as tables and runs statements at 
     await stop(cluster);
   }
 });
+
+test('a coordinator with users: drivers authenticate at the head and read the shards with the same token', async () => {
+  const cluster = await serve('--shards', '2', '--user', 'ada', '--password', 'lovelace');
+  try {
+    await runPython<CatalogReport>('flight_sql_check.py', [cluster.url, 'catalog', 'ada', 'lovelace']);
+    const report = await runPython<QueryReport>('flight_sql_check.py', [cluster.url, 'queries', 'ada', 'lovelace']);
+    assert.deepEqual([report.statement_equal, report.parameters_equal, report.plain_equal, report.package_equal], [true, true, true, true]);
+    await assertTsQuery(cluster.url, { user: 'ada', password: 'lovelace' });
+  } finally {
+    await stop(cluster);
+  }
+});
