@@ -43,16 +43,24 @@ async function partitionCounts(partition: Partition, query: ParsedQuery, key: st
 export async function clusterSelectedLayout(layout: DatasetLayout, query: ParsedQuery, peers: { get(location: string): Promise<FlightClient> }): Promise<DatasetLayout> {
   // Binding here fails bad columns and types before any shard is asked.
   const plan = bindQuery(query, layout.schemaHeader);
-  if (plan.limit !== undefined) throw new FlightError(Code.UNIMPLEMENTED, 'LIMIT is not supported on a cluster yet (single nodes run it)');
   const perPartition = await Promise.all(layout.partitions.filter((p) => p.to > p.from).map(async (p) => ({ partition: p, rows: await partitionCounts(p, query, plan.key, peers) })));
   const stored: number[] = [];
   const selected: number[] = [];
+  // LIMIT keeps the first rows in global stored order: each partition keeps its part ("ql" in its tickets).
+  let left = plan.limit ?? Infinity;
+  const kept = new Map<number, number>();
   for (const { partition, rows } of perPartition) {
+    let keep = 0;
     rows.forEach((count, i) => {
-      if (count === 0) return;
+      const take = Math.min(count, left);
+      if (take === 0) return;
       stored.push(partition.from + i);
-      selected.push(count);
+      selected.push(take);
+      left -= take;
+      keep += take;
     });
+    kept.set(partition.index, keep);
   }
-  return selectedLayout(layout, stored, selected);
+  const limited = plan.limit === undefined ? layout : { ...layout, partitions: layout.partitions.map((p) => ({ ...p, queryLimit: kept.get(p.index) ?? 0 })) };
+  return selectedLayout(limited, stored, selected);
 }

@@ -36,33 +36,37 @@ export function planFor(dataset: DatasetSnapshot, text: QueryText): QueryPlan {
   return bindQuery(parseQueryText(text), dataset.schema.header);
 }
 
-/** The selection of `plan` over `dataset`, from the cache when an equal query ran on this version. */
-export function selectionOf(dataset: DatasetSnapshot, plan: QueryPlan): Selection {
+/**
+ * The selection of `plan` over `dataset`, from the cache when an equal query ran on this version;
+ * `limit` (default the query's LIMIT) keeps the first rows in stored order: a cluster's partition
+ * keeps its part of the query's LIMIT (the ticket's "ql"), and the "select" action none.
+ */
+export function selectionOf(dataset: DatasetSnapshot, plan: QueryPlan, limit: number | undefined = plan.limit): Selection {
+  const key = `${plan.key}|${limit ?? ''}`;
   let selections = cache.get(dataset);
   if (!selections) {
     selections = new Map();
     cache.set(dataset, selections);
   }
-  const hit = selections.get(plan.key);
+  const hit = selections.get(key);
   if (hit) {
     // Refresh its place: the map's order is its recency.
-    selections.delete(plan.key);
-    selections.set(plan.key, hit);
+    selections.delete(key);
+    selections.set(key, hit);
     return hit;
   }
-  const selection = compute(dataset, plan);
+  const selection = compute(dataset, plan, limit ?? Infinity);
   if (selections.size >= PER_SNAPSHOT) selections.delete(selections.keys().next().value!);
-  selections.set(plan.key, selection);
+  selections.set(key, selection);
   return selection;
 }
 
-function compute(dataset: DatasetSnapshot, plan: QueryPlan): Selection {
+function compute(dataset: DatasetSnapshot, plan: QueryPlan, limit: number): Selection {
   const batches = dataset.messages.filter((m) => m.kind === 'record_batch');
   const inForce = plan.filter && plan.filter.dictionaries.length > 0 ? dictionariesInForce(dataset) : undefined;
   const stored: number[] = [];
   const rows: Uint32Array[] = [];
   let total = 0;
-  const limit = plan.limit ?? Infinity;
   for (let b = 0; b < batches.length && total < limit; b++) {
     const message = batches[b]!;
     let selected: Uint32Array;
@@ -148,5 +152,6 @@ export function selectAction(store: { get(name: string): DatasetSnapshot | undef
   if (!query) throw new FlightError(Code.INVALID_ARGUMENT, 'select needs "query"');
   const dataset = store.get(request.dataset);
   if (!dataset) throw new FlightError(Code.UNAVAILABLE, `this node does not hold "${request.dataset}"`);
-  return { counts: selectedCounts(dataset, selectionOf(dataset, planFor(dataset, query))) };
+  // Every selected row: the coordinator applies a LIMIT across partitions itself.
+  return { counts: selectedCounts(dataset, selectionOf(dataset, planFor(dataset, query), undefined)) };
 }

@@ -28,6 +28,8 @@ export interface Partition {
   readonly locationHosts?: readonly string[];
   /** The host id of each member it is placed on ('' where unknown): shares with "hosts" prefer them. */
   readonly placedHosts?: readonly string[];
+  /** A query with LIMIT over a cluster: the first selected rows of this partition the limit keeps. */
+  readonly queryLimit?: number;
 }
 
 /** A dataset as a reader sees it: schema, per-batch shape, and partitions. */
@@ -137,6 +139,7 @@ function endpoints(layout: DatasetLayout, plan: SharePlan, singleLocation: boole
       ...(plan.shuffle ? { shuffle: plan.shuffle } : {}),
       ...(plan.batchRows !== undefined ? { batchRows: plan.batchRows } : {}),
       ...(query ? { query } : {}),
+      ...(partition.queryLimit !== undefined ? { queryLimit: partition.queryLimit } : {}),
     });
     const locations = singleLocation
       ? [partition.locations[(partition.index + plan.rank) % partition.locations.length]!]

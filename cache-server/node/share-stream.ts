@@ -137,7 +137,7 @@ export interface PlanOptions {
 export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest, options: PlanOptions = {}): Generator<ReadStep> {
   // A query's ticket reads the selection: its batches are the non-empty selected ones, its rows the selected rows.
   const query = request.query ? planFor(dataset, request.query) : undefined;
-  const selection: Selection | undefined = query ? selectionOf(dataset, query) : undefined;
+  const selection: Selection | undefined = query ? selectionOf(dataset, query, request.queryLimit ?? query.limit) : undefined;
   const local = selection ? { batches: selection.stored.length, rows: selection.total } : { batches: dataset.batchCount, rows: dataset.rows };
   // A partition (ticket with "g") is immutable under its unique name; a node dataset may have grown since.
   if (request.share && request.global === undefined) checkFingerprint(dataset.name, request.share, local, 'ticket');

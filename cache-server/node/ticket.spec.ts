@@ -22,11 +22,18 @@ const tickets: fc.Arbitrary<TicketRequest> = fc
       columns: fc.uniqueArray(fc.nat(200), { minLength: 1, maxLength: 20 }),
       shuffle: fc.record({ seed: fc.maxSafeNat(), epoch: fc.maxSafeNat() }, { noNullPrototype: true }),
       batchRows: fc.integer({ min: 1, max: 1 << 24 }),
-      query: fc.oneof(fc.record({ sql: fc.string() }, { noNullPrototype: true }), fc.record({ filter: fc.string() }, { noNullPrototype: true })),
+      queried: fc.record(
+        { query: fc.oneof(fc.record({ sql: fc.string() }, { noNullPrototype: true }), fc.record({ filter: fc.string() }, { noNullPrototype: true })), queryLimit: fc.nat() },
+        { requiredKeys: ['query'] },
+      ),
     },
     { requiredKeys: ['dataset'] },
   )
-  .map(({ ranged, ...rest }) => ({ ...rest, ...(ranged ? { runs: ranged.runs, share: ranged.share, ...(ranged.skip ? { skip: ranged.skip } : {}) } : {}) }));
+  .map(({ ranged, queried, ...rest }) => ({
+    ...rest,
+    ...(ranged ? { runs: ranged.runs, share: ranged.share, ...(ranged.skip ? { skip: ranged.skip } : {}) } : {}),
+    ...(queried ?? {}),
+  }));
 
 /** A ticket of this JSON body. */
 const raw = (body: unknown): Uint8Array => Buffer.from(JSON.stringify(body));

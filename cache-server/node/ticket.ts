@@ -8,7 +8,8 @@
  * global index of the partition's first batch. Optional: `"c"` top-level column indices to send,
  * `"s"` [seed, epoch] of a shuffle, `"br"` rows per sent batch, `"q"` the query ({"sql"} or
  * {"filter"}) whose selection the ticket reads: its batch runs, rows and share then count selected
- * batches and rows (query-selection.ts). Opaque to clients.
+ * batches and rows (query-selection.ts); `"ql"` the rows of a cluster partition's selection that the
+ * query's LIMIT keeps. Opaque to clients.
  */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { QueryText } from '../engine/sql/plan.js';
@@ -53,13 +54,15 @@ export interface TicketRequest {
   batchRows?: number;
   /** The query whose selected rows the ticket reads. */
   query?: QueryText;
+  /** A cluster partition's share of the query's LIMIT: its first selected rows to keep. */
+  queryLimit?: number;
 }
 
 const VERSION = 2;
 
 /** Encodes a ticket. */
 export function encodeTicket(request: TicketRequest): Uint8Array {
-  const { dataset, global, offset, runs, skip, share, columns, shuffle, batchRows, query } = request;
+  const { dataset, global, offset, runs, skip, share, columns, shuffle, batchRows, query, queryLimit } = request;
   const body: Record<string, unknown> = { v: VERSION, dataset };
   if (global !== undefined) body.g = global;
   if (offset !== undefined) body.o = offset;
@@ -70,6 +73,7 @@ export function encodeTicket(request: TicketRequest): Uint8Array {
   if (shuffle) body.s = [shuffle.seed, shuffle.epoch];
   if (batchRows !== undefined) body.br = batchRows;
   if (query) body.q = query;
+  if (queryLimit !== undefined) body.ql = queryLimit;
   return Buffer.from(JSON.stringify(body), 'utf8');
 }
 
@@ -136,6 +140,10 @@ export function decodeTicket(bytes: Uint8Array): TicketRequest {
     const q = record.q;
     if (!isObject(q) || Object.keys(q).length !== 1 || !(typeof q.sql === 'string' || typeof q.filter === 'string')) throw malformed('"q" must be {"sql": text} or {"filter": text}');
     request.query = typeof q.sql === 'string' ? { sql: q.sql } : { filter: q.filter as string };
+  }
+  if (record.ql !== undefined) {
+    if (!isCount(record.ql) || !request.query) throw malformed('"ql" must be a row count, with a query');
+    request.queryLimit = record.ql;
   }
   return request;
 }

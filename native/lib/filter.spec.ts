@@ -68,7 +68,7 @@ describe('native filterBatch', () => {
   it('survives arbitrary programs over arbitrary buffers: a selection or a coded error, never a crash', () => {
     const instruction = fc.tuple(fc.integer({ min: 0, max: 24 }), fc.integer({ min: -2, max: 12 }), fc.integer({ min: -2, max: 12 }), fc.integer({ min: -2, max: 140 }));
     const column = fc.record({
-      type: fc.integer({ min: 1, max: 14 }),
+      type: fc.integer({ min: 1, max: 15 }),
       validity: fc.option(fc.uint8Array({ maxLength: 4 }), { nil: undefined }),
       values: fc.option(fc.uint8Array({ maxLength: 64 }), { nil: undefined }),
       offsets: fc.option(fc.uint8Array({ maxLength: 40 }), { nil: undefined }),

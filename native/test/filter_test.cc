@@ -65,7 +65,7 @@ void RandomProgramsStayInBounds() {
     storage.reserve(16);
     std::vector<core::FilterColumn> columns(static_cast<std::size_t>(below(3)));
     for (core::FilterColumn& column : columns) {
-      column.type = static_cast<core::ColumnType>(1 + below(14));
+      column.type = static_cast<core::ColumnType>(1 + below(15));
       column.validity = bytes(4);
       column.values = bytes(80);
       column.offsets = bytes(48);

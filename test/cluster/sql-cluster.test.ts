@@ -47,7 +47,7 @@ describe('SQL pushdown on a cluster of a coordinator and 3 shards with 2 replica
     }
   });
 
-  test('"sql" with a select list and split_hash runs on the shards; LIMIT and bad columns are refused by the coordinator', async () => {
+  test('"sql" with a select list, split_hash and LIMIT (the first selected rows in stored order) runs on the shards; bad columns are refused by the coordinator', async () => {
     const ids: number[] = [];
     for await (const { batch } of readShare(locations, 'ids', { filter: 'split_hash(id) < 0.5' })) ids.push(...Array.from(batch.getChild('id')!, Number));
     const other: number[] = [];
@@ -56,7 +56,16 @@ describe('SQL pushdown on a cluster of a coordinator and 3 shards with 2 replica
     assert.ok(ids.length > ALL.length * 0.4 && ids.length < ALL.length * 0.6);
     const info = await client.getFlightInfo(cmdDescriptor(JSON.stringify({ sql: 'SELECT value AS v FROM ids WHERE id < 10' })));
     assert.equal(info.totalRecords, 10n);
-    await rejectsWith(client.getFlightInfo(cmdDescriptor(JSON.stringify({ sql: 'SELECT id FROM ids LIMIT 5' }))), Code.UNIMPLEMENTED, 'LIMIT is not supported on a cluster yet (single nodes run it)');
+    for (const [world, limit] of [[1, 5], [2, 333], [3, 5000]] as const) {
+      const limited: number[] = [];
+      for (let rank = 0; rank < world; rank++) {
+        const info = await client.getFlightInfo(cmdDescriptor(JSON.stringify({ sql: `SELECT id FROM ids WHERE ${FILTER} LIMIT ${limit}`, rank, world_size: world })));
+        for (const endpoint of info.endpoints) {
+          for await (const batch of locations.get(endpoint.locations[0]!.uri).doGet(endpoint.ticket)) limited.push(...Array.from(batch.getChild('id')!, Number));
+        }
+      }
+      assert.deepEqual(limited.sort((a, b) => a - b), SELECTED.slice(0, limit), `LIMIT ${limit} over ${world} ranks`);
+    }
     await rejectsWith(client.getFlightInfo(cmdDescriptor(JSON.stringify({ dataset: 'ids', filter: 'nope = 1' }))), Code.INVALID_ARGUMENT, /unknown column "nope"/);
     await rejectsWith(client.getFlightInfo(cmdDescriptor(JSON.stringify({ dataset: 'ids', filter: 'id / 0 = 1' }))), Code.INVALID_ARGUMENT, /Divide by zero/);
   });

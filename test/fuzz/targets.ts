@@ -14,6 +14,7 @@ import { DescriptorType, type FlightData, type OutgoingFlightData } from '../../
 import { decodeCursor, encodeCursor } from '../../cache-server/node/cursor.js';
 import { parseFlightRequest } from '../../cache-server/node/flight-request.js';
 import { projectionOf } from '../../cache-server/node/read-plan.js';
+import { bindQuery } from '../../cache-server/engine/sql/plan.js';
 import { decodeTicket, encodeTicket } from '../../cache-server/node/ticket.js';
 import { decodeFlightSqlAny, encodeFlightSqlAny } from '../../client/src/flight/protocol/flight-sql.js';
 import { bindParameters, findPlaceholders } from '../../cache-server/flightsql/parameters.js';
@@ -166,7 +167,12 @@ const jsonCommand: FuzzTarget = {
   run(data) {
     // A command's columns are then looked up in a real schema (int, string and dictionary columns).
     const schema = sampleMessages()[0]!.dataHeader;
-    attempt(() => projectionOf(schema, parseFlightRequest({ type: DescriptorType.CMD, cmd: data, path: [] })));
+    attempt(() => {
+      const request = parseFlightRequest({ type: DescriptorType.CMD, cmd: data, path: [] });
+      // A query ("sql"/"filter") is bound to the schema as GetFlightInfo binds it.
+      if (request.query) bindQuery(request.query, schema);
+      return projectionOf(schema, request);
+    });
     const path = Buffer.from(data).toString('utf8').split('/');
     attempt(() => parseFlightRequest({ type: DescriptorType.PATH, cmd: new Uint8Array(), path }));
   },
@@ -177,8 +183,10 @@ const jsonCommand: FuzzTarget = {
       `{"rank":0,"world_size":3,"resume":{"world_size":2,"cursors":[null,"${cursor}"]}}`,
       `{"dataset":"d","rank":1,"world_size":2,"start_after":"${cursor}"}`,
       'train/1/4',
+      `{"sql":"SELECT id, kind AS k FROM d WHERE id > 3 AND kind LIKE 'a%' OR split_hash(id) < 0.5 LIMIT 5"}`,
+      '{"dataset":"d","filter":"id IN (1, 2) OR kind IS NULL OR NOT (name >= \'x\')","rank":1,"world_size":2}',
     ),
-  tokens: text('"id"', '"name"', '"kind"', '"dataset"', '"rank"', '"world_size"', '"start_after"', '"resume"', '"cursors"', '"columns"', '"shuffle"', '"seed"', '"epoch"', '"batch_rows"', 'true', 'null', '-1', '1e309', '0.5', '[', ']', '{', '}', ','),
+  tokens: text('"id"', '"name"', '"kind"', '"dataset"', '"rank"', '"world_size"', '"start_after"', '"resume"', '"cursors"', '"columns"', '"shuffle"', '"seed"', '"epoch"', '"batch_rows"', 'true', 'null', '-1', '1e309', '0.5', '[', ']', '{', '}', ',', '"sql"', '"filter"', 'SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', 'LIKE', 'IN', 'CAST', ' AS ', '(', ')', "'", 'LIMIT', 'TABLESAMPLE BERNOULLI(5) REPEATABLE(1)'),
 };
 
 const protobuf: FuzzTarget = {

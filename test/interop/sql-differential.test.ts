@@ -1,8 +1,8 @@
 /**
  * Differential test of the SQL pushdown engine against DataFusion and DuckDB (test/python/sql_oracle.py):
  * fast-check generates typed predicates over a table with every integer width, float32/64 with
- * NaN and infinities, bool, utf8, large_utf8, timestamp (naive, and in a time zone), date32 and
- * dictionary<utf8> columns, nulls, empty strings and multi-byte UTF-8. Each predicate runs through parse, bind, compile and the native kernel over
+ * NaN and infinities, bool, utf8, large_utf8, timestamp (naive, and in a time zone), date32,
+ * decimal128 and dictionary<utf8> columns, nulls, empty strings and multi-byte UTF-8. Each predicate runs through parse, bind, compile and the native kernel over
  * the table's stored IPC batches; the rows it selects (or its failing) must equal DataFusion's
  * always, and DuckDB's where the two dialects mean the same (no arithmetic or float-to-int casts:
  * DuckDB checks integer overflow, divides integers as floats, rounds casts). A disagreement is
@@ -83,7 +83,7 @@ const atom: fc.Arbitrary<Case> = fc.oneof(
   fc.tuple(intExpr, compareOp, fc.oneof(intExpr, intLiteral.map((l) => leaf(l)))).map(([a, op, b]) => join2(op, a, b)),
   fc.tuple(floatExpr, compareOp, fc.oneof(floatExpr, intExpr)).map(([a, op, b]) => join2(op, a, b)),
   fc.tuple(stringExpr, compareOp, fc.oneof(stringExpr, stringLiteral.map((l) => leaf(l)))).map(([a, op, b]) => join2(op, a, b)),
-  fc.tuple(fc.constantFrom(...INT_COLUMNS, ...FLOAT_COLUMNS, ...STRING_COLUMNS, 'b', 'ts', 'tz', 'd32'), fc.boolean()).map(([c, not]) => leaf(`${c} IS ${not ? 'NOT ' : ''}NULL`)),
+  fc.tuple(fc.constantFrom(...INT_COLUMNS, ...FLOAT_COLUMNS, ...STRING_COLUMNS, 'b', 'ts', 'tz', 'd32', 'dec'), fc.boolean()).map(([c, not]) => leaf(`${c} IS ${not ? 'NOT ' : ''}NULL`)),
   fc.tuple(fc.constantFrom(...INT_COLUMNS), fc.array(fc.oneof(intLiteral, fc.constant('NULL')), { minLength: 1, maxLength: 4 }), fc.boolean()).map(([c, list, not]) => leaf(`${c} ${not ? 'NOT ' : ''}IN (${list.join(', ')})`)),
   fc.tuple(fc.constantFrom(...STRING_COLUMNS), fc.array(stringLiteral, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([c, list, not]) => leaf(`${c} ${not ? 'NOT ' : ''}IN (${list.join(', ')})`)),
   fc.tuple(fc.oneof(intExpr, floatExpr), intLiteral, intLiteral, fc.boolean()).map(([e, lo, hi, not]) => ({ sql: `${e.sql} ${not ? 'NOT ' : ''}BETWEEN ${lo} AND ${hi}`, duck: e.duck })),
@@ -105,14 +105,23 @@ const temporalAtom: fc.Arbitrary<Case> = fc.oneof(
   fc.tuple(fc.constantFrom('ts', 'd32'), dateLiteral, dateLiteral).map(([c, lo, hi]) => leaf(`${c} BETWEEN '${lo}' AND '${hi}'`)),
 );
 
+/** decimal128(9, 2) compared with integers, floats and itself. */
+const decimalAtom: fc.Arbitrary<Case> = fc.oneof(
+  fc.tuple(compareOp, fc.oneof(intLiteral, floatLiteral, fc.constant('dec'), fc.constantFrom(...INT_COLUMNS))).map(([op, other]) => leaf(`dec ${op} ${other}`)),
+  fc.tuple(intLiteral, intLiteral).map(([lo, hi]) => leaf(`dec BETWEEN ${lo} AND ${hi}`)),
+  fc.array(fc.oneof(intLiteral, floatLiteral), { minLength: 1, maxLength: 3 }).map((list) => leaf(`dec IN (${list.join(', ')})`)),
+);
+
 /** Predicates: atoms under AND, OR and NOT, a few levels deep. */
 const predicate: fc.Arbitrary<Case> = fc.letrec<{ p: Case }>((tie) => ({
   p: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { weight: 3, arbitrary: atom },
     { weight: 1, arbitrary: temporalAtom },
+    { weight: 1, arbitrary: decimalAtom },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('AND', 'OR'), tie('p'), tie('p')).map(([op, a, b]) => join2(op, a, b)) },
     { weight: 1, arbitrary: tie('p').map((a) => ({ sql: `NOT (${a.sql})`, duck: a.duck })) },
+    { weight: 1, arbitrary: fc.tuple(tie('p'), fc.constantFrom('TRUE', 'NOT TRUE', 'FALSE', 'NOT FALSE', 'UNKNOWN', 'NOT UNKNOWN')).map(([a, is]) => ({ sql: `(${a.sql}) IS ${is}`, duck: a.duck })) },
   ),
 })).p;
 
@@ -152,11 +161,11 @@ const agree = (a: Outcome, b: Outcome): boolean => ('error' in a && 'error' in b
 
 /**
  * Whether only one side failing is no disagreement: DataFusion simplifies constant booleans (TRUE OR
- * x is TRUE) and skips the right side of AND/OR where the left decides, so a failure (overflow, a
- * bad cast) under AND/OR may be evaluated by one engine and not the other. Their rows must agree
- * whenever both succeed.
+ * x is TRUE, (x IS TRUE) IS NOT UNKNOWN is TRUE) and skips the right side of AND/OR where the left
+ * decides, so a failure (a bad cast, division by zero) there may be evaluated by one engine and not
+ * the other. Their rows must agree whenever both succeed.
  */
-const mayMaskErrors = (sql: string): boolean => /\b(AND|OR)\b/.test(sql);
+const mayMaskErrors = (sql: string): boolean => /\b(AND|OR|IS (NOT )?(TRUE|FALSE|UNKNOWN))\b/.test(sql);
 
 /** The first disagreement of `c` with an oracle, described, or undefined when none. */
 function disagreement(c: Case, mine: Outcome, datafusion: Outcome, duck: Outcome): string | undefined {

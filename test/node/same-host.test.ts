@@ -100,7 +100,7 @@ describe('a node keeping its data in shared memory', () => {
     assert.equal(report.grpc_batches, 9);
   });
 
-  test('shuffled, re-chunked, projected and resumed tickets give the rows, order and cursors DoGet gives', async () => {
+  test('shuffled, re-chunked, projected, resumed and filtered tickets give the rows, order and cursors DoGet gives', async () => {
     const resumeAt = await doGetBatches(client, (await ticketsOf(jsonCommand({ dataset: 'rows', rank: 0, world_size: 2, batch_rows: 10 })))[0]!);
     const cases: Array<Record<string, unknown>> = [
       { shuffle: true, seed: 7, epoch: 1 },
@@ -108,6 +108,8 @@ describe('a node keeping its data in shared memory', () => {
       { shuffle: true, seed: 7, epoch: 2, batch_rows: 4, columns: ['name', 'id'] },
       { columns: ['score'] },
       { batch_rows: 10, start_after: resumeAt[2]!.cursor },
+      { filter: "id % 3 = 0 OR name LIKE 'n1%'", shuffle: true, seed: 5, epoch: 1, batch_rows: 4 },
+      { sql: 'SELECT score AS s, id FROM rows WHERE score > 10' },
     ];
     for (const options of cases) {
       // A cursor resumes the rank it was issued to.

@@ -119,6 +119,7 @@ def main():
             elif kind == 'schema':
                 stored_schema_bytes = payload[:frame['sourceLength']]
                 stored_schema = pa.ipc.read_schema(pa.py_buffer(stored_schema_bytes))
+                output_schema = pa.ipc.read_schema(pa.py_buffer(payload[frame['sourceLength']:]))
                 columns = frame['columns']
             elif kind == 'dictionary':
                 stream_dictionaries.append(frame['ref'])
@@ -148,7 +149,8 @@ def main():
                     table = pa.Table.from_batches(sources)
                     batch = table.take(pa.array(starts[source] + row)).combine_chunks().to_batches()[0] if count else sources[0].slice(0, 0)
                 if columns is not None:
-                    batch = batch.select(columns)
+                    # The output schema names the columns (a query's select list may rename them).
+                    batch = pa.RecordBatch.from_arrays(batch.select(columns).columns, schema=output_schema)
                 entry['num_rows'] = batch.num_rows
                 if args.rows:
                     entry['rows_list'] = batch.to_pylist()

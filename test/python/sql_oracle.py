@@ -12,6 +12,7 @@ predicates stand alone. Predicates marked "alone" (those the caller expects to f
 each, so that they do not cost a group its bisection.
 """
 import datetime
+import decimal
 import json
 import random
 import sys
@@ -34,7 +35,7 @@ GROUP = 250
 
 def make_table(seed):
     """Every integer width, float32/64 with NaN and infinities, bool, utf8, large_utf8, timestamps (naive us,
-    ms in a time zone), date32 and dictionary<utf8>, with nulls."""
+    ms in a time zone), date32, decimal128(9, 2) and dictionary<utf8>, with nulls."""
     rng = random.Random(seed)
     n = ROWS_PER_BATCH * BATCHES
 
@@ -61,6 +62,9 @@ def make_table(seed):
     columns['ts'] = pa.array([maybe_null(t) for t in instants], pa.timestamp('us'))
     columns['tz'] = pa.array([maybe_null(t.replace(microsecond=0, tzinfo=datetime.timezone.utc)) for t in instants], pa.timestamp('ms', tz='America/New_York'))
     columns['d32'] = pa.array([maybe_null(t.date()) for t in instants], pa.date32())
+    decimals = [decimal.Decimal(rng.choice(['0', '0.50', '-2.25', '7.75', '12.34', '-0.01', '100.00', '3.00', '-128.99']))
+                for _ in range(n)]
+    columns['dec'] = pa.array([maybe_null(d) for d in decimals], pa.decimal128(9, 2))
     indices = pa.array([maybe_null(rng.randrange(len(STRINGS))) for _ in range(n)], pa.int32())
     table = pa.table(columns)
     # One dictionary for every batch, so the stream holds a single dictionary message.

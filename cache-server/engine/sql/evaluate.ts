@@ -58,7 +58,7 @@ export class BatchFilter {
 
   constructor(
     schemaHeader: Uint8Array,
-    private readonly program: FilterProgram,
+    readonly program: FilterProgram,
     private readonly storage: readonly ColumnStorage[],
   ) {
     const message = messageAccessor(schemaHeader);

@@ -22,6 +22,8 @@ export type SqlType =
   | { readonly kind: 'timestamp' }
   /** Int32 days since the epoch (date32). */
   | { readonly kind: 'date' }
+  /** A decimal128 as its unscaled Int64 value. */
+  | { readonly kind: 'decimal'; readonly scale: number }
   | { readonly kind: 'null' };
 
 /** How a column is stored, as the kernel reads it (native ColumnType codes). */
@@ -37,7 +39,8 @@ export interface ColumnStorage {
 }
 
 export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
-export type ArithOp = 'add' | 'sub' | 'mul' | 'div' | 'mod';
+/** `scale`: saturating multiplication, rescaling an integer to a decimal scale. */
+export type ArithOp = 'add' | 'sub' | 'mul' | 'div' | 'mod' | 'scale';
 
 /** A bound expression. */
 export type Expr =
@@ -139,6 +142,7 @@ function columnType(field: FieldDescription): Pick<BindColumn, 'type' | 'storage
   const intIndex = INT_TYPES.indexOf(base as IntName);
   const dictionary = /^dictionary<values=(utf8|large_utf8), indices=(u?int\d+)(, ordered)?>$/.exec(base);
   const timestamp = /^timestamp\[(s|ms|us|ns)(, tz=.*)?\]$/.exec(base);
+  const decimal = /^decimal128\(\d+, (\d+)\)$/.exec(base);
   let type: SqlType | undefined;
   let storage: ColumnStorage | undefined;
   if (intIndex >= 0) [type, storage] = [{ kind: 'int', name: INT_TYPES[intIndex]! }, { code: intIndex + 1 }];
@@ -146,6 +150,7 @@ function columnType(field: FieldDescription): Pick<BindColumn, 'type' | 'storage
   else if (base === 'bool') [type, storage] = [BOOL, { code: 11 }];
   else if (base === 'utf8' || base === 'large_utf8') [type, storage] = [STRING, { code: base === 'utf8' ? 12 : 13 }];
   else if (base === 'date32') [type, storage] = [{ kind: 'date' }, { code: 3 }];
+  else if (decimal) [type, storage] = [{ kind: 'decimal', scale: Number(decimal[1]) }, { code: 15 }];
   else if (timestamp) {
     type = { kind: 'timestamp' };
     storage = { code: 4, nanosPerUnit: NANOS_PER_UNIT[timestamp[1]!]!, ...(timestamp[2] ? { timeZone: timestamp[2].slice(', tz='.length) } : {}) };
@@ -160,6 +165,7 @@ function columnType(field: FieldDescription): Pick<BindColumn, 'type' | 'storage
 export function typeName(type: SqlType): string {
   if (type.kind === 'int') return type.name;
   if (type.kind === 'float') return `float${type.bits}`;
+  if (type.kind === 'decimal') return `decimal128(scale ${type.scale})`;
   return { string: 'utf8', bool: 'boolean', timestamp: 'timestamp', date: 'date32', null: 'null' }[type.kind];
 }
 
@@ -204,6 +210,19 @@ export class Binder {
         const arg = this.bind(payload);
         return { op: kind === 'IsNull' ? 'is_null' : 'is_not_null', type: BOOL, arg };
       }
+      case 'IsTrue':
+      case 'IsNotTrue':
+      case 'IsFalse':
+      case 'IsNotFalse': {
+        // Never NULL: x IS TRUE is (x IS NOT NULL AND x), x IS FALSE is (x IS NOT NULL AND NOT x).
+        const arg = this.asBool(this.bind(payload));
+        const known: Expr = { op: 'is_not_null', type: BOOL, arg };
+        const is: Expr = { op: 'and', type: BOOL, left: known, right: kind.endsWith('True') ? arg : { op: 'not', type: BOOL, arg } };
+        return kind.startsWith('IsNot') ? { op: 'not', type: BOOL, arg: is } : is;
+      }
+      case 'IsUnknown':
+      case 'IsNotUnknown':
+        return { op: kind === 'IsUnknown' ? 'is_null' : 'is_not_null', type: BOOL, arg: this.asBool(this.bind(payload)) };
       case 'InList':
         return this.inList(p as { expr: Node; list: Node[]; negated: boolean }, node);
       case 'Between': {
@@ -312,6 +331,7 @@ export class Binder {
   }
 
   private numeric(expr: Expr, node: Node): Expr {
+    if (expr.type.kind === 'decimal') throw this.fail(Code.UNIMPLEMENTED, 'arithmetic on decimals is not supported (comparisons are)', node);
     if (expr.type.kind !== 'int' && expr.type.kind !== 'float' && expr.type.kind !== 'null') {
       throw this.fail(Code.INVALID_ARGUMENT, `expected a number, got ${typeName(expr.type)}`, node);
     }
@@ -383,12 +403,44 @@ export class Binder {
     return { ...literal, value: (instant / scale) * scale };
   }
 
+  /**
+   * Decimals compared as DataFusion coerces them: with decimals and integers exactly, as unscaled
+   * values at the larger scale; with floats as Float64 (the unscaled value divided by 10^scale).
+   */
+  private decimals(left: Expr, right: Expr, what: string, node: Node): [Expr, Expr] {
+    const scaleOf = (e: Expr): number => (e.type.kind === 'decimal' ? e.type.scale : 0);
+    const kinds = [left.type.kind, right.type.kind];
+    if (kinds.includes('float')) {
+      const toFloat = (e: Expr): Expr => {
+        if (e.type.kind !== 'decimal') return e;
+        const asFloat: Expr = { op: 'to_float', type: FLOAT64, arg: { ...e, type: INT64 } };
+        return { op: 'arith', type: FLOAT64, arith: 'div', left: asFloat, right: { op: 'literal', type: FLOAT64, value: 10 ** e.type.scale } };
+      };
+      return [toFloat(left), toFloat(right)];
+    }
+    if (!kinds.every((k) => k === 'decimal' || k === 'int')) throw this.fail(Code.INVALID_ARGUMENT, `cannot ${what} ${typeName(left.type)} and ${typeName(right.type)}`, node);
+    const scale = Math.max(scaleOf(left), scaleOf(right));
+    const rescale = (e: Expr): Expr => {
+      const factor = 10n ** BigInt(scale - scaleOf(e));
+      const type: SqlType = { kind: 'decimal', scale };
+      if (e.op === 'literal' && typeof e.value === 'bigint') {
+        const value = e.value * factor;
+        if (value > 0x7fffffffffffffffn || value < -0x8000000000000000n) throw this.fail(Code.UNIMPLEMENTED, `${e.value} at decimal scale ${scale} is beyond the Int64 range filters compare in`, node);
+        return { op: 'literal', type, value };
+      }
+      if (factor === 1n) return { ...e, type } as Expr;
+      return { op: 'arith', type, arith: 'scale', left: { ...e, type: INT64 } as Expr, right: { op: 'literal', type: INT64, value: factor } };
+    };
+    return [rescale(left), rescale(right)];
+  }
+
   private unify(left: Expr, right: Expr, what: string, node: Node): [Expr, Expr] {
     if (left.type.kind === 'null' && right.type.kind === 'null') return [left, right];
     if (left.type.kind === 'null') return [{ op: 'literal', type: right.type, value: null }, right];
     if (right.type.kind === 'null') return [left, { op: 'literal', type: left.type, value: null }];
     [left, right] = [this.temporal(left, right.type, node), this.temporal(right, left.type, node)];
     [left, right] = [Binder.toColumnUnit(left, right), Binder.toColumnUnit(right, left)];
+    if (left.type.kind === 'decimal' || right.type.kind === 'decimal') [left, right] = this.decimals(left, right, what, node);
     const l = left.type.kind;
     const r = right.type.kind;
     if (l === r) {

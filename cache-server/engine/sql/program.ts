@@ -40,8 +40,8 @@ const enum Op {
 }
 
 const COMPARE = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 } as const;
-const ARITH = { add: 0, sub: 1, mul: 2, div: 3, mod: 4 } as const;
-const KIND = { bool: 0, int: 1, float: 2, string: 3, timestamp: 1, date: 1, null: 0 } as const;
+const ARITH = { add: 0, sub: 1, mul: 2, div: 3, mod: 4, scale: 5 } as const;
+const KIND = { bool: 0, int: 1, float: 2, string: 3, timestamp: 1, date: 1, decimal: 1, null: 0 } as const;
 const FLOAT32_RESULT = 8;
 
 const range = (name: IntName): number => INT_TYPES.indexOf(name);
@@ -54,9 +54,23 @@ export function compileFilter(predicate: Expr): FilterProgram {
   const strings: string[] = [];
   const columns: { index: number; path: readonly number[] }[] = [];
   const slots = new Map<string, number>();
+  // Equal instructions (a column read, a constant, any subexpression written twice, as IN lists
+  // do) share one register: the kernel computes each once however often the predicate names it.
+  const registers = new Map<string, number>();
   const emit = (op: Op, a = 0, b = 0, c = 0): number => {
+    const key = `${op},${a},${b},${c}`;
+    const known = registers.get(key);
+    if (known !== undefined) return known;
     code.push(op, a, b, c);
-    return code.length / 4 - 1;
+    const register = code.length / 4 - 1;
+    registers.set(key, register);
+    return register;
+  };
+  // Constants are interned too, so that equal literals emit equal instructions.
+  const intern = <T>(table: T[], value: T): number => {
+    // Object.is: -0 and 0 differ (1 / -0 is -Infinity), NaN is itself.
+    const at = table.findIndex((known) => Object.is(known, value));
+    return at >= 0 ? at : table.push(value) - 1;
   };
   const visit = (e: Expr): number => {
     switch (e.op) {
@@ -71,9 +85,9 @@ export function compileFilter(predicate: Expr): FilterProgram {
       }
       case 'literal':
         if (e.value === null) return emit(Op.Null, KIND[e.type.kind]);
-        if (typeof e.value === 'bigint') return emit(Op.Int, ints.push(e.value) - 1);
-        if (typeof e.value === 'number') return emit(Op.Float, floats.push(e.value) - 1);
-        if (typeof e.value === 'string') return emit(Op.String, strings.push(e.value) - 1);
+        if (typeof e.value === 'bigint') return emit(Op.Int, intern(ints, e.value));
+        if (typeof e.value === 'number') return emit(Op.Float, intern(floats, e.value));
+        if (typeof e.value === 'string') return emit(Op.String, intern(strings, e.value));
         return emit(Op.Bool, e.value ? 1 : 0);
       case 'compare':
         return emit(Op.Compare, visit(e.left), visit(e.right), COMPARE[e.cmp]);
@@ -97,7 +111,7 @@ export function compileFilter(predicate: Expr): FilterProgram {
       case 'cast_int':
         return emit(Op.CastInt, visit(e.arg), 0, e.type.kind === 'int' ? range(e.type.name) : 3);
       case 'like':
-        return emit(Op.Like, visit(e.arg), strings.push(e.pattern) - 1, e.caseInsensitive ? 1 : 0);
+        return emit(Op.Like, visit(e.arg), intern(strings, e.pattern), e.caseInsensitive ? 1 : 0);
       case 'lower':
         return emit(Op.Lower, visit(e.arg));
       case 'upper':
@@ -107,7 +121,7 @@ export function compileFilter(predicate: Expr): FilterProgram {
       case 'starts_with':
         return emit(Op.StartsWith, visit(e.left), visit(e.right));
       case 'split_hash':
-        return emit(Op.SplitHash, visit(e.arg), ints.push(e.seed) - 1);
+        return emit(Op.SplitHash, visit(e.arg), intern(ints, e.seed));
     }
   };
   visit(predicate);

@@ -39,7 +39,7 @@ core::FilterColumn ReadColumn(const Napi::Value& value) {
   if (!value.IsObject()) throw Napi::TypeError::New(value.Env(), std::string(kSignature) + ": each column must be an object");
   Napi::Object object = value.As<Napi::Object>();
   core::FilterColumn column;
-  column.type = static_cast<core::ColumnType>(OptionalInteger(object, "type", 1, 14, 0));
+  column.type = static_cast<core::ColumnType>(OptionalInteger(object, "type", 1, 15, 0));
   column.validity = OptionalBytes(object, "validity");
   column.values = OptionalBytes(object, "values");
   column.offsets = OptionalBytes(object, "offsets");

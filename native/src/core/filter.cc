@@ -378,6 +378,19 @@ class Evaluator {
       }
       return true;
     }
+    if (type == ColumnType::kDecimal128) {
+      if (column.values.size < rows_ * 16) return Fail(kMalformed, name + ": values buffer too short");
+      *out = New(Kind::kInt);
+      load_validity(out);
+      for (std::size_t r = 0; r < rows_; r++) {
+        int64_t low, high;
+        std::memcpy(&low, column.values.data + 16 * r, 8);
+        std::memcpy(&high, column.values.data + 16 * r + 8, 8);
+        if (high != (low < 0 ? -1 : 0) && out->valid[r]) return Fail(kUnsupported, name + ": decimal value beyond the Int64 range (not supported by filters)");
+        out->ints[r] = low;
+      }
+      return true;
+    }
     return Fail(kMalformed, name + ": unsupported column type");
   }
 
@@ -482,7 +495,7 @@ class Evaluator {
 
   bool ArithStep(std::size_t at, const Instruction& in, Vec* out) {
     const int32_t op_code = in.c / 16, range_code = in.c % 16;
-    if (op_code < 0 || op_code > 4 || range_code < 0 || range_code > kFloat32Result) return Fail(kMalformed, "bad arithmetic");
+    if (op_code < 0 || op_code > 5 || range_code < 0 || range_code > kFloat32Result) return Fail(kMalformed, "bad arithmetic");
     if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
     const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
     if (kind != Kind::kInt && kind != Kind::kFloat) return Fail(kMalformed, "arithmetic on a non-number");
@@ -497,7 +510,7 @@ class Evaluator {
       if (!result.valid[r]) continue;
       if (kind == Kind::kFloat) {
         const double x = a->floats[r], y = b->floats[r];
-        const double v = op == Arith::kAdd ? x + y : op == Arith::kSub ? x - y : op == Arith::kMul ? x * y : op == Arith::kDiv ? x / y : std::fmod(x, y);
+        const double v = op == Arith::kAdd ? x + y : op == Arith::kSub ? x - y : (op == Arith::kMul || op == Arith::kScale) ? x * y : op == Arith::kDiv ? x / y : std::fmod(x, y);
         result.floats[r] = range_code == kFloat32Result ? static_cast<double>(static_cast<float>(v)) : v;
         continue;
       }
@@ -509,6 +522,9 @@ class Evaluator {
         case Arith::kAdd: __builtin_add_overflow(x, y, &v); break;
         case Arith::kSub: __builtin_sub_overflow(x, y, &v); break;
         case Arith::kMul: __builtin_mul_overflow(x, y, &v); break;
+        case Arith::kScale:
+          if (__builtin_mul_overflow(x, y, &v)) v = (x < 0) != (y < 0) ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+          break;
         case Arith::kDiv: case Arith::kMod:
           if (y == 0) return Fail(kEvaluation, "Divide by zero error");
           if (x == std::numeric_limits<int64_t>::min() && y == -1) {
@@ -673,6 +689,31 @@ class Evaluator {
     return pi == p.size();
   }
 
+  // A pattern whose only wildcard is %: its literal pieces, matched on bytes (UTF-8 keeps code points whole).
+  struct PercentPattern {
+    std::vector<std::string_view> pieces;  // split at every %
+  };
+
+  static bool OnlyPercent(std::string_view pattern) { return pattern.find_first_of("_\\") == std::string_view::npos; }
+
+  // Pieces in order: the first anchored at the start, the last at the end, the middle ones found leftmost.
+  static bool MatchPercent(std::string_view text, const PercentPattern& p) {
+    const auto& pieces = p.pieces;
+    if (pieces.size() == 1) return text == pieces[0];
+    if (text.size() < pieces.front().size() || text.substr(0, pieces.front().size()) != pieces.front()) return false;
+    std::size_t at = pieces.front().size();
+    const std::string_view last = pieces.back();
+    if (text.size() - at < last.size() || text.substr(text.size() - last.size()) != last) return false;
+    const std::size_t end = text.size() - last.size();
+    for (std::size_t i = 1; i + 1 < pieces.size(); i++) {
+      if (pieces[i].empty()) continue;
+      const std::size_t found = text.substr(0, end).find(pieces[i], at);
+      if (found == std::string_view::npos) return false;
+      at = found + pieces[i].size();
+    }
+    return true;
+  }
+
   bool LikeStep(std::size_t at, const Instruction& in, Vec* out) {
     const Vec* a = Operand(at, in.a, Kind::kString);
     if (!a) return false;
@@ -681,6 +722,17 @@ class Evaluator {
     const std::string pattern = fold ? ChangeCase(program_.strings[static_cast<std::size_t>(in.b)], false) : program_.strings[static_cast<std::size_t>(in.b)];
     Vec result = New(Kind::kBool);
     result.valid = a->valid;
+    if (!fold && OnlyPercent(pattern)) {
+      PercentPattern percent;
+      std::string_view rest(pattern);
+      for (std::size_t cut; (cut = rest.find('%')) != std::string_view::npos; rest.remove_prefix(cut + 1)) percent.pieces.push_back(rest.substr(0, cut));
+      percent.pieces.push_back(rest);
+      for (std::size_t r = 0; r < rows_; r++) {
+        if (a->valid[r]) result.bools[r] = MatchPercent(a->strings[r], percent);
+      }
+      *out = std::move(result);
+      return true;
+    }
     for (std::size_t r = 0; r < rows_; r++) {
       if (!a->valid[r]) continue;
       result.bools[r] = fold ? Like(ChangeCase(a->strings[r], false), pattern) : Like(a->strings[r], pattern);

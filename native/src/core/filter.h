@@ -17,6 +17,8 @@ enum class ColumnType : int32_t {
   kFloat32, kFloat64, kBool, kUtf8, kLargeUtf8,
   // Dictionary-encoded utf8: `values` holds the indices (index_type), the dictionary the strings.
   kDictionaryUtf8,
+  // decimal128, read as its unscaled Int64 value (values beyond Int64 are unsupported).
+  kDecimal128,
 };
 
 // A borrowed byte range; null data with size 0 means "absent".
@@ -69,7 +71,9 @@ enum class Op : int32_t {
 };
 
 enum class Compare : int32_t { kEq = 0, kNe, kLt, kLe, kGt, kGe };
-enum class Arith : int32_t { kAdd = 0, kSub, kMul, kDiv, kMod };
+// kScale: saturating multiplication (rescaling integers to a decimal scale: a saturated value still
+// compares on the right side of every decimal the kernel holds).
+enum class Arith : int32_t { kAdd = 0, kSub, kMul, kDiv, kMod, kScale };
 // The integer type of an integer result: add, sub, mul and negation wrap into it, division checks it (as DataFusion).
 enum class IntRange : int32_t { kInt8 = 0, kInt16, kInt32, kInt64, kUInt8, kUInt16, kUInt32, kUInt64 };
 // Value kind of a register.
