@@ -8,6 +8,7 @@ import { clientCommands } from './client-commands.js';
 import { demoCommand } from './demo.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { loadCommand } from './load-command.js';
+import { queryCommand } from './query-command.js';
 import { operatorCommand } from '../../operator/cli.js';
 import { kubeflowInitializerCommand } from '../../operator/kubeflow-initializer.js';
 
@@ -33,6 +34,8 @@ commands:
   ls                     list datasets
   get N [--out FILE]     read dataset N (to an Arrow IPC stream file with --out)
   drop N                 drop dataset N
+  query "SELECT ..." [--format table|ipc] [--output FILE]
+                         run a query (Flight SQL): print a table, or write an Arrow IPC stream (to FILE or stdout)
   stats                  node statistics
   demo [--port 8815]     start a node with demo data and stream it to a consumer (npm start)
   hash-password          read a password on stdin, print its hash for a --credentials-file
@@ -60,6 +63,7 @@ const commands: Record<string, Command> = {
   demo: demoCommand,
   'hash-password': hashPasswordCommand,
   load: loadCommand,
+  query: queryCommand,
   operator: operatorCommand,
   'kubeflow-initializer': kubeflowInitializerCommand,
   ...clientCommands,

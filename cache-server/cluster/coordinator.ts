@@ -13,6 +13,7 @@ import { NativeAllocator } from '../storage/allocator.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import type { TokenAuth } from '../auth/token-auth.js';
 import { authorizeService } from '../auth/authorize.js';
+import { withFlightSql } from '../flightsql/flight-sql-service.js';
 import { logEvent, silentLogger, type Logger } from '../logger.js';
 import { startOpsServer } from '../ops/http-server.js';
 import { ProcessMetrics } from '../ops/metrics.js';
@@ -191,7 +192,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),
   });
-  const methods = bindFlightService(auth ? authorizeService(service) : service, options.requestLimits ?? requestLimits(), requestMemory(allocator));
+  const methods = bindFlightService(withFlightSql(auth ? authorizeService(service) : service), options.requestLimits ?? requestLimits(), requestMemory(allocator));
   const server = new GrpcServer({
     methods,
     interceptors: auth ? [auth.interceptor()] : [],

@@ -12,6 +12,7 @@ import { SameHostServer } from '../samehost/same-host-server.js';
 import { DatasetStore } from '../storage/dataset-store.js';
 import type { TokenAuth } from '../auth/token-auth.js';
 import { authorizeService } from '../auth/authorize.js';
+import { withFlightSql } from '../flightsql/flight-sql-service.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { startOpsServer, type OpsSource } from '../ops/http-server.js';
 import { ProcessMetrics } from '../ops/metrics.js';
@@ -118,7 +119,7 @@ export async function startCacheNode(options: CacheNodeOptions = {}): Promise<Ca
   });
   const server = new GrpcServer({
     // Requests are buffered in memory charged to the same limit as stored data.
-    methods: bindFlightService(auth ? authorizeService(service) : service, options.requestLimits ?? requestLimits(), requestMemory(allocator)),
+    methods: bindFlightService(withFlightSql(auth ? authorizeService(service) : service), options.requestLimits ?? requestLimits(), requestMemory(allocator)),
     interceptors: auth ? [auth.interceptor()] : [],
     logger,
     onCallFinished: (call) => metrics.observeCall(call),

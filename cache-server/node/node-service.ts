@@ -202,9 +202,7 @@ export class NodeService implements FlightService {
       committed = true;
     } finally {
       if (tx && !committed) tx.abort();
-      for (const allocation of pending.values()) allocation.region.release();
-      pending.clear();
-      arena.close();
+      releaseCallAllocations(ctx);
     }
   }
 
@@ -277,6 +275,14 @@ export function nodeLayout(dataset: DatasetSnapshot, location: string): DatasetL
     ...shape,
     partitions: [{ index: 0, from: 0, to: dataset.batchCount, storedName: dataset.name, locations: [location], locationHosts: [host], placedHosts: [host] }],
   };
+}
+
+/** Releases the regions a DoPut call allocated that no write adopted, and closes the call's arena. */
+export function releaseCallAllocations(ctx: CallContext): void {
+  const pending = ctx.values.get('pending-bodies') as Map<Uint8Array, EncapsulatedRegion> | undefined;
+  for (const allocation of pending?.values() ?? []) allocation.region.release();
+  pending?.clear();
+  (ctx.values.get('put-arena') as Arena | undefined)?.close();
 }
 
 /** The arena of a DoPut call: every region of the one dataset it writes, bodies decoded early included. */

@@ -3,6 +3,7 @@ import { Table, type RecordBatch, type Schema } from 'apache-arrow';
 import { FlightClient, pathDescriptor, type FlightClientOptions } from './flight-client.js';
 import { LocationClients, readShare, type FailoverOptions, type ShareBatch, type ShareOptions } from './share-reader.js';
 import type { FlightInfo, PutResult } from './flight/protocol/messages.js';
+import { queryTable } from './query.js';
 
 /** Connection options: a token, or user and password for a Handshake. */
 export interface ConnectOptions extends FlightClientOptions {
@@ -74,6 +75,11 @@ export class Connection {
     const names: string[] = [];
     for await (const info of this.client.listFlights()) names.push(info.flightDescriptor?.path[0] ?? '');
     return names;
+  }
+
+  /** Runs a SQL query (Flight SQL; the dialect of docs/flight-sql.md) and returns its whole result. */
+  query(sql: string): Promise<Table> {
+    return queryTable(this.locations, sql);
   }
 
   /** Closes the connection and those to the locations it read from. */

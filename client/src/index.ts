@@ -12,3 +12,4 @@ export {
   type ShareBatch,
   type ShareMessage,
 } from './share-reader.js';
+export { queryInfo, queryStreams, queryTable } from './query.js';

@@ -16,6 +16,8 @@ import { parseFlightRequest } from '../../cache-server/node/flight-request.js';
 import { projectionOf } from '../../cache-server/node/read-plan.js';
 import { bindQuery } from '../../cache-server/engine/sql/plan.js';
 import { decodeTicket, encodeTicket } from '../../cache-server/node/ticket.js';
+import { decodeFlightSqlAny, encodeFlightSqlAny } from '../../client/src/flight/protocol/flight-sql.js';
+import { bindParameters, findPlaceholders } from '../../cache-server/flightsql/parameters.js';
 
 /** One fuzz target. */
 export interface FuzzTarget {
@@ -203,5 +205,23 @@ const protobuf: FuzzTarget = {
   tokens: [Uint8Array.of(0x08), Uint8Array.of(0x0a), Uint8Array.of(0x12), Uint8Array.of(0x1a), Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01)],
 };
 
+const flightSql: FuzzTarget = {
+  name: 'flight-sql',
+  run(data) {
+    attempt(() => decodeFlightSqlAny(data));
+    // The same bytes as a prepared statement's query text: placeholders found, then bound.
+    const sql = Buffer.from(data).toString('utf8');
+    attempt(() => bindParameters(sql, findPlaceholders(sql).map(() => "'x'")));
+  },
+  seeds: () => [
+    encodeFlightSqlAny({ kind: 'CommandStatementQuery', query: "SELECT a FROM t WHERE b = ? AND c = 'it''s' -- ?" }),
+    encodeFlightSqlAny({ kind: 'CommandGetTables', catalog: 'flightcache', tableNameFilterPattern: 't%', tableTypes: ['TABLE'], includeSchema: true }),
+    encodeFlightSqlAny({ kind: 'CommandGetSqlInfo', info: [0, 1, 504] }),
+    encodeFlightSqlAny({ kind: 'ActionCreatePreparedStatementResult', preparedStatementHandle: Buffer.from('h'), datasetSchema: Buffer.from('s'), parameterSchema: new Uint8Array() }),
+    ...text('SELECT $1, $2 FROM t /* ? */ WHERE "?" = $1'),
+  ],
+  tokens: [...text('type.googleapis.com/arrow.flight.protocol.sql.', 'CommandStatementQuery', 'CommandGetTables', '?', '$1', "'", '"', '--', '/*', '*/'), Uint8Array.of(0x0a), Uint8Array.of(0x12), Uint8Array.of(0x28)],
+};
+
 /** Every target, by name. */
-export const TARGETS: readonly FuzzTarget[] = [flightData, ipcHeader, ipcStream, ticket, jsonCommand, protobuf];
+export const TARGETS: readonly FuzzTarget[] = [flightData, ipcHeader, ipcStream, ticket, jsonCommand, protobuf, flightSql];

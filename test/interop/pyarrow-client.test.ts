@@ -111,7 +111,7 @@ test('pyarrow lists actions, reads stats and health, gets UNIMPLEMENTED for DoEx
       unknown_action: ErrorOf;
       command: ErrorOf;
     }>('rpc_extras.py', [url]);
-    assert.deepEqual(out.actions, ['drop', 'stats', 'health', 'fetch', 'describe', 'select', 'same-host', 'load', 'tombstone', 'tombstones']);
+    assert.deepEqual(out.actions, ['drop', 'stats', 'health', 'fetch', 'describe', 'select', 'same-host', 'load', 'tombstone', 'tombstones', 'CreatePreparedStatement', 'ClosePreparedStatement']);
     assert.deepEqual(out.stats.datasets.map((d) => [d.name, d.rows]), [['extras', 3]]);
     assert.equal(out.stats.rows, 3);
     assert.equal(out.health.status, 'ok');

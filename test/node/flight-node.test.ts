@@ -143,7 +143,7 @@ describe('a cache node without credentials', () => {
 
   test('actions: list, stats, health, drop, and unknown ones', async () => {
     const types = (await client.listActions()).map((a) => a.type);
-    assert.deepEqual(types, ['drop', 'stats', 'health', 'fetch', 'describe', 'select', 'same-host', 'load', 'tombstone', 'tombstones']);
+    assert.deepEqual(types, ['drop', 'stats', 'health', 'fetch', 'describe', 'select', 'same-host', 'load', 'tombstone', 'tombstones', 'CreatePreparedStatement', 'ClosePreparedStatement']);
     await client.doPut(pathDescriptor('to-drop'), sample(7));
     const stats = await client.action<{ datasets: Array<{ name: string; rows: number }>; rows: number }>('stats');
     assert.equal(stats.datasets.find((d) => d.name === 'to-drop')?.rows, 7);

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.flight as flight
 
 from .locations import Connections
+from .query import query_table
 from .readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from .request import Request, share_request
 from .samehost import check_transport, location_transport
@@ -203,6 +204,10 @@ class Client:
         if batches:
             return pa.Table.from_batches(batches)
         return self.request_info(share_request(dataset, **options)).schema.empty_table()
+
+    def query(self, sql: str) -> pa.Table:
+        """Runs a SQL query (Flight SQL; the dialect of docs/flight-sql.md) and returns its result."""
+        return query_table(self._connections, sql)
 
     def location_transports(self, info: flight.FlightInfo) -> dict[str, str]:
         """How this process reads each location of a FlightInfo: "shm" or "grpc"."""
