@@ -54,7 +54,8 @@ for line in open(path):
     try:
         # A local label (2.13.0+cpu from a wheel store) satisfies the public pin 2.13.0, as in pip.
         satisfied = md.version(dist).partition("+")[0] == version
-        __import__(dist)
+        # The module a distribution installs is named with underscores (adbc-driver-manager: adbc_driver_manager).
+        __import__(dist.replace("-", "_"))
     except Exception:
         satisfied = False
     if not satisfied:
