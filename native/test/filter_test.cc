@@ -8,19 +8,14 @@
 #include <vector>
 
 #include "core/filter.h"
+#include "check.h"
 
 namespace core = flightcache::core;
 
 namespace {
 
-int failures = 0;
-
-void Check(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "FAILED: %s\n", what);
-    ++failures;
-  }
-}
+using flightcache::test::Check;
+using flightcache::test::failures;
 
 core::Instruction At(core::Op op, int32_t a = 0, int32_t b = 0, int32_t c = 0) { return {op, a, b, c}; }
 

@@ -15,19 +15,14 @@
 
 #include "core/fd_passing.h"
 #include "core/shm_segments.h"
+#include "check.h"
 
 namespace core = flightcache::core;
 
 namespace {
 
-int failures = 0;
-
-void Check(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "FAILED: %s\n", what);
-    ++failures;
-  }
-}
+using flightcache::test::Check;
+using flightcache::test::failures;
 
 std::size_t EntriesIn(const std::string& directory) {
   std::size_t count = 0;
