@@ -22,6 +22,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   load: async () => (await import('./suites/load.js')).runLoad,
   micro: async () => (await import('./suites/micro.js')).runMicro,
   scale: async () => (await import('./suites/scale.js')).runScale,
+  soak: async () => (await import('./suites/soak.js')).runSoak,
   tokenize: async () => (await import('./suites/tokenize.js')).runTokenize,
   torch: async () => (await import('./suites/torch.js')).runTorch,
 };
