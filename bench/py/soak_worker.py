@@ -43,7 +43,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as flight
 import pyarrow.parquet as pq
-from flightcache.torch import FlightCacheDataset
 
 READER_KINDS = ("pyarrow", "client", "client-shuffle", "dataset", "dataset-shuffle", "dataset-shm")
 # pyarrow's exception classes for the gRPC codes it maps to its own (arrow/flight/transport/grpc).
@@ -175,6 +174,9 @@ def reader_thread(args, kind, tally, stop):
     client = flightcache.Client(args.url) if kind.startswith("client") else None
     data = None
     if kind.startswith("dataset"):
+        # Imported here so that processes without dataset readers (writers, soak_partition.py) never load torch.
+        from flightcache.torch import FlightCacheDataset
+
         transport = "shm" if kind == "dataset-shm" else "grpc"
         data = FlightCacheDataset(args.url, args.dataset, batch_size=1000, shuffle=kind == "dataset-shuffle", seed=7, rank=0, world_size=1, transport=transport)
     epoch = 0

@@ -16,6 +16,7 @@ import { repoRoot, venvPython } from '../../test/helpers/python.js';
 import type { SuiteOptions, SuiteOutput } from '../suite.js';
 import { LineProcess } from './line-process.js';
 import { SoakCluster, sleep } from './soak-cluster.js';
+import { partitionUnavailable, runPartition, type PartitionResult } from './soak-partition.js';
 import { asWorkerReport, renderSoakText, rollUpSoak, summarizeRss, type FaultEvent, type WorkerReport } from './soak-results.js';
 
 const DATASET = 'soak-main';
@@ -173,7 +174,21 @@ export async function runSoakWith(settings: SoakSettings): Promise<SoakRun> {
   }
 }
 
-/** The soak suite (see runSoakWith). */
+/** The partition case's lines of the text report. */
+function partitionText(result: PartitionResult | { skipped: string }): string {
+  if ('skipped' in result) return `network partition: skipped: ${result.skipped}`;
+  return [
+    'network partition (coordinator + 3 shards in network namespaces, R = 2; one shard\'s link cut, its process running):',
+    `  marked down after ${result.noticedDownSeconds.toFixed(2)} s; statuses ${JSON.stringify(result.statusDuringPartition)}; read through the coordinator ${JSON.stringify(result.readDuringPartition)}`,
+    `  drop ${result.dropDuringPartition}, put ${result.putDuringPartition}; from the cut-off side: coordinator ${result.coordinatorFromIsolatedSide}, copies of the dropped dataset served directly ${JSON.stringify(result.isolatedStaleCopies)}`,
+    `  healed: settled after ${result.healedSeconds.toFixed(2)} s; copies of the dropped dataset left ${JSON.stringify(result.staleCopiesAfterHeal)}; read ${JSON.stringify(result.readAfterHeal)}`,
+  ].join('\n');
+}
+
+/** The soak suite (see runSoakWith), then the network-partition case where namespaces can be made. */
 export async function runSoak(options: SuiteOptions): Promise<SuiteOutput> {
-  return (await runSoakWith(soakSettings(options))).output;
+  const { output } = await runSoakWith(soakSettings(options));
+  const unavailable = partitionUnavailable();
+  const partition = unavailable === null ? await runPartition() : { skipped: unavailable };
+  return { text: `${output.text}\n\n${partitionText(partition)}`, data: { ...output.data, partition } };
 }
