@@ -25,6 +25,7 @@ import { renderGeneric } from './sections/generic.js';
 import { gpuReproduce, renderGpu } from './sections/gpu.js';
 import { renderMicro } from './sections/micro.js';
 import { renderScale } from './sections/scale.js';
+import { renderSoak } from './sections/soak.js';
 import { renderTorch } from './sections/torch.js';
 
 /** Where the renderer reads and writes; with stale set it writes nothing and lists the stale records. */
@@ -43,7 +44,7 @@ export interface RenderedReport {
   scalingBlock: string;
 }
 
-const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'gpu'];
+const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'gpu', 'soak'];
 
 /**
  * Renders a results set; chartsHref is the path from the report's directory to the charts directory.
@@ -61,6 +62,7 @@ export function renderReport(checked: ReadonlyMap<string, ResultRecord>, chartsH
     renderTorch(results.get('torch'), context),
   ];
   if (results.has('feed')) sections.push(renderFeed(results.get('feed'), context));
+  if (results.has('soak')) sections.push(renderSoak(results.get('soak'), context));
   const gpu = renderGpu(results.get('gpu'), context);
   if (gpu) sections.push(gpu);
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();
