@@ -174,8 +174,7 @@ def reader_thread(args, kind, tally, stop):
     client = flightcache.Client(args.url) if kind.startswith("client") else None
     data = None
     if kind.startswith("dataset"):
-        # Imported here so that processes without dataset readers (writers, soak_partition.py) never load torch.
-        from flightcache.torch import FlightCacheDataset
+        from flightcache.torch import FlightCacheDataset  # loaded by main() before the threads start
 
         transport = "shm" if kind == "dataset-shm" else "grpc"
         data = FlightCacheDataset(args.url, args.dataset, batch_size=1000, shuffle=kind == "dataset-shuffle", seed=7, rank=0, world_size=1, transport=transport)
@@ -285,6 +284,10 @@ def main():
         raise SystemExit("readers need --dataset and --rows")
     if args.role == "writers" and args.dir is None:
         raise SystemExit("writers need --dir")
+    if args.role == "readers" and any(kind.startswith("dataset") for kind in kinds[: args.threads]):
+        # torch takes seconds to import: before `started`, so that the run's first second already reads.
+        # Imported only here so that writers and soak_partition.py never load it.
+        import flightcache.torch  # noqa: F401
     stop = threading.Event()
     buckets = {}
     lock = threading.Lock()
