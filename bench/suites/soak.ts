@@ -25,6 +25,8 @@ const REPLICAS = 2;
 const READER_KINDS = ['pyarrow', 'client', 'client-shuffle', 'dataset', 'dataset-shuffle', 'dataset-shm'];
 const THREADS_PER_READER_PROCESS = 8;
 const SETTLE_TIMEOUT_MS = 60_000;
+/** Worker processes import pyarrow and torch before they report started: slow on a loaded machine. */
+const WORKER_START_TIMEOUT_MS = 120_000;
 const DOWN_TIMEOUT_MS = 10_000;
 const RSS_EVERY_MS = 1000;
 /** How long a killed shard stays dead, and a frozen one stays frozen once it is marked down. */
@@ -140,7 +142,7 @@ export async function runSoakWith(settings: SoakSettings): Promise<SoakRun> {
     }
     workers.push(SoakWorker.start(['writers', ...common, '--threads', String(settings.writers), '--dir', dir], 'soak writers'));
     workers.forEach((w, i) => cluster.watch(i === workers.length - 1 ? 'writers' : `readers${i}`, () => w.pid));
-    await Promise.all(workers.map((w) => w.next(SETTLE_TIMEOUT_MS)));
+    await Promise.all(workers.map((w) => w.next(WORKER_START_TIMEOUT_MS)));
     // The run starts once every worker runs (importing torch takes seconds).
     const start = Date.now();
     cluster.startSampling(RSS_EVERY_MS);
