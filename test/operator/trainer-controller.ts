@@ -6,19 +6,15 @@
  * $TMPDIR/k8s-webhook-server/serving-certs/) but never registered, so the API server does not call them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestPki } from '../helpers/certificates.js';
-import { freePort, kubeCacheRoot, type ControlPlane } from './control-plane.js';
-
-const TOOLS_SCRIPT = fileURLToPath(new URL('../../../scripts/kube-tools.sh', import.meta.url));
+import { freePort, kubeToolPath, type ControlPlane } from './control-plane.js';
 
 /** The trainer-controller-manager binary of the version scripts/kube-tools.sh pins. */
 export function trainerControllerBinary(): string {
-  const pinned = /TRAINER_VERSION="\$\{TRAINER_VERSION:-(v[\d.]+)\}"/.exec(readFileSync(TOOLS_SCRIPT, 'utf8'))?.[1] ?? 'unknown';
-  return join(kubeCacheRoot(), 'tools', `trainer-controller-manager-${pinned}`, 'trainer-controller-manager');
+  return kubeToolPath('trainer-controller-manager', 'TRAINER_VERSION');
 }
 
 export interface TrainerController {
