@@ -4,26 +4,18 @@
  * skips that file): the example pipeline compiles to its exact spec and the component loads into a real node.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { repoRoot } from '../helpers/python.js';
+import { repoRoot, runPytest } from '../helpers/python.js';
 
 const KFP_PYTHON = join(process.env.FLIGHTCACHE_KFP_VENV ?? join(homedir(), '.cache', 'flightcache', 'kfp-venv'), 'bin', 'python');
 const skip = existsSync(KFP_PYTHON) ? undefined : `no ${KFP_PYTHON}: run bash scripts/kfp-venv.sh`;
 if (skip) console.log(`# skipping the KFP component tests: ${skip}`);
 
 test('the KFP component compiles into the example pipeline and loads a source into a real node', { skip }, async () => {
-  const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(
-      KFP_PYTHON,
-      ['-m', 'pytest', join(repoRoot(), 'test', 'python', 'test_kfp.py'), '-q'],
-      { cwd: repoRoot(), timeout: 300_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, FLIGHTCACHE_NODE: process.execPath } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` }),
-    );
-  });
+  const { code, output } = await runPytest(KFP_PYTHON, join(repoRoot(), 'test', 'python', 'test_kfp.py'), 300_000);
   assert.equal(code, 0, output);
   // Every test of the file ran here: none skipped for a missing kfp.
   assert.match(output.trim().split('\n').at(-1) ?? '', /^3 passed(, \d+ warnings?)? in /, output);
