@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetches the CRDs the operator tests install beside our own, from the projects' Go modules through
-# the Go module proxy: Kubeflow Trainer's TrainJob and ClusterTrainingRuntime (github.com/kubeflow/trainer/v2, which carries its
-# CRD YAML under manifests/base/crds/), JobSet's (sigs.k8s.io/jobset, config/components/crd/bases/) and
+# the Go module proxy: Kubeflow Trainer's TrainJob, TrainingRuntime and ClusterTrainingRuntime (github.com/kubeflow/trainer/v2, which carries its
+# CRD YAML under manifests/base/crds/, and its torch-distributed ClusterTrainingRuntime under manifests/base/runtimes/), JobSet's (sigs.k8s.io/jobset, config/components/crd/bases/) and
 # Katib's Experiment (github.com/kubeflow/katib, manifests/v1beta1/components/crd/) and the Spark
 # operator's SparkApplication (github.com/kubeflow/spark-operator/v2, config/crd/bases/).
 # They are cached under ${FLIGHTCACHE_KUBE_CACHE:-~/.cache/flightcache/kube}/crds/ and fetched again
@@ -28,6 +28,8 @@ fetch() { # module version path-in-module file-name
 }
 fetch github.com/kubeflow/trainer/v2 "$TRAINER_VERSION" manifests/base/crds/trainer.kubeflow.org_trainjobs.yaml trainer.kubeflow.org_trainjobs.yaml
 fetch github.com/kubeflow/trainer/v2 "$TRAINER_VERSION" manifests/base/crds/trainer.kubeflow.org_clustertrainingruntimes.yaml trainer.kubeflow.org_clustertrainingruntimes.yaml
+fetch github.com/kubeflow/trainer/v2 "$TRAINER_VERSION" manifests/base/crds/trainer.kubeflow.org_trainingruntimes.yaml trainer.kubeflow.org_trainingruntimes.yaml
+fetch github.com/kubeflow/trainer/v2 "$TRAINER_VERSION" manifests/base/runtimes/torch_distributed.yaml trainer-runtime-torch-distributed.yaml
 fetch sigs.k8s.io/jobset "$JOBSET_VERSION" config/components/crd/bases/jobset.x-k8s.io_jobsets.yaml jobset.x-k8s.io_jobsets.yaml
 fetch github.com/kubeflow/katib "$KATIB_VERSION" manifests/v1beta1/components/crd/experiment.yaml kubeflow.org_experiments.yaml
 fetch github.com/kubeflow/spark-operator/v2 "$SPARK_OPERATOR_VERSION" config/crd/bases/sparkoperator.k8s.io_sparkapplications.yaml sparkoperator.k8s.io_sparkapplications.yaml

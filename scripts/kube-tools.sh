@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Builds the manifest tools the operator tests render with, from their Go modules through the Go
-# module proxy: helm (helm.sh/helm/v3) and kustomize (sigs.k8s.io/kustomize/kustomize/v5). Cached under
+# module proxy: helm (helm.sh/helm/v3) and kustomize (sigs.k8s.io/kustomize/kustomize/v5), and the
+# Kubeflow Trainer controller (github.com/kubeflow/trainer/v2, its trainer-controller-manager command)
+# that turns TrainJobs into JobSets in test/operator/trainer-controller.test.ts. Cached under
 # ${FLIGHTCACHE_KUBE_CACHE:-~/.cache/flightcache/kube}/tools/<tool>-<version>/ and built only when a
 # pinned version changes. Prints the cache directory on its last line.
 set -euo pipefail
 HELM_VERSION="${HELM_VERSION:-v3.19.0}"
 KUSTOMIZE_VERSION="${KUSTOMIZE_VERSION:-v5.8.2}"
+# The same version as the TrainJob CRDs scripts/kube-crds.sh fetches.
+TRAINER_VERSION="${TRAINER_VERSION:-v2.2.0}"
 CACHE_ROOT="${FLIGHTCACHE_KUBE_CACHE:-$HOME/.cache/flightcache/kube}"
 DIR="$CACHE_ROOT/tools"
 
@@ -22,4 +26,5 @@ build() { # name module version
 }
 build helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 build kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
+build trainer-controller-manager github.com/kubeflow/trainer/v2/cmd/trainer-controller-manager "$TRAINER_VERSION"
 echo "$DIR"

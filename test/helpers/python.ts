@@ -49,6 +49,18 @@ export function venvPython(): string {
   return python;
 }
 
+/** Runs `python -m pytest PATH -q` from the repo root with FLIGHTCACHE_NODE set; resolves with its exit code and output. */
+export function runPytest(python: string, path: string, timeoutMs: number): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      python,
+      ['-m', 'pytest', path, '-q'],
+      { cwd: repoRoot(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, FLIGHTCACHE_NODE: process.execPath } },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
 /** Absolute path of a script in test/python (absolute paths are returned unchanged). */
 export function pythonScript(script: string): string {
   return isAbsolute(script) ? script : join(repoRoot(), 'test', 'python', script);

@@ -3,20 +3,12 @@
  * built CLI: one pytest run, which fails this test when any of them fails or none ran.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { repoRoot, venvPython } from '../helpers/python.js';
+import { repoRoot, runPytest, venvPython } from '../helpers/python.js';
 
 test('the flightcache Python package passes its pytest tests', async () => {
-  const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(
-      venvPython(),
-      ['-m', 'pytest', join(repoRoot(), 'test', 'python'), '-q'],
-      { cwd: repoRoot(), timeout: 900_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, FLIGHTCACHE_NODE: process.execPath } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` }),
-    );
-  });
+  const { code, output } = await runPytest(venvPython(), join(repoRoot(), 'test', 'python'), 900_000);
   const summary = output.trim().split('\n').at(-1) ?? '';
   assert.equal(code, 0, output);
   // Exit code 0 rules out failures and errors; the summary shows that tests ran (pytest exits 5 when none do).

@@ -16,11 +16,18 @@ import { CRD_PATH } from '../../operator/manifests.js';
 import { waitFor } from './api-helpers.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../scripts/kube-control-plane.sh', import.meta.url));
+const TOOLS_SCRIPT = fileURLToPath(new URL('../../../scripts/kube-tools.sh', import.meta.url));
 
 /** Where the build script caches the binaries of its pinned version (the same defaults it uses). */
 export function binaryDir(): string {
   const pinned = /KUBE_VERSION="\$\{KUBE_VERSION:-(v[\d.]+)\}"/.exec(readFileSync(SCRIPT, 'utf8'))?.[1];
   return join(kubeCacheRoot(), process.env.KUBE_VERSION ?? pinned ?? 'unknown');
+}
+
+/** The path of tool `name` that scripts/kube-tools.sh builds, at the version its variable `pin` (e.g. HELM_VERSION) pins. */
+export function kubeToolPath(name: string, pin: string): string {
+  const pinned = new RegExp(`${pin}="\\$\\{${pin}:-(v[\\d.]+)\\}"`).exec(readFileSync(TOOLS_SCRIPT, 'utf8'))?.[1];
+  return join(kubeCacheRoot(), 'tools', `${name}-${pinned}`, name);
 }
 
 /** Where the scripts cache what they build and fetch (FLIGHTCACHE_KUBE_CACHE, else ~/.cache/flightcache/kube). */
@@ -56,7 +63,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback TCP port (closed again before it is returned). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
@@ -16,10 +16,9 @@ import { LeaderElector } from '../../operator/leader.js';
 import { Reconciler } from '../../operator/reconciler.js';
 import type { DataCache } from '../../operator/datacache.js';
 import type { TrainJob } from '../../operator/trainjob.js';
-import { TRAINER_CRDS, installCrd, kubeCacheRoot, startControlPlane, trainerUnavailableReason, type ControlPlane } from './control-plane.js';
+import { TRAINER_CRDS, installCrd, kubeCacheRoot, kubeToolPath, startControlPlane, trainerUnavailableReason, type ControlPlane } from './control-plane.js';
 import { waitFor } from './api-helpers.js';
 
-const TOOLS_SCRIPT = fileURLToPath(new URL('../../../scripts/kube-tools.sh', import.meta.url));
 const BASE = fileURLToPath(new URL('../../../operator/manifests/base', import.meta.url));
 const CHART = fileURLToPath(new URL('../../../operator/charts/flightcache-operator', import.meta.url));
 const OPERATOR_NS = 'flightcache-system';
@@ -27,8 +26,7 @@ const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** The path of a tool scripts/kube-tools.sh builds, at the version pinned there. */
 function tool(name: 'helm' | 'kustomize'): string {
-  const pinned = new RegExp(`${name.toUpperCase()}_VERSION="\\$\\{${name.toUpperCase()}_VERSION:-(v[\\d.]+)\\}"`).exec(readFileSync(TOOLS_SCRIPT, 'utf8'))?.[1];
-  return join(kubeCacheRoot(), 'tools', `${name}-${pinned}`, name);
+  return kubeToolPath(name, `${name.toUpperCase()}_VERSION`);
 }
 
 const missingTools = ['helm', 'kustomize'].filter((name) => !existsSync(tool(name as 'helm' | 'kustomize')));

@@ -6,17 +6,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'node:https';
-import { join } from 'node:path';
-import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, loadAllYaml } from '@kubernetes/client-node';
-import { TlsCredentials } from '../../client/src/flight/http2/tls.js';
-import { TRAINJOB_WEBHOOK_PATH, startWebhook, type Webhook } from '../../operator/webhook.js';
+import { CustomObjectsApi, loadAllYaml } from '@kubernetes/client-node';
+import { TRAINJOB_WEBHOOK_PATH, type Webhook } from '../../operator/webhook.js';
 import type { TrainJob } from '../../operator/trainjob.js';
 import { makeTestPki, type TestPki } from '../helpers/certificates.js';
 import { KATIB_EXPERIMENT_CRD, TRAINER_CRDS, installCrd, installDataCacheCrd, startControlPlane, trainerUnavailableReason, type ControlPlane } from './control-plane.js';
 import { errorMessage, waitFor } from './api-helpers.js';
+import { registerTrainJobWebhook } from './trainjob-webhook.js';
 
 const KATIB_EXAMPLE = fileURLToPath(new URL('../../../operator/kubeflow/katib-experiment.yaml', import.meta.url));
 const skip = trainerUnavailableReason() ?? (existsSync(KATIB_EXPERIMENT_CRD) ? undefined : `no ${KATIB_EXPERIMENT_CRD}: run bash scripts/kube-crds.sh`);
@@ -30,7 +29,6 @@ describe('TrainJob mutating webhook called by a real API server', { skip }, () =
   let pki: TestPki;
   let custom: CustomObjectsApi;
   let webhook: Webhook | undefined;
-  let tls: TlsCredentials;
 
   const trainJob = (name: string, annotations: Record<string, string> | undefined, spec: Record<string, unknown> = {}) => ({
     apiVersion: 'trainer.kubeflow.org/v1alpha1',
@@ -46,35 +44,7 @@ describe('TrainJob mutating webhook called by a real API server', { skip }, () =
     await installDataCacheCrd(cp, NS);
     for (const path of TRAINER_CRDS) await installCrd(cp, path);
     pki = makeTestPki();
-    // The serving certificate as a kubernetes.io/tls Secret, and that Secret's files as a volume mount
-    // holds them (the kubelet writes each key of the Secret to a file of that name).
-    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
-    const secret = await core.createNamespacedSecret({
-      namespace: NS,
-      body: { metadata: { name: 'flightcache-webhook-tls' }, type: 'kubernetes.io/tls', data: { 'tls.crt': pki.read(pki.node.cert).toString('base64'), 'tls.key': pki.read(pki.node.key).toString('base64') } },
-    });
-    const mount = join(pki.dir, 'webhook-tls');
-    mkdirSync(mount);
-    for (const [file, data] of Object.entries(secret.data ?? {})) writeFileSync(join(mount, file), Buffer.from(data, 'base64'));
-    tls = new TlsCredentials({ cert: join(mount, 'tls.crt'), key: join(mount, 'tls.key') });
-    webhook = await startWebhook(cp.kubeConfig, { host: '127.0.0.1', port: 0, tls });
-    await cp.kubeConfig.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
-      body: {
-        metadata: { name: 'flightcache-trainjobs' },
-        webhooks: [
-          {
-            name: 'trainjobs.flightcache.io',
-            clientConfig: { url: `https://127.0.0.1:${webhook.port}${TRAINJOB_WEBHOOK_PATH}`, caBundle: pki.read(pki.ca.cert).toString('base64') },
-            rules: [{ apiGroups: ['trainer.kubeflow.org'], apiVersions: ['v1alpha1'], operations: ['CREATE'], resources: ['trainjobs'] }],
-            matchConditions: [{ name: 'names-a-cache', expression: "has(object.metadata.annotations) && 'flightcache.io/cache' in object.metadata.annotations" }],
-            failurePolicy: 'Fail',
-            sideEffects: 'None',
-            admissionReviewVersions: ['v1'],
-            timeoutSeconds: 10,
-          },
-        ],
-      },
-    });
+    webhook = await registerTrainJobWebhook(cp, pki, NS);
     await custom.createNamespacedCustomObject({
       ...CACHES,
       body: { apiVersion: 'flightcache.io/v1alpha1', kind: 'DataCache', metadata: { name: 'imagenet' }, spec: { image: 'img:1', shards: 2, sharedMemory: { enabled: true } } },
