@@ -47,7 +47,8 @@ void ScansAgreeWithLoadedColumns() {
   auto below = [&](int n) { return static_cast<int>(random() % static_cast<uint32_t>(n)); };
   const std::vector<int64_t> ints = {0, 1, -1, 2, 127, 128, -129, 255, 256, 65536, -40000, INT64_MIN, INT64_MAX};
   const std::vector<double> floats = {0.0, -0.0, 0.5, -1.5, 1e300, INFINITY, -INFINITY, NAN, -NAN};
-  const std::vector<std::string> strings = {"", "a", "ab", "b", "日本", "ab\xff"};
+  // Constants of up to 8 bytes compare for (in)equality in one word, longer ones bytewise.
+  const std::vector<std::string> strings = {"", "a", "ab", "b", "日本", "ab\xff", "abcdefghij", "abcdefghik"};
   const core::ColumnType types[] = {core::ColumnType::kInt8, core::ColumnType::kInt16, core::ColumnType::kInt32, core::ColumnType::kInt64,
                                     core::ColumnType::kUInt8, core::ColumnType::kUInt16, core::ColumnType::kUInt32, core::ColumnType::kUInt64,
                                     core::ColumnType::kFloat32, core::ColumnType::kFloat64, core::ColumnType::kUtf8, core::ColumnType::kLargeUtf8,
@@ -72,7 +73,7 @@ void ScansAgreeWithLoadedColumns() {
       for (std::size_t r = 0; r <= count; r++) {
         if (large) put(offs, &at, 8); else { const auto a32 = static_cast<int32_t>(at); put(offs, &a32, 4); }
         if (r == count) break;
-        const std::string& s = strings[static_cast<std::size_t>(below(6))];
+        const std::string& s = strings[static_cast<std::size_t>(below(8))];
         put(data, s.data(), s.size());
         at += static_cast<int64_t>(s.size());
       }
@@ -122,7 +123,7 @@ void ScansAgreeWithLoadedColumns() {
     core::FilterProgram program;
     program.ints = {ints[static_cast<std::size_t>(below(13))]};
     program.floats = {floats[static_cast<std::size_t>(below(9))]};
-    program.strings = {strings[static_cast<std::size_t>(below(6))]};
+    program.strings = {strings[static_cast<std::size_t>(below(8))]};
     const core::Op constant = kind == core::Kind::kInt ? core::Op::kInt : kind == core::Kind::kFloat ? core::Op::kFloat : core::Op::kString;
     const int32_t op = below(6);
     const bool swapped = below(2) == 1;
