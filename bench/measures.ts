@@ -24,6 +24,7 @@ export const MEASURES: Readonly<Record<string, readonly string[]>> = {
   load: [...NODE_SERVER, 'cache-server/loaders', ...HARNESS, 'bench/suites/load.ts', 'bench/py/load_data.py'],
   tokenize: [...NODE_SERVER, 'cache-server/loaders', 'client/python/src', ...HARNESS, 'bench/suites/tokenize.ts', 'bench/py/tokenize_peers.py', 'test/python/tokenize_check.py'],
   feed: [...CLUSTER_SERVER, 'cache-server/samehost', 'client/src/host-id.ts', 'client/python/src', ...HARNESS, 'bench/suites/feed.ts', 'bench/suites/feed-results.ts', 'bench/py/feed_common.py', 'bench/py/feed_data.py', 'bench/py/feed_worker.py', 'bench/py/torch_common.py', 'bench/peers'],
+  pushdown: [...NODE_SERVER, ...HARNESS, 'bench/suites/pushdown.ts', 'bench/suites/pushdown-kernel.ts', 'bench/suites/pushdown-results.ts', 'bench/py/pushdown_peers.py'],
   gpu: [...CLUSTER_SERVER, 'client/python/src', 'bench/gpu/gpu_feed.py', 'bench/gpu/run.sh', 'bench/py/torch_common.py'],
 };
 
