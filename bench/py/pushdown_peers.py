@@ -3,7 +3,7 @@
     python pushdown_peers.py write DIR MIB                   # DIR/pushdown.arrows: the generated table
     python pushdown_peers.py load URL NAME DIR               # DoPut it into a server as NAME
     python pushdown_peers.py e2e URL NAME RUNS CASES_JSON    # filtered DoGet against full DoGet + pyarrow.compute
-    python pushdown_peers.py engines DIR RUNS CASES_JSON     # DuckDB and DataFusion filter rates over the same table
+    python pushdown_peers.py engines DIR RUNS REPEAT CASES_JSON  # DuckDB and DataFusion filter rates over the same table
 
 CASES_JSON: [{"name", "column", "op", "value", "sql"}]; op is one of < = (what the cases use).
 The table: `id` int64, `score` float64 uniform in [0, 1), `tag` utf8 and `lang` dictionary<int32,
@@ -132,8 +132,15 @@ def e2e(url, name, runs, cases):
     print(json.dumps(out))
 
 
-def engines(directory, runs, cases):
-    """Rows per second of `SELECT count(*) ... WHERE <predicate>` over the in-memory table."""
+def repeated(run, sql, repeat):
+    """The count of `repeat` runs of one query (all equal)."""
+    for _ in range(repeat):
+        rows = run(sql)
+    return rows
+
+
+def engines(directory, runs, repeat, cases):
+    """Seconds of samples of `repeat` runs of `SELECT count(*) ... WHERE <predicate>` over the in-memory table."""
     table = read_table(directory)
     out = {}
     try:
@@ -164,7 +171,7 @@ def engines(directory, runs, cases):
             run(case["sql"])  # warm-up
             walls, cpus, rows = [], [], None
             for _ in range(runs):
-                rows, seconds, cpu = timed(run, case["sql"])
+                rows, seconds, cpu = timed(repeated, run, case["sql"], repeat)
                 walls.append(seconds)
                 cpus.append(cpu)
             per_case[case["name"]] = {"rows": rows, "seconds": walls, "cpuSeconds": cpus}
@@ -181,7 +188,7 @@ def main(argv):
     elif command == "e2e":
         e2e(argv[1], argv[2], int(argv[3]), json.loads(argv[4]))
     elif command == "engines":
-        engines(argv[1], int(argv[2]), json.loads(argv[3]))
+        engines(argv[1], int(argv[2]), int(argv[3]), json.loads(argv[4]))
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -9,7 +9,7 @@ import { readIpcMessages } from '../../client/src/flight/protocol/ipc-message.js
 import { bindQuery, parseQueryText } from '../../cache-server/engine/sql/plan.js';
 import type { BatchMessage } from '../../cache-server/engine/sql/evaluate.js';
 
-/** One pass per run: rows the predicate kept, wall and CPU seconds. */
+/** Rows the predicate kept in one pass; wall and CPU seconds of each sample. */
 export interface KernelTimes {
   rows: number;
   seconds: number[];
@@ -37,8 +37,11 @@ function batchesOf(file: string): { schema: Uint8Array; batches: Batch[] } {
   return { schema, batches };
 }
 
-/** Times `runs` passes of each predicate (after one warm-up pass) over the batches of the IPC stream `file`. */
-export function kernelTimes(file: string, predicates: readonly string[], runs: number): Map<string, KernelTimes> {
+/**
+ * Times `runs` samples of `repeat` passes each, per predicate (after one warm-up pass), over the
+ * batches of the IPC stream `file`.
+ */
+export function kernelTimes(file: string, predicates: readonly string[], runs: number, repeat: number): Map<string, KernelTimes> {
   const { schema, batches } = batchesOf(file);
   const out = new Map<string, KernelTimes>();
   for (const predicate of predicates) {
@@ -48,7 +51,8 @@ export function kernelTimes(file: string, predicates: readonly string[], runs: n
     for (let run = 0; run < runs; run++) {
       const cpu = process.cpuUsage();
       const start = process.hrtime.bigint();
-      const rows = pass();
+      let rows = 0;
+      for (let r = 0; r < repeat; r++) rows = pass();
       times.seconds.push(Number(process.hrtime.bigint() - start) / 1e9);
       const used = process.cpuUsage(cpu);
       times.cpuSeconds.push((used.user + used.system) / 1e6);

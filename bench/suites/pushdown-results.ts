@@ -30,7 +30,7 @@ export const CASES: readonly PushdownCase[] = SELECTIVITIES.flatMap((p): Pushdow
   { name: `dictionary ${p}%`, kind: 'dictionary', selectivity: p, column: 'lang', op: '=', value: `l${p}`, sql: `lang = 'l${p}'` },
 ]);
 
-/** Timed passes of one contender over one case: rows kept, wall and CPU seconds per pass. */
+/** Timed samples of one contender over one case: rows kept by one pass, wall and CPU seconds per sample. */
 export interface Passes {
   rows: number;
   seconds: readonly number[];
@@ -49,8 +49,11 @@ export interface RateCase {
   oursOver: Record<string, { wall: number; cpu: number }>;
 }
 
-/** Rates per case from each contender's passes (`ours` first); throws when two kept different row counts. */
-export function rateCases(tableRows: number, contenders: ReadonlyMap<string, ReadonlyMap<string, Passes>>): RateCase[] {
+/**
+ * Rates per case from each contender's samples (`ours` first), each sample scanning `sampleRows`
+ * rows; throws when two kept different row counts.
+ */
+export function rateCases(sampleRows: number, contenders: ReadonlyMap<string, ReadonlyMap<string, Passes>>): RateCase[] {
   const ours = contenders.get('ours');
   if (!ours) throw new Error('pushdown: no passes of ours');
   return CASES.map((c) => {
@@ -60,8 +63,8 @@ export function rateCases(tableRows: number, contenders: ReadonlyMap<string, Rea
     for (const [name, passes] of contenders) {
       const p = passes.get(c.name)!;
       if (p.rows !== base.rows) throw new Error(`pushdown ${c.name}: ${name} kept ${p.rows} rows, ours ${base.rows}`);
-      rowsPerSecond[name] = summarize(p.seconds.map((s) => tableRows / s));
-      rowsPerCpuSecond[name] = summarize(p.cpuSeconds.map((s) => tableRows / s));
+      rowsPerSecond[name] = summarize(p.seconds.map((s) => sampleRows / s));
+      rowsPerCpuSecond[name] = summarize(p.cpuSeconds.map((s) => sampleRows / s));
     }
     const oursOver: RateCase['oursOver'] = {};
     for (const name of contenders.keys()) {

@@ -22,6 +22,8 @@ const SCRIPT = join(repoRoot(), 'bench', 'py', 'pushdown_peers.py');
 const DATASET = 'bench-pushdown';
 const PARTS = ['rate', 'e2e'];
 const TIMEOUT_MS = 3600_000;
+/** Rows each timed sample of a filter rate scans (whole passes): long enough that CPU time, counted in scheduler ticks, means something. */
+const SAMPLE_ROWS = 20e6;
 
 interface Engines {
   rows: number;
@@ -43,16 +45,17 @@ export async function runPushdown(options: SuiteOptions): Promise<SuiteOutput> {
     let rates: ReturnType<typeof rateCases> | undefined;
     let endToEnd: ReturnType<typeof endToEndCases> | undefined;
     if (parts.includes('rate')) {
-      const ours = kernelTimes(table.file, CASES.map((c) => c.sql), runs);
-      const peers = await runPython<Engines>(SCRIPT, ['engines', dir, String(runs), cases], { timeoutMs: TIMEOUT_MS });
+      const repeat = Math.ceil(SAMPLE_ROWS / table.rows);
+      const ours = kernelTimes(table.file, CASES.map((c) => c.sql), runs, repeat);
+      const peers = await runPython<Engines>(SCRIPT, ['engines', dir, String(runs), String(repeat), cases], { timeoutMs: TIMEOUT_MS });
       const contenders = new Map<string, Map<string, Passes>>([['ours', new Map(CASES.map((c) => [c.name, ours.get(c.sql)!]))]]);
       const skipped: Record<string, string> = {};
       for (const [engine, result] of Object.entries(peers.engines)) {
         if ('skipped' in result && typeof result.skipped === 'string') skipped[engine] = result.skipped;
         else contenders.set(engine, new Map(Object.entries(result as Record<string, Passes>)));
       }
-      rates = rateCases(table.rows, contenders);
-      Object.assign(data, { duckdbThreads: peers.duckdbThreads, skipped, rates });
+      rates = rateCases(table.rows * repeat, contenders);
+      Object.assign(data, { passesPerSample: repeat, duckdbThreads: peers.duckdbThreads, skipped, rates });
     }
     if (parts.includes('e2e')) {
       const server = await startOurServer(options.quick ? '2GiB' : '6GiB');
