@@ -14,6 +14,7 @@
         'native/src/core/fd_passing.cc',
         'native/src/core/file_mapping.cc',
         'native/src/core/filter.cc',
+        'native/src/core/filter_scan.cc',
         'native/src/core/gather.cc',
         'native/src/core/heap_allocator.cc',
         'native/src/core/region.cc',

@@ -25,6 +25,7 @@ export const MEASURES: Readonly<Record<string, readonly string[]>> = {
   tokenize: [...NODE_SERVER, 'cache-server/loaders', 'client/python/src', ...HARNESS, 'bench/suites/tokenize.ts', 'bench/py/tokenize_peers.py', 'test/python/tokenize_check.py'],
   feed: [...CLUSTER_SERVER, 'cache-server/samehost', 'client/src/host-id.ts', 'client/python/src', ...HARNESS, 'bench/suites/feed.ts', 'bench/suites/feed-results.ts', 'bench/py/feed_common.py', 'bench/py/feed_data.py', 'bench/py/feed_worker.py', 'bench/py/torch_common.py', 'bench/peers'],
   soak: [...CLUSTER_SERVER, 'cache-server/loaders', 'cache-server/samehost', 'client/src', 'client/python/src', ...HARNESS, 'bench/suites/soak.ts', 'bench/suites/soak-cluster.ts', 'bench/suites/soak-results.ts', 'bench/suites/soak-partition.ts', 'bench/suites/line-process.ts', 'bench/py/soak_worker.py', 'bench/py/soak_partition.py', 'test/helpers/netns.ts'],
+  pushdown: [...NODE_SERVER, ...HARNESS, 'bench/suites/pushdown.ts', 'bench/suites/pushdown-kernel.ts', 'bench/suites/pushdown-results.ts', 'bench/py/pushdown_peers.py'],
   gpu: [...CLUSTER_SERVER, 'client/python/src', 'bench/gpu/gpu_feed.py', 'bench/gpu/run.sh', 'bench/py/torch_common.py'],
 };
 

@@ -21,6 +21,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   feed: async () => (await import('./suites/feed.js')).runFeed,
   load: async () => (await import('./suites/load.js')).runLoad,
   micro: async () => (await import('./suites/micro.js')).runMicro,
+  pushdown: async () => (await import('./suites/pushdown.js')).runPushdown,
   scale: async () => (await import('./suites/scale.js')).runScale,
   soak: async () => (await import('./suites/soak.js')).runSoak,
   tokenize: async () => (await import('./suites/tokenize.js')).runTokenize,

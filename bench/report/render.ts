@@ -24,6 +24,7 @@ import { renderFeed } from './sections/feed.js';
 import { renderGeneric } from './sections/generic.js';
 import { gpuReproduce, renderGpu } from './sections/gpu.js';
 import { renderMicro } from './sections/micro.js';
+import { renderPushdown } from './sections/pushdown.js';
 import { renderScale } from './sections/scale.js';
 import { renderSoak } from './sections/soak.js';
 import { renderTorch } from './sections/torch.js';
@@ -44,7 +45,7 @@ export interface RenderedReport {
   scalingBlock: string;
 }
 
-const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'gpu', 'soak'];
+const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'pushdown', 'gpu', 'soak'];
 
 /**
  * Renders a results set; chartsHref is the path from the report's directory to the charts directory.
@@ -63,6 +64,7 @@ export function renderReport(checked: ReadonlyMap<string, ResultRecord>, chartsH
   ];
   if (results.has('feed')) sections.push(renderFeed(results.get('feed'), context));
   if (results.has('soak')) sections.push(renderSoak(results.get('soak'), context));
+  if (results.has('pushdown')) sections.push(renderPushdown(results.get('pushdown'), context));
   const gpu = renderGpu(results.get('gpu'), context);
   if (gpu) sections.push(gpu);
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();

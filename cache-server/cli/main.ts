@@ -27,7 +27,7 @@ commands:
                                      also for serve --shards)
   shard  [serve options] [--coordinator grpc://H:P] [--id ID]   one shard (registers with the coordinator)
   put FILE --name N      load an Arrow IPC file or stream into dataset N
-  load SOURCE --name N [--format parquet|ipc|csv|jsonl|iceberg] [--columns a,b] [--split train]
+  load SOURCE --name N [--format parquet|ipc|csv|jsonl|iceberg] [--columns a,b] [--filter PREDICATE] [--split train]
                          [--snapshot ID] [--partition COL=V1,V2] [--s3-profile NAME]
                          the server reads SOURCE (a file, directory, glob, hive tree, s3:// URL or Iceberg table) into N,
                          replacing it all or nothing; progress on stdout (a bar, or JSON lines when piped)

@@ -12,6 +12,7 @@ import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js'
 import type { AppendInfo } from '../storage/put-transaction.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
+import { filterChunks } from './filter-chunks.js';
 import { readIcebergFile } from './iceberg-reader.js';
 import { readIpc } from './ipc-reader.js';
 import type { LoadRequest } from './load-request.js';
@@ -127,6 +128,8 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     // Tokenizing reads the text column and the other columns to keep; the others are never decoded.
     const columns = tokenize ? [...new Set([tokenize.column, ...(request.columns ?? [])])] : request.columns;
     const keep = tokenize ? (request.columns ?? []).filter((c) => c !== tokenize.column) : [];
+    // A filter may read columns the load does not keep: the readers read all, the filter keeps `columns`.
+    const readColumns = request.filter === undefined ? columns : undefined;
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     progress.state = 'loading';
@@ -140,10 +143,11 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       try {
         local = await localCopy(file.path, request, signal);
         const before = await stat(local ?? file.path);
-        const options = { ...(columns ? { columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) };
+        const options = { ...(readColumns ? { columns: readColumns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) };
         const read = file.iceberg ? readIcebergFile(local ?? file.path, file.iceberg, options) : READERS[file.format](local ?? file.path, options);
         const withPartitions = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
-        const chunks = tokenize ? tokenizeChunks(withPartitions, tokenize, keep, pool!, { onTokens }) : withPartitions;
+        const filtered = request.filter === undefined ? withPartitions : filterChunks(withPartitions, request.filter, columns);
+        const chunks = tokenize ? tokenizeChunks(filtered, tokenize, keep, pool!, { onTokens }) : filtered;
         for await (const chunk of chunks) {
           if (!schema) {
             schema = chunk.schema.slice();

@@ -18,7 +18,7 @@ const packageRoot = findPackageRoot();
 const compiler = process.env.CXX ?? 'g++';
 const hasCompiler = spawnSync(compiler, ['--version']).status === 0;
 
-const CORE_SOURCES = ['accounting.cc', 'fd_passing.cc', 'filter.cc', 'heap_allocator.cc', 'region.cc', 'shm_segments.cc'];
+const CORE_SOURCES = ['accounting.cc', 'fd_passing.cc', 'filter.cc', 'filter_scan.cc', 'heap_allocator.cc', 'region.cc', 'shm_segments.cc'];
 
 function compile(test: string, output: string, sanitize: boolean): ReturnType<typeof spawnSync> {
   const core = CORE_SOURCES.map((file) => join(packageRoot, 'native', 'src', 'core', file));
@@ -52,7 +52,7 @@ describe('native core (C++, without Node)', () => {
     assert.equal(run.status, 0);
   });
 
-  it('passes the filter kernel tests: exact selections, and 20,000 random programs over random buffers inside their bounds', { skip }, () => {
+  it('passes the filter kernel tests: exact selections, scanned comparisons equal to loaded ones, and 20,000 random programs over random buffers inside their bounds', { skip }, () => {
     const run = buildAndRun('filter_test.cc', []);
     assert.equal(run.stderr, '');
     assert.equal(run.stdout, 'filter tests passed\n');

@@ -1,8 +1,12 @@
 /** Shared pieces of the load tests: fixtures pyarrow writes, the pyarrow oracle, and the CLI. */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { startCli } from '../cluster/cluster-helpers.js';
+import type { StartedProcess } from '../helpers/process.js';
 import { repoRoot, runPython } from '../helpers/python.js';
 
 export const CLI = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
@@ -42,4 +46,20 @@ export function runCli(args: readonly string[]): Promise<CliRun> {
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Hooks writing the fixtures and starting one node before the file's tests, and removing them after (the node must exit cleanly). */
+export function fixturesAndNode(): { fixtures(): string; server(): StartedProcess } {
+  let fixtures: string | undefined;
+  let server: StartedProcess | undefined;
+  before(async () => {
+    fixtures = await writeFixtures();
+    server = await startCli(['serve', '--port', '0']);
+  });
+  after(async () => {
+    const status = await server?.stop();
+    if (fixtures) rmSync(fixtures, { recursive: true, force: true });
+    assert.deepEqual(status, { code: 0, signal: null }, server?.stderr());
+  });
+  return { fixtures: () => fixtures!, server: () => server! };
 }

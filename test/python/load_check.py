@@ -3,10 +3,12 @@ pyarrow's own read of a source is what flightcache must serve after loading it.
 
     python load_check.py write DIR
         writes every fixture under DIR; prints {"written": [...]}
-    python load_check.py compare URL NAME KIND PATH [--columns a,b] [--split S] [--snapshot ID] [--where EXPR]
+    python load_check.py compare URL NAME KIND PATH [--columns a,b] [--split S] [--snapshot ID] [--where EXPR] [--keep JSON]
         reads dataset NAME through pyarrow.flight and compares it with pyarrow's read of PATH as
         KIND (parquet, ipc, csv, jsonl, hf, iceberg: pyiceberg's scan of the snapshot, filtered by
-        the row filter EXPR); prints {"equal", "detail", "rows", "columns"}
+        the row filter EXPR), keeping with --keep only the rows where every [column, op, value] of
+        JSON holds (pyarrow.compute; op: <, >, =, starts_with; a null drops the row) before
+        --columns; prints {"equal", "detail", "rows", "columns"}
 """
 
 import argparse
@@ -19,6 +21,7 @@ import sys
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
@@ -343,9 +346,25 @@ def through_ipc(table):
     return pa.ipc.open_stream(sink.getvalue()).read_all()
 
 
+KEEP_OPS = {"<": pc.less, ">": pc.greater, "=": pc.equal, "starts_with": lambda a, v: pc.starts_with(a, pattern=v)}
+
+
+def kept(table, conditions):
+    """The rows of `table` where every [column, op, value] condition holds; a null drops the row."""
+    mask = None
+    for column, op, value in conditions:
+        holds = KEEP_OPS[op](table[column], value)
+        mask = holds if mask is None else pc.and_kleene(mask, holds)
+    return table.filter(mask)
+
+
 def compare(args):
     columns = args.columns.split(",") if args.columns else None
-    want = through_ipc(expected(args.kind, args.path, columns, args.split, args.snapshot, args.where))
+    if args.keep:
+        table = kept(expected(args.kind, args.path, None, args.split, args.snapshot, args.where), json.loads(args.keep))
+        want = through_ipc(table.select(columns) if columns else table)
+    else:
+        want = through_ipc(expected(args.kind, args.path, columns, args.split, args.snapshot, args.where))
     got, _, _ = Session(args.url).read(args.name)
     if args.kind == "iceberg":
         # pyiceberg types columns from the Iceberg schema (large strings, required fields); the load
@@ -368,6 +387,7 @@ def main(argv):
     c.add_argument("--split")
     c.add_argument("--snapshot")
     c.add_argument("--where")
+    c.add_argument("--keep")
     args = parser.parse_args(argv)
     result = {"written": write(args.dir)} if args.command == "write" else compare(args)
     print(json.dumps(result))

@@ -1,5 +1,7 @@
 #include "core/filter.h"
 
+#include "core/filter_scan.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -34,6 +36,30 @@ constexpr auto kMalformed = FilterResult::Failure::kMalformed;
 constexpr int32_t kFloat32Result = 8;
 
 bool Bit(const uint8_t* bits, std::size_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }
+
+// The register kind a column type loads as; false for a type the kernel does not read.
+bool KindOfColumn(ColumnType type, Kind* kind) {
+  switch (type) {
+    case ColumnType::kInt8: case ColumnType::kInt16: case ColumnType::kInt32: case ColumnType::kInt64:
+    case ColumnType::kUInt8: case ColumnType::kUInt16: case ColumnType::kUInt32: case ColumnType::kUInt64:
+    case ColumnType::kDecimal128: *kind = Kind::kInt; return true;
+    case ColumnType::kFloat32: case ColumnType::kFloat64: *kind = Kind::kFloat; return true;
+    case ColumnType::kBool: *kind = Kind::kBool; return true;
+    case ColumnType::kUtf8: case ColumnType::kLargeUtf8: case ColumnType::kDictionaryUtf8: *kind = Kind::kString; return true;
+  }
+  return false;
+}
+
+// The comparison with its operands swapped (c < x is x > c).
+Compare Mirror(Compare op) {
+  switch (op) {
+    case Compare::kLt: return Compare::kGt;
+    case Compare::kLe: return Compare::kGe;
+    case Compare::kGt: return Compare::kLt;
+    case Compare::kGe: return Compare::kLe;
+    default: return op;
+  }
+}
 
 std::size_t WidthOf(ColumnType type) {
   switch (type) {
@@ -94,6 +120,7 @@ class Evaluator {
   FilterResult Run() {
     FilterResult result;
     registers_.resize(program_.code.size());
+    pending_.assign(program_.code.size(), 0);
     for (std::size_t i = 0; i < program_.code.size(); i++) {
       if (!Step(i)) {
         result.ok = false;
@@ -109,10 +136,21 @@ class Evaluator {
       result.error = "filter program does not end in a boolean";
       return result;
     }
-    const Vec& out = registers_.back();
-    for (std::size_t r = 0; r < rows_; r++) {
-      if (out.valid[r] && out.bools[r]) result.selected.push_back(static_cast<uint32_t>(r));
+    if (pending_.back() && !Load(program_.code.size() - 1)) {
+      result.ok = false;
+      result.failure = failure_.kind;
+      result.error = failure_.message;
+      return result;
     }
+    // Written unconditionally, kept by advancing: no branch per row.
+    const Vec& out = registers_.back();
+    result.selected.resize(rows_);
+    std::size_t kept = 0;
+    for (std::size_t r = 0; r < rows_; r++) {
+      result.selected[kept] = static_cast<uint32_t>(r);
+      kept += out.valid[r] & out.bools[r];
+    }
+    result.selected.resize(kept);
     return result;
   }
 
@@ -161,7 +199,82 @@ class Evaluator {
       Fail(kMalformed, "filter program instruction " + std::to_string(at) + " reads a register of another kind");
       return nullptr;
     }
+    if (pending_[static_cast<std::size_t>(r)] && !Load(static_cast<std::size_t>(r))) return nullptr;
     return &v;
+  }
+
+  // Register `r` of instruction `at`, which must be an earlier one, of any kind.
+  const Vec* Read(std::size_t at, int32_t r) {
+    if (r < 0 || static_cast<std::size_t>(r) >= at) {
+      Fail(kMalformed, "bad operand");
+      return nullptr;
+    }
+    const auto o = static_cast<std::size_t>(r);
+    if (pending_[o] && !Load(o)) return nullptr;
+    return &registers_[o];
+  }
+
+  // Leaves (columns, constants) are checked here and filled only when an operation reads them
+  // whole: a comparison of a column with a constant scans the column's buffers instead.
+  bool Declare(std::size_t at) {
+    const Instruction& in = program_.code[at];
+    Kind kind = Kind::kBool;
+    switch (in.op) {
+      case Op::kColumn:
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= columns_.size()) return Fail(kMalformed, "bad column index");
+        if (!KindOfColumn(columns_[static_cast<std::size_t>(in.a)].type, &kind)) {
+          return Fail(kMalformed, "column " + std::to_string(in.a) + ": unsupported column type");
+        }
+        break;
+      case Op::kInt: case Op::kFloat: case Op::kString: {
+        const std::size_t count = in.op == Op::kInt ? program_.ints.size() : in.op == Op::kFloat ? program_.floats.size() : program_.strings.size();
+        kind = in.op == Op::kInt ? Kind::kInt : in.op == Op::kFloat ? Kind::kFloat : Kind::kString;
+        if (in.a < 0 || static_cast<std::size_t>(in.a) >= count) {
+          return Fail(kMalformed, std::string("bad ") + (in.op == Op::kInt ? "int" : in.op == Op::kFloat ? "float" : "string") + " constant");
+        }
+        break;
+      }
+      case Op::kNull:
+        if (in.a < 0 || in.a > 3) return Fail(kMalformed, "bad null kind");
+        kind = static_cast<Kind>(in.a);
+        break;
+      default: break;
+    }
+    registers_[at] = Vec();
+    registers_[at].kind = kind;
+    pending_[at] = 1;
+    return true;
+  }
+
+  // Fills the declared leaf `at`.
+  bool Load(std::size_t at) {
+    const Instruction& in = program_.code[at];
+    Vec& out = registers_[at];
+    pending_[at] = 0;
+    switch (in.op) {
+      case Op::kColumn: return LoadColumn(in.a, &out);
+      case Op::kInt:
+        out = New(Kind::kInt);
+        out.ints.assign(rows_, program_.ints[static_cast<std::size_t>(in.a)]);
+        return true;
+      case Op::kFloat:
+        out = New(Kind::kFloat);
+        out.floats.assign(rows_, program_.floats[static_cast<std::size_t>(in.a)]);
+        return true;
+      case Op::kString:
+        out = New(Kind::kString);
+        out.strings.assign(rows_, std::string_view(program_.strings[static_cast<std::size_t>(in.a)]));
+        return true;
+      case Op::kBool:
+        out = New(Kind::kBool);
+        out.bools.assign(rows_, in.a != 0);
+        return true;
+      case Op::kNull:
+        out = New(static_cast<Kind>(in.a));
+        out.valid.assign(rows_, 0);
+        return true;
+      default: return Fail(kMalformed, "instruction " + std::to_string(at) + " is not a leaf");
+    }
   }
 
   Vec New(Kind kind) {
@@ -181,31 +294,7 @@ class Evaluator {
     const Instruction& in = program_.code[at];
     Vec& out = registers_[at];
     switch (in.op) {
-      case Op::kColumn: return LoadColumn(in.a, &out);
-      case Op::kInt:
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.ints.size()) return Fail(kMalformed, "bad int constant");
-        out = New(Kind::kInt);
-        out.ints.assign(rows_, program_.ints[static_cast<std::size_t>(in.a)]);
-        return true;
-      case Op::kFloat:
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.floats.size()) return Fail(kMalformed, "bad float constant");
-        out = New(Kind::kFloat);
-        out.floats.assign(rows_, program_.floats[static_cast<std::size_t>(in.a)]);
-        return true;
-      case Op::kString:
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= program_.strings.size()) return Fail(kMalformed, "bad string constant");
-        out = New(Kind::kString);
-        out.strings.assign(rows_, std::string_view(program_.strings[static_cast<std::size_t>(in.a)]));
-        return true;
-      case Op::kBool:
-        out = New(Kind::kBool);
-        out.bools.assign(rows_, in.a != 0);
-        return true;
-      case Op::kNull:
-        if (in.a < 0 || in.a > 3) return Fail(kMalformed, "bad null kind");
-        out = New(static_cast<Kind>(in.a));
-        out.valid.assign(rows_, 0);
-        return true;
+      case Op::kColumn: case Op::kInt: case Op::kFloat: case Op::kString: case Op::kBool: case Op::kNull: return Declare(at);
       case Op::kCompare: return CompareStep(at, in, &out);
       case Op::kAnd: case Op::kOr: return LogicStep(at, in, &out);
       case Op::kNot: {
@@ -214,22 +303,25 @@ class Evaluator {
         out = New(Kind::kBool);
         for (std::size_t r = 0; r < rows_; r++) {
           out.valid[r] = a->valid[r];
-          out.bools[r] = !a->bools[r];
+          out.bools[r] = a->bools[r] ^ 1;
         }
         return true;
       }
       case Op::kIsNull: case Op::kIsNotNull: {
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
-        const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+        const Vec* operand = Read(at, in.a);
+        if (!operand) return false;
+        const Vec& a = *operand;
         out = New(Kind::kBool);
-        for (std::size_t r = 0; r < rows_; r++) out.bools[r] = (a.valid[r] == 0) == (in.op == Op::kIsNull);
+        const uint8_t is_null = in.op == Op::kIsNull;
+        for (std::size_t r = 0; r < rows_; r++) out.bools[r] = (a.valid[r] ^ 1) == is_null;
         return true;
       }
       case Op::kArith: return ArithStep(at, in, &out);
       case Op::kNegate: return NegateStep(at, in, &out);
       case Op::kToFloat: {
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
-        const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+        const Vec* operand = Read(at, in.a);
+        if (!operand) return false;
+        const Vec& a = *operand;
         if (a.kind != Kind::kInt && a.kind != Kind::kFloat) return Fail(kMalformed, "conversion of a non-number to a float");
         out = New(Kind::kFloat);
         out.valid = a.valid;
@@ -266,9 +358,10 @@ class Evaluator {
         return true;
       }
       case Op::kSplitHash: {
-        if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
         if (in.b < 0 || static_cast<std::size_t>(in.b) >= program_.ints.size()) return Fail(kMalformed, "bad seed constant");
-        const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+        const Vec* operand = Read(at, in.a);
+        if (!operand) return false;
+        const Vec& a = *operand;
         if (a.kind != Kind::kInt && a.kind != Kind::kString) return Fail(kMalformed, "split_hash of a register that is not an integer or string");
         const int64_t seed = program_.ints[static_cast<std::size_t>(in.b)];
         out = New(Kind::kFloat);
@@ -290,29 +383,65 @@ class Evaluator {
     return Fail(kMalformed, "unknown filter opcode " + std::to_string(static_cast<int32_t>(in.op)));
   }
 
-  bool LoadColumn(int32_t index, Vec* out) {
-    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size()) return Fail(kMalformed, "bad column index");
-    const FilterColumn& column = columns_[static_cast<std::size_t>(index)];
-    const std::string name = "column " + std::to_string(index);
+  // Whether the column's validity bitmaps (its own and its structs') cover the rows.
+  bool CheckValidity(const FilterColumn& column, const std::string& name) {
     const std::size_t bitmap = (rows_ + 7) / 8;
     if (column.validity.data && column.validity.size < bitmap) return Fail(kMalformed, name + ": validity bitmap too short");
     for (const Bytes& ancestor : column.ancestor_validity) {
       if (ancestor.data && ancestor.size < bitmap) return Fail(kMalformed, name + ": struct validity bitmap too short");
     }
-    auto load_validity = [&](Vec* v) {
-      if (column.validity.data) {
-        for (std::size_t r = 0; r < rows_; r++) v->valid[r] = Bit(column.validity.data, r);
-      }
-      for (const Bytes& ancestor : column.ancestor_validity) {
-        if (!ancestor.data) continue;
-        for (std::size_t r = 0; r < rows_; r++) v->valid[r] &= Bit(ancestor.data, r);
-      }
-    };
+    return true;
+  }
+
+  // Clears `valid` (all 1 on entry) where the column or one of its structs is null.
+  void LoadValidity(const FilterColumn& column, uint8_t* valid) const {
+    if (column.validity.data) ExpandBits(column.validity.data, rows_, false, valid);
+    for (const Bytes& ancestor : column.ancestor_validity) {
+      if (ancestor.data) ExpandBits(ancestor.data, rows_, true, valid);
+    }
+  }
+
+  // Whether comparing register `column` with register `constant` can scan the column's buffers.
+  bool Scannable(std::size_t column, std::size_t constant) const {
+    const Op constant_op = program_.code[constant].op;
+    return pending_[column] && pending_[constant] && program_.code[column].op == Op::kColumn &&
+           (constant_op == Op::kInt || constant_op == Op::kFloat || constant_op == Op::kString) &&
+           registers_[column].kind == registers_[constant].kind &&
+           HasScan(columns_[static_cast<std::size_t>(program_.code[column].a)], registers_[constant].kind);
+  }
+
+  // `column <op> constant` straight from the column's buffers.
+  bool ScanStep(std::size_t column_register, std::size_t constant_register, Compare op, Vec* out) {
+    const int32_t index = program_.code[column_register].a;
+    const FilterColumn& column = columns_[static_cast<std::size_t>(index)];
+    const std::string name = "column " + std::to_string(index);
+    if (!CheckValidity(column, name)) return false;
+    Vec result = New(Kind::kBool);
+    LoadValidity(column, result.valid.data());
+    const Instruction& leaf = program_.code[constant_register];
+    ScanConstant constant;
+    constant.kind = registers_[constant_register].kind;
+    const auto k = static_cast<std::size_t>(leaf.a);
+    if (leaf.op == Op::kInt) constant.int_value = program_.ints[k];
+    if (leaf.op == Op::kFloat) constant.float_value = program_.floats[k];
+    if (leaf.op == Op::kString) constant.string_value = program_.strings[k];
+    const ScanStatus status = ScanCompare(column, rows_, op, constant, name, result.valid.data(), result.bools.data());
+    if (!status.ok) return Fail(status.failure, status.message);
+    *out = std::move(result);
+    return true;
+  }
+
+  bool LoadColumn(int32_t index, Vec* out) {
+    if (index < 0 || static_cast<std::size_t>(index) >= columns_.size()) return Fail(kMalformed, "bad column index");
+    const FilterColumn& column = columns_[static_cast<std::size_t>(index)];
+    const std::string name = "column " + std::to_string(index);
+    if (!CheckValidity(column, name)) return false;
+    const std::size_t bitmap = (rows_ + 7) / 8;
     const ColumnType type = column.type;
     if (IsInteger(type)) {
       if (column.values.size < rows_ * WidthOf(type)) return Fail(kMalformed, name + ": values buffer too short");
       *out = New(Kind::kInt);
-      load_validity(out);
+      LoadValidity(column, out->valid.data());
       for (std::size_t r = 0; r < rows_; r++) {
         if (!ReadInt(column.values.data, type, r, &out->ints[r]) && out->valid[r]) {
           return Fail(kUnsupported, name + ": uint64 value above 2^63-1 (not supported by filters)");
@@ -323,7 +452,7 @@ class Evaluator {
     if (type == ColumnType::kFloat32 || type == ColumnType::kFloat64) {
       if (column.values.size < rows_ * WidthOf(type)) return Fail(kMalformed, name + ": values buffer too short");
       *out = New(Kind::kFloat);
-      load_validity(out);
+      LoadValidity(column, out->valid.data());
       for (std::size_t r = 0; r < rows_; r++) {
         if (type == ColumnType::kFloat32) {
           float v;
@@ -338,7 +467,7 @@ class Evaluator {
     if (type == ColumnType::kBool) {
       if (column.values.size < bitmap) return Fail(kMalformed, name + ": values bitmap too short");
       *out = New(Kind::kBool);
-      load_validity(out);
+      LoadValidity(column, out->valid.data());
       for (std::size_t r = 0; r < rows_; r++) out->bools[r] = Bit(column.values.data, r);
       return true;
     }
@@ -346,7 +475,7 @@ class Evaluator {
       const bool large = type == ColumnType::kLargeUtf8;
       if (column.offsets.size < (rows_ + 1) * (large ? 8 : 4)) return Fail(kMalformed, name + ": offsets buffer too short");
       *out = New(Kind::kString);
-      load_validity(out);
+      LoadValidity(column, out->valid.data());
       for (std::size_t r = 0; r < rows_; r++) {
         if (!ReadString(column.offsets, column.values, large, r, &out->strings[r])) return Fail(kMalformed, name + ": offsets point outside the data");
       }
@@ -360,7 +489,7 @@ class Evaluator {
       if (column.dictionary_offsets.size < (entries + 1) * (column.dictionary_large ? 8 : 4)) return Fail(kMalformed, name + ": dictionary offsets too short");
       if (column.dictionary_validity.data && column.dictionary_validity.size < (entries + 7) / 8) return Fail(kMalformed, name + ": dictionary validity too short");
       *out = New(Kind::kString);
-      load_validity(out);
+      LoadValidity(column, out->valid.data());
       for (std::size_t r = 0; r < rows_; r++) {
         if (!out->valid[r]) continue;
         int64_t index = 0;
@@ -381,7 +510,7 @@ class Evaluator {
     if (type == ColumnType::kDecimal128) {
       if (column.values.size < rows_ * 16) return Fail(kMalformed, name + ": values buffer too short");
       *out = New(Kind::kInt);
-      load_validity(out);
+      LoadValidity(column, out->valid.data());
       for (std::size_t r = 0; r < rows_; r++) {
         int64_t low, high;
         std::memcpy(&low, column.values.data + 16 * r, 8);
@@ -392,14 +521,6 @@ class Evaluator {
       return true;
     }
     return Fail(kMalformed, name + ": unsupported column type");
-  }
-
-  // DataFusion's order of doubles: IEEE totalOrder (-NaN < -inf < ... < inf < NaN) with -0 equal to 0.
-  static int64_t TotalKey(double d) {
-    if (d == 0) d = 0;
-    int64_t bits;
-    std::memcpy(&bits, &d, 8);
-    return bits ^ static_cast<int64_t>(static_cast<uint64_t>(bits >> 63) >> 1);
   }
 
   template <typename T>
@@ -418,11 +539,16 @@ class Evaluator {
   bool CompareStep(std::size_t at, const Instruction& in, Vec* out) {
     if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
     if (in.c < 0 || in.c > 5) return Fail(kMalformed, "bad comparison");
+    const auto op = static_cast<Compare>(in.c);
+    if (in.b >= 0 && static_cast<std::size_t>(in.b) < at) {
+      const auto left = static_cast<std::size_t>(in.a), right = static_cast<std::size_t>(in.b);
+      if (Scannable(left, right)) return ScanStep(left, right, op, out);
+      if (Scannable(right, left)) return ScanStep(right, left, Mirror(op), out);
+    }
     const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
     const Vec* a = Operand(at, in.a, kind);
     const Vec* b = a ? Operand(at, in.b, kind) : nullptr;
     if (!b) return false;
-    const auto op = static_cast<Compare>(in.c);
     Vec result = New(Kind::kBool);
     for (std::size_t r = 0; r < rows_; r++) {
       result.valid[r] = a->valid[r] && b->valid[r];
@@ -430,7 +556,7 @@ class Evaluator {
       switch (kind) {
         case Kind::kBool: result.bools[r] = Holds(op, a->bools[r], b->bools[r]); break;
         case Kind::kInt: result.bools[r] = Holds(op, a->ints[r], b->ints[r]); break;
-        case Kind::kFloat: result.bools[r] = Holds(op, TotalKey(a->floats[r]), TotalKey(b->floats[r])); break;
+        case Kind::kFloat: result.bools[r] = Holds(op, TotalOrderKey(a->floats[r]), TotalOrderKey(b->floats[r])); break;
         case Kind::kString: result.bools[r] = Holds(op, a->strings[r], b->strings[r]); break;
       }
     }
@@ -445,14 +571,20 @@ class Evaluator {
     if (!b) return false;
     const bool is_and = in.op == Op::kAnd;
     Vec result = New(Kind::kBool);
-    for (std::size_t r = 0; r < rows_; r++) {
-      const bool av = a->valid[r], bv = b->valid[r], ab = a->bools[r], bb = b->bools[r];
-      if (is_and) {
-        if ((av && !ab) || (bv && !bb)) { result.bools[r] = 0; result.valid[r] = 1; }
-        else { result.bools[r] = 1; result.valid[r] = av && bv; }
-      } else {
-        if ((av && ab) || (bv && bb)) { result.bools[r] = 1; result.valid[r] = 1; }
-        else { result.bools[r] = 0; result.valid[r] = av && bv; }
+    // Bytes of 0 or 1 combined without branches: a decided side (FALSE for AND, TRUE for OR) decides.
+    const uint8_t *av = a->valid.data(), *bv = b->valid.data(), *ab = a->bools.data(), *bb = b->bools.data();
+    uint8_t *valid = result.valid.data(), *bools = result.bools.data();
+    if (is_and) {
+      for (std::size_t r = 0; r < rows_; r++) {
+        const uint8_t decided = (av[r] & (ab[r] ^ 1)) | (bv[r] & (bb[r] ^ 1));
+        bools[r] = decided ^ 1;
+        valid[r] = decided | (av[r] & bv[r]);
+      }
+    } else {
+      for (std::size_t r = 0; r < rows_; r++) {
+        const uint8_t decided = (av[r] & ab[r]) | (bv[r] & bb[r]);
+        bools[r] = decided;
+        valid[r] = decided | (av[r] & bv[r]);
       }
     }
     *out = std::move(result);
@@ -550,7 +682,9 @@ class Evaluator {
     if (in.a < 0 || static_cast<std::size_t>(in.a) >= at) return Fail(kMalformed, "bad operand");
     const Kind kind = registers_[static_cast<std::size_t>(in.a)].kind;
     if (kind == Kind::kFloat) {
-      *out = registers_[static_cast<std::size_t>(in.a)];
+      const Vec* a = Read(at, in.a);
+      if (!a) return false;
+      *out = *a;
       for (double& f : out->floats) f = -f;
       return true;
     }
@@ -570,7 +704,9 @@ class Evaluator {
 
   bool CastIntStep(std::size_t at, const Instruction& in, Vec* out) {
     if (in.a < 0 || static_cast<std::size_t>(in.a) >= at || in.c < 0 || in.c > 7) return Fail(kMalformed, "bad cast");
-    const Vec& a = registers_[static_cast<std::size_t>(in.a)];
+    const Vec* operand = Read(at, in.a);
+    if (!operand) return false;
+    const Vec& a = *operand;
     const auto range = static_cast<IntRange>(in.c);
     *out = New(Kind::kInt);
     out->valid = a.valid;
@@ -745,6 +881,8 @@ class Evaluator {
   const std::vector<FilterColumn>& columns_;
   const std::size_t rows_;
   std::vector<Vec> registers_;
+  // Leaves declared but not yet filled (see Declare).
+  std::vector<uint8_t> pending_;
   std::vector<std::size_t> last_use_;
   Failure failure_{FilterResult::Failure::kNone, ""};
 };

@@ -1,0 +1,47 @@
+// Column-against-constant comparisons read straight from a column's Arrow buffers (the filter
+// kernel's hot path): one tight loop per physical type writing a byte per row, dictionaries compared
+// once per entry and then by index, strings by length before bytes. No column is materialised.
+#ifndef FLIGHTCACHE_CORE_FILTER_SCAN_H_
+#define FLIGHTCACHE_CORE_FILTER_SCAN_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/filter.h"
+
+namespace flightcache::core {
+
+// DataFusion's order of doubles as an int64 key: IEEE totalOrder with -0 equal to 0.
+int64_t TotalOrderKey(double d);
+
+// Expands `rows` bits of a bitmap into one byte (0 or 1) per row: written, or ANDed into `out`.
+void ExpandBits(const uint8_t* bits, std::size_t rows, bool and_into, uint8_t* out);
+
+// The constant side of a comparison.
+struct ScanConstant {
+  Kind kind = Kind::kInt;
+  int64_t int_value = 0;
+  double float_value = 0;
+  std::string_view string_value;
+};
+
+// Outcome of a scan: ok, or why not (the same failures and messages as loading the column).
+struct ScanStatus {
+  bool ok = true;
+  FilterResult::Failure failure = FilterResult::Failure::kNone;
+  std::string message;
+};
+
+// Whether `column` compared with a constant of `kind` has a scan (integers, floats, utf8, dictionaries).
+bool HasScan(const FilterColumn& column, Kind kind);
+
+// `column <op> constant` for `rows` rows into `bools`, with `valid` holding the column's validity
+// on entry (a dictionary's null entries clear it). `name` prefixes the messages.
+ScanStatus ScanCompare(const FilterColumn& column, std::size_t rows, Compare op, const ScanConstant& constant,
+                       const std::string& name, uint8_t* valid, uint8_t* bools);
+
+}  // namespace flightcache::core
+
+#endif  // FLIGHTCACHE_CORE_FILTER_SCAN_H_
