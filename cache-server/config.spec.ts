@@ -5,6 +5,7 @@ import { tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   loadLogLevel,
+  loadEventRateLimit,
   cgroupMemoryLimit,
   defaultMemoryBytes,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -60,6 +61,19 @@ test('--log-level comes from the flag, else FLIGHTCACHE_LOG_LEVEL, else info, an
     code: Code.INVALID_ARGUMENT,
     message: '--log-level (FLIGHTCACHE_LOG_LEVEL) must be one of fatal, error, warn, info, debug, trace, silent, got "WARN"',
   });
+});
+
+test('--log-rate-limit is LINES/INTERVAL from the flag, else FLIGHTCACHE_LOG_RATE_LIMIT, else 5/10s; off turns it off', () => {
+  assert.deepEqual(loadEventRateLimit({ 'log-rate-limit': '3/500ms' }, { FLIGHTCACHE_LOG_RATE_LIMIT: '9/1m' }), { lines: 3, intervalMs: 500 });
+  assert.deepEqual(loadEventRateLimit({}, { FLIGHTCACHE_LOG_RATE_LIMIT: '9/1m' }), { lines: 9, intervalMs: 60_000 });
+  assert.deepEqual(loadEventRateLimit({}, {}), { lines: 5, intervalMs: 10_000 });
+  assert.equal(loadEventRateLimit({ 'log-rate-limit': 'off' }, {}), undefined);
+  for (const bad of ['5', '0/1s', '5/0', '5/1s/2', 'x/1s']) {
+    assert.throws(() => loadEventRateLimit({ 'log-rate-limit': bad }, {}), {
+      code: Code.INVALID_ARGUMENT,
+      message: `--log-rate-limit (FLIGHTCACHE_LOG_RATE_LIMIT) must be LINES/INTERVAL such as 5/10s, or off, got "${bad}"`,
+    });
+  }
 });
 
 test('--max-streams comes from the flag, else FLIGHTCACHE_MAX_STREAMS, and must be 1-65535', () => {

@@ -15,6 +15,7 @@ import { UserDirectory } from './auth/users.js';
 import type { FlightRequestLimits } from '../client/src/flight/service.js';
 import { DEFAULT_MAX_STREAMS } from '../client/src/flight/http2/settings.js';
 import { TlsCredentials, type TlsFiles, type TlsMaterial } from '../client/src/flight/http2/tls.js';
+import { DEFAULT_EVENT_RATE_LIMIT, type EventRateLimit } from './logger.js';
 
 /**
  * Default --max-message, the largest DoPut/DoExchange FlightData: 256 MiB holds a record batch of
@@ -144,6 +145,22 @@ export function loadLogLevel(flags: Flags, env: NodeJS.ProcessEnv = process.env)
     throw new FlightError(Code.INVALID_ARGUMENT, `--log-level (FLIGHTCACHE_LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   }
   return level;
+}
+
+/**
+ * The event-line rate limit from --log-rate-limit (FLIGHTCACHE_LOG_RATE_LIMIT) as `LINES/INTERVAL`
+ * (`5/10s`: at most 5 identical event lines each 10 s), `off` for none; default DEFAULT_EVENT_RATE_LIMIT.
+ */
+export function loadEventRateLimit(flags: Flags, env: NodeJS.ProcessEnv = process.env): EventRateLimit | undefined {
+  const text = setting(flags, env, 'log-rate-limit', 'FLIGHTCACHE_LOG_RATE_LIMIT');
+  if (text === undefined) return DEFAULT_EVENT_RATE_LIMIT;
+  if (text.trim().toLowerCase() === 'off') return undefined;
+  const [lines, interval, extra] = text.split('/');
+  const problem = `--log-rate-limit (FLIGHTCACHE_LOG_RATE_LIMIT) must be LINES/INTERVAL such as 5/10s, or off, got "${text}"`;
+  if (lines === undefined || interval === undefined || extra !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, problem);
+  const intervalMs = parseDuration(interval, '--log-rate-limit');
+  if (!/^\d+$/.test(lines) || Number(lines) < 1 || intervalMs === 0) throw new FlightError(Code.INVALID_ARGUMENT, problem);
+  return { lines: Number(lines), intervalMs };
 }
 
 /** Raw flag values as parsed from the command line. */
