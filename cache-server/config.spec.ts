@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, totalmem } from 'node:os';
+import { hostname, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   loadLogLevel,
@@ -260,4 +260,26 @@ test('a malformed duration is an invalid argument naming the setting and the val
       message: `--replace-after must be a duration such as 30s, 2m or 500ms (0 or off: never), got "${bad}"`,
     });
   }
+});
+
+test('--leader-lease makes a coordinator active/standby on that Lease: namespace and identity default to the pod\'s, the lease to 3 s', () => {
+  assert.equal(loadClusterConfig({}, {}).leaderLease, undefined);
+  assert.deepEqual(loadClusterConfig({ 'leader-lease': 'c', 'leader-namespace': 'ml', 'leader-identity': 'c-0', 'leader-lease-duration': '5s', kubeconfig: '/k' }, { POD_NAMESPACE: 'x', POD_NAME: 'y' }).leaderLease, {
+    name: 'c',
+    namespace: 'ml',
+    identity: 'c-0',
+    leaseSeconds: 5,
+    kubeconfig: '/k',
+  });
+  assert.deepEqual(loadClusterConfig({}, { FLIGHTCACHE_LEADER_LEASE: 'c', POD_NAMESPACE: 'ml', POD_NAME: 'c-1' }).leaderLease, { name: 'c', namespace: 'ml', identity: 'c-1', leaseSeconds: 3 });
+  const anywhere = loadClusterConfig({ 'leader-lease': 'c' }, {}).leaderLease!;
+  assert.deepEqual([anywhere.namespace, anywhere.identity.startsWith(`${hostname()}_`)], ['default', true]);
+  assert.throws(() => loadClusterConfig({ 'leader-lease': 'c', 'leader-lease-duration': '1500ms' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--leader-lease-duration must be whole seconds, at least 1s, got "1500ms"',
+  });
+  assert.throws(() => loadClusterConfig({ kubeconfig: '/k', 'leader-namespace': 'ml' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--kubeconfig, --leader-namespace need --leader-lease NAME (FLIGHTCACHE_LEADER_LEASE)',
+  });
 });

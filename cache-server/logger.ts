@@ -41,7 +41,9 @@ export type LogEvent =
   | 'load_done'
   | 'load_failed'
   | 'drop'
-  | 'refused';
+  | 'refused'
+  | 'leader_serving'
+  | 'leader_lost';
 
 /**
  * The fields that make two lines of one event the same line repeated (its reason); the others (peer,

@@ -21,6 +21,11 @@ export const clusterOptions = {
   id: { type: 'string' },
   'partition-size': { type: 'string' },
   'replace-after': { type: 'string' },
+  'leader-lease': { type: 'string' },
+  'leader-namespace': { type: 'string' },
+  'leader-identity': { type: 'string' },
+  'leader-lease-duration': { type: 'string' },
+  kubeconfig: { type: 'string' },
 } as const;
 
 /**
@@ -50,6 +55,7 @@ function coordinatorOptions(flags: Flags, logger: Logger, memoryBytes?: number, 
     ...(cluster.shardDns !== undefined ? { shardDns: cluster.shardDns } : {}),
     ...(cluster.partitionBytes !== undefined ? { maxPartitionBytes: cluster.partitionBytes } : {}),
     ...(cluster.replaceAfterMs !== undefined ? { replaceAfterMs: cluster.replaceAfterMs } : {}),
+    ...(cluster.leaderLease !== undefined ? { leaderLease: cluster.leaderLease } : {}),
   };
 }
 
@@ -90,7 +96,9 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
 export const coordinatorCommand: Command = {
   options: clusterOptions,
   async run(_positionals, flags) {
-    const coordinator = await startCoordinator(coordinatorOptions(flags, createLogger('flightcache-coordinator', loadLogLevel(flags), loadEventRateLimit(flags))));
+    const options = coordinatorOptions(flags, createLogger('flightcache-coordinator', loadLogLevel(flags), loadEventRateLimit(flags)));
+    // A leader that lost the Lease exits, so that its supervisor restarts it as a fresh standby.
+    const coordinator = await startCoordinator({ ...options, onLeadershipLost: () => process.exit(1) });
     closeOnSignals(coordinator);
     process.stdout.write(readyLine(coordinator.url) + '\n');
   },

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
-import { LeaderElector } from '../../operator/leader.js';
+import { LeaderElector } from '../../cache-server/cluster/lease-election.js';
 import { Reconciler } from '../../operator/reconciler.js';
 import type { DataCache } from '../../operator/datacache.js';
 import type { TrainJob } from '../../operator/trainjob.js';

@@ -1,0 +1,138 @@
+/**
+ * Active/standby coordinators on a real kube-apiserver: two `flightcache coordinator` processes share
+ * one Lease over the same two real shards, behind a loopback stand-in for their Service that routes
+ * to the ready one. The standby refuses calls with UNAVAILABLE and is not ready; when the leader is
+ * SIGKILLed, the standby takes the Lease, adopts what the shards hold (drops included) and serves
+ * within 5 s, a planning call made meanwhile succeeds through the client's retry, and a reader
+ * streaming from the shards all along reads every row exactly once.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { RecordBatch } from 'apache-arrow';
+import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
+import { connect } from '../../client/src/dataset.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { NOT_SERVING_KEY } from '../../client/src/planning-retry.js';
+import { rejectsWith } from '../helpers/flight.js';
+import { freePort, type StartedProcess } from '../helpers/process.js';
+import { startControlPlane, unavailableReason, type ControlPlane } from '../operator/control-plane.js';
+import { waitFor } from '../operator/api-helpers.js';
+import { idBatches, sortedIds, startCli } from './cluster-helpers.js';
+import { startServiceProxy, type ServiceProxy } from './service-proxy.js';
+
+const skip = unavailableReason();
+const NS = 'caches';
+const LEASE = 'train-coordinator';
+const LEASE_SECONDS = 2;
+const BATCHES = 40;
+const ROWS = 500;
+
+/** The ops port's /readyz status. */
+async function readyz(httpPort: number): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status;
+}
+
+describe('active/standby coordinators on a Kubernetes Lease', { skip }, () => {
+  let cp: ControlPlane;
+  let dir: string;
+  let leases: CoordinationV1Api;
+  const processes: StartedProcess[] = [];
+  let proxy: ServiceProxy | undefined;
+
+  before(async () => {
+    cp = await startControlPlane();
+    dir = mkdtempSync(join(tmpdir(), 'fc-standby-'));
+    writeFileSync(join(dir, 'kubeconfig'), cp.kubeConfig.exportConfig());
+    leases = cp.kubeConfig.makeApiClient(CoordinationV1Api);
+    await cp.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
+  });
+
+  after(async () => {
+    await proxy?.close();
+    for (const p of processes) await p.stop();
+    await cp?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const startCoordinator = async (identity: string, shards: string, httpPort: number): Promise<StartedProcess> => {
+    const p = await startCli([
+      'coordinator', '--port', '0', '--http-port', String(httpPort), '--replicas', '2', '--shard-list', shards,
+      '--leader-lease', LEASE, '--leader-namespace', NS, '--leader-identity', identity, '--leader-lease-duration', `${LEASE_SECONDS}s`,
+      '--kubeconfig', join(dir, 'kubeconfig'),
+    ]);
+    processes.push(p);
+    return p;
+  };
+  const holder = async (): Promise<string | undefined> => (await leases.readNamespacedLease({ namespace: NS, name: LEASE })).spec?.holderIdentity;
+
+  test('the standby refuses until the leader is killed, then serves within 5 s with the same datasets and drops; readers and planning calls go on', async (t) => {
+    const a = await startCli(['shard', '--port', '0']);
+    const b = await startCli(['shard', '--port', '0']);
+    processes.push(a, b);
+    const shards = `${a.url},${b.url}`;
+    const [httpA, httpB] = [await freePort(), await freePort()];
+    const leader = await startCoordinator('coord-a', shards, httpA);
+    await waitFor('coord-a to hold the Lease and be ready', async () => ((await holder()) === 'coord-a' && (await readyz(httpA)) === 200 ? true : undefined));
+    const standby = await startCoordinator('coord-b', shards, httpB);
+    proxy = await startServiceProxy([
+      { grpcPort: Number(new URL(leader.url).port), httpPort: httpA },
+      { grpcPort: Number(new URL(standby.url).port), httpPort: httpB },
+    ]);
+
+    // The standby: not ready, every call but Handshake refused with UNAVAILABLE marked as not serving.
+    assert.equal(await readyz(httpB), 503);
+    const direct = new FlightClient(standby.url, { retryUnavailableMs: 0 });
+    const refusal = await direct.action('stats').then(() => undefined, (err: unknown) => err);
+    assert.ok(refusal instanceof FlightError);
+    assert.deepEqual([refusal.code, refusal.message, refusal.metadata[NOT_SERVING_KEY]], [Code.UNAVAILABLE, `coordinator coord-b is a standby: another holds the Lease ${NS}/${LEASE}`, 'standby']);
+
+    const service = await connect(proxy.url);
+    await service.dataset('kept').put(idBatches(BATCHES, ROWS));
+    await service.dataset('dropped').put(idBatches(2, 10));
+    await service.dataset('dropped').drop();
+
+    // A reader streaming from the shards, slowly enough that the leader dies midway.
+    const reader = await connect(proxy.url);
+    const received: RecordBatch[] = [];
+    let firstBatch: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (firstBatch = resolve));
+    const reading = (async () => {
+      for await (const batch of reader.dataset('kept').batches()) {
+        received.push(batch);
+        firstBatch();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await started;
+
+    const killed = Date.now();
+    leader.child.kill('SIGKILL');
+    // A planning call during the switch: the client retries UNAVAILABLE against the same address.
+    const planning = new FlightClient(proxy.url);
+    const info = await planning.getFlightInfo(pathDescriptor('kept'));
+    const planned = Date.now() - killed;
+    assert.equal(info.totalRecords, BigInt(BATCHES * ROWS));
+    await waitFor('coord-b to serve', async () => ((await direct.action('health').then(() => true, () => false)) ? true : undefined), 15_000);
+    const takeover = Date.now() - killed;
+    t.diagnostic(`standby served ${takeover} ms after the leader was SIGKILLed (lease ${LEASE_SECONDS} s); a planning call through the Service succeeded after ${planned} ms`);
+    assert.ok(takeover < 5000, `the standby served ${takeover} ms after the leader's loss`);
+    assert.equal(await holder(), 'coord-b');
+    assert.equal(await readyz(httpB), 200);
+
+    // The dropped dataset stays dropped under the new leader; the kept one is served whole.
+    const names: string[] = [];
+    for await (const listed of planning.listFlights()) names.push(listed.flightDescriptor!.path[0]!);
+    assert.deepEqual(names, ['kept']);
+    await rejectsWith(planning.getFlightInfo(pathDescriptor('dropped')), Code.NOT_FOUND, /dropped/);
+
+    await reading;
+    assert.equal(received.length, BATCHES);
+    assert.deepEqual(sortedIds(received), Array.from({ length: BATCHES * ROWS }, (_, i) => i));
+    for (const client of [direct, planning]) client.close();
+    for (const connection of [service, reader]) connection.close();
+  });
+});
