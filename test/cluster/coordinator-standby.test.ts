@@ -3,7 +3,7 @@
  * one Lease over the same two real shards, behind a loopback stand-in for their Service that routes
  * to the ready one. The standby refuses calls with UNAVAILABLE and is not ready; when the leader is
  * SIGKILLed, the standby takes the Lease, adopts what the shards hold (drops included) and serves
- * within 5 s, a planning call made meanwhile succeeds through the client's retry, and a reader
+ * within 5 s, planning calls made meanwhile (TypeScript and Python clients) succeed through their retry, and a reader
  * streaming from the shards all along reads every row exactly once.
  */
 import { after, before, describe, test } from 'node:test';
@@ -19,12 +19,14 @@ import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { NOT_SERVING_KEY } from '../../client/src/planning-retry.js';
 import { rejectsWith } from '../helpers/flight.js';
 import { freePort, type StartedProcess } from '../helpers/process.js';
+import { repoRoot, runPython } from '../helpers/python.js';
 import { startControlPlane, unavailableReason, type ControlPlane } from '../operator/control-plane.js';
 import { waitFor } from '../operator/api-helpers.js';
 import { idBatches, sortedIds, startCli } from './cluster-helpers.js';
 import { startServiceProxy, type ServiceProxy } from './service-proxy.js';
 
 const skip = unavailableReason();
+process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
 const NS = 'caches';
 const LEASE = 'train-coordinator';
 const LEASE_SECONDS = 2;
@@ -107,11 +109,15 @@ describe('active/standby coordinators on a Kubernetes Lease', { skip }, () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
+    // Awaited below; handled here so that an earlier failure does not leave it unhandled.
+    reading.catch(() => undefined);
     await started;
 
     const killed = Date.now();
     leader.child.kill('SIGKILL');
-    // A planning call during the switch: the client retries UNAVAILABLE against the same address.
+    // Planning calls during the switch: the TS and Python clients retry UNAVAILABLE against the same address.
+    const python = runPython<{ datasets: string[]; rows: number }>('standby_planning.py', [proxy.url, 'kept']);
+    python.catch(() => undefined);
     const planning = new FlightClient(proxy.url);
     const info = await planning.getFlightInfo(pathDescriptor('kept'));
     const planned = Date.now() - killed;
@@ -127,6 +133,7 @@ describe('active/standby coordinators on a Kubernetes Lease', { skip }, () => {
     const names: string[] = [];
     for await (const listed of planning.listFlights()) names.push(listed.flightDescriptor!.path[0]!);
     assert.deepEqual(names, ['kept']);
+    assert.deepEqual(await python, { datasets: ['kept'], rows: BATCHES * ROWS });
     await rejectsWith(planning.getFlightInfo(pathDescriptor('dropped')), Code.NOT_FOUND, /dropped/);
 
     await reading;
