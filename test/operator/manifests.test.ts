@@ -77,6 +77,7 @@ describe('operator manifests: kustomize base and Helm chart', { skip }, () => {
     const fromKustomize = kustomize();
     const fromHelm = helm(OPERATOR_NS);
     const shared = [
+      'ClusterRole/flightcache-coordinator',
       'ClusterRole/flightcache-operator',
       'ClusterRoleBinding/flightcache-operator',
       'CustomResourceDefinition/datacaches.flightcache.io',
