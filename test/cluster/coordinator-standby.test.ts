@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, V1MicroTime } from '@kubernetes/client-node';
 import type { RecordBatch } from 'apache-arrow';
 import { FlightClient, pathDescriptor } from '../../client/src/flight-client.js';
 import { connect } from '../../client/src/dataset.js';
@@ -60,22 +60,27 @@ describe('active/standby coordinators on a Kubernetes Lease', { skip }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const startCoordinator = async (identity: string, shards: string, httpPort: number): Promise<StartedProcess> => {
+  const startCoordinator = async (identity: string, shards: string, httpPort: number, lease = LEASE, seconds = LEASE_SECONDS): Promise<StartedProcess> => {
     const p = await startCli([
       'coordinator', '--port', '0', '--http-port', String(httpPort), '--replicas', '2', '--shard-list', shards,
-      '--leader-lease', LEASE, '--leader-namespace', NS, '--leader-identity', identity, '--leader-lease-duration', `${LEASE_SECONDS}s`,
-      '--kubeconfig', join(dir, 'kubeconfig'),
+      '--leader-lease', lease, '--leader-namespace', NS, '--leader-identity', identity, '--leader-lease-duration', `${seconds}s`,
+      '--kubeconfig', join(dir, 'kubeconfig'), '--log-level', 'info',
     ]);
     processes.push(p);
     return p;
   };
-  const holder = async (): Promise<string | undefined> => (await leases.readNamespacedLease({ namespace: NS, name: LEASE })).spec?.holderIdentity;
-
-  test('the standby refuses until the leader is killed, then serves within 5 s with the same datasets and drops; readers and planning calls go on', async (t) => {
+  const holder = async (lease = LEASE): Promise<string | undefined> => (await leases.readNamespacedLease({ namespace: NS, name: lease })).spec?.holderIdentity;
+  const startShards = async (): Promise<string> => {
     const a = await startCli(['shard', '--port', '0']);
     const b = await startCli(['shard', '--port', '0']);
     processes.push(a, b);
-    const shards = `${a.url},${b.url}`;
+    return `${a.url},${b.url}`;
+  };
+  /** The events of a process's JSON log lines. */
+  const events = (p: StartedProcess): string[] => p.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { event?: string }).event ?? '').filter((e) => e !== '');
+
+  test('the standby refuses until the leader is killed, then serves within 5 s with the same datasets and drops; readers and planning calls go on', async (t) => {
+    const shards = await startShards();
     const [httpA, httpB] = [await freePort(), await freePort()];
     const leader = await startCoordinator('coord-a', shards, httpA);
     await waitFor('coord-a to hold the Lease and be ready', async () => ((await holder()) === 'coord-a' && (await readyz(httpA)) === 200 ? true : undefined));
@@ -141,5 +146,36 @@ describe('active/standby coordinators on a Kubernetes Lease', { skip }, () => {
     assert.deepEqual(sortedIds(received), Array.from({ length: BATCHES * ROWS }, (_, i) => i));
     for (const client of [direct, planning]) client.close();
     for (const connection of [service, reader]) connection.close();
+  });
+
+  test('a leader stopped with SIGTERM hands the Lease over: the standby serves long before the lease would run out', async () => {
+    const shards = await startShards();
+    const [httpA, httpB] = [await freePort(), await freePort()];
+    const lease = 'handover';
+    const leader = await startCoordinator('coord-c', shards, httpA, lease, 20);
+    await waitFor('coord-c to be ready', async () => ((await holder(lease)) === 'coord-c' && (await readyz(httpA)) === 200 ? true : undefined));
+    const standby = await startCoordinator('coord-d', shards, httpB, lease, 20);
+    const stopped = Date.now();
+    assert.deepEqual(await leader.stop(), { code: 0, signal: null });
+    // The standby retries every 20/5 = 4 s: it takes the released Lease at its next retry, not after 20 s.
+    await waitFor('coord-d to be ready', async () => ((await readyz(httpB)) === 200 ? true : undefined), 15_000);
+    const handover = Date.now() - stopped;
+    assert.ok(handover < 10_000, `handover took ${handover} ms`);
+    assert.equal(await holder(lease), 'coord-d');
+    assert.deepEqual(events(standby).filter((e) => e.startsWith('leader_')), ['leader_serving']);
+  });
+
+  test('a leader that cannot renew its Lease (another took it) stops serving, logs leader_lost and exits 1', async () => {
+    const shards = await startShards();
+    const httpPort = await freePort();
+    const lease = 'outage';
+    const leader = await startCoordinator('coord-e', shards, httpPort, lease, 3);
+    await waitFor('coord-e to be ready', async () => ((await holder(lease)) === 'coord-e' && (await readyz(httpPort)) === 200 ? true : undefined));
+    // Someone else holds the Lease now (as after a partition from the API server): the leader's renewals
+    // fail, and it gives up leading after 2/3 of the lease without one.
+    const taken = await leases.readNamespacedLease({ namespace: NS, name: lease });
+    await leases.replaceNamespacedLease({ namespace: NS, name: lease, body: { ...taken, spec: { ...taken.spec, holderIdentity: 'intruder', leaseDurationSeconds: 60, renewTime: new V1MicroTime() } } });
+    assert.deepEqual(await Promise.race([leader.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]), { code: 1, signal: null });
+    assert.deepEqual(events(leader).filter((e) => e.startsWith('leader_')), ['leader_serving', 'leader_lost']);
   });
 });
