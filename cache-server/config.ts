@@ -153,7 +153,7 @@ function leaderLease(get: (flag: string, envName: string) => string | undefined,
   const kubeconfig = get('kubeconfig', 'FLIGHTCACHE_KUBECONFIG');
   if (name === undefined) {
     const stray = [duration && '--leader-lease-duration', kubeconfig && '--kubeconfig', get('leader-namespace', 'FLIGHTCACHE_LEADER_NAMESPACE') && '--leader-namespace', get('leader-identity', 'FLIGHTCACHE_LEADER_IDENTITY') && '--leader-identity'].filter(Boolean);
-    if (stray.length > 0) throw new FlightError(Code.INVALID_ARGUMENT, `${stray.join(', ')} need --leader-lease NAME (FLIGHTCACHE_LEADER_LEASE)`);
+    if (stray.length > 0) throw new FlightError(Code.INVALID_ARGUMENT, `${stray.join(', ')} ${stray.length === 1 ? 'needs' : 'need'} --leader-lease NAME (FLIGHTCACHE_LEADER_LEASE)`);
     return undefined;
   }
   const ms = duration === undefined ? DEFAULT_LEADER_LEASE_SECONDS * 1000 : parseDuration(duration, '--leader-lease-duration');

@@ -83,8 +83,6 @@ export interface Coordinator {
   readonly port: number;
   readonly httpPort: number | undefined;
   readonly state: ClusterState;
-  /** Whether it serves calls: it leads and the shards are in line with it (always, without a leaderLease). */
-  readonly serving: boolean;
   close(): Promise<void>;
 }
 
@@ -258,7 +256,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   logger.info({ url, httpPort: ops?.port, replicas: options.replicas, replaceAfterMs, leaderLease: lease ? `${lease.namespace}/${lease.name}` : null }, 'coordinator listening');
   if (lease) {
     let term = 0;
-    leadership = await campaign(lease, logger, {
+    const campaigning = campaign(lease, logger, {
       // Returns at once: the elector renews the Lease while the shards are brought in line.
       start: async () => {
         const elected = Date.now();
@@ -282,15 +280,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         options.onLeadershipLost?.();
       },
     });
+    // A Lease it cannot compete for (no kubeconfig) fails the start, and nothing is left listening.
+    leadership = await campaigning.catch(async (err: unknown) => {
+      await server.close(0);
+      await ops?.close();
+      peers.close();
+      throw err;
+    });
   }
   return {
     url,
     port: address.port,
     httpPort: ops?.port,
     state,
-    get serving() {
-      return refusal === undefined;
-    },
     async close() {
       closing = true;
       // A leader hands the Lease back so that a standby takes over at its next retry.

@@ -31,8 +31,12 @@ export interface Campaign {
 export async function campaign(lease: LeaderLease, logger: Logger, leading: Leading): Promise<Campaign> {
   const [{ KubeConfig }, { LeaderElector }] = await Promise.all([import('@kubernetes/client-node'), import('./lease-election.js')]);
   const kc = new KubeConfig();
-  if (lease.kubeconfig === undefined) kc.loadFromDefault();
-  else kc.loadFromFile(lease.kubeconfig);
+  try {
+    if (lease.kubeconfig === undefined) kc.loadFromDefault();
+    else kc.loadFromFile(lease.kubeconfig);
+  } catch (err) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `--kubeconfig ${lease.kubeconfig ?? '(the default)'} cannot be loaded: ${(err as Error).message}`, { cause: err });
+  }
   const elector = new LeaderElector(kc, { namespace: lease.namespace, name: lease.name, identity: lease.identity, leaseSeconds: lease.leaseSeconds, logger }, leading);
   elector.start();
   return { stop: (release) => elector.stop(release) };
