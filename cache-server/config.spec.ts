@@ -1,10 +1,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, totalmem } from 'node:os';
+import { hostname, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   loadLogLevel,
+  loadEventRateLimit,
   cgroupMemoryLimit,
   defaultMemoryBytes,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -60,6 +61,19 @@ test('--log-level comes from the flag, else FLIGHTCACHE_LOG_LEVEL, else info, an
     code: Code.INVALID_ARGUMENT,
     message: '--log-level (FLIGHTCACHE_LOG_LEVEL) must be one of fatal, error, warn, info, debug, trace, silent, got "WARN"',
   });
+});
+
+test('--log-rate-limit is LINES/INTERVAL from the flag, else FLIGHTCACHE_LOG_RATE_LIMIT, else 5/10s; off turns it off', () => {
+  assert.deepEqual(loadEventRateLimit({ 'log-rate-limit': '3/500ms' }, { FLIGHTCACHE_LOG_RATE_LIMIT: '9/1m' }), { lines: 3, intervalMs: 500 });
+  assert.deepEqual(loadEventRateLimit({}, { FLIGHTCACHE_LOG_RATE_LIMIT: '9/1m' }), { lines: 9, intervalMs: 60_000 });
+  assert.deepEqual(loadEventRateLimit({}, {}), { lines: 5, intervalMs: 10_000 });
+  assert.equal(loadEventRateLimit({ 'log-rate-limit': 'off' }, {}), undefined);
+  for (const bad of ['5', '0/1s', '5/0', '5/1s/2', 'x/1s']) {
+    assert.throws(() => loadEventRateLimit({ 'log-rate-limit': bad }, {}), {
+      code: Code.INVALID_ARGUMENT,
+      message: `--log-rate-limit (FLIGHTCACHE_LOG_RATE_LIMIT) must be LINES/INTERVAL such as 5/10s, or off, got "${bad}"`,
+    });
+  }
 });
 
 test('--max-streams comes from the flag, else FLIGHTCACHE_MAX_STREAMS, and must be 1-65535', () => {
@@ -246,4 +260,26 @@ test('a malformed duration is an invalid argument naming the setting and the val
       message: `--replace-after must be a duration such as 30s, 2m or 500ms (0 or off: never), got "${bad}"`,
     });
   }
+});
+
+test('--leader-lease makes a coordinator active/standby on that Lease: namespace and identity default to the pod\'s, the lease to 3 s', () => {
+  assert.equal(loadClusterConfig({}, {}).leaderLease, undefined);
+  assert.deepEqual(loadClusterConfig({ 'leader-lease': 'c', 'leader-namespace': 'ml', 'leader-identity': 'c-0', 'leader-lease-duration': '5s', kubeconfig: '/k' }, { POD_NAMESPACE: 'x', POD_NAME: 'y' }).leaderLease, {
+    name: 'c',
+    namespace: 'ml',
+    identity: 'c-0',
+    leaseSeconds: 5,
+    kubeconfig: '/k',
+  });
+  assert.deepEqual(loadClusterConfig({}, { FLIGHTCACHE_LEADER_LEASE: 'c', POD_NAMESPACE: 'ml', POD_NAME: 'c-1' }).leaderLease, { name: 'c', namespace: 'ml', identity: 'c-1', leaseSeconds: 3 });
+  const anywhere = loadClusterConfig({ 'leader-lease': 'c' }, {}).leaderLease!;
+  assert.deepEqual([anywhere.namespace, anywhere.identity.startsWith(`${hostname()}_`)], ['default', true]);
+  assert.throws(() => loadClusterConfig({ 'leader-lease': 'c', 'leader-lease-duration': '1500ms' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--leader-lease-duration must be whole seconds, at least 1s, got "1500ms"',
+  });
+  assert.throws(() => loadClusterConfig({ kubeconfig: '/k', 'leader-namespace': 'ml' }, {}), {
+    code: Code.INVALID_ARGUMENT,
+    message: '--kubeconfig, --leader-namespace need --leader-lease NAME (FLIGHTCACHE_LEADER_LEASE)',
+  });
 });

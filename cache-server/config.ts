@@ -4,7 +4,8 @@
  * INVALID_ARGUMENT naming the setting.
  */
 import { existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { hostname, totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { Code, FlightError } from '../client/src/flight/errors.js';
 import { parseSize } from './storage/size.js';
@@ -15,6 +16,8 @@ import { UserDirectory } from './auth/users.js';
 import type { FlightRequestLimits } from '../client/src/flight/service.js';
 import { DEFAULT_MAX_STREAMS } from '../client/src/flight/http2/settings.js';
 import { TlsCredentials, type TlsFiles, type TlsMaterial } from '../client/src/flight/http2/tls.js';
+import { DEFAULT_EVENT_RATE_LIMIT, type EventRateLimit } from './logger.js';
+import type { LeaderLease } from './cluster/leadership.js';
 
 /**
  * Default --max-message, the largest DoPut/DoExchange FlightData: 256 MiB holds a record batch of
@@ -132,6 +135,37 @@ export interface ClusterConfig {
   partitionBytes: number | undefined;
   /** How long a member stays down before it is replaced, in ms (0: never; undefined: the coordinator's default). */
   replaceAfterMs: number | undefined;
+  /** The Lease a coordinator must hold to serve (--leader-lease): active/standby coordinators; undefined: always active. */
+  leaderLease: LeaderLease | undefined;
+}
+
+/** Default --leader-lease-duration: a standby serves within 5 s of the leader's loss (lease + lease/5 + taking over). */
+export const DEFAULT_LEADER_LEASE_SECONDS = 3;
+
+/**
+ * The Lease of --leader-lease NAME, in --leader-namespace (else $POD_NAMESPACE, else default), held as
+ * --leader-identity (else $POD_NAME, else host name and a random suffix) for --leader-lease-duration
+ * whole seconds, through --kubeconfig (else the Kubernetes client's default: $KUBECONFIG, ~/.kube/config, in-cluster).
+ */
+function leaderLease(get: (flag: string, envName: string) => string | undefined, env: NodeJS.ProcessEnv): LeaderLease | undefined {
+  const name = get('leader-lease', 'FLIGHTCACHE_LEADER_LEASE');
+  const duration = get('leader-lease-duration', 'FLIGHTCACHE_LEADER_LEASE_DURATION');
+  const kubeconfig = get('kubeconfig', 'FLIGHTCACHE_KUBECONFIG');
+  if (name === undefined) {
+    const stray = [duration && '--leader-lease-duration', kubeconfig && '--kubeconfig', get('leader-namespace', 'FLIGHTCACHE_LEADER_NAMESPACE') && '--leader-namespace', get('leader-identity', 'FLIGHTCACHE_LEADER_IDENTITY') && '--leader-identity'].filter(Boolean);
+    if (stray.length > 0) throw new FlightError(Code.INVALID_ARGUMENT, `${stray.join(', ')} ${stray.length === 1 ? 'needs' : 'need'} --leader-lease NAME (FLIGHTCACHE_LEADER_LEASE)`);
+    return undefined;
+  }
+  const ms = duration === undefined ? DEFAULT_LEADER_LEASE_SECONDS * 1000 : parseDuration(duration, '--leader-lease-duration');
+  if (ms < 1000 || ms % 1000 !== 0) throw new FlightError(Code.INVALID_ARGUMENT, `--leader-lease-duration must be whole seconds, at least 1s, got "${duration}"`);
+  const nonEmpty = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
+  return {
+    name,
+    namespace: get('leader-namespace', 'FLIGHTCACHE_LEADER_NAMESPACE') ?? nonEmpty(env.POD_NAMESPACE) ?? 'default',
+    identity: get('leader-identity', 'FLIGHTCACHE_LEADER_IDENTITY') ?? nonEmpty(env.POD_NAME) ?? `${hostname()}_${randomUUID()}`,
+    leaseSeconds: ms / 1000,
+    ...(kubeconfig === undefined ? {} : { kubeconfig }),
+  };
 }
 
 /** The levels --log-level accepts (pino's), most to least severe. */
@@ -144,6 +178,22 @@ export function loadLogLevel(flags: Flags, env: NodeJS.ProcessEnv = process.env)
     throw new FlightError(Code.INVALID_ARGUMENT, `--log-level (FLIGHTCACHE_LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
   }
   return level;
+}
+
+/**
+ * The event-line rate limit from --log-rate-limit (FLIGHTCACHE_LOG_RATE_LIMIT) as `LINES/INTERVAL`
+ * (`5/10s`: at most 5 identical event lines each 10 s), `off` for none; default DEFAULT_EVENT_RATE_LIMIT.
+ */
+export function loadEventRateLimit(flags: Flags, env: NodeJS.ProcessEnv = process.env): EventRateLimit | undefined {
+  const text = setting(flags, env, 'log-rate-limit', 'FLIGHTCACHE_LOG_RATE_LIMIT');
+  if (text === undefined) return DEFAULT_EVENT_RATE_LIMIT;
+  if (text.trim().toLowerCase() === 'off') return undefined;
+  const [lines, interval, extra] = text.split('/');
+  const problem = `--log-rate-limit (FLIGHTCACHE_LOG_RATE_LIMIT) must be LINES/INTERVAL such as 5/10s, or off, got "${text}"`;
+  if (lines === undefined || interval === undefined || extra !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, problem);
+  const intervalMs = parseDuration(interval, '--log-rate-limit');
+  if (!/^\d+$/.test(lines) || Number(lines) < 1 || intervalMs === 0) throw new FlightError(Code.INVALID_ARGUMENT, problem);
+  return { lines: Number(lines), intervalMs };
 }
 
 /** Raw flag values as parsed from the command line. */
@@ -218,6 +268,7 @@ export function loadClusterConfig(flags: Flags, env: NodeJS.ProcessEnv = process
     id: get('id', 'FLIGHTCACHE_ID'),
     partitionBytes: partitionSize === undefined ? undefined : parseSize(partitionSize),
     replaceAfterMs: replaceAfter === undefined ? undefined : parseDuration(replaceAfter, '--replace-after'),
+    leaderLease: leaderLease(get, env),
   };
 }
 

@@ -34,7 +34,7 @@ export const operatorCommand: Command = {
     const [{ KubeConfig }, { Reconciler }, { LeaderElector }, { startWebhook }, { TlsCredentials }, { createLogger }] = await Promise.all([
       import('@kubernetes/client-node'),
       import('./reconciler.js'),
-      import('./leader.js'),
+      import('../cache-server/cluster/lease-election.js'),
       import('./webhook.js'),
       import('../client/src/flight/http2/tls.js'),
       import('../cache-server/logger.js'),

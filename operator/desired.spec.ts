@@ -38,11 +38,11 @@ const podSecurity = { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, f
 const containerSecurity = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
 const probes = { readinessProbe: { httpGet: { path: '/readyz', port: 'http' } }, livenessProbe: { httpGet: { path: '/healthz', port: 'http' } } };
 
-test('a minimal DataCache becomes the shards Service, StatefulSet, PDB, coordinator Service and Deployment, all owned by it', () => {
+test('a minimal DataCache becomes the shards Service, StatefulSet, PDB, coordinator Service, Deployment, ServiceAccount and RoleBinding, all owned by it', () => {
   const objects = desiredObjects(cache());
   assert.deepEqual(
     objects.map((o) => `${o.kind}/${o.metadata.name}`),
-    ['Service/c1-shards', 'StatefulSet/c1-shards', 'PodDisruptionBudget/c1-shards', 'Service/c1-coordinator', 'Deployment/c1-coordinator'],
+    ['Service/c1-shards', 'StatefulSet/c1-shards', 'PodDisruptionBudget/c1-shards', 'Service/c1-coordinator', 'Deployment/c1-coordinator', 'ServiceAccount/c1-coordinator', 'RoleBinding/c1-coordinator'],
   );
   for (const o of objects) {
     assert.equal(o.metadata.namespace, 'ml');
@@ -98,18 +98,24 @@ test('a minimal DataCache becomes the shards Service, StatefulSet, PDB, coordina
     kind: 'Deployment',
     metadata: { name: 'c1-coordinator', namespace: 'ml', labels: labels('coordinator'), ownerReferences: owner },
     spec: {
-      replicas: 1,
+      // Two coordinators, active/standby on the Lease c1-coordinator, as the coordinators' own ServiceAccount.
+      replicas: 2,
       selector: { matchLabels: labels('coordinator') },
       template: {
         metadata: { labels: labels('coordinator') },
         spec: {
-          automountServiceAccountToken: false,
+          automountServiceAccountToken: true,
           securityContext: podSecurity,
+          serviceAccountName: 'c1-coordinator',
           containers: [
             {
               name: 'coordinator',
               image: 'img:1',
-              args: ['coordinator', '--host', '0.0.0.0', '--port', '8815', '--http-host', '0.0.0.0', '--http-port', '8080', '--replicas', '1', '--shard-dns', 'c1-shards.ml.svc:8815'],
+              args: ['coordinator', '--host', '0.0.0.0', '--port', '8815', '--http-host', '0.0.0.0', '--http-port', '8080', '--replicas', '1', '--shard-dns', 'c1-shards.ml.svc:8815', '--leader-lease', 'c1-coordinator'],
+              env: [
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              ],
               ports,
               ...probes,
               securityContext: containerSecurity,
@@ -120,6 +126,14 @@ test('a minimal DataCache becomes the shards Service, StatefulSet, PDB, coordina
         },
       },
     },
+  });
+  assert.deepEqual(objects[5], { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'c1-coordinator', namespace: 'ml', labels: labels('coordinator'), ownerReferences: owner } });
+  assert.deepEqual(objects[6], {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'c1-coordinator', namespace: 'ml', labels: labels('coordinator'), ownerReferences: owner },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'flightcache-coordinator' },
+    subjects: [{ kind: 'ServiceAccount', name: 'c1-coordinator', namespace: 'ml' }],
   });
 });
 
@@ -203,7 +217,7 @@ test('operator --dry-run reads DataCaches with the CRD defaults and prints their
   assert.deepEqual(read!.spec, { image: 'img:2', shards: 1, replicas: 1, memoryPerShard: '1Gi', sharedMemory: { enabled: true, hostPath: '/dev/shm/flightcache' } });
   assert.equal(read!.metadata.namespace, 'default');
   const out = dryRun(file);
-  assert.deepEqual(out.split('---\n').map((doc) => /^kind: (\w+)$/m.exec(doc)?.[1]), ['Service', 'StatefulSet', 'PodDisruptionBudget', 'Service', 'Deployment']);
+  assert.deepEqual(out.split('---\n').map((doc) => /^kind: (\w+)$/m.exec(doc)?.[1]), ['Service', 'StatefulSet', 'PodDisruptionBudget', 'Service', 'Deployment', 'ServiceAccount', 'RoleBinding']);
   assert.match(out, /- '--memory'\n\s+- 1GiB\n/);
   writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
   assert.throws(() => readDataCaches(file), { message: `${file}: document 1 is v1/ConfigMap, expected flightcache.io/v1alpha1/DataCache` });

@@ -1,6 +1,7 @@
 /**
  * The pure half of the reconciler: a DataCache to the objects that run it (coordinator Deployment and
- * Service, shards StatefulSet and headless Service, PodDisruptionBudget), each owned by the DataCache.
+ * Service, shards StatefulSet and headless Service, PodDisruptionBudget, and the coordinators'
+ * ServiceAccount with its RoleBinding for their Lease), each owned by the DataCache.
  */
 import { API_VERSION, GRPC_PORT, HTTP_PORT, type DataCache, type ManifestObject } from './datacache.js';
 
@@ -8,6 +9,12 @@ import { API_VERSION, GRPC_PORT, HTTP_PORT, type DataCache, type ManifestObject 
 export function objectNames(cacheName: string): { coordinator: string; shards: string; shardsService: string; pdb: string } {
   return { coordinator: `${cacheName}-coordinator`, shards: `${cacheName}-shards`, shardsService: `${cacheName}-shards`, pdb: `${cacheName}-shards` };
 }
+
+/** Coordinator replicas: active/standby on the Lease named like the Deployment, so losing the leader's node costs seconds, not a reschedule. */
+export const COORDINATOR_REPLICAS = 2;
+
+/** The ClusterRole (in the operator's manifests) that lets coordinators hold their Lease; each cache binds it in its namespace. */
+export const COORDINATOR_CLUSTER_ROLE = 'flightcache-coordinator';
 
 /** The coordinator's gRPC endpoint inside the cluster. */
 export function endpointOf(cache: DataCache): string {
@@ -35,11 +42,22 @@ export function desiredObjects(cache: DataCache): ManifestObject[] {
     metadata: { labels: coordinatorLabels },
     spec: {
       ...podSecurity(),
+      // The coordinators' own account, whose token (in-cluster config) holds the Lease and nothing else.
+      serviceAccountName: names.coordinator,
+      automountServiceAccountToken: true,
       containers: [
         {
           name: 'coordinator',
           image: spec.image,
-          args: ['coordinator', '--host', '0.0.0.0', '--port', String(GRPC_PORT), '--http-host', '0.0.0.0', '--http-port', String(HTTP_PORT), '--replicas', String(spec.replicas), '--shard-dns', shardDns, ...auth.args],
+          args: [
+            'coordinator', '--host', '0.0.0.0', '--port', String(GRPC_PORT), '--http-host', '0.0.0.0', '--http-port', String(HTTP_PORT), '--replicas', String(spec.replicas), '--shard-dns', shardDns,
+            '--leader-lease', names.coordinator, ...auth.args,
+          ],
+          // --leader-namespace and --leader-identity default to these.
+          env: [
+            { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          ],
           ports: ports(),
           readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
           livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
@@ -96,13 +114,23 @@ export function desiredObjects(cache: DataCache): ManifestObject[] {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: meta(names.coordinator, coordinatorLabels),
+      // Routes to ready pods only: the standby answers /readyz 503 until it leads.
       spec: { selector: coordinatorLabels, ports: servicePorts() },
     },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: meta(names.coordinator, coordinatorLabels),
-      spec: { replicas: 1, selector: { matchLabels: coordinatorLabels }, template: coordinatorPod },
+      spec: { replicas: COORDINATOR_REPLICAS, selector: { matchLabels: coordinatorLabels }, template: coordinatorPod },
+    },
+    // Applied right after the Deployment (its pods are retried until their account exists).
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(names.coordinator, coordinatorLabels) },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(names.coordinator, coordinatorLabels),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: COORDINATOR_CLUSTER_ROLE },
+      subjects: [{ kind: 'ServiceAccount', name: names.coordinator, namespace: ns }],
     },
   ];
 }

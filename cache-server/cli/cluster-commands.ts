@@ -2,7 +2,7 @@
  * The cluster roles on the command line: `serve --shards N` (a coordinator plus N local shard
  * processes), `coordinator` and `shard` (one role each, for real clusters).
  */
-import { defaultMemoryBytes, loadAuth, loadClusterConfig, loadLogLevel, loadServeConfig, loadTls, type Flags } from '../config.js';
+import { defaultMemoryBytes, loadAuth, loadEventRateLimit, loadClusterConfig, loadLogLevel, loadServeConfig, loadTls, type Flags } from '../config.js';
 import { parseSigningKeys, randomSigningKey } from '../auth/signing-keys.js';
 import { createLogger, type Logger } from '../logger.js';
 import { startCoordinator, type CoordinatorOptions } from '../cluster/coordinator.js';
@@ -21,6 +21,11 @@ export const clusterOptions = {
   id: { type: 'string' },
   'partition-size': { type: 'string' },
   'replace-after': { type: 'string' },
+  'leader-lease': { type: 'string' },
+  'leader-namespace': { type: 'string' },
+  'leader-identity': { type: 'string' },
+  'leader-lease-duration': { type: 'string' },
+  kubeconfig: { type: 'string' },
 } as const;
 
 /**
@@ -50,13 +55,14 @@ function coordinatorOptions(flags: Flags, logger: Logger, memoryBytes?: number, 
     ...(cluster.shardDns !== undefined ? { shardDns: cluster.shardDns } : {}),
     ...(cluster.partitionBytes !== undefined ? { maxPartitionBytes: cluster.partitionBytes } : {}),
     ...(cluster.replaceAfterMs !== undefined ? { replaceAfterMs: cluster.replaceAfterMs } : {}),
+    ...(cluster.leaderLease !== undefined ? { leaderLease: cluster.leaderLease } : {}),
   };
 }
 
 /** Runs a coordinator with N local shard processes; the ready line comes once every shard is live. */
 export async function serveCluster(flags: Flags, shards: number): Promise<void> {
   const config = loadServeConfig(flags);
-  const logger = createLogger('flightcache-coordinator', loadLogLevel(flags));
+  const logger = createLogger('flightcache-coordinator', loadLogLevel(flags), loadEventRateLimit(flags));
   const given = typeof flags.memory === 'string' ? flags.memory : process.env.FLIGHTCACHE_MEMORY || undefined;
   // --memory is per process; without it the processes on this host share the default between them.
   const share = given === undefined ? Math.floor(defaultMemoryBytes() / (shards + 1)) : undefined;
@@ -68,7 +74,7 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
   // Limit, auth and TLS file flags reach the shards as flags (the shards present the same certificate
   // as servers and, to each other and the coordinator, as clients); the environment variables reach
   // them by inheritance.
-  const passed = ['max-message', 'max-request', 'max-streams', 'credentials-file', 'auth-key-file', 'tls-cert', 'tls-key', 'tls-ca'];
+  const passed = ['log-rate-limit', 'max-message', 'max-request', 'max-streams', 'credentials-file', 'auth-key-file', 'tls-cert', 'tls-key', 'tls-ca'];
   const limitFlags = passed.flatMap((flag) => (typeof flags[flag] === 'string' ? [`--${flag}`, flags[flag]] : []));
   const local = new LocalShards({
     count: shards,
@@ -90,7 +96,9 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
 export const coordinatorCommand: Command = {
   options: clusterOptions,
   async run(_positionals, flags) {
-    const coordinator = await startCoordinator(coordinatorOptions(flags, createLogger('flightcache-coordinator', loadLogLevel(flags))));
+    const options = coordinatorOptions(flags, createLogger('flightcache-coordinator', loadLogLevel(flags), loadEventRateLimit(flags)));
+    // A leader that lost the Lease exits, so that its supervisor restarts it as a fresh standby.
+    const coordinator = await startCoordinator({ ...options, onLeadershipLost: () => process.exit(1) });
     closeOnSignals(coordinator);
     process.stdout.write(readyLine(coordinator.url) + '\n');
   },
@@ -109,7 +117,7 @@ export const shardCommand: Command = {
       memoryBytes: config.memoryBytes,
       requestLimits: config.requestLimits,
       maxStreams: config.maxStreams,
-      logger: createLogger(`flightcache-shard${cluster.id ? `-${cluster.id}` : ''}`, loadLogLevel(flags)),
+      logger: createLogger(`flightcache-shard${cluster.id ? `-${cluster.id}` : ''}`, loadLogLevel(flags), loadEventRateLimit(flags)),
       ...(config.httpPort !== undefined ? { httpPort: config.httpPort } : {}),
       ...(config.httpHost !== undefined ? { httpHost: config.httpHost } : {}),
       ...(auth ? { auth } : {}),

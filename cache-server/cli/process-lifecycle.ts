@@ -43,5 +43,6 @@ export const serveOptions = {
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-rate-limit': { type: 'string' },
 } as const;
 

@@ -1,5 +1,5 @@
 /** `flightcache serve`: runs one cache node until SIGINT/SIGTERM. */
-import { loadAuth, loadClusterConfig, loadLogLevel, loadServeConfig, loadTls } from '../config.js';
+import { loadAuth, loadEventRateLimit, loadClusterConfig, loadLogLevel, loadServeConfig, loadTls } from '../config.js';
 import { clusterOptions, serveCluster } from './cluster-commands.js';
 import { createLogger } from '../logger.js';
 import { startCacheNode } from '../node/cache-node.js';
@@ -29,7 +29,7 @@ export const serveCommand: Command = {
       ...(config.shmDir !== undefined ? { shmDir: config.shmDir } : {}),
       ...(config.shmSocket !== undefined ? { shmSocket: config.shmSocket } : {}),
       ...(config.spillDir !== undefined ? { spillDir: config.spillDir } : {}),
-      logger: createLogger('flightcache', loadLogLevel(flags)),
+      logger: createLogger('flightcache', loadLogLevel(flags), loadEventRateLimit(flags)),
     });
     closeOnSignals(node);
     process.stdout.write(readyLine(node.url) + '\n');

@@ -3,7 +3,9 @@
  * local shards), heartbeats, adoption of the partitions a member holds and refill whenever it comes
  * up (so a restarted coordinator serves what its shards still hold), rebalancing when members join,
  * replacement of members that stay down longer than `replaceAfterMs`, the coordinator's Flight
- * service, and the ops HTTP server whose /readyz and /stats show the members.
+ * service, and the ops HTTP server whose /readyz and /stats show the members. With a `leaderLease`
+ * it is one of several coordinators run active/standby: it runs all of that only while it holds the
+ * Lease, and serves (and is ready) once the shards are in line with it.
  */
 import { GrpcServer } from '../flight/http2/server.js';
 import type { TlsCredentials } from '../../client/src/flight/http2/tls.js';
@@ -29,6 +31,13 @@ import { refill } from './refill.js';
 import { tradeTombstones } from './drop-tombstones.js';
 import { rebalance } from './rebalance.js';
 import { MemberReplacer } from './replacement.js';
+import { campaign, standbyGate, type Campaign, type LeaderLease, type Refusal } from './leadership.js';
+
+/**
+ * A new leader serves once every member that answered its first probe round is in line (tombstones
+ * traded, holdings adopted, refilled), or after this long with the ones that are not.
+ */
+export const TAKEOVER_LIMIT_MS = 10_000;
 
 /** How long a member stays down before its partitions are re-replicated elsewhere, by default. */
 export const DEFAULT_REPLACE_AFTER_MS = 60_000;
@@ -61,6 +70,10 @@ export interface CoordinatorOptions {
   memoryBytes?: number;
   /** Serve TLS (mTLS when it has a CA) and call shards with the same certificate; absent: plaintext. */
   tls?: TlsCredentials;
+  /** Run active/standby: lead (and serve) only while holding this Lease; absent: always the leader. */
+  leaderLease?: LeaderLease;
+  /** Called when a leader loses the Lease: it then refuses calls for good (the CLI exits so that it restarts as a standby). */
+  onLeadershipLost?: () => void;
   logger?: Logger;
 }
 
@@ -171,17 +184,36 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       if (previous === 'up') logFailover(state, member.id);
     }
   });
-  // Members whose refill failed are retried until they are in line.
-  const retry = setInterval(() => {
-    for (const member of membership.up()) if (!state.synced.has(member.id)) bringInLine(member);
-  }, 2000);
-  retry.unref();
   const replaceAfterMs = options.replaceAfterMs ?? DEFAULT_REPLACE_AFTER_MS;
   const replacer = replaceAfterMs > 0 ? new MemberReplacer(state, { afterMs: replaceAfterMs, exclusive }) : undefined;
-  replacer?.start();
-  if (options.shardList) for (const member of parseShardList(options.shardList)) membership.upsert({ ...member, source: 'static' });
-  const stopDns = options.shardDns ? watchShardDns(options.shardDns, membership, { logger, tls: options.tls !== undefined }) : undefined;
-  membership.start();
+  let retry: NodeJS.Timeout | undefined;
+  let stopDns: (() => void) | undefined;
+  // What only the leader runs: heartbeats, refill retries, replacement, member discovery.
+  const activate = (): void => {
+    // Members whose refill failed are retried until they are in line.
+    retry = setInterval(() => {
+      for (const member of membership.up()) if (!state.synced.has(member.id)) bringInLine(member);
+    }, 2000);
+    retry.unref();
+    replacer?.start();
+    if (options.shardList) for (const member of parseShardList(options.shardList)) membership.upsert({ ...member, source: 'static' });
+    stopDns = options.shardDns ? watchShardDns(options.shardDns, membership, { logger, tls: options.tls !== undefined }) : undefined;
+  };
+  const deactivate = (): void => {
+    clearInterval(retry);
+    replacer?.stop();
+    stopDns?.();
+    membership.stop();
+  };
+  const lease = options.leaderLease;
+  // Without a Lease it always leads and serves at once; with one, refusal says why it does not serve yet.
+  let refusal: Refusal | undefined = lease && { state: 'standby', message: `coordinator ${lease.identity} is a standby: another holds the Lease ${lease.namespace}/${lease.name}` };
+  let closing = false;
+  let leadership: Campaign | undefined;
+  if (!lease) {
+    activate();
+    membership.start();
+  }
 
   const allocator = new NativeAllocator(options.memoryBytes ?? defaultMemoryBytes());
   const service = new CoordinatorService({
@@ -192,7 +224,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     ...(options.defaultDataset !== undefined ? { defaultDataset: options.defaultDataset } : {}),
     ...(options.maxPartitionBytes !== undefined ? { maxPartitionBytes: options.maxPartitionBytes } : {}),
   });
-  const methods = bindFlightService(withFlightSql(auth ? authorizeService(service) : service), options.requestLimits ?? requestLimits(), requestMemory(allocator));
+  const flight = withFlightSql(auth ? authorizeService(service) : service);
+  const methods = bindFlightService(lease ? standbyGate(flight, () => refusal) : flight, options.requestLimits ?? requestLimits(), requestMemory(allocator));
   const server = new GrpcServer({
     methods,
     interceptors: auth ? [auth.interceptor()] : [],
@@ -209,7 +242,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       ? undefined
       : await startOpsServer(
           {
-            ready: () => state.liveIds().length >= options.replicas,
+            ready: () => refusal === undefined && state.liveIds().length >= options.replicas,
             logger,
             stats: () => service.actions.stats(),
             metrics,
@@ -220,20 +253,67 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
           options.httpHost ?? host,
           options.httpPort,
         );
-  logger.info({ url, httpPort: ops?.port, replicas: options.replicas, replaceAfterMs }, 'coordinator listening');
+  logger.info({ url, httpPort: ops?.port, replicas: options.replicas, replaceAfterMs, leaderLease: lease ? `${lease.namespace}/${lease.name}` : null }, 'coordinator listening');
+  if (lease) {
+    let term = 0;
+    const campaigning = campaign(lease, logger, {
+      // Returns at once: the elector renews the Lease while the shards are brought in line.
+      start: async () => {
+        const elected = Date.now();
+        const current = ++term;
+        refusal = { state: 'taking-over', message: `coordinator ${lease.identity} is taking over as leader: bringing the shards in line` };
+        activate();
+        void inLine(membership, state, elected + TAKEOVER_LIMIT_MS, options.shardList !== undefined || options.shardDns !== undefined).then(() => {
+          if (current !== term || closing) return;
+          refusal = undefined;
+          logEvent(logger, 'info', 'leader_serving', { identity: lease.identity, lease: `${lease.namespace}/${lease.name}`, members: state.liveIds().length, datasets: state.catalog.list().length, ms: Date.now() - elected }, 'leader serving');
+        });
+      },
+      stop: async () => {
+        term++;
+        refusal = { state: 'lost', message: `coordinator ${lease.identity} lost the Lease ${lease.namespace}/${lease.name}` };
+        deactivate();
+        if (closing) return;
+        logEvent(logger, 'error', 'leader_lost', { identity: lease.identity, lease: `${lease.namespace}/${lease.name}` }, 'lost the Lease: refusing calls');
+        // A leader that lost the Lease may hold a stale catalog: it does not compete again.
+        void leadership?.stop(false);
+        options.onLeadershipLost?.();
+      },
+    });
+    // A Lease it cannot compete for (no kubeconfig) fails the start, and nothing is left listening.
+    leadership = await campaigning.catch(async (err: unknown) => {
+      await server.close(0);
+      await ops?.close();
+      peers.close();
+      throw err;
+    });
+  }
   return {
     url,
     port: address.port,
     httpPort: ops?.port,
     state,
     async close() {
-      clearInterval(retry);
-      replacer?.stop();
-      stopDns?.();
-      membership.stop();
+      closing = true;
+      // A leader hands the Lease back so that a standby takes over at its next retry.
+      await leadership?.stop(true);
+      if (!lease) deactivate();
       await server.close(2000);
       await ops?.close();
       peers.close();
     },
   };
+}
+
+/**
+ * Runs the first probe round (once a member is known, where a shard list or DNS name gives some),
+ * starts the heartbeats, and resolves once every member up is in line (synced), or at `deadline`:
+ * a new leader's catalog then holds what those members hold and the drops they recorded.
+ */
+async function inLine(membership: Membership, state: ClusterState, deadline: number, expectMembers: boolean): Promise<void> {
+  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+  while (expectMembers && membership.list().length === 0 && Date.now() < deadline) await pause();
+  await membership.probeAll();
+  membership.start();
+  while (Date.now() < deadline && !membership.up().every((m) => state.synced.has(m.id))) await pause();
 }

@@ -31,7 +31,8 @@ export class PeerClients {
       entry = undefined;
     }
     if (!entry) {
-      entry = { client: new FlightClient(location, { ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) }), token, tls };
+      // Peers fail fast: heartbeats time their answers, and the coordinator's jobs retry on their own.
+      entry = { client: new FlightClient(location, { retryUnavailableMs: 0, ...(token === undefined ? {} : { token }), ...(tls === undefined ? {} : { tls }) }), token, tls };
       this.#clients.set(location, entry);
     }
     return entry.client;

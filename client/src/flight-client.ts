@@ -23,6 +23,7 @@ import {
 } from './flight/protocol/messages.js';
 import { ArrowStreamDecoder, encodeTable, schemaFromFlatbuffer } from './flight/protocol/arrow-codec.js';
 import { extractSchemaFromEncapsulated } from './flight/protocol/ipc-message.js';
+import { DEFAULT_PLANNING_RETRY_MS, RETRY_SAFE_ACTIONS, retryUnavailable } from './planning-retry.js';
 
 /** Options of a FlightClient. */
 export interface FlightClientOptions {
@@ -37,6 +38,12 @@ export interface FlightClientOptions {
    * the client certificate of mTLS (pyarrow's tls_root_certs, cert_chain, private_key).
    */
   tls?: TlsMaterial;
+  /**
+   * How long calls that plan or only read (ListFlights, GetFlightInfo, PollFlightInfo, GetSchema,
+   * ListActions, RETRY_SAFE_ACTIONS) are retried on UNAVAILABLE before their first response, in ms
+   * (default DEFAULT_PLANNING_RETRY_MS; 0: never): a standby coordinator refuses them so until it leads.
+   */
+  retryUnavailableMs?: number;
 }
 
 /** Builds a PATH descriptor. */
@@ -108,23 +115,22 @@ export class FlightClient {
 
   /** Lists the flights (datasets) the server offers; `criteria` is server-defined (a name prefix here). */
   listFlights(criteria = '', options: CallOptions = {}): AsyncIterable<FlightInfo> {
-    return this.transport.call(rpc.listFlights, [{ expression: new TextEncoder().encode(criteria) }], this.callOptions(options))
-      .responses;
+    return this.planning(options, (call) => this.transport.call(rpc.listFlights, [{ expression: new TextEncoder().encode(criteria) }], call).responses);
   }
 
   /** Describes one flight. */
   getFlightInfo(descriptor: FlightDescriptor, options: CallOptions = {}): Promise<FlightInfo> {
-    return only(this.transport.call(rpc.getFlightInfo, [descriptor], this.callOptions(options)).responses, 'GetFlightInfo');
+    return only(this.planning(options, (call) => this.transport.call(rpc.getFlightInfo, [descriptor], call).responses), 'GetFlightInfo');
   }
 
   /** Polls a long-running flight description. */
   pollFlightInfo(descriptor: FlightDescriptor, options: CallOptions = {}): Promise<PollInfo> {
-    return only(this.transport.call(rpc.pollFlightInfo, [descriptor], this.callOptions(options)).responses, 'PollFlightInfo');
+    return only(this.planning(options, (call) => this.transport.call(rpc.pollFlightInfo, [descriptor], call).responses), 'PollFlightInfo');
   }
 
   /** Returns a flight's Arrow schema. */
   async getSchema(descriptor: FlightDescriptor, options: CallOptions = {}): Promise<Schema> {
-    const result = await only(this.transport.call(rpc.getSchema, [descriptor], this.callOptions(options)).responses, 'GetSchema');
+    const result = await only(this.planning(options, (call) => this.transport.call(rpc.getSchema, [descriptor], call).responses), 'GetSchema');
     return schemaFromFlatbuffer(extractSchemaFromEncapsulated(result.schema));
   }
 
@@ -171,10 +177,11 @@ export class FlightClient {
     return this.transport.call(rpc.doExchange, data, this.callOptions(options)).responses;
   }
 
-  /** Runs an action, streaming its results. */
+  /** Runs an action, streaming its results (retried on UNAVAILABLE when it is one of RETRY_SAFE_ACTIONS). */
   doAction(type: string, body: Uint8Array | string = new Uint8Array(), options: CallOptions = {}): AsyncIterable<Result> {
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-    return this.transport.call(rpc.doAction, [{ type, body: bytes }], this.callOptions(options)).responses;
+    const run = (call: CallOptions): AsyncIterable<Result> => this.transport.call(rpc.doAction, [{ type, body: bytes }], call).responses;
+    return RETRY_SAFE_ACTIONS.has(type) ? this.planning(options, run) : run(this.callOptions(options));
   }
 
   /** Runs an action whose single result is JSON. */
@@ -185,12 +192,17 @@ export class FlightClient {
 
   /** Lists the server's actions. */
   listActions(options: CallOptions = {}): Promise<ActionType[]> {
-    return collect(this.transport.call(rpc.listActions, [{}], this.callOptions(options)).responses);
+    return collect(this.planning(options, (call) => this.transport.call(rpc.listActions, [{}], call).responses));
   }
 
   /** Closes the connection. */
   close(): void {
     this.transport.close();
+  }
+
+  /** A call that changes nothing, retried on UNAVAILABLE before its first response (planning-retry.ts). */
+  private planning<T>(options: CallOptions, call: (options: CallOptions) => AsyncIterable<T>): AsyncIterable<T> {
+    return retryUnavailable(this.options.retryUnavailableMs ?? DEFAULT_PLANNING_RETRY_MS, this.callOptions(options), call);
   }
 
   /** Merges per-call options with the client's defaults and the bearer token. */

@@ -12,10 +12,15 @@ test('flightcache operator --dry-run -f prints the objects of the example DataCa
   const docs = run.stdout.split('---\n');
   assert.deepEqual(
     docs.map((doc) => `${/^kind: (\w+)$/m.exec(doc)?.[1]}/${/^ {2}name: (\S+)$/m.exec(doc)?.[1]}`),
-    ['Service/imagenet-shards', 'StatefulSet/imagenet-shards', 'PodDisruptionBudget/imagenet-shards', 'Service/imagenet-coordinator', 'Deployment/imagenet-coordinator'],
+    [
+      'Service/imagenet-shards', 'StatefulSet/imagenet-shards', 'PodDisruptionBudget/imagenet-shards', 'Service/imagenet-coordinator', 'Deployment/imagenet-coordinator',
+      'ServiceAccount/imagenet-coordinator', 'RoleBinding/imagenet-coordinator',
+    ],
   );
   assert.match(docs[1]!, /^ {2}replicas: 3$/m);
   assert.match(docs[4]!, /- '--shard-dns'\n\s+- imagenet-shards\.ml\.svc:8815\n/);
+  assert.match(docs[4]!, /- '--leader-lease'\n\s+- imagenet-coordinator\n/);
+  assert.match(docs[4]!, /^ {2}replicas: 2$/m);
 });
 
 test('flightcache operator --dry-run without -f fails with INVALID_ARGUMENT', () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { LeaderElector } from '../../operator/leader.js';
+import { LeaderElector } from '../../cache-server/cluster/lease-election.js';
 import type { DataCache } from '../../operator/datacache.js';
 import { installDataCacheCrd, startControlPlane, unavailableReason, type ControlPlane } from './control-plane.js';
 import { waitFor } from './api-helpers.js';

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, loadAllYaml, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
-import { LeaderElector } from '../../operator/leader.js';
+import { LeaderElector } from '../../cache-server/cluster/lease-election.js';
 import { Reconciler } from '../../operator/reconciler.js';
 import type { DataCache } from '../../operator/datacache.js';
 import type { TrainJob } from '../../operator/trainjob.js';
@@ -75,6 +75,7 @@ describe('operator manifests: kustomize base and Helm chart', { skip }, () => {
     const fromKustomize = kustomize();
     const fromHelm = helm(OPERATOR_NS);
     const shared = [
+      'ClusterRole/flightcache-coordinator',
       'ClusterRole/flightcache-operator',
       'ClusterRoleBinding/flightcache-operator',
       'CustomResourceDefinition/datacaches.flightcache.io',

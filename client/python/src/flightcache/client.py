@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 import pyarrow as pa
 import pyarrow.flight as flight
@@ -17,10 +17,13 @@ from .locations import Connections
 from .query import query_table
 from .readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from .request import Request, share_request
+from .retry import retry_unavailable
 from .samehost import check_transport, location_transport
 from .stream import ShareStream, share_info
 
 DEFAULT_PUT_BATCH_ROWS = 65536
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -117,24 +120,28 @@ class Client:
         results = self._flight.do_action(flight.Action(kind, body), self._options)
         return [json.loads(result.body.to_pybytes()) for result in results]
 
+    def _planning(self, call: Callable[[], T]) -> T:
+        """A call that changes nothing, retried on UNAVAILABLE for retry_timeout (flightcache.retry)."""
+        return retry_unavailable(call, self.retry_timeout)
+
     def datasets(self) -> list[DatasetInfo]:
         """Every dataset the server holds (ListFlights)."""
-        return [
+        return self._planning(lambda: [
             DatasetInfo(info.descriptor.path[0].decode(), info.total_records, info.total_bytes, info.schema)
             for info in self._flight.list_flights(b"", self._options)
-        ]
+        ])
 
     def schema(self, name: str) -> pa.Schema:
         """The schema of dataset `name` (GetSchema)."""
-        return self._flight.get_schema(flight.FlightDescriptor.for_path(name), self._options).schema
+        return self._planning(lambda: self._flight.get_schema(flight.FlightDescriptor.for_path(name), self._options).schema)
 
     def stats(self) -> dict[str, Any]:
         """The server's `stats` action: datasets, memory and, on a cluster, members."""
-        return self._action("stats")[0]
+        return self._planning(lambda: self._action("stats")[0])
 
     def health(self) -> dict[str, Any]:
         """The server's `health` action."""
-        return self._action("health")[0]
+        return self._planning(lambda: self._action("health")[0])
 
     def drop(self, name: str) -> None:
         """Drops dataset `name`; pyarrow's KeyError subclass when it does not exist."""
@@ -184,7 +191,7 @@ class Client:
 
     def request_info(self, request: Request, start_after: Optional[str] = None) -> flight.FlightInfo:
         """GetFlightInfo for a request built with flightcache.request.share_request."""
-        return share_info(self._connections, request, start_after)
+        return self._planning(lambda: share_info(self._connections, request, start_after))
 
     def read_batches(self, dataset: Optional[str] = None, *, start_after: Optional[str] = None, **options: Any) -> Iterator[tuple[pa.RecordBatch, str]]:
         """Streams a share as (record batch, cursor) pairs, failing over between replicas.

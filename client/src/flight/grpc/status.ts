@@ -165,6 +165,21 @@ const UNAVAILABLE_NODE_CODES: ReadonlySet<string> = new Set([
 const TLS_NODE_CODE = /^(?:ERR_SSL_|ERR_TLS_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|INVALID_CA$|INVALID_PURPOSE$|PATH_LENGTH_EXCEEDED$|HOSTNAME_MISMATCH$)/;
 
 /** Maps a Node socket or http2 error (ECONNREFUSED, ECONNRESET, NGHTTP2 stream errors...) to a FlightError. */
+/** The UNAVAILABLE errors of connections that failed or were lost: the server never answered the call. */
+const connectionFailures = new WeakSet<FlightError>();
+
+/** An UNAVAILABLE for a connection to the server that failed or was lost (isConnectionFailure tells it apart from a server's answer). */
+export function connectionFailure(message: string, cause?: unknown): FlightError {
+  const error = new FlightError(Code.UNAVAILABLE, message, cause === undefined ? {} : { cause });
+  connectionFailures.add(error);
+  return error;
+}
+
+/** Whether `err` is a connection failure (connectionFailure), not a status the server sent. */
+export function isConnectionFailure(err: unknown): boolean {
+  return err instanceof FlightError && connectionFailures.has(err);
+}
+
 export function errorFromTransport(err: unknown, address: string): FlightError {
   if (err instanceof FlightError) return err;
   if (!(err instanceof Error)) return new FlightError(Code.INTERNAL, `transport error with ${address}: ${String(err)}`);
@@ -181,7 +196,7 @@ export function errorFromTransport(err: unknown, address: string): FlightError {
   }
   const isSocketError = (err as NodeJS.ErrnoException).syscall !== undefined;
   if (isSocketError || UNAVAILABLE_NODE_CODES.has(nodeCode)) {
-    return new FlightError(Code.UNAVAILABLE, `connection to ${address} failed: ${err.message}`, { cause: err });
+    return connectionFailure(`connection to ${address} failed: ${err.message}`, err);
   }
   if (TLS_NODE_CODE.test(nodeCode)) {
     return new FlightError(Code.UNAVAILABLE, `TLS connection to ${address} failed (${nodeCode}): ${err.message}`, { cause: err });

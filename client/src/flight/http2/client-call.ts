@@ -12,6 +12,7 @@ import { frameMessage } from '../grpc/frame-encoder.js';
 import { metadataFromHeaders, metadataToHeaders } from '../grpc/metadata.js';
 import type { CallOptions, ClientCall, Metadata, MethodDef } from '../grpc/method.js';
 import {
+  connectionFailure,
   errorFromHttpStatus,
   errorFromRstCode,
   errorFromStatus,
@@ -207,7 +208,7 @@ class OutgoingCall<Req, Res> implements ClientCall<Res> {
       // Node closes the streams of a dead connection with CANCEL; that is the server going away, not a cancel.
       const sessionLost = stream.session === undefined || stream.session.destroyed;
       const error = sessionLost
-        ? new FlightError(Code.UNAVAILABLE, `connection to ${this.transport.address} closed before the call finished`)
+        ? connectionFailure(`connection to ${this.transport.address} closed before the call finished`)
         : rstCode !== constants.NGHTTP2_NO_ERROR
           ? errorFromRstCode(rstCode, this.transport.address)
           : new FlightError(Code.INTERNAL, `response from ${this.transport.address} ended without grpc-status`);

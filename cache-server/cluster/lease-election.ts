@@ -5,7 +5,7 @@
  * own clock from when they last saw it change (so clock skew between nodes does not matter).
  */
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { silentLogger, type Logger } from '../cache-server/logger.js';
+import { silentLogger, type Logger } from '../logger.js';
 
 export interface LeaseOptions {
   namespace: string;
