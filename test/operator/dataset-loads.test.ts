@@ -1,0 +1,218 @@
+/**
+ * The operator loads a DataCache's datasets through a real coordinator and reports their status from
+ * its /readyz and /stats: a real kube-apiserver + etcd (control-plane.ts; no kubelet, so the test
+ * writes StatefulSet and Deployment status) and a real coordinator with two shard processes on
+ * loopback (`flightcache serve --shards 2`), which the operator reaches through its address templates.
+ * The data: Parquet files pyarrow writes (test/operator/operator_data.py, also the oracle) and the
+ * tokenize tests' corpus and GPT-2 tokenizer.json (test/python/tokenize_check.py).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { Reconciler } from '../../operator/reconciler.js';
+import { sourceHash } from '../../operator/dataset-loads.js';
+import type { DataCache, DatasetSource } from '../../operator/datacache.js';
+import type { ClusterStats } from '../../cache-server/cluster/cluster-actions.js';
+import { installCrd, installDataCacheCrd, startControlPlane, TRAINER_CRDS, trainerUnavailableReason, unavailableReason, type ControlPlane } from './control-plane.js';
+import { waitFor, waitGone } from './api-helpers.js';
+import { freePort, type StartedProcess } from '../helpers/process.js';
+import { repoRoot, runPython } from '../helpers/python.js';
+import { startCli } from '../cluster/cluster-helpers.js';
+
+const skip = unavailableReason();
+if (skip) console.log(`# skipping the operator's dataset loads on a real API server: ${skip}`);
+
+const NS = 'ml';
+const GROUP = { group: 'flightcache.io', version: 'v1alpha1', plural: 'datacaches', namespace: NS };
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const DATA_SCRIPT = join(repoRoot(), 'test', 'operator', 'operator_data.py');
+
+/** What operator_data.py compare prints. */
+interface Comparison {
+  equal: boolean;
+  rows: number;
+  expected_rows: number;
+  detail: string;
+}
+
+describe('DataCache datasets loaded through a real coordinator', { skip }, () => {
+  let cp: ControlPlane;
+  let custom: CustomObjectsApi;
+  let apps: AppsV1Api;
+  let core: CoreV1Api;
+  let reconciler: Reconciler | undefined;
+  let cluster: StartedProcess;
+  let httpPort: number;
+  let dir: string;
+  let corpus: string;
+
+  const getCache = async (name: string) => (await custom.getNamespacedCustomObject({ ...GROUP, name })) as DataCache;
+  const create = (name: string, spec: Record<string, unknown>) => custom.createNamespacedCustomObject({ ...GROUP, body: { apiVersion: 'flightcache.io/v1alpha1', kind: 'DataCache', metadata: { name }, spec } });
+  const patchSpec = (name: string, spec: Record<string, unknown>) => custom.patchNamespacedCustomObject({ ...GROUP, name, body: { spec } }, MERGE_PATCH);
+  /** What a kubelet would report once the pods run: every shard ready, the coordinator available. */
+  const podsReady = async (name: string, shards: number) => {
+    await waitFor('the StatefulSet', () => apps.readNamespacedStatefulSet({ namespace: NS, name: `${name}-shards` }));
+    await apps.patchNamespacedStatefulSetStatus({ namespace: NS, name: `${name}-shards`, body: { status: { replicas: shards, readyReplicas: shards, availableReplicas: shards } } }, MERGE_PATCH);
+    await apps.patchNamespacedDeploymentStatus({ namespace: NS, name: `${name}-coordinator`, body: { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } } }, MERGE_PATCH);
+  };
+  const stats = async (): Promise<ClusterStats> => (await (await fetch(`http://127.0.0.1:${httpPort}/stats`)).json()) as ClusterStats;
+  const held = async (name: string) => (await stats()).datasets.find((d) => d.name === name);
+  /** Waits until the cache's status satisfies `check`, the status's own generation observed. */
+  const statusWhere = (name: string, what: string, check: (cache: DataCache) => boolean, timeoutMs = 60_000) =>
+    waitFor(what, async () => {
+      const cache = await getCache(name);
+      return cache.status?.observedGeneration === cache.metadata.generation && check(cache) ? cache : undefined;
+    }, timeoutMs);
+  const condition = (cache: DataCache, type: string) => {
+    const c = cache.status?.conditions?.find((x) => x.type === type);
+    return c && [c.status, c.reason, c.message];
+  };
+  const events = (version = 'events'): DatasetSource => ({ uri: `file://${dir}/${version}`, format: 'parquet' });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'flightcache-operator-loads-'));
+    corpus = join(dir, 'corpus');
+    await runPython(DATA_SCRIPT, ['write', dir]);
+    await runPython('tokenize_check.py', ['files', dir], { timeoutMs: 120_000 });
+    await runPython('tokenize_check.py', ['corpus', corpus, '24', '2'], { timeoutMs: 120_000 });
+    httpPort = await freePort();
+    cluster = await startCli(['serve', '--port', '0', '--shards', '2', '--replicas', '1', '--shm-dir', 'off', '--http-port', String(httpPort)]);
+    await waitFor('the coordinator ready with its two shards', async () => ((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200 && (await stats()).members.filter((m) => m.live).length === 2 ? true : undefined), 60_000);
+    cp = await startControlPlane();
+    custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+    apps = cp.kubeConfig.makeApiClient(AppsV1Api);
+    core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    await installDataCacheCrd(cp, NS);
+    // Every DataCache's coordinator is the one started above (in a cluster: NAME-coordinator.NS.svc).
+    reconciler = new Reconciler(cp.kubeConfig, { resyncMs: 500, coordinator: { grpc: new URL(cluster.url).host, http: `127.0.0.1:${httpPort}` } });
+    await reconciler.start();
+  });
+
+  after(async () => {
+    await reconciler?.stop();
+    await cp?.stop();
+    const status = cluster ? await cluster.stop() : { code: 0, signal: null };
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(status, { code: 0, signal: null }, cluster?.stderr());
+  });
+
+  test('a Parquet dataset loads through the coordinator: Ready with the rows pyarrow counts, and Flight reads back pyarrow\'s table', async () => {
+    await create('d1', { image: 'img:1', shards: 2, datasets: [{ name: 'events', source: events() }] });
+    // Pods not ready: the coordinator is not asked, the dataset waits.
+    const pending = await statusWhere('d1', 'Pending', (c) => c.status?.phase === 'Pending');
+    assert.deepEqual(pending.status?.datasets, [{ name: 'events', sourceHash: sourceHash(events()), state: 'Pending', message: 'coordinator not observed' }]);
+    assert.deepEqual(condition(pending, 'Loaded'), ['False', 'Loading', '0/1 datasets loaded; events pending: coordinator not observed']);
+    await podsReady('d1', 2);
+    const ready = await statusWhere('d1', 'Ready', (c) => c.status?.phase === 'Ready');
+    const stored = await held('events');
+    assert.ok(stored);
+    assert.equal(stored.rows, 1200);
+    assert.deepEqual(ready.status?.datasets, [{ name: 'events', sourceHash: sourceHash(events()), state: 'Loaded', rows: 1200, bytes: stored.bytes, health: 'healthy', progress: 'done' }]);
+    assert.deepEqual(condition(ready, 'Loaded'), ['True', 'AllLoaded', '1/1 datasets loaded']);
+    assert.deepEqual(condition(ready, 'Ready'), ['True', 'AllShardsReady', '2/2 shards ready, coordinator available']);
+    const compared = await runPython<Comparison>(DATA_SCRIPT, ['compare', cluster.url, 'events', join(dir, 'events')]);
+    assert.deepEqual(compared, { equal: true, rows: 1200, expected_rows: 1200, detail: '' });
+  });
+
+  test('a resync of the loaded cache writes nothing and loads nothing again', async () => {
+    const loadsOf = async () => (await stats()).loads.filter((l) => l.name === 'events').length;
+    const [version, loads] = [(await getCache('d1')).metadata.resourceVersion, await loadsOf()];
+    await reconciler!.reconcile(NS, 'd1');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await reconciler!.idle();
+    assert.equal((await getCache('d1')).metadata.resourceVersion, version);
+    assert.equal(await loadsOf(), loads);
+  });
+
+  test('changing the source loads the new one, whose rows replace the old', async () => {
+    await patchSpec('d1', { datasets: [{ name: 'events', source: events('events-v2') }] });
+    const ready = await statusWhere('d1', 'the new source loaded', (c) => c.status?.phase === 'Ready' && c.status.datasets?.[0]?.sourceHash === sourceHash(events('events-v2')));
+    assert.deepEqual(ready.status?.datasets?.map((d) => [d.name, d.state, d.rows]), [['events', 'Loaded', 500]]);
+    const compared = await runPython<Comparison>(DATA_SCRIPT, ['compare', cluster.url, 'events', join(dir, 'events-v2')]);
+    assert.deepEqual(compared, { equal: true, rows: 500, expected_rows: 500, detail: '' });
+  });
+
+  test('a tokenize dataset loads packed rows equal to Hugging Face tokenizers with the same tokenizer.json', async () => {
+    const tokens = { name: 'tokens', source: { uri: `file://${corpus}`, format: 'parquet', tokenize: { column: 'text', tokenizer: `file://${join(dir, 'gpt2.json')}`, maxLength: 128, mode: 'pack' } } };
+    await patchSpec('d1', { datasets: [{ name: 'events', source: events('events-v2') }, tokens] });
+    const ready = await statusWhere('d1', 'both datasets loaded', (c) => c.status?.phase === 'Ready' && c.status.datasets?.length === 2);
+    const status = ready.status?.datasets?.find((d) => d.name === 'tokens');
+    const compared = await runPython<{ equal: boolean; rows: number; schema: Record<string, string>; mismatch?: unknown }>(
+      'tokenize_check.py',
+      ['compare', cluster.url, 'tokens', corpus, JSON.stringify({ tokenizer: join(dir, 'gpt2.json'), max_length: 128, pack: true, cluster: true })],
+      { timeoutMs: 300_000 },
+    );
+    assert.equal(compared.equal, true, JSON.stringify(compared.mismatch));
+    assert.deepEqual(compared.schema, { input_ids: 'fixed_size_list<item: int32 not null>[128]', position_ids: 'fixed_size_list<item: int32 not null>[128]' });
+    assert.ok(compared.rows > 10, `${compared.rows} rows`);
+    assert.deepEqual([status?.state, status?.rows, status?.health], ['Loaded', compared.rows, 'healthy']);
+    // The tokenize defaults the CRD applies are part of the source, and so of its hash.
+    const stored = ready.spec.datasets?.find((d) => d.name === 'tokens');
+    assert.deepEqual(stored?.source.tokenize, { ...tokens.source.tokenize, specialTokens: true });
+    assert.equal(status?.sourceHash, sourceHash(stored!.source));
+  });
+
+  test("a source that cannot load: Failed, Loaded=False with the loader's message, and the previous generation serves on", async () => {
+    await patchSpec('d1', { datasets: [{ name: 'events', source: events('missing') }, { name: 'tokens', source: (await getCache('d1')).spec.datasets![1]!.source }] });
+    const failed = await statusWhere('d1', 'Failed', (c) => c.status?.phase === 'Failed');
+    const message = `NOT_FOUND: source "${join(dir, 'missing')}" does not exist`;
+    assert.deepEqual(condition(failed, 'Loaded'), ['False', 'LoadFailed', `dataset events: ${message}`]);
+    assert.deepEqual(condition(failed, 'Ready'), ['False', 'LoadFailed', `dataset events: ${message}`]);
+    assert.deepEqual(failed.status?.datasets?.map((d) => [d.name, d.state, d.rows, d.message]), [['events', 'Failed', 500, message], ['tokens', 'Loaded', failed.status?.datasets?.[1]?.rows, undefined]]);
+    assert.equal((await held('events'))?.rows, 500);
+    // Not retried on resync: a failed source loads again only when it changes.
+    const loads = (await stats()).loads.filter((l) => l.name === 'events').length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal((await stats()).loads.filter((l) => l.name === 'events').length, loads);
+  });
+
+  test('a secretRef Secret is waited for, and one with a key the load does not know fails the load naming it', async () => {
+    await create('d2', { image: 'img:1', shards: 1, datasets: [{ name: 'remote', source: { uri: 's3://bucket/data/', format: 'parquet', secretRef: { name: 's3-creds' } } }] });
+    await podsReady('d2', 1);
+    const waiting = await statusWhere('d2', 'waiting for the Secret', (c) => c.status?.datasets?.[0]?.message === 'waiting for Secret s3-creds');
+    assert.deepEqual([waiting.status?.phase, waiting.status?.datasets?.[0]?.state], ['Loading', 'Pending']);
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 's3-creds' }, stringData: { accessKeyId: 'AKIA', AWS_SECRET_ACCESS_KEY: 'x' } } });
+    const failed = await statusWhere('d2', 'Failed', (c) => c.status?.phase === 'Failed');
+    assert.deepEqual(condition(failed, 'Loaded'), [
+      'False',
+      'LoadFailed',
+      'dataset remote: INVALID_ARGUMENT: Secret s3-creds has key "AWS_SECRET_ACCESS_KEY"; its keys must be among accessKeyId, secretAccessKey, sessionToken, region, endpoint',
+    ]);
+    await custom.deleteNamespacedCustomObject({ ...GROUP, name: 'd2' });
+  });
+
+  test('a dataset removed from spec is dropped from the coordinator and from status', async () => {
+    const source = (await getCache('d1')).spec.datasets![1]!.source;
+    await patchSpec('d1', { datasets: [{ name: 'tokens', source }] });
+    const ready = await statusWhere('d1', 'events dropped', (c) => c.status?.phase === 'Ready' && c.status.datasets?.length === 1);
+    assert.deepEqual(ready.status?.datasets?.map((d) => d.name), ['tokens']);
+    assert.equal(await held('events'), undefined);
+    assert.notEqual(await held('tokens'), undefined);
+  });
+
+  test('deleting the DataCache drops its datasets, then the DataCache goes', async () => {
+    await custom.deleteNamespacedCustomObject({ ...GROUP, name: 'd1' });
+    await waitGone('d1 to go', () => getCache('d1'));
+    assert.deepEqual((await stats()).datasets.map((d) => d.name), []);
+  });
+
+  test('the TrainJob watch starts when the TrainJob CRD is installed after the operator: a held TrainJob is released', { skip: trainerUnavailableReason() }, async () => {
+    for (const path of TRAINER_CRDS) await installCrd(cp, path);
+    const trainJobs = { group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: NS };
+    await create('d3', { image: 'img:1', shards: 1 });
+    await custom.createNamespacedCustomObject({
+      ...trainJobs,
+      body: { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'late', annotations: { 'flightcache.io/cache': 'd3' } }, spec: { runtimeRef: { name: 'torch-distributed' }, suspend: true } },
+    });
+    await podsReady('d3', 1);
+    await statusWhere('d3', 'Ready', (c) => c.status?.phase === 'Ready');
+    const job = await waitFor('the TrainJob released', async () => {
+      const found = (await custom.getNamespacedCustomObject({ ...trainJobs, name: 'late' })) as { spec: { suspend?: boolean }; metadata: { annotations?: Record<string, string> } };
+      return found.spec.suspend === false ? found : undefined;
+    });
+    assert.equal(job.metadata.annotations?.['flightcache.io/released'], 'true');
+  });
+});
