@@ -8,7 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -17,10 +19,10 @@ import { sourceHash } from '../../operator/dataset-loads.js';
 import type { DataCache, DatasetSource } from '../../operator/datacache.js';
 import type { ClusterStats } from '../../cache-server/cluster/cluster-actions.js';
 import { installCrd, installDataCacheCrd, startControlPlane, TRAINER_CRDS, trainerUnavailableReason, unavailableReason, type ControlPlane } from './control-plane.js';
-import { waitFor, waitGone } from './api-helpers.js';
+import { errorMessage, waitFor, waitGone } from './api-helpers.js';
 import { freePort, type StartedProcess } from '../helpers/process.js';
 import { repoRoot, runPython } from '../helpers/python.js';
-import { startCli } from '../cluster/cluster-helpers.js';
+import { CLI, startCli } from '../cluster/cluster-helpers.js';
 
 const skip = unavailableReason();
 if (skip) console.log(`# skipping the operator's dataset loads on a real API server: ${skip}`);
@@ -97,6 +99,26 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
     const status = cluster ? await cluster.stop() : { code: 0, signal: null };
     if (dir) rmSync(dir, { recursive: true, force: true });
     assert.deepEqual(status, { code: 0, signal: null }, cluster?.stderr());
+  });
+
+  test('the schema refuses a tokenize without exactly one tokenizer, and packed rows with other columns', async () => {
+    const withSource = (source: Record<string, unknown>) => create('bad', { image: 'img:1', datasets: [{ name: 't', source: { uri: 's3://b/corpus/', ...source } }] });
+    await assert.rejects(withSource({ tokenize: { column: 'text', maxLength: 8 } }), (err: unknown) => {
+      assert.match(errorMessage(err), /spec\.datasets\[0\]\.source\.tokenize: Invalid value: "object": tokenize names exactly one of tokenizer and tiktoken/);
+      return true;
+    });
+    await assert.rejects(withSource({ tokenize: { column: 'text', tiktoken: 'cl100k_base', tokenizer: 's3://b/tokenizer.json', maxLength: 8 } }), (err: unknown) => {
+      assert.match(errorMessage(err), /tokenize names exactly one of tokenizer and tiktoken/);
+      return true;
+    });
+    await assert.rejects(withSource({ columns: ['text', 'id'], tokenize: { column: 'text', tiktoken: 'cl100k_base', maxLength: 8, mode: 'pack' } }), (err: unknown) => {
+      assert.match(errorMessage(err), /spec\.datasets\[0\]\.source: Invalid value: "object": packed rows hold several documents, so columns can name only the tokenize column/);
+      return true;
+    });
+    await assert.rejects(withSource({ tokenize: { column: 'text', tiktoken: 'cl100k_base', maxLength: 8, mode: 'shuffle' } }), (err: unknown) => {
+      assert.match(errorMessage(err), /spec\.datasets\[0\]\.source\.tokenize\.mode: Unsupported value: "shuffle": supported values: "pack", "truncate", "pad", "none"/);
+      return true;
+    });
   });
 
   test('a Parquet dataset loads through the coordinator: Ready with the rows pyarrow counts, and Flight reads back pyarrow\'s table', async () => {
@@ -214,5 +236,31 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
       return found.spec.suspend === false ? found : undefined;
     });
     assert.equal(job.metadata.annotations?.['flightcache.io/released'], 'true');
+  });
+
+  test('flightcache operator --coordinator-address/--coordinator-http-address: the process loads a DataCache at the coordinator they name, and its finalizer drops it', async () => {
+    await reconciler!.stop();
+    reconciler = undefined;
+    writeFileSync(join(dir, 'kubeconfig'), cp.kubeConfig.exportConfig());
+    const operator = spawn(
+      process.execPath,
+      [CLI, 'operator', '--lease-namespace', NS, '--lease-duration', '2s', '--resync-seconds', '1', '--coordinator-address', new URL(cluster.url).host, '--coordinator-http-address', `127.0.0.1:${httpPort}`],
+      { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), FLIGHTCACHE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    operator.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+    try {
+      await create('d4', { image: 'img:1', shards: 1, datasets: [{ name: 'events4', source: events() }] });
+      await podsReady('d4', 1);
+      const ready = await statusWhere('d4', 'Ready', (c) => c.status?.phase === 'Ready');
+      assert.deepEqual(ready.status?.datasets?.map((d) => [d.name, d.state, d.rows]), [['events4', 'Loaded', 1200]]);
+      await custom.deleteNamespacedCustomObject({ ...GROUP, name: 'd4' });
+      await waitGone('d4 to go', () => getCache('d4'));
+      assert.equal(await held('events4'), undefined);
+    } finally {
+      operator.kill('SIGTERM');
+      const [code] = (await once(operator, 'exit')) as [number | null];
+      assert.equal(code, 0, log);
+    }
   });
 });
