@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -20,8 +20,8 @@ import type { DataCache, DatasetSource } from '../../operator/datacache.js';
 import type { ClusterStats } from '../../cache-server/cluster/cluster-actions.js';
 import { installCrd, installDataCacheCrd, startControlPlane, TRAINER_CRDS, trainerUnavailableReason, unavailableReason, type ControlPlane } from './control-plane.js';
 import { errorMessage, waitFor, waitGone } from './api-helpers.js';
-import { freePort, type StartedProcess } from '../helpers/process.js';
-import { repoRoot, runPython } from '../helpers/python.js';
+import { freePort, startProcess, type StartedProcess } from '../helpers/process.js';
+import { pythonScript, repoRoot, runPython, venvPython } from '../helpers/python.js';
 import { CLI, startCli } from '../cluster/cluster-helpers.js';
 
 const skip = unavailableReason();
@@ -101,7 +101,7 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
     assert.deepEqual(status, { code: 0, signal: null }, cluster?.stderr());
   });
 
-  test('the schema refuses a tokenize without exactly one tokenizer, and packed rows with other columns', async () => {
+  test('the schema refuses a tokenize without exactly one tokenizer, packed rows with other columns, and an unknown mode', async () => {
     const withSource = (source: Record<string, unknown>) => create('bad', { image: 'img:1', datasets: [{ name: 't', source: { uri: 's3://b/corpus/', ...source } }] });
     await assert.rejects(withSource({ tokenize: { column: 'text', maxLength: 8 } }), (err: unknown) => {
       assert.match(errorMessage(err), /spec\.datasets\[0\]\.source\.tokenize: Invalid value: "object": tokenize names exactly one of tokenizer and tiktoken/);
@@ -204,6 +204,39 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
       'dataset remote: INVALID_ARGUMENT: Secret s3-creds has key "AWS_SECRET_ACCESS_KEY"; its keys must be among accessKeyId, secretAccessKey, sessionToken, region, endpoint',
     ]);
     await custom.deleteNamespacedCustomObject({ ...GROUP, name: 'd2' });
+  });
+
+  test("s3:// sources load with the keys of their secretRef Secret (moto enforcing IAM); a Secret whose user may not read fails with S3's refusal", async () => {
+    const credentials = join(dir, 's3-credentials');
+    const s3 = await startProcess(venvPython(), [pythonScript('s3_server.py'), join(dir, 'events'), 'data', credentials], /^s3 ready (http:\/\/\S+)$/, { timeoutMs: 120_000 });
+    try {
+      const keys = (user: string) => {
+        const [, id, secret] = new RegExp(`\\[${user}\\]\naws_access_key_id = (\\S+)\naws_secret_access_key = (\\S+)`).exec(readFileSync(credentials, 'utf8'))!;
+        return { accessKeyId: id!, secretAccessKey: secret!, endpoint: s3.url, region: 'us-east-1' };
+      };
+      for (const user of ['reader', 'nobody']) await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: `s3-${user}` }, stringData: keys(user) } });
+      await create('d5', {
+        image: 'img:1',
+        shards: 1,
+        datasets: [
+          { name: 's3events', source: { uri: 's3://data/', format: 'parquet', secretRef: { name: 's3-reader' } } },
+          { name: 's3denied', source: { uri: 's3://data/', format: 'parquet', secretRef: { name: 's3-nobody' } } },
+        ],
+      });
+      await podsReady('d5', 1);
+      const failed = await statusWhere('d5', 'both loads settled', (c) => c.status?.datasets?.every((d) => d.state === 'Loaded' || d.state === 'Failed') === true);
+      assert.equal(failed.status?.phase, 'Failed');
+      const message = `PERMISSION_DENIED: list s3://data/: AccessDenied: Access Denied (HTTP 403, access key ID ${keys('nobody').accessKeyId})`;
+      assert.deepEqual(failed.status?.datasets?.map((d) => [d.name, d.state, d.rows, d.message]), [['s3events', 'Loaded', 1200, undefined], ['s3denied', 'Failed', undefined, message]]);
+      assert.deepEqual(condition(failed, 'Loaded'), ['False', 'LoadFailed', `dataset s3denied: ${message}`]);
+      const compared = await runPython<Comparison>(DATA_SCRIPT, ['compare', cluster.url, 's3events', join(dir, 'events')]);
+      assert.deepEqual(compared, { equal: true, rows: 1200, expected_rows: 1200, detail: '' });
+      await custom.deleteNamespacedCustomObject({ ...GROUP, name: 'd5' });
+      await waitGone('d5 to go', () => getCache('d5'));
+      assert.equal(await held('s3events'), undefined);
+    } finally {
+      await s3.stop();
+    }
   });
 
   test('a dataset removed from spec is dropped from the coordinator and from status', async () => {
