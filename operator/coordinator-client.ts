@@ -43,7 +43,12 @@ export class CoordinatorClient {
   private readonly grpcUrl: string;
   private readonly httpUrl: string;
 
-  constructor(addresses: CoordinatorAddresses, cache: DataCache) {
+  /** `token`: a bearer token for a coordinator with authentication on. */
+  constructor(
+    addresses: CoordinatorAddresses,
+    cache: DataCache,
+    private readonly token?: string,
+  ) {
     this.grpcUrl = `grpc://${expandAddress(addresses.grpc, cache)}`;
     this.httpUrl = `http://${expandAddress(addresses.http, cache)}`;
   }
@@ -54,7 +59,8 @@ export class CoordinatorClient {
       const readyz = await fetch(`${this.httpUrl}/readyz`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
       const text = await readyz.text();
       if (readyz.status !== 200) return { ready: false, error: `${this.httpUrl}/readyz answered ${readyz.status}: ${text.trim()}` };
-      const stats = await fetch(`${this.httpUrl}/stats`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+      const headers: Record<string, string> = this.token === undefined ? {} : { authorization: `Bearer ${this.token}` };
+      const stats = await fetch(`${this.httpUrl}/stats`, { headers, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
       if (stats.status !== 200) return { ready: true, error: `${this.httpUrl}/stats answered ${stats.status}: ${(await stats.text()).trim()}` };
       return { ready: true, stats: (await stats.json()) as ClusterStats };
     } catch (err) {
@@ -64,7 +70,7 @@ export class CoordinatorClient {
 
   /** Runs the `load` action (body as parseLoadRequest reads it) until the coordinator finished it. */
   async load(body: string): Promise<LoadResult> {
-    const client = new FlightClient(this.grpcUrl);
+    const client = this.client();
     try {
       return await client.action<LoadResult>('load', body, { timeoutMs: LOAD_TIMEOUT_MS });
     } finally {
@@ -74,7 +80,7 @@ export class CoordinatorClient {
 
   /** Drops a dataset (cancelling its load); one that does not exist is already dropped. */
   async drop(name: string): Promise<void> {
-    const client = new FlightClient(this.grpcUrl);
+    const client = this.client();
     try {
       await client.action('drop', name, { timeoutMs: HTTP_TIMEOUT_MS * 6 });
     } catch (err) {
@@ -82,5 +88,9 @@ export class CoordinatorClient {
     } finally {
       client.close();
     }
+  }
+
+  private client(): FlightClient {
+    return new FlightClient(this.grpcUrl, this.token === undefined ? {} : { token: this.token });
   }
 }

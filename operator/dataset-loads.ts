@@ -9,6 +9,9 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import type { LoadProgress } from '../cache-server/loaders/dataset-loader.js';
 import { tokenizeBody, type TiktokenEncodingName } from '../cache-server/loaders/tokenize-options.js';
 import type { S3Options } from '../cache-server/loaders/s3-credentials.js';
+import { parseSigningKeys } from '../cache-server/auth/signing-keys.js';
+import { TokenAuth } from '../cache-server/auth/token-auth.js';
+import { UserDirectory } from '../cache-server/auth/users.js';
 import { Code, FlightError } from '../client/src/flight/errors.js';
 import type { Logger } from '../cache-server/logger.js';
 import { CoordinatorClient, type CoordinatorAddresses, type CoordinatorView } from './coordinator-client.js';
@@ -114,18 +117,53 @@ export class DatasetLoads {
 
   constructor(private readonly options: DatasetLoadsOptions) {}
 
-  /** The coordinator of a cache. */
-  coordinator(cache: DataCache): CoordinatorClient {
-    return new CoordinatorClient(this.options.addresses, cache);
+  /**
+   * The coordinator of a cache. With spec.auth its calls carry a cluster token signed with the key of
+   * auth.signingKeySecret (the key every process of the cache verifies); `waiting` while that Secret
+   * does not exist; FAILED_PRECONDITION when the cache has auth but no signing key.
+   */
+  private async connect(cache: DataCache): Promise<{ client: CoordinatorClient } | { waiting: string }> {
+    const auth = cache.spec.auth;
+    if (!auth) return { client: new CoordinatorClient(this.options.addresses, cache) };
+    if (!auth.signingKeySecret) {
+      throw new FlightError(Code.FAILED_PRECONDITION, 'spec.auth has no signingKeySecret: the operator signs its calls to the coordinator with that key');
+    }
+    const secret = await this.readSecret(cache.metadata.namespace, auth.signingKeySecret);
+    if (!secret) return { waiting: `waiting for Secret ${auth.signingKeySecret}` };
+    const where = `Secret ${auth.signingKeySecret} key "key"`;
+    const text = secret.key === undefined ? '' : Buffer.from(secret.key, 'base64').toString('utf8');
+    const token = new TokenAuth({ users: new UserDirectory(undefined), keys: parseSigningKeys(text, where) }).clusterToken();
+    return { client: new CoordinatorClient(this.options.addresses, cache, token) };
+  }
+
+  /** A Secret's data, or undefined when it does not exist. */
+  private async readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.options.core.readNamespacedSecret({ namespace, name })).data ?? {};
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
   }
 
   /**
-   * Starts the loads spec asks for that are not loaded yet, drops the datasets gone from spec, and
-   * returns each dataset's status (spec order, then those still to drop).
+   * Reads the coordinator's /readyz and /stats once its Deployment has an available replica, starts
+   * the loads spec asks for that are not loaded yet, drops the datasets gone from spec, and returns
+   * each dataset's status (spec order, then those still to drop).
    */
-  async reconcile(cache: DataCache, view: CoordinatorView | undefined): Promise<DatasetStatus[]> {
+  async reconcile(cache: DataCache, coordinatorAvailable: number): Promise<DatasetStatus[]> {
     const { namespace, name } = cache.metadata;
     const previous = new Map((cache.status?.datasets ?? []).map((d) => [d.name, d]));
+    let connected: { client: CoordinatorClient } | { waiting: string };
+    try {
+      connected = await this.connect(cache);
+    } catch (err) {
+      // A cache whose auth the operator cannot sign for: every load fails, saying why.
+      const message = FlightError.from(err).toString();
+      return (cache.spec.datasets ?? []).map((d) => ({ name: d.name, sourceHash: sourceHash(d.source), state: 'Failed', message }));
+    }
+    const client = 'client' in connected ? connected.client : undefined;
+    const view: CoordinatorView | undefined = client ? (coordinatorAvailable >= 1 ? await client.observe() : undefined) : { ready: false, error: (connected as { waiting: string }).waiting };
     const out: DatasetStatus[] = [];
     for (const dataset of cache.spec.datasets ?? []) {
       const hash = sourceHash(dataset.source);
@@ -163,14 +201,14 @@ export class DatasetLoads {
         out.push({ name: dataset.name, sourceHash: hash, ...stats, ...waiting });
         continue;
       }
-      out.push(await this.start(cache, dataset, hash, key, stats));
+      out.push(await this.start(cache, client!, dataset, hash, key, stats));
     }
     for (const [datasetName, before] of previous) {
       if (cache.spec.datasets?.some((d) => d.name === datasetName)) continue;
       this.attempts.delete(`${namespace}/${name}/${datasetName}`);
       try {
-        if (!view?.ready) throw new Error(view?.error ?? 'coordinator not observed');
-        await this.coordinator(cache).drop(datasetName);
+        if (!client || !view?.ready) throw new Error(view?.error ?? 'coordinator not observed');
+        await client.drop(datasetName);
         this.options.logger.info({ cache: `${namespace}/${name}`, dataset: datasetName }, 'dataset dropped');
       } catch (err) {
         out.push({ ...before, message: `not dropped yet: ${FlightError.from(err).message}` });
@@ -183,11 +221,12 @@ export class DatasetLoads {
   async dropAll(cache: DataCache): Promise<void> {
     const { namespace, name } = cache.metadata;
     const names = new Set([...(cache.spec.datasets ?? []).map((d) => d.name), ...(cache.status?.datasets ?? []).map((d) => d.name)]);
-    const coordinator = this.coordinator(cache);
     for (const dataset of names) {
       this.attempts.delete(`${namespace}/${name}/${dataset}`);
       try {
-        await coordinator.drop(dataset);
+        const connected = await this.connect(cache);
+        if ('waiting' in connected) throw new Error(connected.waiting);
+        await connected.client.drop(dataset);
         this.options.logger.info({ cache: `${namespace}/${name}`, dataset }, 'dataset dropped');
       } catch (err) {
         this.options.logger.warn({ err, cache: `${namespace}/${name}`, dataset }, 'could not drop the dataset of a deleted cache');
@@ -196,7 +235,7 @@ export class DatasetLoads {
   }
 
   /** Reads the dataset's Secret, sends the load and returns its first status (Loading, or Pending/Failed before it could start). */
-  private async start(cache: DataCache, dataset: DatasetSpec, hash: string, key: string, stats: Pick<DatasetStatus, 'rows' | 'bytes' | 'health'>): Promise<DatasetStatus> {
+  private async start(cache: DataCache, client: CoordinatorClient, dataset: DatasetSpec, hash: string, key: string, stats: Pick<DatasetStatus, 'rows' | 'bytes' | 'health'>): Promise<DatasetStatus> {
     const { namespace, name } = cache.metadata;
     const base = { name: dataset.name, sourceHash: hash, ...stats };
     let body: string;
@@ -204,13 +243,10 @@ export class DatasetLoads {
       const secretName = dataset.source.secretRef?.name;
       let s3: S3Options | undefined;
       if (secretName !== undefined) {
-        const secret = await this.options.core.readNamespacedSecret({ namespace, name: secretName }).catch((err: unknown) => {
-          if ((err as { code?: number }).code === 404) return undefined;
-          throw err;
-        });
+        const secret = await this.readSecret(namespace, secretName);
         // A Secret made after its DataCache is waited for, not a failed load.
         if (!secret) return { ...base, state: 'Pending', message: `waiting for Secret ${secretName}` };
-        s3 = s3Settings(secretName, secret.data ?? {});
+        s3 = s3Settings(secretName, secret);
       }
       body = loadBody(dataset, s3);
     } catch (err) {
@@ -221,7 +257,7 @@ export class DatasetLoads {
     const attempt: Attempt = { hash, done: false };
     this.attempts.set(key, attempt);
     this.options.logger.info({ cache: `${namespace}/${name}`, dataset: dataset.name, source: dataset.source.uri }, 'load started');
-    this.coordinator(cache)
+    client
       .load(body)
       .then(
         (result) => this.options.logger.info({ cache: `${namespace}/${name}`, dataset: dataset.name, rows: result.rows }, 'load done'),

@@ -21,7 +21,7 @@ import {
 import { silentLogger, type Logger } from '../cache-server/logger.js';
 import { desiredObjects, objectNames } from './desired.js';
 import { computeStatus, failingShards, sameStatus } from './status.js';
-import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, type CoordinatorAddresses, type CoordinatorView } from './coordinator-client.js';
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, type CoordinatorAddresses } from './coordinator-client.js';
 import { DatasetLoads } from './dataset-loads.js';
 import { TRAINJOB_GROUP, TRAINJOB_PLURAL, TRAINJOB_VERSION, cacheNameOf, heldJobAction, releaseJsonPatch, withColocatedShards, type TrainJob } from './trainjob.js';
 import { FIELD_MANAGER, FINALIZER, GROUP, PLURAL, VERSION, type DataCache, type DatasetStatus, type ManifestObject } from './datacache.js';
@@ -219,13 +219,11 @@ export class Reconciler {
 
   /**
    * The datasets' status after starting the loads and drops they need (undefined for a cache that
-   * has none). The coordinator is asked only once its Deployment has an available replica; while a
-   * load runs the cache is reconciled again every second, so status shows its progress.
+   * has none); while a load runs the cache is reconciled again every second, so status shows its progress.
    */
   private async datasets(cache: DataCache, coordinatorAvailable: number): Promise<DatasetStatus[] | undefined> {
     if (!cache.spec.datasets?.length && !cache.status?.datasets?.length) return undefined;
-    const view: CoordinatorView | undefined = coordinatorAvailable >= 1 ? await this.loads.coordinator(cache).observe() : undefined;
-    const datasets = await this.loads.reconcile(cache, view);
+    const datasets = await this.loads.reconcile(cache, coordinatorAvailable);
     const key = `${cache.metadata.namespace}/${cache.metadata.name}`;
     if (datasets.some((d) => d.state === 'Loading' || d.state === 'Pending') && !this.progressTimers.has(key)) {
       const timer = setTimeout(() => {

@@ -9,6 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ import { Reconciler } from '../../operator/reconciler.js';
 import { sourceHash } from '../../operator/dataset-loads.js';
 import type { DataCache, DatasetSource } from '../../operator/datacache.js';
 import type { ClusterStats } from '../../cache-server/cluster/cluster-actions.js';
+import { FlightClient } from '../../client/src/flight-client.js';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { installCrd, installDataCacheCrd, startControlPlane, TRAINER_CRDS, trainerUnavailableReason, unavailableReason, type ControlPlane } from './control-plane.js';
 import { errorMessage, waitFor, waitGone } from './api-helpers.js';
 import { freePort, startProcess, type StartedProcess } from '../helpers/process.js';
@@ -56,7 +59,8 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
   const patchSpec = (name: string, spec: Record<string, unknown>) => custom.patchNamespacedCustomObject({ ...GROUP, name, body: { spec } }, MERGE_PATCH);
   /** What a kubelet would report once the pods run: every shard ready, the coordinator available. */
   const podsReady = async (name: string, shards: number) => {
-    await waitFor('the StatefulSet', () => apps.readNamespacedStatefulSet({ namespace: NS, name: `${name}-shards` }));
+    // The Deployment is applied last.
+    await waitFor('the Deployment', () => apps.readNamespacedDeployment({ namespace: NS, name: `${name}-coordinator` }));
     await apps.patchNamespacedStatefulSetStatus({ namespace: NS, name: `${name}-shards`, body: { status: { replicas: shards, readyReplicas: shards, availableReplicas: shards } } }, MERGE_PATCH);
     await apps.patchNamespacedDeploymentStatus({ namespace: NS, name: `${name}-coordinator`, body: { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } } }, MERGE_PATCH);
   };
@@ -269,6 +273,43 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
       return found.spec.suspend === false ? found : undefined;
     });
     assert.equal(job.metadata.annotations?.['flightcache.io/released'], 'true');
+  });
+
+  test('a cache with spec.auth: the operator signs its calls with the key of signingKeySecret; with no signing key its loads fail saying why', async () => {
+    const key = randomBytes(32).toString('base64');
+    writeFileSync(join(dir, 'auth.key'), `${key}\n`);
+    const securedHttp = await freePort();
+    const secured = await startCli(['serve', '--port', '0', '--shards', '1', '--shm-dir', 'off', '--http-port', String(securedHttp), '--user', 'admin', '--password', 'pw', '--auth-key-file', join(dir, 'auth.key')]);
+    const admin = new FlightClient(secured.url);
+    const anonymous = new FlightClient(secured.url);
+    try {
+      await admin.handshake('admin', 'pw');
+      await waitFor('the secured cluster with its shard', async () => ((await admin.action<ClusterStats>('stats')).members.filter((m) => m.live).length === 1 ? true : undefined), 60_000);
+      // This operator's caches live at the secured cluster.
+      await reconciler!.stop();
+      reconciler = new Reconciler(cp.kubeConfig, { resyncMs: 500, coordinator: { grpc: new URL(secured.url).host, http: `127.0.0.1:${securedHttp}` } });
+      await reconciler.start();
+      await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'signing-key' }, stringData: { key } } });
+      await create('d6', { image: 'img:1', shards: 1, auth: { signingKeySecret: 'signing-key' }, datasets: [{ name: 'secured', source: events() }] });
+      await create('d7', { image: 'img:1', shards: 1, auth: { credentialsSecret: 'users' }, datasets: [{ name: 'unsigned', source: events() }] });
+      await podsReady('d6', 1);
+      await podsReady('d7', 1);
+      const ready = await statusWhere('d6', 'Ready', (c) => c.status?.phase === 'Ready');
+      assert.deepEqual(ready.status?.datasets?.map((d) => [d.name, d.state, d.rows, d.health]), [['secured', 'Loaded', 1200, 'healthy']]);
+      const failed = await statusWhere('d7', 'Failed', (c) => c.status?.phase === 'Failed');
+      assert.deepEqual(condition(failed, 'Loaded'), ['False', 'LoadFailed', 'dataset unsigned: FAILED_PRECONDITION: spec.auth has no signingKeySecret: the operator signs its calls to the coordinator with that key']);
+      // Authentication is on: the same call without a token is refused.
+      await assert.rejects(anonymous.action('stats'), (err: unknown) => err instanceof FlightError && err.code === Code.UNAUTHENTICATED);
+      await custom.deleteNamespacedCustomObject({ ...GROUP, name: 'd6' });
+      await custom.deleteNamespacedCustomObject({ ...GROUP, name: 'd7' });
+      await waitGone('d6 to go', () => getCache('d6'));
+      await waitGone('d7 to go', () => getCache('d7'));
+      assert.deepEqual((await admin.action<ClusterStats>('stats')).datasets.map((d) => d.name), []);
+    } finally {
+      admin.close();
+      anonymous.close();
+      assert.deepEqual(await secured.stop(), { code: 0, signal: null }, secured.stderr());
+    }
   });
 
   test('flightcache operator --coordinator-address/--coordinator-http-address: the process loads a DataCache at the coordinator they name, and its finalizer drops it', async () => {
