@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, FlightError } from '../client/src/flight/errors.js';
 import { parseLoadRequest } from '../cache-server/loaders/load-request.js';
-import { loadBody, s3Settings, shardPath, sourceHash } from './dataset-loads.js';
+import { loadBody, progressOf, s3Settings, shardPath, sourceHash } from './dataset-loads.js';
 import { computeStatus } from './status.js';
 import type { DataCache, DatasetStatus } from './datacache.js';
 
@@ -54,6 +54,13 @@ test('sourceHash: equal sources hash equally whatever their key order; any chang
   assert.equal(a, sourceHash({ tokenize: { tiktoken: 'gpt2', maxLength: 8, column: 'text' }, format: 'parquet', uri: 's3://b/x/' }));
   assert.notEqual(a, sourceHash({ uri: 's3://b/x/', format: 'parquet', tokenize: { column: 'text', maxLength: 9, tiktoken: 'gpt2' } }));
   assert.match(a, /^[0-9a-f]{16}$/);
+});
+
+test('progressOf: files, rows and (tokenizing) tokens of a running load; starting before the coordinator lists it', () => {
+  const load = { name: 'a', source: '/d', state: 'loading' as const, files: 2, filesTotal: 5, rows: 1000, bytes: 10, bytesTotal: 50 };
+  assert.equal(progressOf(load), '2/5 files, 1000 rows');
+  assert.equal(progressOf({ ...load, tokens: 52000, tokensPerSecond: 9000 }), '2/5 files, 1000 rows, 52000 tokens');
+  assert.equal(progressOf(undefined), 'starting');
 });
 
 const cache = (): DataCache => ({

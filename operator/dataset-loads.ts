@@ -96,8 +96,8 @@ function served(view: CoordinatorView | undefined, name: string): Pick<DatasetSt
   return dataset ? { rows: dataset.rows, bytes: dataset.bytes, health: dataset.status } : { health: 'missing' };
 }
 
-/** A running load's progress as one line. */
-function progressOf(load: LoadProgress | undefined): string {
+/** A running load's progress (the coordinator's /stats entry) as one line. */
+export function progressOf(load: LoadProgress | undefined): string {
   if (!load) return 'starting';
   const tokens = load.tokens !== undefined ? `, ${load.tokens} tokens` : '';
   return `${load.files}/${load.filesTotal} files, ${load.rows} rows${tokens}`;

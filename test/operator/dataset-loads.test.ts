@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import { Reconciler } from '../../operator/reconciler.js';
 import { sourceHash } from '../../operator/dataset-loads.js';
 import type { DataCache, DatasetSource } from '../../operator/datacache.js';
@@ -75,6 +75,22 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
   const condition = (cache: DataCache, type: string) => {
     const c = cache.status?.conditions?.find((x) => x.type === type);
     return c && [c.status, c.reason, c.message];
+  };
+  /** Watches one DataCache and records each status written: phase and each dataset's state and progress. */
+  const recordStatuses = async (name: string) => {
+    const seen: string[][] = [];
+    const controller = await new Watch(cp.kubeConfig).watch(
+      `/apis/flightcache.io/v1alpha1/namespaces/${NS}/datacaches`,
+      { fieldSelector: `metadata.name=${name}` },
+      (_type, obj: DataCache) => {
+        const entry = [obj.status?.phase ?? '', ...(obj.status?.datasets ?? []).map((d) => `${d.name} ${d.state} ${d.progress ?? ''}`)];
+        if (JSON.stringify(seen.at(-1)) !== JSON.stringify(entry)) seen.push(entry);
+      },
+      () => undefined,
+    );
+    // The request may reach the API server after the call returned: its first event is the status now.
+    await waitFor('the watch to start', async () => (seen.length > 0 ? true : undefined));
+    return { seen, stop: () => controller.abort() };
   };
   const events = (version = 'events'): DatasetSource => ({ uri: `file://${dir}/${version}`, format: 'parquet' });
 
@@ -153,9 +169,21 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
     assert.equal(await loadsOf(), loads);
   });
 
-  test('changing the source loads the new one, whose rows replace the old', async () => {
+  test('changing the source loads the new one, whose rows replace the old; status says Loading with its progress meanwhile', async () => {
+    const statuses = await recordStatuses('d1');
     await patchSpec('d1', { datasets: [{ name: 'events', source: events('events-v2') }] });
     const ready = await statusWhere('d1', 'the new source loaded', (c) => c.status?.phase === 'Ready' && c.status.datasets?.[0]?.sourceHash === sourceHash(events('events-v2')));
+    statuses.stop();
+    // The first event is the Ready status before the change; the load's own statuses follow.
+    assert.deepEqual(statuses.seen[0], ['Ready', 'events Loaded done']);
+    assert.deepEqual(statuses.seen.at(-1), ['Ready', 'events Loaded done']);
+    const during = statuses.seen.slice(1, -1);
+    assert.ok(during.length > 0, JSON.stringify(statuses.seen));
+    for (const [phase, dataset] of during) {
+      assert.equal(phase, 'Loading', JSON.stringify(statuses.seen));
+      // While the coordinator lists the source its progress counts no files yet.
+      assert.match(dataset!, /^events Loading (starting|\d+\/[01] files, \d+ rows)$/, JSON.stringify(statuses.seen));
+    }
     assert.deepEqual(ready.status?.datasets?.map((d) => [d.name, d.state, d.rows]), [['events', 'Loaded', 500]]);
     const compared = await runPython<Comparison>(DATA_SCRIPT, ['compare', cluster.url, 'events', join(dir, 'events-v2')]);
     assert.deepEqual(compared, { equal: true, rows: 500, expected_rows: 500, detail: '' });
