@@ -163,46 +163,9 @@ export class DatasetLoads {
       return (cache.spec.datasets ?? []).map((d) => ({ name: d.name, sourceHash: sourceHash(d.source), state: 'Failed', message }));
     }
     const client = 'client' in connected ? connected.client : undefined;
-    const view: CoordinatorView | undefined = client ? (coordinatorAvailable >= 1 ? await client.observe() : undefined) : { ready: false, error: (connected as { waiting: string }).waiting };
+    const view: CoordinatorView | undefined = 'waiting' in connected ? { ready: false, error: connected.waiting } : coordinatorAvailable >= 1 ? await connected.client.observe() : undefined;
     const out: DatasetStatus[] = [];
-    for (const dataset of cache.spec.datasets ?? []) {
-      const hash = sourceHash(dataset.source);
-      const key = `${namespace}/${name}/${dataset.name}`;
-      const before = previous.get(dataset.name);
-      const running = view?.stats?.loads.find((l) => l.name === dataset.name && (l.state === 'listing' || l.state === 'loading'));
-      const stats = served(view, dataset.name);
-      const attempt = this.attempts.get(key);
-      if (attempt?.hash === hash && !attempt.done) {
-        out.push({ name: dataset.name, sourceHash: hash, state: 'Loading', ...stats, progress: progressOf(running) });
-        continue;
-      }
-      if (attempt?.hash === hash && attempt.error !== undefined) {
-        out.push({ name: dataset.name, sourceHash: hash, state: 'Failed', ...stats, message: attempt.error });
-        continue;
-      }
-      if (attempt === undefined && before?.sourceHash === hash && before.state === 'Failed') {
-        out.push({ ...before, ...stats });
-        continue;
-      }
-      // Loaded (by this operator or one before it) and still held: nothing to do. A coordinator that
-      // lost it (restarted: it keeps nothing on disk) gets it loaded again.
-      const loaded = attempt?.hash === hash || (before?.sourceHash === hash && before.state === 'Loaded');
-      if (loaded && view?.stats && stats.health !== 'missing') {
-        out.push({ name: dataset.name, sourceHash: hash, state: 'Loaded', ...stats, progress: 'done' });
-        continue;
-      }
-      if (loaded && !view?.stats) {
-        out.push({ name: dataset.name, sourceHash: hash, state: 'Loaded', ...(before?.sourceHash === hash ? pick(before) : {}), progress: 'done' });
-        continue;
-      }
-      if (!view?.stats || running) {
-        // The coordinator is not ready, or runs a load an earlier operator started: wait for it.
-        const waiting = running ? { state: 'Loading' as const, progress: progressOf(running) } : { state: 'Pending' as const, message: view?.error ?? 'coordinator not observed' };
-        out.push({ name: dataset.name, sourceHash: hash, ...stats, ...waiting });
-        continue;
-      }
-      out.push(await this.start(cache, client!, dataset, hash, key, stats));
-    }
+    for (const dataset of cache.spec.datasets ?? []) out.push(await this.datasetStatus(cache, dataset, previous.get(dataset.name), client, view));
     for (const [datasetName, before] of previous) {
       if (cache.spec.datasets?.some((d) => d.name === datasetName)) continue;
       this.attempts.delete(`${namespace}/${name}/${datasetName}`);
@@ -215,6 +178,28 @@ export class DatasetLoads {
       }
     }
     return out;
+  }
+
+  /** One spec dataset's status, after starting its load when it needs one and the coordinator is ready. */
+  private async datasetStatus(cache: DataCache, dataset: DatasetSpec, before: DatasetStatus | undefined, client: CoordinatorClient | undefined, view: CoordinatorView | undefined): Promise<DatasetStatus> {
+    const hash = sourceHash(dataset.source);
+    const key = `${cache.metadata.namespace}/${cache.metadata.name}/${dataset.name}`;
+    const base = { name: dataset.name, sourceHash: hash, ...served(view, dataset.name) };
+    const running = view?.stats?.loads.find((l) => l.name === dataset.name && (l.state === 'listing' || l.state === 'loading'));
+    const attempt = this.attempts.get(key);
+    if (attempt?.hash === hash && !attempt.done) return { ...base, state: 'Loading', progress: progressOf(running) };
+    if (attempt?.hash === hash && attempt.error !== undefined) return { ...base, state: 'Failed', message: attempt.error };
+    // A failed source is not retried until it changes, also by a new operator (status remembers).
+    if (attempt === undefined && before?.sourceHash === hash && before.state === 'Failed') return { ...before, ...base };
+    // Loaded (by this operator or one before it) and still held: nothing to do. A coordinator that
+    // lost it (restarted: it keeps nothing on disk) gets it loaded again.
+    const loaded = attempt?.hash === hash || (before?.sourceHash === hash && before.state === 'Loaded');
+    if (loaded && view?.stats && base.health !== 'missing') return { ...base, state: 'Loaded', progress: 'done' };
+    if (loaded && !view?.stats) return { name: dataset.name, sourceHash: hash, state: 'Loaded', ...(before?.sourceHash === hash ? pick(before) : {}), progress: 'done' };
+    // A load an earlier operator started is waited for.
+    if (running) return { ...base, state: 'Loading', progress: progressOf(running) };
+    if (!client || !view?.stats) return { ...base, state: 'Pending', message: view?.error ?? 'coordinator not observed' };
+    return this.start(cache, client, dataset, key, base);
   }
 
   /** Drops every dataset of a cache (its finalizer); errors are logged, not thrown: deleting the pods frees the memory anyway. */
@@ -235,9 +220,9 @@ export class DatasetLoads {
   }
 
   /** Reads the dataset's Secret, sends the load and returns its first status (Loading, or Pending/Failed before it could start). */
-  private async start(cache: DataCache, client: CoordinatorClient, dataset: DatasetSpec, hash: string, key: string, stats: Pick<DatasetStatus, 'rows' | 'bytes' | 'health'>): Promise<DatasetStatus> {
+  private async start(cache: DataCache, client: CoordinatorClient, dataset: DatasetSpec, key: string, base: Omit<DatasetStatus, 'state'>): Promise<DatasetStatus> {
     const { namespace, name } = cache.metadata;
-    const base = { name: dataset.name, sourceHash: hash, ...stats };
+    const hash = base.sourceHash;
     let body: string;
     try {
       const secretName = dataset.source.secretRef?.name;
