@@ -17,6 +17,8 @@ export const operatorCommand: Command = {
     identity: { type: 'string' },
     'webhook-cert-dir': { type: 'string' },
     'webhook-port': { type: 'string' },
+    'coordinator-address': { type: 'string' },
+    'coordinator-http-address': { type: 'string' },
   },
   // The Kubernetes client is imported here, not at the top: it adds about a second to every other command's start.
   async run(_positionals, flags) {
@@ -31,6 +33,11 @@ export const operatorCommand: Command = {
     const leaseMs = parseDuration(String(flags['lease-duration'] ?? '15s'), '--lease-duration');
     if (leaseMs < 1000 || leaseMs % 1000 !== 0) throw new FlightError(Code.INVALID_ARGUMENT, `--lease-duration must be whole seconds, at least 1s, got "${String(flags['lease-duration'])}"`);
     const webhookPort = parsePort(String(flags['webhook-port'] ?? '9443'), '--webhook-port');
+    // Where each cache's coordinator answers: host:port templates of {name} and {namespace} (tests point them at loopback processes).
+    const coordinator = {
+      ...(typeof flags['coordinator-address'] === 'string' ? { grpc: flags['coordinator-address'] } : {}),
+      ...(typeof flags['coordinator-http-address'] === 'string' ? { http: flags['coordinator-http-address'] } : {}),
+    };
     const [{ KubeConfig }, { Reconciler }, { LeaderElector }, { startWebhook }, { TlsCredentials }, { createLogger }] = await Promise.all([
       import('@kubernetes/client-node'),
       import('./reconciler.js'),
@@ -61,7 +68,7 @@ export const operatorCommand: Command = {
       },
       {
         start: async () => {
-          reconciler = new Reconciler(kc, { resyncMs: resync * 1000, logger });
+          reconciler = new Reconciler(kc, { resyncMs: resync * 1000, logger, coordinator });
           await reconciler.start();
         },
         stop: async () => {

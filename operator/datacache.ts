@@ -25,10 +25,30 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
 }
 
+/** Tokenize a text column into `input_ids` as the shards load it (issue 18; the load action's `tokenize`). */
+export interface TokenizeSpec {
+  column: string;
+  /** A Hugging Face tokenizer.json: a path on the shards or an s3:// URL. Exactly one of tokenizer and tiktoken. */
+  tokenizer?: string;
+  tiktoken?: string;
+  maxLength: number;
+  mode?: 'pack' | 'truncate' | 'pad' | 'none';
+  specialTokens?: boolean;
+}
+
+/** Where one dataset comes from. */
+export interface DatasetSource {
+  uri: string;
+  format?: 'parquet' | 'arrow' | 'csv' | 'iceberg';
+  columns?: string[];
+  secretRef?: { name: string };
+  tokenize?: TokenizeSpec;
+}
+
 /** One dataset the cache loads. */
 export interface DatasetSpec {
   name: string;
-  source: { uri: string; format?: 'parquet' | 'arrow' | 'csv' | 'iceberg'; columns?: string[]; secretRef?: { name: string } };
+  source: DatasetSource;
 }
 
 /** spec of a DataCache, after the API server applied the schema's defaults. */
@@ -62,6 +82,24 @@ export interface Condition {
   observedGeneration?: number;
 }
 
+/** Where the load of one dataset's source stands: Pending (waiting for the coordinator), Loading, Loaded or Failed. */
+export type DatasetState = 'Pending' | 'Loading' | 'Loaded' | 'Failed';
+
+/** status of one dataset: the source (by hash) it is about, and what the coordinator's /stats says of it. */
+export interface DatasetStatus {
+  name: string;
+  /** sourceHash() of the source this entry is about: a new hash in spec means a new load. */
+  sourceHash: string;
+  state: DatasetState;
+  rows?: number;
+  bytes?: number;
+  /** The coordinator's health of the dataset: healthy, degraded or lost (missing: it holds none). */
+  health?: string;
+  progress?: string;
+  /** Why the load failed (the loader's message). */
+  message?: string;
+}
+
 /** status of a DataCache. */
 export interface DataCacheStatus {
   phase?: Phase;
@@ -70,6 +108,7 @@ export interface DataCacheStatus {
   shardsReady?: number;
   shardsDesired?: number;
   conditions?: Condition[];
+  datasets?: DatasetStatus[];
 }
 
 /** A DataCache object as the API server returns it. */

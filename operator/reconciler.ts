@@ -1,7 +1,8 @@
 /**
  * The DataCache controller: watches DataCaches and the StatefulSets/Deployments it owns, applies the
- * desired objects with server-side apply (field manager flightcache-operator), keeps a finalizer
- * that deletes them before the DataCache goes, and writes status only when it changes.
+ * desired objects with server-side apply (field manager flightcache-operator), loads the datasets
+ * through the coordinator (dataset-loads.ts), keeps a finalizer that drops them and deletes the
+ * objects before the DataCache goes, and writes status only when it changes.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -20,8 +21,10 @@ import {
 import { silentLogger, type Logger } from '../cache-server/logger.js';
 import { desiredObjects, objectNames } from './desired.js';
 import { computeStatus, failingShards, sameStatus } from './status.js';
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, type CoordinatorAddresses } from './coordinator-client.js';
+import { DatasetLoads } from './dataset-loads.js';
 import { TRAINJOB_GROUP, TRAINJOB_PLURAL, TRAINJOB_VERSION, cacheNameOf, heldJobAction, releaseJsonPatch, withColocatedShards, type TrainJob } from './trainjob.js';
-import { FIELD_MANAGER, FINALIZER, GROUP, PLURAL, VERSION, type DataCache, type ManifestObject } from './datacache.js';
+import { FIELD_MANAGER, FINALIZER, GROUP, PLURAL, VERSION, type DataCache, type DatasetStatus, type ManifestObject } from './datacache.js';
 
 /** Annotation holding the hash of what the operator last applied to an object. */
 export const APPLIED_HASH = 'flightcache.io/applied-hash';
@@ -35,7 +38,12 @@ export interface ReconcilerOptions {
   logger?: Logger;
   /** The clock for condition transition times. */
   now?: () => string;
+  /** host:port templates of each cache's coordinator ({name}, {namespace}); default its Service's DNS name. */
+  coordinator?: Partial<CoordinatorAddresses>;
 }
+
+/** How often a cache with a load in progress is reconciled again, for its progress in status (ms). */
+const LOAD_PROGRESS_MS = 1000;
 
 /** Reconciles DataCaches against one API server. */
 export class Reconciler {
@@ -53,6 +61,8 @@ export class Reconciler {
   private resyncTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private stopped = false;
+  private readonly loads: DatasetLoads;
+  private readonly progressTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -65,6 +75,12 @@ export class Reconciler {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? (() => new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
     this.resyncMs = options.resyncMs ?? 60_000;
+    this.loads = new DatasetLoads({
+      core: this.core,
+      addresses: { grpc: options.coordinator?.grpc ?? DEFAULT_GRPC_ADDRESS, http: options.coordinator?.http ?? DEFAULT_HTTP_ADDRESS },
+      logger: this.logger,
+      onSettled: (namespace, name) => this.enqueue(namespace, name),
+    });
   }
 
   /** Starts the watches and the periodic resync; resolves once the first lists arrived. */
@@ -75,43 +91,57 @@ export class Reconciler {
     const pods = makeInformer(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces({ labelSelector: MANAGED }), MANAGED);
     const byCache = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, obj.metadata?.name);
     const byOwner = (obj: KubernetesObject) => this.enqueue(obj.metadata?.namespace, obj.metadata?.labels?.['app.kubernetes.io/instance']);
-    // A TrainJob concerns the cache it names and the caches colocated with it.
-    const byTrainJob = (obj: KubernetesObject) => {
-      const namespace = obj.metadata?.namespace;
-      this.enqueue(namespace, cacheNameOf(obj as TrainJob));
-      for (const cache of (this.caches?.list(namespace) ?? []) as DataCache[]) {
-        if (cache.spec.placement?.colocateWith?.trainJob === obj.metadata?.name) this.enqueue(namespace, cache.metadata.name);
-      }
-    };
-    const watched: [Informer<KubernetesObject> & ObjectCache<KubernetesObject>, (obj: KubernetesObject) => void][] = [[this.caches, byCache], [statefulSets, byOwner], [deployments, byOwner], [pods, byOwner]];
-    // TrainJobs are watched only where Kubeflow Trainer's CRD is installed (checked once, at start).
-    if (await this.served(TRAINJOB_GROUP, TRAINJOB_VERSION, TRAINJOB_PLURAL)) {
-      this.trainJobs = makeInformer(this.kc, `/apis/${TRAINJOB_GROUP}/${TRAINJOB_VERSION}/${TRAINJOB_PLURAL}`, () =>
-        this.custom.listClusterCustomObject({ group: TRAINJOB_GROUP, version: TRAINJOB_VERSION, plural: TRAINJOB_PLURAL }),
-      );
-      watched.push([this.trainJobs, byTrainJob]);
-      this.trainJobs.on('delete', (obj) => void this.deleteWithTrainJob(obj as TrainJob));
-    }
-    for (const [informer, handler] of watched) {
-      informer.on('add', handler);
-      informer.on('update', handler);
-      informer.on('delete', handler);
-      // The informer stops on errors other than 410 Gone: restart it after a pause.
-      informer.on('error', (err: unknown) => {
-        this.logger.warn({ err }, 'watch failed; restarting in 1s');
-        setTimeout(() => void (this.stopped ? undefined : informer.start().catch(() => undefined)), 1000).unref();
-      });
-      this.informers.push(informer);
-    }
+    for (const [informer, handler] of [[this.caches, byCache], [statefulSets, byOwner], [deployments, byOwner], [pods, byOwner]] as const) this.watch(informer, handler);
     await Promise.all(this.informers.map((i) => i.start()));
-    this.resyncTimer = setInterval(() => this.resync(), this.resyncMs);
+    // TrainJobs are watched where Kubeflow Trainer's CRD is installed: checked now and, until it is, at each resync.
+    await this.watchTrainJobs();
+    this.resyncTimer = setInterval(() => {
+      if (!this.trainJobs) void this.watchTrainJobs().catch((err: unknown) => this.logger.warn({ err }, 'could not start the TrainJob watch'));
+      this.resync();
+    }, this.resyncMs);
     this.resyncTimer.unref();
+  }
+
+  /** Starts the TrainJob watch once the API server serves TrainJobs, then reconciles every cache (a held TrainJob may wait). */
+  private async watchTrainJobs(): Promise<void> {
+    if (this.trainJobs || this.stopped || !(await this.served(TRAINJOB_GROUP, TRAINJOB_VERSION, TRAINJOB_PLURAL))) return;
+    const trainJobs = makeInformer(this.kc, `/apis/${TRAINJOB_GROUP}/${TRAINJOB_VERSION}/${TRAINJOB_PLURAL}`, () =>
+      this.custom.listClusterCustomObject({ group: TRAINJOB_GROUP, version: TRAINJOB_VERSION, plural: TRAINJOB_PLURAL }),
+    );
+    this.trainJobs = trainJobs;
+    this.watch(trainJobs, (obj) => this.trainJobChanged(obj));
+    trainJobs.on('delete', (obj) => void this.deleteWithTrainJob(obj as TrainJob));
+    await trainJobs.start();
+    this.logger.info({ resource: `${TRAINJOB_PLURAL}.${TRAINJOB_GROUP}` }, 'watching TrainJobs');
+  }
+
+  /** A TrainJob concerns the cache it names and the caches colocated with it. */
+  private trainJobChanged(obj: KubernetesObject): void {
+    const namespace = obj.metadata?.namespace;
+    this.enqueue(namespace, cacheNameOf(obj as TrainJob));
+    for (const cache of (this.caches?.list(namespace) ?? []) as DataCache[]) {
+      if (cache.spec.placement?.colocateWith?.trainJob === obj.metadata?.name) this.enqueue(namespace, cache.metadata.name);
+    }
+  }
+
+  /** Routes an informer's events to `handler`, restarting it after a failed watch. */
+  private watch(informer: Informer<KubernetesObject> & ObjectCache<KubernetesObject>, handler: (obj: KubernetesObject) => void): void {
+    informer.on('add', handler);
+    informer.on('update', handler);
+    informer.on('delete', handler);
+    // The informer stops on errors other than 410 Gone: restart it after a pause.
+    informer.on('error', (err: unknown) => {
+      this.logger.warn({ err }, 'watch failed; restarting in 1s');
+      setTimeout(() => void (this.stopped ? undefined : informer.start().catch(() => undefined)), 1000).unref();
+    });
+    this.informers.push(informer);
   }
 
   /** Stops the watches and waits for the reconcile in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    for (const timer of this.progressTimers.values()) clearTimeout(timer);
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.draining;
   }
@@ -167,13 +197,16 @@ export class Reconciler {
     const sts = await this.apps.readNamespacedStatefulSet({ namespace, name: names.shards });
     const deploy = await this.apps.readNamespacedDeployment({ namespace, name: names.coordinator });
     const pods = await this.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${name},app.kubernetes.io/component=shard` });
+    const coordinatorAvailable = deploy.status?.availableReplicas ?? 0;
+    const datasets = await this.datasets(cache, coordinatorAvailable);
     const status = computeStatus(
       cache,
       {
         shardsReady: sts.status?.readyReplicas ?? 0,
-        coordinatorAvailable: deploy.status?.availableReplicas ?? 0,
+        coordinatorAvailable,
         failing: failingShards(pods.items),
         colocatedJobFound: jobs.some((job) => job.metadata.name === cache.spec.placement?.colocateWith?.trainJob),
+        ...(datasets !== undefined ? { datasets } : {}),
       },
       this.now(),
     );
@@ -182,6 +215,25 @@ export class Reconciler {
       this.logger.info({ cache: `${namespace}/${name}`, phase: status.phase }, 'status updated');
     }
     await this.releaseHeldJobs({ ...cache, status });
+  }
+
+  /**
+   * The datasets' status after starting the loads and drops they need (undefined for a cache that
+   * has none); while a load runs the cache is reconciled again every second, so status shows its progress.
+   */
+  private async datasets(cache: DataCache, coordinatorAvailable: number): Promise<DatasetStatus[] | undefined> {
+    if (!cache.spec.datasets?.length && !cache.status?.datasets?.length) return undefined;
+    const datasets = await this.loads.reconcile(cache, coordinatorAvailable);
+    const key = `${cache.metadata.namespace}/${cache.metadata.name}`;
+    if (datasets.some((d) => d.state === 'Loading' || d.state === 'Pending') && !this.progressTimers.has(key)) {
+      const timer = setTimeout(() => {
+        this.progressTimers.delete(key);
+        this.enqueue(cache.metadata.namespace, cache.metadata.name);
+      }, LOAD_PROGRESS_MS);
+      timer.unref();
+      this.progressTimers.set(key, timer);
+    }
+    return datasets;
   }
 
   /** Unsuspends the suspended TrainJobs that wait for this cache once it may serve them; reports a failed cache to them. */
@@ -275,6 +327,7 @@ export class Reconciler {
   /** Deletes what the DataCache owns (no garbage collector is assumed), then drops the finalizer. */
   private async cleanUp(cache: DataCache): Promise<void> {
     if (!cache.metadata.finalizers?.includes(FINALIZER)) return;
+    await this.loads.dropAll(cache);
     for (const object of desiredObjects(cache).reverse()) {
       if (await this.readOptional(object)) await this.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(ignoreNotFound);
     }

@@ -21,3 +21,19 @@ export function errorMessage(err: unknown): string {
   const body = (err as { body?: unknown }).body;
   return typeof body === 'string' ? (JSON.parse(body) as { message: string }).message : String(err);
 }
+
+/** Resolves once `read` fails with 404 (the object is gone), or fails after `timeoutMs` naming `what`. */
+export function waitGone(what: string, read: () => Promise<unknown>, timeoutMs?: number): Promise<true> {
+  return waitFor(
+    what,
+    async () => {
+      try {
+        await read();
+        return undefined;
+      } catch (err) {
+        return (err as { code?: number }).code === 404 ? true : undefined;
+      }
+    },
+    timeoutMs,
+  );
+}

@@ -127,7 +127,7 @@ describe('operator manifests: kustomize base and Helm chart', { skip }, () => {
     assert.deepEqual((await objects.list('apps/v1', 'Deployment', OPERATOR_NS)).items, [], 'a dry run creates nothing');
   });
 
-  test('the RBAC suffices: as its service account the operator leads, runs a DataCache from create to delete and releases a TrainJob, and may not read Secrets', async () => {
+  test('the RBAC suffices: as its service account the operator leads, runs a DataCache from create to delete and releases a TrainJob, and may get a Secret (a dataset secretRef) but not list or watch them', async () => {
     // Not the webhook configuration: the API server would call its Service's DNS name, which only
     // resolves in a cluster (tests reach loopback only; webhook.test.ts covers the webhook by url).
     for (const o of kustomize().filter((x) => x.kind !== 'Namespace' && x.kind !== 'MutatingWebhookConfiguration')) await objects.patch(o, undefined, undefined, 'manifests-test', true, PatchStrategy.ServerSideApply);
@@ -182,6 +182,7 @@ describe('operator manifests: kustomize base and Helm chart', { skip }, () => {
 
     const may = async (verb: string, resource: string, group = '') =>
       (await asOperator.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, group, namespace: 'ml' } } } })).status?.allowed;
-    assert.deepEqual(await Promise.all([may('get', 'secrets'), may('create', 'datacaches', 'flightcache.io'), may('update', 'leases', 'coordination.k8s.io'), may('delete', 'pods')]), [false, false, false, false]);
+    assert.equal(await may('get', 'secrets'), true);
+    assert.deepEqual(await Promise.all([may('list', 'secrets'), may('watch', 'secrets'), may('create', 'datacaches', 'flightcache.io'), may('update', 'leases', 'coordination.k8s.io'), may('delete', 'pods')]), [false, false, false, false, false]);
   });
 });

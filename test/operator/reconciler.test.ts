@@ -8,7 +8,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrat
 import { Reconciler } from '../../operator/reconciler.js';
 import { FINALIZER, type DataCache } from '../../operator/datacache.js';
 import { installDataCacheCrd, startControlPlane, unavailableReason, type ControlPlane } from './control-plane.js';
-import { errorMessage, waitFor } from './api-helpers.js';
+import { errorMessage, waitFor, waitGone } from './api-helpers.js';
 
 const skip = unavailableReason();
 if (skip) console.log(`# skipping operator tests on a real API server: ${skip}`);
@@ -132,14 +132,7 @@ describe('DataCache operator on a real API server', { skip }, () => {
 
   test('delete: the finalizer removes the owned objects, then the DataCache goes', async () => {
     await custom.deleteNamespacedCustomObject({ ...GROUP, name: 'c1' });
-    await waitFor('the DataCache to go', async () => {
-      try {
-        await getCache('c1');
-        return undefined;
-      } catch (err) {
-        return (err as { code?: number }).code === 404 ? true : undefined;
-      }
-    });
+    await waitGone('the DataCache to go', () => getCache('c1'));
     const list = async (kind: string, apiVersion: string) => (await objects.list(apiVersion, kind, NS)).items.map((o) => o.metadata?.name);
     assert.deepEqual(await list('StatefulSet', 'apps/v1'), []);
     assert.deepEqual(await list('Deployment', 'apps/v1'), []);
