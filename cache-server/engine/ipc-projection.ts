@@ -4,7 +4,7 @@
  * FieldNodes and Buffers, and bodies are re-laid out as views of the original body. No Arrow type
  * is decoded and no buffer byte is copied, so it works for every type whose buffer layout is fixed.
  */
-import { Builder } from 'flatbuffers';
+import { Builder, type Offset } from 'flatbuffers';
 import { Field } from 'apache-arrow/fb/field';
 import { Message } from 'apache-arrow/fb/message';
 import { MessageHeader } from 'apache-arrow/fb/message-header';
@@ -34,6 +34,9 @@ export interface ProjectedBatch {
   readonly body: readonly Uint8Array[];
   readonly bodyLength: number;
 }
+
+/** A message body: contiguous, or read range by range (offset, length) from several chunks. */
+export type MessageBody = Uint8Array | ((offset: number, length: number) => Uint8Array);
 
 const ZEROS = new Uint8Array(8);
 const MAX_DEPTH = 64;
@@ -166,7 +169,7 @@ export class ProjectionPlan {
   }
 
   /** Projects a RecordBatch message: a new header and views of `body`, never a copy of its bytes. */
-  projectRecordBatch(header: Uint8Array, body: Uint8Array): ProjectedBatch {
+  projectRecordBatch(header: Uint8Array, body: MessageBody): ProjectedBatch {
     const message = messageAccessor(header);
     const batch = this.batchOf(header);
     const chunks: Uint8Array[] = [];
@@ -183,27 +186,14 @@ export class ProjectionPlan {
         const offset = Number(source.offset());
         const length = Number(source.length());
         buffers.push({ offset: at, length });
-        if (length > 0) chunks.push(body.subarray(offset, offset + length));
+        if (length > 0) chunks.push(typeof body === 'function' ? body(offset, length) : body.subarray(offset, offset + length));
         const padded = align8(at + length);
         if (padded > at + length) chunks.push(ZEROS.subarray(0, padded - at - length));
         at = padded;
       }
     }
-    const builder = new Builder(256 + 32 * (nodes.length + buffers.length));
-    const metadata = copyMetadata(builder, message);
-    FbRecordBatch.startNodesVector(builder, nodes.length);
-    for (let i = nodes.length - 1; i >= 0; i--) FieldNode.createFieldNode(builder, nodes[i]!.length, nodes[i]!.nulls);
-    const nodesOffset = builder.endVector();
-    FbRecordBatch.startBuffersVector(builder, buffers.length);
-    for (let i = buffers.length - 1; i >= 0; i--) FbBuffer.createBuffer(builder, BigInt(buffers[i]!.offset), BigInt(buffers[i]!.length));
-    const buffersOffset = builder.endVector();
-    FbRecordBatch.startRecordBatch(builder);
-    FbRecordBatch.addLength(builder, batch.length());
-    FbRecordBatch.addNodes(builder, nodesOffset);
-    FbRecordBatch.addBuffers(builder, buffersOffset);
-    const batchOffset = FbRecordBatch.endRecordBatch(builder);
-    builder.finish(Message.createMessage(builder, message.version(), MessageHeader.RecordBatch, batchOffset, BigInt(at), metadata));
-    return { header: builder.asUint8Array(), body: chunks, bodyLength: at };
+    const projected = recordBatchHeader(message, batch.length(), nodes, buffers, at);
+    return { header: projected, body: chunks, bodyLength: at };
   }
 
   /** The RecordBatch table of a header, checked against the schema's layout. */
@@ -222,10 +212,41 @@ export class ProjectionPlan {
   }
 }
 
+/** A Schema message flatbuffer with the fields of `schemaFlatbuffer` followed by the fields `extra` writes. */
+export function extendSchema(schemaFlatbuffer: Uint8Array, extra: (builder: Builder) => Offset[]): Uint8Array {
+  const { message, schema, fields } = schemaOf(schemaFlatbuffer);
+  return projectSchema(message, schema, fields, undefined, extra);
+}
+
+/** A RecordBatch Message flatbuffer with these nodes and buffers, keeping `like`'s version and custom metadata. */
+export function recordBatchHeader(
+  like: Message,
+  length: bigint,
+  nodes: readonly { length: bigint; nulls: bigint }[],
+  buffers: readonly { offset: number; length: number }[],
+  bodyLength: number,
+): Uint8Array {
+  const builder = new Builder(256 + 32 * (nodes.length + buffers.length));
+  const metadata = copyMetadata(builder, like);
+  FbRecordBatch.startNodesVector(builder, nodes.length);
+  for (let i = nodes.length - 1; i >= 0; i--) FieldNode.createFieldNode(builder, nodes[i]!.length, nodes[i]!.nulls);
+  const nodesOffset = builder.endVector();
+  FbRecordBatch.startBuffersVector(builder, buffers.length);
+  for (let i = buffers.length - 1; i >= 0; i--) FbBuffer.createBuffer(builder, BigInt(buffers[i]!.offset), BigInt(buffers[i]!.length));
+  const buffersOffset = builder.endVector();
+  FbRecordBatch.startRecordBatch(builder);
+  FbRecordBatch.addLength(builder, length);
+  FbRecordBatch.addNodes(builder, nodesOffset);
+  FbRecordBatch.addBuffers(builder, buffersOffset);
+  const batchOffset = FbRecordBatch.endRecordBatch(builder);
+  builder.finish(Message.createMessage(builder, like.version(), MessageHeader.RecordBatch, batchOffset, BigInt(bodyLength), metadata));
+  return builder.asUint8Array();
+}
+
 /** A Schema message with the given fields, keeping the version, endianness, features and custom metadata. */
-function projectSchema(message: Message, schema: FbSchema, fields: readonly Field[], names?: readonly string[]): Uint8Array {
+function projectSchema(message: Message, schema: FbSchema, fields: readonly Field[], names?: readonly string[], extra: (builder: Builder) => Offset[] = () => []): Uint8Array {
   const builder = new Builder(1024);
-  const fieldOffsets = fields.map((field, i) => copyField(builder, field, field.name() ?? '', 0, names?.[i]));
+  const fieldOffsets = [...fields.map((field, i) => copyField(builder, field, field.name() ?? '', 0, names?.[i])), ...extra(builder)];
   const fieldsVector = FbSchema.createFieldsVector(builder, fieldOffsets);
   const schemaMetadata = copyMetadata(builder, schema);
   const features: bigint[] = [];

@@ -192,12 +192,13 @@ function parseQueryOptions(body: Record<string, unknown>): Pick<ShareRequest, 'q
   if (typeof body.sql !== 'string') throw invalid('"sql" must be a SQL query string');
   if (body.columns !== undefined) throw invalid('"columns" and "sql" both choose columns: name them in the select list');
   const query = parseQueryText({ sql: body.sql });
-  const repeated = query.columns?.find((c, i) => query.columns!.findIndex((d) => d.column === c.column) !== i);
+  const repeated = query.columns?.find((c, i) => c.column !== undefined && query.columns!.findIndex((d) => d.column === c.column) !== i);
   if (repeated) throw invalid(`the select list names column ${JSON.stringify(repeated.column)} twice`);
   if (body.dataset !== undefined && body.dataset !== query.dataset) {
     throw invalid(`"dataset" ${JSON.stringify(body.dataset)} differs from the dataset the SQL reads, ${JSON.stringify(query.dataset)}`);
   }
-  return { query, dataset: query.dataset, ...(query.columns ? { columns: query.columns.map((c) => c.column) } : {}) };
+  // Reads project onto the stored columns the select list reads; computed columns are added after the take.
+  return { query, dataset: query.dataset, ...(query.inputs ? { columns: [...query.inputs] } : {}) };
 }
 
 /** A host id: a non-empty string of at most MAX_HOST_LENGTH characters. */

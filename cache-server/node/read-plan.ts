@@ -7,7 +7,7 @@ import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { DescriptorType, type FlightDescriptor, type FlightEndpoint, type FlightInfo } from '../../client/src/flight/protocol/messages.js';
 import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
-import type { QueryText } from '../engine/sql/plan.js';
+import { queryProjection, type QueryText } from '../engine/sql/plan.js';
 import type { ShareRequest } from './flight-request.js';
 import { planShare, type DatasetShape, type Holders, type PlannedPiece, type SharePlan } from './share-plan.js';
 import { hashText } from './shares.js';
@@ -52,16 +52,17 @@ export interface DatasetLayout extends DatasetShape {
 }
 
 /** The column indices and projection plan of a request naming columns; undefined when it names none. */
-export function projectionOf(schemaHeader: Uint8Array, request: ShareRequest): { columns: number[]; plan: ProjectionPlan } | undefined {
+export function projectionOf(schemaHeader: Uint8Array, request: ShareRequest): { columns: number[]; plan: ProjectionPlan; schema: Uint8Array } | undefined {
   if (!request.columns) return undefined;
   const columns = columnIndices(schemaHeader, request.columns);
-  return { columns, plan: new ProjectionPlan(schemaHeader, columns, request.query?.columns?.map((c) => c.alias)) };
+  const projection = queryProjection(schemaHeader, columns, request.query);
+  return { columns, plan: projection.input, schema: projection.schema };
 }
 
 /** The schema a request's batches have, encapsulated. */
 export function requestSchema(layout: DatasetLayout, request: ShareRequest): Uint8Array {
   const projection = projectionOf(layout.schemaHeader, request);
-  return projection ? encapsulate(projection.plan.schema) : layout.schemaEncapsulated;
+  return projection ? encapsulate(projection.schema) : layout.schemaEncapsulated;
 }
 
 /** The partition holding global batch `batch` (partitions are sorted and contiguous). */
@@ -178,7 +179,7 @@ export function flightInfoFor(layout: DatasetLayout, request: ShareRequest, desc
   const plan = planShare(layout.name, layout, request, projection?.columns, holders);
   const { rows, bytes } = totals(layout, plan, projection?.plan);
   return {
-    schema: projection ? encapsulate(projection.plan.schema) : layout.schemaEncapsulated,
+    schema: projection ? encapsulate(projection.schema) : layout.schemaEncapsulated,
     flightDescriptor: descriptor ?? { type: DescriptorType.PATH, cmd: new Uint8Array(), path: [layout.name] },
     endpoints: endpoints(layout, plan, request.singleLocation === true, request.host, request.query?.text),
     totalRecords: BigInt(rows),

@@ -7,7 +7,9 @@
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { OutgoingFlightData } from '../../client/src/flight/protocol/messages.js';
 import { parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
-import { ProjectionPlan } from '../engine/ipc-projection.js';
+import type { ProjectionPlan } from '../engine/ipc-projection.js';
+import { queryProjection } from '../engine/sql/plan.js';
+import type { SelectList } from '../engine/sql/select-list.js';
 import { RowTaker, type TakeSource } from '../engine/ipc-take.js';
 import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js';
 import type { StoredMessage } from '../storage/stored-message.js';
@@ -102,6 +104,8 @@ export type ReadStep =
       readonly projection: ProjectionPlan | undefined;
       /** Present when batches gather rows: the kernel, built (and the schema checked) up front. */
       readonly taker: RowTaker | undefined;
+      /** Present when the select list computes columns: applied to each output batch of the projection's schema. */
+      readonly select: SelectList | undefined;
     }
   | { readonly kind: 'dictionary'; readonly message: StoredMessage }
   | {
@@ -148,11 +152,12 @@ export function* planTicket(dataset: DatasetSnapshot, request: TicketRequest, op
   const storedBatch = (batch: number): number => (selection ? selection.stored[batch]! : batch);
   const skip = request.skip ?? 0;
   const index = indexOf(dataset);
-  // A query's select list names the columns' output names (AS aliases).
-  const projection = request.columns ? new ProjectionPlan(dataset.schema.header, request.columns, query?.columns?.map((c) => c.alias)) : undefined;
+  // A query's select list names the columns' output names (AS aliases) and may compute some of them.
+  const projected = request.columns ? queryProjection(dataset.schema.header, request.columns, query) : undefined;
+  const projection = projected?.input;
   const schemaHeader = projection ? projection.schema : dataset.schema.header;
   const rowsChange = skip > 0 || request.shuffle !== undefined || request.batchRows !== undefined || selection !== undefined;
-  yield { kind: 'schema', header: schemaHeader, projection, taker: rowsChange ? new RowTaker(schemaHeader) : undefined };
+  yield { kind: 'schema', header: projected?.schema ?? schemaHeader, projection, taker: rowsChange ? new RowTaker(schemaHeader) : undefined, select: projected?.select };
 
   const monotonic = order.every((batch, i) => i === 0 || batch > order[i - 1]!);
   const perSource = !monotonic && index.dictionariesChange;
@@ -254,6 +259,9 @@ export function ticketDataset(store: DatasetStore, request: TicketRequest): Data
 export function* streamTicket(dataset: DatasetSnapshot, request: TicketRequest, signal: AbortSignal): Generator<OutgoingFlightData> {
   let projection: ProjectionPlan | undefined;
   let taker: RowTaker | undefined;
+  let select: SelectList | undefined;
+  // The dictionary batch in force per id, which computed columns read.
+  const dictionaries = new Map<bigint, StoredMessage>();
   const project = (message: StoredMessage): Outgoing =>
     projection ? projection.projectRecordBatch(message.header, message.body) : { header: message.header, body: [message.body], bodyLength: message.body.length };
   // Consecutive re-chunked batches share a source: project it once.
@@ -267,16 +275,21 @@ export function* streamTicket(dataset: DatasetSnapshot, request: TicketRequest, 
   };
   for (const step of planTicket(dataset, request)) {
     if (step.kind === 'schema') {
-      ({ projection, taker } = step);
+      ({ projection, taker, select } = step);
       yield { dataHeader: step.header, body: [], bodyLength: 0 };
       continue;
     }
     if (signal.aborted) return;
     if (step.kind === 'dictionary') {
+      const id = parseMessageHeader(step.message.header).dictionaryId ?? 0n;
+      dictionaries.set(id, step.message);
+      // Dictionaries only computed columns read are not part of the output.
+      if (select && !select.dictionaryIds.has(id)) continue;
       yield { dataHeader: step.message.header, body: [step.message.body], bodyLength: step.message.body.length };
       continue;
     }
-    const batch = step.picks ? taker!.take(step.sources.map(takeSource), step.picks) : project(step.sources[0]!);
+    const taken = step.picks ? taker!.take(step.sources.map(takeSource), step.picks) : project(step.sources[0]!);
+    const batch = select ? select.apply(taken, dictionaries) : taken;
     yield { dataHeader: batch.header, body: batch.body, bodyLength: batch.bodyLength, appMetadata: utf8.encode(step.cursor) };
   }
 }

@@ -141,6 +141,8 @@ export class SameHostConnection {
     const dataset = ticketDataset(this.context.store, ticketRequest);
     for (const step of planTicket(dataset, ticketRequest, { dictionariesPerSource: true })) {
       if (step.kind === 'schema') {
+        // The reader builds batches from stored buffers; computed columns exist only in DoGet's batches.
+        if (step.select) throw new FlightError(Code.UNIMPLEMENTED, 'the same-host path does not compute select-list expressions: read this query with DoGet');
         const output = step.projection ? encapsulate(step.header) : dataset.schema.encapsulated;
         const source = dataset.schema.encapsulated;
         const payload = new Uint8Array(source.length + output.length);

@@ -35,6 +35,14 @@ export interface ShmAllocation {
   readonly segmentBytes: number;
 }
 
+/** The buffers of a computed Arrow array; empty where absent (no nulls: no validity; offsets for utf8 only). */
+export interface ComputedColumn {
+  readonly nullCount: number;
+  readonly validity: Uint8Array;
+  readonly offsets: Uint8Array;
+  readonly values: Uint8Array;
+}
+
 /** The addon's exports as loaded, before the typed wrappers below. */
 export interface NativeAddon {
   allocate(bytes: number): ArrayBuffer;
@@ -44,6 +52,8 @@ export interface NativeAddon {
   gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void;
   /** Rows where a compiled predicate is TRUE (cache-server/engine/sql/program.ts, native/src/core/filter.h). */
   filterBatch(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: readonly string[], columns: readonly object[], rows: number): Uint32Array;
+  /** A compiled select-list expression's values as an Arrow array of column type `type` (native/src/core/filter.h). */
+  evaluateColumn(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: readonly string[], columns: readonly object[], rows: number, type: number): ComputedColumn;
   shmOpenSpace(directory: string): ShmSpaceHandle;
   shmOpenArena(space: ShmSpaceHandle): ShmArenaHandle;
   shmAllocate(arena: ShmArenaHandle, bytes: number): ShmAllocation;

@@ -60,6 +60,14 @@ function assertQueries(report: QueryReport): void {
     statement_equal: true,
     limit: ids(1, 2),
     alias: { schema: ['language: string', 'id: int64'], rows: [{ language: 'fr', id: 2 }, { language: '日本', id: 5 }] },
+    computed: {
+      schema: ['id: int64', 'twice: double', 'upper(train.lang): string', 'odd: bool'],
+      rows: [
+        { id: 2, twice: 3, 'upper(train.lang)': 'FR', odd: false },
+        { id: 4, twice: null, 'upper(train.lang)': 'EN', odd: false },
+        { id: 5, twice: 9, 'upper(train.lang)': '日本', odd: true },
+      ],
+    },
     star_equal: true,
     parameters_equal: true,
     rebound: ids(2),
@@ -75,7 +83,7 @@ function assertQueries(report: QueryReport): void {
     },
     aggregate: {
       type: 'NotSupportedError',
-      message: 'NOT_IMPLEMENTED: [FlightSQL] a function or aggregate in the select list is not supported (select columns, optionally AS alias) at 1:8 (Unimplemented; ExecuteQuery)',
+      message: 'NOT_IMPLEMENTED: [FlightSQL] aggregate function count is not supported at 1:8 (Unimplemented; ExecuteQuery)',
     },
     missing_dataset: { type: 'ProgrammingError', message: 'NOT_FOUND: [FlightSQL] unknown dataset "missing" (NotFound; Prepare)' },
     parameter_count: {

@@ -7,6 +7,9 @@
  * always, and DuckDB's where the two dialects mean the same (no arithmetic or float-to-int casts:
  * DuckDB checks integer overflow, divides integers as floats, rounds casts). A disagreement is
  * shrunk by fast-check to a minimal predicate, asking the oracles again for each candidate.
+ * Generated select-list expressions are computed the same way (the native evaluator over the
+ * stored batches) and compared column by column: name, type and values with DataFusion's, values
+ * with DuckDB's where the dialects agree.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,10 +20,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { readIpcMessages, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
-import { bindQuery, parseQueryText } from '../../cache-server/engine/sql/plan.js';
+import { bindQuery, parseQueryText, queryProjection } from '../../cache-server/engine/sql/plan.js';
+import { ArrowStreamDecoder } from '../../client/src/flight/protocol/arrow-codec.js';
+import { describeSchema } from '../../client/src/flight/protocol/schema-compare.js';
 import { pythonScript, venvPython } from '../helpers/python.js';
 
 const CASES = 10_000;
+const SELECT_CASES = 2_000;
 const SEED = 20261207;
 const ROWS_PER_BATCH = 50;
 
@@ -125,6 +131,22 @@ const predicate: fc.Arbitrary<Case> = fc.letrec<{ p: Case }>((tie) => ({
   ),
 })).p;
 
+/** Select-list expressions: computed numbers, strings and booleans (stored columns alone are sent as stored, not computed). */
+const selectExpr: fc.Arbitrary<Case> = fc
+  .oneof(
+    { weight: 3, arbitrary: intExpr },
+    { weight: 2, arbitrary: floatExpr },
+    // DataFusion keeps dictionary encoding through lower/upper: their dictionary column is compared only.
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('lower', 'upper', 'length', 'character_length'), fc.constantFrom('s', 'ls')).map(([f, c]) => leaf(`${f}(${c})`)) },
+    { weight: 3, arbitrary: atom },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('AND', 'OR'), atom, atom).map(([op, a, b]) => join2(op, a, b)) },
+    { weight: 1, arbitrary: atom.map((a) => ({ sql: `NOT (${a.sql})`, duck: a.duck })) },
+  )
+  .filter((c) => !/^[a-z_][a-z0-9_]*$/.test(c.sql));
+
+/** A computed column: its output name, type (describeSchema's base name) and values (integers as strings, non-finite floats named). */
+type Column = { name: string; type: string; values: unknown[] } | { error: string };
+
 let dir: string;
 let tablePath: string;
 let schema: Uint8Array;
@@ -145,6 +167,69 @@ function ours(sql: string): Outcome {
     if (error instanceof FlightError) return { error: `${error.code}: ${error.message}` };
     throw error;
   }
+}
+
+/** Our computed column for `SELECT <expr> FROM t`: the select list planned, evaluated batch by batch and decoded. */
+function ourColumn(expr: string): Column {
+  try {
+    const parsed = parseQueryText({ sql: `SELECT ${expr} FROM t` });
+    bindQuery(parsed, schema);
+    const names = describeSchema(schema).map((f) => f.name);
+    const projection = queryProjection(schema, parsed.inputs!.map((name) => names.indexOf(name)), parsed);
+    const select = projection.select!;
+    const [field] = describeSchema(select.schema);
+    const decoder = new ArrowStreamDecoder();
+    decoder.decode(select.schema, new Uint8Array());
+    const dictionaries = new Map(dictionary ? [[dictionary.info.dictionaryId ?? 0n, dictionary]] : []);
+    const values: unknown[] = [];
+    for (const batch of batches) {
+      const out = select.apply(projection.input.projectRecordBatch(batch.header, batch.body), dictionaries);
+      const body = new Uint8Array(out.bodyLength);
+      let at = 0;
+      for (const chunk of out.body) {
+        body.set(chunk, at);
+        at += chunk.length;
+      }
+      const decoded = decoder.decode(out.header, body);
+      if (decoded.kind !== 'batch') throw new Error(`expected a batch, got ${decoded.kind}`);
+      const column = decoded.batch.getChildAt(0)!;
+      for (let i = 0; i < decoded.batch.numRows; i++) {
+        const v: unknown = column.get(i);
+        if (v === null || typeof v === 'boolean' || typeof v === 'string') values.push(v);
+        else if (field!.base.startsWith('float')) values.push(Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : v);
+        else values.push(String(v));
+      }
+    }
+    return { name: field!.name, type: field!.base, values };
+  } catch (error) {
+    if (error instanceof FlightError) return { error: `${error.code}: ${error.message}` };
+    throw error;
+  }
+}
+
+/** The oracles' columns for many select-list expressions, in one Python process. */
+function selectOracles(exprs: readonly string[]): { duckdb: Column[]; datafusion: Column[] } {
+  const casesPath = join(dir, `select-${process.hrtime.bigint()}.json`);
+  writeFileSync(casesPath, JSON.stringify(exprs));
+  const out = execFileSync(venvPython(), [pythonScript('sql_oracle.py'), 'select', tablePath, casesPath], { maxBuffer: 1 << 28, encoding: 'utf8' });
+  rmSync(casesPath);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as { duckdb: Column[]; datafusion: Column[] };
+}
+
+/** The first disagreement of a computed column with an oracle, described, or undefined when none. */
+function columnDisagreement(c: Case, mine: Column, datafusion: Column, duck: Column): string | undefined {
+  if ('error' in mine && mine.error.startsWith(`${Code.UNIMPLEMENTED}:`)) return undefined;
+  const show = (column: Column): string => JSON.stringify(column).slice(0, 400);
+  if ('error' in mine || 'error' in datafusion) {
+    if (('error' in mine && 'error' in datafusion) || mayMaskErrors(c.sql)) return undefined;
+    return `DataFusion: ${show(datafusion)}, ours: ${show(mine)}`;
+  }
+  // JSON on both sides: -0 and 0 print alike, as the oracle's JSON does not keep them apart either.
+  if (mine.name !== datafusion.name || mine.type !== datafusion.type || JSON.stringify(mine.values) !== JSON.stringify(datafusion.values)) {
+    return `DataFusion: ${show(datafusion)}, ours: ${show(mine)}`;
+  }
+  if (c.duck && !('error' in duck) && JSON.stringify(mine.values) !== JSON.stringify(duck.values)) return `DuckDB: ${show(duck)}, ours: ${show(mine)}`;
+  return undefined;
 }
 
 /** The oracles' outcomes for many predicates, in one Python process; `alone`: those expected to fail, queried one by one. */
@@ -237,4 +322,38 @@ test(`${CASES} generated predicates select exactly DataFusion's rows (and DuckDB
   assert.ok(unimplemented < CASES / 50, `${unimplemented} of ${CASES} predicates were refused as unimplemented`);
   assert.ok(datafusionOnlyWrong < CASES / 200, `DataFusion alone disagreed on ${datafusionOnlyWrong} of ${CASES} predicates`);
   console.log(`${CASES} cases: ${comparedWithDuckDb} also compared with DuckDB, ${errors} failed (${unimplemented} unimplemented), ${datafusionOnlyWrong} where DataFusion alone differs; oracles took ${oracleSeconds} s`);
+});
+
+test(`${SELECT_CASES} generated select-list expressions compute DataFusion's column (name, type, values), and DuckDB's values where the dialects agree`, () => {
+  const cases = fc.sample(selectExpr, { seed: SEED, numRuns: SELECT_CASES });
+  const mineAll = cases.map((c) => ourColumn(c.sql));
+  const answers = selectOracles(cases.map((c) => c.sql));
+  const known = new Map(cases.map((c, i) => [c.sql, { datafusion: answers.datafusion[i]!, duckdb: answers.duckdb[i]! }]));
+  let comparedWithDuckDb = 0;
+  let errors = 0;
+  const first = cases.findIndex((c, i) => {
+    const mine = mineAll[i]!;
+    if ('error' in mine) errors++;
+    if (c.duck && !('error' in answers.duckdb[i]!) && !('error' in mine)) comparedWithDuckDb++;
+    return columnDisagreement(c, mine, answers.datafusion[i]!, answers.duckdb[i]!) !== undefined;
+  });
+  if (first >= 0) {
+    let asked = 0;
+    const property = fc.property(selectExpr, (c) => {
+      let answer = known.get(c.sql);
+      if (!answer) {
+        if (++asked > 300) return;
+        const fresh = selectOracles([c.sql]);
+        answer = { datafusion: fresh.datafusion[0]!, duckdb: fresh.duckdb[0]! };
+        known.set(c.sql, answer);
+      }
+      const why = columnDisagreement(c, ourColumn(c.sql), answer.datafusion, answer.duckdb);
+      assert.equal(why, undefined, `SELECT ${c.sql}: ${why}`);
+    });
+    fc.assert(property, { seed: SEED, numRuns: SELECT_CASES, includeErrorInReport: true });
+    assert.fail(`SELECT ${cases[first]!.sql} disagreed with an oracle, but not when asked again`);
+  }
+  assert.ok(comparedWithDuckDb > SELECT_CASES / 4, `only ${comparedWithDuckDb} columns compared with DuckDB`);
+  assert.ok(errors > 0 && errors < SELECT_CASES / 4, `${errors} of ${SELECT_CASES} expressions failed`);
+  console.log(`${SELECT_CASES} select-list expressions: ${comparedWithDuckDb} also compared with DuckDB, ${errors} failed`);
 });

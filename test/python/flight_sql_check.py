@@ -128,6 +128,7 @@ def queries(url, credentials):
         report["statement_equal"] = run("SELECT id, lang FROM train WHERE score > 1").equals(score_over_1)
         report["limit"] = table_report(run("SELECT id FROM train WHERE lang IS NOT NULL LIMIT 2"))
         report["alias"] = table_report(run("SELECT lang AS language, id FROM train WHERE split_hash(id) >= 0 AND id IN (2, 5)"))
+        report["computed"] = table_report(run("SELECT id, score * 2 AS twice, upper(lang), id % 2 = 1 AS odd FROM train WHERE id IN (2, 4, 5)"))
         report["star_equal"] = run("SELECT * FROM train WHERE lang LIKE 'e%'").equals(TRAIN.filter(pc.equal(TRAIN["lang"], "en")))
         report["parameters_equal"] = run("SELECT id FROM train WHERE lang = ? AND score < ?", ("en", 1.0)).equals(en_cheap)
         # The same statement again with other values: the prepared statement is bound anew.

@@ -5,6 +5,11 @@
       CASES.json: a JSON list of {"sql": predicate over table "t", "alone": bool}. Prints one JSON line:
       {"duckdb": [result...], "datafusion": [result...]}, a result being {"ids": [...]} (the ids of
       the rows where the predicate is TRUE, ascending) or {"error": message}.
+  sql_oracle.py select TABLE.arrows EXPRESSIONS.json
+      EXPRESSIONS.json: a JSON list of select-list expressions over table "t". Prints one JSON line
+      {"duckdb": [...], "datafusion": [...]}, a result being {"name", "type", "values"} (the output
+      column's name, type as the describeSchema base name, and one value per row in id order:
+      integers as decimal strings, non-finite floats as "NaN"/"Infinity"/"-Infinity") or {"error"}.
 
 Many predicates are evaluated per query, as boolean columns of one SELECT, so that ten thousand
 cases take a few hundred queries; a query that fails is split in halves until the failing
@@ -31,6 +36,8 @@ INT_RANGES = {
     'u32': (pa.uint32(), 0, 2**32 - 1), 'u64': (pa.uint64(), 0, 2**63 - 1),
 }
 GROUP = 250
+SELECT_GROUP = 40
+TYPE_NAMES = {'double': 'float64', 'float': 'float32', 'string': 'utf8', 'large_string': 'large_utf8', 'bool': 'bool'}
 
 
 def make_table(seed):
@@ -94,6 +101,27 @@ def describe(error):
     return text[0][:300] if text else type(error).__name__
 
 
+def value_of(value):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, decimal.Decimal):
+        # DuckDB types decimal literals as decimals; their values compare as the floats DataFusion computes.
+        value = float(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return 'NaN'
+        if value in (float('inf'), float('-inf')):
+            return 'Infinity' if value > 0 else '-Infinity'
+        return value
+    return repr(value)
+
+
+def column_of(field, column):
+    return {'name': field.name, 'type': TYPE_NAMES.get(str(field.type), str(field.type)), 'values': [value_of(v) for v in column.to_pylist()]}
+
+
 class Engine:
     def __init__(self, name, table):
         self.name = name
@@ -122,6 +150,27 @@ class Engine:
                 out[i] = self.evaluate_group([case['sql']])[0]
         return out
 
+    def select(self, expressions):
+        """Each expression's output column (or its error), in the order given."""
+        out = []
+        for start in range(0, len(expressions), SELECT_GROUP):
+            out += self.select_group(expressions[start:start + SELECT_GROUP])
+        return out
+
+    def select_group(self, group):
+        """One query for the group (unaliased, so the engine names the columns); failing ones alone, by bisection."""
+        try:
+            if self.name == 'duckdb':
+                result = self.connection.sql(f'SELECT {", ".join(group)} FROM t ORDER BY id').to_arrow_table()
+            else:
+                result = self.context.sql(f'SELECT {", ".join(group)} FROM t ORDER BY id').to_arrow_table()
+            return [column_of(result.schema.field(i), result.column(i)) for i in range(len(group))]
+        except Exception as error:  # noqa: BLE001 - the error is the oracle's answer for a single expression
+            if len(group) == 1:
+                return [{'error': describe(error)}]
+            half = len(group) // 2
+            return self.select_group(group[:half]) + self.select_group(group[half:])
+
     def evaluate_group(self, group):
         """One query for the group; when it fails, each half on its own, down to the failing predicates."""
         select = ', '.join(f'({p}) AS c{i}' for i, p in enumerate(group))
@@ -144,7 +193,10 @@ def main():
         table = pa.ipc.open_stream(source).read_all()
     with open(sys.argv[3], encoding='utf-8') as f:
         cases = json.load(f)
-    result = {name: Engine(name, table).evaluate(cases) for name in ('duckdb', 'datafusion')}
+    if sys.argv[1] == 'select':
+        result = {name: Engine(name, table).select(cases) for name in ('duckdb', 'datafusion')}
+    else:
+        result = {name: Engine(name, table).evaluate(cases) for name in ('duckdb', 'datafusion')}
     print(json.dumps(result))
 
 

@@ -1,7 +1,8 @@
 /**
- * Runs a compiled predicate over one stored record batch: finds the buffers of the columns it
- * reads in the batch body (and, for dictionary columns, in the dictionary batch in force) and hands
- * views of them to the native kernel, which returns the selected row indices.
+ * Runs a compiled expression over one record batch: finds the buffers of the columns it reads in
+ * the batch body (and, for dictionary columns, in the dictionary batch in force) and hands views of
+ * them to the native kernel, which returns the selected row indices (a predicate) or the values as
+ * an Arrow array (a select-list expression).
  */
 import { Field } from 'apache-arrow/fb/field';
 import { Buffer as FbBuffer } from 'apache-arrow/fb/buffer';
@@ -11,15 +12,16 @@ import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
 import { messageAccessor } from '../../../client/src/flight/protocol/ipc-message.js';
-import { load } from '../../../native/lib/addon.js';
+import { load, type ComputedColumn } from '../../../native/lib/addon.js';
+import type { MessageBody } from '../ipc-projection.js';
 import { schemaLayout, type FieldLayout } from '../ipc-take-layout.js';
 import type { ColumnStorage } from './expr.js';
 import type { FilterProgram } from './program.js';
 
-/** A stored IPC message: its flatbuffer header and body. */
+/** An IPC message: its flatbuffer header and body. */
 export interface BatchMessage {
   readonly header: Uint8Array;
-  readonly body: Uint8Array;
+  readonly body: MessageBody;
 }
 
 /** A column as the native kernel takes it. */
@@ -38,20 +40,33 @@ interface NativeColumn {
 }
 
 /** The buffers of a record batch, as views of its body; empty buffers are absent. */
-function bufferViews(recordBatch: FbRecordBatch, body: Uint8Array): (Uint8Array | undefined)[] {
+function bufferViews(recordBatch: FbRecordBatch, body: MessageBody): (Uint8Array | undefined)[] {
   const out: (Uint8Array | undefined)[] = [];
   const buffer = new FbBuffer();
   for (let i = 0, n = recordBatch.buffersLength(); i < n; i++) {
     recordBatch.buffers(i, buffer);
     const offset = Number(buffer.offset());
     const length = Number(buffer.length());
+    if (typeof body === 'function') {
+      out.push(length === 0 ? undefined : body(offset, length));
+      continue;
+    }
     if (offset < 0 || length < 0 || offset + length > body.length) throw new FlightError(Code.INTERNAL, `stored batch buffer ${i} lies outside its body`);
     out.push(length === 0 ? undefined : body.subarray(offset, offset + length));
   }
   return out;
 }
 
-/** Evaluates one compiled predicate over record batches of one schema. */
+/** The FlightError of a failed native evaluation (`context` says what was evaluated). */
+function evaluationError(error: unknown, context: string): unknown {
+  const e = error as Error & { code?: string };
+  if (e.code === 'FILTER_EVALUATION') return new FlightError(Code.INVALID_ARGUMENT, `query evaluation failed: ${e.message}${context}`);
+  if (e.code === 'FILTER_UNSUPPORTED') return new FlightError(Code.UNIMPLEMENTED, `query evaluation failed: ${e.message}${context}`);
+  if (e.code === 'FILTER_MALFORMED') return new FlightError(Code.INTERNAL, `filter kernel refused a stored batch: ${e.message}${context}`);
+  return error;
+}
+
+/** Evaluates one compiled expression (a predicate, or a select-list value) over record batches of one schema. */
 export class BatchFilter {
   private readonly fields: readonly FieldLayout[];
   private readonly dictionaryIds: readonly (bigint | undefined)[];
@@ -80,9 +95,31 @@ export class BatchFilter {
    */
   select(batch: BatchMessage, rows: number, dictionaries: ReadonlyMap<bigint, BatchMessage>): Uint32Array {
     if (rows === 0) return new Uint32Array(0);
+    const columns = this.nativeColumns(batch, dictionaries);
+    try {
+      const { code, ints, floats, strings } = this.program;
+      return load().filterBatch(code, ints, floats, strings, columns, rows);
+    } catch (error) {
+      throw evaluationError(error, '');
+    }
+  }
+
+  /** The expression's value for every row of `batch`, as an array of native column type `type`; `context` ends error messages. */
+  compute(batch: BatchMessage, rows: number, dictionaries: ReadonlyMap<bigint, BatchMessage>, type: number, context: string): ComputedColumn {
+    const columns = this.nativeColumns(batch, dictionaries);
+    try {
+      const { code, ints, floats, strings } = this.program;
+      return load().evaluateColumn(code, ints, floats, strings, columns, rows, type);
+    } catch (error) {
+      throw evaluationError(error, context);
+    }
+  }
+
+  /** The columns the program reads, as views of `batch` and its dictionaries. */
+  private nativeColumns(batch: BatchMessage, dictionaries: ReadonlyMap<bigint, BatchMessage>): NativeColumn[] {
     const recordBatch = messageAccessor(batch.header).header(new FbRecordBatch()) as FbRecordBatch;
     const buffers = bufferViews(recordBatch, batch.body);
-    const columns = this.program.columns.map(({ index, path }, slot): NativeColumn => {
+    return this.program.columns.map(({ index, path }, slot): NativeColumn => {
       // Down to the field through its structs, whose validity bitmaps also null it.
       let field = this.fields[index]!;
       const ancestorValidity: Uint8Array[] = [];
@@ -120,15 +157,5 @@ export class BatchFilter {
       } else if (buffers[at + 1]) column.values = buffers[at + 1];
       return column;
     });
-    try {
-      const { code, ints, floats, strings } = this.program;
-      return load().filterBatch(code, ints, floats, strings, columns, rows);
-    } catch (error) {
-      const e = error as Error & { code?: string };
-      if (e.code === 'FILTER_EVALUATION') throw new FlightError(Code.INVALID_ARGUMENT, `query evaluation failed: ${e.message}`);
-      if (e.code === 'FILTER_UNSUPPORTED') throw new FlightError(Code.UNIMPLEMENTED, `query evaluation failed: ${e.message}`);
-      if (e.code === 'FILTER_MALFORMED') throw new FlightError(Code.INTERNAL, `filter kernel refused a stored batch: ${e.message}`);
-      throw error;
-    }
   }
 }

@@ -71,6 +71,7 @@ const BOOL: SqlType = { kind: 'bool' };
 const STRING: SqlType = { kind: 'string' };
 const INT64: SqlType = { kind: 'int', name: 'int64' };
 const FLOAT64: SqlType = { kind: 'float', bits: 64 };
+const FLOAT32: SqlType = { kind: 'float', bits: 32 };
 const MAX_IN_LIST = 10_000;
 const NANOS_PER_UNIT: Record<string, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
 const NANOS_PER_DAY = 86_400_000_000_000n;
@@ -184,6 +185,11 @@ export class Binder {
     if (expr.type.kind === 'null') return { op: 'literal', type: BOOL, value: null };
     if (expr.type.kind !== 'bool') throw refuse(Code.INVALID_ARGUMENT, `the predicate is of type ${typeName(expr.type)}, not boolean`, node, this.shift);
     return expr;
+  }
+
+  /** Binds a select-list expression: a value of any type. */
+  value(node: Node): Expr {
+    return this.bind(node);
   }
 
   private fail(code: Code, what: string, node: Node): FlightError {
@@ -484,6 +490,13 @@ export class Binder {
   private arith(op: ArithOp, leftIn: Expr, rightIn: Expr, node: Node): Expr {
     this.numeric(leftIn, node);
     this.numeric(rightIn, node);
+    // DataFusion: float32 with an integer is float32 arithmetic (the integer cast to float32 first).
+    const isFloat32 = (e: Expr): boolean => e.type.kind === 'float' && e.type.bits === 32;
+    const toFloat32 = (e: Expr): Expr => {
+      if (e.type.kind !== 'int') return e;
+      return e.op === 'literal' ? { op: 'literal', type: FLOAT32, value: e.value === null ? null : Math.fround(Number(e.value)) } : { op: 'to_float', type: FLOAT32, arg: e };
+    };
+    if (isFloat32(leftIn) || isFloat32(rightIn)) [leftIn, rightIn] = [toFloat32(leftIn), toFloat32(rightIn)];
     const [left, right] = this.unify(leftIn, rightIn, 'do arithmetic on', node);
     if (left.type.kind === 'null') return { op: 'literal', type: INT64, value: null };
     if (left.type.kind === 'int' && right.type.kind === 'int') {

@@ -5,10 +5,12 @@
  * under which selections are cached.
  */
 import { Code, FlightError } from '../../../client/src/flight/errors.js';
+import { ProjectionPlan } from '../ipc-projection.js';
 import { Binder, bindColumns, type ColumnStorage, type Expr } from './expr.js';
 import { BatchFilter } from './evaluate.js';
 import { compileFilter } from './program.js';
-import { parseFilter, parseQuery, type Node, type SelectedColumn } from './syntax.js';
+import { SelectList } from './select-list.js';
+import { parseFilter, parseQuery, selectInputs, type Node, type SelectItem } from './syntax.js';
 
 /** What a request asks to run: a whole query, or a predicate over the request's dataset. */
 export type QueryText = { readonly sql: string } | { readonly filter: string };
@@ -18,7 +20,10 @@ export interface ParsedQuery {
   readonly text: QueryText;
   /** The FROM dataset ("sql"); undefined for a "filter". */
   readonly dataset: string | undefined;
-  readonly columns: readonly SelectedColumn[] | undefined;
+  /** The select list (undefined: SELECT *). */
+  readonly columns: readonly SelectItem[] | undefined;
+  /** The stored top-level columns the select list reads, each once (what reads project onto). */
+  readonly inputs: readonly string[] | undefined;
   readonly where: Node | undefined;
   readonly limit: number | undefined;
   readonly sample: { readonly percent: number; readonly seed: number } | undefined;
@@ -38,22 +43,21 @@ export interface QueryPlan extends ParsedQuery {
 export function parseQueryText(text: QueryText): ParsedQuery {
   if ('sql' in text) {
     const q = parseQuery(text.sql);
-    return { text, dataset: q.table, columns: q.columns, where: q.where, limit: q.limit, sample: q.sample, shift: 0 };
+    return { text, dataset: q.table, columns: q.columns, inputs: q.columns && selectInputs(q.columns), where: q.where, limit: q.limit, sample: q.sample, shift: 0 };
   }
-  return { text, dataset: undefined, columns: undefined, where: parseFilter(text.filter), limit: undefined, sample: undefined, shift: 'SELECT * FROM t WHERE '.length };
+  return { text, dataset: undefined, columns: undefined, inputs: undefined, where: parseFilter(text.filter), limit: undefined, sample: undefined, shift: 'SELECT * FROM t WHERE '.length };
 }
 
 /** Binds a parsed query to the schema (Schema message flatbuffer) of its dataset. */
 export function bindQuery(parsed: ParsedQuery, schemaHeader: Uint8Array): QueryPlan {
   const columns = bindColumns(schemaHeader);
-  for (const selected of parsed.columns ?? []) {
-    if (!columns.some((c) => c.name === selected.column && c.path.length === 0)) {
-      throw new FlightError(Code.INVALID_ARGUMENT, `unknown column "${selected.column}" in the select list (columns: ${columns.map((c) => c.name).join(', ')})`);
+  for (const input of parsed.inputs ?? []) {
+    if (!columns.some((c) => c.name === input && c.path.length === 0)) {
+      throw new FlightError(Code.INVALID_ARGUMENT, `unknown column "${input}" in the select list (columns: ${columns.filter((c) => c.path.length === 0).map((c) => c.name).join(', ')})`);
     }
   }
-  const aliases = (parsed.columns ?? []).map((c) => c.alias);
-  const repeated = aliases.find((alias, i) => aliases.indexOf(alias) !== i);
-  if (repeated !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, `the select list names output column "${repeated}" twice`);
+  // Binds the computed expressions and names the output columns: errors surface when the query is planned, not when it is read.
+  if (parsed.inputs) queryProjection(schemaHeader, parsed.inputs.map((name) => columns.find((c) => c.name === name && c.path.length === 0)!.index), parsed);
   const predicate = parsed.where === undefined ? undefined : new Binder(columns, parsed.shift).predicate(parsed.where);
   let filter: BatchFilter | undefined;
   if (predicate) {
@@ -74,4 +78,26 @@ export function planQuery(sql: string, catalog: (dataset: string) => Uint8Array 
   const schema = catalog(parsed.dataset!);
   if (!schema) throw new FlightError(Code.NOT_FOUND, `unknown dataset "${parsed.dataset}"`);
   return bindQuery(parsed, schema);
+}
+
+/** How a read's batches are projected: `input` (stored columns, what the take path works on) and the output schema. */
+export interface QueryProjection {
+  readonly input: ProjectionPlan;
+  readonly schema: Uint8Array;
+  /** Computes the select list's expressions over input batches; undefined when it names stored columns only. */
+  readonly select: SelectList | undefined;
+}
+
+/** The projection of a read of stored columns `columns` (a query's inputs) under `query`'s select list, if any. */
+export function queryProjection(schemaHeader: Uint8Array, columns: readonly number[], query: Pick<ParsedQuery, 'columns' | 'dataset' | 'shift'> | undefined): QueryProjection {
+  const items = query?.columns;
+  if (items && items.some((item) => item.column === undefined)) {
+    const select = new SelectList(schemaHeader, columns, items, query!.dataset!, query!.shift);
+    return { input: select.input, schema: select.schema, select };
+  }
+  const names = items?.map((c) => c.alias!);
+  const repeated = names?.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined) throw new FlightError(Code.INVALID_ARGUMENT, `the select list names output column "${repeated}" twice`);
+  const input = new ProjectionPlan(schemaHeader, columns, names);
+  return { input, schema: input.schema, select: undefined };
 }

@@ -17,17 +17,21 @@ export type Node = unknown;
 /** SQL text longer than this is refused before parsing. */
 export const MAX_SQL_LENGTH = 64 * 1024;
 
-/** One item of the SELECT list: a column and the name it is sent under. */
-export interface SelectedColumn {
-  readonly column: string;
-  readonly alias: string;
+/** One item of the SELECT list: a stored column or a computed expression, and its AS alias. */
+export interface SelectItem {
+  /** A stored top-level column sent as it is stored; undefined for a computed expression. */
+  readonly column: string | undefined;
+  /** The expression computed per row (undefined for a stored column). */
+  readonly expr: Node | undefined;
+  /** The AS alias, else the column's name; undefined for an expression without one. */
+  readonly alias: string | undefined;
 }
 
 /** A query of the dialect, its predicate not yet bound to a schema. */
 export interface QuerySyntax {
   readonly table: string;
   /** Undefined: SELECT *. */
-  readonly columns: readonly SelectedColumn[] | undefined;
+  readonly columns: readonly SelectItem[] | undefined;
   readonly where: Node | undefined;
   readonly limit: number | undefined;
   /** TABLESAMPLE BERNOULLI(percent) REPEATABLE(seed). */
@@ -170,23 +174,44 @@ function sampleOf(node: Node, shift: number): { percent: number; seed: number } 
   return { percent, seed };
 }
 
-/** The SELECT list: `*`, or plain columns with optional aliases. */
-function projection(select: Record<string, unknown>, shift: number): SelectedColumn[] | undefined {
+/** The SELECT list: `*`, or columns and expressions with optional aliases. */
+function projection(select: Record<string, unknown>, shift: number): SelectItem[] | undefined {
   const items = select.projection as Node[];
   if (items.length === 1 && variant(items[0])[0] === 'Wildcard') return undefined;
   return items.map((item) => {
     const [kind, payload] = variant(item);
     if (kind === 'Wildcard' || kind === 'QualifiedWildcard') throw refuse(Code.UNIMPLEMENTED, '* mixed with other select items is not supported', item, shift);
     const expr = kind === 'ExprWithAlias' ? (payload as { expr: Node }).expr : payload;
-    const [exprKind, ident] = variant(expr);
-    if (exprKind !== 'Identifier') {
-      const what = exprKind === 'Function' ? 'a function or aggregate in the select list' : 'an expression in the select list';
-      throw refuse(Code.UNIMPLEMENTED, `${what} is not supported (select columns, optionally AS alias)`, expr, shift);
+    const alias = kind === 'ExprWithAlias' ? identifierName((payload as { alias: unknown }).alias) : undefined;
+    // A column in parentheses is still the column (DataFusion names it so too).
+    let bare = expr;
+    while (variant(bare)[0] === 'Nested') bare = variant(bare)[1];
+    const [exprKind, ident] = variant(bare);
+    if (exprKind === 'Identifier') {
+      const column = identifierName(ident);
+      return { column, expr: undefined, alias: alias ?? column };
     }
-    const column = identifierName(ident);
-    const alias = kind === 'ExprWithAlias' ? identifierName((payload as { alias: unknown }).alias) : column;
-    return { column, alias };
+    return { column: undefined, expr, alias };
   });
+}
+
+/** The top-level columns a select list reads, each once, in first-use order (identifiers outside function names and types). */
+export function selectInputs(columns: readonly SelectItem[]): string[] {
+  const found = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isObject(node)) return;
+    const [kind, payload] = variant(node);
+    if (kind === 'Identifier' && isObject(payload) && typeof payload.value === 'string') found.add(identifierName(payload));
+    else if (kind === 'CompoundIdentifier' && Array.isArray(payload)) found.add(identifierName(payload[0]));
+    else if (kind === 'Function' && isObject(payload)) visit(payload.args);
+    else for (const [key, child] of Object.entries(node)) if (key !== 'data_type' && key !== 'span') visit(child);
+  };
+  for (const c of columns) {
+    if (c.column !== undefined) found.add(c.column);
+    else visit(c.expr);
+  }
+  return [...found];
 }
 
 /** LIMIT n (no OFFSET). */

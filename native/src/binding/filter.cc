@@ -12,6 +12,8 @@ namespace {
 
 constexpr const char* kSignature =
     "filterBatch(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: string[], columns: object[], rows)";
+constexpr const char* kColumnSignature =
+    "evaluateColumn(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: string[], columns: object[], rows, type)";
 
 // An optional Uint8Array property of a column description.
 core::Bytes OptionalBytes(const Napi::Object& column, const char* name) {
@@ -70,45 +72,85 @@ T TypedArgument(const Napi::CallbackInfo& info, std::size_t index, napi_typedarr
   return info[index].As<T>();
 }
 
+// The program, columns (arguments 0 to 4) and rows (5) of a filterBatch or evaluateColumn call.
+struct Call {
+  core::FilterProgram program;
+  std::vector<core::FilterColumn> columns;
+  std::size_t rows = 0;
+};
+
+// Reads a call of `count` arguments into `call`.
+void ReadCall(const Napi::CallbackInfo& info, const char* signature, std::size_t count, Call* call) {
+  Napi::Env env = info.Env();
+  RequireArgumentCount(info, signature, count);
+  core::FilterProgram* program = &call->program;
+  std::vector<core::FilterColumn>* columns = &call->columns;
+  auto code = TypedArgument<Napi::Int32Array>(info, 0, napi_int32_array, "code must be an Int32Array");
+  auto ints = TypedArgument<Napi::BigInt64Array>(info, 1, napi_bigint64_array, "ints must be a BigInt64Array");
+  auto floats = TypedArgument<Napi::Float64Array>(info, 2, napi_float64_array, "floats must be a Float64Array");
+  if (!info[3].IsArray() || !info[4].IsArray()) throw Napi::TypeError::New(env, std::string(signature) + ": strings and columns must be arrays");
+  const std::size_t rows = ByteCount(info, 5, signature, "rows");
+  if (code.ElementLength() % 4 != 0) throw Napi::RangeError::New(env, std::string(signature) + ": code holds 4 integers per instruction");
+  for (std::size_t i = 0; i < code.ElementLength(); i += 4) {
+    program->code.push_back({static_cast<core::Op>(code[i]), code[i + 1], code[i + 2], code[i + 3]});
+  }
+  program->ints.assign(ints.Data(), ints.Data() + ints.ElementLength());
+  program->floats.assign(floats.Data(), floats.Data() + floats.ElementLength());
+  Napi::Array strings = info[3].As<Napi::Array>();
+  for (uint32_t i = 0; i < strings.Length(); i++) {
+    Napi::Value s = strings.Get(i);
+    if (!s.IsString()) throw Napi::TypeError::New(env, std::string(signature) + ": strings must hold strings");
+    program->strings.push_back(s.As<Napi::String>().Utf8Value());
+  }
+  Napi::Array columnArray = info[4].As<Napi::Array>();
+  for (uint32_t i = 0; i < columnArray.Length(); i++) columns->push_back(ReadColumn(columnArray.Get(i)));
+  call->rows = rows;
+}
+
+// Throws a failed evaluation as an Error whose code says why.
+[[noreturn]] void ThrowFailure(Napi::Env env, core::FilterResult::Failure failure, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  const char* code = failure == core::FilterResult::Failure::kEvaluation    ? "FILTER_EVALUATION"
+                     : failure == core::FilterResult::Failure::kUnsupported ? "FILTER_UNSUPPORTED"
+                                                                             : "FILTER_MALFORMED";
+  error.Set("code", Napi::String::New(env, code));
+  throw error;
+}
+
+Napi::Uint8Array CopyOut(Napi::Env env, const std::vector<uint8_t>& bytes) {
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, bytes.size());
+  if (!bytes.empty()) std::memcpy(out.Data(), bytes.data(), bytes.size());
+  return out;
+}
+
 }  // namespace
 
 Napi::Value FilterBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RequireArgumentCount(info, kSignature, 6);
-  auto code = TypedArgument<Napi::Int32Array>(info, 0, napi_int32_array, "code must be an Int32Array");
-  auto ints = TypedArgument<Napi::BigInt64Array>(info, 1, napi_bigint64_array, "ints must be a BigInt64Array");
-  auto floats = TypedArgument<Napi::Float64Array>(info, 2, napi_float64_array, "floats must be a Float64Array");
-  if (!info[3].IsArray() || !info[4].IsArray()) throw Napi::TypeError::New(env, std::string(kSignature) + ": strings and columns must be arrays");
-  const std::size_t rows = ByteCount(info, 5, kSignature, "rows");
-  if (code.ElementLength() % 4 != 0) throw Napi::RangeError::New(env, std::string(kSignature) + ": code holds 4 integers per instruction");
-
-  core::FilterProgram program;
-  for (std::size_t i = 0; i < code.ElementLength(); i += 4) {
-    program.code.push_back({static_cast<core::Op>(code[i]), code[i + 1], code[i + 2], code[i + 3]});
-  }
-  program.ints.assign(ints.Data(), ints.Data() + ints.ElementLength());
-  program.floats.assign(floats.Data(), floats.Data() + floats.ElementLength());
-  Napi::Array strings = info[3].As<Napi::Array>();
-  for (uint32_t i = 0; i < strings.Length(); i++) {
-    Napi::Value s = strings.Get(i);
-    if (!s.IsString()) throw Napi::TypeError::New(env, std::string(kSignature) + ": strings must hold strings");
-    program.strings.push_back(s.As<Napi::String>().Utf8Value());
-  }
-  Napi::Array columnArray = info[4].As<Napi::Array>();
-  std::vector<core::FilterColumn> columns;
-  for (uint32_t i = 0; i < columnArray.Length(); i++) columns.push_back(ReadColumn(columnArray.Get(i)));
-
-  core::FilterResult result = core::EvaluateFilter(program, columns, rows);
-  if (!result.ok) {
-    Napi::Error error = Napi::Error::New(env, result.error);
-    const char* code = result.failure == core::FilterResult::Failure::kEvaluation    ? "FILTER_EVALUATION"
-                       : result.failure == core::FilterResult::Failure::kUnsupported ? "FILTER_UNSUPPORTED"
-                                                                                      : "FILTER_MALFORMED";
-    error.Set("code", Napi::String::New(env, code));
-    throw error;
-  }
+  Call call;
+  ReadCall(info, kSignature, 6, &call);
+  core::FilterResult result = core::EvaluateFilter(call.program, call.columns, call.rows);
+  if (!result.ok) ThrowFailure(env, result.failure, result.error);
   Napi::Uint32Array out = Napi::Uint32Array::New(env, result.selected.size());
   if (!result.selected.empty()) std::memcpy(out.Data(), result.selected.data(), result.selected.size() * sizeof(uint32_t));
+  return out;
+}
+
+Napi::Value EvaluateColumn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Call call;
+  ReadCall(info, kColumnSignature, 7, &call);
+  const double type = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : 0;
+  if (!(type >= 1 && type <= 13) || static_cast<double>(static_cast<int32_t>(type)) != type) {
+    throw Napi::RangeError::New(env, std::string(kColumnSignature) + ": type must be an integer, float, bool or utf8 column type code (1-13)");
+  }
+  core::ColumnResult result = core::EvaluateColumn(call.program, call.columns, call.rows, static_cast<core::ColumnType>(static_cast<int32_t>(type)));
+  if (!result.ok) ThrowFailure(env, result.failure, result.error);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("nullCount", Napi::Number::New(env, static_cast<double>(result.null_count)));
+  out.Set("validity", CopyOut(env, result.validity));
+  out.Set("offsets", CopyOut(env, result.offsets));
+  out.Set("values", CopyOut(env, result.values));
   return out;
 }
 

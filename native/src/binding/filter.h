@@ -1,5 +1,5 @@
 // JavaScript entry point of the filter kernel (core/filter.h): validates the program and column
-// descriptions, evaluates, returns the selected row indices.
+// descriptions, evaluates, returns the selected row indices or a computed column.
 #ifndef FLIGHTCACHE_BINDING_FILTER_H_
 #define FLIGHTCACHE_BINDING_FILTER_H_
 
@@ -13,6 +13,11 @@ namespace flightcache::binding {
 // evaluation error of the query (division by zero, failed cast), FILTER_UNSUPPORTED for values the
 // kernel does not represent (uint64 above 2^63-1), FILTER_MALFORMED for a program or batch it cannot read.
 Napi::Value FilterBatch(const Napi::CallbackInfo& info);
+
+// evaluateColumn(code, ints, floats, strings, columns, rows, type: column type code): the value of
+// the program's last register per row as Arrow buffers {nullCount, validity, offsets, values} (empty
+// arrays where absent); the same errors as filterBatch.
+Napi::Value EvaluateColumn(const Napi::CallbackInfo& info);
 
 }  // namespace flightcache::binding
 

@@ -119,27 +119,8 @@ class Evaluator {
 
   FilterResult Run() {
     FilterResult result;
-    registers_.resize(program_.code.size());
-    pending_.assign(program_.code.size(), 0);
-    for (std::size_t i = 0; i < program_.code.size(); i++) {
-      if (!Step(i)) {
-        result.ok = false;
-        result.failure = failure_.kind;
-        result.error = failure_.message;
-        return result;
-      }
-      ReleaseDead(i);
-    }
-    if (program_.code.empty() || registers_.back().kind != Kind::kBool) {
+    if (!Execute(Kind::kBool, &result.failure, &result.error)) {
       result.ok = false;
-      result.failure = kMalformed;
-      result.error = "filter program does not end in a boolean";
-      return result;
-    }
-    if (pending_.back() && !Load(program_.code.size() - 1)) {
-      result.ok = false;
-      result.failure = failure_.kind;
-      result.error = failure_.message;
       return result;
     }
     // Written unconditionally, kept by advancing: no branch per row.
@@ -154,7 +135,96 @@ class Evaluator {
     return result;
   }
 
+  ColumnResult Values(ColumnType type) {
+    ColumnResult result;
+    Kind kind = Kind::kBool;
+    if (!KindOfColumn(type, &kind) || type == ColumnType::kDictionaryUtf8 || type == ColumnType::kDecimal128) {
+      result.ok = false;
+      result.failure = kMalformed;
+      result.error = "unsupported result column type";
+      return result;
+    }
+    if (!Execute(kind, &result.failure, &result.error)) {
+      result.ok = false;
+      return result;
+    }
+    const Vec& out = registers_.back();
+    for (std::size_t r = 0; r < rows_; r++) result.null_count += out.valid[r] ^ 1;
+    if (result.null_count > 0) {
+      result.validity.assign((rows_ + 7) / 8, 0);
+      for (std::size_t r = 0; r < rows_; r++) result.validity[r >> 3] |= static_cast<uint8_t>(out.valid[r] << (r & 7));
+    }
+    switch (kind) {
+      case Kind::kBool:
+        result.values.assign((rows_ + 7) / 8, 0);
+        for (std::size_t r = 0; r < rows_; r++) result.values[r >> 3] |= static_cast<uint8_t>((out.bools[r] & out.valid[r]) << (r & 7));
+        break;
+      case Kind::kInt: {
+        const std::size_t width = WidthOf(type);
+        result.values.assign(rows_ * width, 0);
+        // Little-endian: the low `width` bytes of the int64 are the narrower value (results are in range).
+        for (std::size_t r = 0; r < rows_; r++) std::memcpy(result.values.data() + r * width, &out.ints[r], width);
+        break;
+      }
+      case Kind::kFloat:
+        if (type == ColumnType::kFloat32) {
+          result.values.resize(rows_ * 4);
+          for (std::size_t r = 0; r < rows_; r++) {
+            const auto v = static_cast<float>(out.floats[r]);
+            std::memcpy(result.values.data() + 4 * r, &v, 4);
+          }
+        } else {
+          result.values.resize(rows_ * 8);
+          if (rows_ > 0) std::memcpy(result.values.data(), out.floats.data(), rows_ * 8);
+        }
+        break;
+      case Kind::kString: {
+        const bool large = type == ColumnType::kLargeUtf8;
+        const std::size_t width = large ? 8 : 4;
+        result.offsets.assign((rows_ + 1) * width, 0);
+        int64_t at = 0;
+        for (std::size_t r = 0; r < rows_; r++) {
+          if (out.valid[r]) {
+            result.values.insert(result.values.end(), out.strings[r].begin(), out.strings[r].end());
+            at += static_cast<int64_t>(out.strings[r].size());
+          }
+          if (!large && at > std::numeric_limits<int32_t>::max()) {
+            result.ok = false;
+            result.failure = kUnsupported;
+            result.error = "a computed utf8 column holds more than 2 GiB in one batch";
+            return result;
+          }
+          if (large) std::memcpy(result.offsets.data() + 8 * (r + 1), &at, 8);
+          else {
+            const auto at32 = static_cast<int32_t>(at);
+            std::memcpy(result.offsets.data() + 4 * (r + 1), &at32, 4);
+          }
+        }
+        break;
+      }
+    }
+    return result;
+  }
+
  private:
+  // Runs every instruction; the last register must be of kind `kind`. False (with why) on failure.
+  bool Execute(Kind kind, FilterResult::Failure* failure, std::string* error) {
+    registers_.resize(program_.code.size());
+    pending_.assign(program_.code.size(), 0);
+    for (std::size_t i = 0; i < program_.code.size(); i++) {
+      if (!Step(i)) break;
+      ReleaseDead(i);
+    }
+    if (failure_.kind == FilterResult::Failure::kNone) {
+      if (program_.code.empty() || registers_.back().kind != kind) Fail(kMalformed, "program does not end in a value of the expected kind");
+      else if (pending_.back()) Load(program_.code.size() - 1);
+    }
+    if (failure_.kind == FilterResult::Failure::kNone) return true;
+    *failure = failure_.kind;
+    *error = failure_.message;
+    return false;
+  }
+
   bool Fail(FilterResult::Failure kind, std::string message) {
     failure_ = {kind, std::move(message)};
     return false;
@@ -901,6 +971,10 @@ double SplitHash(const uint8_t* bytes, std::size_t length, int64_t seed) {
 
 FilterResult EvaluateFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows) {
   return Evaluator(program, columns, rows).Run();
+}
+
+ColumnResult EvaluateColumn(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows, ColumnType type) {
+  return Evaluator(program, columns, rows).Values(type);
 }
 
 }  // namespace flightcache::core

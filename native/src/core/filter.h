@@ -1,6 +1,6 @@
-// Vectorised evaluation of a compiled SQL predicate over the buffers of one Arrow record batch,
-// producing the indices of the rows where it is TRUE (SQL three-valued logic: NULL and FALSE drop
-// the row). Plain C++: the buffers are read where they lie, nothing is decoded into JS values.
+// Vectorised evaluation of a compiled SQL expression over the buffers of one Arrow record batch:
+// a predicate produces the indices of the rows where it is TRUE (SQL three-valued logic: NULL and
+// FALSE drop the row), a select-list expression an Arrow array of its values. Plain C++: the buffers are read where they lie, nothing is decoded into JS values.
 #ifndef FLIGHTCACHE_CORE_FILTER_H_
 #define FLIGHTCACHE_CORE_FILTER_H_
 
@@ -101,6 +101,17 @@ struct FilterResult {
   std::vector<uint32_t> selected;
 };
 
+// A computed column: the program's last register as the buffers of an Arrow array.
+struct ColumnResult {
+  bool ok = true;
+  FilterResult::Failure failure = FilterResult::Failure::kNone;
+  std::string error;
+  std::size_t null_count = 0;
+  std::vector<uint8_t> validity;  // empty when no value is null
+  std::vector<uint8_t> offsets;   // utf8 types only
+  std::vector<uint8_t> values;    // fixed-width values, bits for bool, bytes for utf8
+};
+
 // split_hash: FNV-1a 64 of the key's bytes (an integer as its int64 value, 8 bytes little-endian;
 // a string as its UTF-8 bytes), xor the seed, through the splitmix64 finaliser; the top 53 bits
 // as a fraction in [0, 1). Depends on the value alone, not on where or how the row is read.
@@ -108,6 +119,10 @@ double SplitHash(const uint8_t* bytes, std::size_t length, int64_t seed);
 
 // Evaluates `program` (its last register, a bool, is the predicate) over `rows` rows of `columns`.
 FilterResult EvaluateFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows);
+
+// Evaluates `program` over `rows` rows of `columns` into an array of `type` (integer, float, bool or
+// utf8 types; its last register must be of that kind, integers already in the type's range).
+ColumnResult EvaluateColumn(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows, ColumnType type);
 
 }  // namespace flightcache::core
 
