@@ -49,6 +49,10 @@ export class ClusterState {
   readonly pendingPuts = new Set<string>();
   /** Each member's host id, as its last health answer said (kept while it is down: placement does not change then). */
   readonly hosts = new Map<string, string>();
+  /** Until when (ms epoch) a dataset the catalog lacks may still be held by a member not yet in line; 0: not since start-up. */
+  private learnUntil = 0;
+  /** Whether members are expected before any is known (a shard list or DNS name gives them). */
+  private expectMembers = false;
 
   constructor(
     readonly membership: Membership,
@@ -62,6 +66,30 @@ export class ClusterState {
     const member = this.membership.get(id);
     return member && member.state === 'up' && this.synced.has(id) ? member.location : undefined;
   };
+
+  /**
+   * Opens start-up (or takeover): until every known member is in line, or `untilMs` passes, the
+   * catalog may lack datasets that members hold, so an unknown name is not yet known to be absent.
+   */
+  startLearning(untilMs: number, expectMembers: boolean): void {
+    this.learnUntil = untilMs;
+    this.expectMembers = expectMembers;
+  }
+
+  /** Why a dataset the catalog lacks may still exist (members not yet in line since start-up), or undefined once it cannot. */
+  learning(now = Date.now()): string | undefined {
+    if (this.learnUntil === 0) return undefined;
+    const members = this.membership.list();
+    const waiting = members.filter((m) => !this.synced.has(m.id)).map((m) => m.id);
+    if (now >= this.learnUntil || (waiting.length === 0 && (members.length > 0 || !this.expectMembers))) {
+      // Once start-up is over a member going down does not make unknown names doubtful again.
+      this.learnUntil = 0;
+      return undefined;
+    }
+    const left = ((this.learnUntil - now) / 1000).toFixed(1);
+    if (members.length === 0) return `the coordinator is starting and knows no member yet (waiting up to ${left} s more)`;
+    return `the coordinator is starting and has not yet learned what every member holds: ${members.length - waiting.length} of ${members.length} in line, waiting up to ${left} s more for ${waiting.join(', ')}`;
+  }
 
   /** Ids of live members, sorted. */
   liveIds(): string[] {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { CallContext } from '../../client/src/flight/grpc/method.js';
+import { NOT_SERVING_KEY } from '../../client/src/planning-retry.js';
 import type { FlightService } from '../../client/src/flight/service.js';
 import type { BodyAllocator } from '../../client/src/flight/protocol/flight-data.js';
 import {
@@ -284,9 +285,19 @@ export class CoordinatorService implements FlightService {
     throw new FlightError(Code.UNAVAILABLE, `put not stored: ${failures.length} copies failed (${failures.slice(0, 3).join('; ')})`);
   }
 
-  /** The named dataset, or the default one when name is undefined. */
+  /**
+   * The named dataset, or the default one when name is undefined. While the coordinator is still
+   * learning what its members hold (start-up, takeover) a dataset it lacks may exist: that is
+   * UNAVAILABLE, marked so that clients retry, not NOT_FOUND.
+   */
   private resolve(name: string | undefined): CatalogDataset {
-    const catalog = this.options.state.catalog;
-    return pickDataset(name, this.options.defaultDataset, (n) => catalog.get(n), () => catalog.list(), 'the cluster');
+    const { catalog } = this.options.state;
+    try {
+      return pickDataset(name, this.options.defaultDataset, (n) => catalog.get(n), () => catalog.list(), 'the cluster');
+    } catch (err) {
+      const learning = err instanceof FlightError && err.code === Code.NOT_FOUND ? this.options.state.learning() : undefined;
+      if (learning === undefined) throw err;
+      throw new FlightError(Code.UNAVAILABLE, `${(err as FlightError).message} (so far): ${learning}; retry`, { metadata: { [NOT_SERVING_KEY]: 'learning' } });
+    }
   }
 }

@@ -35,7 +35,9 @@ import { campaign, standbyGate, type Campaign, type LeaderLease, type Refusal } 
 
 /**
  * A new leader serves once every member that answered its first probe round is in line (tombstones
- * traded, holdings adopted, refilled), or after this long with the ones that are not.
+ * traded, holdings adopted, refilled), or after this long with the ones that are not. For this long
+ * after a start or takeover, until every known member is in line, an unknown dataset is UNAVAILABLE
+ * rather than NOT_FOUND (ClusterState.learning).
  */
 export const TAKEOVER_LIMIT_MS = 10_000;
 
@@ -210,7 +212,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   let refusal: Refusal | undefined = lease && { state: 'standby', message: `coordinator ${lease.identity} is a standby: another holds the Lease ${lease.namespace}/${lease.name}` };
   let closing = false;
   let leadership: Campaign | undefined;
+  const expectMembers = options.shardList !== undefined || options.shardDns !== undefined;
   if (!lease) {
+    state.startLearning(Date.now() + TAKEOVER_LIMIT_MS, expectMembers);
     activate();
     membership.start();
   }
@@ -262,8 +266,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         const elected = Date.now();
         const current = ++term;
         refusal = { state: 'taking-over', message: `coordinator ${lease.identity} is taking over as leader: bringing the shards in line` };
+        state.startLearning(elected + TAKEOVER_LIMIT_MS, expectMembers);
         activate();
-        void inLine(membership, state, elected + TAKEOVER_LIMIT_MS, options.shardList !== undefined || options.shardDns !== undefined).then(() => {
+        void inLine(membership, state, elected + TAKEOVER_LIMIT_MS, expectMembers).then(() => {
           if (current !== term || closing) return;
           refusal = undefined;
           logEvent(logger, 'info', 'leader_serving', { identity: lease.identity, lease: `${lease.namespace}/${lease.name}`, members: state.liveIds().length, datasets: state.catalog.list().length, ms: Date.now() - elected }, 'leader serving');

@@ -16,7 +16,7 @@ export const DEFAULT_PLANNING_RETRY_MS = 15_000;
 /** Actions that only read, so that running one twice is harmless: the ones retried on UNAVAILABLE. */
 export const RETRY_SAFE_ACTIONS: ReadonlySet<string> = new Set(['stats', 'health', 'describe', 'tombstones']);
 
-/** Trailer metadata key of an UNAVAILABLE from a coordinator that does not serve (now): its value says why (standby, taking-over, lost). */
+/** Trailer metadata key of an UNAVAILABLE from a coordinator that does not serve (now): its value says why (standby, taking-over, lost, learning). */
 export const NOT_SERVING_KEY = 'flightcache-not-serving';
 
 /** Whether a call that failed with `err` before its first response may be made again. */
