@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { Int64, RecordBatchReader, Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { chunkOfStream, streamOfChunk, type IpcChunk } from './ipc-chunk.js';
-import { openTokenizer, type TextTokenizer } from './text-tokenizer.js';
+import { openTokenizer, utf8Documents, type TextTokenizer } from './text-tokenizer.js';
 import { tokenizeChunks } from './tokenize-chunks.js';
 import { parseTokenizeOptions } from './tokenize-options.js';
 import { TokenizePool } from './tokenize-pool.js';
@@ -42,7 +42,7 @@ async function run(options: Record<string, unknown>, keep: string[] = []): Promi
 }
 
 async function ids(): Promise<number[][]> {
-  const { ids, offsets } = await reference.encode(DOCS);
+  const { ids, offsets } = await reference.encode(utf8Documents(DOCS));
   return DOCS.map((_, d) => [...ids.subarray(offsets[d]!, offsets[d + 1]!)]);
 }
 
@@ -88,4 +88,16 @@ test('a file without rows still gives the output schema, with the kept columns a
   const reader = RecordBatchReader.from(streamOfChunk(out[0]!)).open();
   assert.deepEqual(reader.schema.fields.map((f) => `${f.name}: ${String(f.type)}`), ['input_ids: FixedSizeList[8]<Int32>', 'attention_mask: FixedSizeList[8]<Int8>', 'n: Int64']);
   assert.equal(reader.readAll().reduce((rows, b) => rows + b.numRows, 0), 0);
+});
+
+test('a null document tokenizes as an empty one, between documents that keep their ids', async () => {
+  const table = new Table({ text: vectorFromArray(['Hello world', null, 'naïve café'], new Utf8()) });
+  const source = (async function* () {
+    yield chunkOfStream(tableToIPC(table, 'stream'));
+  })();
+  const rows: number[][] = [];
+  for await (const chunk of tokenizeChunks(source, parseTokenizeOptions({ column: 'text', tiktoken: 'gpt2', max_length: 16 }), [], pool, { onTokens: () => {} })) {
+    for (const batch of RecordBatchReader.from(streamOfChunk(chunk)).readAll()) rows.push(...[...batch.getChild('input_ids')!].map((v) => [...(v as Iterable<number>)]));
+  }
+  assert.deepEqual(rows, [[15496, 995], [], [2616, 38776, 40304]]);
 });
