@@ -1,9 +1,9 @@
 /**
  * One tokenizer, as each tokenize worker holds it: a Hugging Face tokenizer.json through the
  * `tokenizers` package (Hugging Face's Rust library as a Node addon, the same code as Python's
- * `tokenizers`), or a tiktoken encoding: in the native core for the encodings with GPT-2's
- * pre-tokenizer (tokenize-bpe.ts), else through the `tiktoken` package (tiktoken's Rust core in
- * WebAssembly); both with the encodings' ranks the package ships. Why: docs/tokenize.md.
+ * `tokenizers`), or a tiktoken encoding: in the native core for the encodings whose pre-tokenizer it
+ * has (tokenize-bpe.ts), else through the `tiktoken` package (tiktoken's Rust core in WebAssembly);
+ * both with the encodings' ranks the package ships. Why: docs/tokenize.md.
  */
 import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';

@@ -1,17 +1,20 @@
 /**
  * tiktoken encodings in the native core (native/src/core/bpe_encoder.h): the ranks and special
- * tokens of the encoding file the `tiktoken` package ships, encoded in C++ with GPT-2's pre-tokenizer
- * regex written out by hand. Only encodings with that regex (gpt2, r50k_base, p50k_base, p50k_edit)
- * open here; the others stay on tiktoken's WebAssembly build (text-tokenizer.ts).
+ * tokens of the encoding file the `tiktoken` package ships, encoded in C++ with the pre-tokenizer
+ * regex written out by hand. Encodings with GPT-2's regex (gpt2, r50k_base, p50k_base, p50k_edit) or
+ * cl100k_base's open here; o200k_base stays on tiktoken's WebAssembly build (text-tokenizer.ts).
  */
 import { createRequire } from 'node:module';
-import { bpeEncode, bpeOpen, type BpeEncoderHandle } from '../../native/lib/addon.js';
+import { bpeEncode, bpeOpen, type BpeEncoderHandle, type BpePattern } from '../../native/lib/addon.js';
 import type { EncodedBatch, Utf8Documents } from './text-tokenizer.js';
 
 const require = createRequire(import.meta.url);
 
-/** The pre-tokenizer the native encoder implements, as tiktoken's encoding files write it. */
-export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+/** The pre-tokenizer regexes the native encoder implements, as tiktoken's encoding files write them. */
+const PATTERNS: ReadonlyMap<string, BpePattern> = new Map([
+  ["'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", 'gpt2'],
+  ["(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", 'cl100k'],
+]);
 
 /** An encoding file of the `tiktoken` package. */
 interface EncodingFile {
@@ -54,12 +57,13 @@ export interface NativeTiktoken {
   encode(docs: Utf8Documents, specialTokens: boolean): EncodedBatch;
 }
 
-/** The native encoder of tiktoken encoding `name`, or undefined when its pre-tokenizer is not GPT-2's. */
+/** The native encoder of tiktoken encoding `name`, or undefined when the native core lacks its pre-tokenizer. */
 export function openNativeTiktoken(name: string): NativeTiktoken | undefined {
   const file = require(`tiktoken/encoders/${name}.json`) as EncodingFile;
-  if (file.pat_str !== GPT2_PATTERN) return undefined;
+  const pattern = PATTERNS.get(file.pat_str);
+  if (pattern === undefined) return undefined;
   const specials = Object.entries(file.special_tokens).map(([text, id]): [Uint8Array, number] => [Buffer.from(text, 'utf8'), id]);
-  const encoder: BpeEncoderHandle = bpeOpen(...packTokens(ranksOf(file)), ...packTokens(specials));
+  const encoder: BpeEncoderHandle = bpeOpen(pattern, ...packTokens(ranksOf(file)), ...packTokens(specials));
   const eos = file.special_tokens['<|endoftext|>'];
   if (eos === undefined) throw new Error(`tiktoken encoding ${name} has no <|endoftext|>`);
   return { eos, encode: (docs, specialTokens) => bpeEncode(encoder, docs.data, docs.offsets, specialTokens) };

@@ -35,6 +35,9 @@ export interface ShmAllocation {
   readonly segmentBytes: number;
 }
 
+/** The pre-tokenizer regexes the byte-pair encoder has written out: GPT-2's and cl100k_base's. */
+export type BpePattern = 'gpt2' | 'cl100k';
+
 /** Opaque handle of a byte-pair encoder (bpeOpen). */
 export interface BpeEncoderHandle {
   readonly __brand: 'BpeEncoder';
@@ -57,7 +60,7 @@ export interface NativeAddon {
   shmSegmentDescriptor(space: ShmSpaceHandle, id: number): number;
   sendWithDescriptors(socket: number, data: Uint8Array, fds: readonly number[]): number;
   mapFile(path: string): ArrayBuffer;
-  bpeOpen(tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array, specials: Uint8Array, specialLengths: Int32Array, specialRanks: Int32Array): BpeEncoderHandle;
+  bpeOpen(pattern: BpePattern, tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array, specials: Uint8Array, specialLengths: Int32Array, specialRanks: Int32Array): BpeEncoderHandle;
   bpeEncode(encoder: BpeEncoderHandle, text: Uint8Array, offsets: Int32Array, specialTokens: boolean): { ids: Int32Array; offsets: Int32Array };
 }
 
@@ -127,12 +130,12 @@ export function gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float
 }
 
 /**
- * A tiktoken byte-pair encoder for GPT-2's pre-tokenizer regex (native/src/core/bpe_encoder.h): the
- * tokens' bytes back to back in `tokens`, token i `lengths[i]` bytes with id `ranks[i]`, and the
+ * A tiktoken byte-pair encoder splitting text with `pattern`'s regex (native/src/core/bpe_encoder.h):
+ * the tokens' bytes back to back in `tokens`, token i `lengths[i]` bytes with id `ranks[i]`, and the
  * special tokens the same way. RangeError when the layout does not add up or a rank is unusable.
  */
-export function bpeOpen(tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array, specials: Uint8Array, specialLengths: Int32Array, specialRanks: Int32Array): BpeEncoderHandle {
-  return load().bpeOpen(tokens, lengths, ranks, specials, specialLengths, specialRanks);
+export function bpeOpen(pattern: BpePattern, tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array, specials: Uint8Array, specialLengths: Int32Array, specialRanks: Int32Array): BpeEncoderHandle {
+  return load().bpeOpen(pattern, tokens, lengths, ranks, specials, specialLengths, specialRanks);
 }
 
 /**

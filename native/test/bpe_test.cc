@@ -1,5 +1,5 @@
 // Tests of the byte-pair encoder alone (core/bpe_encoder.h) over a small vocabulary: the pieces of
-// GPT-2's pre-tokenizer, tiktoken's merge order, special tokens, bytes that are not UTF-8 and the
+// GPT-2's and cl100k_base's pre-tokenizers, tiktoken's merge order, special tokens, bytes that are not UTF-8 and the
 // character classes; built and run (under the sanitizers) by native/lib/core.spec.ts.
 #include <cstdio>
 #include <string>
@@ -11,22 +11,23 @@
 using flightcache::core::BpeEncoder;
 using flightcache::core::CharClass;
 using flightcache::core::ClassOf;
+using flightcache::core::Pattern;
 using flightcache::core::TokenRank;
 using flightcache::test::Check;
 
 namespace {
 
 // Every byte is a token whose id is its value; then the merged tokens below.
-const std::vector<std::pair<std::string, int>> kMerged = {{"ab", 256}, {"abc", 257}, {" y", 258}, {"'s", 259}, {"it", 260}, {"  ", 261}, {"bc", 262}};
+const std::vector<std::pair<std::string, int>> kMerged = {{"ab", 256}, {"abc", 257}, {" y", 258}, {"'s", 259}, {"it", 260}, {"  ", 261}, {"bc", 262}, {"123", 263}, {"45", 264}, {"'S", 265}, {"(ab", 266}};
 
-std::unique_ptr<BpeEncoder> Encoder() {
+std::unique_ptr<BpeEncoder> Encoder(Pattern pattern = Pattern::kGpt2) {
   static std::string bytes(256, '\0');
   for (int b = 0; b < 256; ++b) bytes[b] = static_cast<char>(b);
   std::vector<TokenRank> ranks;
   for (int b = 0; b < 256; ++b) ranks.push_back({std::string_view(bytes).substr(b, 1), b});
   for (const auto& [text, id] : kMerged) ranks.push_back({text, id});
   std::string error;
-  auto encoder = BpeEncoder::Create(ranks, {{"<|e|>", 300}}, &error);
+  auto encoder = BpeEncoder::Create(pattern, ranks, {{"<|e|>", 300}}, &error);
   Check(encoder != nullptr && error.empty(), "the test vocabulary opens");
   return encoder;
 }
@@ -50,6 +51,18 @@ void TestPiecesAndMerges() {
   Check(Ids(*encoder, "!'s") == std::vector<std::int32_t>{'!', '\'', 's'}, "an apostrophe inside a punctuation run is no contraction");
   Check(Ids(*encoder, "a1!").size() == 3, "letters, digits and others are separate pieces");
   Check(Ids(*encoder, "").empty(), "empty text has no ids");
+}
+
+void TestCl100kPieces() {
+  const auto gpt2 = Encoder();
+  const auto cl100k = Encoder(Pattern::kCl100k);
+  Check(Ids(*cl100k, "12345") == std::vector<std::int32_t>{263, 264}, "cl100k: digits go in threes");
+  Check(Ids(*gpt2, "12345") == std::vector<std::int32_t>{'1', '2', '3', 264}, "gpt2: a digit run is one piece, merged as a whole");
+  Check(Ids(*cl100k, "'S") == std::vector<std::int32_t>{265}, "cl100k: contractions in any case");
+  Check(Ids(*gpt2, "'S") == std::vector<std::int32_t>{'\'', 'S'}, "gpt2: contractions in lower case only");
+  Check(Ids(*cl100k, "(ab") == std::vector<std::int32_t>{266}, "cl100k: one other character joins the letters after it");
+  Check(Ids(*cl100k, "x\n\n y") == std::vector<std::int32_t>{'x', '\n', '\n', 258}, "cl100k: spaces up to the last line break are a piece");
+  Check(Ids(*cl100k, "!!\n\nab") == std::vector<std::int32_t>{'!', '!', '\n', '\n', 256}, "cl100k: line breaks join the punctuation before them");
 }
 
 void TestSpecialTokens() {
@@ -76,19 +89,20 @@ void TestClasses() {
 
 void TestCreateErrors() {
   std::string error;
-  Check(BpeEncoder::Create({{"a", 0}}, {}, &error) == nullptr && error == "not every single byte is a token", "a missing byte is refused");
+  Check(BpeEncoder::Create(Pattern::kGpt2, {{"a", 0}}, {}, &error) == nullptr && error == "not every single byte is a token", "a missing byte is refused");
   std::vector<TokenRank> twice;
   static std::string bytes(256, '\0');
   for (int b = 0; b < 256; ++b) bytes[b] = static_cast<char>(b);
   for (int b = 0; b < 256; ++b) twice.push_back({std::string_view(bytes).substr(b, 1), b});
   twice.push_back({"a", 999});
-  Check(BpeEncoder::Create(twice, {}, &error) == nullptr && error == "a token's bytes are given twice (rank 999)", "a repeated token is refused");
+  Check(BpeEncoder::Create(Pattern::kGpt2, twice, {}, &error) == nullptr && error == "a token's bytes are given twice (rank 999)", "a repeated token is refused");
 }
 
 }  // namespace
 
 int main() {
   TestPiecesAndMerges();
+  TestCl100kPieces();
   TestSpecialTokens();
   TestBytesThatAreNotUtf8();
   TestClasses();

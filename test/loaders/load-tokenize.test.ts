@@ -2,7 +2,7 @@
  * `load --tokenize` on a single node and on a cluster, against the reference libraries: Python's
  * Hugging Face `tokenizers` with the same tokenizer.json (a WordPiece one, bert-base-uncased, and a
  * byte-level BPE one, GPT-2) and Python's `tiktoken` (cl100k_base, gpt2 and p50k_edit from the ranks
- * npm's `tiktoken` ships; the last two encoded in the native core), on Debian's copyright files (real
+ * npm's `tiktoken` ships, encoded in the native core), on Debian's copyright files (real
  * English text with names in many scripts) plus Unicode edge cases and empty documents (test/python/tokenize_check.py). Packed, padded, truncated and
  * variable-length rows equal the reference's ids; bad options fail with INVALID_ARGUMENT. The packed
  * dataset trains client/python/examples/train_packed_lm.py (test/python/tokenize_training.py).
@@ -101,7 +101,7 @@ test('variable-length tiktoken cl100k_base ids equal Python tiktoken, and the lo
   assert.equal(tokens, compared.tokens);
 });
 
-test('tiktoken gpt2 and p50k_edit, encoded in the native core, equal Python tiktoken: packed, and truncated without special tokens', async () => {
+test('tiktoken gpt2 and p50k_edit equal Python tiktoken: packed, and truncated without special tokens', async () => {
   const { compared } = await loadAndCompare(node.url, 'gpt2-tiktoken', ['--tiktoken', 'gpt2', '--max-length', '64', '--pack'], { tiktoken: 'gpt2', max_length: 64, pack: true });
   assert.deepEqual(compared.schema, { input_ids: 'fixed_size_list<item: int32 not null>[64]', position_ids: 'fixed_size_list<item: int32 not null>[64]' });
   assert.ok(compared.rows > 1000, `only ${compared.rows} rows`);

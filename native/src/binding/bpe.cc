@@ -12,7 +12,7 @@ namespace flightcache::binding {
 namespace {
 
 constexpr napi_type_tag kEncoderTag = {0x6a41c2e97d3b5f08ULL, 0x2e9f7b1d4c6a8e35ULL};
-constexpr const char* kOpen = "bpeOpen(tokens, lengths, ranks, specials, specialLengths, specialRanks)";
+constexpr const char* kOpen = "bpeOpen(pattern, tokens, lengths, ranks, specials, specialLengths, specialRanks)";
 constexpr const char* kEncode = "bpeEncode(encoder, text, offsets, specialTokens)";
 
 template <typename T>
@@ -51,9 +51,12 @@ std::vector<core::TokenRank> Tokens(const Napi::CallbackInfo& info, std::size_t 
 
 Napi::Value BpeOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RequireArgumentCount(info, kOpen, 6);
+  RequireArgumentCount(info, kOpen, 7);
+  const std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (name != "gpt2" && name != "cl100k") throw Napi::TypeError::New(env, std::string(kOpen) + ": pattern must be \"gpt2\" or \"cl100k\"");
+  const core::Pattern pattern = name == "gpt2" ? core::Pattern::kGpt2 : core::Pattern::kCl100k;
   std::string error;
-  std::unique_ptr<core::BpeEncoder> encoder = core::BpeEncoder::Create(Tokens(info, 0, "tokens"), Tokens(info, 3, "specials"), &error);
+  std::unique_ptr<core::BpeEncoder> encoder = core::BpeEncoder::Create(pattern, Tokens(info, 1, "tokens"), Tokens(info, 4, "specials"), &error);
   if (!encoder) throw Napi::RangeError::New(env, std::string(kOpen) + ": " + error);
   auto handle = Napi::External<core::BpeEncoder>::New(env, encoder.release(), [](Napi::Env, core::BpeEncoder* held) { delete held; });
   handle.TypeTag(&kEncoderTag);

@@ -6,8 +6,9 @@
 
 namespace flightcache::binding {
 
-// bpeOpen(tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array, specials: Uint8Array,
-//         specialLengths: Int32Array, specialRanks: Int32Array): an encoder handle. The tokens'
+// bpeOpen(pattern: "gpt2" | "cl100k", tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array,
+//         specials: Uint8Array, specialLengths: Int32Array, specialRanks: Int32Array): an encoder
+// handle splitting text with that encoding's pre-tokenizer regex. The tokens'
 // bytes lie back to back in `tokens`, token i `lengths[i]` long with id `ranks[i]`; the same for
 // the special tokens. RangeError when the lengths do not add up or the ranks are unusable.
 Napi::Value BpeOpen(const Napi::CallbackInfo& info);

@@ -108,20 +108,47 @@ std::size_t RunEnd(std::string_view text, std::size_t at, CharClass cls) {
   return at;
 }
 
-// The length of the contraction ('s 't 're 've 'm 'll 'd) at `at`, or 0.
-std::size_t ContractionAt(std::string_view text, std::size_t at) {
+// The length of the contraction ('s 't 're 've 'm 'll 'd) at `at`, or 0; `any_case` as (?i:...)
+// matches it, where "'S" and "'ſ" (long s, which folds to s) count too.
+std::size_t ContractionAt(std::string_view text, std::size_t at, bool any_case) {
   if (text[at] != '\'' || at + 1 >= text.size()) return 0;
-  const char a = text[at + 1];
-  if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
-  if (at + 2 >= text.size()) return 0;
-  const char b = text[at + 2];
-  if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+  auto is = [&](std::size_t i, char lower) { return i < text.size() && (text[i] == lower || (any_case && text[i] == lower - 'a' + 'A')); };
+  const std::size_t next = at + 1;
+  if (is(next, 's') || is(next, 't') || is(next, 'm') || is(next, 'd')) return 2;
+  if (any_case && text.compare(next, 2, "\xc5\xbf") == 0) return 3;
+  if ((is(next, 'r') && is(next + 1, 'e')) || (is(next, 'v') && is(next + 1, 'e')) || (is(next, 'l') && is(next + 1, 'l'))) return 3;
   return 0;
 }
 
-// The end of the regex's match at `at` (leftmost-first alternation, as fancy-regex matches it).
-std::size_t PieceEnd(std::string_view text, std::size_t at) {
-  if (const std::size_t n = ContractionAt(text, at)) return at + n;
+// The end of the run of space characters that starts at `at`, and where its last character starts.
+struct SpaceRun {
+  std::size_t end;
+  std::size_t last;
+};
+
+SpaceRun SpacesFrom(std::string_view text, std::size_t at) {
+  SpaceRun run{at, at};
+  while (run.end < text.size()) {
+    const Char c = CharAt(text, run.end);
+    if (c.cls != CharClass::kSpace) break;
+    run.last = run.end;
+    run.end += c.length;
+  }
+  return run;
+}
+
+// "\s+(?!\S)|\s+" over the spaces at `at`: all of them at the end of the text, else all but the
+// last, which starts the next piece; a single space before a non-space is a piece of its own.
+std::size_t TrailingSpacesEnd(std::string_view text, std::size_t at) {
+  const SpaceRun run = SpacesFrom(text, at);
+  if (run.end == text.size()) return run.end;
+  return run.last > at ? run.last : run.end;
+}
+
+// The end of GPT-2's regex match at `at` (leftmost-first alternation, as fancy-regex matches it):
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+std::size_t Gpt2PieceEnd(std::string_view text, std::size_t at) {
+  if (const std::size_t n = ContractionAt(text, at, false)) return at + n;
   const Char first = CharAt(text, at);
   if (first.cls != CharClass::kSpace) return RunEnd(text, at + first.length, first.cls);
   if (text[at] == ' ' && at + 1 < text.size()) {
@@ -129,13 +156,46 @@ std::size_t PieceEnd(std::string_view text, std::size_t at) {
     const Char next = CharAt(text, at + 1);
     if (next.cls != CharClass::kSpace) return RunEnd(text, at + 1 + next.length, next.cls);
   }
-  // "\s+(?!\S)": all the spaces at the end of the text, else all but the last, which starts the next
-  // piece; "\s+" takes a single space before a non-space.
-  const std::size_t end = RunEnd(text, at + first.length, CharClass::kSpace);
-  if (end == text.size()) return end;
-  std::size_t last = end - 1;
-  while ((static_cast<unsigned char>(text[last]) & 0xC0) == 0x80) --last;
-  return last > at ? last : end;
+  return TrailingSpacesEnd(text, at);
+}
+
+bool IsLineBreak(char c) { return c == '\r' || c == '\n'; }
+
+// The end of the run of \r and \n at `at`.
+std::size_t LineBreaksEnd(std::string_view text, std::size_t at) {
+  while (at < text.size() && IsLineBreak(text[at])) ++at;
+  return at;
+}
+
+// The end of cl100k_base's regex match at `at`:
+//   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+std::size_t Cl100kPieceEnd(std::string_view text, std::size_t at) {
+  if (const std::size_t n = ContractionAt(text, at, true)) return at + n;
+  const Char first = CharAt(text, at);
+  if (first.cls == CharClass::kLetter) return RunEnd(text, at + first.length, CharClass::kLetter);
+  const std::size_t second = at + first.length;
+  const bool before_letter = second < text.size() && CharAt(text, second).cls == CharClass::kLetter;
+  if (first.cls != CharClass::kNumber && !IsLineBreak(text[at]) && before_letter) return RunEnd(text, second, CharClass::kLetter);
+  if (first.cls == CharClass::kNumber) {
+    std::size_t end = second;
+    for (int digits = 1; digits < 3 && end < text.size(); ++digits) {
+      const Char c = CharAt(text, end);
+      if (c.cls != CharClass::kNumber) break;
+      end += c.length;
+    }
+    return end;
+  }
+  if (first.cls == CharClass::kOther) return LineBreaksEnd(text, RunEnd(text, second, CharClass::kOther));
+  if (text[at] == ' ' && second < text.size()) {
+    const Char next = CharAt(text, second);
+    if (next.cls == CharClass::kOther) return LineBreaksEnd(text, RunEnd(text, second + next.length, CharClass::kOther));
+  }
+  // "\s*[\r\n]+": the spaces up to and including the run's last line break, when it has one.
+  const SpaceRun run = SpacesFrom(text, at);
+  for (std::size_t i = run.end; i > at; --i) {
+    if (IsLineBreak(text[i - 1])) return i;
+  }
+  return TrailingSpacesEnd(text, at);
 }
 
 std::uint64_t Hash(std::string_view bytes) {
@@ -148,9 +208,10 @@ std::uint64_t Hash(std::string_view bytes) {
 
 CharClass ClassOf(char32_t cp) { return Classes().Of(cp); }
 
-std::unique_ptr<BpeEncoder> BpeEncoder::Create(const std::vector<TokenRank>& ranks, const std::vector<TokenRank>& specials,
+std::unique_ptr<BpeEncoder> BpeEncoder::Create(Pattern pattern, const std::vector<TokenRank>& ranks, const std::vector<TokenRank>& specials,
                                                std::string* error) {
   std::unique_ptr<BpeEncoder> encoder(new BpeEncoder());
+  encoder->pattern_ = pattern;
   std::size_t capacity = 16;
   while (capacity < ranks.size() * 2) capacity <<= 1;
   encoder->slots_.assign(capacity, Slot{0, 0, -1});
@@ -243,7 +304,7 @@ void BpeEncoder::EncodePiece(std::string_view piece, std::vector<std::int32_t>& 
 
 void BpeEncoder::EncodeOrdinary(std::string_view text, std::vector<std::int32_t>& out) const {
   for (std::size_t at = 0; at < text.size();) {
-    const std::size_t end = PieceEnd(text, at);
+    const std::size_t end = pattern_ == Pattern::kGpt2 ? Gpt2PieceEnd(text, at) : Cl100kPieceEnd(text, at);
     const std::string_view piece = text.substr(at, end - at);
     const std::int32_t whole = piece.size() == 2 ? pair_ranks_[(static_cast<unsigned char>(piece[0]) << 8) | static_cast<unsigned char>(piece[1])] : Find(piece);
     if (whole >= 0) out.push_back(whole);

@@ -1,6 +1,5 @@
-// tiktoken's byte-pair encoding for the encodings whose pre-tokenizer is GPT-2's regex (gpt2,
-// r50k_base, p50k_base, p50k_edit), with that regex written out by hand:
-//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// tiktoken's byte-pair encoding, with the encoding's pre-tokenizer regex written out by hand: GPT-2's
+// (gpt2, r50k_base, p50k_base, p50k_edit) or cl100k_base's (bpe_encoder.cc spells both out).
 // Ids are tiktoken's: the same leftmost-first pieces, the same merge order (lowest rank first, the
 // leftmost of equal ranks), special tokens found as tiktoken finds them.
 #ifndef FLIGHTCACHE_CORE_BPE_ENCODER_H_
@@ -21,6 +20,9 @@ enum class CharClass : std::uint8_t { kOther, kLetter, kNumber, kSpace };
 // The class of code point `cp` (0 to 0x10FFFF).
 CharClass ClassOf(char32_t cp);
 
+// The pre-tokenizer regexes written out.
+enum class Pattern : std::uint8_t { kGpt2, kCl100k };
+
 // One token: its bytes and its id.
 struct TokenRank {
   std::string_view bytes;
@@ -30,8 +32,9 @@ struct TokenRank {
 class BpeEncoder {
  public:
   // An encoder over `ranks` (each byte sequence once, ids 0 to 2^31-2) and `specials` (special-token
-  // text and id); null with `error` set when a token is empty, repeated or a single byte is missing.
-  static std::unique_ptr<BpeEncoder> Create(const std::vector<TokenRank>& ranks, const std::vector<TokenRank>& specials,
+  // text and id) that splits text by `pattern`; null with `error` set when a token is empty, repeated
+  // or a single byte is missing.
+  static std::unique_ptr<BpeEncoder> Create(Pattern pattern, const std::vector<TokenRank>& ranks, const std::vector<TokenRank>& specials,
                                             std::string* error);
 
   // Appends the ids of UTF-8 `text` to `out`. With `special_tokens`, special-token text is its
@@ -52,6 +55,7 @@ class BpeEncoder {
   void EncodeOrdinary(std::string_view text, std::vector<std::int32_t>& out) const;
   void EncodePiece(std::string_view piece, std::vector<std::int32_t>& out) const;
 
+  Pattern pattern_ = Pattern::kGpt2;
   std::string bytes_;            // every token's bytes, back to back
   std::vector<Slot> slots_;      // open addressing, a power of two long
   std::size_t mask_ = 0;
