@@ -87,9 +87,13 @@ export function utf8Documents(texts: readonly string[]): Utf8Documents {
   return { data, offsets };
 }
 
-/** Valid UTF-8 for the native encoder: bytes that are not UTF-8 become U+FFFD, as they do when decoded. */
+/** Valid UTF-8 for the native encoder: bytes that are not UTF-8 become U+FFFD, as they do when each document is decoded. */
 function wellFormed(docs: Utf8Documents): Utf8Documents {
-  return isUtf8(docs.data) ? docs : utf8Documents(decodeAll(docs));
+  const { data, offsets } = docs;
+  for (let i = 0; i + 1 < offsets.length; i++) {
+    if (!isUtf8(data.subarray(offsets[i]!, offsets[i + 1]!))) return utf8Documents(decodeAll(docs));
+  }
+  return docs;
 }
 
 function tiktokenTokenizer(name: string, specialTokens: boolean): TextTokenizer {

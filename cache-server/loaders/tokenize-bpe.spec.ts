@@ -75,10 +75,12 @@ for (const name of ['gpt2', 'cl100k_base'] as const) {
 
 test('bytes that are not UTF-8 are U+FFFD to the native tokenizer, as a decoded Arrow string has them', async () => {
   const tokenizer = openTokenizer({ tiktoken: 'gpt2' }, true);
-  const data = new Uint8Array([0x61, 0xff, 0x62, 0x20, 0xc3, 0x28, 0xe2, 0x82, 0x20, 0x63]);
-  const { ids, offsets } = await tokenizer.encode({ data, offsets: new Int32Array([0, 3, 10]) });
-  const decoded = [new TextDecoder().decode(data.subarray(0, 3)), new TextDecoder().decode(data.subarray(3))];
-  assert.deepEqual([[...ids.subarray(0, offsets[1]!)], [...ids.subarray(offsets[1]!, offsets[2]!)]], decoded.map((text) => tiktokenIds('gpt2', text, true)));
+  // The second pair splits "é" (c3 a9) between two documents: the bytes together are UTF-8, each document's are not.
+  const data = new Uint8Array([0x61, 0xff, 0x62, 0x20, 0xc3, 0x28, 0xe2, 0x82, 0x20, 0x63, 0x78, 0xc3, 0xa9, 0x79]);
+  const bounds = [0, 3, 10, 12, 14];
+  const { ids, offsets } = await tokenizer.encode({ data, offsets: new Int32Array(bounds) });
+  const decoded = bounds.slice(1).map((end, i) => new TextDecoder().decode(data.subarray(bounds[i], end)));
+  assert.deepEqual(decoded.map((_, i) => [...ids.subarray(offsets[i]!, offsets[i + 1]!)]), decoded.map((text) => tiktokenIds('gpt2', text, true)));
   tokenizer.close();
 });
 
