@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Int64, RecordBatchReader, Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { Int64, LargeUtf8, RecordBatchReader, Table, Utf8, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { chunkOfStream, streamOfChunk, type IpcChunk } from './ipc-chunk.js';
-import { openTokenizer, type TextTokenizer } from './text-tokenizer.js';
+import { openTokenizer, utf8Documents, type TextTokenizer } from './text-tokenizer.js';
 import { tokenizeChunks } from './tokenize-chunks.js';
 import { parseTokenizeOptions } from './tokenize-options.js';
 import { TokenizePool } from './tokenize-pool.js';
@@ -42,7 +42,7 @@ async function run(options: Record<string, unknown>, keep: string[] = []): Promi
 }
 
 async function ids(): Promise<number[][]> {
-  const { ids, offsets } = await reference.encode(DOCS);
+  const { ids, offsets } = await reference.encode(utf8Documents(DOCS));
   return DOCS.map((_, d) => [...ids.subarray(offsets[d]!, offsets[d + 1]!)]);
 }
 
@@ -88,4 +88,30 @@ test('a file without rows still gives the output schema, with the kept columns a
   const reader = RecordBatchReader.from(streamOfChunk(out[0]!)).open();
   assert.deepEqual(reader.schema.fields.map((f) => `${f.name}: ${String(f.type)}`), ['input_ids: FixedSizeList[8]<Int32>', 'attention_mask: FixedSizeList[8]<Int8>', 'n: Int64']);
   assert.equal(reader.readAll().reduce((rows, b) => rows + b.numRows, 0), 0);
+});
+
+/** The variable-length ids of one batch of `docs` in a text column of `type`. */
+async function idsOfColumn(docs: Array<string | null>, type: DataType): Promise<number[][]> {
+  const source = (async function* () {
+    yield chunkOfStream(tableToIPC(new Table({ text: vectorFromArray(docs, type) }), 'stream'));
+  })();
+  const rows: number[][] = [];
+  for await (const chunk of tokenizeChunks(source, parseTokenizeOptions({ column: 'text', tiktoken: 'gpt2', max_length: 16 }), [], pool, { onTokens: () => {} })) {
+    for (const batch of RecordBatchReader.from(streamOfChunk(chunk)).readAll()) rows.push(...[...batch.getChild('input_ids')!].map((v) => [...(v as Iterable<number>)]));
+  }
+  return rows;
+}
+
+test('a null document tokenizes as an empty one, between documents that keep their ids', async () => {
+  assert.deepEqual(await idsOfColumn(['Hello world', null, 'naïve café'], new Utf8()), [[15496, 995], [], [2616, 38776, 40304]]);
+});
+
+test('a large_string column tokenizes as a string column does', async () => {
+  assert.deepEqual(await idsOfColumn(['Hello world', null, 'naïve café'], new LargeUtf8()), [[15496, 995], [], [2616, 38776, 40304]]);
+});
+
+test('a batch of more documents and bytes than one worker message holds keeps every document in order', async () => {
+  const docs = Array.from({ length: 600 }, (_, i) => (i % 7 === 3 ? `${'long text '.repeat(30_000)}${i}` : `document ${i}: it's ${i * 7} bytes`));
+  const { ids, offsets } = await reference.encode(utf8Documents(docs));
+  assert.deepEqual(await idsOfColumn(docs, new Utf8()), docs.map((_, d) => [...ids.subarray(offsets[d]!, offsets[d + 1]!)]));
 });

@@ -10,13 +10,13 @@ import {
 } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { chunkOfStream, streamOfChunk, type IpcChunk } from './ipc-chunk.js';
-import type { EncodedBatch } from './text-tokenizer.js';
+import type { EncodedBatch, Utf8Documents } from './text-tokenizer.js';
 import type { TokenizeOptions } from './tokenize-options.js';
 import type { TokenizePool } from './tokenize-pool.js';
 
-/** Texts per worker message: small enough to spread a batch over the workers, big enough to amortise a message. */
+/** Documents per worker message: small enough to spread a batch over the workers, big enough to amortise a message. */
 const SLICE_DOCS = 256;
-const SLICE_CHARS = 1 << 20;
+const SLICE_BYTES = 1 << 20;
 
 /** The ids' column and the ones that go with it. */
 const ID_FIELD = new Field('item', new Int32(), false);
@@ -28,35 +28,53 @@ export interface TokenizeProgress {
   onTokens(count: number): void;
 }
 
-function texts(batch: RecordBatch, column: string): string[] {
+/** A batch's text column as UTF-8 bytes and per-document byte offsets (bigint for large_string). */
+interface TextColumn {
+  readonly rows: number;
+  readonly values: Uint8Array;
+  readonly offsets: Int32Array | BigInt64Array;
+  /** Whether row i holds a document; a null document tokenizes as an empty one. */
+  readonly isValid: (row: number) => boolean;
+  readonly nullCount: number;
+}
+
+function textColumn(batch: RecordBatch, column: string): TextColumn {
   const vector = batch.getChild(column);
   if (!vector) throw new FlightError(Code.INVALID_ARGUMENT, `tokenize: no column "${column}" (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`);
   if (vector.type.typeId !== Type.Utf8 && vector.type.typeId !== Type.LargeUtf8) {
     throw new FlightError(Code.INVALID_ARGUMENT, `tokenize: column "${column}" is ${String(vector.type)}, not a string column`);
   }
-  const out = new Array<string>(vector.length);
-  // A null document tokenizes as an empty one.
-  for (let i = 0; i < vector.length; i++) out[i] = (vector.get(i) as string | null) ?? '';
-  return out;
+  const data = vector.data[0]!;
+  return { rows: data.length, values: data.values as Uint8Array, offsets: data.valueOffsets as Int32Array | BigInt64Array, isValid: (row) => data.getValid(row), nullCount: data.nullCount };
 }
 
-/** Sends `docs` to the pool in slices and joins the answers into one batch of ids. */
-async function encodeAll(pool: TokenizePool, docs: readonly string[]): Promise<EncodedBatch> {
-  const slices: string[][] = [];
-  let slice: string[] = [];
-  let chars = 0;
-  for (const doc of docs) {
-    if (slice.length === SLICE_DOCS || (chars + doc.length > SLICE_CHARS && slice.length > 0)) {
-      slices.push(slice);
-      slice = [];
-      chars = 0;
-    }
-    slice.push(doc);
-    chars += doc.length;
+/** Rows [first, end) of `text` as documents of their own (their bytes copied, so they can move to a worker). */
+function documentsOf(text: TextColumn, first: number, end: number): Utf8Documents {
+  const at = (row: number): number => Number(text.offsets[row]!);
+  const offsets = new Int32Array(end - first + 1);
+  if (text.nullCount === 0) {
+    const base = at(first);
+    for (let row = first; row <= end; row++) offsets[row - first] = at(row) - base;
+    return { data: text.values.slice(base, at(end)), offsets };
   }
-  if (slice.length > 0) slices.push(slice);
+  for (let row = first; row < end; row++) offsets[row - first + 1] = offsets[row - first]! + (text.isValid(row) ? at(row + 1) - at(row) : 0);
+  const data = new Uint8Array(offsets[end - first]!);
+  for (let row = first; row < end; row++) if (text.isValid(row)) data.set(text.values.subarray(at(row), at(row + 1)), offsets[row - first]!);
+  return { data, offsets };
+}
+
+/** Sends a batch's documents to the pool in slices and joins the answers into one batch of ids. */
+async function encodeAll(pool: TokenizePool, text: TextColumn): Promise<EncodedBatch> {
+  const slices: Utf8Documents[] = [];
+  for (let first = 0; first < text.rows; ) {
+    let end = first + 1;
+    const start = Number(text.offsets[first]!);
+    while (end < text.rows && end - first < SLICE_DOCS && Number(text.offsets[end + 1]!) - start <= SLICE_BYTES) end++;
+    slices.push(documentsOf(text, first, end));
+    first = end;
+  }
   const parts = await Promise.all(slices.map((s) => pool.encode(s)));
-  const offsets = new Int32Array(docs.length + 1);
+  const offsets = new Int32Array(text.rows + 1);
   const ids = new Int32Array(parts.reduce((sum, p) => sum + p.ids.length, 0));
   let doc = 0;
   let base = 0;
@@ -197,7 +215,7 @@ export async function* tokenizeChunks(chunks: AsyncIterable<IpcChunk>, options: 
       const reader = RecordBatchReader.from(streamOfChunk(chunk)).open();
       schema ??= outputSchema(options, keep, reader.schema);
       for (const batch of reader.readAll()) {
-        const encoded = encodeAll(pool, texts(batch, options.column));
+        const encoded = encodeAll(pool, textColumn(batch, options.column));
         encoded.catch(() => {}); // awaited in order below; a later batch's failure must not go unhandled meanwhile
         inFlight.push({ batch, encoded });
         // Two batches per worker keep every worker busy while the earliest is laid out.

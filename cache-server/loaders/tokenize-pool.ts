@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-import type { EncodedBatch } from './text-tokenizer.js';
+import type { EncodedBatch, Utf8Documents } from './text-tokenizer.js';
 import type { TokenizerSource } from './tokenize-options.js';
 
 /** What a worker is started with. */
@@ -14,11 +14,8 @@ export interface WorkerSetup {
   readonly specialTokens: boolean;
 }
 
-/** A batch for a worker. */
-export interface WorkerRequest {
-  readonly id: number;
-  readonly texts: readonly string[];
-}
+/** A batch of documents for a worker. */
+export type WorkerRequest = { readonly id: number } & Utf8Documents;
 
 /** A worker's answers: opened (with the tokenizer's special ids), a batch's ids, or an error. */
 export type WorkerReply =
@@ -90,14 +87,14 @@ export class TokenizePool {
     });
   }
 
-  /** The ids of `texts`, from the worker with the fewest batches waiting. */
-  encode(texts: readonly string[]): Promise<EncodedBatch> {
+  /** The ids of `docs`, from the worker with the fewest batches waiting; `docs`' buffers move to it. */
+  encode(docs: Utf8Documents): Promise<EncodedBatch> {
     if (this.#failure) return Promise.reject(this.#failure);
     const slot = this.slots.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, texts } satisfies WorkerRequest);
+      slot.worker.postMessage({ id, data: docs.data, offsets: docs.offsets } satisfies WorkerRequest, [docs.data.buffer as ArrayBuffer, docs.offsets.buffer as ArrayBuffer]);
     });
   }
 

@@ -1,6 +1,6 @@
 /**
  * A tokenize worker thread: opens the tokenizer its workerData names, answers `ready` (or the error
- * opening it gave), then encodes each batch of texts it is sent and transfers the ids back.
+ * opening it gave), then encodes each batch of documents it is sent and transfers the ids back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openTokenizer } from './text-tokenizer.js';
@@ -12,7 +12,7 @@ try {
   const tokenizer = openTokenizer(setup.source, setup.specialTokens);
   port.postMessage({ kind: 'ready', eos: tokenizer.eos, pad: tokenizer.pad } satisfies WorkerReply);
   port.on('message', (request: WorkerRequest) => {
-    tokenizer.encode(request.texts).then(
+    tokenizer.encode(request).then(
       ({ ids, offsets }) => port.postMessage({ kind: 'encoded', id: request.id, ids, offsets } satisfies WorkerReply, [ids.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer]),
       (err: unknown) => port.postMessage({ kind: 'failed', id: request.id, message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply),
     );

@@ -43,6 +43,14 @@ export interface ComputedColumn {
   readonly values: Uint8Array;
 }
 
+/** The pre-tokenizer regexes the byte-pair encoder has written out: GPT-2's and cl100k_base's. */
+export type BpePattern = 'gpt2' | 'cl100k';
+
+/** Opaque handle of a byte-pair encoder (bpeOpen). */
+export interface BpeEncoderHandle {
+  readonly __brand: 'BpeEncoder';
+}
+
 /** The addon's exports as loaded, before the typed wrappers below. */
 export interface NativeAddon {
   allocate(bytes: number): ArrayBuffer;
@@ -62,6 +70,8 @@ export interface NativeAddon {
   shmSegmentDescriptor(space: ShmSpaceHandle, id: number): number;
   sendWithDescriptors(socket: number, data: Uint8Array, fds: readonly number[]): number;
   mapFile(path: string): ArrayBuffer;
+  bpeOpen(pattern: BpePattern, tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array, specials: Uint8Array, specialLengths: Int32Array, specialRanks: Int32Array): BpeEncoderHandle;
+  bpeEncode(encoder: BpeEncoderHandle, text: Uint8Array, offsets: Int32Array, specialTokens: boolean): { ids: Int32Array; offsets: Int32Array };
 }
 
 const ADDON_PATH = join('build', 'Release', 'flightcache_native.node');
@@ -127,4 +137,22 @@ export function alignmentOf(view: ArrayBufferView): number {
  */
 export function gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void {
   load().gatherRuns(target, source, starts, lengths, count, width);
+}
+
+/**
+ * A tiktoken byte-pair encoder splitting text with `pattern`'s regex (native/src/core/bpe_encoder.h):
+ * the tokens' bytes back to back in `tokens`, token i `lengths[i]` bytes with id `ranks[i]`, and the
+ * special tokens the same way. RangeError when the layout does not add up or a rank is unusable.
+ */
+export function bpeOpen(pattern: BpePattern, tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array, specials: Uint8Array, specialLengths: Int32Array, specialRanks: Int32Array): BpeEncoderHandle {
+  return load().bpeOpen(pattern, tokens, lengths, ranks, specials, specialLengths, specialRanks);
+}
+
+/**
+ * The ids of UTF-8 documents (document i is text[offsets[i]..offsets[i+1]]), concatenated, with
+ * document i's ids at ids[out.offsets[i]..out.offsets[i+1]]; `specialTokens`: special-token text is
+ * its special id, as tiktoken's `encode(text, allowed_special="all")`, else `encode_ordinary`.
+ */
+export function bpeEncode(encoder: BpeEncoderHandle, text: Uint8Array, offsets: Int32Array, specialTokens: boolean): { ids: Int32Array; offsets: Int32Array } {
+  return load().bpeEncode(encoder, text, offsets, specialTokens);
 }

@@ -1,9 +1,9 @@
 /**
  * `load --tokenize` on a single node and on a cluster, against the reference libraries: Python's
  * Hugging Face `tokenizers` with the same tokenizer.json (a WordPiece one, bert-base-uncased, and a
- * byte-level BPE one, GPT-2) and Python's `tiktoken` (cl100k_base from the ranks npm's `tiktoken`
- * ships), on Debian's copyright files (real English text with names in many scripts) plus Unicode
- * edge cases and empty documents (test/python/tokenize_check.py). Packed, padded, truncated and
+ * byte-level BPE one, GPT-2) and Python's `tiktoken` (cl100k_base, gpt2 and p50k_edit from the ranks
+ * npm's `tiktoken` ships, encoded in the native core), on Debian's copyright files (real
+ * English text with names in many scripts) plus Unicode edge cases and empty documents (test/python/tokenize_check.py). Packed, padded, truncated and
  * variable-length rows equal the reference's ids; bad options fail with INVALID_ARGUMENT. The packed
  * dataset trains client/python/examples/train_packed_lm.py (test/python/tokenize_training.py).
  */
@@ -99,6 +99,18 @@ test('variable-length tiktoken cl100k_base ids equal Python tiktoken, and the lo
   const { compared, tokens } = await loadAndCompare(node.url, 'cl100k', ['--tiktoken', 'cl100k_base', '--max-length', '16'], { tiktoken: 'cl100k_base', max_length: 16 });
   assert.deepEqual(compared.schema, { input_ids: 'list<item: int32 not null>' });
   assert.equal(tokens, compared.tokens);
+});
+
+test('tiktoken gpt2 and p50k_edit equal Python tiktoken: packed, and truncated without special tokens', async () => {
+  const { compared } = await loadAndCompare(node.url, 'gpt2-tiktoken', ['--tiktoken', 'gpt2', '--max-length', '64', '--pack'], { tiktoken: 'gpt2', max_length: 64, pack: true });
+  assert.deepEqual(compared.schema, { input_ids: 'fixed_size_list<item: int32 not null>[64]', position_ids: 'fixed_size_list<item: int32 not null>[64]' });
+  assert.ok(compared.rows > 1000, `only ${compared.rows} rows`);
+  await loadAndCompare(node.url, 'p50k-plain', ['--tiktoken', 'p50k_edit', '--max-length', '40', '--truncate', '--no-special-tokens'], {
+    tiktoken: 'p50k_edit',
+    max_length: 40,
+    truncate: true,
+    special_tokens: false,
+  });
 });
 
 test('--no-special-tokens: special-token text is plain text (tiktoken) and no [CLS]/[SEP] is added (WordPiece), truncated to L', async () => {
