@@ -35,6 +35,22 @@ export interface ShmAllocation {
   readonly segmentBytes: number;
 }
 
+/** One record batch of a CSV block: its body and, as an IPC RecordBatch lists them, (length, null count) per field node and (offset, length) per buffer. */
+export interface CsvNativeBatch {
+  readonly rows: number;
+  readonly body: ArrayBuffer;
+  readonly nodes: Float64Array;
+  readonly buffers: Float64Array;
+}
+
+/** A parsed CSV block: the bytes of its complete records, their rows, the kept columns' types (csv-reader.ts codes) and one batch per part. */
+export interface CsvNativeBlock {
+  readonly consumed: number;
+  readonly rows: number;
+  readonly types: Int32Array;
+  readonly batches: readonly CsvNativeBatch[];
+}
+
 /** The addon's exports as loaded, before the typed wrappers below. */
 export interface NativeAddon {
   allocate(bytes: number): ArrayBuffer;
@@ -52,6 +68,8 @@ export interface NativeAddon {
   shmSegmentDescriptor(space: ShmSpaceHandle, id: number): number;
   sendWithDescriptors(socket: number, data: Uint8Array, fds: readonly number[]): number;
   mapFile(path: string): ArrayBuffer;
+  csvHeader(bytes: Uint8Array, atEnd: boolean): { names: string[]; consumed: number } | null;
+  csvParseBlock(bytes: Uint8Array, atEnd: boolean, columns: number, kept: Int32Array, types: Int32Array, inferRows: number, threads: number): Promise<CsvNativeBlock>;
 }
 
 const ADDON_PATH = join('build', 'Release', 'flightcache_native.node');
@@ -117,4 +135,24 @@ export function alignmentOf(view: ArrayBufferView): number {
  */
 export function gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void {
   load().gatherRuns(target, source, starts, lengths, count, width);
+}
+
+/**
+ * The header of CSV bytes (native/src/core/csv_block.h): its field values and the bytes it takes
+ * (with a byte order mark and empty lines), or null when the bytes end inside it and more may come.
+ * Throws an Error coded CSV_UNCLOSED_QUOTE when a quoted field never closes.
+ */
+export function csvHeader(bytes: Uint8Array, atEnd: boolean): { names: string[]; consumed: number } | null {
+  return load().csvHeader(bytes, atEnd);
+}
+
+/**
+ * Parses the complete CSV records of `bytes` (`columns` fields each) on `threads` threads into one
+ * record batch per part, converting the `kept` columns to `types` (-1: inferred from the first
+ * `inferRows` rows). `bytes` must not change until the promise settles. Rejects with an Error coded
+ * CSV_FIELD_COUNT, CSV_UNCLOSED_QUOTE, CSV_CELL, CSV_STRING_TOO_LONG or ENOMEM whose `record` (0-based
+ * in the block), `column` (index in kept), `fields` and `cell` say where.
+ */
+export function csvParseBlock(bytes: Uint8Array, atEnd: boolean, columns: number, kept: Int32Array, types: Int32Array, inferRows: number, threads: number): Promise<CsvNativeBlock> {
+  return load().csvParseBlock(bytes, atEnd, columns, kept, types, inferRows, threads);
 }

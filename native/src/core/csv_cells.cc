@@ -1,0 +1,207 @@
+#include "core/csv_cells.h"
+
+#include <charconv>
+#include <limits>
+#include <system_error>
+
+namespace flightcache::core::csv {
+namespace {
+
+// pyarrow's default ConvertOptions.null_values.
+constexpr std::string_view kNullCells[] = {"",     "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+                                           "1.#QNAN", "N/A", "NA",    "NULL", "NaN",    "n/a",     "nan",  "null"};
+
+// Candidate bits in pyarrow's order of preference.
+constexpr uint32_t kInt64Bit = 1;
+constexpr uint32_t kBoolBit = 2;
+constexpr uint32_t kDateBit = 4;
+constexpr uint32_t kTimestampBit = 8;
+constexpr uint32_t kDoubleBit = 16;
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The value of `count` digits at `at`, or -1 when one is not a digit.
+int Digits(std::string_view text, std::size_t at, std::size_t count) {
+  int value = 0;
+  for (std::size_t i = at; i < at + count; i++) {
+    if (!IsDigit(text[i])) return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day) {
+  year -= month <= 2 ? 1 : 0;
+  const int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<int64_t>(day_of_era) - 719468;
+}
+
+// YYYY-MM-DD at the start of `text` as days since the epoch.
+bool ParseDatePart(std::string_view text, int64_t* days) {
+  if (text[4] != '-' || text[7] != '-') return false;
+  const int year = Digits(text, 0, 4);
+  const int month = Digits(text, 5, 2);
+  const int day = Digits(text, 8, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int last = kMonthDays[month - 1] + (month == 2 && IsLeapYear(year) ? 1 : 0);
+  if (day > last) return false;
+  *days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return true;
+}
+
+bool IsInfinityWord(std::string_view word) {
+  return word == "inf" || word == "Inf" || word == "INF" || word == "infinity" || word == "Infinity";
+}
+
+// [+-]?(digits[.digits?]|.digits)([eE][+-]?digits)?
+bool IsDecimalNumber(std::string_view text) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  if (i < n && (text[i] == '+' || text[i] == '-')) i++;
+  std::size_t integer = 0;
+  while (i < n && IsDigit(text[i])) i++, integer++;
+  std::size_t fraction = 0;
+  if (i < n && text[i] == '.') {
+    i++;
+    while (i < n && IsDigit(text[i])) i++, fraction++;
+  }
+  if (integer == 0 && fraction == 0) return false;
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    i++;
+    if (i < n && (text[i] == '+' || text[i] == '-')) i++;
+    std::size_t exponent = 0;
+    while (i < n && IsDigit(text[i])) i++, exponent++;
+    if (exponent == 0) return false;
+  }
+  return i == n;
+}
+
+// Roughly log10 of a decimal number IsDecimalNumber accepts: > 0 when it is at least 1 (saturates
+// on absurd exponents instead of overflowing).
+int64_t DecimalExponent(std::string_view text) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  if (i < n && (text[i] == '+' || text[i] == '-')) i++;
+  while (i < n && text[i] == '0') i++;
+  int64_t exponent = 0;
+  while (i < n && IsDigit(text[i])) i++, exponent++;
+  if (exponent == 0 && i < n && text[i] == '.') {
+    i++;
+    while (i < n && text[i] == '0') i++, exponent--;
+  }
+  while (i < n && text[i] != 'e' && text[i] != 'E') i++;
+  if (i == n) return exponent;
+  i++;
+  const bool negative = text[i] == '-';
+  if (text[i] == '+' || text[i] == '-') i++;
+  int64_t written = 0;
+  while (i < n && written < 1000000000) written = written * 10 + (text[i++] - '0');
+  return exponent + (negative ? -written : written);
+}
+
+}  // namespace
+
+bool IsNullCell(std::string_view cell) {
+  if (cell.size() > 8) return false;
+  for (std::string_view marker : kNullCells) {
+    if (cell == marker) return true;
+  }
+  return false;
+}
+
+bool ParseInt64(std::string_view cell, int64_t* out) {
+  std::size_t from = 0;
+  if (!cell.empty() && cell[0] == '+') from = 1;
+  const char* begin = cell.data() + from;
+  const char* end = cell.data() + cell.size();
+  // from_chars takes a '-' itself; after a '+' only digits may follow.
+  if (begin == end) return false;
+  const bool minus = from == 0 && *begin == '-';
+  if (!IsDigit(minus ? (end - begin > 1 ? begin[1] : ' ') : *begin)) return false;
+  const std::from_chars_result result = std::from_chars(begin, end, *out);
+  return result.ec == std::errc() && result.ptr == end;
+}
+
+bool ParseBool(std::string_view cell, bool* out) {
+  if (cell == "true" || cell == "True" || cell == "TRUE" || cell == "1") {
+    *out = true;
+    return true;
+  }
+  if (cell == "false" || cell == "False" || cell == "FALSE" || cell == "0") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+bool ParseDate32(std::string_view cell, int32_t* out) {
+  int64_t days = 0;
+  if (cell.size() != 10 || !ParseDatePart(cell, &days)) return false;
+  *out = static_cast<int32_t>(days);
+  return true;
+}
+
+bool ParseTimestampSeconds(std::string_view cell, int64_t* out) {
+  int64_t days = 0;
+  if (cell.size() != 19 || !ParseDatePart(cell, &days)) return false;
+  if ((cell[10] != ' ' && cell[10] != 'T') || cell[13] != ':' || cell[16] != ':') return false;
+  const int hours = Digits(cell, 11, 2);
+  const int minutes = Digits(cell, 14, 2);
+  const int seconds = Digits(cell, 17, 2);
+  if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59) return false;
+  *out = days * 86400 + hours * 3600 + minutes * 60 + seconds;
+  return true;
+}
+
+bool ParseDouble(std::string_view cell, double* out) {
+  const bool negative = !cell.empty() && cell[0] == '-';
+  const std::string_view unsigned_part = !cell.empty() && (cell[0] == '+' || cell[0] == '-') ? cell.substr(1) : cell;
+  if (IsInfinityWord(unsigned_part)) {
+    *out = negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    return true;
+  }
+  if (!IsDecimalNumber(cell)) return false;
+  // from_chars takes a '-' but not a '+'.
+  const std::string_view digits = cell[0] == '+' ? cell.substr(1) : cell;
+  const std::from_chars_result result = std::from_chars(digits.data(), digits.data() + digits.size(), *out);
+  if (result.ptr != digits.data() + digits.size()) return false;
+  // Out of range, from_chars leaves *out alone: the value rounds to infinity or to zero, and
+  // pyarrow reads that.
+  if (result.ec == std::errc::result_out_of_range) {
+    const double magnitude = DecimalExponent(digits) > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+    *out = negative ? -magnitude : magnitude;
+  }
+  return true;
+}
+
+uint32_t Narrow(uint32_t candidates, std::string_view cell) {
+  int64_t integer = 0;
+  bool boolean = false;
+  int32_t date = 0;
+  double real = 0;
+  if ((candidates & kInt64Bit) && !ParseInt64(cell, &integer)) candidates &= ~kInt64Bit;
+  if ((candidates & kBoolBit) && !ParseBool(cell, &boolean)) candidates &= ~kBoolBit;
+  if ((candidates & kDateBit) && !ParseDate32(cell, &date)) candidates &= ~kDateBit;
+  if ((candidates & kTimestampBit) && !ParseTimestampSeconds(cell, &integer)) candidates &= ~kTimestampBit;
+  if ((candidates & kDoubleBit) && !ParseDouble(cell, &real)) candidates &= ~kDoubleBit;
+  return candidates;
+}
+
+CsvType InferredType(uint32_t candidates, bool any_value) {
+  if (!any_value) return CsvType::kNull;
+  if (candidates & kInt64Bit) return CsvType::kInt64;
+  if (candidates & kBoolBit) return CsvType::kBool;
+  if (candidates & kDateBit) return CsvType::kDate32;
+  if (candidates & kTimestampBit) return CsvType::kTimestampSeconds;
+  if (candidates & kDoubleBit) return CsvType::kDouble;
+  return CsvType::kString;
+}
+
+}  // namespace flightcache::core::csv
