@@ -89,7 +89,8 @@ export async function* readCsv(path: string, options: TextReadOptions = {}): Asy
   const handle = await open(path, 'r');
   try {
     const file = new BlockFile(handle);
-    let buffer = Buffer.allocUnsafe(BLOCK_BYTES);
+    // A file smaller than a block gets a buffer of its size (and one byte to see its end).
+    let buffer = Buffer.allocUnsafe(Math.min(BLOCK_BYTES, (await handle.stat()).size + 1));
     let filled = await file.fill(buffer, 0);
     let header: { names: string[]; consumed: number } | null;
     for (;;) {

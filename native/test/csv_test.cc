@@ -143,6 +143,10 @@ void TestExactBlock() {
   Check(cell.error.kind == CsvErrorKind::kCell && cell.error.record == 2 && cell.error.cell == "x", "cell error names the record and cell");
   const CsvBlockResult unclosed = Parse("1,\"ab\n", true, 2, {kInt64, kString}, 1);
   Check(unclosed.error.kind == CsvErrorKind::kUnclosedQuote && unclosed.error.record == 0, "unclosed quote");
+  const CsvBlockResult empty = Parse("", true, 1, {kInferType}, 2);
+  Check(empty.error.kind == CsvErrorKind::kNone && empty.batches.empty() && empty.types == std::vector<int32_t>{0}, "no records: no batches, a null column");
+  const CsvBlockResult blank = Parse("\n\r\n", true, 1, {kInt64}, 2);
+  Check(blank.error.kind == CsvErrorKind::kNone && blank.batches.empty() && blank.consumed == 3, "empty lines only: no batches, all consumed");
   std::vector<std::string> names;
   std::size_t consumed = 0;
   bool open_quote = false;

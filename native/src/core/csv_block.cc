@@ -20,6 +20,7 @@ std::size_t Padded(std::size_t bytes) { return (bytes + kBufferAlignment - 1) / 
 // Runs fn(0) .. fn(count - 1), each on its own thread (fn(0) on this one); inline when no thread can start.
 template <typename Fn>
 void RunParallel(std::size_t count, const Fn& fn) {
+  if (count == 0) return;
   std::vector<std::thread> threads;
   for (std::size_t k = 1; k < count; k++) {
     try {

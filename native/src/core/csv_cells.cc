@@ -1,6 +1,7 @@
 #include "core/csv_cells.h"
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <system_error>
 
@@ -60,30 +61,7 @@ bool IsInfinityWord(std::string_view word) {
   return word == "inf" || word == "Inf" || word == "INF" || word == "infinity" || word == "Infinity";
 }
 
-// [+-]?(digits[.digits?]|.digits)([eE][+-]?digits)?
-bool IsDecimalNumber(std::string_view text) {
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  if (i < n && (text[i] == '+' || text[i] == '-')) i++;
-  std::size_t integer = 0;
-  while (i < n && IsDigit(text[i])) i++, integer++;
-  std::size_t fraction = 0;
-  if (i < n && text[i] == '.') {
-    i++;
-    while (i < n && IsDigit(text[i])) i++, fraction++;
-  }
-  if (integer == 0 && fraction == 0) return false;
-  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
-    i++;
-    if (i < n && (text[i] == '+' || text[i] == '-')) i++;
-    std::size_t exponent = 0;
-    while (i < n && IsDigit(text[i])) i++, exponent++;
-    if (exponent == 0) return false;
-  }
-  return i == n;
-}
-
-// Roughly log10 of a decimal number IsDecimalNumber accepts: > 0 when it is at least 1 (saturates
+// Roughly log10 of a decimal number from_chars read: > 0 when it is at least 1 (saturates
 // on absurd exponents instead of overflowing).
 int64_t DecimalExponent(std::string_view text) {
   std::size_t i = 0;
@@ -161,24 +139,22 @@ bool ParseTimestampSeconds(std::string_view cell, int64_t* out) {
 }
 
 bool ParseDouble(std::string_view cell, double* out) {
-  const bool negative = !cell.empty() && cell[0] == '-';
-  const std::string_view unsigned_part = !cell.empty() && (cell[0] == '+' || cell[0] == '-') ? cell.substr(1) : cell;
-  if (IsInfinityWord(unsigned_part)) {
-    *out = negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  const bool plus = !cell.empty() && cell[0] == '+';
+  // from_chars takes a '-' but not a '+', and one sign only.
+  const std::string_view text = plus ? cell.substr(1) : cell;
+  if (text.empty() || (plus && text[0] == '-')) return false;
+  const std::from_chars_result result = std::from_chars(text.data(), text.data() + text.size(), *out);
+  if (result.ptr != text.data() + text.size()) return false;
+  if (result.ec == std::errc::result_out_of_range) {
+    // from_chars leaves *out alone: the value rounds to infinity or to zero, and pyarrow reads that.
+    const double magnitude = DecimalExponent(text) > 0 ? std::numeric_limits<double>::infinity() : 0.0;
+    *out = text[0] == '-' ? -magnitude : magnitude;
     return true;
   }
-  if (!IsDecimalNumber(cell)) return false;
-  // from_chars takes a '-' but not a '+'.
-  const std::string_view digits = cell[0] == '+' ? cell.substr(1) : cell;
-  const std::from_chars_result result = std::from_chars(digits.data(), digits.data() + digits.size(), *out);
-  if (result.ptr != digits.data() + digits.size()) return false;
-  // Out of range, from_chars leaves *out alone: the value rounds to infinity or to zero, and
-  // pyarrow reads that.
-  if (result.ec == std::errc::result_out_of_range) {
-    const double magnitude = DecimalExponent(digits) > 0 ? std::numeric_limits<double>::infinity() : 0.0;
-    *out = negative ? -magnitude : magnitude;
-  }
-  return true;
+  // from_chars also reads nan and any case of inf/infinity; pyarrow reads only these words.
+  if (std::isfinite(*out)) return true;
+  const std::string_view word = text[0] == '-' ? text.substr(1) : text;
+  return std::isinf(*out) && IsInfinityWord(word);
 }
 
 uint32_t Narrow(uint32_t candidates, std::string_view cell) {
