@@ -40,8 +40,6 @@ function blockError(err: unknown, record: number, header: readonly string[], kep
   switch (code) {
     case 'CSV_FIELD_COUNT':
       return new FlightError(Code.INVALID_ARGUMENT, `CSV line ${at} has ${fields} fields; the header has ${header.length}`);
-    case 'CSV_UNCLOSED_QUOTE':
-      return new FlightError(Code.INVALID_ARGUMENT, `CSV ends inside a quoted field of record ${at}`);
     case 'CSV_CELL': {
       const type = new TYPES[types[column]!]!();
       return new FlightError(Code.INVALID_ARGUMENT, `CSV line ${at}: column "${header[kept[column]!]}" is ${String(type)} (inferred from the first ${INFER_ROWS} rows or given) but holds ${JSON.stringify(cell)}`);
@@ -97,13 +95,13 @@ export async function* readCsv(path: string, options: TextReadOptions = {}): Asy
       try {
         header = csvHeader(buffer.subarray(0, filled), file.atEnd);
       } catch {
-        throw new FlightError(Code.INVALID_ARGUMENT, 'CSV ends inside a quoted field of record 1');
+        // As pyarrow: a file without records, or whose header line does not end, has no columns.
+        throw new FlightError(Code.INVALID_ARGUMENT, 'empty CSV: no header line (a line end must follow it)');
       }
-      if (header || file.atEnd) break;
+      if (header) break;
       buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
       filled = await file.fill(buffer, filled);
     }
-    if (!header) throw new FlightError(Code.INVALID_ARGUMENT, 'empty CSV: no header line');
     const names = header.names;
     const kept = keptColumns(names, options.columns, 'CSV header');
     const given = typesOf(kept.map((i) => names[i]!), options.schema, () => new Null());

@@ -140,7 +140,7 @@ export function gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float
 /**
  * The header of CSV bytes (native/src/core/csv_block.h): its field values and the bytes it takes
  * (with a byte order mark and empty lines), or null when the bytes end inside it and more may come.
- * Throws an Error coded CSV_UNCLOSED_QUOTE when a quoted field never closes.
+ * Throws an Error coded CSV_NO_HEADER_LINE when the file has no record or its header line has no line end.
  */
 export function csvHeader(bytes: Uint8Array, atEnd: boolean): { names: string[]; consumed: number } | null {
   return load().csvHeader(bytes, atEnd);
@@ -150,7 +150,7 @@ export function csvHeader(bytes: Uint8Array, atEnd: boolean): { names: string[];
  * Parses the complete CSV records of `bytes` (`columns` fields each) on `threads` threads into one
  * record batch per part, converting the `kept` columns to `types` (-1: inferred from the first
  * `inferRows` rows). `bytes` must not change until the promise settles. Rejects with an Error coded
- * CSV_FIELD_COUNT, CSV_UNCLOSED_QUOTE, CSV_CELL, CSV_STRING_TOO_LONG or ENOMEM whose `record` (0-based
+ * CSV_FIELD_COUNT, CSV_CELL, CSV_STRING_TOO_LONG or ENOMEM whose `record` (0-based
  * in the block), `column` (index in kept), `fields` and `cell` say where.
  */
 export function csvParseBlock(bytes: Uint8Array, atEnd: boolean, columns: number, kept: Int32Array, types: Int32Array, inferRows: number, threads: number): Promise<CsvNativeBlock> {

@@ -97,10 +97,12 @@ std::vector<std::vector<std::string>> Rows(const CsvBlockResult& result) {
 
 void TestCells() {
   int64_t i = 0;
-  Check(ParseInt64("+5", &i) && i == 5, "+5 is an int64");
+  Check(!ParseInt64("+5", &i), "+5 is not an int64 (pyarrow reads a double)");
+  Check(ParseInt64(" 7\t", &i) && i == 7, "spaces and tabs around an int64");
+  Check(ParseInt64("0x1F", &i) && i == 31 && ParseInt64("0xffffffffffffffff", &i) && i == -1, "hex int64 as uint64 bits");
   Check(ParseInt64("-9223372036854775808", &i) && i == std::numeric_limits<int64_t>::min(), "int64 min");
   Check(!ParseInt64("9223372036854775808", &i), "int64 max + 1 is not an int64");
-  for (const char* bad : {"", "+", "-", "+-5", "--5", "5 ", " 5", "0x5", "5e2"}) Check(!ParseInt64(bad, &i), bad);
+  for (const char* bad : {"", "+", "-", "+-5", "--5", "-0x10", "+0x10", "0x", "0x10000000000000000", "0b1", "5e2", " "}) Check(!ParseInt64(bad, &i), bad);
   double d = 0;
   Check(ParseDouble(".5", &d) && d == 0.5, ".5");
   Check(ParseDouble("5.", &d) && d == 5.0, "5.");
@@ -109,7 +111,9 @@ void TestCells() {
   Check(ParseDouble("-1e-400", &d) && d == 0 && std::signbit(d), "-1e-400 is -0");
   Check(ParseDouble("-Infinity", &d) && std::isinf(d) && d < 0, "-Infinity");
   Check(ParseDouble("0.1", &d) && d == 0.1, "0.1 exactly rounded");
-  for (const char* bad : {"", ".", "e5", "1e", "1e+", "inf5", "nan", "1.2.3", "0x10", "1,5"}) Check(!ParseDouble(bad, &d), bad);
+  Check(ParseDouble(" 1.5 ", &d) && d == 1.5, "spaces around a double");
+  Check(ParseDouble("iNfInItY", &d) && std::isinf(d) && ParseDouble("+NAN", &d) && std::isnan(d), "any case of inf and nan");
+  for (const char* bad : {"", ".", "e5", "1e", "1e+", "inf5", "+-1", "1.2.3", "0x10", "1,5"}) Check(!ParseDouble(bad, &d), bad);
   int32_t day = 0;
   Check(ParseDate32("1970-01-02", &day) && day == 1, "1970-01-02 is day 1");
   Check(ParseDate32("2024-02-29", &day) && day == 19782, "2024-02-29");
@@ -117,7 +121,9 @@ void TestCells() {
   for (const char* bad : {"2023-02-29", "2024-13-01", "2024-00-10", "2024-1-01", "2024/01/01"}) Check(!ParseDate32(bad, &day), bad);
   Check(ParseTimestampSeconds("1970-01-01T00:01:05", &i) && i == 65, "timestamp T");
   Check(ParseTimestampSeconds("2000-03-01 23:59:59", &i) && i == 951955199, "timestamp space");
-  Check(!ParseTimestampSeconds("2000-03-01 24:00:00", &i), "hour 24");
+  Check(ParseTimestampSeconds("1970-01-02", &i) && i == 86400, "a date alone is a timestamp");
+  Check(ParseTimestampSeconds("1970-01-01 01", &i) && i == 3600 && ParseTimestampSeconds("1970-01-01T01:02", &i) && i == 3720, "hours, hours:minutes");
+  for (const char* bad : {" 2000-03-01 01:00:00", "2000-03-01 24:00:00", "2000-03-01 23:59:60", "2000-03-01 1:00", "2000-03-01T23:59:59Z", "2000-03-01 23:59:59.5"}) Check(!ParseTimestampSeconds(bad, &i), bad);
   Check(IsNullCell("") && IsNullCell("N/A") && IsNullCell("-nan") && !IsNullCell("None") && !IsNullCell("nulls"), "null markers");
   Check(InferredType(Narrow(Narrow(kAllCandidates, "1"), "0"), true) == CsvType::kInt64, "1, 0 infer int64");
   Check(InferredType(Narrow(Narrow(kAllCandidates, "1"), "true"), true) == CsvType::kBool, "1, true infer bool");
@@ -141,18 +147,22 @@ void TestExactBlock() {
   Check(count.error.kind == CsvErrorKind::kFieldCount && count.error.record == 1 && count.error.fields == 1, "field count error names the record");
   const CsvBlockResult cell = Parse("1\n2\nx\n", true, 1, {kInt64}, 1);
   Check(cell.error.kind == CsvErrorKind::kCell && cell.error.record == 2 && cell.error.cell == "x", "cell error names the record and cell");
-  const CsvBlockResult unclosed = Parse("1,\"ab\n", true, 2, {kInt64, kString}, 1);
-  Check(unclosed.error.kind == CsvErrorKind::kUnclosedQuote && unclosed.error.record == 0, "unclosed quote");
+  const CsvBlockResult unclosed = Parse("1,\"a\"\"b\n", true, 2, {kInt64, kString}, 1);
+  Check(unclosed.error.kind == CsvErrorKind::kNone && Rows(unclosed) == std::vector<std::vector<std::string>>{{"1", "a\"b\n"}}, "a quote that never closes holds the rest of the file");
+  const CsvBlockResult waiting = Parse("1,\"ab\n", false, 2, {kInt64, kString}, 1);
+  Check(waiting.batches.empty() && waiting.consumed == 0, "before the end, an open quote waits for more bytes");
   const CsvBlockResult empty = Parse("", true, 1, {kInferType}, 2);
   Check(empty.error.kind == CsvErrorKind::kNone && empty.batches.empty() && empty.types == std::vector<int32_t>{0}, "no records: no batches, a null column");
   const CsvBlockResult blank = Parse("\n\r\n", true, 1, {kInt64}, 2);
   Check(blank.error.kind == CsvErrorKind::kNone && blank.batches.empty() && blank.consumed == 3, "empty lines only: no batches, all consumed");
   std::vector<std::string> names;
   std::size_t consumed = 0;
-  bool open_quote = false;
-  Check(ParseCsvHeader("\xEF\xBB\xBF\"a,b\",c\r\n\n1,2", true, &names, &consumed, &open_quote) && names == std::vector<std::string>{"a,b", "c"} && consumed == 13,
+  Check(ParseCsvHeader("\xEF\xBB\xBF\"a,b\",c\r\n\n1,2", true, &names, &consumed) == CsvHeaderStatus::kHeader && names == std::vector<std::string>{"a,b", "c"} && consumed == 13,
         "header skips the byte order mark and empty lines");
-  Check(!ParseCsvHeader("a,b", false, &names, &consumed, &open_quote) && !open_quote, "a header without its line end waits");
+  Check(ParseCsvHeader("a,b", false, &names, &consumed) == CsvHeaderStatus::kNeedMore, "a header without its line end waits");
+  Check(ParseCsvHeader("a,b", true, &names, &consumed) == CsvHeaderStatus::kNoLineEnd, "a header ending the file without a line end has no columns");
+  Check(ParseCsvHeader("\n\n", true, &names, &consumed) == CsvHeaderStatus::kNoLineEnd, "no record: no header");
+  Check(ParseCsvHeader("a\r", true, &names, &consumed) == CsvHeaderStatus::kHeader && consumed == 2, "a CR ends the header");
 }
 
 // A random CSV of 3 columns (int64 with nulls, string with quotes/delimiters/line ends, double).

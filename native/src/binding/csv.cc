@@ -52,7 +52,6 @@ Napi::Float64Array Float64s(Napi::Env env, const std::vector<int64_t>& values) {
 const char* ErrorCode(core::csv::CsvErrorKind kind) {
   switch (kind) {
     case core::csv::CsvErrorKind::kFieldCount: return "CSV_FIELD_COUNT";
-    case core::csv::CsvErrorKind::kUnclosedQuote: return "CSV_UNCLOSED_QUOTE";
     case core::csv::CsvErrorKind::kCell: return "CSV_CELL";
     case core::csv::CsvErrorKind::kStringTooLong: return "CSV_STRING_TOO_LONG";
     default: return "ENOMEM";
@@ -123,12 +122,12 @@ Napi::Value CsvHeader(const Napi::CallbackInfo& info) {
   const bool at_end = BooleanArgument(info, 1, kHeaderSignature, "atEnd");
   std::vector<std::string> names;
   std::size_t consumed = 0;
-  bool unclosed = false;
   const std::string_view data(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
-  if (!core::csv::ParseCsvHeader(data, at_end, &names, &consumed, &unclosed)) {
-    if (!unclosed) return env.Null();
-    Napi::Error error = Napi::Error::New(env, "CSV header: a quoted field never closes");
-    error.Set("code", Napi::String::New(env, "CSV_UNCLOSED_QUOTE"));
+  const core::csv::CsvHeaderStatus status = core::csv::ParseCsvHeader(data, at_end, &names, &consumed);
+  if (status == core::csv::CsvHeaderStatus::kNeedMore) return env.Null();
+  if (status == core::csv::CsvHeaderStatus::kNoLineEnd) {
+    Napi::Error error = Napi::Error::New(env, "CSV header: no header line ends in the file");
+    error.Set("code", Napi::String::New(env, "CSV_NO_HEADER_LINE"));
     throw error;
   }
   Napi::Object out = Napi::Object::New(env);

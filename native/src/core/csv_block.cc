@@ -65,7 +65,7 @@ std::vector<Part> TokenizeParts(const CsvBlockRequest& request, std::size_t coun
     Part& part = parts[k];
     part.first_row = rows;
     if (part.result.status != TokenizeStatus::kOk) {
-      error->kind = part.result.status == TokenizeStatus::kFieldCount ? CsvErrorKind::kFieldCount : CsvErrorKind::kUnclosedQuote;
+      error->kind = CsvErrorKind::kFieldCount;
       error->record = rows + part.records.rows;
       error->fields = part.result.fields;
       return {};
@@ -278,18 +278,18 @@ CsvBlockResult ParseCsvBlock(const CsvBlockRequest& request) {
   return result;
 }
 
-bool ParseCsvHeader(std::string_view data, bool at_end, std::vector<std::string>* names, std::size_t* consumed, bool* unclosed) {
+CsvHeaderStatus ParseCsvHeader(std::string_view data, bool at_end, std::vector<std::string>* names, std::size_t* consumed) {
   const std::size_t begin = ByteOrderMarkLength(data);
   CsvRecords records;
   std::size_t columns = 0;
   const TokenizeResult result = Tokenize(data, begin, kNoStop, 1, at_end, &columns, &records);
-  *unclosed = result.status == TokenizeStatus::kUnclosedQuote;
-  if (records.rows == 0) return false;
+  if (records.rows == 0) return at_end ? CsvHeaderStatus::kNoLineEnd : CsvHeaderStatus::kNeedMore;
+  if (result.last_field_end == data.size()) return CsvHeaderStatus::kNoLineEnd;
   std::string scratch;
   names->clear();
   for (std::size_t f = 0; f < columns; f++) names->emplace_back(FieldValue(data, records.spans[2 * f], records.spans[2 * f + 1], &scratch));
   *consumed = result.end;
-  return true;
+  return CsvHeaderStatus::kHeader;
 }
 
 }  // namespace flightcache::core::csv

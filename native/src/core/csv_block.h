@@ -44,7 +44,7 @@ struct CsvBatch {
   std::vector<int64_t> buffers;
 };
 
-enum class CsvErrorKind { kNone, kFieldCount, kUnclosedQuote, kCell, kStringTooLong, kOutOfMemory };
+enum class CsvErrorKind { kNone, kFieldCount, kCell, kStringTooLong, kOutOfMemory };
 
 struct CsvError {
   CsvErrorKind kind = CsvErrorKind::kNone;
@@ -69,10 +69,13 @@ struct CsvBlockResult {
 // order) and no batches.
 CsvBlockResult ParseCsvBlock(const CsvBlockRequest& request);
 
+enum class CsvHeaderStatus { kHeader, kNeedMore, kNoLineEnd };
+
 // The header: the first record's field values, and the bytes it takes (with a leading byte order
-// mark and the empty lines around it). False when the bytes end inside it (without at_end) or it
-// has an unclosed quote (then *unclosed is set).
-bool ParseCsvHeader(std::string_view data, bool at_end, std::vector<std::string>* names, std::size_t* consumed, bool* unclosed);
+// mark and the empty lines around it). kNeedMore when the bytes end inside it (without at_end);
+// kNoLineEnd when it ends the file without a line end, or there is no record (pyarrow then reads
+// no columns and fails).
+CsvHeaderStatus ParseCsvHeader(std::string_view data, bool at_end, std::vector<std::string>* names, std::size_t* consumed);
 
 }  // namespace flightcache::core::csv
 

@@ -1,7 +1,6 @@
 #include "core/csv_cells.h"
 
 #include <charconv>
-#include <cmath>
 #include <limits>
 #include <system_error>
 
@@ -20,6 +19,25 @@ constexpr uint32_t kTimestampBit = 8;
 constexpr uint32_t kDoubleBit = 16;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Numbers and dates are read without the spaces and tabs around them (bools, timestamps and null markers are not).
+std::string_view Trimmed(std::string_view cell) {
+  std::size_t begin = 0;
+  std::size_t end = cell.size();
+  while (begin < end && (cell[begin] == ' ' || cell[begin] == '\t')) begin++;
+  while (end > begin && (cell[end - 1] == ' ' || cell[end - 1] == '\t')) end--;
+  return cell.substr(begin, end - begin);
+}
+
+// 0x or 0X and 1 to 16 hex digits, read as the bits of a uint64 (pyarrow's hex integers).
+bool ParseHexInt64(std::string_view text, int64_t* out) {
+  if (text.size() < 3 || text.size() > 18 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) return false;
+  uint64_t bits = 0;
+  const std::from_chars_result result = std::from_chars(text.data() + 2, text.data() + text.size(), bits, 16);
+  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) return false;
+  *out = static_cast<int64_t>(bits);
+  return true;
+}
 
 // The value of `count` digits at `at`, or -1 when one is not a digit.
 int Digits(std::string_view text, std::size_t at, std::size_t count) {
@@ -57,10 +75,6 @@ bool ParseDatePart(std::string_view text, int64_t* days) {
   return true;
 }
 
-bool IsInfinityWord(std::string_view word) {
-  return word == "inf" || word == "Inf" || word == "INF" || word == "infinity" || word == "Infinity";
-}
-
 // Roughly log10 of a decimal number from_chars read: > 0 when it is at least 1 (saturates
 // on absurd exponents instead of overflowing).
 int64_t DecimalExponent(std::string_view text) {
@@ -95,16 +109,13 @@ bool IsNullCell(std::string_view cell) {
 }
 
 bool ParseInt64(std::string_view cell, int64_t* out) {
-  std::size_t from = 0;
-  if (!cell.empty() && cell[0] == '+') from = 1;
-  const char* begin = cell.data() + from;
-  const char* end = cell.data() + cell.size();
-  // from_chars takes a '-' itself; after a '+' only digits may follow.
-  if (begin == end) return false;
-  const bool minus = from == 0 && *begin == '-';
-  if (!IsDigit(minus ? (end - begin > 1 ? begin[1] : ' ') : *begin)) return false;
-  const std::from_chars_result result = std::from_chars(begin, end, *out);
-  return result.ec == std::errc() && result.ptr == end;
+  const std::string_view text = Trimmed(cell);
+  if (ParseHexInt64(text, out)) return true;
+  // An optional '-' and decimal digits (a '+' makes pyarrow read a double).
+  const bool minus = !text.empty() && text[0] == '-';
+  if (text.size() == (minus ? 1u : 0u) || !IsDigit(text[minus ? 1 : 0])) return false;
+  const std::from_chars_result result = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return result.ec == std::errc() && result.ptr == text.data() + text.size();
 }
 
 bool ParseBool(std::string_view cell, bool* out) {
@@ -120,6 +131,7 @@ bool ParseBool(std::string_view cell, bool* out) {
 }
 
 bool ParseDate32(std::string_view cell, int32_t* out) {
+  cell = Trimmed(cell);
   int64_t days = 0;
   if (cell.size() != 10 || !ParseDatePart(cell, &days)) return false;
   *out = static_cast<int32_t>(days);
@@ -128,20 +140,26 @@ bool ParseDate32(std::string_view cell, int32_t* out) {
 
 bool ParseTimestampSeconds(std::string_view cell, int64_t* out) {
   int64_t days = 0;
-  if (cell.size() != 19 || !ParseDatePart(cell, &days)) return false;
-  if ((cell[10] != ' ' && cell[10] != 'T') || cell[13] != ':' || cell[16] != ':') return false;
+  // YYYY-MM-DD, alone or with T or a space and hh, hh:mm or hh:mm:ss.
+  if ((cell.size() != 10 && cell.size() != 13 && cell.size() != 16 && cell.size() != 19) || !ParseDatePart(cell, &days)) return false;
+  if (cell.size() == 10) {
+    *out = days * 86400;
+    return true;
+  }
+  if (cell[10] != ' ' && cell[10] != 'T') return false;
   const int hours = Digits(cell, 11, 2);
-  const int minutes = Digits(cell, 14, 2);
-  const int seconds = Digits(cell, 17, 2);
+  const int minutes = cell.size() >= 16 && cell[13] == ':' ? Digits(cell, 14, 2) : cell.size() == 13 ? 0 : -1;
+  const int seconds = cell.size() == 19 && cell[16] == ':' ? Digits(cell, 17, 2) : cell.size() < 19 ? 0 : -1;
   if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59) return false;
   *out = days * 86400 + hours * 3600 + minutes * 60 + seconds;
   return true;
 }
 
 bool ParseDouble(std::string_view cell, double* out) {
-  const bool plus = !cell.empty() && cell[0] == '+';
+  const std::string_view trimmed = Trimmed(cell);
+  const bool plus = !trimmed.empty() && trimmed[0] == '+';
   // from_chars takes a '-' but not a '+', and one sign only.
-  const std::string_view text = plus ? cell.substr(1) : cell;
+  const std::string_view text = plus ? trimmed.substr(1) : trimmed;
   if (text.empty() || (plus && text[0] == '-')) return false;
   const std::from_chars_result result = std::from_chars(text.data(), text.data() + text.size(), *out);
   if (result.ptr != text.data() + text.size()) return false;
@@ -149,12 +167,9 @@ bool ParseDouble(std::string_view cell, double* out) {
     // from_chars leaves *out alone: the value rounds to infinity or to zero, and pyarrow reads that.
     const double magnitude = DecimalExponent(text) > 0 ? std::numeric_limits<double>::infinity() : 0.0;
     *out = text[0] == '-' ? -magnitude : magnitude;
-    return true;
   }
-  // from_chars also reads nan and any case of inf/infinity; pyarrow reads only these words.
-  if (std::isfinite(*out)) return true;
-  const std::string_view word = text[0] == '-' ? text.substr(1) : text;
-  return std::isinf(*out) && IsInfinityWord(word);
+  // Like pyarrow, any case of inf, infinity and nan (with its optional (chars)) reads too.
+  return true;
 }
 
 uint32_t Narrow(uint32_t candidates, std::string_view cell) {

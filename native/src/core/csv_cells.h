@@ -19,13 +19,16 @@ inline constexpr int32_t kInferType = -1;
 bool IsNullCell(std::string_view cell);
 
 // Each parser returns false (leaving *out unspecified) when the cell is not a value of its type.
+// Numbers and dates may have spaces and tabs around them (as pyarrow reads them; timestamps may not).
+// Decimal digits after an optional '-', or 0x and up to 16 hex digits (a uint64's bits).
 bool ParseInt64(std::string_view cell, int64_t* out);
+// true, True, TRUE, 1, false, False, FALSE, 0 exactly.
 bool ParseBool(std::string_view cell, bool* out);
 // Days since 1970-01-01 of YYYY-MM-DD (a real calendar date).
 bool ParseDate32(std::string_view cell, int32_t* out);
-// Seconds since the epoch of YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS.
+// Seconds since the epoch of YYYY-MM-DD, alone or with T or a space and hh, hh:mm or hh:mm:ss.
 bool ParseTimestampSeconds(std::string_view cell, int64_t* out);
-// Decimal and exponent forms, with a sign; inf, Inf, INF, infinity, Infinity. Exactly rounded.
+// Decimal and exponent forms with a sign, any case of inf, infinity and nan. Exactly rounded.
 bool ParseDouble(std::string_view cell, double* out);
 
 // Narrows inference: start from kAllCandidates, replace it with Narrow(candidates, cell) for each

@@ -45,7 +45,7 @@ std::size_t FieldStop(const char* data, std::size_t i, std::size_t n) {
 bool IsLineEnd(char c) { return c == '\n' || c == '\r'; }
 
 // The position after the closing quote of a quoted field whose opening quote is at `open`, or
-// npos when the data ends first (then it is unclosed, or incomplete without at_end).
+// npos when the data ends first (then, at the end of the file, the field holds the rest).
 std::size_t AfterClosingQuote(std::string_view data, std::size_t open, bool at_end) {
   std::size_t i = open + 1;
   for (;;) {
@@ -78,17 +78,13 @@ TokenizeResult Tokenize(std::string_view data, std::size_t begin, std::size_t st
     const std::size_t record_spans = out->spans.size();
     std::size_t fields = 0;
     bool complete = false;
-    bool unclosed = false;
     for (;;) {
       const std::size_t start = i;
       uint32_t quoted = 0;
       if (i < n && data[i] == kQuote) {
         const std::size_t after = AfterClosingQuote(data, i, at_end);
-        if (after == std::string_view::npos) {
-          unclosed = at_end;
-          break;
-        }
-        i = after;
+        if (after == std::string_view::npos && !at_end) break;
+        i = after == std::string_view::npos ? n : after;
         quoted = kQuotedBit;
       }
       i = FieldStop(data.data(), i, n);
@@ -119,10 +115,6 @@ TokenizeResult Tokenize(std::string_view data, std::size_t begin, std::size_t st
     }
     if (!complete) {
       out->spans.resize(record_spans);
-      if (unclosed) {
-        result.status = TokenizeStatus::kUnclosedQuote;
-        result.fields = fields;
-      }
       return result;
     }
     if (*columns == 0) *columns = fields;
@@ -134,6 +126,7 @@ TokenizeResult Tokenize(std::string_view data, std::size_t begin, std::size_t st
     }
     out->rows++;
     result.end = i;
+    result.last_field_end = out->spans.back() & ~kQuotedBit;
   }
   return result;
 }
@@ -151,10 +144,10 @@ std::size_t ByteOrderMarkLength(std::string_view data) {
 std::string_view FieldValue(std::string_view data, uint32_t start, uint32_t end, std::string* scratch) {
   const std::size_t stop = end & ~kQuotedBit;
   if ((end & kQuotedBit) == 0) return data.substr(start, stop - start);
-  // The common quoted field: "text" with no quote inside.
+  // The common quoted field: "text" with no quote inside (or, never closed, none at all).
   const void* inner = std::memchr(data.data() + start + 1, kQuote, stop - start - 1);
-  const std::size_t close = static_cast<const char*>(inner) - data.data();
-  if (close + 1 == stop) return data.substr(start + 1, stop - start - 2);
+  if (inner == nullptr) return data.substr(start + 1, stop - start - 1);
+  if (static_cast<const char*>(inner) - data.data() + 1 == static_cast<std::ptrdiff_t>(stop)) return data.substr(start + 1, stop - start - 2);
   scratch->resize(FieldValueLength(data, start, end));
   CopyFieldValue(data, start, end, scratch->data());
   return *scratch;
@@ -163,17 +156,21 @@ std::string_view FieldValue(std::string_view data, uint32_t start, uint32_t end,
 std::size_t FieldValueLength(std::string_view data, uint32_t start, uint32_t end) {
   const std::size_t stop = end & ~kQuotedBit;
   if ((end & kQuotedBit) == 0) return stop - start;
-  // Two bytes less for the quotes, one less for each "" pair inside them.
-  std::size_t length = stop - start - 2;
+  std::size_t length = 0;
   std::size_t i = start + 1;
   for (;;) {
-    const std::size_t quote = static_cast<const char*>(std::memchr(data.data() + i, kQuote, stop - i)) - data.data();
+    const void* found = std::memchr(data.data() + i, kQuote, stop - i);
+    // A quote that never closed: the rest of the text.
+    if (found == nullptr) return length + (stop - i);
+    const std::size_t quote = static_cast<const char*>(found) - data.data();
+    length += quote - i;
     if (quote + 1 < stop && data[quote + 1] == kQuote) {
-      length--;
+      length++;
       i = quote + 2;
       continue;
     }
-    return length;
+    // After the closing quote, up to the delimiter: kept as it is.
+    return length + (stop - quote - 1);
   }
 }
 
@@ -185,7 +182,12 @@ void CopyFieldValue(std::string_view data, uint32_t start, uint32_t end, char* t
   }
   std::size_t i = start + 1;
   for (;;) {
-    const std::size_t quote = static_cast<const char*>(std::memchr(data.data() + i, kQuote, stop - i)) - data.data();
+    const void* found = std::memchr(data.data() + i, kQuote, stop - i);
+    if (found == nullptr) {
+      std::memcpy(target, data.data() + i, stop - i);
+      return;
+    }
+    const std::size_t quote = static_cast<const char*>(found) - data.data();
     std::memcpy(target, data.data() + i, quote - i);
     target += quote - i;
     if (quote + 1 < stop && data[quote + 1] == kQuote) {
@@ -193,7 +195,6 @@ void CopyFieldValue(std::string_view data, uint32_t start, uint32_t end, char* t
       i = quote + 2;
       continue;
     }
-    // After the closing quote, up to the delimiter: kept as it is.
     std::memcpy(target, data.data() + quote + 1, stop - quote - 1);
     return;
   }

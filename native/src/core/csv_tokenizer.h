@@ -1,6 +1,7 @@
 // Splits CSV bytes into records of fields the way pyarrow's parser does with its default options:
 // comma-separated; a field that starts with '"' is quoted (it may hold commas, line ends and ""
-// for a quote, and what follows its closing quote up to the delimiter belongs to it); LF, CR and
+// for a quote, and what follows its closing quote up to the delimiter belongs to it; at the end of
+// the file a quote that never closes holds the rest of the text); LF, CR and
 // CRLF end a record; empty lines are skipped; a UTF-8 byte order mark at the start is skipped.
 // Fields are kept as byte ranges, not copied. Plain C++ (no Node headers).
 #ifndef FLIGHTCACHE_CORE_CSV_TOKENIZER_H_
@@ -24,7 +25,7 @@ struct CsvRecords {
   std::size_t rows = 0;
 };
 
-enum class TokenizeStatus { kOk, kFieldCount, kUnclosedQuote };
+enum class TokenizeStatus { kOk, kFieldCount };
 
 struct TokenizeResult {
   TokenizeStatus status = TokenizeStatus::kOk;
@@ -32,8 +33,10 @@ struct TokenizeResult {
   std::size_t first = 0;
   // After the last complete record and the empty lines that follow it: where reading resumes.
   std::size_t end = 0;
-  // For kFieldCount: the fields of record `rows` (the failing one, 0-based); kUnclosedQuote: that record.
+  // For kFieldCount: the fields of record `rows` (the failing one, 0-based).
   std::size_t fields = 0;
+  // Where the last record's last field ends (before its line end, if it has one).
+  std::size_t last_field_end = 0;
 };
 
 // Tokenizes records from `begin` while they start before `stop` and at most `max_rows` of them,
