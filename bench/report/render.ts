@@ -22,6 +22,7 @@ import { renderDoget } from './sections/doget.js';
 import { renderEpoch } from './sections/epoch.js';
 import { renderFeed } from './sections/feed.js';
 import { renderGeneric } from './sections/generic.js';
+import { renderLoad } from './sections/load.js';
 import { gpuReproduce, renderGpu } from './sections/gpu.js';
 import { renderMicro } from './sections/micro.js';
 import { renderScale } from './sections/scale.js';
@@ -43,7 +44,7 @@ export interface RenderedReport {
   scalingBlock: string;
 }
 
-const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'gpu'];
+const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'gpu', 'load'];
 
 /**
  * Renders a results set; chartsHref is the path from the report's directory to the charts directory.
@@ -61,6 +62,7 @@ export function renderReport(checked: ReadonlyMap<string, ResultRecord>, chartsH
     renderTorch(results.get('torch'), context),
   ];
   if (results.has('feed')) sections.push(renderFeed(results.get('feed'), context));
+  if (results.has('load')) sections.push(renderLoad(results.get('load'), context));
   const gpu = renderGpu(results.get('gpu'), context);
   if (gpu) sections.push(gpu);
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();
