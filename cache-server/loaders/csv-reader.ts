@@ -34,15 +34,14 @@ function typeCode(type: DataType): number {
 }
 
 /** A native error (csvParseBlock's codes) as the load's FlightError; `record` numbers the block's first record. */
-function blockError(err: unknown, record: number, header: readonly string[], kept: readonly number[], types: Int32Array): FlightError {
-  const { code, fields, column, cell } = err as { code?: string; record: number; fields: number; column: number; cell: string };
+function blockError(err: unknown, record: number, header: readonly string[], kept: readonly number[]): FlightError {
+  const { code, fields, column, cell, type } = err as { code?: string; record: number; fields: number; column: number; cell: string; type: number };
   const at = record + (err as { record: number }).record;
   switch (code) {
     case 'CSV_FIELD_COUNT':
       return new FlightError(Code.INVALID_ARGUMENT, `CSV line ${at} has ${fields} fields; the header has ${header.length}`);
     case 'CSV_CELL': {
-      const type = new TYPES[types[column]!]!();
-      return new FlightError(Code.INVALID_ARGUMENT, `CSV line ${at}: column "${header[kept[column]!]}" is ${String(type)} (inferred from the first ${INFER_ROWS} rows or given) but holds ${JSON.stringify(cell)}`);
+      return new FlightError(Code.INVALID_ARGUMENT, `CSV line ${at}: column "${header[kept[column]!]}" is ${String(new TYPES[type]!())} (inferred from the first ${INFER_ROWS} rows or given) but holds ${JSON.stringify(cell)}`);
     }
     case 'CSV_STRING_TOO_LONG':
       return new FlightError(Code.INVALID_ARGUMENT, `CSV line ${at}: a string column holds over 2 GiB in one block`);
@@ -115,7 +114,7 @@ export async function* readCsv(path: string, options: TextReadOptions = {}): Asy
     const threads = availableParallelism();
     const parse = (bytes: Buffer, atEnd: boolean, inferRows: number): Promise<CsvNativeBlock> =>
       csvParseBlock(bytes, atEnd, names.length, Int32Array.from(kept), types, inferRows, threads).catch((err: unknown) => {
-        throw blockError(err, record, names, kept, types);
+        throw blockError(err, record, names, kept);
       });
     let block = await parse(buffer.subarray(0, filled), file.atEnd, INFER_ROWS);
     for (;;) {

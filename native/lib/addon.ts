@@ -151,7 +151,7 @@ export function csvHeader(bytes: Uint8Array, atEnd: boolean): { names: string[];
  * record batch per part, converting the `kept` columns to `types` (-1: inferred from the first
  * `inferRows` rows). `bytes` must not change until the promise settles. Rejects with an Error coded
  * CSV_FIELD_COUNT, CSV_CELL, CSV_STRING_TOO_LONG or ENOMEM whose `record` (0-based
- * in the block), `column` (index in kept), `fields` and `cell` say where.
+ * in the block), `column` (index in kept), its `type`, `fields` and `cell` say where.
  */
 export function csvParseBlock(bytes: Uint8Array, atEnd: boolean, columns: number, kept: Int32Array, types: Int32Array, inferRows: number, threads: number): Promise<CsvNativeBlock> {
   return load().csvParseBlock(bytes, atEnd, columns, kept, types, inferRows, threads);

@@ -81,6 +81,8 @@ class ParseWorker : public Napi::AsyncWorker {
       rejection.Set("column", Napi::Number::New(env, static_cast<double>(error.column)));
       rejection.Set("fields", Napi::Number::New(env, static_cast<double>(error.fields)));
       rejection.Set("cell", Napi::String::New(env, error.cell));
+      // The column's type, inferred ones included (for the message).
+      rejection.Set("type", Napi::Number::New(env, error.column < result_.types.size() ? result_.types[error.column] : core::csv::kInferType));
       deferred_.Reject(rejection.Value());
       return;
     }

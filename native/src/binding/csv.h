@@ -17,7 +17,7 @@ Napi::Value CsvHeader(const Napi::CallbackInfo& info);
 // { consumed, rows, types: Int32Array, batches: { rows, body: ArrayBuffer, nodes: Float64Array,
 // buffers: Float64Array }[] }. The bytes must not change until it settles. Rejects with an Error
 // coded CSV_FIELD_COUNT, CSV_CELL, CSV_STRING_TOO_LONG or ENOMEM carrying
-// record (0-based in the block), column (index in kept), fields and cell.
+// record (0-based in the block), column (index in kept), its type, fields and cell.
 Napi::Value CsvParseBlock(const Napi::CallbackInfo& info);
 
 }  // namespace flightcache::binding
