@@ -21,7 +21,7 @@ export const MEASURES: Readonly<Record<string, readonly string[]>> = {
   scale: [...NODE_SERVER, ...HARNESS, 'bench/suites/scale.ts', 'bench/suites/scale-plan.ts', 'bench/suites/scale-reader.ts', 'bench/py/scale_reader.py', 'bench/py/reader_protocol.py', 'bench/py/doget_client.py'],
   cluster: [...CLUSTER_SERVER, ...HARNESS, 'client/src', 'bench/suites/cluster.ts', 'bench/suites/cluster-results.ts', 'bench/suites/cluster-reader.ts', 'bench/suites/line-process.ts', 'bench/py/cluster_reader.py', 'bench/py/reader_protocol.py', 'bench/py/doget_client.py'],
   torch: [...CLUSTER_SERVER, ...HARNESS, 'client/python/src', 'bench/suites/torch.ts', 'bench/suites/torch-results.ts', 'bench/py/torch_common.py', 'bench/py/torch_data.py', 'bench/py/torch_worker.py', 'bench/py/worker_protocol.py'],
-  load: [...NODE_SERVER, 'cache-server/loaders', ...HARNESS, 'bench/suites/load.ts', 'bench/py/load_data.py'],
+  load: [...CLUSTER_SERVER, 'cache-server/loaders', ...HARNESS, 'bench/suites/load.ts', 'bench/suites/cluster.ts', 'bench/py/load_data.py', 'test/python/s3_server.py'],
   tokenize: [...NODE_SERVER, 'cache-server/loaders', 'client/python/src', ...HARNESS, 'bench/suites/tokenize.ts', 'bench/py/tokenize_peers.py', 'test/python/tokenize_check.py'],
   feed: [...CLUSTER_SERVER, 'cache-server/samehost', 'client/src/host-id.ts', 'client/python/src', ...HARNESS, 'bench/suites/feed.ts', 'bench/suites/feed-results.ts', 'bench/py/feed_common.py', 'bench/py/feed_data.py', 'bench/py/feed_worker.py', 'bench/py/torch_common.py', 'bench/peers'],
   gpu: [...CLUSTER_SERVER, 'client/python/src', 'bench/gpu/gpu_feed.py', 'bench/gpu/run.sh', 'bench/py/torch_common.py'],
