@@ -22,6 +22,7 @@ import { renderDoget } from './sections/doget.js';
 import { renderEpoch } from './sections/epoch.js';
 import { renderFeed } from './sections/feed.js';
 import { renderGeneric } from './sections/generic.js';
+import { renderLoad } from './sections/load.js';
 import { gpuReproduce, renderGpu } from './sections/gpu.js';
 import { renderMicro } from './sections/micro.js';
 import { renderPushdown } from './sections/pushdown.js';
@@ -45,7 +46,7 @@ export interface RenderedReport {
   scalingBlock: string;
 }
 
-const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'pushdown', 'gpu', 'soak'];
+const KNOWN = ['doget', 'epoch', 'micro', 'scale', 'cluster', 'torch', 'feed', 'pushdown', 'gpu', 'soak', 'load'];
 
 /**
  * Renders a results set; chartsHref is the path from the report's directory to the charts directory.
@@ -65,6 +66,7 @@ export function renderReport(checked: ReadonlyMap<string, ResultRecord>, chartsH
   if (results.has('feed')) sections.push(renderFeed(results.get('feed'), context));
   if (results.has('soak')) sections.push(renderSoak(results.get('soak'), context));
   if (results.has('pushdown')) sections.push(renderPushdown(results.get('pushdown'), context));
+  if (results.has('load')) sections.push(renderLoad(results.get('load'), context));
   const gpu = renderGpu(results.get('gpu'), context);
   if (gpu) sections.push(gpu);
   const others = [...results.keys()].filter((suite) => !KNOWN.includes(suite)).sort();

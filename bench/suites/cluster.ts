@@ -79,7 +79,7 @@ export function clusterSettings(options: SuiteOptions): ClusterSettings {
  * /proc/PID/task/TID/schedstat. (utime+stime in /proc/PID/stat are sampled at clock ticks, which
  * over-charges a process that wakes briefly and often, like a coordinator, in short windows.)
  */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   let nanoseconds = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -98,7 +98,8 @@ function cpuSeconds(pid: number): number {
  */
 const COORDINATOR_NODE_OPTIONS = ['--no-memory-reducer'];
 
-async function startCluster(shards: number): Promise<StartedProcess> {
+/** Starts `flightcache serve --shards N --replicas 1` with the coordinator's Node options. */
+export async function startCluster(shards: number): Promise<StartedProcess> {
   const main = join(repoRoot(), 'dist', 'cache-server', 'cli', 'main.js');
   const args = [...COORDINATOR_NODE_OPTIONS, main, 'serve', '--host', '127.0.0.1', '--port', '0', '--shards', String(shards), '--replicas', '1'];
   try {

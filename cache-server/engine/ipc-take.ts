@@ -4,17 +4,15 @@
  * consecutive batches, the tail of a batch after a resume cursor). Dictionary-encoded columns take
  * their indices only: the dictionaries are sent separately and stay as they are.
  */
-import { Builder } from 'flatbuffers';
 import { Field } from 'apache-arrow/fb/field';
 import { FieldNode } from 'apache-arrow/fb/field-node';
 import { Buffer as FbBuffer } from 'apache-arrow/fb/buffer';
-import { Message } from 'apache-arrow/fb/message';
-import { MessageHeader } from 'apache-arrow/fb/message-header';
 import { MetadataVersion } from 'apache-arrow/fb/metadata-version';
 import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { messageAccessor, parseMessageHeader } from '../../client/src/flight/protocol/ipc-message.js';
+import { recordBatchHeader } from './ipc-batch-header.js';
 import type { ProjectedBatch } from './ipc-projection.js';
 import { schemaLayout, type SchemaLayout } from './ipc-take-layout.js';
 import { Gatherer, TakeOutput, type SourceBatch } from './ipc-take-gather.js';
@@ -143,20 +141,6 @@ export class RowTaker {
     if (out.buffers !== this.layout.buffers) {
       throw new FlightError(Code.INTERNAL, `row take wrote ${out.buffers} buffers; the schema's layout has ${this.layout.buffers}`);
     }
-    const { nodes, buffers } = this.layout;
-    const builder = new Builder(256 + 16 * nodes + 16 * buffers);
-    FbRecordBatch.startNodesVector(builder, nodes);
-    for (let i = nodes - 1; i >= 0; i--) FieldNode.createFieldNode(builder, BigInt(out.nodeLength[i]!), BigInt(out.nodeNulls[i]!));
-    const nodesOffset = builder.endVector();
-    FbRecordBatch.startBuffersVector(builder, buffers);
-    for (let i = buffers - 1; i >= 0; i--) FbBuffer.createBuffer(builder, BigInt(out.bufferOffset[i]!), BigInt(out.bufferLength[i]!));
-    const buffersOffset = builder.endVector();
-    FbRecordBatch.startRecordBatch(builder);
-    FbRecordBatch.addLength(builder, BigInt(runs.total));
-    FbRecordBatch.addNodes(builder, nodesOffset);
-    FbRecordBatch.addBuffers(builder, buffersOffset);
-    const batchOffset = FbRecordBatch.endRecordBatch(builder);
-    builder.finish(Message.createMessage(builder, this.version, MessageHeader.RecordBatch, batchOffset, BigInt(out.bodyLength), 0));
-    return { header: builder.asUint8Array(), body: out.chunks, bodyLength: out.bodyLength };
+    return { header: recordBatchHeader(this.version, runs.total, out, out.bodyLength), body: out.chunks, bodyLength: out.bodyLength };
   }
 }

@@ -1,15 +1,13 @@
 /**
- * CSV (RFC 4180: quoted fields may hold commas, quotes and newlines) and JSON Lines, read as a stream
- * in blocks of BLOCK_ROWS rows; each block becomes one record batch. Types come from the first block
- * (see text-schema.ts) unless given; a later cell that does not fit fails the load, naming its line.
+ * JSON Lines, read as a stream in blocks of BLOCK_ROWS rows; each block becomes one record batch.
+ * Types come from the first block (see text-schema.ts) unless given; a later value that does not
+ * fit fails the load, naming its line. The options and column choice CSV shares (csv-reader.ts).
  */
 import { createReadStream } from 'node:fs';
-import { Utf8, type DataType, type Schema } from 'apache-arrow';
+import type { DataType, Schema } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
-import { builtColumn, encodeBatch, inferCsvType, inferJsonType, jsonValue, namedType, nullableSchema } from './text-schema.js';
-import { CellError, csvColumn, csvUtf8Column } from './csv-columns.js';
-import { CsvScanner, columnTexts, fieldText, type CsvBlock } from './csv-scanner.js';
+import { builtColumn, encodeBatch, inferJsonType, jsonValue, namedType, nullableSchema } from './text-schema.js';
 
 /** Rows per record batch. */
 export const BLOCK_ROWS = 65_536;
@@ -21,7 +19,7 @@ export interface TextReadOptions extends ReadOptions {
 }
 
 /** Column positions to keep: the projection's, in its order, or all. */
-function keptColumns(names: readonly string[], columns: readonly string[] | undefined, what: string): number[] {
+export function keptColumns(names: readonly string[], columns: readonly string[] | undefined, what: string): number[] {
   if (!columns) return names.map((_, i) => i);
   return columns.map((column) => {
     const index = names.indexOf(column);
@@ -30,58 +28,9 @@ function keptColumns(names: readonly string[], columns: readonly string[] | unde
   });
 }
 
-function typesOf(names: readonly string[], given: TextReadOptions['schema'], infer: (column: number) => DataType): DataType[] {
+/** The given type of each named column, else the inferred one. */
+export function typesOf(names: readonly string[], given: TextReadOptions['schema'], infer: (column: number) => DataType): DataType[] {
   return names.map((name, i) => (given?.[name] !== undefined ? namedType(given[name]!, name) : infer(i)));
-}
-
-/** Reads a CSV file with a header line. */
-export async function* readCsv(path: string, options: TextReadOptions = {}): AsyncGenerator<IpcChunk> {
-  const scanner = new CsvScanner(BLOCK_ROWS);
-  let header: string[] | undefined;
-  let kept: number[] = [];
-  let schema: Schema | undefined;
-  let types: DataType[] = [];
-  /** A chunk of the block's records; undefined for the header's block. */
-  const emit = (block: CsvBlock): IpcChunk | undefined => {
-    if (!header) {
-      if (block.rows === 0) throw new FlightError(Code.INVALID_ARGUMENT, 'empty CSV: no header line');
-      header = Array.from({ length: block.columns }, (_, c) => fieldText(block, 0, c));
-      kept = keptColumns(header, options.columns, 'CSV header');
-      return undefined;
-    }
-    // The first block's cells are decoded once, for inference and for its columns.
-    const decoded = new Map<number, string[]>();
-    if (!schema) {
-      const names = kept.map((i) => header![i]!);
-      types = typesOf(names, options.schema, (k) => {
-        decoded.set(kept[k]!, columnTexts(block, kept[k]!));
-        return inferCsvType(decoded.get(kept[k]!)!);
-      });
-      schema = nullableSchema(names, types);
-    }
-    const columns = kept.map((index, k) => {
-      try {
-        return types[k] instanceof Utf8 ? csvUtf8Column(block, index) : csvColumn(types[k]!, decoded.get(index) ?? columnTexts(block, index));
-      } catch (err) {
-        if (!(err instanceof CellError)) throw err;
-        throw new FlightError(Code.INVALID_ARGUMENT, `CSV line ${block.firstRecord + err.row}: column "${header![index]}" is ${String(types[k])} (inferred from the first ${BLOCK_ROWS} rows or given) but holds ${JSON.stringify(err.cell)}`);
-      }
-    });
-    return encodeBatch(schema, columns, block.rows);
-  };
-  const stream = createReadStream(path, { highWaterMark: 4 << 20, ...(options.signal ? { signal: options.signal } : {}) });
-  for await (const bytes of stream as AsyncIterable<Buffer>) {
-    for (const block of scanner.push(bytes)) {
-      const chunk = emit(block);
-      if (chunk) yield chunk;
-    }
-  }
-  for (const block of scanner.end()) {
-    const chunk = emit(block);
-    if (chunk) yield chunk;
-  }
-  // A header and no records: one empty batch, so the dataset has its schema.
-  if (!schema) yield emit({ firstRecord: 2, bytes: Buffer.alloc(0), ascii: true, rows: 0, columns: header?.length ?? 0, starts: new Int32Array(0), ends: new Int32Array(0) })!;
 }
 
 /** Reads a JSON Lines file: one JSON object per line; keys of the first block's objects are the columns. */

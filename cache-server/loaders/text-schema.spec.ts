@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inferCsvType, inferJsonType, csvValue } from './text-schema.js';
+import { inferJsonType, csvValue } from './text-schema.js';
 import { Int64 } from 'apache-arrow';
-
-test('inferCsvType follows pyarrow: int64, bool, date32, timestamp[s], double, then string; all-null is null', () => {
-  assert.equal(String(inferCsvType(['1', '', '-3'])), 'Int64');
-  assert.equal(String(inferCsvType(['true', 'False', 'NA'])), 'Bool');
-  assert.equal(String(inferCsvType(['2024-01-02', ''])), 'Date32<DAY>');
-  assert.equal(String(inferCsvType(['2024-01-02 03:04:05'])), 'Timestamp<SECOND>');
-  assert.equal(String(inferCsvType(['1', '2.5', 'inf'])), 'Float64');
-  assert.equal(String(inferCsvType(['1', 'x'])), 'Utf8');
-  assert.equal(String(inferCsvType(['', 'NULL'])), 'Null');
-  assert.equal(String(inferCsvType(['9223372036854775808'])), 'Float64');
-});
 
 test('csvValue: null markers are null in typed columns, and a cell that does not fit is undefined', () => {
   assert.equal(csvValue(new Int64(), 'NA'), null);

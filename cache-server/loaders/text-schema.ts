@@ -1,7 +1,7 @@
 /**
- * Column types for CSV and JSON Lines: inferred from the first block of rows the way pyarrow's
- * readers do (null, int64, bool, date32, timestamp[s], double, string for CSV cells; nested lists
- * and structs for JSON values), or given by name. Rows become Arrow IPC with apache-arrow's builders.
+ * Column types for CSV and JSON Lines given by name; JSON types inferred from the first block of
+ * rows the way pyarrow's reader does (nested lists and structs; CSV cells are inferred natively,
+ * csv-reader.ts). JSON rows become Arrow IPC with apache-arrow's builders.
  */
 import {
   Bool, DateDay, Field, Float64, Int64, List, Null, RecordBatch, Schema, Struct, TimestampSecond, Utf8,
@@ -44,23 +44,6 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** Up to 18 digits always fit; longer ones are checked exactly. */
 const fitsInt64 = (cell: string): boolean => INT.test(cell) && (cell.length <= 18 || (BigInt(cell) >= INT64_MIN && BigInt(cell) <= INT64_MAX));
 const validDate = (text: string): boolean => !Number.isNaN(Date.parse(`${text.slice(0, 10)}T00:00:00Z`));
-
-/** The CSV cell kinds in pyarrow's order of preference; a column takes the first kind all its cells fit. */
-const CSV_KINDS: Array<{ type: () => DataType; fits: (cell: string) => boolean }> = [
-  { type: () => new Int64(), fits: fitsInt64 },
-  { type: () => new Bool(), fits: (c) => TRUE.has(c) || FALSE.has(c) },
-  { type: () => new DateDay(), fits: (c) => DATE.test(c) && validDate(c) },
-  { type: () => new TimestampSecond(), fits: (c) => TIMESTAMP.test(c) && validDate(c) },
-  { type: () => new Float64(), fits: (c) => FLOAT.test(c) },
-];
-
-/** The type of a CSV column from its first cells. */
-export function inferCsvType(cells: ReadonlyArray<string>): DataType {
-  const present = cells.filter((c) => !CSV_NULLS.has(c));
-  if (present.length === 0) return new Null();
-  for (const kind of CSV_KINDS) if (present.every(kind.fits)) return kind.type();
-  return new Utf8();
-}
 
 /** A CSV cell as the builder of `type` takes it; undefined when it does not fit. */
 export function csvValue(type: DataType, cell: string): unknown {

@@ -51,6 +51,22 @@ export interface BpeEncoderHandle {
   readonly __brand: 'BpeEncoder';
 }
 
+/** One record batch of a CSV block: its body and, as an IPC RecordBatch lists them, (length, null count) per field node and (offset, length) per buffer. */
+export interface CsvNativeBatch {
+  readonly rows: number;
+  readonly body: ArrayBuffer;
+  readonly nodes: Float64Array;
+  readonly buffers: Float64Array;
+}
+
+/** A parsed CSV block: the bytes of its complete records, their rows, the kept columns' types (csv-reader.ts codes) and one batch per part. */
+export interface CsvNativeBlock {
+  readonly consumed: number;
+  readonly rows: number;
+  readonly types: Int32Array;
+  readonly batches: readonly CsvNativeBatch[];
+}
+
 /** The addon's exports as loaded, before the typed wrappers below. */
 export interface NativeAddon {
   allocate(bytes: number): ArrayBuffer;
@@ -72,6 +88,8 @@ export interface NativeAddon {
   mapFile(path: string): ArrayBuffer;
   bpeOpen(pattern: BpePattern, tokens: Uint8Array, lengths: Int32Array, ranks: Int32Array, specials: Uint8Array, specialLengths: Int32Array, specialRanks: Int32Array): BpeEncoderHandle;
   bpeEncode(encoder: BpeEncoderHandle, text: Uint8Array, offsets: Int32Array, specialTokens: boolean): { ids: Int32Array; offsets: Int32Array };
+  csvHeader(bytes: Uint8Array, atEnd: boolean): { names: string[]; consumed: number } | null;
+  csvParseBlock(bytes: Uint8Array, atEnd: boolean, columns: number, kept: Int32Array, types: Int32Array, inferRows: number, threads: number): Promise<CsvNativeBlock>;
 }
 
 const ADDON_PATH = join('build', 'Release', 'flightcache_native.node');
@@ -155,4 +173,24 @@ export function bpeOpen(pattern: BpePattern, tokens: Uint8Array, lengths: Int32A
  */
 export function bpeEncode(encoder: BpeEncoderHandle, text: Uint8Array, offsets: Int32Array, specialTokens: boolean): { ids: Int32Array; offsets: Int32Array } {
   return load().bpeEncode(encoder, text, offsets, specialTokens);
+}
+
+/**
+ * The header of CSV bytes (native/src/core/csv_block.h): its field values and the bytes it takes
+ * (with a byte order mark and empty lines), or null when the bytes end inside it and more may come.
+ * Throws an Error coded CSV_NO_HEADER_LINE when the file has no record or its header line has no line end.
+ */
+export function csvHeader(bytes: Uint8Array, atEnd: boolean): { names: string[]; consumed: number } | null {
+  return load().csvHeader(bytes, atEnd);
+}
+
+/**
+ * Parses the complete CSV records of `bytes` (`columns` fields each) on `threads` threads into one
+ * record batch per part, converting the `kept` columns to `types` (-1: inferred from the first
+ * `inferRows` rows). `bytes` must not change until the promise settles. Rejects with an Error coded
+ * CSV_FIELD_COUNT, CSV_CELL, CSV_STRING_TOO_LONG or ENOMEM whose `record` (0-based
+ * in the block), `column` (index in kept), its `type`, `fields` and `cell` say where.
+ */
+export function csvParseBlock(bytes: Uint8Array, atEnd: boolean, columns: number, kept: Int32Array, types: Int32Array, inferRows: number, threads: number): Promise<CsvNativeBlock> {
+  return load().csvParseBlock(bytes, atEnd, columns, kept, types, inferRows, threads);
 }

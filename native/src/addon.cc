@@ -3,6 +3,7 @@
 
 #include "binding/addon_state.h"
 #include "binding/bpe.h"
+#include "binding/csv.h"
 #include "binding/file_mapping.h"
 #include "binding/filter.h"
 #include "binding/kernels.h"
@@ -29,6 +30,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("shmStats", Napi::Function::New(env, flightcache::binding::ShmStats, "shmStats"));
   exports.Set("shmSegmentDescriptor", Napi::Function::New(env, flightcache::binding::ShmSegmentDescriptor, "shmSegmentDescriptor"));
   exports.Set("mapFile", Napi::Function::New(env, flightcache::binding::MapFile, "mapFile"));
+  exports.Set("csvHeader", Napi::Function::New(env, flightcache::binding::CsvHeader, "csvHeader"));
+  exports.Set("csvParseBlock", Napi::Function::New(env, flightcache::binding::CsvParseBlock, "csvParseBlock"));
   exports.Set("sendWithDescriptors", Napi::Function::New(env, flightcache::binding::SendWithDescriptors, "sendWithDescriptors"));
   exports.Set("bpeOpen", Napi::Function::New(env, flightcache::binding::BpeOpen, "bpeOpen"));
   exports.Set("bpeEncode", Napi::Function::New(env, flightcache::binding::BpeEncode, "bpeEncode"));
