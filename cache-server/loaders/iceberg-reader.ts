@@ -5,8 +5,6 @@
  * is its identity partition value, its initial default, or null. Rows that the file's position
  * deletes or equality deletes remove are left out (row take on the IPC batch).
  */
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Field, RecordBatch, RecordBatchReader, Schema, Struct, Table, makeData, makeVector, tableToIPC, type Data, type DataType, type Vector } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { parseMessageHeader, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
@@ -15,20 +13,14 @@ import { chunkOfStream, streamOfChunk, type IpcChunk, type ReadOptions } from '.
 import type { EqualityDelete, IcebergTask } from './iceberg-table.js';
 import { arrowType, constantData, convertData, isNested, type IcebergField } from './iceberg-types.js';
 import { readParquet } from './parquet-reader.js';
-import { downloadToTemp } from './s3-objects.js';
 import type { S3Options } from './s3-credentials.js';
 
 const FIELD_ID = 'PARQUET:field_id';
 
 /** The batches of a Parquet file (local or s3://) decoded by apache-arrow, one per row group. */
 async function* parquetBatches(path: string, s3: S3Options | undefined, signal: AbortSignal | undefined): AsyncGenerator<RecordBatch> {
-  const local = path.startsWith('s3://') ? await downloadToTemp(path, s3, signal) : undefined;
-  try {
-    for await (const chunk of readParquet(local ?? path, signal ? { signal } : {})) {
-      yield* RecordBatchReader.from(streamOfChunk(chunk));
-    }
-  } finally {
-    if (local) await rm(dirname(local), { recursive: true, force: true });
+  for await (const chunk of readParquet(path, { ...(signal ? { signal } : {}), s3 })) {
+    yield* RecordBatchReader.from(streamOfChunk(chunk));
   }
 }
 

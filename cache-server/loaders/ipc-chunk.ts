@@ -1,6 +1,7 @@
 /** What every file reader yields: Arrow IPC messages under one schema, ready for the store. */
 import { encapsulate, parseMessageHeader, readIpcMessages, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
+import type { S3Options } from './s3-credentials.js';
 
 /** A schema and the dictionary and record batches that follow it (views, copied into the store later). */
 export interface IpcChunk {
@@ -13,6 +14,8 @@ export interface ReadOptions {
   /** Top-level columns to keep, in this order; undefined keeps all. */
   readonly columns?: readonly string[];
   readonly signal?: AbortSignal;
+  /** s3:// paths: the load's S3 settings (read with ranged requests, s3-ranged.ts). */
+  readonly s3?: S3Options | undefined;
 }
 
 /** A chunk from an in-memory Arrow IPC stream (one encoded batch). */
