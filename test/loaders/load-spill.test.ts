@@ -90,3 +90,26 @@ test('without --spill-dir, a load past --memory fails with RESOURCE_EXHAUSTED, l
     await server.stop();
   }
 });
+
+test('serve --shards N --spill-dir DIR gives each local shard its own DIR/<shard id>, where its loads past --memory spill', async () => {
+  const spill = join(dir, 'cluster-spill');
+  mkdirSync(spill);
+  // Six 8 MiB datasets on two shards of 20 MiB each: at least one must spill.
+  const sources = Object.fromEntries(['p', 'q', 'r', 's', 't', 'u'].map((name, i) => [name, writeIpc(`cluster-${name}`, i * MIB, MIB / 2)]));
+  const cluster = await startCli(['serve', '--port', '0', '--shards', '2', '--memory', '20MiB', '--spill-dir', spill, '--shm-dir', 'off']);
+  try {
+    assert.deepEqual(readdirSync(spill).sort(), ['shard-0', 'shard-1']);
+    for (const [name, source] of Object.entries(sources)) {
+      const loaded = await runCli(['load', source, '--name', name, '--endpoint', cluster.url]);
+      assert.equal(loaded.code, 0, loaded.stderr);
+    }
+    const spilled = ['shard-0', 'shard-1'].flatMap((shard) => readdirSync(join(spill, shard)));
+    assert.ok(spilled.length >= 1 && spilled.every((f) => /^flightcache-spill-\d+-\d+\.arrow$/.test(f)), JSON.stringify(spilled));
+    for (const [name, source] of Object.entries(sources)) {
+      const compared = await compareWithPyarrow(cluster.url, name, 'ipc', source);
+      assert.deepEqual([compared.equal, compared.rows], [true, MIB / 2], `${name}: ${compared.detail}`);
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
