@@ -96,6 +96,7 @@ export const loadCommand: Command = {
     name: { type: 'string' },
     format: { type: 'string' },
     columns: { type: 'string' },
+    filter: { type: 'string' },
     split: { type: 'string' },
     snapshot: { type: 'string' },
     partition: { type: 'string', multiple: true },
@@ -122,6 +123,7 @@ export const loadCommand: Command = {
     const source = positionals[0]!.startsWith('s3://') ? positionals[0]! : resolve(positionals[0]!);
     const options = {
       columns,
+      filter: flags.filter,
       split: flags.split,
       snapshot: flags.snapshot,
       partitions: partitionOption(flags.partition),

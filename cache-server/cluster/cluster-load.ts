@@ -73,6 +73,7 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
         const client = await state.peers.get(share.location);
         const options = {
           columns: rest.columns,
+          filter: rest.filter,
           split: rest.split,
           schema: rest.schema,
           snapshot: rest.snapshot,

@@ -21,6 +21,7 @@ import { readCsv, readJsonLines } from './text-readers.js';
 import { withPartitionColumns } from './hive-columns.js';
 import { downloadToTemp } from './s3-objects.js';
 import { tokenizeChunks } from './tokenize-chunks.js';
+import { filterChunks, parseLoadFilter } from './load-filter.js';
 import { TokenizePool } from './tokenize-pool.js';
 
 /** How far a load is; shown by `stats` and /stats. */
@@ -127,6 +128,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     // Tokenizing reads the text column and the other columns to keep; the others are never decoded.
     const columns = tokenize ? [...new Set([tokenize.column, ...(request.columns ?? [])])] : request.columns;
     const keep = tokenize ? (request.columns ?? []).filter((c) => c !== tokenize.column) : [];
+    const filter = request.filter !== undefined ? parseLoadFilter(request.filter) : undefined;
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     progress.state = 'loading';
@@ -143,10 +145,13 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
         local = ranged ? undefined : await localCopy(file.path, request, signal);
         const onDisk = local ?? (file.path.startsWith('s3://') ? undefined : file.path);
         const before = onDisk === undefined ? undefined : await stat(onDisk);
-        const options = { ...(columns ? { columns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}), ...(request.s3 ? { s3: request.s3 } : {}) };
+        // A filter reads every column (its predicate may name any); the projection follows it.
+        const readColumns = filter ? undefined : columns;
+        const options = { ...(readColumns ? { columns: readColumns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}), ...(request.s3 ? { s3: request.s3 } : {}) };
         const read = file.iceberg ? readIcebergFile(local ?? file.path, file.iceberg, options) : READERS[file.format](local ?? file.path, options);
         const withPartitions = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
-        const chunks = tokenize ? tokenizeChunks(withPartitions, tokenize, keep, pool!, { onTokens }) : withPartitions;
+        const filtered = filter ? filterChunks(withPartitions, filter, columns) : withPartitions;
+        const chunks = tokenize ? tokenizeChunks(filtered, tokenize, keep, pool!, { onTokens }) : filtered;
         for await (const chunk of chunks) {
           if (!schema) {
             schema = chunk.schema.slice();

@@ -7,9 +7,9 @@
  */
 import { Field, RecordBatch, RecordBatchReader, Schema, Struct, Table, makeData, makeVector, tableToIPC, type Data, type DataType, type Vector } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-import { parseMessageHeader, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
+import type { IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
 import { RowTaker } from '../engine/ipc-take.js';
-import { chunkOfStream, streamOfChunk, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
+import { chunkOfStream, keepRows, streamOfChunk, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
 import type { EqualityDelete, IcebergTask } from './iceberg-table.js';
 import { arrowType, constantData, convertData, isNested, type IcebergField } from './iceberg-types.js';
 import { readParquet } from './parquet-reader.js';
@@ -116,8 +116,7 @@ function messagesOf(batch: RecordBatch, kept: Uint32Array | undefined): IpcChunk
       continue;
     }
     if (kept.length === 0) continue;
-    const taken = taker.take([message], { source: new Uint32Array(kept.length), row: kept });
-    messages.push({ header: taken.header, body: Buffer.concat(taken.body as Uint8Array[], taken.bodyLength), info: parseMessageHeader(taken.header) });
+    messages.push(keepRows(taker, message, kept));
   }
   return { schema: chunk.schema, messages };
 }

@@ -1,6 +1,7 @@
 /** What every file reader yields: Arrow IPC messages under one schema, ready for the store. */
 import { encapsulate, parseMessageHeader, readIpcMessages, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
+import type { RowTaker } from '../engine/ipc-take.js';
 import type { S3Options } from './s3-credentials.js';
 
 /** A schema and the dictionary and record batches that follow it (views, copied into the store later). */
@@ -50,4 +51,10 @@ export function orderPlan(schema: Uint8Array, columns: readonly string[] | undef
   if (!columns) return undefined;
   const indices = columnIndices(schema, columns);
   return indices.every((index, i) => index === i) && indices.length === columns.length ? undefined : new ProjectionPlan(schema, indices);
+}
+
+/** A record batch message with only rows `kept` (ascending indices) of `message`. */
+export function keepRows(taker: RowTaker, message: IpcMessage, kept: Uint32Array): IpcMessage {
+  const taken = taker.take([message], { source: new Uint32Array(kept.length), row: kept });
+  return { header: taken.header, body: Buffer.concat(taken.body as Uint8Array[], taken.bodyLength), info: parseMessageHeader(taken.header) };
 }

@@ -1,8 +1,9 @@
-/** The body of a `load` action: {"name", "source", "format"?, "options"?: {"columns"?, "split"?, "schema"?, "tokenize"?}}. */
+/** The body of a `load` action: {"name", "source", "format"?, "options"?: {"columns"?, "filter"?, "split"?, "schema"?, "tokenize"?, ...}}. */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { validateDatasetName } from '../storage/dataset-store.js';
 import { FORMATS, type LoadFormat } from './source-files.js';
 import { parseTokenizeOptions, type TokenizeOptions } from './tokenize-options.js';
+import { parseLoadFilter } from './load-filter.js';
 import { S3_OPTION_KEYS, type S3Options } from './s3-credentials.js';
 
 /** A validated load request. */
@@ -13,6 +14,8 @@ export interface LoadRequest {
   /** Undefined: each file's extension says. */
   readonly format?: LoadFormat;
   readonly columns?: readonly string[];
+  /** Rows to keep: a predicate of the query dialect (load-filter.ts), checked for syntax when the request is parsed. */
+  readonly filter?: string;
   /** A Hugging Face split name (train, test, ...). */
   readonly split?: string;
   /** CSV and JSON Lines: column name -> type name (see text-schema.ts); other columns are inferred. */
@@ -29,7 +32,7 @@ export interface LoadRequest {
   readonly files?: readonly string[];
 }
 
-const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "split"?: "train", "schema"?: {"column": "type"}, "snapshot"?: "id", "partitions"?: {"column": ["value"]}, "s3"?: {"profile"?, "endpoint"?, "region"?, "accessKeyId"?, "secretAccessKey"?, "sessionToken"?}, "tokenize"?: {...}}}';
+const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "filter"?: "predicate", "split"?: "train", "schema"?: {"column": "type"}, "snapshot"?: "id", "partitions"?: {"column": ["value"]}, "s3"?: {"profile"?, "endpoint"?, "region"?, "accessKeyId"?, "secretAccessKey"?, "sessionToken"?}, "tokenize"?: {...}}}';
 
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
@@ -49,8 +52,10 @@ export function parseLoadRequest(text: string): LoadRequest {
     throw new FlightError(Code.INVALID_ARGUMENT, `unknown format ${JSON.stringify(format)}; known formats: ${FORMATS.join(', ')}`);
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new FlightError(Code.INVALID_ARGUMENT, `${USAGE}; "options" is not an object`);
-  const { columns, split, schema, snapshot, partitions, s3, tokenize: tokenizeOption } = options as Record<string, unknown>;
+  const { columns, filter, split, schema, snapshot, partitions, s3, tokenize: tokenizeOption } = options as Record<string, unknown>;
   if (columns !== undefined && (!isStringArray(columns) || columns.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"columns" must be a non-empty array of column names');
+  if (filter !== undefined && (typeof filter !== 'string' || filter.trim() === '')) throw new FlightError(Code.INVALID_ARGUMENT, '"filter" must be a predicate such as "score > 0.5"');
+  if (typeof filter === 'string') parseLoadFilter(filter);
   if (split !== undefined && (typeof split !== 'string' || split === '')) throw new FlightError(Code.INVALID_ARGUMENT, '"split" must be a split name such as "train"');
   if (schema !== undefined && (typeof schema !== 'object' || schema === null || Array.isArray(schema) || !Object.values(schema).every((t) => typeof t === 'string'))) {
     throw new FlightError(Code.INVALID_ARGUMENT, '"schema" must map column names to type names');
@@ -72,6 +77,7 @@ export function parseLoadRequest(text: string): LoadRequest {
     source,
     ...(format !== undefined ? { format: format as LoadFormat } : {}),
     ...(columns !== undefined ? { columns: columns as string[] } : {}),
+    ...(filter !== undefined ? { filter: filter as string } : {}),
     ...(split !== undefined ? { split: split as string } : {}),
     ...(schema !== undefined ? { schema: schema as Record<string, string> } : {}),
     ...(tokenize !== undefined ? { tokenize } : {}),
