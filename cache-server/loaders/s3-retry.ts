@@ -38,6 +38,7 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: () => nu
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(done, ms);
     function done(): void {
       signal?.removeEventListener('abort', abort);
