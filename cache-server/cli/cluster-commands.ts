@@ -85,6 +85,7 @@ export async function serveCluster(flags: Flags, shards: number): Promise<void> 
     flags: limitFlags,
     memory,
     shmDir: config.shmDir ?? 'off',
+    ...(config.spillDir !== undefined ? { spillDir: config.spillDir } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
     ...(authKey ? { authKey } : {}),
   });

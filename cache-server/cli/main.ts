@@ -30,7 +30,8 @@ commands:
   load SOURCE --name N [--format parquet|ipc|csv|jsonl|iceberg] [--columns a,b] [--filter PREDICATE] [--split train]
                          [--snapshot ID] [--partition COL=V1,V2] [--s3-profile NAME]
                          the server reads SOURCE (a file, directory, glob, hive tree, s3:// URL or Iceberg table) into N,
-                         replacing it all or nothing; progress on stdout (a bar, or JSON lines when piped)
+                         replacing it all or nothing, keeping the rows where PREDICATE (the query dialect's WHERE) is true;
+                         progress on stdout (a bar, or JSON lines when piped)
   ls                     list datasets
   get N [--out FILE]     read dataset N (to an Arrow IPC stream file with --out)
   drop N                 drop dataset N

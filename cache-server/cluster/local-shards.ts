@@ -5,6 +5,8 @@
  * pod restart would.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseFlightUrl } from '../../client/src/flight/http2/client.js';
@@ -20,6 +22,8 @@ export interface LocalShardsOptions {
   memory?: string;
   /** Shared-memory directory of every shard, as --shm-dir takes it (`off`: private memory). */
   shmDir?: string;
+  /** The disk tier: each shard spills to its own subdirectory, DIR/<shard id>. */
+  spillDir?: string;
   /** Further flags every shard gets (request limits, auth and TLS files), e.g. ["--max-message", "64MiB"]. */
   flags?: readonly string[];
   credentials?: Credentials;
@@ -80,10 +84,19 @@ export class LocalShards {
     );
   }
 
+  /** `--spill-dir DIR/<id>`, the directory made empty: a (re)started shard holds nothing, so files a dead one left are garbage. */
+  #spillFlags(id: string): string[] {
+    if (this.options.spillDir === undefined) return [];
+    const dir = join(this.options.spillDir, id);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { mode: 0o700 });
+    return ['--spill-dir', dir];
+  }
+
   /** Starts shard `id` on `port` (0: any) and resolves with its location once it prints its ready line. */
   private spawn(id: string, port: number): Promise<string> {
     const { host, memory, shmDir, credentials, state, logger } = this.options;
-    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : []), ...(shmDir ? ['--shm-dir', shmDir] : []), ...(this.options.flags ?? [])];
+    const args = [MAIN, 'shard', '--host', host, '--port', String(port), '--id', id, ...(memory ? ['--memory', memory] : []), ...(shmDir ? ['--shm-dir', shmDir] : []), ...this.#spillFlags(id), ...(this.options.flags ?? [])];
     // Credentials travel in the environment, not the command line other users can read. The child
     // watches its stdin pipe and exits when it closes, so shards never outlive a killed coordinator.
     // Each shard takes the default socket of its own port: one --shm-socket path cannot serve them all.

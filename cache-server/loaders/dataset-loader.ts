@@ -58,8 +58,8 @@ type Reader = (path: string, options: ReadOptions & { schema?: Readonly<Record<s
 const READERS: Record<FileFormat, Reader> = { parquet: readParquet, ipc: readIpc, csv: readCsv, jsonl: readJsonLines };
 
 /**
- * A remote (s3://) file (or tokenizer) downloaded to a temporary directory, so every reader reads
- * local files; one file at a time is on disk. Undefined for a local path.
+ * A remote (s3://) file (or tokenizer) downloaded to a temporary directory, for the readers that read
+ * local files only (CSV, JSON Lines); one file at a time is on disk. Undefined for a local path.
  */
 async function localCopy(remote: string, request: LoadRequest, signal: AbortSignal | undefined): Promise<string | undefined> {
   return remote.startsWith('s3://') ? downloadToTemp(remote, request.s3, signal) : undefined;
@@ -142,9 +142,12 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       progress.file = file.path;
       let local: string | undefined;
       try {
-        local = await localCopy(file.path, request, signal);
-        const before = await stat(local ?? file.path);
-        const options = { ...(readColumns ? { columns: readColumns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}) };
+        // Parquet, Iceberg data files and IPC are read from S3 in ranges (their ETag guards against change).
+        const ranged = file.format === 'parquet' || file.format === 'ipc';
+        local = ranged ? undefined : await localCopy(file.path, request, signal);
+        const onDisk = local ?? (file.path.startsWith('s3://') ? undefined : file.path);
+        const before = onDisk === undefined ? undefined : await stat(onDisk);
+        const options = { ...(readColumns ? { columns: readColumns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}), ...(request.s3 ? { s3: request.s3 } : {}) };
         const read = file.iceberg ? readIcebergFile(local ?? file.path, file.iceberg, options) : READERS[file.format](local ?? file.path, options);
         const withPartitions = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
         const filtered = request.filter === undefined ? withPartitions : filterChunks(withPartitions, request.filter, columns);
@@ -169,8 +172,8 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
             }
           }
         }
-        const after = await stat(local ?? file.path);
-        if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+        const after = onDisk === undefined ? undefined : await stat(onDisk);
+        if (before && after && (after.size !== before.size || after.mtimeMs !== before.mtimeMs)) {
           throw new FlightError(Code.ABORTED, `${file.path} changed while it was read (${before.size} bytes, then ${after.size}); load it again`);
         }
       } catch (err) {

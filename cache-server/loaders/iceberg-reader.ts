@@ -5,30 +5,22 @@
  * is its identity partition value, its initial default, or null. Rows that the file's position
  * deletes or equality deletes remove are left out (row take on the IPC batch).
  */
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Field, RecordBatch, RecordBatchReader, Schema, Struct, Table, makeData, makeVector, tableToIPC, type Data, type DataType, type Vector } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-import { parseMessageHeader, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
+import type { IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
 import { RowTaker } from '../engine/ipc-take.js';
-import { chunkOfStream, streamOfChunk, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
+import { chunkOfStream, keepRows, streamOfChunk, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
 import type { EqualityDelete, IcebergTask } from './iceberg-table.js';
 import { arrowType, constantData, convertData, isNested, type IcebergField } from './iceberg-types.js';
 import { readParquet } from './parquet-reader.js';
-import { downloadToTemp } from './s3-objects.js';
 import type { S3Options } from './s3-credentials.js';
 
 const FIELD_ID = 'PARQUET:field_id';
 
 /** The batches of a Parquet file (local or s3://) decoded by apache-arrow, one per row group. */
 async function* parquetBatches(path: string, s3: S3Options | undefined, signal: AbortSignal | undefined): AsyncGenerator<RecordBatch> {
-  const local = path.startsWith('s3://') ? await downloadToTemp(path, s3, signal) : undefined;
-  try {
-    for await (const chunk of readParquet(local ?? path, signal ? { signal } : {})) {
-      yield* RecordBatchReader.from(streamOfChunk(chunk));
-    }
-  } finally {
-    if (local) await rm(dirname(local), { recursive: true, force: true });
+  for await (const chunk of readParquet(path, { ...(signal ? { signal } : {}), s3 })) {
+    yield* RecordBatchReader.from(streamOfChunk(chunk));
   }
 }
 
@@ -124,8 +116,7 @@ function messagesOf(batch: RecordBatch, kept: Uint32Array | undefined): IpcChunk
       continue;
     }
     if (kept.length === 0) continue;
-    const taken = taker.take([message], { source: new Uint32Array(kept.length), row: kept });
-    messages.push({ header: taken.header, body: Buffer.concat(taken.body as Uint8Array[], taken.bodyLength), info: parseMessageHeader(taken.header) });
+    messages.push(keepRows(taker, message, kept));
   }
   return { schema: chunk.schema, messages };
 }

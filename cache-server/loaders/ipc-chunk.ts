@@ -1,6 +1,8 @@
 /** What every file reader yields: Arrow IPC messages under one schema, ready for the store. */
 import { encapsulate, parseMessageHeader, readIpcMessages, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
 import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
+import type { RowTaker } from '../engine/ipc-take.js';
+import type { S3Options } from './s3-credentials.js';
 
 /** A schema and the dictionary and record batches that follow it (views, copied into the store later). */
 export interface IpcChunk {
@@ -13,6 +15,8 @@ export interface ReadOptions {
   /** Top-level columns to keep, in this order; undefined keeps all. */
   readonly columns?: readonly string[];
   readonly signal?: AbortSignal;
+  /** s3:// paths: the load's S3 settings (read with ranged requests, s3-ranged.ts). */
+  readonly s3?: S3Options | undefined;
 }
 
 /** A chunk from an in-memory Arrow IPC stream (one encoded batch). */
@@ -47,4 +51,10 @@ export function orderPlan(schema: Uint8Array, columns: readonly string[] | undef
   if (!columns) return undefined;
   const indices = columnIndices(schema, columns);
   return indices.every((index, i) => index === i) && indices.length === columns.length ? undefined : new ProjectionPlan(schema, indices);
+}
+
+/** A record batch message with only rows `kept` (ascending indices) of `message`. */
+export function keepRows(taker: RowTaker, message: IpcMessage, kept: Uint32Array): IpcMessage {
+  const taken = taker.take([message], { source: new Uint32Array(kept.length), row: kept });
+  return { header: taken.header, body: Buffer.concat(taken.body as Uint8Array[], taken.bodyLength), info: parseMessageHeader(taken.header) };
 }

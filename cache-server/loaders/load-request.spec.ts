@@ -45,3 +45,11 @@ test('parseLoadRequest rejects bad bodies with what is wrong', () => {
   rejects('{"name":"n","source":"/d","options":{"columns":[]}}', /^"columns" must be a non-empty array of column names$/);
   rejects('{"name":"n","source":"/d","options":{"schema":{"a":1}}}', /^"schema" must map column names to type names$/);
 });
+
+test('parseLoadRequest takes a filter predicate and refuses one that is not text or does not parse, before any file is read', () => {
+  const body = (filter: unknown): string => JSON.stringify({ name: 'n', source: '/d', options: { filter } });
+  assert.equal(parseLoadRequest(body("lang = 'en' AND score > 0.5")).filter, "lang = 'en' AND score > 0.5");
+  rejects(body(7), /^"filter" must be a SQL predicate such as "score > 0.5"$/);
+  rejects(body('  '), /^"filter" must be a SQL predicate such as "score > 0.5"$/);
+  rejects(body('score >'), /^SQL syntax error: sql parser error: Expected: an expression, found: EOF$/);
+});

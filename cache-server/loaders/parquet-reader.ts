@@ -1,7 +1,8 @@
 /**
  * Reads Parquet with parquet-wasm (arrow-rs compiled to WebAssembly): one row group at a time is
- * fetched from a file-backed Blob and decoded, and leaves WASM memory as an Arrow IPC stream the
- * store takes as it is. Columns not asked for are never read from disk or decoded.
+ * fetched from a file-backed Blob (or, for s3://, a Blob whose slices are ranged GETs: s3-ranged.ts)
+ * and decoded, and leaves WASM memory as an Arrow IPC stream the store takes as it is. Columns not
+ * asked for are never read from disk or S3, nor decoded.
  */
 import { openAsBlob } from 'node:fs';
 import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
@@ -9,6 +10,7 @@ import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { chunkOfStream, orderPlan, projectMessages, type IpcChunk, type ReadOptions } from './ipc-chunk.js';
 import type { ProjectionPlan } from '../engine/ipc-projection.js';
 import { pyarrowSchema } from './parquet-schema.js';
+import { S3Object } from './s3-ranged.js';
 
 /** Rows of the file's largest row group: as the batch size it makes each row group one batch. */
 export function largestRowGroup(file: ParquetFile): number {
@@ -23,14 +25,18 @@ export function largestRowGroup(file: ParquetFile): number {
   }
 }
 
-/** Opens a Parquet file through a file-backed Blob (only the byte ranges read are fetched). */
-async function openParquet(path: string): Promise<ParquetFile> {
+/** Opens a Parquet file through a Blob (only the byte ranges read are fetched); `remote` is set for s3://. */
+async function openParquet(path: string, options: ReadOptions): Promise<{ file: ParquetFile; remote?: S3Object }> {
+  const remote = path.startsWith('s3://') ? await S3Object.open(path, options.s3, options.signal) : undefined;
   try {
-    return await ParquetFile.fromFile(await openAsBlob(path));
+    return { file: await settled(ParquetFile.fromFile(remote ? remote.asBlob() : await openAsBlob(path)), remote), ...(remote ? { remote } : {}) };
   } catch (err) {
-    throw parquetError(path, err);
+    throw parquetError(path, err, remote);
   }
 }
+
+/** `promise`, or the first failed ranged read of `remote` (whose read parquet-wasm then waits on forever: s3-ranged.ts). */
+const settled = <T>(promise: Promise<T>, remote: S3Object | undefined): Promise<T> => (remote ? Promise.race([promise, remote.failed]) : promise);
 
 /** The writer's Arrow schema stored in the file's key-value metadata (pyarrow writes it), if any. */
 function arrowSchemaOf(file: ParquetFile): string | undefined {
@@ -45,8 +51,10 @@ function arrowSchemaOf(file: ParquetFile): string | undefined {
   }
 }
 
-function parquetError(path: string, err: unknown): FlightError {
+/** The error of a failed read: a ranged read's own error (parquet-wasm only passes on its text), else the file's. */
+function parquetError(path: string, err: unknown, remote?: S3Object): FlightError {
   if (err instanceof FlightError) return err;
+  if (remote?.failure) return remote.failure;
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof Error && err.name === 'AbortError') return new FlightError(Code.CANCELLED, `load of ${path} cancelled`);
   // A Blob read fails once the file changed after it was opened.
@@ -56,7 +64,7 @@ function parquetError(path: string, err: unknown): FlightError {
 
 /** Yields the file's schema first (also for a file without rows), then one chunk per row group. */
 export async function* readParquet(path: string, options: ReadOptions = {}): AsyncGenerator<IpcChunk> {
-  const file = await openParquet(path);
+  const { file, remote } = await openParquet(path, options);
   try {
     const columns = options.columns ? [...options.columns] : undefined;
     let batches = 0;
@@ -66,8 +74,12 @@ export async function* readParquet(path: string, options: ReadOptions = {}): Asy
       // Batches lose the file's schema metadata on their way out of arrow-rs: it is put back.
       const metadata = file.schema().metadata();
       const writer = arrowSchemaOf(file);
-      const stream = (await file.stream({ batchSize: largestRowGroup(file), ...(columns ? { columns } : {}) })) as AsyncIterable<WasmRecordBatch>;
-      for await (const batch of stream) {
+      const stream = (await settled(file.stream({ batchSize: largestRowGroup(file), ...(columns ? { columns } : {}) }), remote)) as AsyncIterable<WasmRecordBatch>;
+      const batchesOf = stream[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await settled(batchesOf.next(), remote);
+        if (next.done) break;
+        const batch = next.value;
         options.signal?.throwIfAborted();
         batches++;
         const restored = metadata.size > 0 ? batch.withSchema(batch.schema.withMetadata(metadata)) : batch;
@@ -79,7 +91,7 @@ export async function* readParquet(path: string, options: ReadOptions = {}): Asy
         yield plan ? { schema: plan.schema, messages: projectMessages(plan, chunk.messages) } : chunk;
       }
     } catch (err) {
-      throw parquetError(path, err);
+      throw parquetError(path, err, remote);
     }
     if (batches === 0) {
       const schema = chunkOfStream(file.schema().intoIPCStream()).schema;

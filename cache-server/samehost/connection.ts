@@ -4,6 +4,7 @@
  * `release`. Requests run one at a time in arrival order. Which segments the reader has received is
  * kept per connection, so their bytes count as held by readers until it closes or releases them.
  */
+import { closeSync, openSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { encapsulate } from '../../client/src/flight/protocol/ipc-message.js';
@@ -17,6 +18,19 @@ import { planTicket, ticketDataset, type ReadStep } from '../node/share-stream.j
 import { MAX_PASSED_DESCRIPTORS } from '../../native/lib/shared-memory.js';
 import { encodeFrame, FrameDecoder, type Frame } from './frames.js';
 import { FrameWriter } from './frame-writer.js';
+import { spilledSegment } from '../storage/spill.js';
+
+/** Opens a spill file to pass its descriptor (recorded in `opened`); gone means its dataset was dropped since the read began. */
+function openSpill(path: string, opened: number[]): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new FlightError(Code.ABORTED, `the dataset was dropped while it was read (its spill file ${path}: ${(err as Error).message})`);
+  }
+  opened.push(fd);
+  return fd;
+}
 
 /** What a connection needs from its node. */
 export interface ConnectionContext {
@@ -179,22 +193,30 @@ export class SameHostConnection {
     return encodeFrame({ ...base, picks: count }, payload);
   }
 
-  /** The messages' locations; first sends the reader the segments among them it has not received. */
+  /** The messages' locations; first sends the reader the segments among them it has not received (spill files too). */
   async #refs(messages: readonly StoredMessage[]): Promise<SharedRef[]> {
-    const missing = new Map<number, SegmentUse>();
+    const missing = new Map<number, { use: SegmentUse; spillPath?: string }>();
     const refs = messages.map((message) => {
-      const placement = this.context.allocator.locate(message.encapsulated);
-      if (!placement) throw new FlightError(Code.INTERNAL, 'a stored message is not in shared memory');
-      if (!this.held.has(placement.ref.segment)) missing.set(placement.ref.segment, placement.use);
+      const shared = this.context.allocator.locate(message.encapsulated);
+      const spilled = shared ? undefined : spilledSegment(message.encapsulated);
+      const placement = shared ?? spilled;
+      if (!placement) throw new FlightError(Code.INTERNAL, 'a stored message is neither in shared memory nor in a spill file');
+      if (!this.held.has(placement.ref.segment)) missing.set(placement.ref.segment, { use: placement.use, ...(spilled ? { spillPath: spilled.path } : {}) });
       return placement.ref;
     });
     const uses = [...missing.values()];
     for (let i = 0; i < uses.length; i += MAX_PASSED_DESCRIPTORS) {
       const batch = uses.slice(i, i + MAX_PASSED_DESCRIPTORS);
-      const fds = batch.map((use) => this.context.allocator.descriptor(use.id));
-      const [frame] = encodeFrame({ type: 'segments', segments: batch.map((use) => ({ id: use.id, bytes: use.capacity })) });
-      await this.#writer.writeWithDescriptors(frame!, fds);
-      for (const use of batch) this.held.set(use.id, use);
+      const opened: number[] = [];
+      try {
+        // A spill file's descriptor is opened for the send only: the kernel hands the reader its own.
+        const fds = batch.map(({ use, spillPath }) => (spillPath === undefined ? this.context.allocator.descriptor(use.id) : openSpill(spillPath, opened)));
+        const [frame] = encodeFrame({ type: 'segments', segments: batch.map(({ use }) => ({ id: use.id, bytes: use.capacity })) });
+        await this.#writer.writeWithDescriptors(frame!, fds);
+      } finally {
+        for (const fd of opened) closeSync(fd);
+      }
+      for (const { use } of batch) this.held.set(use.id, use);
     }
     return refs;
   }

@@ -2,13 +2,16 @@
  * The disk tier: a dataset spilled out of memory is written to one file (its encapsulated messages,
  * each at a 64-byte offset as in memory) and mapped back through the native addon, so readers get
  * the same views over page-cache pages instead of budgeted memory. `SpillingAllocator` makes room
- * for an allocation the budget refuses by asking the store to spill, then tries again.
+ * for an allocation the budget refuses by asking the store to spill, then tries again. On the
+ * same-host path a spill file is a segment like a shared-memory one: readers get a descriptor of it
+ * and map it (`spilledSegment`).
  */
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { mapFile } from '../../native/lib/addon.js';
 import type { Allocator, Arena, Region } from './allocator.js';
+import type { SegmentUse, SharedRef } from './shared-memory-allocator.js';
 import { BODY_ALIGNMENT, type EncapsulatedMessage, type StoredMessage } from './stored-message.js';
 
 /** A dataset's messages as views of a mapped spill file. */
@@ -22,6 +25,25 @@ export interface SpilledMessages {
 
 let files = 0;
 
+/** Same-host segment ids of spill files lie above every shared-memory segment id (those count from 1). */
+const SPILL_SEGMENT_BASE = 2 ** 40;
+
+/** A spill file as a same-host segment: readers map `use.capacity` bytes of the file at `path`. */
+interface SpillSegment {
+  readonly path: string;
+  /** Charged nothing (`bytes` 0): the page cache holds it, not the budget. */
+  readonly use: SegmentUse;
+}
+
+const segments = new WeakMap<ArrayBufferLike, SpillSegment>();
+
+/** Where a view of a spilled dataset lies: its spill file as a segment, and the view's place in it; undefined for other views. */
+export function spilledSegment(view: Uint8Array): { ref: SharedRef; use: SegmentUse; path: string } | undefined {
+  const segment = segments.get(view.buffer);
+  if (!segment) return undefined;
+  return { ref: { segment: segment.use.id, offset: view.byteOffset, length: view.byteLength }, use: segment.use, path: segment.path };
+}
+
 /** The view of `message` at the same offsets inside `bytes`. */
 function viewAt(bytes: Uint8Array, message: EncapsulatedMessage): EncapsulatedMessage {
   const base = message.encapsulated.byteOffset;
@@ -31,7 +53,8 @@ function viewAt(bytes: Uint8Array, message: EncapsulatedMessage): EncapsulatedMe
 
 /** Writes the messages to a new file in `dir` and maps it; the file is removed when the dataset lets go of it. */
 export function spillMessages(dir: string, schema: EncapsulatedMessage, messages: readonly StoredMessage[]): SpilledMessages {
-  const path = join(dir, `flightcache-spill-${process.pid}-${++files}.arrow`);
+  const number = ++files;
+  const path = join(dir, `flightcache-spill-${process.pid}-${number}.arrow`);
   const all: EncapsulatedMessage[] = [schema, ...messages];
   const offsets: number[] = [];
   let fd: number;
@@ -56,6 +79,7 @@ export function spillMessages(dir: string, schema: EncapsulatedMessage, messages
   }
   closeSync(fd);
   const mapped = new Uint8Array(mapFile(path));
+  segments.set(mapped.buffer, { path, use: { id: SPILL_SEGMENT_BASE + number, capacity: mapped.byteLength, bytes: 0, releasedBytes: 0 } });
   const views = all.map((message, i) => viewAt(mapped.subarray(offsets[i]!, offsets[i]! + message.encapsulated.byteLength), message));
   let removed = false;
   const remove = (): void => {

@@ -13,7 +13,7 @@ import { FlightClient } from '../../client/src/flight-client.js';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { startProcess, type StartedProcess } from '../helpers/process.js';
 import { pythonScript, runPython, venvPython } from '../helpers/python.js';
-import { signGet } from '../../cache-server/loaders/s3-objects.js';
+import { signRequest } from '../../cache-server/loaders/s3-objects.js';
 import { CLI, clusterStats, waitFor } from '../cluster/cluster-helpers.js';
 import { compareWithPyarrow, runCli, writeFixtures } from './load-helpers.js';
 
@@ -157,7 +157,7 @@ test('requests are signed exactly as botocore signs them (SigV4: an object key w
   const config = { endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
   const at = new Date(Date.UTC(2026, 11, 7, 1, 2, 3));
   for (const [path, query] of [['/bucket/dir/a b.parquet', {}], ['/bucket', { 'list-type': '2', prefix: 'dir/x y' }]] as const) {
-    const signed = signGet(config, path, query, at);
+    const signed = signRequest(config, path, query, at);
     const reference = await runPython<Record<string, string>>('sigv4_check.py', [signed.url, '20261207T010203Z']);
     assert.deepEqual(
       { authorization: signed.headers.authorization, 'x-amz-date': signed.headers['x-amz-date'], 'x-amz-content-sha256': signed.headers['x-amz-content-sha256'] },

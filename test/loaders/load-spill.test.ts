@@ -14,6 +14,8 @@ import { FlightClient } from '../../client/src/flight-client.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import { startCli } from '../cluster/cluster-helpers.js';
 import { compareWithPyarrow, runCli } from './load-helpers.js';
+import { putRows } from '../helpers/torch-scenarios.js';
+import { repoRoot, runPython } from '../helpers/python.js';
 
 const MIB = 1024 * 1024;
 let dir: string;
@@ -85,6 +87,49 @@ test('without --spill-dir, a load past --memory fails with RESOURCE_EXHAUSTED, l
     assert.deepEqual(await tiers(client), { a: 'memory' });
     const compared = await compareWithPyarrow(server.url, 'a', 'ipc', a);
     assert.deepEqual([compared.equal, compared.rows], [true, MIB / 2]);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});
+
+test('serve --shards N --spill-dir DIR gives each local shard its own DIR/<shard id>, where its loads past --memory spill', async () => {
+  const spill = join(dir, 'cluster-spill');
+  mkdirSync(spill);
+  // Six 8 MiB datasets on two shards of 20 MiB each: at least one must spill.
+  const sources = Object.fromEntries(['p', 'q', 'r', 's', 't', 'u'].map((name, i) => [name, writeIpc(`cluster-${name}`, i * MIB, MIB / 2)]));
+  const cluster = await startCli(['serve', '--port', '0', '--shards', '2', '--memory', '20MiB', '--spill-dir', spill, '--shm-dir', 'off']);
+  try {
+    assert.deepEqual(readdirSync(spill).sort(), ['shard-0', 'shard-1']);
+    for (const [name, source] of Object.entries(sources)) {
+      const loaded = await runCli(['load', source, '--name', name, '--endpoint', cluster.url]);
+      assert.equal(loaded.code, 0, loaded.stderr);
+    }
+    const spilled = ['shard-0', 'shard-1'].flatMap((shard) => readdirSync(join(spill, shard)));
+    assert.ok(spilled.length >= 1 && spilled.every((f) => /^flightcache-spill-\d+-\d+\.arrow$/.test(f)), JSON.stringify(spilled));
+    for (const [name, source] of Object.entries(sources)) {
+      const compared = await compareWithPyarrow(cluster.url, name, 'ipc', source);
+      assert.deepEqual([compared.equal, compared.rows], [true, MIB / 2], `${name}: ${compared.detail}`);
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('same-host (shm) reads of a spilled dataset get its spill file: FlightCacheDataset reads exactly the stored rows', async () => {
+  const spill = join(dir, 'shm-spill');
+  mkdirSync(spill);
+  const server = await startCli(['serve', '--port', '0', '--memory', '20MiB', '--spill-dir', spill]);
+  const client = new FlightClient(server.url);
+  // samehost_spilled.py imports the Python package from the tree.
+  process.env.PYTHONPATH = join(repoRoot(), 'client', 'python', 'src');
+  try {
+    // About 9 MB of torch_common.make_table rows, then two 8 MiB loads: the rows are read least recently and spill.
+    await putRows(server.url, 'rows', 200_000, 5_000);
+    for (const name of ['e', 'f']) assert.equal((await runCli(['load', writeIpc(`shm-${name}`, 0, MIB / 2), '--name', name, '--endpoint', server.url])).code, 0);
+    assert.equal((await tiers(client)).rows, 'disk');
+    const result = await runPython<{ passed: string[] }>('samehost_spilled.py', [server.url, 'rows', '200000'], { timeoutMs: 300_000 });
+    assert.deepEqual(result.passed, ['stored order, exact rows, tensors in the mapped spill file', 'shuffled, each row exactly once, exact rows', 'Client over shm equals the table']);
   } finally {
     client.close();
     await server.stop();
