@@ -70,6 +70,24 @@ describe('SQL pushdown on a cluster of a coordinator and 3 shards with 2 replica
     await rejectsWith(client.getFlightInfo(cmdDescriptor(JSON.stringify({ dataset: 'ids', filter: 'id / 0 = 1' }))), Code.INVALID_ARGUMENT, /Divide by zero/);
   });
 
+  test('computed select-list columns are evaluated on the shards over the selected rows of each partition', async () => {
+    const rows: [number, number, boolean][] = [];
+    for (const world of [1, 2]) {
+      rows.length = 0;
+      for (let rank = 0; rank < world; rank++) {
+        const sql = `SELECT id, value * 4 - id AS twice, id % 3 = 0 AS third FROM ids WHERE ${FILTER}`;
+        const info = await client.getFlightInfo(cmdDescriptor(JSON.stringify({ sql, rank, world_size: world })));
+        for (const endpoint of info.endpoints) {
+          for await (const batch of locations.get(endpoint.locations[0]!.uri).doGet(endpoint.ticket)) {
+            assert.deepEqual(batch.schema.fields.map((f) => `${f.name}: ${String(f.type)}`), ['id: Int32', 'twice: Float64', 'third: Bool']);
+            for (let i = 0; i < batch.numRows; i++) rows.push([Number(batch.getChild('id')!.get(i)), batch.getChild('twice')!.get(i) as number, batch.getChild('third')!.get(i) as boolean]);
+          }
+        }
+      }
+      assert.deepEqual(rows.sort((a, b) => a[0] - b[0]), SELECTED.map((id) => [id, id, id % 3 === 0]), `world ${world}`);
+    }
+  });
+
   test('ranks reading a filtered share while a shard is SIGKILLed fail over and deliver each selected row exactly once', async () => {
     const victim = (await clusterStats(client)).members[2]!;
     const world = 3;

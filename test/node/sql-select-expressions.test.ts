@@ -108,13 +108,13 @@ describe('computed select-list columns on a node holding 4 batches of 25 rows', 
     const sql =
       'SELECT id, small + 1, x * 2 AS doubled, x / 7 AS q, x % 7 AS r, f * 2, CAST(x AS DOUBLE) / 4 AS ratio, CAST(f AS INT) AS whole, ' +
       "-small AS neg, length(text), character_length(big) AS n, lower(text), upper(big) AS shout, small > 0 AND NOT text = 'ABC' AS flag, " +
-      "meta.n * 10 AS tens, lang = 'en' AS english FROM docs WHERE id % 2 = 0";
+      "meta.n * 10 AS tens, lang = 'en' AS english, lang FROM docs WHERE id % 2 = 0";
     const info = await client.getFlightInfo(json({ sql }));
     const read = await readInfo(client, info);
     const kept = rows.filter((r) => r.id % 2 === 0);
     assert.equal(info.totalRecords, BigInt(kept.length));
-    assert.deepEqual(read.names, ['id', 'docs.small + Int64(1)', 'doubled', 'q', 'r', 'docs.f * Int64(2)', 'ratio', 'whole', 'neg', 'length(docs.text)', 'n', 'lower(docs.text)', 'shout', 'flag', 'tens', 'english']);
-    assert.deepEqual(read.types, ['Int64', 'Int64', 'Int64', 'Int64', 'Int64', 'Float32', 'Float64', 'Int32', 'Int8', 'Int32', 'Int64', 'Utf8', 'LargeUtf8', 'Bool', 'Int64', 'Bool']);
+    assert.deepEqual(read.names, ['id', 'docs.small + Int64(1)', 'doubled', 'q', 'r', 'docs.f * Int64(2)', 'ratio', 'whole', 'neg', 'length(docs.text)', 'n', 'lower(docs.text)', 'shout', 'flag', 'tens', 'english', 'lang']);
+    assert.deepEqual(read.types, ['Int64', 'Int64', 'Int64', 'Int64', 'Int64', 'Float32', 'Float64', 'Int32', 'Int8', 'Int32', 'Int64', 'Utf8', 'LargeUtf8', 'Bool', 'Int64', 'Bool', 'Dictionary<Int32, Utf8>']);
     const v = read.values;
     assert.deepEqual(v.id, kept.map((r) => r.id));
     assert.deepEqual(v['docs.small + Int64(1)'], kept.map((r) => (r.small === null ? null : r.small + 1)));
@@ -138,6 +138,8 @@ describe('computed select-list columns on a node holding 4 batches of 25 rows', 
     }));
     assert.deepEqual(v.tens, kept.map((r) => (r.meta === null ? null : r.meta.n * 10)));
     assert.deepEqual(v.english, kept.map((r) => (r.lang === null ? null : r.lang === 'en')));
+    // A dictionary column sent as stored next to a computed one that reads it: its dictionary is sent once.
+    assert.deepEqual(v.lang, kept.map((r) => r.lang));
     const schema = await client.getSchema(json({ sql }));
     assert.deepEqual(schema.fields.map((f) => f.name), read.names);
   });
