@@ -23,7 +23,8 @@ pass to its first batch, and every delivered row in the second (of Unix time) it
 A writer thread repeats a cycle on datasets of its own (PREFIX-THREAD-CYCLE): put 1,000 ids, append
 500, check that a read returns exactly ids [0, 1500); `load` a Parquet file of 700 ids as a second
 dataset and check it the same way; drop both. A step that raises counts under its gRPC code and the
-cycle goes on with the drops.
+cycle goes on with the drops, which are made again while they are UNAVAILABLE (a dataset that is
+not found is gone).
 
 After `stop` the process prints one JSON line: {"threads": [...], "buckets": {unix second: rows}, "hung": n},
 n counting threads still inside a pass JOIN_SECONDS later.
@@ -68,6 +69,10 @@ CALL_TIMEOUT_SECONDS = 30
 JOIN_SECONDS = 90
 # A failed call is retried after this pause, as a client backing off would, not in a busy loop.
 FAILED_PAUSE_SECONDS = 0.2
+# A drop answered UNAVAILABLE (no coordinator serving, or one still learning what its shards hold)
+# is made again for up to this long: a put cut short by the coordinator's loss may have left copies
+# that the next coordinator adopts, and only a drop that succeeds or finds nothing clears them.
+DROP_RETRY_SECONDS = 60
 
 
 def code_of(error):
@@ -239,6 +244,20 @@ class Writer:
         ids = [batch.column("id").to_numpy() for batch, _ in self.client.read_batches(name)]
         self.tally.check(np.concatenate(ids) if ids else np.empty(0, dtype=np.int64), rows)
 
+    def drop(self, name):
+        """Drops NAME; UNAVAILABLE is retried (DROP_RETRY_SECONDS), and NOT_FOUND means it is gone."""
+        deadline = time.monotonic() + DROP_RETRY_SECONDS
+        while True:
+            try:
+                self.client.drop(name)
+                return
+            except flight.FlightUnavailableError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(FAILED_PAUSE_SECONDS)
+            except KeyError:
+                return
+
     def load(self, name):
         body = json.dumps({"name": name, "source": self.source, "format": "parquet"}).encode()
         self.client._action("load", body)  # noqa: SLF001 - the Python client has no load method; this is its action
@@ -252,7 +271,7 @@ class Writer:
         if self.step("load", self.load, loaded):
             self.step("read", self.read_check, loaded, LOAD_ROWS)
         for dataset in (name, loaded):
-            self.step("drop", self.client.drop, dataset)
+            self.step("drop", self.drop, dataset)
 
 
 def writer_thread(args, index, tally, stop):

@@ -36,6 +36,7 @@ import { bindQuery } from '../engine/sql/plan.js';
 import { clusterSelectedLayout } from './cluster-selection.js';
 import { changesDictionaries } from '../node/share-stream.js';
 import { emptyDataset, nextPartitionIndex, storedNameOf, type CatalogDataset, type CatalogPartition } from './catalog.js';
+import { putsOf, recordDrop } from './drop-tombstones.js';
 import type { ClusterState } from './cluster-state.js';
 import { ClusterActions } from './cluster-actions.js';
 import { placeReplicas } from './placement.js';
@@ -251,11 +252,15 @@ export class CoordinatorService implements FlightService {
     state.catalog.set(dataset);
   }
 
-  /** Removes a put's copies from the shards; its partitions are remembered as dropped, so they are never adopted. */
+  /**
+   * Removes a failed put's copies from the shards. Its partitions are remembered as dropped, and the
+   * put is tombstoned on the shards: a copy whose write lands after the removal, or one on a shard
+   * out of reach, is then never adopted by this or any later coordinator.
+   */
   private async discard(partitions: readonly CatalogPartition[]): Promise<void> {
     const { state } = this.options;
     for (const partition of partitions) state.dropped.add(partition.storedName);
-    await dropCopies(state, partitions);
+    await Promise.all([recordDrop(state, putsOf({ partitions })), dropCopies(state, partitions)]);
   }
 
   /** Writes every partition to each of its placed shards; on any failure removes the copies written and fails. */

@@ -6,13 +6,13 @@
  */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { logEvent } from '../logger.js';
-import { putOfStoredName, type CatalogDataset } from './catalog.js';
+import { putOfStoredName, type CatalogPartition } from './catalog.js';
 import type { ClusterState } from './cluster-state.js';
 import type { Member } from './membership.js';
 import { dropCopies } from './partition-copies.js';
 
-/** The puts ("dataset#nonce") a dataset's partitions belong to. */
-export function putsOf(dataset: CatalogDataset): string[] {
+/** The puts ("dataset#nonce") a dataset's (or a put's) partitions belong to. */
+export function putsOf(dataset: { readonly partitions: readonly CatalogPartition[] }): string[] {
   const puts = new Set<string>();
   for (const partition of dataset.partitions) {
     const put = putOfStoredName(partition.storedName);

@@ -1,7 +1,8 @@
 /**
  * A restarted coordinator's catalog starts empty and fills as its shards are adopted: until every
  * member is in line (or the takeover limit passes) a dataset it does not know yet may exist, so it
- * answers UNAVAILABLE marked as not serving (clients retry), never NOT_FOUND, with real processes.
+ * answers UNAVAILABLE marked as not serving (clients retry), never NOT_FOUND, to reads and drops
+ * alike, with real processes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,12 @@ test('a coordinator restarted while its shards are frozen answers UNAVAILABLE (r
       /^unknown dataset "alpha" \(so far\): the coordinator is starting and has not yet learned what every member holds: 0 of 2 in line, waiting up to \d+\.\d s more for \S+, \S+; retry$/,
     );
 
+    // A drop of a name it does not know yet is refused the same way: the dataset may still turn up.
+    const drop = await client.action('drop', 'beta').then(() => undefined, (err: unknown) => err);
+    assert.ok(drop instanceof FlightError, `expected a FlightError, got ${String(drop)}`);
+    assert.deepEqual([drop.code, drop.metadata[NOT_SERVING_KEY]], [Code.UNAVAILABLE, 'learning']);
+    assert.match(drop.message, /^unknown dataset "beta" \(so far\): the coordinator is starting and has not yet learned what every member holds: 0 of 2 in line, .*; retry$/);
+
     // The client's planning retry carries the call over the start-up once the shards answer again.
     const planned = client.getFlightInfo(pathDescriptor('alpha'));
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -49,6 +56,7 @@ test('a coordinator restarted while its shards are frozen answers UNAVAILABLE (r
     assert.equal((await planned).totalRecords, 150n);
     await waitFor('both members in line', async () => ((await clusterStats(client)).members.filter((m) => m.live).length === 2 ? true : undefined));
     await rejectsWith(client.getFlightInfo(pathDescriptor('absent')), Code.NOT_FOUND, /^unknown dataset "absent"$/);
+    await rejectsWith(client.action('drop', 'beta'), Code.NOT_FOUND, /^unknown dataset "beta"$/);
   } finally {
     for (const pid of frozen) process.kill(pid, 'SIGCONT');
     client.close();

@@ -137,3 +137,34 @@ test('a restarted coordinator that adopted a dropped dataset from a shard before
     for (const p of [coordinator, a, b]) await p.stop();
   }
 });
+
+test('a put that fails on one shard is tombstoned on the others, so no coordinator adopts what it left', async () => {
+  // A shard too small for the put's copies refuses them; the roomy one stores its copies first.
+  const roomy = await startCli(['shard', '--port', '0']);
+  const small = await startCli(['shard', '--port', '0', '--memory', '64KiB']);
+  const args = ['coordinator', '--port', '0', '--replicas', '2', '--partition-size', '16KiB', '--shard-list', `${roomy.url},${small.url}`];
+  let coordinator = await startCli(args);
+  let client = new FlightClient(coordinator.url);
+  try {
+    await waitFor('two live members', async () => ((await clusterStats(client)).members.filter((m) => m.live).length === 2 ? true : undefined));
+    await rejectsWith(client.doPut(pathDescriptor('big'), idBatches(32, 1000)), Code.UNAVAILABLE, /^put not stored: \d+ copies failed/);
+    const shard = new FlightClient(roomy.url);
+    const { puts } = await shard.action<{ puts: string[] }>('tombstones');
+    shard.close();
+    assert.equal(puts.length, 1);
+    assert.match(puts[0]!, /^big#[0-9a-f]+$/);
+
+    client.close();
+    await coordinator.stop();
+    coordinator = await startCli(args);
+    client = new FlightClient(coordinator.url);
+    await waitFor('two live members', async () => ((await clusterStats(client)).members.filter((m) => m.live).length === 2 ? true : undefined));
+    assert.deepEqual((await clusterStats(client)).datasets, []);
+    await rejectsWith(client.getFlightInfo(pathDescriptor('big')), Code.NOT_FOUND, /^unknown dataset "big"$/);
+  } finally {
+    client.close();
+    await coordinator.stop();
+    await roomy.stop();
+    await small.stop();
+  }
+});
