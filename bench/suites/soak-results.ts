@@ -57,7 +57,7 @@ export function asWorkerReport(value: unknown, label: string): WorkerReport {
 
 /** One fault injected during the run and how the cluster answered it. */
 export interface FaultEvent {
-  fault: 'kill' | 'freeze' | 'rolling-restart' | 'coordinator-kill';
+  fault: 'kill' | 'freeze' | 'rolling-restart' | 'coordinator-kill' | 'coordinator-failover';
   target: string;
   /** Seconds since the run's start when it was injected. */
   at: number;
@@ -65,6 +65,10 @@ export interface FaultEvent {
   noticedDownSeconds: number | null;
   /** Seconds from the process's return (restart, SIGCONT) until every member was live and every dataset healthy. */
   settledSeconds: number;
+  /** coordinator-failover: seconds from the active coordinator's SIGKILL until the standby was ready (serving). */
+  takeoverSeconds?: number;
+  /** coordinator-failover: seconds a GetFlightInfo made through the Service at the kill took to succeed (client retry), and the rows it planned. */
+  planning?: { seconds: number; rows: number };
 }
 
 /** Rows of one reader thread, for the record. */
@@ -187,7 +191,15 @@ export function renderSoakText(totals: SoakTotals, faults: readonly FaultEvent[]
       l ? `${l.p50Ms.toFixed(1)} / ${l.p99Ms.toFixed(1)}` : '-',
     ];
   });
-  const faultRows = faults.map((f) => [f.fault, f.target, f.at.toFixed(1), f.noticedDownSeconds === null ? '-' : f.noticedDownSeconds.toFixed(2), f.settledSeconds.toFixed(2)]);
+  const faultRows = faults.map((f) => [
+    f.fault,
+    f.target,
+    f.at.toFixed(1),
+    f.noticedDownSeconds === null ? '-' : f.noticedDownSeconds.toFixed(2),
+    f.takeoverSeconds === undefined ? '-' : f.takeoverSeconds.toFixed(2),
+    f.planning === undefined ? '-' : `${f.planning.seconds.toFixed(2)} (${f.planning.rows} rows)`,
+    f.settledSeconds.toFixed(2),
+  ]);
   const rssRows = rss.map((r) => [r.role, formatMiB(r.firstBytes), formatMiB(r.peakBytes), formatMiB(r.lastBytes)]);
   return [
     ...notes,
@@ -200,7 +212,7 @@ export function renderSoakText(totals: SoakTotals, faults: readonly FaultEvent[]
     `rows per second: ${totals.rowsPerSecond.join(' ')}`,
     ...Object.entries(totals.errorSamples).map(([key, message]) => `  ${key}: ${message}`),
     '',
-    formatTable([['fault', 'target', 'at s', 'marked down after s', 'settled after s'], ...faultRows]),
+    formatTable([['fault', 'target', 'at s', 'marked down after s', 'standby serving after s', 'plan through retry s', 'settled after s'], ...faultRows]),
     '',
     formatTable([['process', 'RSS first', 'RSS peak', 'RSS last'], ...rssRows]),
   ].join('\n');

@@ -2,8 +2,11 @@
  * soak: a 3-shard cluster with R = 2 under reader streams (plain pyarrow, flightcache.Client and the
  * PyTorch FlightCacheDataset, some shuffled, some over the same-host shared memory) and writers
  * (put, append, load, drop of datasets of their own) while shards are SIGKILLed and restarted,
- * frozen past the down timeout, restarted one at a time, and the coordinator is killed and
- * restarted. Every finished read pass must deliver each row of the dataset exactly once.
+ * frozen past the down timeout, restarted one at a time, and the coordinator is lost: with the
+ * active/standby set-up (on where the kube control plane binaries are cached, off with
+ * FLIGHTCACHE_SOAK_STANDBY=0) the active one of two coordinators on a Lease is SIGKILLed and the
+ * standby takes over; without it the coordinator is killed and restarted in place. Every finished
+ * read pass must deliver each row of the dataset exactly once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +16,7 @@ import { join } from 'node:path';
 import { pathDescriptor } from '../../client/src/flight-client.js';
 import { idBatches } from '../../test/cluster/cluster-helpers.js';
 import { repoRoot, venvPython } from '../../test/helpers/python.js';
+import { unavailableReason } from '../../test/operator/control-plane.js';
 import type { SuiteOptions, SuiteOutput } from '../suite.js';
 import { LineProcess } from './line-process.js';
 import { SoakCluster, sleep } from './soak-cluster.js';
@@ -41,12 +45,20 @@ export interface SoakSettings {
   writers: number;
   batches: number;
   batchRows: number;
+  /** Two coordinators on a Lease, the active one SIGKILLed mid-run, rather than one restarted in place. */
+  standby: boolean;
+}
+
+/** Whether the soak runs coordinators active/standby by default: where the control plane can start, unless FLIGHTCACHE_SOAK_STANDBY=0. */
+export function standbyByDefault(): boolean {
+  return process.env.FLIGHTCACHE_SOAK_STANDBY !== '0' && unavailableReason() === undefined;
 }
 
 /** Settings from the command line: 60 s, 64 readers, 8 writers; --quick 30 s, 16 and 4. */
 export function soakSettings(options: SuiteOptions): SoakSettings {
   if (options.only !== undefined) throw new Error('soak: --only is not supported (the faults run in one sequence)');
-  return options.quick ? { seconds: 30, readers: 16, writers: 4, batches: 32, batchRows: 2048 } : { seconds: 60, readers: 64, writers: 8, batches: 64, batchRows: 4096 };
+  const standby = standbyByDefault();
+  return options.quick ? { seconds: 30, readers: 16, writers: 4, batches: 32, batchRows: 2048, standby } : { seconds: 60, readers: 64, writers: 8, batches: 64, batchRows: 4096, standby };
 }
 
 /** One soak_worker.py process. */
@@ -78,7 +90,7 @@ async function at(start: number, atSeconds: number): Promise<void> {
   if (wait > 0) await sleep(wait);
 }
 
-/** The fault sequence: kill, freeze, rolling restart, coordinator kill, at fixed fractions of the run. */
+/** The fault sequence: kill, freeze, rolling restart, coordinator kill (or failover), at fixed fractions of the run. */
 async function injectFaults(cluster: SoakCluster, start: number, seconds: number): Promise<FaultEvent[]> {
   const events: FaultEvent[] = [];
   const now = (): number => (Date.now() - start) / 1000;
@@ -108,6 +120,11 @@ async function injectFaults(cluster: SoakCluster, start: number, seconds: number
 
   await at(start, seconds * 0.8);
   injected = now();
+  if (cluster.activeStandby) {
+    const { killed, takeoverSeconds, planning } = await cluster.failover(DATASET);
+    events.push({ fault: 'coordinator-failover', target: killed, at: injected, noticedDownSeconds: null, takeoverSeconds, planning, settledSeconds: await cluster.settled(SETTLE_TIMEOUT_MS) });
+    return events;
+  }
   cluster.signal('coordinator', 'SIGKILL');
   await sleep(DEAD_MS);
   await cluster.restart('coordinator');
@@ -126,7 +143,7 @@ export interface SoakRun {
 
 /** Runs the soak with explicit settings. */
 export async function runSoakWith(settings: SoakSettings): Promise<SoakRun> {
-  const cluster = await SoakCluster.start(SHARDS, REPLICAS);
+  const cluster = await SoakCluster.start(SHARDS, REPLICAS, settings.standby);
   const dir = mkdtempSync(join(tmpdir(), 'fc-soak-'));
   const workers: SoakWorker[] = [];
   try {
@@ -155,7 +172,7 @@ export async function runSoakWith(settings: SoakSettings): Promise<SoakRun> {
     const totals = rollUpSoak(reports, start / 1000);
     const rss = summarizeRss(cluster.rssSamples());
     const notes = [
-      `cluster: coordinator + ${SHARDS} shards (separate processes on loopback), --replicas ${REPLICAS}; ${DATASET}: ${rows} rows (${settings.batches} batches of ${settings.batchRows}: id int32, value float64)`,
+      `cluster: ${settings.standby ? '2 coordinators active/standby on a Lease (real kube-apiserver) behind a readiness-routing loopback Service stand-in' : 'coordinator'} + ${SHARDS} shards (separate processes on loopback), --replicas ${REPLICAS}; ${DATASET}: ${rows} rows (${settings.batches} batches of ${settings.batchRows}: id int32, value float64)`,
       `${settings.readers} reader threads (${READER_KINDS.join(', ')}) in ${readerProcesses} processes, ${settings.writers} writer threads; ${((Date.now() - start) / 1000).toFixed(1)} s`,
     ];
     const output: SuiteOutput = {

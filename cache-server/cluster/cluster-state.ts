@@ -18,6 +18,8 @@ export interface MemberStats {
   live: boolean;
   source: Member['source'];
   since: string;
+  /** The member process's instance id from its last health answer (changes when it restarts). */
+  instance?: string;
   pid?: number;
 }
 
@@ -49,6 +51,8 @@ export class ClusterState {
   readonly pendingPuts = new Set<string>();
   /** Each member's host id, as its last health answer said (kept while it is down: placement does not change then). */
   readonly hosts = new Map<string, string>();
+  /** Each member's process instance id, as its last health answer said: a new one means it restarted empty. */
+  readonly instances = new Map<string, string>();
   /** Until when (ms epoch) a dataset the catalog lacks may still be held by a member not yet in line; 0: not since start-up. */
   private learnUntil = 0;
   /** Whether members are expected before any is known (a shard list or DNS name gives them). */
@@ -110,6 +114,7 @@ export class ClusterState {
   members(): MemberStats[] {
     return this.membership.list().map((m) => {
       const pid = this.pids.get(m.id);
+      const instance = this.instances.get(m.id);
       return {
         id: m.id,
         location: m.location,
@@ -117,6 +122,7 @@ export class ClusterState {
         live: this.live(m.id) !== undefined,
         source: m.source,
         since: new Date(m.since).toISOString(),
+        ...(instance !== undefined ? { instance } : {}),
         ...(pid !== undefined ? { pid } : {}),
       };
     });

@@ -110,7 +110,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const metrics: ProcessMetrics = new ProcessMetrics(() => service.actions.stats());
   const auth = options.auth;
   const peers = new PeerClients(auth && (() => auth.clusterToken()), options.tls);
-  const instances = new Map<string, string>();
   const membership = new Membership({
     logger,
     // A long GC can block the coordinator itself; that is not the shards' silence.
@@ -119,8 +118,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       const client = await peers.get(member.location);
       const health = await client.action<{ instance?: string; hostId?: string }>('health', '', { timeoutMs: 1000, signal });
       if (health.hostId !== undefined) state.hosts.set(member.id, health.hostId);
-      const previous = instances.get(member.id);
-      if (health.instance !== undefined) instances.set(member.id, health.instance);
+      const previous = state.instances.get(member.id);
+      if (health.instance !== undefined) state.instances.set(member.id, health.instance);
       // Restarted between two probes (never seen down): it came back empty and must be refilled.
       if (previous !== undefined && health.instance !== previous) {
         logEvent(logger, 'warn', 'member_restarted', { member: member.id, location: member.location }, 'member restarted; refilling it');

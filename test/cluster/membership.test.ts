@@ -38,6 +38,9 @@ test('a static member that is killed is down within 3 s, comes back up on the sa
       [[a.url, 'static'], [b.url, 'static'], ['joiner', 'registered']].sort(),
     );
     assert.equal(live.members.find((m) => m.id === 'joiner')!.pid, registered.pid);
+    const health = new FlightClient(a.url);
+    assert.equal(live.members.find((m) => m.id === a.url)!.instance, (await health.action<{ instance: string }>('health')).instance);
+    health.close();
     const readyz = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
     assert.equal(readyz.status, 200);
     assert.deepEqual((await readyz.text()).split('\n').sort(), ['', 'ready', `${a.url} ${a.url} live`, `${b.url} ${b.url} live`, `joiner ${registered.url} live`].sort());
@@ -58,13 +61,17 @@ test('a static member that is killed is down within 3 s, comes back up on the sa
     locations.close();
     assert.deepEqual(sortedIds(batches), Array.from({ length: 480 }, (_, i) => i));
 
+    const before = live.members.find((m) => m.id === b.url)!.instance;
     b = await startCli(['shard', '--port', portOf(b.url)]);
+    const restarted = new FlightClient(b.url);
+    // stats names the process it knows: the restarted one's instance id, not the killed one's.
+    const instance = (await restarted.action<{ instance: string }>('health')).instance;
+    assert.notEqual(instance, before);
     const healed = await waitFor('the restarted member to be live and the dataset healthy', async () => {
       const stats = await clusterStats(client);
-      return stats.members.every((m) => m.live) && stats.datasets[0]!.status === 'healthy' ? stats : undefined;
+      return stats.members.every((m) => m.live) && stats.datasets[0]!.status === 'healthy' && stats.members.find((m) => m.id === b.url)!.instance === instance ? stats : undefined;
     });
     assert.equal(healed.datasets[0]!.rows, 480);
-    const restarted = new FlightClient(b.url);
     const held = [];
     for await (const info of restarted.listFlights()) held.push(info.flightDescriptor!.path[0]);
     restarted.close();

@@ -1,7 +1,9 @@
 /**
  * A stand-in for a Kubernetes Service in front of coordinators, on loopback: it forwards each new TCP
- * connection to a backend whose /readyz answered 200 at its last poll (as kube-proxy routes only to
- * ready endpoints) and closes connections it has no ready backend for. Connections already forwarded
+ * connection to a ready backend (as kube-proxy routes only to ready endpoints) and closes connections
+ * it has no ready backend for. As with a readiness probe's defaults, a backend becomes ready on one
+ * 200 from /readyz and unready after 3 failed polls in a row (a slow answer on a loaded machine is
+ * not the coordinator's loss). Connections already forwarded
  * stay on their backend until it closes them.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -19,10 +21,13 @@ export interface ServiceProxy {
   close(): Promise<void>;
 }
 
-/** Whether a backend's /readyz answers 200 within 500 ms. */
-async function ready(backend: ProxyBackend): Promise<boolean> {
+/** Polls in a row that must fail before a ready backend is taken out (a readiness probe's failureThreshold). */
+const FAILURES_TO_UNREADY = 3;
+
+/** Whether the /readyz of the ops server on loopback `httpPort` answers 200 within 1 s (a probe's timeoutSeconds). */
+export async function ready(httpPort: number): Promise<boolean> {
   try {
-    return (await fetch(`http://127.0.0.1:${backend.httpPort}/readyz`, { signal: AbortSignal.timeout(500) })).status === 200;
+    return (await fetch(`http://127.0.0.1:${httpPort}/readyz`, { signal: AbortSignal.timeout(1000) })).status === 200;
   } catch {
     return false;
   }
@@ -32,13 +37,21 @@ async function ready(backend: ProxyBackend): Promise<boolean> {
 export async function startServiceProxy(backends: readonly ProxyBackend[], pollMs = 100): Promise<ServiceProxy> {
   let readyBackends: ProxyBackend[] = [];
   let polling = true;
+  // Failed polls in a row per backend; a backend starts unready.
+  const failures = backends.map(() => FAILURES_TO_UNREADY);
+  const round = async (): Promise<void> => {
+    const states = await Promise.all(backends.map((b) => ready(b.httpPort)));
+    states.forEach((up, i) => (failures[i] = up ? 0 : failures[i]! + 1));
+    readyBackends = backends.filter((_, i) => failures[i]! < FAILURES_TO_UNREADY);
+  };
   const poll = async (): Promise<void> => {
     while (polling) {
-      const states = await Promise.all(backends.map(ready));
-      readyBackends = backends.filter((_, i) => states[i]);
       await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await round();
     }
   };
+  // The proxy accepts connections once it knows which backends are ready, as a Service lists endpoints.
+  await round();
   const poller = poll();
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
