@@ -12,7 +12,10 @@ const record = parseRecord('soak.json', {
   date: '2026-12-07T07:00:00.000Z',
   machine: { cpuModel: 'test cpu', cores: 2 },
   params: { seconds: 30, readers: 3, writers: 1, rows: 10, batches: 2, shards: 3, replicas: 2 },
-  faults: [{ fault: 'kill', target: 'shard0', at: 3.04, noticedDownSeconds: 0.61, settledSeconds: 0.5 }],
+  faults: [
+    { fault: 'kill', target: 'shard0', at: 3.04, noticedDownSeconds: 0.61, settledSeconds: 0.5 },
+    { fault: 'coordinator-failover', target: 'coordinator-a', at: 12, noticedDownSeconds: null, takeoverSeconds: 2.4, planning: { seconds: 2.65, rows: 50 }, settledSeconds: 0.6 },
+  ],
   totals: {
     readers: [reader('client', 4, 0), reader('pyarrow', 2, 1), reader('pyarrow', 3, 2)],
     passes: 9,
@@ -34,7 +37,8 @@ const record = parseRecord('soak.json', {
 test('renderSoak totals each reader kind, lists faults and failed calls, and charts throughput and RSS over the run', () => {
   const { markdown, charts } = renderSoak(record, context);
   assert.ok(markdown.includes('| pyarrow | 2 | 5 | 3 | 50 | 50 | 0 | 0 | 30.0 | 40.0 |'), markdown);
-  assert.ok(markdown.includes('| kill | shard0 | 3.04 | 0.61 | 0.50 |'), markdown);
+  assert.ok(markdown.includes('| kill | shard0 | 3.04 | 0.61 | \u2013 | \u2013 | 0.50 |'), markdown);
+  assert.ok(markdown.includes('| coordinator-failover | coordinator-a | 12.00 | \u2013 | 2.40 | 2.65 (50) | 0.60 |'), markdown);
   assert.ok(markdown.includes('All readers: 9 finished passes, 0 rows lost, 0 duplicated, 0 threads hung. Failed calls by gRPC code: UNAVAILABLE 3.'), markdown);
   assert.ok(markdown.includes('Writers: succeeded drop 4, put 5; read-back checks 4 (0 rows lost, 0 duplicated). Failed calls by step and code: put UNAVAILABLE 1.'), markdown);
   assert.ok(markdown.includes('p50 12.3 ms, p99 99.0 ms, max 120.0 ms'), markdown);

@@ -13,8 +13,9 @@ const RSS_CHART = 'soak-rss.svg';
 const INTRO =
   'A coordinator and its shards (count and R in the setup line below), read pass after pass by plain pyarrow, `flightcache.Client` and `FlightCacheDataset` ' +
   'readers (some shuffled, some over same-host shared memory) and written by put/append/load/drop cycles, while a shard is ' +
-  'SIGKILLed and restarted, another frozen past the down timeout, every shard restarted in turn and the coordinator killed and ' +
-  'restarted. Every finished pass must deliver each row exactly once. Method: bench/README.md ("soak: method"); what the faults ' +
+  'SIGKILLed and restarted, another frozen past the down timeout, every shard restarted in turn, and the coordinator is lost: ' +
+  'with two coordinators on a Lease (the `coordinator-failover` fault) the active one is SIGKILLed and the standby takes over, ' +
+  'else the one coordinator is killed and restarted (`coordinator-kill`). Every finished pass must deliver each row exactly once. Method: bench/README.md ("soak: method"); what the faults ' +
   'and the partition show about operating a cluster: [docs/operations.md](operations.md).';
 
 const counts = (value: unknown): string => {
@@ -47,9 +48,13 @@ function faultTable(record: ResultRecord): string {
   const faults = objectsAt(record.data, 'faults') ?? [];
   const seconds = (value: number | null): string => (value === null ? '\u2013' : value.toFixed(2));
   return mdTable(
-    ['fault', 'target', 'at s', 'marked down after s', 'settled after s'],
-    faults.map((f) => [stringAt(f, 'fault') ?? '?', stringAt(f, 'target') ?? '?', seconds(numberAt(f, 'at')), seconds(numberAt(f, 'noticedDownSeconds')), seconds(numberAt(f, 'settledSeconds'))]),
-    [2, 3, 4],
+    ['fault', 'target', 'at s', 'marked down after s', 'standby serving after s', 'plan through retry s (rows)', 'settled after s'],
+    faults.map((f) => {
+      const planning = f['planning'];
+      const planned = isObject(planning) ? `${seconds(numberAt(planning, 'seconds'))} (${numberAt(planning, 'rows')})` : '\u2013';
+      return [stringAt(f, 'fault') ?? '?', stringAt(f, 'target') ?? '?', seconds(numberAt(f, 'at')), seconds(numberAt(f, 'noticedDownSeconds')), seconds(numberAt(f, 'takeoverSeconds')), planned, seconds(numberAt(f, 'settledSeconds'))];
+    }),
+    [2, 3, 4, 6],
   );
 }
 
