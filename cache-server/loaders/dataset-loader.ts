@@ -12,6 +12,7 @@ import type { DatasetSnapshot, DatasetStore } from '../storage/dataset-store.js'
 import type { AppendInfo } from '../storage/put-transaction.js';
 import type { EncapsulatedRegion } from '../storage/stored-message.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
+import { parseQueryText } from '../engine/sql/plan.js';
 import { filterChunks } from './filter-chunks.js';
 import { readIcebergFile } from './iceberg-reader.js';
 import { readIpc } from './ipc-reader.js';
@@ -131,6 +132,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     const keep = tokenize ? (request.columns ?? []).filter((c) => c !== tokenize.column) : [];
     // A filter may read columns the load does not keep: the readers read all, the filter keeps `columns`.
     const readColumns = request.filter === undefined ? columns : undefined;
+    const filter = request.filter === undefined ? undefined : parseQueryText({ filter: request.filter });
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     progress.state = 'loading';
@@ -150,7 +152,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
         const options = { ...(readColumns ? { columns: readColumns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}), ...(request.s3 ? { s3: request.s3 } : {}) };
         const read = file.iceberg ? readIcebergFile(local ?? file.path, file.iceberg, options) : READERS[file.format](local ?? file.path, options);
         const withPartitions = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
-        const filtered = request.filter === undefined ? withPartitions : filterChunks(withPartitions, request.filter, columns);
+        const filtered = filter === undefined ? withPartitions : filterChunks(withPartitions, filter, columns);
         const chunks = tokenize ? tokenizeChunks(filtered, tokenize, keep, pool!, { onTokens }) : filtered;
         for await (const chunk of chunks) {
           if (!schema) {

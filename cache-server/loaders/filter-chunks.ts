@@ -4,12 +4,12 @@
  * Dictionary batches pass as they are; a record batch with no row kept is dropped.
  */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-import { parseMessageHeader, type IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
+import type { IpcMessage } from '../../client/src/flight/protocol/ipc-message.js';
 import { columnIndices, ProjectionPlan } from '../engine/ipc-projection.js';
 import { RowTaker } from '../engine/ipc-take.js';
 import type { BatchFilter, BatchMessage } from '../engine/sql/evaluate.js';
-import { bindQuery, parseQueryText } from '../engine/sql/plan.js';
-import { projectMessages, type IpcChunk } from './ipc-chunk.js';
+import { bindQuery, type ParsedQuery } from '../engine/sql/plan.js';
+import { keepRows, projectMessages, type IpcChunk } from './ipc-chunk.js';
 
 /** The predicate bound to one schema. */
 interface Bound {
@@ -19,9 +19,8 @@ interface Bound {
   readonly projection: ProjectionPlan | undefined;
 }
 
-/** The rows of `chunks` where `predicate` is TRUE, with the top-level `columns` (all when undefined). */
-export async function* filterChunks(chunks: AsyncIterable<IpcChunk>, predicate: string, columns: readonly string[] | undefined): AsyncGenerator<IpcChunk> {
-  const parsed = parseQueryText({ filter: predicate });
+/** The rows of `chunks` where the parsed predicate is TRUE, with the top-level `columns` (all when undefined). */
+export async function* filterChunks(chunks: AsyncIterable<IpcChunk>, parsed: ParsedQuery, columns: readonly string[] | undefined): AsyncGenerator<IpcChunk> {
   let bound: Bound | undefined;
   let dictionaries = new Map<bigint, BatchMessage>();
   for await (const chunk of chunks) {
@@ -41,8 +40,7 @@ export async function* filterChunks(chunks: AsyncIterable<IpcChunk>, predicate: 
         if (rows.length === info.rows) {
           kept.push(message);
         } else if (rows.length > 0) {
-          const taken = bound.taker.take([message], { source: new Uint32Array(rows.length), row: rows });
-          kept.push({ header: taken.header, body: Buffer.concat(taken.body as Uint8Array[], taken.bodyLength), info: parseMessageHeader(taken.header) });
+          kept.push(keepRows(bound.taker, message, rows));
         }
       }
     }
