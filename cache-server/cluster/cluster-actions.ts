@@ -1,6 +1,5 @@
 /** The DoAction verbs of a coordinator: drop, stats, health, register, load. Results are UTF-8 JSON. */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
-import { NOT_SERVING_KEY } from '../../client/src/planning-retry.js';
 import type { Action, ActionType, Result } from '../../client/src/flight/protocol/messages.js';
 import type { NodeStats } from '../node/node-actions.js';
 import type { DatasetStore } from '../storage/dataset-store.js';
@@ -124,12 +123,8 @@ export class ClusterActions {
       logEvent(this.state.logger, 'info', 'drop', { dataset: name, cancelledLoad: true, partitions: 0 }, 'dataset dropped');
       return { dropped: name };
     }
-    if (!dataset) {
-      // While start-up adoption runs, the dataset may still turn up: NOT_FOUND would leave it behind.
-      const learning = this.state.learning();
-      if (learning !== undefined) throw new FlightError(Code.UNAVAILABLE, `unknown dataset "${name}" (so far): ${learning}; retry`, { metadata: { [NOT_SERVING_KEY]: 'learning' } });
-      throw new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`);
-    }
+    // While start-up adoption runs the dataset may still turn up: NOT_FOUND would leave it behind.
+    if (!dataset) throw this.state.absent(new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`));
     logEvent(this.state.logger, 'info', 'drop', { dataset: name, cancelledLoad: cancelled, partitions: dataset.partitions.length }, 'dataset dropped');
     for (const partition of dataset.partitions) this.state.dropped.add(partition.storedName);
     // Partitions of puts no shard reported (stand-ins) are recorded nowhere: the dataset's name keeps them out.

@@ -3,6 +3,8 @@
  * have been brought in line with the catalog since they last came up, and the wanted replica count.
  * Reads and placement only use members that are up and in line ("live").
  */
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { NOT_SERVING_KEY } from '../../client/src/planning-retry.js';
 import type { Logger } from '../logger.js';
 import { Catalog, layoutOf, statusOf, type CatalogDataset } from './catalog.js';
 import type { Member, Membership } from './membership.js';
@@ -93,6 +95,17 @@ export class ClusterState {
     const left = ((this.learnUntil - now) / 1000).toFixed(1);
     if (members.length === 0) return `the coordinator is starting and knows no member yet (waiting up to ${left} s more)`;
     return `the coordinator is starting and has not yet learned what every member holds: ${members.length - waiting.length} of ${members.length} in line, waiting up to ${left} s more for ${waiting.join(', ')}`;
+  }
+
+  /**
+   * What to answer for a name the catalog lacks, given its NOT_FOUND: while start-up adoption runs
+   * (learning) the dataset may still turn up, so an UNAVAILABLE marked not serving that clients
+   * retry; after it, the NOT_FOUND itself.
+   */
+  absent(notFound: FlightError): FlightError {
+    const learning = this.learning();
+    if (learning === undefined) return notFound;
+    return new FlightError(Code.UNAVAILABLE, `${notFound.message} (so far): ${learning}; retry`, { metadata: { [NOT_SERVING_KEY]: 'learning' } });
   }
 
   /** Ids of live members, sorted. */

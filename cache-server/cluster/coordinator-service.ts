@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import type { CallContext } from '../../client/src/flight/grpc/method.js';
-import { NOT_SERVING_KEY } from '../../client/src/planning-retry.js';
 import type { FlightService } from '../../client/src/flight/service.js';
 import type { BodyAllocator } from '../../client/src/flight/protocol/flight-data.js';
 import {
@@ -300,9 +299,7 @@ export class CoordinatorService implements FlightService {
     try {
       return pickDataset(name, this.options.defaultDataset, (n) => catalog.get(n), () => catalog.list(), 'the cluster');
     } catch (err) {
-      const learning = err instanceof FlightError && err.code === Code.NOT_FOUND ? this.options.state.learning() : undefined;
-      if (learning === undefined) throw err;
-      throw new FlightError(Code.UNAVAILABLE, `${(err as FlightError).message} (so far): ${learning}; retry`, { metadata: { [NOT_SERVING_KEY]: 'learning' } });
+      throw err instanceof FlightError && err.code === Code.NOT_FOUND ? this.options.state.absent(err) : err;
     }
   }
 }
