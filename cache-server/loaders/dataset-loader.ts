@@ -86,6 +86,7 @@ export async function requestFiles(request: LoadRequest): Promise<{ files: Sourc
     ...(request.split ? { split: request.split } : {}),
     ...(request.snapshot ? { snapshot: request.snapshot } : {}),
     ...(request.partitions ? { partitions: request.partitions } : {}),
+    ...(request.filter !== undefined ? { filter: parseQueryText({ filter: request.filter }) } : {}),
     ...(request.s3 ? { s3: request.s3 } : {}),
   });
   if (!request.files) return { files: all, all };

@@ -6,16 +6,21 @@
  * Pruning: `partitions` ({column: [values]}) keeps the data files whose identity partition value of
  * each named column is one of the values. Manifests whose partition summaries (lower and upper
  * bounds) exclude every value are not read at all. Identity partitions hold one value per file, so
- * the pruned load equals a scan filtered on those columns. Other transforms are not pruned on.
+ * the pruned load equals a scan filtered on those columns. A load's `filter` predicate prunes too,
+ * by every transform and by column bounds (iceberg-prune.ts): it skips only files it would empty.
  *
  * Deletes (format v2): a position delete applies to data files with a sequence number at most its
  * own; an equality delete to data files with a lower sequence number in the same partition (any
  * partition when its spec is unpartitioned). Deletion vectors (v3 Puffin files) are refused.
  */
 import { stat } from 'node:fs/promises';
+import { Field, Schema } from 'apache-arrow';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { schemaToFlatbuffer } from '../../client/src/flight/protocol/arrow-codec.js';
+import { bindQuery, type ParsedQuery } from '../engine/sql/plan.js';
 import { avroRecords, pathResolver, readTableMetadata, tableLocation, type PartitionField, type TableMetadata } from './iceberg-metadata.js';
-import type { IcebergField } from './iceberg-types.js';
+import { fileFacts, IcebergPruner, manifestFacts, type ColumnFacts } from './iceberg-prune.js';
+import { arrowType, type IcebergField } from './iceberg-types.js';
 import type { S3Options } from './s3-credentials.js';
 
 /** A delete file that applies to a data file. */
@@ -59,6 +64,8 @@ export interface IcebergScanOptions {
   readonly s3?: S3Options;
   /** A metadata file of the table's metadata/ folder to read instead of the current one. */
   readonly metadataFile?: string;
+  /** The load's row filter: files and manifests it would empty are not read. */
+  readonly filter?: ParsedQuery;
 }
 
 interface Spec {
@@ -70,7 +77,7 @@ interface ManifestFile {
   readonly content: number;
   readonly sequence: number;
   readonly specId: number;
-  readonly summaries: ReadonlyArray<{ lower_bound?: Buffer | null; upper_bound?: Buffer | null }> | undefined;
+  readonly summaries: ReadonlyArray<{ contains_null?: boolean; lower_bound?: Buffer | null; upper_bound?: Buffer | null }> | undefined;
 }
 
 interface Entry {
@@ -84,6 +91,8 @@ interface Entry {
   readonly partition: Record<string, unknown>;
   readonly equalityIds: readonly number[];
   readonly referenced?: string;
+  /** What the file's metadata says of its columns (data files of a filtered load). */
+  readonly facts?: ColumnFacts;
 }
 
 const PRUNABLE = new Set(['string', 'int', 'long', 'boolean', 'date']);
@@ -164,6 +173,14 @@ function manifestMayMatch(manifest: ManifestFile, spec: Spec | undefined, filter
   return true;
 }
 
+/** The filter bound to the snapshot's schema as pruning reads it; undefined without a filter. */
+function prunerOf(filter: ParsedQuery | undefined, schema: readonly IcebergField[]): IcebergPruner | undefined {
+  if (!filter) return undefined;
+  const header = schemaToFlatbuffer(new Schema(schema.map((f) => new Field(f.name, arrowType(f.type), !f.required))));
+  const { predicate } = bindQuery(filter, header);
+  return predicate && new IcebergPruner(predicate, schema);
+}
+
 /** JSON of a partition tuple (bigints and bytes included), to compare partitions. */
 const partitionKey = (specId: number, partition: Record<string, unknown>): string =>
   `${specId}:${JSON.stringify(partition, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}`;
@@ -181,6 +198,7 @@ export async function icebergDataFiles(table: string, options: IcebergScanOption
   const columns = schema.map((f) => f.name);
   const specs = specsOf(metadata);
   const filter = partitionFilter(table, schema, specs, options.partitions);
+  const pruner = prunerOf(options.filter, schema);
   if (!snapshot) {
     if (wanted !== undefined && wanted !== null && wanted !== '-1') throw new FlightError(Code.INVALID_ARGUMENT, `${path}: current snapshot ${wanted} is not among its snapshots`);
     return { files: [], columns };
@@ -197,6 +215,7 @@ export async function icebergDataFiles(table: string, options: IcebergScanOption
   const entries: Entry[] = [];
   for (const manifest of manifests) {
     if (manifest.content === 0 && !manifestMayMatch(manifest, specs.get(manifest.specId), filter)) continue;
+    if (manifest.content === 0 && pruner && manifest.summaries && !pruner.mayMatch(manifestFacts(manifest.summaries, specs.get(manifest.specId)?.fields ?? [], schema))) continue;
     for (const entry of await avroRecords(location, manifest.path)) {
       if (entry.status === 2) continue;
       const file = entry.data_file as Record<string, unknown>;
@@ -216,6 +235,7 @@ export async function icebergDataFiles(table: string, options: IcebergScanOption
         partition: (file.partition ?? {}) as Record<string, unknown>,
         equalityIds: ((file.equality_ids ?? []) as number[]).map(Number),
         ...(typeof file.referenced_data_file === 'string' ? { referenced: file.referenced_data_file } : {}),
+        ...(pruner && content === 0 ? { facts: fileFacts(file, specs.get(Number(file.spec_id ?? manifest.specId))?.fields ?? [], schema) } : {}),
       });
     }
   }
@@ -223,12 +243,15 @@ export async function icebergDataFiles(table: string, options: IcebergScanOption
   const equalityDeletes = entries.filter((e) => e.content === 2);
   const nameMapping = nameMappingOf(metadata);
   const files: IcebergDataFile[] = [];
-  for (const data of entries.filter((e) => e.content === 0)) {
+  const live = entries.filter((e) => e.content === 0);
+  const kept = pruner ? live.filter((e) => pruner.mayMatch(e.facts!)) : live;
+  // A filter that no file can pass still loads one file (to no rows): the dataset keeps its schema.
+  for (const data of kept.length === 0 && live.length > 0 ? live.slice(0, 1) : kept) {
     const spec = specs.get(data.specId);
     const constants = new Map<number, unknown>();
     for (const p of spec?.fields ?? []) if (p.transform === 'identity' && p.name in data.partition) constants.set(p['source-id'], data.partition[p.name]);
-    const kept = [...filter].every(([id, { field, values }]) => constants.has(id) && values.includes(partitionText(constants.get(id), field.type as string)));
-    if (!kept) continue;
+    const selected = [...filter].every(([id, { field, values }]) => constants.has(id) && values.includes(partitionText(constants.get(id), field.type as string)));
+    if (!selected) continue;
     const key = partitionKey(data.specId, data.partition);
     const task: IcebergTask = {
       schema,

@@ -1,7 +1,7 @@
 /**
  * `load` of local Apache Iceberg tables, differentially against pyiceberg's scan of the current
  * snapshot: tables pyiceberg writes (snapshots, schema evolution, position deletes, identity
- * partitions) and real tables from the shared data set (relative locations, a version hint or none,
+ * partitions, day/bucket/truncate partitions pruned by a filter) and real tables from the shared data set (relative locations, a version hint or none,
  * gzip metadata, catalog-style metadata names, name mappings, defaults, equality deletes).
  * Deletion vectors are refused with UNIMPLEMENTED.
  */
@@ -125,6 +125,28 @@ test('--partition keeps the files of the named identity partition values, and ma
   assert.match(all.stderr, /^flightcache: INVALID_ARGUMENT: .*regions_damaged\/metadata\/[^/]*\.avro: not a readable Avro file: .*\n$/);
   const kept = await compareWithPyarrow(server.url, 'ice', 'iceberg', regions, ['--where', "region == 'eu'"]);
   assert.deepEqual([kept.equal, kept.rows], [true, 100], kept.detail);
+});
+
+test('load --filter skips the Iceberg files its day, bucket and truncate partitions and column bounds rule out, and loads what pyiceberg\'s filtered scan reads', async () => {
+  const table = join(fixtures, 'iceberg', 'db', 'transforms');
+  // Ours, pyiceberg's row filter, the rows both keep; the first two read only intact files of transforms_damaged.
+  const cases: ReadonlyArray<readonly [string, string, number]> = [
+    ["ts >= '2024-03-02 00:00:00' AND ts < '2024-03-03 00:00:00' AND name IN ('cat', 'car')", "ts >= '2024-03-02T00:00:00+00:00' and ts < '2024-03-03T00:00:00+00:00' and name in ('cat', 'car')", 16],
+    ["id IN (54, 55, 60) AND name >= 'ca' AND name < 'cb'", "id in (54, 55, 60) and name >= 'ca' and name < 'cb'", 3],
+    ['NOT (id <> 54) OR score IS NULL', 'not (id != 54) or score is null', 20],
+    ["name = 'émile' AND ts > '2024-03-03 12:00:00'", "name = 'émile' and ts > '2024-03-03T12:00:00+00:00'", 8],
+    ['name IS NULL AND id BETWEEN 10 AND 120', 'name is null and id >= 10 and id <= 120', 19],
+    ['id > 100000', 'id > 100000', 0],
+  ];
+  for (const [index, [filter, where, rows]] of cases.entries()) {
+    for (const source of index < 2 ? [table, `${table}_damaged`] : [table]) {
+      const run = await load(source, 'pruned', ['--filter', filter]);
+      assert.equal(run.code, 0, `${source} --filter ${filter}: ${run.stderr}`);
+      const compared = await compareWithPyarrow(server.url, 'pruned', 'iceberg', table, ['--where', where]);
+      assert.deepEqual([compared.equal, compared.rows], [true, rows], `${filter}: ${compared.detail}`);
+    }
+  }
+  assert.match((await load(`${table}_damaged`, 'pruned')).stderr, /^flightcache: INVALID_ARGUMENT: .*transforms_damaged\/data\/.*\.parquet: cannot read as Parquet: .*\n$/);
 });
 
 test('bad Iceberg requests fail with a precise error and leave the dataset as it was', async () => {

@@ -12,6 +12,7 @@ pyarrow's own read of a source is what flightcache must serve after loading it.
 """
 
 import argparse
+import datetime
 import json
 import os
 import pathlib
@@ -155,7 +156,7 @@ def write_iceberg(warehouse, table):
     events = catalog.create_table("db.events", schema=table.schema)
     events.append(table.slice(0, 600))
     events.append(table.slice(600))
-    return [events.metadata_location, write_iceberg_evolved(catalog), write_iceberg_partitioned(catalog)]
+    return [events.metadata_location, write_iceberg_evolved(catalog), write_iceberg_partitioned(catalog), write_iceberg_transforms(catalog)]
 
 
 def write_iceberg_evolved(catalog):
@@ -223,6 +224,47 @@ def write_iceberg_partitioned(catalog):
         if any(e.data_file.partition[0] == "us" for e in manifest.fetch_manifest_entry(table.io)):
             with open(damaged + manifest.manifest_path.removeprefix("file://")[len(root):], "wb") as f:
                 f.write(b"not avro")
+    return table.metadata_location
+
+
+def write_iceberg_transforms(catalog):
+    """db.transforms: partitioned by day(ts), bucket[4](id) and truncate[2](name), with column bounds
+    on every file; four appends of 50 rows (one day each, ids and names spread over buckets and
+    prefixes). A copy, db.transforms_damaged, has every data file of a day other than 2024-03-02 and
+    of a name prefix other than "ca" overwritten with garbage: only a load that reads them fails."""
+    from pyiceberg.schema import Schema
+    from pyiceberg.transforms import BucketTransform, DayTransform, TruncateTransform
+    from pyiceberg.types import LongType, NestedField, StringType, TimestamptzType
+
+    schema = Schema(
+        NestedField(1, "id", LongType(), required=False),
+        NestedField(2, "name", StringType(), required=False),
+        NestedField(3, "ts", TimestamptzType(), required=False),
+        NestedField(4, "score", LongType(), required=False),
+    )
+    table = catalog.create_table("db.transforms", schema=schema)
+    with table.update_spec() as spec:
+        spec.add_field("ts", DayTransform(), "ts_day")
+        spec.add_field("id", BucketTransform(4), "id_bucket")
+        spec.add_field("name", TruncateTransform(2), "name_trunc")
+    names = ["cat", "car", "dog", "dot", "émile", None]
+    start = datetime.datetime(2024, 3, 1, tzinfo=datetime.timezone.utc)
+    for day in range(4):
+        ids = range(day * 50, day * 50 + 50)
+        table.append(pa.table({
+            "id": pa.array(ids, pa.int64()),
+            "name": pa.array([names[i % len(names)] for i in ids], pa.string()),
+            "ts": pa.array([start + datetime.timedelta(days=day, minutes=7 * (i % 50)) for i in ids], pa.timestamp("us", tz="UTC")),
+            "score": pa.array([None if i % 11 == 0 else (i * 37) % 1000 for i in ids], pa.int64()),
+        }))
+    root = table.metadata_location.removeprefix("file://").split("/metadata/")[0]
+    damaged = root + "_damaged"
+    shutil.copytree(root, damaged)
+    for task in table.scan().plan_files():
+        day, _, prefix = task.file.partition
+        if day != 19784 or prefix != "ca":
+            with open(damaged + task.file.file_path.removeprefix("file://")[len(root):], "wb") as f:
+                f.write(b"not parquet")
     return table.metadata_location
 
 
