@@ -20,6 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../cache-server/logger.js';
 import { desiredObjects, objectNames } from './desired.js';
+import { PODDEFAULT_GROUP, PODDEFAULT_PLURAL, PODDEFAULT_VERSION, podDefaultOf } from './poddefault.js';
 import { computeStatus, failingShards, sameStatus } from './status.js';
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS, type CoordinatorAddresses } from './coordinator-client.js';
 import { DatasetLoads } from './dataset-loads.js';
@@ -59,6 +60,8 @@ export class Reconciler {
   private caches: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>) | undefined;
   private trainJobs: (Informer<KubernetesObject> & ObjectCache<KubernetesObject>) | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  /** Whether the API server serves Kubeflow's PodDefaults (checked at start and at each resync until it does). */
+  private podDefaults = false;
   private draining: Promise<void> | undefined;
   private stopped = false;
   private readonly loads: DatasetLoads;
@@ -95,9 +98,10 @@ export class Reconciler {
     await Promise.all(this.informers.map((i) => i.start()));
     // TrainJobs are watched where Kubeflow Trainer's CRD is installed: checked now and, until it is, at each resync.
     await this.watchTrainJobs();
+    this.podDefaults = await this.served(PODDEFAULT_GROUP, PODDEFAULT_VERSION, PODDEFAULT_PLURAL);
     this.resyncTimer = setInterval(() => {
       if (!this.trainJobs) void this.watchTrainJobs().catch((err: unknown) => this.logger.warn({ err }, 'could not start the TrainJob watch'));
-      this.resync();
+      void this.checkPodDefaults().then(() => this.resync(), (err: unknown) => this.logger.warn({ err }, 'could not check for the PodDefault API'));
     }, this.resyncMs);
     this.resyncTimer.unref();
   }
@@ -113,6 +117,18 @@ export class Reconciler {
     trainJobs.on('delete', (obj) => void this.deleteWithTrainJob(obj as TrainJob));
     await trainJobs.start();
     this.logger.info({ resource: `${TRAINJOB_PLURAL}.${TRAINJOB_GROUP}` }, 'watching TrainJobs');
+  }
+
+  /** Notices a PodDefault CRD installed after start (Kubeflow added to the cluster later). */
+  private async checkPodDefaults(): Promise<void> {
+    if (this.podDefaults || this.stopped) return;
+    this.podDefaults = await this.served(PODDEFAULT_GROUP, PODDEFAULT_VERSION, PODDEFAULT_PLURAL);
+    if (this.podDefaults) this.logger.info({ resource: `${PODDEFAULT_PLURAL}.${PODDEFAULT_GROUP}` }, 'writing a PodDefault per DataCache');
+  }
+
+  /** The objects of a cache: those that run it, and its PodDefault where Kubeflow's API serves them. */
+  private owned(cache: DataCache): ManifestObject[] {
+    return [...desiredObjects(cache), ...(this.podDefaults ? [podDefaultOf(cache)] : [])];
   }
 
   /** A TrainJob concerns the cache it names and the caches colocated with it. */
@@ -192,7 +208,7 @@ export class Reconciler {
         MERGE_PATCH,
       );
     }
-    for (const object of desiredObjects(cache)) await this.apply(object);
+    for (const object of this.owned(cache)) await this.apply(object);
     const names = objectNames(name);
     const sts = await this.apps.readNamespacedStatefulSet({ namespace, name: names.shards });
     const deploy = await this.apps.readNamespacedDeployment({ namespace, name: names.coordinator });
@@ -328,7 +344,7 @@ export class Reconciler {
   private async cleanUp(cache: DataCache): Promise<void> {
     if (!cache.metadata.finalizers?.includes(FINALIZER)) return;
     await this.loads.dropAll(cache);
-    for (const object of desiredObjects(cache).reverse()) {
+    for (const object of this.owned(cache).reverse()) {
       if (await this.readOptional(object)) await this.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(ignoreNotFound);
     }
     const { namespace, name, resourceVersion } = cache.metadata;

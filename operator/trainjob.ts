@@ -67,20 +67,31 @@ export function cacheNameOf(job: TrainJob): string | undefined {
  */
 export function runtimePatch(cache: DataCache): RuntimePatch {
   const shardLabels = { 'app.kubernetes.io/instance': cache.metadata.name, 'app.kubernetes.io/component': 'shard' };
-  const env: EnvVar[] = [{ name: 'FLIGHTCACHE_ENDPOINT', value: endpointOf(cache) }];
-  const container: Record<string, unknown> = { name: TRAINER_NODE, env };
+  const { env, volumes, volumeMounts } = readerPodParts(cache);
+  const container: Record<string, unknown> = { name: TRAINER_NODE, env, ...(volumeMounts ? { volumeMounts } : {}) };
   const podSpec: Record<string, unknown> = {
     affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: shardLabels }, topologyKey: 'kubernetes.io/hostname' } }] } },
     containers: [container],
+    ...(volumes ? { volumes } : {}),
   };
-  const shm = cache.spec.sharedMemory;
-  if (shm?.enabled) {
-    // DirectoryOrCreate: with preferred affinity a trainer pod can land where no shard made the directory.
-    podSpec.volumes = [{ name: 'flightcache-shm', hostPath: { path: shm.hostPath ?? '/dev/shm/flightcache', type: 'DirectoryOrCreate' } }];
-    env.push({ name: 'FLIGHTCACHE_HOST_ID', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
-    container.volumeMounts = [{ name: 'flightcache-shm', mountPath: SHM_MOUNT_PATH }];
-  }
   return { manager: PATCH_MANAGER, trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: TRAINER_NODE, template: { spec: { template: { spec: podSpec } } } }] } } } };
+}
+
+/**
+ * What a pod that reads the cache gets: FLIGHTCACHE_ENDPOINT and, with shared memory on, the shards'
+ * host directory at /shm and the node's name as FLIGHTCACHE_HOST_ID (docs/same-host.md).
+ */
+export function readerPodParts(cache: DataCache): { env: EnvVar[]; volumes?: Array<Record<string, unknown>>; volumeMounts?: Array<Record<string, unknown>> } {
+  const env: EnvVar[] = [{ name: 'FLIGHTCACHE_ENDPOINT', value: endpointOf(cache) }];
+  const shm = cache.spec.sharedMemory;
+  if (!shm?.enabled) return { env };
+  env.push({ name: 'FLIGHTCACHE_HOST_ID', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+  return {
+    env,
+    // DirectoryOrCreate: a reader pod can land where no shard made the directory.
+    volumes: [{ name: 'flightcache-shm', hostPath: { path: shm.hostPath ?? '/dev/shm/flightcache', type: 'DirectoryOrCreate' } }],
+    volumeMounts: [{ name: 'flightcache-shm', mountPath: SHM_MOUNT_PATH }],
+  };
 }
 
 /** The webhook's JSON patch at CREATE: FLIGHTCACHE_ENDPOINT in trainer.env, our runtimePatches entry in place. */
