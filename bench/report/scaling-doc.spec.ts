@@ -27,6 +27,14 @@ const cluster = parseRecord('cluster.json', {
     { shards: 2, readers: 4, aggregateGbps: s(3, 2, 4), perReaderGbps: s(0.75, 0.5, 1), coordinatorCpuPercent: s(1, 1, 1), coordinatorCpuMsPerPlan: s(2.5, 2, 3) },
     { shards: 2, readers: 1, aggregateGbps: s(1.25, 1, 1.5), perReaderGbps: s(1.25, 1, 1.5), coordinatorCpuPercent: s(1, 1, 1) },
   ],
+  separateHosts: {
+    subnet: '10.213.94.0/24',
+    scaling: 1.5,
+    configs: [
+      { shards: 1, readers: 1, aggregateGbps: s(1, 1, 1), perReaderGbps: s(1, 1, 1), coordinatorCpuPercent: s(1, 1, 1), shardCpuSecondsPerGb: s(0.4, 0.4, 0.4) },
+      { shards: 2, readers: 2, aggregateGbps: s(1.5, 1.5, 1.5), perReaderGbps: s(0.75, 0.75, 0.75), coordinatorCpuPercent: s(1, 1, 1), shardCpuSecondsPerGb: s(0.5, 0.5, 0.5) },
+    ],
+  },
 });
 
 test('modelInputs takes rates and the coordinator cost per plan from the cluster suite over scale', () => {
@@ -43,6 +51,10 @@ test('modelInputs takes rates and the coordinator cost per plan from the cluster
     source: 'cluster: coordinator CPU per plan, highest median (2 shard(s), 4 reader(s)), 2001-02-03 08:00 UTC, FIXTURE CPU (not measured) (4 cores)',
   });
   assert.equal(inputs.rssToData!.value, 1.2);
+  assert.deepEqual(inputs.shardCostRatio, {
+    value: 1.25,
+    source: 'cluster: separate simulated hosts, 0.400 s/GB with 1 shard, 0.500 with 2; aggregate 1.000 -> 1.500 GB/s on shared cores, 2001-02-03 08:00 UTC, FIXTURE CPU (not measured) (4 cores)',
+  });
 });
 
 test('modelInputs without scale falls back to the doget rate of one server and one client, labelled a lower bound', () => {
@@ -74,5 +86,5 @@ test('renderScalingBlock computes the worked example from the measured inputs', 
 
 test('renderScalingBlock with no results marks every input and result as not measured', () => {
   const block = renderScalingBlock(modelInputs(new Map()));
-  assert.equal(block.split('not measured in this results set').length - 1, 7);
+  assert.equal(block.split('not measured in this results set').length - 1, 8);
 });

@@ -5,7 +5,7 @@
 import { mdTable } from './markdown.js';
 import { aggregateThroughput, bestRates, coordinatorCores, epochSeconds, memoryPerShard, nicGbps, type ClusterShape } from './model.js';
 import { measuredOf, type MeasuredValue, type ResultRecord } from './results.js';
-import { clusterConfigs } from './sections/cluster.js';
+import { clusterConfigs, separateHosts } from './sections/cluster.js';
 import { formatDate, formatGbps } from './sections/common.js';
 import { dogetTargets } from './sections/doget.js';
 import { scaleConfigs } from './sections/scale.js';
@@ -27,6 +27,8 @@ export interface ModelInputs {
   perClientGbps: SourcedValue | null;
   getFlightInfoSeconds: SourcedValue | null;
   rssToData: SourcedValue | null;
+  /** Shard CPU seconds per GB served with two shards over one, on separate simulated hosts (1 = a shard costs the same when one is added). */
+  shardCostRatio: SourcedValue | null;
 }
 
 /** The assumed cluster of the worked example. */
@@ -85,7 +87,7 @@ function clusterInputs(record: ResultRecord): Pick<ModelInputs, 'perShardGbps' |
  * from scale, else the rate of doget's one server and one client; the overhead from doget.
  */
 export function modelInputs(results: ReadonlyMap<string, ResultRecord>): ModelInputs {
-  const inputs: ModelInputs = { perShardGbps: null, perClientGbps: null, getFlightInfoSeconds: null, rssToData: null };
+  const inputs: ModelInputs = { perShardGbps: null, perClientGbps: null, getFlightInfoSeconds: null, rssToData: null, shardCostRatio: null };
   const doget = results.get('doget');
   const ours = doget ? dogetTargets(doget).find((t) => t.name === 'ours') : undefined;
   if (doget && ours) {
@@ -105,6 +107,12 @@ export function modelInputs(results: ReadonlyMap<string, ResultRecord>): ModelIn
   const cluster = results.get('cluster');
   const measured = cluster ? clusterInputs(cluster) : null;
   if (measured) Object.assign(inputs, measured, { getFlightInfoSeconds: measured.getFlightInfoSeconds ?? inputs.getFlightInfoSeconds });
+  const hosts = cluster ? separateHosts(cluster) : null;
+  const [one, two] = hosts && 'configs' in hosts ? [hosts.configs.find((c) => c.shards === 1), hosts.configs.find((c) => c.shards === 2)] : [];
+  if (cluster && one?.shardCpuSecondsPerGb && two?.shardCpuSecondsPerGb) {
+    const detail = `: separate simulated hosts, ${one.shardCpuSecondsPerGb.median.toFixed(3)} s/GB with 1 shard, ${two.shardCpuSecondsPerGb.median.toFixed(3)} with 2; aggregate ${formatGbps(one.aggregate.median)} -> ${formatGbps(two.aggregate.median)} GB/s on shared cores`;
+    inputs.shardCostRatio = { value: two.shardCpuSecondsPerGb.median / one.shardCpuSecondsPerGb.median, source: origin(cluster, detail) };
+  }
   return inputs;
 }
 
@@ -124,6 +132,7 @@ function inputsTable(inputs: ModelInputs): string {
       row('per-client read rate (one reader process)', 'r_c', inputs.perClientGbps, (x) => `${formatGbps(x)} GB/s`),
       row('coordinator CPU per GetFlightInfo', 'c', inputs.getFlightInfoSeconds, (x) => `${(x * 1e3).toFixed(3)} ms`),
       row('memory overhead (RSS / data)', 'k', inputs.rssToData, (x) => x.toFixed(2)),
+      row('shard CPU per GB, two shards over one (assumption 1: a shard costs the same when shards are added)', '\u2013', inputs.shardCostRatio, (x) => `${x.toFixed(2)}x`),
     ],
   );
 }

@@ -81,10 +81,11 @@ export function asFirstBatchTimes(value: unknown, label: string): FirstBatchTime
 
 /** A running cluster_reader.py. */
 export class ClusterReaderProcess extends LineProcess {
-  /** Starts the reader of one rank. */
-  static start(target: ReaderTarget, label: string): ClusterReaderProcess {
+  /** Starts the reader of one rank (inside network namespace `namespace` when given). */
+  static start(target: ReaderTarget, label: string, namespace?: string): ClusterReaderProcess {
     const script = join(repoRoot(), 'bench', 'py', 'cluster_reader.py');
     const args = [script, '--url', target.url, '--name', target.dataset, '--rank', String(target.rank), '--world', String(target.world)];
-    return new ClusterReaderProcess(LineProcess.spawnArgv([venvPython(), ...args]), label);
+    const inside = namespace === undefined ? [] : ['ip', 'netns', 'exec', namespace];
+    return new ClusterReaderProcess(LineProcess.spawnArgv([...inside, venvPython(), ...args]), label);
   }
 }

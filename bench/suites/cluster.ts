@@ -17,6 +17,7 @@ import { startProcess, type StartedProcess } from '../../test/helpers/process.js
 import { repoRoot, runPython } from '../../test/helpers/python.js';
 import type { SuiteOptions, SuiteOutput } from '../suite.js';
 import { asClusterWindow, asFirstBatchTimes, asReaderReady, ClusterReaderProcess, type FirstBatchTimes } from './cluster-reader.js';
+import { hostsUnavailable, measureSeparateHosts, type SeparateHostsResult } from './cluster-hosts.js';
 import {
   COORDINATOR_CPU_LIMIT_PERCENT,
   runNanosOfSchedstat,
@@ -46,7 +47,7 @@ const LATENCY_WARMUP = 5;
 const START_TIMEOUT_MS = 60_000;
 const LOAD_TIMEOUT_MS = 20 * 60_000;
 const READY = /^flightcache ready (grpc:\/\/\S+)$/;
-const PARTS = ['throughput', 'latency'] as const;
+const PARTS = ['throughput', 'latency', 'hosts'] as const;
 type Part = (typeof PARTS)[number];
 
 /** What the suite runs. */
@@ -59,7 +60,7 @@ export interface ClusterSettings {
   latencyIterations: number;
 }
 
-/** Settings from the command line: --quick shrinks everything, --only picks throughput or latency. */
+/** Settings from the command line: --quick shrinks everything, --only picks throughput, latency or hosts. */
 export function clusterSettings(options: SuiteOptions): ClusterSettings {
   const parts = options.only === undefined ? [...PARTS] : options.only.split(',').map((p) => p.trim());
   const unknown = parts.find((p) => !(PARTS as readonly string[]).includes(p));
@@ -287,6 +288,16 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
     ...clusters.map((c) => `${c.shards} shard(s): ${c.partitions} partitions; idle CPU % coordinator ${c.idle.coordinatorCpuPercent.toFixed(1)}, shards ${c.idle.shardCpuPercent.map((p) => p.toFixed(1)).join(' / ')}`),
     `first batch: share [name, ${LATENCY_SHARE.rank}, ${LATENCY_SHARE.world}] of a ${LATENCY_MIB} MiB dataset of ${LATENCY_BATCH_ROWS}-row batches, ${settings.latencyIterations} iterations per client after ${LATENCY_WARMUP} warm-up, clients alternating every ${LATENCY_CHUNK}`,
   ];
+  let separateHosts: SeparateHostsResult | { unavailable: string } | undefined;
+  if (settings.parts.includes('hosts')) {
+    const unavailable = hostsUnavailable();
+    separateHosts = unavailable !== null
+      ? { unavailable }
+      : await measureSeparateHosts({ mib: settings.mib, seed: SEED, batchRows: BATCH_ROWS, windowSeconds: settings.windowSeconds, runs: settings.runs, warmup: settings.warmup, nodeOptions: COORDINATOR_NODE_OPTIONS, timeWindow });
+    notes.push('unavailable' in separateHosts
+      ? `separate hosts: not measured: ${separateHosts.unavailable}`
+      : `separate hosts: N shards serving N readers (N = 1, 2), the coordinator, each shard and each reader in a network namespace of its own on one bridge (${separateHosts.subnet}); two shards deliver ${separateHosts.scaling.toFixed(2)}x one shard's aggregate rate`);
+  }
   const within = configs.length > 0 ? coordinatorWithinLimit(configs) : null;
   return {
     text: renderClusterText(configs, latency, notes, loaded!.bytes),
@@ -313,6 +324,7 @@ export async function runClusterWith(settings: ClusterSettings): Promise<SuiteOu
       configs,
       coordinatorWithinLimit: within,
       firstBatch: latency,
+      ...(separateHosts ? { separateHosts } : {}),
     },
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import type { ResultRecord } from '../results.js';
-import { clusterConfigs, clusterLatencies, latencyChart, renderCluster } from './cluster.js';
+import { clusterConfigs, clusterLatencies, latencyChart, renderCluster, separateHosts } from './cluster.js';
 
 const context = { chartHref: (name: string) => `charts/${name}` };
 const s = (median: number, min: number, max: number, n = 3): Record<string, number> => ({ n, median, min, max });
@@ -69,4 +69,28 @@ test('latencyChart puts each client and shard count at its p50 with a whisker fr
   const svg = latencyChart(clusterLatencies(record));
   assert.ok(svg.includes('>pyarrow, 1 shard<') && svg.includes('>3.25<'), svg);
   assert.ok(svg.includes('>p50<') && svg.includes('>fastest to p99<'), svg);
+});
+
+const hostsPart = {
+  subnet: '10.213.94.0/24',
+  scaling: 1.25,
+  configs: [
+    { shards: 1, readers: 1, aggregateGbps: s(1, 0.75, 1.25), perReaderGbps: s(1, 0.75, 1.25), coordinatorCpuPercent: s(1, 1, 1), shardCpuPercent: [s(40, 30, 50)], shardCpuSecondsPerGb: s(0.4, 0.375, 0.5) },
+    { shards: 2, readers: 2, aggregateGbps: s(1.25, 1, 1.5), perReaderGbps: s(0.625, 0.5, 0.75), coordinatorCpuPercent: s(1, 1, 1), shardCpuPercent: [s(25, 20, 30), s(26, 20, 30)], shardCpuSecondsPerGb: s(0.41, 0.4, 0.5) },
+  ],
+};
+
+test('renderCluster tabulates N shards serving N readers on separate simulated hosts, with shard CPU per GB and the scaling', () => {
+  const withHosts = { ...record, data: { ...record.data, separateHosts: hostsPart } };
+  const part = separateHosts(withHosts);
+  assert.ok(part !== null && 'configs' in part);
+  assert.deepEqual([part.scaling, part.configs.map((c) => c.shardCpuSecondsPerGb?.median)], [1.25, [0.4, 0.41]]);
+  const { markdown } = renderCluster(withHosts, context);
+  assert.ok(markdown.includes('### Separate hosts'), markdown);
+  assert.ok(markdown.includes('(10.213.94.0/24)') && markdown.includes('Two shards delivered 1.25x the aggregate rate of one.'), markdown);
+  assert.ok(markdown.includes('| 1 | 1 | 1.000 | 0.750 | 1.250 | 3 | 1.000 | 0.400 | 40.0 |'), markdown);
+  assert.ok(markdown.includes('| 2 | 2 | 1.250 | 1.000 | 1.500 | 3 | 0.625 | 0.410 | 25.0 / 26.0 |'), markdown);
+  const skipped = renderCluster({ ...record, data: { ...record.data, separateHosts: { unavailable: 'network namespaces cannot be made here (EPERM)' } } }, context);
+  assert.ok(skipped.markdown.includes('### Separate hosts\n\nNot measured: network namespaces cannot be made here (EPERM).'), skipped.markdown);
+  assert.ok(renderCluster(record, context).markdown.includes('Separate hosts: not measured in this results set.'));
 });

@@ -73,6 +73,18 @@ const pct = (value: number): string => value.toFixed(1);
 const dash = (value: MeasuredValue | number | null, format: (v: number) => string): string =>
   value === null ? '\u2013' : format(typeof value === 'number' ? value : value.median);
 
+/** A configuration's first cells: shards, readers, aggregate GB/s (median, min, max, runs) and per reader. */
+const rateCells = (c: ClusterConfig): string[] => [
+  String(c.shards),
+  String(c.readers),
+  formatGbps(c.aggregate.median),
+  formatGbps(c.aggregate.min),
+  formatGbps(c.aggregate.max),
+  formatRuns(c.aggregate),
+  formatGbps(c.perReader.median),
+];
+const shardCpuCell = (c: ClusterConfig): string => (c.shardCpu.length === 0 ? '\u2013' : c.shardCpu.map((s) => pct(s.median)).join(' / '));
+
 function limitLine(record: ResultRecord, configs: readonly ClusterConfig[]): string {
   const limit = numberAt(record.data['params'], 'coordinatorCpuLimitPercent');
   if (limit === null) return 'Coordinator CPU budget: not recorded.';
@@ -80,6 +92,46 @@ function limitLine(record: ResultRecord, configs: readonly ClusterConfig[]): str
   const verdict = worst < limit ? 'stayed under' : 'went over';
   return `The coordinator's CPU ${verdict} its budget of ${limit}% of one core: the highest window was ${pct(worst)}%. ` +
     'Each share read starts with a GetFlightInfo (plans/s), so its CPU grows with the plan rate, not with the bytes streamed.';
+}
+
+/** N shards serving N readers on separate simulated hosts (network namespaces), from a cluster record. */
+export interface HostsConfig extends ClusterConfig {
+  shardCpuSecondsPerGb: MeasuredValue | null;
+}
+
+/** The separate-hosts part of a cluster record: its configurations and the two-over-one scaling, or why it did not run. */
+export function separateHosts(record: ResultRecord): { configs: HostsConfig[]; scaling: number | null; subnet: string | null } | { unavailable: string } | null {
+  const part = record.data['separateHosts'];
+  if (!isObject(part)) return null;
+  const unavailable = stringAt(part, 'unavailable');
+  if (unavailable !== null) return { unavailable };
+  const raw = objectsAt(part, 'configs') ?? [];
+  const configs = clusterConfigs({ ...record, data: { configs: raw } }).map((c, i) => ({ ...c, shardCpuSecondsPerGb: measuredOf(raw[i]?.['shardCpuSecondsPerGb']) }));
+  return { configs, scaling: numberAt(part, 'scaling'), subnet: stringAt(part, 'subnet') };
+}
+
+function hostsSection(record: ResultRecord): string {
+  const part = separateHosts(record);
+  if (part === null) return notMeasured('Separate hosts');
+  if ('unavailable' in part) return `### Separate hosts
+
+Not measured: ${part.unavailable}.`;
+  const table = mdTable(
+    ['shards', 'readers', 'aggregate GB/s', 'min', 'max', 'runs', 'per reader GB/s', 'shard CPU s / GB (all shards)', 'shard CPU % (median each)'],
+    part.configs.map((c) => [
+      ...rateCells(c),
+      dash(c.shardCpuSecondsPerGb, (v) => v.toFixed(3)),
+      shardCpuCell(c),
+    ]),
+    [0, 1, 2, 3, 4, 5, 6, 7],
+  );
+  const scaling = part.scaling === null ? '' : ` Two shards delivered ${part.scaling.toFixed(2)}x the aggregate rate of one.`;
+  return [
+    '### Separate hosts',
+    `N shards serving N readers (reader r reads share \`[name, r, N]\`), with the coordinator, each shard and each reader in a network namespace of its own, joined by veth pairs on one bridge${part.subnet === null ? '' : ` (${part.subnet})`}: every byte crosses a simulated NIC between two hosts. ` +
+      'The namespaces share this machine\'s cores, so CPU seconds per gigabyte per shard, not the aggregate, show whether a shard\'s cost stays the same when shards are added.' + scaling,
+    table,
+  ].join('\n\n');
 }
 
 /** Time to first batch per client and shard count: the bar at p50, the whisker from the fastest iteration to p99. */
@@ -128,18 +180,12 @@ export function renderCluster(record: ResultRecord | undefined, context: Section
   const table = mdTable(
     ['shards', 'readers', 'aggregate GB/s', 'min', 'max', 'runs', 'per reader GB/s', 'plans/s', 'coordinator CPU % (median)', 'max', 'coordinator CPU ms / plan', 'shard CPU % (median each)'],
     configs.map((c) => [
-      String(c.shards),
-      String(c.readers),
-      formatGbps(c.aggregate.median),
-      formatGbps(c.aggregate.min),
-      formatGbps(c.aggregate.max),
-      formatRuns(c.aggregate),
-      formatGbps(c.perReader.median),
+      ...rateCells(c),
       dash(c.plansPerSecond, (v) => v.toFixed(1)),
       pct(c.coordinatorCpu.median),
       pct(c.coordinatorCpu.max),
       dash(c.coordinatorCpuMsPerPlan, (v) => v.toFixed(2)),
-      c.shardCpu.length === 0 ? '\u2013' : c.shardCpu.map((s) => pct(s.median)).join(' / '),
+      shardCpuCell(c),
     ]),
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   );
@@ -156,6 +202,7 @@ export function renderCluster(record: ResultRecord | undefined, context: Section
     table,
     limitLine(record, configs),
     mdImage('cluster aggregate throughput', context.chartHref(CHART)),
+    hostsSection(record),
     latency.markdown,
   ].join('\n\n');
   return { markdown, charts: [{ name: CHART, svg }, ...latency.charts] };
