@@ -80,6 +80,7 @@ class FakeStream:
 
     def __init__(self, log, index, broken):
         self.index, self.broken, self.state = index, broken, "open"
+        self.thread = threading.current_thread()
         log.append(self)
 
     def __iter__(self):
@@ -164,6 +165,19 @@ def test_read_ahead_positions():
         pieces.close()
         assert settled(baseline), f"read_ahead={depth}: {threading.active_count() - baseline} threads left after close"
         assert all(s.state in ("finished", "cancelled") for s in server.streams), [s.state for s in server.streams]
+
+
+def test_read_ahead_reuses_its_threads():
+    """A window of depth 4 over 12 endpoints opens them on at most 4 threads, none of them the consumer's."""
+    server: Any = FakeServer()
+    server.BREAK = -1
+    baseline = threading.active_count()
+    ids = [i for piece in ShareStream(server, share_request("d"), read_ahead=4) for i in piece.rows.column("id").to_pylist()]
+    assert ids == list(range(FakeServer.ENDPOINTS * 10))
+    threads = {s.thread for s in server.streams}
+    assert len(server.streams) == FakeServer.ENDPOINTS and 1 <= len(threads) <= 4, f"{len(threads)} threads opened {len(server.streams)} streams"
+    assert threading.current_thread() not in threads
+    assert settled(baseline), f"{threading.active_count() - baseline} threads left"
 
 
 def test_resplitting_and_drop_last_limits():

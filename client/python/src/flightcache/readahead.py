@@ -2,15 +2,18 @@
 
 With shuffle, consecutive batches of a share sit on different partitions, so most endpoints hold
 a single batch; read one after another, each costs a round trip while every shard but one idles.
-A ReadAhead window streams up to `depth` endpoints at once, each on its own daemon thread into a
-buffer of a few batches (a full buffer blocks its thread, so a large endpoint never piles up in
-memory), while the consumer drains them in order. pyarrow releases the GIL while it waits on the
-network, so the threads overlap. Threads start only once iteration starts, in the iterating
-process (gRPC must not be used across fork), and end when their endpoint ends or is cancelled.
+A ReadAhead window streams up to `depth` endpoints at once, each on a daemon thread into a buffer
+of a few batches (a full buffer blocks its thread, so a large endpoint never piles up in memory),
+while the consumer drains them in order. pyarrow releases the GIL while it waits on the network, so
+the threads overlap. The window's threads (at most `depth`) are reused from one endpoint to the
+next: a shuffled epoch has an endpoint every few batches, and starting a thread for each cost as
+much as reading it. Threads start only once iteration starts, in the iterating process (gRPC must
+not be used across fork), and end when the window's iteration ends or is closed.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -95,10 +98,47 @@ class _Buffer:
             return _END
 
 
-class ThreadedFetch:
-    """One endpoint streamed on a daemon thread into a bounded buffer; iterate it once, from one thread."""
+class _Workers:
+    """Up to `size` daemon threads running one window's fetches: a thread is started only while every
+    started one is busy, and each runs fetch after fetch until stop()."""
 
-    def __init__(self, locations: list[str], open_stream: Opener, buffered: int = BUFFERED_BATCHES):
+    def __init__(self, size: int):
+        self._size = size
+        self._jobs: queue.SimpleQueue[Optional[Callable[[], None]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._busy = 0
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            self._busy += 1
+            start = self._busy > self._threads and self._threads < self._size
+            if start:
+                self._threads += 1
+        if start:
+            threading.Thread(target=self._run, name="flightcache-read-ahead", daemon=True).start()
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def stop(self) -> None:
+        """Ends every thread once it has finished its current fetch."""
+        with self._lock:
+            threads, self._threads = self._threads, 0
+        for _ in range(threads):
+            self._jobs.put(None)
+
+
+class ThreadedFetch:
+    """One endpoint streamed on a worker thread into a bounded buffer; iterate it once, from one thread."""
+
+    def __init__(self, locations: list[str], open_stream: Opener, workers: _Workers, buffered: int = BUFFERED_BATCHES):
         self.locations = locations
         self.location = locations[0]
         self._open = open_stream
@@ -106,7 +146,7 @@ class ThreadedFetch:
         self._lock = threading.Lock()
         self._stream: Optional[BatchStream] = None
         self._cancelled = False
-        threading.Thread(target=self._run, name="flightcache-read-ahead", daemon=True).start()
+        workers.submit(self._run)
 
     def _run(self) -> None:
         stream: Optional[BatchStream] = None
@@ -198,32 +238,36 @@ class ReadAhead:
         self._lock = threading.Lock()
         self._started: deque[Fetch] = deque()
         self._closed = False
+        self._workers = _Workers(self._depth)
 
     def _start(self, source: Source) -> Fetch:
         locations, open_stream = source
         if self._depth == 1:
             return InlineFetch(locations, open_stream)
-        return ThreadedFetch(locations, open_stream, self._buffered)
+        return ThreadedFetch(locations, open_stream, self._workers, self._buffered)
 
     def __iter__(self) -> Iterator[Fetch]:
         exhausted = False
-        while True:
-            with self._lock:
-                if self._closed:
-                    raise _cancelled()
-                while not exhausted and len(self._started) < self._depth:
-                    source = next(self._sources, None)
-                    if source is None:
-                        exhausted = True
-                    else:
-                        self._started.append(self._start(source))
-                if not self._started:
-                    return
-                fetch = self._started[0]
-            yield fetch
-            with self._lock:
-                if self._started and self._started[0] is fetch:
-                    self._started.popleft()
+        try:
+            while True:
+                with self._lock:
+                    if self._closed:
+                        raise _cancelled()
+                    while not exhausted and len(self._started) < self._depth:
+                        source = next(self._sources, None)
+                        if source is None:
+                            exhausted = True
+                        else:
+                            self._started.append(self._start(source))
+                    if not self._started:
+                        return
+                    fetch = self._started[0]
+                yield fetch
+                with self._lock:
+                    if self._started and self._started[0] is fetch:
+                        self._started.popleft()
+        finally:
+            self._workers.stop()
 
     def close(self) -> None:
         """Cancels every started fetch; iterating further raises FlightCancelledError."""
@@ -232,3 +276,4 @@ class ReadAhead:
             started, self._started = list(self._started), deque()
         for fetch in started:
             fetch.cancel()
+        self._workers.stop()
