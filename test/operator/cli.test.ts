@@ -14,9 +14,10 @@ test('flightcache operator --dry-run -f prints the objects of the example DataCa
     docs.map((doc) => `${/^kind: (\w+)$/m.exec(doc)?.[1]}/${/^ {2}name: (\S+)$/m.exec(doc)?.[1]}`),
     [
       'Service/imagenet-shards', 'StatefulSet/imagenet-shards', 'PodDisruptionBudget/imagenet-shards', 'Service/imagenet-coordinator', 'Deployment/imagenet-coordinator',
-      'ServiceAccount/imagenet-coordinator', 'RoleBinding/imagenet-coordinator',
+      'ServiceAccount/imagenet-coordinator', 'RoleBinding/imagenet-coordinator', 'PodDefault/flightcache-imagenet',
     ],
   );
+  assert.ok(docs[7]!.startsWith('# applied where the API server serves PodDefaults (kubeflow.org/v1alpha1, Kubeflow installed)\napiVersion: kubeflow.org/v1alpha1\n'), docs[7]);
   assert.match(docs[1]!, /^ {2}replicas: 3$/m);
   assert.match(docs[4]!, /- '--shard-dns'\n\s+- imagenet-shards\.ml\.svc:8815\n/);
   assert.match(docs[4]!, /- '--leader-lease'\n\s+- imagenet-coordinator\n/);
