@@ -1,0 +1,53 @@
+#include "core/filter_batches.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+namespace flightcache::core {
+namespace {
+
+// Below this many rows in all, one thread: a thread's start costs about what scanning this many rows does.
+constexpr std::size_t kRowsPerExtraThread = 65536;
+
+}  // namespace
+
+unsigned ScanThreads(unsigned threads, const std::vector<FilterBatchInput>& batches) {
+  std::size_t useful = batches.size();
+  if (threads == 0) {
+    threads = std::max(1u, std::thread::hardware_concurrency());
+    std::size_t rows = 0;
+    for (const FilterBatchInput& batch : batches) rows += batch.rows;
+    useful = std::min<std::size_t>(useful, 1 + rows / kRowsPerExtraThread);
+  }
+  return static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, useful)));
+}
+
+std::vector<FilterResult> EvaluateFilterBatches(const FilterProgram& program, const std::vector<FilterBatchInput>& batches, unsigned threads) {
+  std::vector<FilterResult> results(batches.size());
+  std::atomic<std::size_t> next{0};
+  // The lowest failing batch so far: batches after it need no evaluation.
+  std::atomic<std::size_t> first_failure{batches.size()};
+  auto work = [&]() {
+    for (std::size_t b = next.fetch_add(1); b < batches.size(); b = next.fetch_add(1)) {
+      // Batches are taken in ascending order, so every batch below the final first failure is evaluated.
+      if (b > first_failure.load()) break;
+      results[b] = EvaluateFilter(program, batches[b].columns, batches[b].rows);
+      if (results[b].ok) continue;
+      std::size_t seen = first_failure.load();
+      while (b < seen && !first_failure.compare_exchange_weak(seen, b)) {
+      }
+    }
+  };
+  const unsigned count = ScanThreads(threads, batches);
+  std::vector<std::thread> pool;
+  pool.reserve(count - 1);
+  for (unsigned t = 1; t < count; t++) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  const std::size_t failed = first_failure.load();
+  if (failed < batches.size()) results.resize(failed + 1);
+  return results;
+}
+
+}  // namespace flightcache::core
