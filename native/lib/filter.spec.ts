@@ -65,6 +65,32 @@ describe('native filterBatch', () => {
     assert.equal(codeOf(() => native.filterBatch(Int32Array.from([1, 0, 0]), NO_INTS, NO_FLOATS, [], [], 1)), 'RangeError');
   });
 
+  it('compares utf8 strings for (in)equality by value, whatever their lengths and where they lie in the data', () => {
+    const words = ['', 'a', 'ab', 'abcdefgh', 'abcdefghi', 'abcdefghij', 'héllo', '日本語', 'ab\u0000', 'b'];
+    // r0 = s; r1 = strings[0]; r2 = r0 <op> r1.
+    const compare = (op: number): Int32Array => Int32Array.from([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, op]);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...words), { maxLength: 70 }), fc.constantFrom(...words), (values, word) => {
+        const column = [utf8Column(values)];
+        const equal = values.flatMap((v, i) => (v === word ? [i] : []));
+        const unequal = values.flatMap((v, i) => (v !== word ? [i] : []));
+        assert.deepEqual([...native.filterBatch(compare(0), NO_INTS, NO_FLOATS, [word], column, values.length)], equal);
+        assert.deepEqual([...native.filterBatch(compare(1), NO_INTS, NO_FLOATS, [word], column, values.length)], unequal);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses utf8 offsets that descend or run past the data when comparing for equality', () => {
+    const eq = Int32Array.from([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0]);
+    const descending = { type: 12, offsets: int32s([0, 3, 2, 4]), values: new Uint8Array(4) };
+    assert.throws(() => native.filterBatch(eq, NO_INTS, NO_FLOATS, ['ab'], [descending], 3), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
+    const past = { type: 12, offsets: int32s([0, 2, 9]), values: new Uint8Array(4) };
+    assert.throws(() => native.filterBatch(eq, NO_INTS, NO_FLOATS, ['ab'], [past], 2), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
+    const negative = { type: 12, offsets: int32s([-1, 2]), values: new Uint8Array(4) };
+    assert.throws(() => native.filterBatch(eq, NO_INTS, NO_FLOATS, ['ab'], [negative], 1), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
+  });
+
   it('survives arbitrary programs over arbitrary buffers: a selection or a coded error, never a crash', () => {
     const instruction = fc.tuple(fc.integer({ min: 0, max: 24 }), fc.integer({ min: -2, max: 12 }), fc.integer({ min: -2, max: 12 }), fc.integer({ min: -2, max: 140 }));
     const column = fc.record({
