@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace flightcache::core {
 namespace {
 
-// Below this many rows in all, one thread: a thread's start costs about what scanning this many rows does.
+// Rows per thread below which another thread is not started: starting one (tens of microseconds)
+// costs a fair share of scanning this many rows (about a hundred).
 constexpr std::size_t kRowsPerExtraThread = 65536;
 
 }  // namespace
@@ -28,26 +32,44 @@ std::vector<FilterResult> EvaluateFilterBatches(const FilterProgram& program, co
   std::atomic<std::size_t> next{0};
   // The lowest failing batch so far: batches after it need no evaluation.
   std::atomic<std::size_t> first_failure{batches.size()};
+  // An exception (std::bad_alloc) must not end the process from a pool thread: the first one is
+  // thrown again on the calling thread, as if the batches had been evaluated there.
+  std::mutex thrown_lock;
+  std::exception_ptr thrown;
   auto work = [&]() {
-    for (std::size_t b = next.fetch_add(1); b < batches.size(); b = next.fetch_add(1)) {
-      // Batches are taken in ascending order, so every batch below the final first failure is evaluated.
-      if (b > first_failure.load()) break;
-      results[b] = EvaluateFilter(program, batches[b].columns, batches[b].rows);
-      // The selection holds room for every row of the batch: kept for all batches at once that is
-      // fresh memory on each scan, freed here it is reused for the thread's next batch.
-      results[b].selected.shrink_to_fit();
-      if (results[b].ok) continue;
-      std::size_t seen = first_failure.load();
-      while (b < seen && !first_failure.compare_exchange_weak(seen, b)) {
+    try {
+      for (std::size_t b = next.fetch_add(1); b < batches.size(); b = next.fetch_add(1)) {
+        // Batches are taken in ascending order, so every batch below the final first failure is evaluated.
+        if (b > first_failure.load()) break;
+        results[b] = EvaluateFilter(program, batches[b].columns, batches[b].rows);
+        // The selection holds room for every row of the batch: kept for all batches at once that is
+        // fresh memory on each scan, freed here it is reused for the thread's next batch.
+        results[b].selected.shrink_to_fit();
+        if (results[b].ok) continue;
+        std::size_t seen = first_failure.load();
+        while (b < seen && !first_failure.compare_exchange_weak(seen, b)) {
+        }
       }
+    } catch (...) {
+      const std::lock_guard<std::mutex> hold(thrown_lock);
+      if (!thrown) thrown = std::current_exception();
+      next.store(batches.size());
     }
   };
   const unsigned count = ScanThreads(threads, batches);
   std::vector<std::thread> pool;
   pool.reserve(count - 1);
-  for (unsigned t = 1; t < count; t++) pool.emplace_back(work);
+  for (unsigned t = 1; t < count; t++) {
+    // A thread the system refuses leaves its share to the others (this thread always works).
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
   work();
   for (std::thread& thread : pool) thread.join();
+  if (thrown) std::rethrow_exception(thrown);
   const std::size_t failed = first_failure.load();
   if (failed < batches.size()) results.resize(failed + 1);
   return results;

@@ -22,7 +22,8 @@ struct FilterBatchInput {
 unsigned ScanThreads(unsigned threads, const std::vector<FilterBatchInput>& batches);
 
 // Evaluates `program` over each batch, in batch order as far as the first failing batch: the
-// result holds the batches before it and then its failure (later batches are not evaluated).
+// result holds the batches before it and then its failure (later batches are not evaluated). An
+// exception of a pool thread (std::bad_alloc) is thrown again here, on the calling thread.
 std::vector<FilterResult> EvaluateFilterBatches(const FilterProgram& program, const std::vector<FilterBatchInput>& batches, unsigned threads);
 
 }  // namespace flightcache::core
