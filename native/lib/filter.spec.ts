@@ -65,6 +65,18 @@ describe('native filterBatch', () => {
     assert.equal(codeOf(() => native.filterBatch(Int32Array.from([1, 0, 0]), NO_INTS, NO_FLOATS, [], [], 1)), 'RangeError');
   });
 
+  it('selects exactly the rows where a comparison is TRUE, whether few or most rows are kept and whatever the row count', () => {
+    const code = Int32Array.from([1, 0, 0, 0, 2, 0, 0, 0, 7, 0, 1, 4]);
+    const value = fc.option(fc.integer({ min: 0, max: 1000 }), { nil: null, freq: 10 });
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 300 }), fc.constantFrom(-1, 500, 990, 999, 1000), (values, k) => {
+        const expected = values.flatMap((v, i) => (v !== null && v > k ? [i] : []));
+        assert.deepEqual([...native.filterBatch(code, BigInt64Array.from([BigInt(k)]), NO_FLOATS, [], [int32Column(values)], values.length)], expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('compares utf8 strings for (in)equality by value, whatever their lengths and where they lie in the data', () => {
     const words = ['', 'a', 'ab', 'abcdefgh', 'abcdefghi', 'abcdefghij', 'héllo', '日本語', 'ab\u0000', 'b'];
     // r0 = s; r1 = strings[0]; r2 = r0 <op> r1.

@@ -11,7 +11,7 @@ namespace flightcache::core {
 namespace {
 
 // Rows per thread below which another thread is not started: starting one (tens of microseconds)
-// costs a fair share of scanning this many rows (about a hundred).
+// costs a fair share of scanning this many rows (about a hundred microseconds).
 constexpr std::size_t kRowsPerExtraThread = 65536;
 
 }  // namespace
