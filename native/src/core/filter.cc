@@ -113,6 +113,9 @@ bool ReadString(const Bytes& offsets, const Bytes& data, bool large, std::size_t
   return true;
 }
 
+// Rows of the largest selection scratch a thread keeps between batches (4 MiB).
+constexpr std::size_t kScratchRowsKept = 1 << 20;
+
 class Evaluator {
  public:
   Evaluator(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows)
@@ -129,14 +132,19 @@ class Evaluator {
       SelectFew(out, &result.selected);
       return result;
     }
-    // Written unconditionally, kept by advancing: no branch per row.
-    result.selected.resize(rows_);
+    // Written unconditionally, kept by advancing: no branch per row. The rows go to this thread's
+    // scratch (no zero-fill or fresh pages for each batch) and the selection is an exact copy.
+    thread_local std::vector<uint32_t> scratch;
+    if (scratch.size() < rows_) scratch.resize(rows_);
+    uint32_t* rows = scratch.data();
     std::size_t kept = 0;
     for (std::size_t r = 0; r < rows_; r++) {
-      result.selected[kept] = static_cast<uint32_t>(r);
+      rows[kept] = static_cast<uint32_t>(r);
       kept += out.valid[r] & out.bools[r];
     }
-    result.selected.resize(kept);
+    result.selected.assign(rows, rows + kept);
+    // A scratch sized for a batch far above the usual ones is not kept for the thread's lifetime.
+    if (scratch.size() > kScratchRowsKept) std::vector<uint32_t>().swap(scratch);
     return result;
   }
 

@@ -42,9 +42,6 @@ std::vector<FilterResult> EvaluateFilterBatches(const FilterProgram& program, co
         // Batches are taken in ascending order, so every batch below the final first failure is evaluated.
         if (b > first_failure.load()) break;
         results[b] = EvaluateFilter(program, batches[b].columns, batches[b].rows);
-        // The selection holds room for every row of the batch: kept for all batches at once that is
-        // fresh memory on each scan, freed here it is reused for the thread's next batch.
-        results[b].selected.shrink_to_fit();
         if (results[b].ok) continue;
         std::size_t seen = first_failure.load();
         while (b < seen && !first_failure.compare_exchange_weak(seen, b)) {
