@@ -1,7 +1,6 @@
 #include "binding/filter.h"
 
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -135,25 +134,6 @@ Napi::Error FailureError(Napi::Env env, core::FilterResult::Failure failure, con
   throw FailureError(env, failure, message);
 }
 
-// A selection handed to JavaScript without a copy: its ArrayBuffer owns the vector, and V8 counts
-// the bytes so that the collector sees them.
-Napi::Uint32Array AdoptSelected(Napi::Env env, std::vector<uint32_t>&& selected) {
-  if (selected.empty()) return Napi::Uint32Array::New(env, 0);
-  auto owned = std::make_unique<std::vector<uint32_t>>(std::move(selected));
-  const auto bytes = static_cast<int64_t>(owned->size() * sizeof(uint32_t));
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(
-      env, owned->data(), owned->size() * sizeof(uint32_t),
-      [](Napi::Env finalizing, void*, std::vector<uint32_t>* vector) {
-        Napi::MemoryManagement::AdjustExternalMemory(finalizing, -static_cast<int64_t>(vector->size() * sizeof(uint32_t)));
-        delete vector;
-      },
-      owned.get());
-  const std::size_t length = owned->size();
-  owned.release();
-  Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
-  return Napi::Uint32Array::New(env, length, buffer, 0);
-}
-
 Napi::Uint32Array SelectedArray(Napi::Env env, const std::vector<uint32_t>& selected) {
   Napi::Uint32Array out = Napi::Uint32Array::New(env, selected.size());
   if (!selected.empty()) std::memcpy(out.Data(), selected.data(), selected.size() * sizeof(uint32_t));
@@ -199,15 +179,15 @@ Napi::Value FilterBatches(const Napi::CallbackInfo& info) {
     batches[b].columns = ReadColumns(columns.As<Napi::Array>());
     batches[b].rows = static_cast<std::size_t>(count);
   }
-  std::vector<core::FilterResult> results = core::EvaluateFilterBatches(program, batches, static_cast<unsigned>(threads));
+  const std::vector<core::FilterResult> results = core::EvaluateFilterBatches(program, batches, static_cast<unsigned>(threads));
   Napi::Array selected = Napi::Array::New(env);
   Napi::Object out = Napi::Object::New(env);
-  for (core::FilterResult& result : results) {
+  for (const core::FilterResult& result : results) {
     if (!result.ok) {
       out.Set("error", FailureError(env, result.failure, result.error).Value());
       break;
     }
-    selected.Set(selected.Length(), AdoptSelected(env, std::move(result.selected)));
+    selected.Set(selected.Length(), SelectedArray(env, result.selected));
   }
   out.Set("selected", selected);
   return out;
