@@ -1,13 +1,13 @@
 /**
  * The shard's filter rate: a predicate planned as a shard plans it, its kernel run over every record
- * batch of an Arrow IPC stream held in memory (with the dictionaries in force), as the shard runs it
- * over its stored batches. Wall and CPU seconds per full pass.
+ * batch of an Arrow IPC stream held in memory (with the dictionaries in force) in one threaded scan
+ * (BatchFilter.selectBatches), as the shard scans its stored batches. Wall and CPU seconds per full pass.
  */
 import { readFileSync } from 'node:fs';
 
 import { readIpcMessages } from '../../client/src/flight/protocol/ipc-message.js';
 import { bindQuery, parseQueryText } from '../../cache-server/engine/sql/plan.js';
-import type { BatchMessage } from '../../cache-server/engine/sql/evaluate.js';
+import type { BatchMessage, FilterInput } from '../../cache-server/engine/sql/evaluate.js';
 
 /** Rows the predicate kept in one pass; wall and CPU seconds of each sample. */
 export interface KernelTimes {
@@ -16,15 +16,9 @@ export interface KernelTimes {
   cpuSeconds: number[];
 }
 
-interface Batch {
-  message: BatchMessage;
-  rows: number;
-  dictionaries: ReadonlyMap<bigint, BatchMessage>;
-}
-
-function batchesOf(file: string): { schema: Uint8Array; batches: Batch[] } {
+function batchesOf(file: string): { schema: Uint8Array; batches: FilterInput[] } {
   const { schema, messages } = readIpcMessages(readFileSync(file));
-  const batches: Batch[] = [];
+  const batches: FilterInput[] = [];
   let dictionaries = new Map<bigint, BatchMessage>();
   for (const message of messages) {
     if (message.info.kind === 'dictionary_batch') {
@@ -46,7 +40,11 @@ export function kernelTimes(file: string, predicates: readonly string[], runs: n
   const out = new Map<string, KernelTimes>();
   for (const predicate of predicates) {
     const filter = bindQuery(parseQueryText({ filter: predicate }), schema).filter!;
-    const pass = (): number => batches.reduce((kept, b) => kept + filter.select(b.message, b.rows, b.dictionaries).length, 0);
+    const pass = (): number => {
+      const { selected, error } = filter.selectBatches(batches);
+      if (error !== undefined) throw error;
+      return selected.reduce((kept, rows) => kept + rows.length, 0);
+    };
     const times: KernelTimes = { rows: pass(), seconds: [], cpuSeconds: [] };
     for (let run = 0; run < runs; run++) {
       const cpu = process.cpuUsage();

@@ -6,7 +6,9 @@
  */
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { bindQuery, parseQueryText, type QueryPlan, type QueryText } from '../engine/sql/plan.js';
+import type { BatchFilter, BatchMessage, FilterInput } from '../engine/sql/evaluate.js';
 import type { DatasetSnapshot } from '../storage/dataset-store.js';
+import type { StoredMessage } from '../storage/stored-message.js';
 import type { DatasetLayout } from './read-plan.js';
 import { decodeTicket } from './ticket.js';
 import { dictionariesInForce } from './dictionaries-in-force.js';
@@ -61,28 +63,46 @@ export function selectionOf(dataset: DatasetSnapshot, plan: QueryPlan, limit: nu
   return selection;
 }
 
+/** Batches the first scan of a query with a LIMIT covers; each later scan covers twice as many as the one before. */
+const FIRST_LIMITED_SCAN = 8;
+
+/**
+ * The rows where `filter` holds in each stored batch, in order: scanned on the kernel's threads,
+ * all batches at once, or under a LIMIT a few at a time, so a small LIMIT does not scan everything.
+ */
+function* filteredRows(dataset: DatasetSnapshot, batches: readonly StoredMessage[], filter: BatchFilter, limit: number): Generator<Uint32Array, void> {
+  const inForce = filter.dictionaries.length > 0 ? dictionariesInForce(dataset) : undefined;
+  let size = Number.isFinite(limit) ? FIRST_LIMITED_SCAN : batches.length;
+  for (let from = 0; from < batches.length; from += size, size *= 2) {
+    const inputs: FilterInput[] = [];
+    let refusal: FlightError | undefined;
+    for (let b = from; b < Math.min(batches.length, from + size) && !refusal; b++) {
+      const dictionaries = new Map<bigint, BatchMessage>();
+      for (const id of filter.dictionaries) {
+        const messages = inForce![b]!.get(id) ?? [];
+        if (messages.length !== 1) {
+          refusal = new FlightError(Code.UNIMPLEMENTED, `dataset "${dataset.name}" extends dictionary ${id} with delta batches, which filters do not read yet`);
+          break;
+        }
+        dictionaries.set(id, messages[0]!);
+      }
+      if (!refusal) inputs.push({ message: batches[b]!, rows: batches[b]!.rows, dictionaries });
+    }
+    const { selected, error } = filter.selectBatches(inputs);
+    yield* selected;
+    if (error !== undefined) throw error;
+    if (refusal) throw refusal;
+  }
+}
+
 function compute(dataset: DatasetSnapshot, plan: QueryPlan, limit: number): Selection {
   const batches = dataset.messages.filter((m) => m.kind === 'record_batch');
-  const inForce = plan.filter && plan.filter.dictionaries.length > 0 ? dictionariesInForce(dataset) : undefined;
+  const filtered = plan.filter ? filteredRows(dataset, batches, plan.filter, limit) : undefined;
   const stored: number[] = [];
   const rows: Uint32Array[] = [];
   let total = 0;
   for (let b = 0; b < batches.length && total < limit; b++) {
-    const message = batches[b]!;
-    let selected: Uint32Array;
-    if (plan.filter) {
-      const dictionaries = new Map<bigint, { header: Uint8Array; body: Uint8Array }>();
-      for (const id of plan.filter.dictionaries) {
-        const messages = inForce![b]!.get(id) ?? [];
-        if (messages.length !== 1) {
-          throw new FlightError(Code.UNIMPLEMENTED, `dataset "${dataset.name}" extends dictionary ${id} with delta batches, which filters do not read yet`);
-        }
-        dictionaries.set(id, messages[0]!);
-      }
-      selected = plan.filter.select(message, message.rows, dictionaries);
-    } else {
-      selected = Uint32Array.from({ length: message.rows }, (_, i) => i);
-    }
+    let selected: Uint32Array = filtered ? (filtered.next().value as Uint32Array) : Uint32Array.from({ length: batches[b]!.rows }, (_, i) => i);
     if (plan.sample) {
       const { seed, percent } = plan.sample;
       selected = selected.filter((row) => sampled(seed, b, row, percent));

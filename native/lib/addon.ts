@@ -76,6 +76,19 @@ export interface NativeAddon {
   gatherRuns(target: Uint8Array, source: Uint8Array, starts: Float64Array, lengths: Float64Array, count: number, width: number): void;
   /** Rows where a compiled predicate is TRUE (cache-server/engine/sql/program.ts, native/src/core/filter.h). */
   filterBatch(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: readonly string[], columns: readonly object[], rows: number): Uint32Array;
+  /**
+   * filterBatch over every batch (columns and rows per batch) on `threads` native threads (0: the
+   * hardware's concurrency), in order up to the first failing batch, whose error is returned, not thrown.
+   */
+  filterBatches(
+    code: Int32Array,
+    ints: BigInt64Array,
+    floats: Float64Array,
+    strings: readonly string[],
+    batches: readonly (readonly object[])[],
+    rows: readonly number[],
+    threads: number,
+  ): { selected: Uint32Array[]; error?: Error };
   /** A compiled select-list expression's values as an Arrow array of column type `type` (native/src/core/filter.h). */
   evaluateColumn(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: readonly string[], columns: readonly object[], rows: number, type: number): ComputedColumn;
   shmOpenSpace(directory: string): ShmSpaceHandle;

@@ -65,6 +65,44 @@ describe('native filterBatch', () => {
     assert.equal(codeOf(() => native.filterBatch(Int32Array.from([1, 0, 0]), NO_INTS, NO_FLOATS, [], [], 1)), 'RangeError');
   });
 
+  it('selects exactly the rows where a comparison is TRUE, whether few or most rows are kept and whatever the row count', () => {
+    const code = Int32Array.from([1, 0, 0, 0, 2, 0, 0, 0, 7, 0, 1, 4]);
+    const value = fc.option(fc.integer({ min: 0, max: 1000 }), { nil: null, freq: 10 });
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 300 }), fc.constantFrom(-1, 500, 990, 999, 1000), (values, k) => {
+        const expected = values.flatMap((v, i) => (v !== null && v > k ? [i] : []));
+        assert.deepEqual([...native.filterBatch(code, BigInt64Array.from([BigInt(k)]), NO_FLOATS, [], [int32Column(values)], values.length)], expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('compares utf8 strings for (in)equality by value, whatever their lengths and where they lie in the data', () => {
+    const words = ['', 'a', 'ab', 'abcdefgh', 'abcdefghi', 'abcdefghij', 'héllo', '日本語', 'ab\u0000', 'b'];
+    // r0 = s; r1 = strings[0]; r2 = r0 <op> r1.
+    const compare = (op: number): Int32Array => Int32Array.from([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, op]);
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...words), { maxLength: 70 }), fc.constantFrom(...words), (values, word) => {
+        const column = [utf8Column(values)];
+        const equal = values.flatMap((v, i) => (v === word ? [i] : []));
+        const unequal = values.flatMap((v, i) => (v !== word ? [i] : []));
+        assert.deepEqual([...native.filterBatch(compare(0), NO_INTS, NO_FLOATS, [word], column, values.length)], equal);
+        assert.deepEqual([...native.filterBatch(compare(1), NO_INTS, NO_FLOATS, [word], column, values.length)], unequal);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses utf8 offsets that descend or run past the data when comparing for equality', () => {
+    const eq = Int32Array.from([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0]);
+    const descending = { type: 12, offsets: int32s([0, 3, 2, 4]), values: new Uint8Array(4) };
+    assert.throws(() => native.filterBatch(eq, NO_INTS, NO_FLOATS, ['ab'], [descending], 3), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
+    const past = { type: 12, offsets: int32s([0, 2, 9]), values: new Uint8Array(4) };
+    assert.throws(() => native.filterBatch(eq, NO_INTS, NO_FLOATS, ['ab'], [past], 2), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
+    const negative = { type: 12, offsets: int32s([-1, 2]), values: new Uint8Array(4) };
+    assert.throws(() => native.filterBatch(eq, NO_INTS, NO_FLOATS, ['ab'], [negative], 1), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
+  });
+
   it('survives arbitrary programs over arbitrary buffers: a selection or a coded error, never a crash', () => {
     const instruction = fc.tuple(fc.integer({ min: 0, max: 24 }), fc.integer({ min: -2, max: 12 }), fc.integer({ min: -2, max: 12 }), fc.integer({ min: -2, max: 140 }));
     const column = fc.record({
@@ -87,5 +125,67 @@ describe('native filterBatch', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('native filterBatches', () => {
+  // r0 = n; r1 = ints[0]; r2 = r0 > r1; r3 = s; r4 = strings[0]; r5 = r3 = r4; r6 = r2 OR r5.
+  const PROGRAMS = {
+    'n > k': [1, 0, 0, 0, 2, 0, 0, 0, 7, 0, 1, 4],
+    's = lit': [1, 1, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0],
+    'n > k OR s = lit': [1, 0, 0, 0, 2, 0, 0, 0, 7, 0, 1, 4, 1, 1, 0, 0, 4, 0, 0, 0, 7, 3, 4, 0, 9, 2, 5, 0],
+  };
+  const WORDS = ['', 'a', 'ab', 'abcdefgh', 'abcdefghi', 'héllo', 'ab\u0000'];
+  const batchOf = (rows: { n: number | null; s: string }[]): object[] => [int32Column(rows.map((r) => r.n)), utf8Column(rows.map((r) => r.s))];
+
+  it('gives every batch the selection filterBatch gives it alone, in batch order, on any number of threads', () => {
+    const row = fc.record({ n: fc.option(fc.integer({ min: -50, max: 50 }), { nil: null }), s: fc.constantFrom(...WORDS) });
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(row, { maxLength: 90 }), { maxLength: 40 }),
+        fc.constantFrom(...(Object.keys(PROGRAMS) as (keyof typeof PROGRAMS)[])),
+        fc.integer({ min: -50, max: 50 }),
+        fc.constantFrom(...WORDS),
+        fc.integer({ min: 0, max: 6 }),
+        (batches, name, k, word, threads) => {
+          const code = Int32Array.from(PROGRAMS[name]);
+          const ints = BigInt64Array.from([BigInt(k)]);
+          const columns = batches.map(batchOf);
+          const alone = columns.map((c, b) => [...native.filterBatch(code, ints, NO_FLOATS, [word], c, batches[b]!.length)]);
+          const scan = native.filterBatches(code, ints, NO_FLOATS, [word], columns, batches.map((b) => b.length), threads);
+          assert.equal(scan.error, undefined);
+          assert.deepEqual(scan.selected.map((rows) => [...rows]), alone);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stops at the first failing batch: the selections before it, then its error as filterBatch throws it', () => {
+    // r0 = n; r1 = 100; r2 = r1 / r0 (int32); r3 = 10; r4 = r2 > r3: fails on a batch holding n = 0.
+    const code = Int32Array.from([1, 0, 0, 0, 2, 0, 0, 0, 13, 1, 0, 3 * 16 + 2, 2, 1, 0, 0, 7, 2, 3, 4]);
+    const ints = BigInt64Array.from([100n, 10n]);
+    const values = [[1, 5, 20], [2, 50], [4, 0, 3], [0], [7, 1]];
+    const columns = values.map((v) => [int32Column(v)]);
+    for (const threads of [1, 2, 5]) {
+      const scan = native.filterBatches(code, ints, NO_FLOATS, [], columns, values.map((v) => v.length), threads);
+      assert.deepEqual(scan.selected.map((rows) => [...rows]), [[0, 1], [0]]);
+      assert.equal((scan.error as Error & { code?: string }).code, 'FILTER_EVALUATION');
+      assert.throws(() => native.filterBatch(code, ints, NO_FLOATS, [], columns[2]!, 3), { code: 'FILTER_EVALUATION', message: scan.error!.message });
+    }
+  });
+
+  it('refuses a row count list that does not match the batches, and a batch that is not a list of columns', () => {
+    const code = Int32Array.from(PROGRAMS['n > k']);
+    const ints = BigInt64Array.from([0n]);
+    assert.throws(() => native.filterBatches(code, ints, NO_FLOATS, [], [[int32Column([1])]], [1, 1], 0), {
+      name: 'RangeError',
+      message: /rows needs one count per batch/,
+    });
+    assert.throws(() => native.filterBatches(code, ints, NO_FLOATS, [], [int32Column([1]) as object[]], [1], 0), {
+      name: 'TypeError',
+      message: /each batch must be an array of columns/,
+    });
+    assert.throws(() => native.filterBatches(code, ints, NO_FLOATS, [], [[int32Column([1])]], [1.5], 0), { name: 'RangeError', message: /row count/ });
   });
 });

@@ -22,6 +22,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("alignmentOf", Napi::Function::New(env, flightcache::binding::AlignmentOf, "alignmentOf"));
   exports.Set("gatherRuns", Napi::Function::New(env, flightcache::binding::GatherRuns, "gatherRuns"));
   exports.Set("filterBatch", Napi::Function::New(env, flightcache::binding::FilterBatch, "filterBatch"));
+  exports.Set("filterBatches", Napi::Function::New(env, flightcache::binding::FilterBatches, "filterBatches"));
   exports.Set("evaluateColumn", Napi::Function::New(env, flightcache::binding::EvaluateColumn, "evaluateColumn"));
   exports.Set("shmOpenSpace", Napi::Function::New(env, flightcache::binding::ShmOpenSpace, "shmOpenSpace"));
   exports.Set("shmOpenArena", Napi::Function::New(env, flightcache::binding::ShmOpenArena, "shmOpenArena"));

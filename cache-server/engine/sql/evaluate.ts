@@ -24,6 +24,20 @@ export interface BatchMessage {
   readonly body: MessageBody;
 }
 
+/** A record batch a predicate runs over, with the dictionary batches in force for it. */
+export interface FilterInput {
+  readonly message: BatchMessage;
+  readonly rows: number;
+  readonly dictionaries: ReadonlyMap<bigint, BatchMessage>;
+}
+
+/** The outcome of a scan of many batches: each batch's selection up to the first that failed, then that failure. */
+export interface BatchSelections {
+  readonly selected: readonly Uint32Array[];
+  /** The FlightError (or error) batch `selected.length` failed with; absent when every batch was scanned. */
+  readonly error?: unknown;
+}
+
 /** A column as the native kernel takes it. */
 interface NativeColumn {
   type: number;
@@ -102,6 +116,37 @@ export class BatchFilter {
     } catch (error) {
       throw evaluationError(error, '');
     }
+  }
+
+  /**
+   * `select` over each of `batches`, the batches shared out among `threads` native threads (0: one
+   * per core): the same selections in the same order, up to the first batch whose select would throw.
+   */
+  selectBatches(batches: readonly FilterInput[], threads = 0): BatchSelections {
+    // Empty batches select nothing and, as in select, their buffers are not read.
+    const scanned: number[] = [];
+    const columns: NativeColumn[][] = [];
+    // A batch whose buffers cannot be found ends the scan there, as select would throw there.
+    let end = batches.length;
+    let refusal: unknown;
+    for (let b = 0; b < end; b++) {
+      const { message, rows, dictionaries } = batches[b]!;
+      if (rows === 0) continue;
+      try {
+        columns.push(this.nativeColumns(message, dictionaries));
+        scanned.push(b);
+      } catch (error) {
+        refusal = error;
+        end = b;
+      }
+    }
+    const { code, ints, floats, strings } = this.program;
+    const scan = load().filterBatches(code, ints, floats, strings, columns, scanned.map((b) => batches[b]!.rows), threads);
+    const failedAt = scan.error === undefined ? end : scanned[scan.selected.length]!;
+    const selected: Uint32Array[] = [];
+    for (let b = 0, next = 0; b < failedAt; b++) selected.push(scanned[next] === b ? scan.selected[next++]! : new Uint32Array(0));
+    if (scan.error !== undefined) return { selected, error: evaluationError(scan.error, '') };
+    return refusal === undefined ? { selected } : { selected, error: refusal };
   }
 
   /** The expression's value for every row of `batch`, as an array of native column type `type`; `context` ends error messages. */

@@ -6,12 +6,15 @@
 
 #include "binding/arguments.h"
 #include "core/filter.h"
+#include "core/filter_batches.h"
 
 namespace flightcache::binding {
 namespace {
 
 constexpr const char* kSignature =
     "filterBatch(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: string[], columns: object[], rows)";
+constexpr const char* kBatchesSignature =
+    "filterBatches(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: string[], batches: object[][], rows: number[], threads)";
 constexpr const char* kColumnSignature =
     "evaluateColumn(code: Int32Array, ints: BigInt64Array, floats: Float64Array, strings: string[], columns: object[], rows, type)";
 
@@ -72,6 +75,36 @@ T TypedArgument(const Napi::CallbackInfo& info, std::size_t index, napi_typedarr
   return info[index].As<T>();
 }
 
+// The program of a call: arguments 0 to 3.
+core::FilterProgram ReadProgram(const Napi::CallbackInfo& info, const char* signature) {
+  Napi::Env env = info.Env();
+  core::FilterProgram program;
+  auto code = TypedArgument<Napi::Int32Array>(info, 0, napi_int32_array, "code must be an Int32Array");
+  auto ints = TypedArgument<Napi::BigInt64Array>(info, 1, napi_bigint64_array, "ints must be a BigInt64Array");
+  auto floats = TypedArgument<Napi::Float64Array>(info, 2, napi_float64_array, "floats must be a Float64Array");
+  if (!info[3].IsArray() || !info[4].IsArray()) throw Napi::TypeError::New(env, std::string(signature) + ": strings and columns must be arrays");
+  if (code.ElementLength() % 4 != 0) throw Napi::RangeError::New(env, std::string(signature) + ": code holds 4 integers per instruction");
+  for (std::size_t i = 0; i < code.ElementLength(); i += 4) {
+    program.code.push_back({static_cast<core::Op>(code[i]), code[i + 1], code[i + 2], code[i + 3]});
+  }
+  program.ints.assign(ints.Data(), ints.Data() + ints.ElementLength());
+  program.floats.assign(floats.Data(), floats.Data() + floats.ElementLength());
+  Napi::Array strings = info[3].As<Napi::Array>();
+  for (uint32_t i = 0; i < strings.Length(); i++) {
+    Napi::Value s = strings.Get(i);
+    if (!s.IsString()) throw Napi::TypeError::New(env, std::string(signature) + ": strings must hold strings");
+    program.strings.push_back(s.As<Napi::String>().Utf8Value());
+  }
+  return program;
+}
+
+// The column descriptions of one batch.
+std::vector<core::FilterColumn> ReadColumns(const Napi::Array& list) {
+  std::vector<core::FilterColumn> columns;
+  for (uint32_t i = 0; i < list.Length(); i++) columns.push_back(ReadColumn(list.Get(i)));
+  return columns;
+}
+
 // The program, columns (arguments 0 to 4) and rows (5) of a filterBatch or evaluateColumn call.
 struct Call {
   core::FilterProgram program;
@@ -81,40 +114,30 @@ struct Call {
 
 // Reads a call of `count` arguments into `call`.
 void ReadCall(const Napi::CallbackInfo& info, const char* signature, std::size_t count, Call* call) {
-  Napi::Env env = info.Env();
   RequireArgumentCount(info, signature, count);
-  core::FilterProgram* program = &call->program;
-  std::vector<core::FilterColumn>* columns = &call->columns;
-  auto code = TypedArgument<Napi::Int32Array>(info, 0, napi_int32_array, "code must be an Int32Array");
-  auto ints = TypedArgument<Napi::BigInt64Array>(info, 1, napi_bigint64_array, "ints must be a BigInt64Array");
-  auto floats = TypedArgument<Napi::Float64Array>(info, 2, napi_float64_array, "floats must be a Float64Array");
-  if (!info[3].IsArray() || !info[4].IsArray()) throw Napi::TypeError::New(env, std::string(signature) + ": strings and columns must be arrays");
-  const std::size_t rows = ByteCount(info, 5, signature, "rows");
-  if (code.ElementLength() % 4 != 0) throw Napi::RangeError::New(env, std::string(signature) + ": code holds 4 integers per instruction");
-  for (std::size_t i = 0; i < code.ElementLength(); i += 4) {
-    program->code.push_back({static_cast<core::Op>(code[i]), code[i + 1], code[i + 2], code[i + 3]});
-  }
-  program->ints.assign(ints.Data(), ints.Data() + ints.ElementLength());
-  program->floats.assign(floats.Data(), floats.Data() + floats.ElementLength());
-  Napi::Array strings = info[3].As<Napi::Array>();
-  for (uint32_t i = 0; i < strings.Length(); i++) {
-    Napi::Value s = strings.Get(i);
-    if (!s.IsString()) throw Napi::TypeError::New(env, std::string(signature) + ": strings must hold strings");
-    program->strings.push_back(s.As<Napi::String>().Utf8Value());
-  }
-  Napi::Array columnArray = info[4].As<Napi::Array>();
-  for (uint32_t i = 0; i < columnArray.Length(); i++) columns->push_back(ReadColumn(columnArray.Get(i)));
-  call->rows = rows;
+  call->program = ReadProgram(info, signature);
+  call->rows = ByteCount(info, 5, signature, "rows");
+  call->columns = ReadColumns(info[4].As<Napi::Array>());
 }
 
-// Throws a failed evaluation as an Error whose code says why.
-[[noreturn]] void ThrowFailure(Napi::Env env, core::FilterResult::Failure failure, const std::string& message) {
+// A failed evaluation as an Error whose code says why.
+Napi::Error FailureError(Napi::Env env, core::FilterResult::Failure failure, const std::string& message) {
   Napi::Error error = Napi::Error::New(env, message);
   const char* code = failure == core::FilterResult::Failure::kEvaluation    ? "FILTER_EVALUATION"
                      : failure == core::FilterResult::Failure::kUnsupported ? "FILTER_UNSUPPORTED"
                                                                              : "FILTER_MALFORMED";
   error.Set("code", Napi::String::New(env, code));
-  throw error;
+  return error;
+}
+
+[[noreturn]] void ThrowFailure(Napi::Env env, core::FilterResult::Failure failure, const std::string& message) {
+  throw FailureError(env, failure, message);
+}
+
+Napi::Uint32Array SelectedArray(Napi::Env env, const std::vector<uint32_t>& selected) {
+  Napi::Uint32Array out = Napi::Uint32Array::New(env, selected.size());
+  if (!selected.empty()) std::memcpy(out.Data(), selected.data(), selected.size() * sizeof(uint32_t));
+  return out;
 }
 
 Napi::Uint8Array CopyOut(Napi::Env env, const std::vector<uint8_t>& bytes) {
@@ -131,8 +154,42 @@ Napi::Value FilterBatch(const Napi::CallbackInfo& info) {
   ReadCall(info, kSignature, 6, &call);
   core::FilterResult result = core::EvaluateFilter(call.program, call.columns, call.rows);
   if (!result.ok) ThrowFailure(env, result.failure, result.error);
-  Napi::Uint32Array out = Napi::Uint32Array::New(env, result.selected.size());
-  if (!result.selected.empty()) std::memcpy(out.Data(), result.selected.data(), result.selected.size() * sizeof(uint32_t));
+  return SelectedArray(env, result.selected);
+}
+
+Napi::Value FilterBatches(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireArgumentCount(info, kBatchesSignature, 7);
+  const core::FilterProgram program = ReadProgram(info, kBatchesSignature);
+  if (!info[5].IsArray()) throw Napi::TypeError::New(env, std::string(kBatchesSignature) + ": rows must be an array");
+  Napi::Array batchList = info[4].As<Napi::Array>();
+  Napi::Array rowList = info[5].As<Napi::Array>();
+  if (rowList.Length() != batchList.Length()) throw Napi::RangeError::New(env, std::string(kBatchesSignature) + ": rows needs one count per batch");
+  const std::size_t threads = ByteCount(info, 6, kBatchesSignature, "threads");
+  if (threads > 1024) throw Napi::RangeError::New(env, std::string(kBatchesSignature) + ": threads must be at most 1024");
+  std::vector<core::FilterBatchInput> batches(batchList.Length());
+  for (uint32_t b = 0; b < batchList.Length(); b++) {
+    Napi::Value columns = batchList.Get(b);
+    Napi::Value rows = rowList.Get(b);
+    if (!columns.IsArray()) throw Napi::TypeError::New(env, std::string(kBatchesSignature) + ": each batch must be an array of columns");
+    const double count = rows.IsNumber() ? rows.As<Napi::Number>().DoubleValue() : -1;
+    if (!(count >= 0 && count <= 4294967295.0) || static_cast<double>(static_cast<uint32_t>(count)) != count) {
+      throw Napi::RangeError::New(env, std::string(kBatchesSignature) + ": each row count must be an integer from 0 to 2^32-1");
+    }
+    batches[b].columns = ReadColumns(columns.As<Napi::Array>());
+    batches[b].rows = static_cast<std::size_t>(count);
+  }
+  const std::vector<core::FilterResult> results = core::EvaluateFilterBatches(program, batches, static_cast<unsigned>(threads));
+  Napi::Array selected = Napi::Array::New(env);
+  Napi::Object out = Napi::Object::New(env);
+  for (const core::FilterResult& result : results) {
+    if (!result.ok) {
+      out.Set("error", FailureError(env, result.failure, result.error).Value());
+      break;
+    }
+    selected.Set(selected.Length(), SelectedArray(env, result.selected));
+  }
+  out.Set("selected", selected);
   return out;
 }
 

@@ -14,6 +14,12 @@ namespace flightcache::binding {
 // kernel does not represent (uint64 above 2^63-1), FILTER_MALFORMED for a program or batch it cannot read.
 Napi::Value FilterBatch(const Napi::CallbackInfo& info);
 
+// filterBatches(code, ints, floats, strings, batches: FilterColumn[][], rows: number[], threads):
+// {selected: Uint32Array[], error?: Error} — filterBatch over every batch on `threads` native threads
+// (0: the hardware's concurrency), in batch order up to the first batch that fails, whose error (the
+// codes of filterBatch) is returned rather than thrown; argument errors throw as in filterBatch.
+Napi::Value FilterBatches(const Napi::CallbackInfo& info);
+
 // evaluateColumn(code, ints, floats, strings, columns, rows, type: column type code): the value of
 // the program's last register per row as Arrow buffers {nullCount, validity, offsets, values} (empty
 // arrays where absent); the same errors as filterBatch.

@@ -2,6 +2,7 @@
 
 #include "core/filter_scan.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -112,6 +113,9 @@ bool ReadString(const Bytes& offsets, const Bytes& data, bool large, std::size_t
   return true;
 }
 
+// Rows of the largest selection scratch a thread keeps between batches (4 MiB).
+constexpr std::size_t kScratchRowsKept = 1 << 20;
+
 class Evaluator {
  public:
   Evaluator(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows)
@@ -123,16 +127,60 @@ class Evaluator {
       result.ok = false;
       return result;
     }
-    // Written unconditionally, kept by advancing: no branch per row.
     const Vec& out = registers_.back();
-    result.selected.resize(rows_);
+    if (FewKept(out)) {
+      SelectFew(out, &result.selected);
+      return result;
+    }
+    // Written unconditionally, kept by advancing: no branch per row. The rows go to this thread's
+    // scratch (no zero-fill or fresh pages for each batch) and the selection is an exact copy.
+    thread_local std::vector<uint32_t> scratch;
+    if (scratch.size() < rows_) scratch.resize(rows_);
+    uint32_t* rows = scratch.data();
     std::size_t kept = 0;
     for (std::size_t r = 0; r < rows_; r++) {
-      result.selected[kept] = static_cast<uint32_t>(r);
+      rows[kept] = static_cast<uint32_t>(r);
       kept += out.valid[r] & out.bools[r];
     }
-    result.selected.resize(kept);
+    result.selected.assign(rows, rows + kept);
+    // A scratch sized for a batch far above the usual ones is not kept for the thread's lifetime.
+    if (scratch.size() > kScratchRowsKept) std::vector<uint32_t>().swap(scratch);
     return result;
+  }
+
+  // Whether at most one row in 16 of the first 4096 is kept: then most words of 8 rows keep none.
+  bool FewKept(const Vec& out) const {
+    const std::size_t sample = std::min<std::size_t>(rows_, 4096) / 8 * 8;
+    std::size_t kept = 0;
+    for (std::size_t r = 0; r < sample; r += 8) kept += KeptIn(out, r);
+    return sample > 0 && kept * 16 <= sample;
+  }
+
+  // Rows kept among rows r to r + 7: the bytes are 0 or 1, the multiplication sums them into the top byte.
+  static std::size_t KeptIn(const Vec& out, std::size_t r) { return (KeptBytes(out, r) * 0x0101010101010101ULL) >> 56; }
+
+  // valid & bools of rows r to r + 7, a byte each.
+  static uint64_t KeptBytes(const Vec& out, std::size_t r) {
+    uint64_t v, b;
+    std::memcpy(&v, out.valid.data() + r, 8);
+    std::memcpy(&b, out.bools.data() + r, 8);
+    return v & b;
+  }
+
+  // The kept rows when few are: counted eight rows a word, then each word with any kept scanned by bit.
+  void SelectFew(const Vec& out, std::vector<uint32_t>* selected) const {
+    const std::size_t words = rows_ / 8 * 8;
+    std::size_t kept = 0;
+    for (std::size_t r = 0; r < words; r += 8) kept += KeptIn(out, r);
+    for (std::size_t r = words; r < rows_; r++) kept += out.valid[r] & out.bools[r];
+    selected->resize(kept);
+    uint32_t* at = selected->data();
+    for (std::size_t r = 0; r < words; r += 8) {
+      for (uint64_t m = KeptBytes(out, r); m != 0; m &= m - 1) *at++ = static_cast<uint32_t>(r + (static_cast<unsigned>(__builtin_ctzll(m)) >> 3));
+    }
+    for (std::size_t r = words; r < rows_; r++) {
+      if (out.valid[r] & out.bools[r]) *at++ = static_cast<uint32_t>(r);
+    }
   }
 
   ColumnResult Values(ColumnType type) {

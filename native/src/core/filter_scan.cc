@@ -1,5 +1,6 @@
 #include "core/filter_scan.h"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -103,33 +104,74 @@ bool StringAt(const uint8_t* offsets, const Bytes& data, std::size_t i, std::str
   return true;
 }
 
-// (In)equality with a constant of at most 8 bytes: the length, then one 8-byte word under a mask,
-// without a branch per row (a word that would run past the data is compared bytewise).
+// (In)equality with a constant: the offsets checked and every row's length compared with the
+// constant's in one pass that has no branch per row, then the bytes: for a constant of at most 8
+// bytes one 8-byte word under a mask (bytewise where the word would run past the data), for every
+// row when more than an eighth have its length, else only for those, found eight rows a word, as
+// longer constants (memcmp).
 template <typename O>
-bool EqualShortStrings(const FilterColumn& column, std::size_t rows, bool equal, std::string_view constant, uint8_t* out) {
+bool EqualStrings(const FilterColumn& column, std::size_t rows, bool equal, std::string_view constant, uint8_t* out) {
   const std::size_t n = constant.size();
-  uint64_t key = 0, mask = 0;
-  std::memcpy(&key, constant.data(), n);
-  std::memset(&mask, 0xFF, n);
+  const uint8_t* offsets = column.offsets.data;
   const uint8_t* data = column.values.data;
   const uint64_t size = column.values.size;
-  O start;
-  std::memcpy(&start, column.offsets.data, sizeof(O));
+  O first, last;
+  std::memcpy(&first, offsets, sizeof(O));
+  std::memcpy(&last, offsets + sizeof(O) * rows, sizeof(O));
+  // Ascending from 0 or more up to at most the data's size: then every string lies in the data.
+  if (first < 0 || last < first || static_cast<uint64_t>(last) > size) return false;
+  bool descending = false;
+  std::size_t matches = 0;
+  O start = first;
   for (std::size_t r = 0; r < rows; r++) {
     O end;
-    std::memcpy(&end, column.offsets.data + sizeof(O) * (r + 1), sizeof(O));
-    if (start < 0 || end < start || static_cast<uint64_t>(end) > size) return false;
-    const auto at = static_cast<uint64_t>(start);
-    bool same;
-    if (at + 8 <= size) {
-      uint64_t word;
-      std::memcpy(&word, data + at, 8);
-      same = (static_cast<std::size_t>(end - start) == n) & (((word ^ key) & mask) == 0);
-    } else {
-      same = static_cast<std::size_t>(end - start) == n && std::memcmp(data + at, constant.data(), n) == 0;
-    }
-    out[r] = same == equal;
+    std::memcpy(&end, offsets + sizeof(O) * (r + 1), sizeof(O));
+    descending |= end < start;
+    out[r] = static_cast<uint64_t>(end) - static_cast<uint64_t>(start) == n;  // unsigned: no overflow before the check
+    matches += out[r];
     start = end;
+  }
+  if (descending) return false;
+  uint64_t key = 0, mask = 0;
+  if (n <= 8) {
+    std::memcpy(&key, constant.data(), n);
+    std::memset(&mask, 0xFF, n);
+  }
+  if (n <= 8 && matches * 8 > rows) {
+    // Many rows of the constant's length: every row compares its word, without a branch on the length.
+    for (std::size_t r = 0; r < rows; r++) {
+      O at;
+      std::memcpy(&at, offsets + sizeof(O) * r, sizeof(O));
+      const auto from = static_cast<uint64_t>(at);
+      if (from + 8 <= size) {
+        uint64_t word;
+        std::memcpy(&word, data + from, 8);
+        out[r] &= ((word ^ key) & mask) == 0;
+      } else if (out[r]) {
+        out[r] = std::memcmp(data + from, constant.data(), n) == 0;
+      }
+    }
+    matches = 0;
+  }
+  for (std::size_t r = 0; r < rows && matches > 0; r += 8) {
+    uint64_t lengths = 0;
+    std::memcpy(&lengths, out + r, std::min<std::size_t>(8, rows - r));
+    for (; lengths != 0; lengths &= lengths - 1) {
+      const std::size_t i = r + (static_cast<unsigned>(__builtin_ctzll(lengths)) >> 3);
+      O at;
+      std::memcpy(&at, offsets + sizeof(O) * i, sizeof(O));
+      const auto from = static_cast<uint64_t>(at);
+      if (n <= 8 && from + 8 <= size) {
+        uint64_t word;
+        std::memcpy(&word, data + from, 8);
+        out[i] = ((word ^ key) & mask) == 0;
+      } else {
+        out[i] = std::memcmp(data + from, constant.data(), n) == 0;
+      }
+    }
+  }
+  if (!equal) {
+    for (std::size_t r = 0; r < rows; r++) out[r] ^= 1;
   }
   return true;
 }
@@ -138,8 +180,8 @@ template <typename O>
 ScanStatus CompareStrings(const FilterColumn& column, std::size_t rows, Compare op, std::string_view constant, const std::string& name,
                           uint8_t* out) {
   if (column.offsets.size < (rows + 1) * sizeof(O)) return Failed(kMalformed, name + ": offsets buffer too short");
-  if ((op == Compare::kEq || op == Compare::kNe) && constant.size() <= 8 && rows > 0) {
-    if (!EqualShortStrings<O>(column, rows, op == Compare::kEq, constant, out)) return Failed(kMalformed, name + ": offsets point outside the data");
+  if ((op == Compare::kEq || op == Compare::kNe) && rows > 0) {
+    if (!EqualStrings<O>(column, rows, op == Compare::kEq, constant, out)) return Failed(kMalformed, name + ": offsets point outside the data");
     return {};
   }
   bool inside = true;
