@@ -136,7 +136,8 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     const readColumns = request.filter === undefined ? columns : undefined;
     const filter = request.filter === undefined ? undefined : parseQueryText({ filter: request.filter });
     // Local Parquet row groups decode on worker threads (s3:// and Iceberg files on this one: parquet-reader.ts).
-    if (files.some((f) => f.format === 'parquet' && !f.iceberg && !f.path.startsWith('s3://'))) decoders = await ParquetDecoders.open(request.threads);
+    const localParquet = files.filter((f) => f.format === 'parquet' && !f.iceberg && !f.path.startsWith('s3://')).map((f) => f.path);
+    if (localParquet.length > 0) decoders = await ParquetDecoders.open(localParquet, readColumns, request.threads);
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     progress.state = 'loading';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -24,7 +24,7 @@ pq.write_table(t, sys.argv[1], row_group_size=1000, compression="none")
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'parquet-decoders-'));
   execFileSync(venvPython(), ['-c', WRITE, join(dir, 'groups.parquet')]);
-  decoders = await ParquetDecoders.open(2);
+  decoders = await ParquetDecoders.open([], undefined, 2);
 });
 
 after(async () => {
@@ -57,13 +57,52 @@ test('worker threads decode only the columns asked for, in the order named', asy
   assert.equal(workers.length, 12);
 });
 
+test("the next file's first row groups decode while one file ends: each file's chunks come in order, as read one file at a time", async () => {
+  const [first, second] = [join(dir, 'groups.parquet'), join(dir, 'second.parquet')];
+  copyFileSync(first, second);
+  const columns = ['x', 'id'];
+  const load = await ParquetDecoders.open([first, second], columns, 2);
+  try {
+    const options = { columns, parquetDecoders: load };
+    assert.deepEqual(await readAll(first, options), await readAll(first, { columns }));
+    // The window is 4 row groups: as the first file's last one is read, the second's first 3 are in flight.
+    const ahead = await load.takeAhead(second, columns);
+    assert.deepEqual((await Promise.all(ahead)).map((decoded) => decoded.streams.length), [1, 1, 1]);
+    const b = await readAll(second, options);
+    assert.deepEqual(b, await readAll(second, { columns }));
+    assert.equal(b.length, 12);
+  } finally {
+    await load.close();
+  }
+});
+
+test("a next file whose footer cannot be read fails its own read, with the error it gives when read alone, after the file before it loads", async () => {
+  const [first, broken] = [join(dir, 'groups.parquet'), join(dir, 'broken-footer.parquet')];
+  const bytes = readFileSync(first);
+  bytes.fill(0, bytes.length - 200, bytes.length - 8);
+  writeFileSync(broken, bytes);
+  const load = await ParquetDecoders.open([first, broken], undefined, 2);
+  try {
+    assert.equal((await readAll(first, { parquetDecoders: load })).length, 12);
+    const alone = await readAll(broken).then(() => assert.fail('read'), (err: unknown) => err);
+    await assert.rejects(readAll(broken, { parquetDecoders: load }), (err: unknown) => {
+      assert.ok(err instanceof FlightError && alone instanceof FlightError);
+      assert.equal(err.code, Code.INVALID_ARGUMENT);
+      assert.equal(err.message, alone.message);
+      return true;
+    });
+  } finally {
+    await load.close();
+  }
+});
+
 test('a row group whose pages stop arrow-rs fails the read with INVALID_ARGUMENT naming the file; the process lives', async () => {
   const path = join(dir, 'corrupt.parquet');
   const bytes = readFileSync(join(dir, 'groups.parquet'));
   // The footer stays whole; the pages of the first row groups do not (arrow-rs panics on them: a WebAssembly trap).
   bytes.fill(0xff, 4, 40_000);
   writeFileSync(path, bytes);
-  const crashing = await ParquetDecoders.open(2);
+  const crashing = await ParquetDecoders.open([path], undefined, 2);
   try {
     await assert.rejects(readAll(path, { parquetDecoders: crashing }), (err: unknown) => {
       assert.ok(err instanceof FlightError);

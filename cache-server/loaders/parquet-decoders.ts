@@ -4,7 +4,10 @@
  * buffer is transferred, not copied. parquet-reader.ts asks for a file's row groups in order, a
  * bounded number at a time.
  */
+import { openAsBlob } from 'node:fs';
+import { ParquetFile } from 'parquet-wasm';
 import { FlightError } from '../../client/src/flight/errors.js';
+import { largestRowGroup, rowGroupCount } from './parquet-reader.js';
 import { WorkerError, WorkerPool } from './worker-pool.js';
 
 /** One row group to decode: `batchSize` is the file's largest row group, so it comes back as one batch. */
@@ -20,15 +23,72 @@ export interface DecodedRowGroup {
   readonly streams: Uint8Array[];
 }
 
+/** A file whose first row groups are sent before its turn. */
+interface AheadFile {
+  readonly groups: number;
+  readonly batchSize: number;
+  readonly sent: Array<Promise<DecodedRowGroup>>;
+}
+
+/** The row groups and batch size of a file, from its footer; undefined when it cannot be read (its own read says why). */
+async function footerOf(path: string): Promise<AheadFile | undefined> {
+  let file: ParquetFile | undefined;
+  try {
+    file = await ParquetFile.fromFile(await openAsBlob(path));
+    return { groups: rowGroupCount(file), batchSize: largestRowGroup(file), sent: [] };
+  } catch {
+    return undefined;
+  } finally {
+    file?.free();
+  }
+}
+
 const WORKER_URL = new URL('./parquet-worker.js', import.meta.url);
 
-/** A started pool of Parquet decoders. */
+/** A started pool of Parquet decoders for one load's local Parquet files (in load order). */
 export class ParquetDecoders {
-  private constructor(private readonly pool: WorkerPool<RowGroupRequest, DecodedRowGroup, null>) {}
+  /** Files whose first row groups are sent before their turn: the file after the one being read. */
+  readonly #ahead = new Map<string, Promise<AheadFile | undefined>>();
 
-  /** Starts `workers` threads (default: one per core). */
-  static async open(workers?: number): Promise<ParquetDecoders> {
-    return new ParquetDecoders(await WorkerPool.open<RowGroupRequest, DecodedRowGroup, null>(WORKER_URL, null, 'Parquet decode', workers));
+  private constructor(
+    private readonly pool: WorkerPool<RowGroupRequest, DecodedRowGroup, null>,
+    private readonly files: readonly string[],
+    private readonly columns: string[] | undefined,
+  ) {}
+
+  /** Starts `workers` threads (default: one per core) for `files`, read in this order, each for `columns` (undefined: all). */
+  static async open(files: readonly string[], columns: readonly string[] | undefined, workers?: number): Promise<ParquetDecoders> {
+    const pool = await WorkerPool.open<RowGroupRequest, DecodedRowGroup, null>(WORKER_URL, null, 'Parquet decode', workers);
+    return new ParquetDecoders(pool, files, columns ? [...columns] : undefined);
+  }
+
+  /**
+   * Row groups of `path` sent ahead, in order from its first (taken: a second call answers none).
+   * Only when the read asks for the load's own columns; another read decodes all it reads itself.
+   */
+  async takeAhead(path: string, columns: readonly string[] | undefined): Promise<Array<Promise<DecodedRowGroup>>> {
+    const ahead = await this.#ahead.get(path);
+    this.#ahead.delete(path);
+    return ahead && String(columns) === String(this.columns) ? ahead.sent : [];
+  }
+
+  /**
+   * Sends the first row groups of the file after `path` until `room` of them are in flight, so that
+   * workers do not wait while one file ends and the next one opens. Its footer is read here, once; a footer that
+   * fails to read sends nothing, and the file's own read reports the error when its turn comes.
+   */
+  async sendAhead(path: string, room: number): Promise<void> {
+    const next = this.files[this.files.indexOf(path) + 1];
+    if (next === undefined || room <= 0) return;
+    if (!this.#ahead.has(next)) this.#ahead.set(next, footerOf(next));
+    const ahead = await this.#ahead.get(next);
+    if (!ahead) return;
+    while (ahead.sent.length < Math.min(room, ahead.groups)) {
+      const decoded = this.decode({ path: next, rowGroup: ahead.sent.length, batchSize: ahead.batchSize, ...(this.columns ? { columns: this.columns } : {}) });
+      // A row group sent ahead may never be awaited (an earlier file failed): its failure is not unhandled.
+      decoded.catch(() => undefined);
+      ahead.sent.push(decoded);
+    }
   }
 
   /**

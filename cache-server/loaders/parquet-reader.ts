@@ -13,7 +13,7 @@ import { chunkOfStream, orderPlan, projectMessages, type IpcChunk, type ReadOpti
 import type { ProjectionPlan } from '../engine/ipc-projection.js';
 import { pyarrowSchema } from './parquet-schema.js';
 import { S3Object } from './s3-ranged.js';
-import type { DecodedRowGroup, ParquetDecoders } from './parquet-decoders.js';
+import type { ParquetDecoders } from './parquet-decoders.js';
 
 /** Rows of the file's largest row group: as the batch size it makes each row group one batch. */
 export function largestRowGroup(file: ParquetFile): number {
@@ -23,6 +23,16 @@ export function largestRowGroup(file: ParquetFile): number {
     const rows = groups.map((group) => group.numRows());
     for (const group of groups) group.free();
     return Math.max(1, ...rows);
+  } finally {
+    metadata.free();
+  }
+}
+
+/** How many row groups the file holds. */
+export function rowGroupCount(file: ParquetFile): number {
+  const metadata = file.metadata();
+  try {
+    return metadata.numRowGroups();
   } finally {
     metadata.free();
   }
@@ -81,15 +91,14 @@ async function* decodedHere(file: ParquetFile, remote: S3Object | undefined, col
 
 /**
  * The file's row groups as Arrow IPC streams, in order, decoded by `decoders`' workers: up to
- * `decoders.window` row groups are in flight, so memory stays bounded while every worker is busy.
+ * `decoders.window` row groups are in flight (the next file's first ones once this file's last are
+ * sent), so memory stays bounded while every worker is busy.
  */
 async function* decodedByWorkers(path: string, file: ParquetFile, decoders: ParquetDecoders, columns: string[] | undefined): AsyncGenerator<Uint8Array> {
-  const metadata = file.metadata();
-  const groups = metadata.numRowGroups();
-  metadata.free();
+  const groups = rowGroupCount(file);
   const batchSize = largestRowGroup(file);
-  const inFlight: Array<Promise<DecodedRowGroup>> = [];
-  let next = 0;
+  const inFlight = await decoders.takeAhead(path, columns);
+  let next = inFlight.length;
   while (next < groups || inFlight.length > 0) {
     while (next < groups && inFlight.length < decoders.window) {
       const decoded = decoders.decode({ path, rowGroup: next++, batchSize, ...(columns ? { columns } : {}) });
@@ -97,6 +106,8 @@ async function* decodedByWorkers(path: string, file: ParquetFile, decoders: Parq
       decoded.catch(() => undefined);
       inFlight.push(decoded);
     }
+    // The window counts this file's row groups left: the rest of it is the next file's.
+    if (next === groups) await decoders.sendAhead(path, decoders.window - inFlight.length);
     yield* (await inFlight.shift()!).streams;
   }
 }
