@@ -5,6 +5,8 @@
  * bounded number at a time.
  */
 import { openAsBlob } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { ParquetFile } from 'parquet-wasm';
 import { FlightError } from '../../client/src/flight/errors.js';
 import { largestRowGroup, rowGroupCount } from './parquet-reader.js';
@@ -45,6 +47,17 @@ async function footerOf(path: string): Promise<AheadFile | undefined> {
 
 const WORKER_URL = new URL('./parquet-worker.js', import.meta.url);
 
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * parquet-wasm's WebAssembly, compiled once per process and handed to every worker: a worker that
+ * compiled its own would spend tens of milliseconds on it per load, and start on unoptimised code.
+ */
+function parquetModule(): Promise<WebAssembly.Module> {
+  compiled ??= readFile(createRequire(import.meta.url).resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')).then((bytes) => WebAssembly.compile(bytes));
+  return compiled;
+}
+
 /** A started pool of Parquet decoders for one load's local Parquet files (in load order). */
 export class ParquetDecoders {
   /** Files whose first row groups are sent before their turn: the file after the one being read. */
@@ -58,7 +71,7 @@ export class ParquetDecoders {
 
   /** Starts `workers` threads (default: one per core) for `files`, read in this order, each for `columns` (undefined: all). */
   static async open(files: readonly string[], columns: readonly string[] | undefined, workers?: number): Promise<ParquetDecoders> {
-    const pool = await WorkerPool.open<RowGroupRequest, DecodedRowGroup, null>(WORKER_URL, null, 'Parquet decode', workers);
+    const pool = await WorkerPool.open<RowGroupRequest, DecodedRowGroup, null>(WORKER_URL, await parquetModule(), 'Parquet decode', workers);
     return new ParquetDecoders(pool, files, columns ? [...columns] : undefined);
   }
 

@@ -4,7 +4,8 @@
  * transfers each back as an Arrow IPC stream with the file's schema metadata put back.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
+import { workerData } from 'node:worker_threads';
+import { initSync, ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm/esm';
 import type { DecodedRowGroup, RowGroupRequest } from './parquet-decoders.js';
 import { serveRequests } from './worker-pool.js';
 
@@ -73,7 +74,11 @@ async function decode({ path, rowGroup, batchSize, columns }: RowGroupRequest): 
 }
 
 serveRequests<RowGroupRequest, DecodedRowGroup, null, null>(
-  () => ({ state: null, ready: null }),
+  () => {
+    // The module its pool compiled (parquet-decoders.ts): instantiated here, not compiled again.
+    initSync({ module: workerData as WebAssembly.Module });
+    return { state: null, ready: null };
+  },
   (_state, request) => {
     const done = queue.then(() => decode(request));
     queue = done.catch(() => undefined);
