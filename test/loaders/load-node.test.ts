@@ -188,6 +188,16 @@ test('a load replaces the dataset: a second load of the same name holds only the
   assert.deepEqual([compared.equal, compared.rows], [true, 350]);
 });
 
+test('"threads" sets how many worker threads decode Parquet: with 1 or 3 the directory loads equal to pyarrow, files in order', async () => {
+  for (const threads of [1, 3]) {
+    const name = `threads-${threads}`;
+    await client.action('load', JSON.stringify({ name, source: join(fixtures, 'dir'), options: { threads } }));
+    const compared = await compareWithPyarrow(server.url, name, 'parquet', join(fixtures, 'dir'));
+    assert.deepEqual([compared.equal, compared.rows], [true, 1050], compared.detail);
+  }
+  await rejectsWith(client.action('load', JSON.stringify({ name: 'threads-0', source: join(fixtures, 'dir'), options: { threads: 0 } })), Code.INVALID_ARGUMENT, /^"threads" must be an integer from 1 to 256/);
+});
+
 test('arrow-rs (parquet-wasm) reads a date64 column back as date64 where pyarrow reads date32 (known difference, values equal)', async () => {
   assert.equal((await load('types/snappy.parquet', 'differs', '--columns', 'date64')).code, 0);
   const compared = await compareWithPyarrow(server.url, 'differs', 'parquet', join(fixtures, 'types/snappy.parquet'), ['--columns', 'date64']);
