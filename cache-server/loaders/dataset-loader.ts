@@ -25,7 +25,7 @@ import { withPartitionColumns } from './hive-columns.js';
 import { downloadToTemp } from './s3-objects.js';
 import { tokenizeChunks } from './tokenize-chunks.js';
 import { TokenizePool } from './tokenize-pool.js';
-import { ParquetDecoders } from './parquet-decoders.js';
+import { decodesOnWorkers, ParquetDecoders } from './parquet-decoders.js';
 
 /** How far a load is; shown by `stats` and /stats. */
 export interface LoadProgress {
@@ -136,8 +136,11 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     const readColumns = request.filter === undefined ? columns : undefined;
     const filter = request.filter === undefined ? undefined : parseQueryText({ filter: request.filter });
     // Local Parquet row groups decode on worker threads (s3:// and Iceberg files on this one: parquet-reader.ts).
-    const localParquet = files.filter((f) => f.format === 'parquet' && !f.iceberg && !f.path.startsWith('s3://')).map((f) => f.path);
-    if (localParquet.length > 0) decoders = await ParquetDecoders.open(localParquet, readColumns, request.threads);
+    const localParquet = files.filter((f) => f.format === 'parquet' && !f.iceberg && !f.path.startsWith('s3://'));
+    const parquetBytes = localParquet.reduce((sum, f) => sum + f.bytes, 0);
+    if (localParquet.length > 0 && decodesOnWorkers(parquetBytes, request.threads)) {
+      decoders = await ParquetDecoders.open(localParquet.map((f) => f.path), readColumns, request.threads);
+    }
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     progress.state = 'loading';

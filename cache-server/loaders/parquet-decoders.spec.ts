@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { venvPython } from '../../test/helpers/python.js';
 import type { IpcChunk, ReadOptions } from './ipc-chunk.js';
-import { ParquetDecoders } from './parquet-decoders.js';
+import { DECODE_THREADS_FROM_BYTES, decodesOnWorkers, ParquetDecoders } from './parquet-decoders.js';
 import { readParquet } from './parquet-reader.js';
 
 let dir: string;
@@ -121,4 +121,11 @@ test('an aborted read stops at the next row group with CANCELLED', async () => {
   assert.equal((await chunks.next()).done, false);
   controller.abort();
   await assert.rejects(chunks.next(), (err: unknown) => err instanceof FlightError && err.code === Code.CANCELLED && /groups\.parquet cancelled$/.test(err.message));
+});
+
+test('a load decodes on worker threads from 64 MiB of local Parquet, or at any size when it names its threads', () => {
+  assert.equal(DECODE_THREADS_FROM_BYTES, 64 * 1024 * 1024);
+  assert.equal(decodesOnWorkers(64 * 1024 * 1024 - 1, undefined), false);
+  assert.equal(decodesOnWorkers(64 * 1024 * 1024, undefined), true);
+  assert.equal(decodesOnWorkers(1000, 1), true);
 });
