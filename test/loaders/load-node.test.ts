@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FlightClient } from '../../client/src/flight-client.js';
@@ -15,6 +15,7 @@ import { Code } from '../../client/src/flight/errors.js';
 import type { NodeStats } from '../../cache-server/node/node-actions.js';
 import { freePort, type StartedProcess } from '../helpers/process.js';
 import { rejectsWith } from '../helpers/flight.js';
+import { venvPython } from '../helpers/python.js';
 import { startCli } from '../cluster/cluster-helpers.js';
 import { CLI, compareWithPyarrow, runCli, writeFixtures } from './load-helpers.js';
 
@@ -179,6 +180,22 @@ test('dropping a dataset while it loads cancels the load: CANCELLED, nothing sto
   assert.equal(stats.datasets.some((d) => d.name === 'slow'), false);
   assert.equal(stats.loads.find((l) => l.name === 'slow')!.state, 'cancelled');
   assert.equal(stats.memory.usedBytes, before);
+});
+
+test('dropping a dataset while worker threads decode its Parquet cancels the load: CANCELLED, nothing stored, memory returned', async () => {
+  const path = join(fixtures, 'slow.parquet');
+  const write = 'import sys, pyarrow as pa, pyarrow.parquet as pq; n = 8_000_000; pq.write_table(pa.table({"i": pa.array(range(n), pa.int64()), "x": pa.array(range(n), pa.float64())}), sys.argv[1], row_group_size=100_000)';
+  execFileSync(venvPython(), ['-c', write, path]);
+  const before = (await client.action<NodeStats>('stats')).memory.usedBytes;
+  const loading = client.action('load', JSON.stringify({ name: 'slow-parquet', source: path, options: { threads: 2 } }));
+  await waitForLoad('slow-parquet');
+  assert.deepEqual(await client.action('drop', 'slow-parquet'), { dropped: 'slow-parquet' });
+  await rejectsWith(loading, Code.CANCELLED, /^(load of "slow-parquet" cancelled|load cancelled while reading .*slow\.parquet|load of .*slow\.parquet cancelled)$/);
+  const stats = await client.action<NodeStats>('stats');
+  assert.equal(stats.datasets.some((d) => d.name === 'slow-parquet'), false);
+  assert.equal(stats.loads.find((l) => l.name === 'slow-parquet')!.state, 'cancelled');
+  assert.equal(stats.memory.usedBytes, before);
+  assert.deepEqual(await client.action<{ status: string }>('health').then((h) => h.status), 'ok');
 });
 
 test('a load replaces the dataset: a second load of the same name holds only the new rows', async () => {
