@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { coordinatorWithinLimit, firstBatchResult, percentile, renderClusterText, rollUpWindows, runNanosOfSchedstat, type WindowSample } from './cluster-results.js';
+import { coordinatorWithinLimit, firstBatchResult, percentile, renderClusterText, rollUpWindows, runNanosOfSchedstat, ticksOfStat, type WindowSample } from './cluster-results.js';
 
 test('runNanosOfSchedstat reads the run time, the first field of a schedstat line', () => {
   assert.equal(runNanosOfSchedstat('852368 1203 17\n'), 852368);
@@ -9,6 +9,14 @@ test('runNanosOfSchedstat reads the run time, the first field of a schedstat lin
 
 test('runNanosOfSchedstat rejects text that is not a schedstat line', () => {
   assert.throws(() => runNanosOfSchedstat('no such thread'), /not a \/proc schedstat line/);
+});
+
+test('ticksOfStat adds utime and stime (fields 14 and 15), counting fields after the command name', () => {
+  assert.equal(ticksOfStat('4242 (node (x) y) S 1 4242 4242 0 -1 4194304 900 0 0 0 317 45 0 0 20 0 9 0 1000 0 0\n'), 362);
+});
+
+test('ticksOfStat rejects text that is not a stat line', () => {
+  assert.throws(() => ticksOfStat('no such thread'), /not a \/proc stat line/);
 });
 
 test('percentile takes the nearest rank', () => {

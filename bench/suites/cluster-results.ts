@@ -18,6 +18,18 @@ export function runNanosOfSchedstat(schedstat: string): number {
   return nanoseconds;
 }
 
+/** /proc clock ticks per second (USER_HZ: 100 on every Linux this runs on). */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime, in clock ticks, from the text of /proc/PID/stat or /proc/PID/task/TID/stat (fields 14 and 15). */
+export function ticksOfStat(stat: string): number {
+  // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  if (!Number.isSafeInteger(ticks) || ticks < 0) throw new Error(`not a /proc stat line: ${stat.slice(0, 120)}`);
+  return ticks;
+}
+
 /** The nearest-rank percentile p (0 < p <= 100) of a non-empty sample. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) throw new RangeError('no samples');

@@ -21,6 +21,8 @@ import { hostsUnavailable, measureSeparateHosts, type SeparateHostsResult } from
 import {
   COORDINATOR_CPU_LIMIT_PERCENT,
   runNanosOfSchedstat,
+  ticksOfStat,
+  CLOCK_TICKS_PER_SECOND,
   coordinatorWithinLimit,
   FIRST_BATCH_TARGET_P50_MS,
   firstBatchResult,
@@ -79,17 +81,22 @@ export function clusterSettings(options: SuiteOptions): ClusterSettings {
  * On-CPU seconds of a process, all its threads: the scheduler's exact run time from
  * /proc/PID/task/TID/schedstat. (utime+stime in /proc/PID/stat are sampled at clock ticks, which
  * over-charges a process that wakes briefly and often, like a coordinator, in short windows.)
+ * Threads that have ended (a load's worker threads) are counted from those ticks, as only the
+ * process's own counters keep their time.
  */
 export function cpuSeconds(pid: number): number {
+  const total = ticksOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   let nanoseconds = 0;
+  let liveTicks = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
       nanoseconds += runNanosOfSchedstat(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8'));
+      liveTicks += ticksOfStat(readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8'));
     } catch {
-      // A thread that ended between listing and reading has no file any more; its time is lost with it.
+      // A thread that ended between listing and reading has no file any more; its time is in `total`.
     }
   }
-  return nanoseconds / 1e9;
+  return nanoseconds / 1e9 + Math.max(0, total - liveTicks) / CLOCK_TICKS_PER_SECOND;
 }
 
 /**

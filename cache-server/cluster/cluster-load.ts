@@ -80,6 +80,7 @@ export async function loadIntoCluster(state: ClusterState, request: LoadRequest,
           partitions: rest.partitions,
           s3: rest.s3,
           tokenize: rest.tokenize && tokenizeBody(rest.tokenize),
+          threads: rest.threads,
         };
         const body = JSON.stringify({ ...rest, name: share.stagedName, options, files: share.files.map((f) => f.path) });
         let result: LoadResult;

@@ -25,6 +25,7 @@ import { withPartitionColumns } from './hive-columns.js';
 import { downloadToTemp } from './s3-objects.js';
 import { tokenizeChunks } from './tokenize-chunks.js';
 import { TokenizePool } from './tokenize-pool.js';
+import { decodesOnWorkers, ParquetDecoders } from './parquet-decoders.js';
 
 /** How far a load is; shown by `stats` and /stats. */
 export interface LoadProgress {
@@ -106,6 +107,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
   const arena = store.openArena();
   let committed = false;
   let pool: TokenizePool | undefined;
+  let decoders: ParquetDecoders | undefined;
   let tokenizerCopy: string | undefined;
   try {
     const { files, all } = await requestFiles(request);
@@ -114,7 +116,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
       // Each worker opens the tokenizer file itself: an s3:// one is downloaded once, first.
       tokenizerCopy = 'tokenizer' in tokenize ? await localCopy(tokenize.tokenizer, request, signal) : undefined;
       const source = tokenizerCopy !== undefined ? { tokenizer: tokenizerCopy } : tokenize;
-      pool = await TokenizePool.open({ source, specialTokens: tokenize.specialTokens }).catch((err: unknown) => {
+      pool = await TokenizePool.open({ source, specialTokens: tokenize.specialTokens }, request.threads).catch((err: unknown) => {
         const error = FlightError.from(err);
         throw tokenizerCopy && 'tokenizer' in tokenize ? new FlightError(error.code, error.message.replaceAll(tokenizerCopy, tokenize.tokenizer)) : error;
       });
@@ -134,6 +136,12 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     // A filter may read columns the load does not keep: the readers read all, the filter keeps `columns`.
     const readColumns = request.filter === undefined ? columns : undefined;
     const filter = request.filter === undefined ? undefined : parseQueryText({ filter: request.filter });
+    // Local Parquet row groups decode on worker threads (s3:// and Iceberg files on this one: parquet-reader.ts).
+    const localParquet = files.filter((f) => f.format === 'parquet' && !f.iceberg && !f.path.startsWith('s3://'));
+    const parquetBytes = localParquet.reduce((sum, f) => sum + f.bytes, 0);
+    if (localParquet.length > 0 && decodesOnWorkers(parquetBytes, request.threads)) {
+      decoders = await ParquetDecoders.open(localParquet.map((f) => f.path), readColumns, request.threads);
+    }
     progress.filesTotal = files.length;
     progress.bytesTotal = files.reduce((sum, f) => sum + f.bytes, 0);
     progress.state = 'loading';
@@ -150,7 +158,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
         local = ranged ? undefined : await localCopy(file.path, request, signal);
         const onDisk = local ?? (file.path.startsWith('s3://') ? undefined : file.path);
         const before = onDisk === undefined ? undefined : await stat(onDisk);
-        const options = { ...(readColumns ? { columns: readColumns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}), ...(request.s3 ? { s3: request.s3 } : {}) };
+        const options = { ...(readColumns ? { columns: readColumns } : {}), ...(signal ? { signal } : {}), ...(request.schema ? { schema: request.schema } : {}), ...(request.s3 ? { s3: request.s3 } : {}), ...(decoders ? { parquetDecoders: decoders } : {}) };
         const read = file.iceberg ? readIcebergFile(local ?? file.path, file.iceberg, options) : READERS[file.format](local ?? file.path, options);
         const withPartitions = file.partition.length > 0 ? withPartitionColumns(read, file, all) : read;
         const filtered = filter === undefined ? withPartitions : filterChunks(withPartitions, filter, columns);
@@ -206,6 +214,7 @@ export async function loadDataset(store: DatasetStore, request: LoadRequest, pro
     if (!committed) for (const { region } of regions) region.region.release();
     arena.close();
     await pool?.close();
+    await decoders?.close();
     if (tokenizerCopy) await rm(dirname(tokenizerCopy), { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@ import { encapsulate, parseMessageHeader, readIpcMessages, type IpcMessage } fro
 import { ProjectionPlan, columnIndices } from '../engine/ipc-projection.js';
 import type { RowTaker } from '../engine/ipc-take.js';
 import type { S3Options } from './s3-credentials.js';
+import type { ParquetDecoders } from './parquet-decoders.js';
 
 /** A schema and the dictionary and record batches that follow it (views, copied into the store later). */
 export interface IpcChunk {
@@ -17,6 +18,8 @@ export interface ReadOptions {
   readonly signal?: AbortSignal;
   /** s3:// paths: the load's S3 settings (read with ranged requests, s3-ranged.ts). */
   readonly s3?: S3Options | undefined;
+  /** Local Parquet files: worker threads that decode their row groups (parquet-reader.ts). */
+  readonly parquetDecoders?: ParquetDecoders;
 }
 
 /** A chunk from an in-memory Arrow IPC stream (one encoded batch). */

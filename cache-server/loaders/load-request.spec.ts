@@ -53,3 +53,9 @@ test('parseLoadRequest takes a filter predicate and refuses one that is not text
   rejects(body('  '), /^"filter" must be a SQL predicate such as "score > 0.5"$/);
   rejects(body('score >'), /^SQL syntax error: sql parser error: Expected: an expression, found: EOF$/);
 });
+
+test('parseLoadRequest takes "threads", the worker threads that decode Parquet and tokenize, from 1 to 256', () => {
+  const body = (threads: unknown): string => JSON.stringify({ name: 'n', source: '/d', options: { threads } });
+  assert.equal(parseLoadRequest(body(3)).threads, 3);
+  for (const bad of [0, 1.5, 257, '2', -1]) rejects(body(bad), /^"threads" must be an integer from 1 to 256 \(worker threads that decode Parquet and tokenize\)$/);
+});

@@ -30,9 +30,14 @@ export interface LoadRequest {
   readonly s3?: S3Options;
   /** Explicit file list (a coordinator's share of a source); each must lie under `source`. */
   readonly files?: readonly string[];
+  /** Worker threads that decode Parquet and tokenize; undefined: one per core. */
+  readonly threads?: number;
 }
 
-const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "filter"?: "SQL predicate", "split"?: "train", "schema"?: {"column": "type"}, "snapshot"?: "id", "partitions"?: {"column": ["value"]}, "s3"?: {"profile"?, "endpoint"?, "region"?, "accessKeyId"?, "secretAccessKey"?, "sessionToken"?}, "tokenize"?: {...}}}';
+const USAGE = 'load needs a JSON body {"name": "...", "source": "path, directory or glob", "format"?: "parquet|ipc|csv|jsonl", "options"?: {"columns"?: [...], "filter"?: "SQL predicate", "split"?: "train", "schema"?: {"column": "type"}, "snapshot"?: "id", "partitions"?: {"column": ["value"]}, "s3"?: {"profile"?, "endpoint"?, "region"?, "accessKeyId"?, "secretAccessKey"?, "sessionToken"?}, "tokenize"?: {...}, "threads"?: N}}';
+
+/** More worker threads than this is a typo, not a machine. */
+const MAX_THREADS = 256;
 
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
@@ -52,7 +57,7 @@ export function parseLoadRequest(text: string): LoadRequest {
     throw new FlightError(Code.INVALID_ARGUMENT, `unknown format ${JSON.stringify(format)}; known formats: ${FORMATS.join(', ')}`);
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new FlightError(Code.INVALID_ARGUMENT, `${USAGE}; "options" is not an object`);
-  const { columns, filter, split, schema, snapshot, partitions, s3, tokenize: tokenizeOption } = options as Record<string, unknown>;
+  const { columns, filter, split, schema, snapshot, partitions, s3, threads, tokenize: tokenizeOption } = options as Record<string, unknown>;
   if (columns !== undefined && (!isStringArray(columns) || columns.length === 0)) throw new FlightError(Code.INVALID_ARGUMENT, '"columns" must be a non-empty array of column names');
   if (filter !== undefined && (typeof filter !== 'string' || filter.trim() === '')) throw new FlightError(Code.INVALID_ARGUMENT, '"filter" must be a SQL predicate such as "score > 0.5"');
   // Bad SQL fails here, naming its position, before any file is read.
@@ -67,6 +72,9 @@ export function parseLoadRequest(text: string): LoadRequest {
   }
   if (s3 !== undefined && (typeof s3 !== 'object' || s3 === null || Array.isArray(s3) || !Object.entries(s3).every(([k, v]) => (S3_OPTION_KEYS as string[]).includes(k) && typeof v === 'string' && v !== ''))) {
     throw new FlightError(Code.INVALID_ARGUMENT, `"s3" must be an object of non-empty strings among ${S3_OPTION_KEYS.join(', ')}`);
+  }
+  if (threads !== undefined && !(Number.isInteger(threads) && (threads as number) >= 1 && (threads as number) <= MAX_THREADS)) {
+    throw new FlightError(Code.INVALID_ARGUMENT, `"threads" must be an integer from 1 to ${MAX_THREADS} (worker threads that decode Parquet and tokenize)`);
   }
   const tokenize = tokenizeOption === undefined ? undefined : parseTokenizeOptions(tokenizeOption);
   if (tokenize?.layout === 'pack' && isStringArray(columns) && columns.some((c) => c !== tokenize.column)) {
@@ -86,5 +94,6 @@ export function parseLoadRequest(text: string): LoadRequest {
     ...(partitions !== undefined ? { partitions: partitions as Record<string, string[]> } : {}),
     ...(s3 !== undefined ? { s3: s3 as S3Options } : {}),
     ...(files !== undefined ? { files: files as string[] } : {}),
+    ...(threads !== undefined ? { threads: threads as number } : {}),
   };
 }

@@ -2,7 +2,9 @@
  * Reads Parquet with parquet-wasm (arrow-rs compiled to WebAssembly): one row group at a time is
  * fetched from a file-backed Blob (or, for s3://, a Blob whose slices are ranged GETs: s3-ranged.ts)
  * and decoded, and leaves WASM memory as an Arrow IPC stream the store takes as it is. Columns not
- * asked for are never read from disk or S3, nor decoded.
+ * asked for are never read from disk or S3, nor decoded. Local files are decoded in worker threads
+ * when the load gives decoders (parquet-decoders.ts); s3:// objects here, as their ranged reads and
+ * ETag checks are this thread's.
  */
 import { openAsBlob } from 'node:fs';
 import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
@@ -11,6 +13,7 @@ import { chunkOfStream, orderPlan, projectMessages, type IpcChunk, type ReadOpti
 import type { ProjectionPlan } from '../engine/ipc-projection.js';
 import { pyarrowSchema } from './parquet-schema.js';
 import { S3Object } from './s3-ranged.js';
+import type { ParquetDecoders } from './parquet-decoders.js';
 
 /** Rows of the file's largest row group: as the batch size it makes each row group one batch. */
 export function largestRowGroup(file: ParquetFile): number {
@@ -20,6 +23,16 @@ export function largestRowGroup(file: ParquetFile): number {
     const rows = groups.map((group) => group.numRows());
     for (const group of groups) group.free();
     return Math.max(1, ...rows);
+  } finally {
+    metadata.free();
+  }
+}
+
+/** How many row groups the file holds. */
+export function rowGroupCount(file: ParquetFile): number {
+  const metadata = file.metadata();
+  try {
+    return metadata.numRowGroups();
   } finally {
     metadata.free();
   }
@@ -62,7 +75,47 @@ function parquetError(path: string, err: unknown, remote?: S3Object): FlightErro
   return new FlightError(Code.INVALID_ARGUMENT, `${path}: cannot read as Parquet: ${message}`);
 }
 
-/** Yields the file's schema first (also for a file without rows), then one chunk per row group. */
+/** The file's row groups as Arrow IPC streams, in order: decoded here, one at a time (s3://, or no decoders given). */
+async function* decodedHere(file: ParquetFile, remote: S3Object | undefined, columns: string[] | undefined): AsyncGenerator<Uint8Array> {
+  // Batches lose the file's schema metadata on their way out of arrow-rs: it is put back.
+  const metadata = file.schema().metadata();
+  const stream = (await settled(file.stream({ batchSize: largestRowGroup(file), ...(columns ? { columns } : {}) }), remote)) as AsyncIterable<WasmRecordBatch>;
+  const batchesOf = stream[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await settled(batchesOf.next(), remote);
+    if (next.done) return;
+    const batch = next.value;
+    yield (metadata.size > 0 ? batch.withSchema(batch.schema.withMetadata(metadata)) : batch).intoIPCStream();
+  }
+}
+
+/**
+ * The file's row groups as Arrow IPC streams, in order, decoded by `decoders`' workers: up to
+ * `decoders.window` row groups are in flight (the next file's first ones once this file's last are
+ * sent), so memory stays bounded while every worker is busy.
+ */
+async function* decodedByWorkers(path: string, file: ParquetFile, decoders: ParquetDecoders, columns: string[] | undefined): AsyncGenerator<Uint8Array> {
+  const groups = rowGroupCount(file);
+  const batchSize = largestRowGroup(file);
+  const inFlight = await decoders.takeAhead(path, columns);
+  let next = inFlight.length;
+  while (next < groups || inFlight.length > 0) {
+    while (next < groups && inFlight.length < decoders.window) {
+      const decoded = decoders.decode({ path, rowGroup: next++, batchSize, ...(columns ? { columns } : {}) });
+      // A row group behind one that failed is never awaited: its own failure is not unhandled.
+      decoded.catch(() => undefined);
+      inFlight.push(decoded);
+    }
+    // The window counts this file's row groups left: the rest of it is the next file's.
+    if (next === groups) await decoders.sendAhead(path, decoders.window - inFlight.length);
+    yield* (await inFlight.shift()!).streams;
+  }
+}
+
+/**
+ * Yields the file's schema first (also for a file without rows), then one chunk per row group.
+ * With `options.parquetDecoders`, a local file's row groups are decoded by those worker threads.
+ */
 export async function* readParquet(path: string, options: ReadOptions = {}): AsyncGenerator<IpcChunk> {
   const { file, remote } = await openParquet(path, options);
   try {
@@ -71,19 +124,13 @@ export async function* readParquet(path: string, options: ReadOptions = {}): Asy
     let plan: ProjectionPlan | undefined;
     let fixedSchema: Uint8Array | undefined;
     try {
-      // Batches lose the file's schema metadata on their way out of arrow-rs: it is put back.
-      const metadata = file.schema().metadata();
       const writer = arrowSchemaOf(file);
-      const stream = (await settled(file.stream({ batchSize: largestRowGroup(file), ...(columns ? { columns } : {}) }), remote)) as AsyncIterable<WasmRecordBatch>;
-      const batchesOf = stream[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await settled(batchesOf.next(), remote);
-        if (next.done) break;
-        const batch = next.value;
+      const decoders = remote ? undefined : options.parquetDecoders;
+      const streams = decoders ? decodedByWorkers(path, file, decoders, columns) : decodedHere(file, remote, columns);
+      for await (const stream of streams) {
         options.signal?.throwIfAborted();
         batches++;
-        const restored = metadata.size > 0 ? batch.withSchema(batch.schema.withMetadata(metadata)) : batch;
-        const read = chunkOfStream(restored.intoIPCStream());
+        const read = chunkOfStream(stream);
         if (batches === 1) fixedSchema = pyarrowSchema(read.schema, writer);
         const chunk = fixedSchema ? { schema: fixedSchema, messages: read.messages } : read;
         // arrow-rs keeps the file's column order; the load's is the order named.
