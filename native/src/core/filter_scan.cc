@@ -115,14 +115,11 @@ bool EqualStrings(const FilterColumn& column, std::size_t rows, bool equal, std:
   const uint8_t* offsets = column.offsets.data;
   const uint8_t* data = column.values.data;
   const uint64_t size = column.values.size;
-  O first, last;
-  std::memcpy(&first, offsets, sizeof(O));
-  std::memcpy(&last, offsets + sizeof(O) * rows, sizeof(O));
-  // Ascending from 0 or more up to at most the data's size: then every string lies in the data.
-  if (first < 0 || last < first || static_cast<uint64_t>(last) > size) return false;
+  if (!OffsetsWithinData<O>(column, rows)) return false;
   bool descending = false;
   std::size_t matches = 0;
-  O start = first;
+  O start;
+  std::memcpy(&start, offsets, sizeof(O));
   for (std::size_t r = 0; r < rows; r++) {
     O end;
     std::memcpy(&end, offsets + sizeof(O) * (r + 1), sizeof(O));
