@@ -93,6 +93,33 @@ describe('native filterBatch', () => {
     );
   });
 
+  it('compares float64 and float32 columns in DataFusion order: NaN above +Infinity, a negative NaN below -Infinity, -0 equal to 0', () => {
+    const negativeNaN = new Float64Array(new BigUint64Array([0xfff8000000000000n]).buffer)[0]!;
+    const values = [NaN, Infinity, -0, 0, 1, -Infinity, negativeNaN, 2];
+    // Row 7 is null: never kept.
+    const validity = Uint8Array.from([0x7f]);
+    const columns = [
+      { type: 10, validity, values: new Uint8Array(Float64Array.from(values).buffer) },
+      { type: 9, validity, values: new Uint8Array(Float32Array.from(values).buffer) },
+    ];
+    const ops = ['=', '<>', '<', '<=', '>', '>='];
+    for (const column of columns) {
+      const select = (op: string, constant: number): number[] =>
+        [...native.filterBatch(Int32Array.from([1, 0, 0, 0, 3, 0, 0, 0, 7, 0, 1, ops.indexOf(op)]), NO_INTS, Float64Array.from([constant]), [], [column], 8)];
+      assert.deepEqual(select('>', Infinity), [0]);
+      assert.deepEqual(select('>=', Infinity), [0, 1]);
+      assert.deepEqual(select('<', -Infinity), [6]);
+      assert.deepEqual(select('<=', -Infinity), [5, 6]);
+      assert.deepEqual(select('=', 0), [2, 3]);
+      assert.deepEqual(select('=', -0), [2, 3]);
+      assert.deepEqual(select('<>', 0), [0, 1, 4, 5, 6]);
+      assert.deepEqual(select('<', 1), [2, 3, 5, 6]);
+      assert.deepEqual(select('>', 0), [0, 1, 4]);
+      assert.deepEqual(select('=', NaN), [0]);
+      assert.deepEqual(select('<', NaN), [1, 2, 3, 4, 5, 6]);
+    }
+  });
+
   it('refuses utf8 offsets that descend or run past the data when comparing for equality', () => {
     const eq = Int32Array.from([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0]);
     const descending = { type: 12, offsets: int32s([0, 3, 2, 4]), values: new Uint8Array(4) };

@@ -75,19 +75,52 @@ int64_t KeyOfBits(int64_t bits) {
   return bits ^ static_cast<int64_t>(static_cast<uint64_t>(bits >> 63) >> 1);
 }
 
+// Value `r` of a float32 or float64 buffer as a double, with that double's bits.
+template <typename F>
+double DoubleAt(const uint8_t* data, std::size_t r, uint64_t* bits) {
+  F f;
+  std::memcpy(&f, data + sizeof(F) * r, sizeof(F));
+  const double d = f;
+  std::memcpy(bits, &d, 8);
+  return d;
+}
+
+// Compiled also for AVX2, chosen at load time where the CPU has it: without SSE4.2 or AVX2 the
+// compiler does not vectorise a comparison of doubles into bytes (GCC on Linux x86-64 only).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define FLIGHTCACHE_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define FLIGHTCACHE_AVX2_CLONES
+#endif
+
+// `value <op> constant` in DataFusion's order against a constant that is not NaN: the hardware's
+// comparison but for NaNs, a positive one above every number, a negative one below (`nan_kept`:
+// the sign bit of the NaNs `op` keeps, 2 for none).
+template <typename F, typename Holds>
+FLIGHTCACHE_AVX2_CLONES void CompareFloatsWithNumber(const uint8_t* data, std::size_t rows, double constant, uint64_t nan_kept, uint8_t* out) {
+  const Holds holds;
+  for (std::size_t r = 0; r < rows; r++) {
+    uint64_t bits;
+    const double d = DoubleAt<F>(data, r, &bits);
+    out[r] = static_cast<uint8_t>(holds(d, constant) | ((d != d) & ((bits >> 63) == nan_kept)));
+  }
+}
+
 template <typename F>
 ScanStatus CompareFloats(const FilterColumn& column, std::size_t rows, Compare op, double constant, const std::string& name, uint8_t* out) {
   if (column.values.size < rows * sizeof(F)) return Failed(kMalformed, name + ": values buffer too short");
   const uint8_t* data = column.values.data;
+  if (constant == constant) {
+    const uint64_t nan_kept = op == Compare::kLt || op == Compare::kLe ? 1 : op == Compare::kGt || op == Compare::kGe ? 0 : 2;
+    WithComparison(op, [&](auto holds) { CompareFloatsWithNumber<F, decltype(holds)>(data, rows, constant, nan_kept, out); });
+    return {};
+  }
   const int64_t key = TotalOrderKey(constant);
   WithComparison(op, [&](auto holds) {
     for (std::size_t r = 0; r < rows; r++) {
-      F f;
-      std::memcpy(&f, data + sizeof(F) * r, sizeof(F));
-      const double d = f;
-      int64_t bits;
-      std::memcpy(&bits, &d, 8);
-      out[r] = holds(KeyOfBits(bits), key);
+      uint64_t bits;
+      DoubleAt<F>(data, r, &bits);
+      out[r] = holds(KeyOfBits(static_cast<int64_t>(bits)), key);
     }
   });
   return {};
