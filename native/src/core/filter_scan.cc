@@ -85,19 +85,22 @@ double DoubleAt(const uint8_t* data, std::size_t r, uint64_t* bits) {
   return d;
 }
 
-// Compiled also for AVX2, chosen at load time where the CPU has it: without SSE4.2 or AVX2 the
-// compiler does not vectorise a comparison of doubles into bytes (GCC on Linux x86-64 only).
+// Comparing doubles into bytes vectorises well only with AVX2 (the baseline x86-64 build of the
+// loop below measured slower than the key loop): it is compiled for AVX2 and used where the CPU has
+// it (GCC on Linux x86-64), the totalOrder keys elsewhere.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define FLIGHTCACHE_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#define FLIGHTCACHE_AVX2 __attribute__((target("avx2")))
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
 #else
-#define FLIGHTCACHE_AVX2_CLONES
+#define FLIGHTCACHE_AVX2
+bool HasAvx2() { return false; }
 #endif
 
-// `value <op> constant` in DataFusion's order against a constant that is not NaN: the hardware's
-// comparison but for NaNs, a positive one above every number, a negative one below (`nan_kept`:
-// the sign bit of the NaNs `op` keeps, 2 for none).
 template <typename F, typename Holds>
-FLIGHTCACHE_AVX2_CLONES void CompareFloatsWithNumber(const uint8_t* data, std::size_t rows, double constant, uint64_t nan_kept, uint8_t* out) {
+FLIGHTCACHE_AVX2 void CompareFloatsWithNumber(const uint8_t* data, std::size_t rows, double constant, uint64_t nan_kept, uint8_t* out) {
   const Holds holds;
   for (std::size_t r = 0; r < rows; r++) {
     uint64_t bits;
@@ -110,7 +113,7 @@ template <typename F>
 ScanStatus CompareFloats(const FilterColumn& column, std::size_t rows, Compare op, double constant, const std::string& name, uint8_t* out) {
   if (column.values.size < rows * sizeof(F)) return Failed(kMalformed, name + ": values buffer too short");
   const uint8_t* data = column.values.data;
-  if (constant == constant) {
+  if (constant == constant && HasAvx2()) {
     const uint64_t nan_kept = op == Compare::kLt || op == Compare::kLe ? 1 : op == Compare::kGt || op == Compare::kGe ? 0 : 2;
     WithComparison(op, [&](auto holds) { CompareFloatsWithNumber<F, decltype(holds)>(data, rows, constant, nan_kept, out); });
     return {};
