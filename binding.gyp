@@ -21,6 +21,7 @@
         'native/src/core/file_mapping.cc',
         'native/src/core/filter.cc',
         'native/src/core/filter_batches.cc',
+        'native/src/core/filter_fused.cc',
         'native/src/core/filter_scan.cc',
         'native/src/core/gather.cc',
         'native/src/core/heap_allocator.cc',

@@ -93,6 +93,33 @@ describe('native filterBatch', () => {
     );
   });
 
+  it('compares float64 and float32 columns in DataFusion order: NaN above +Infinity, a negative NaN below -Infinity, -0 equal to 0', () => {
+    const negativeNaN = new Float64Array(new BigUint64Array([0xfff8000000000000n]).buffer)[0]!;
+    const values = [NaN, Infinity, -0, 0, 1, -Infinity, negativeNaN, 2];
+    // Row 7 is null: never kept.
+    const validity = Uint8Array.from([0x7f]);
+    const columns = [
+      { type: 10, validity, values: new Uint8Array(Float64Array.from(values).buffer) },
+      { type: 9, validity, values: new Uint8Array(Float32Array.from(values).buffer) },
+    ];
+    const ops = ['=', '<>', '<', '<=', '>', '>='];
+    for (const column of columns) {
+      const select = (op: string, constant: number): number[] =>
+        [...native.filterBatch(Int32Array.from([1, 0, 0, 0, 3, 0, 0, 0, 7, 0, 1, ops.indexOf(op)]), NO_INTS, Float64Array.from([constant]), [], [column], 8)];
+      assert.deepEqual(select('>', Infinity), [0]);
+      assert.deepEqual(select('>=', Infinity), [0, 1]);
+      assert.deepEqual(select('<', -Infinity), [6]);
+      assert.deepEqual(select('<=', -Infinity), [5, 6]);
+      assert.deepEqual(select('=', 0), [2, 3]);
+      assert.deepEqual(select('=', -0), [2, 3]);
+      assert.deepEqual(select('<>', 0), [0, 1, 4, 5, 6]);
+      assert.deepEqual(select('<', 1), [2, 3, 5, 6]);
+      assert.deepEqual(select('>', 0), [0, 1, 4]);
+      assert.deepEqual(select('=', NaN), [0]);
+      assert.deepEqual(select('<', NaN), [1, 2, 3, 4, 5, 6]);
+    }
+  });
+
   it('refuses utf8 offsets that descend or run past the data when comparing for equality', () => {
     const eq = Int32Array.from([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0]);
     const descending = { type: 12, offsets: int32s([0, 3, 2, 4]), values: new Uint8Array(4) };
@@ -125,6 +152,74 @@ describe('native filterBatch', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('native filterBatch: utf8 (in)equality with a constant (the fused path)', () => {
+  const WORDS = ['', 'a', 'ab', 'abc', 'abcdefgh', 'abcdefghi', 'héllo', '日本語', 'ab\u0000', 'b'];
+
+  /** A utf8 (type 12) or large utf8 (13) column of `values`, null where `nulls` says. */
+  function stringColumn(type: number, values: string[], nulls: boolean[] | null): object {
+    let validity: Uint8Array | undefined;
+    if (nulls) {
+      validity = new Uint8Array(Math.ceil(values.length / 8));
+      nulls.forEach((isNull, i) => {
+        if (!isNull) validity![i >> 3]! |= 1 << (i & 7);
+      });
+    }
+    const bytes = values.map((v) => new TextEncoder().encode(v));
+    const offsets = [0];
+    for (const b of bytes) offsets.push(offsets.at(-1)! + b.length);
+    const data = new Uint8Array(offsets.at(-1)!);
+    bytes.forEach((b, i) => data.set(b, offsets[i]!));
+    const offsetBytes = type === 12 ? int32s(offsets) : new Uint8Array(BigInt64Array.from(offsets.map(BigInt)).buffer);
+    return { type, validity, offsets: offsetBytes, values: data };
+  }
+
+  /** The selection or the error code and message `filterBatch` gives. */
+  function outcome(code: number[], word: string, column: object, rows: number): unknown {
+    try {
+      return [...native.filterBatch(Int32Array.from(code), NO_INTS, NO_FLOATS, [word], [column], rows)];
+    } catch (error) {
+      return { code: (error as { code?: string }).code, message: (error as Error).message };
+    }
+  }
+
+  it('selects what the general evaluator selects (the same comparison ANDed with TRUE), for few or many kept rows, nulls and any length', () => {
+    // Words drawn mostly from a few (many rows kept) or from all (few kept); repeated past the
+    // 1024 rows after which a dense selection goes to the general path.
+    const batch = fc.record({
+      type: fc.constantFrom(12, 13),
+      values: fc.oneof(fc.array(fc.constantFrom(...WORDS), { maxLength: 300 }), fc.array(fc.constantFrom('ab', 'b', 'abc'), { maxLength: 300 })),
+      repeat: fc.integer({ min: 1, max: 8 }),
+      nullEvery: fc.option(fc.integer({ min: 1, max: 5 }), { nil: null }),
+      word: fc.constantFrom(...WORDS),
+      op: fc.constantFrom(0, 1),
+      swapped: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(batch, ({ type, values, repeat, nullEvery, word, op, swapped }) => {
+        const all = Array.from({ length: repeat }, () => values).flat();
+        const column = stringColumn(type, all, nullEvery === null ? null : all.map((_, i) => i % nullEvery === 0));
+        // r0 = column 0, r1 = strings[0] (or the other way round); r2 = r0 <op> r1.
+        const compare = swapped ? [4, 0, 0, 0, 1, 0, 0, 0, 7, 1, 0, op] : [1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, op];
+        const fused = outcome(compare, word, column, all.length);
+        // r3 = TRUE; r4 = r2 AND r3: the same rows, through the general evaluator's registers.
+        const general = outcome([...compare, 5, 1, 0, 0, 8, 2, 3, 0], word, column, all.length);
+        assert.deepEqual(fused, general);
+        const expected = all.flatMap((v, i) => (nullEvery !== null && i % nullEvery === 0) || (v === word) !== (op === 0) ? [] : [i]);
+        assert.deepEqual(fused, expected);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('refuses offsets that descend in a later block as the general evaluator does, after a sparse start', () => {
+    const values = Array.from({ length: 200 }, (_, i) => (i === 3 ? 'ab' : 'b'));
+    const column = stringColumn(12, values, null) as { offsets: Uint8Array };
+    const offsets = new Int32Array(column.offsets.buffer);
+    offsets[150] = offsets[151]! + 1;
+    assert.deepEqual(outcome([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0], 'ab', column, 200), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
   });
 });
 

@@ -1,5 +1,6 @@
 #include "core/filter.h"
 
+#include "core/filter_fused.h"
 #include "core/filter_scan.h"
 
 #include <algorithm>
@@ -1018,6 +1019,8 @@ double SplitHash(const uint8_t* bytes, std::size_t length, int64_t seed) {
 }
 
 FilterResult EvaluateFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows) {
+  FilterResult fused;
+  if (FusedFilter(program, columns, rows, &fused)) return fused;
   return Evaluator(program, columns, rows).Run();
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,16 @@ int64_t TotalOrderKey(double d);
 
 // Expands `rows` bits of a bitmap into one byte (0 or 1) per row: written, or ANDed into `out`.
 void ExpandBits(const uint8_t* bits, std::size_t rows, bool and_into, uint8_t* out);
+
+// Whether a utf8 column's offsets run from 0 or more up to at most the data's size (`rows` + 1 of
+// them, already known to be there): where they also ascend, every string lies in the data.
+template <typename O>
+bool OffsetsWithinData(const FilterColumn& column, std::size_t rows) {
+  O first, last;
+  std::memcpy(&first, column.offsets.data, sizeof(O));
+  std::memcpy(&last, column.offsets.data + sizeof(O) * rows, sizeof(O));
+  return first >= 0 && last >= first && static_cast<uint64_t>(last) <= column.values.size;
+}
 
 // The constant side of a comparison.
 struct ScanConstant {
