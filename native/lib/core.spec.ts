@@ -18,7 +18,7 @@ const packageRoot = findPackageRoot();
 const compiler = process.env.CXX ?? 'g++';
 const hasCompiler = spawnSync(compiler, ['--version']).status === 0;
 
-const CORE_SOURCES = ['accounting.cc', 'bpe_encoder.cc', 'csv_block.cc', 'csv_cells.cc', 'csv_tokenizer.cc', 'fd_passing.cc', 'filter.cc', 'filter_scan.cc', 'heap_allocator.cc', 'region.cc', 'shm_segments.cc'];
+const CORE_SOURCES = ['accounting.cc', 'bpe_encoder.cc', 'csv_block.cc', 'csv_cells.cc', 'csv_tokenizer.cc', 'fd_passing.cc', 'filter.cc', 'filter_fused.cc', 'filter_scan.cc', 'heap_allocator.cc', 'region.cc', 'shm_segments.cc'];
 
 function compile(test: string, output: string, sanitize: boolean): ReturnType<typeof spawnSync> {
   const core = CORE_SOURCES.map((file) => join(packageRoot, 'native', 'src', 'core', file));
