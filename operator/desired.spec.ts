@@ -217,7 +217,7 @@ test('operator --dry-run reads DataCaches with the CRD defaults and prints their
   assert.deepEqual(read!.spec, { image: 'img:2', shards: 1, replicas: 1, memoryPerShard: '1Gi', sharedMemory: { enabled: true, hostPath: '/dev/shm/flightcache' } });
   assert.equal(read!.metadata.namespace, 'default');
   const out = dryRun(file);
-  assert.deepEqual(out.split('---\n').map((doc) => /^kind: (\w+)$/m.exec(doc)?.[1]), ['Service', 'StatefulSet', 'PodDisruptionBudget', 'Service', 'Deployment', 'ServiceAccount', 'RoleBinding']);
+  assert.deepEqual(out.split('---\n').map((doc) => /^kind: (\w+)$/m.exec(doc)?.[1]), ['Service', 'StatefulSet', 'PodDisruptionBudget', 'Service', 'Deployment', 'ServiceAccount', 'RoleBinding', 'PodDefault']);
   assert.match(out, /- '--memory'\n\s+- 1GiB\n/);
   writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
   assert.throws(() => readDataCaches(file), { message: `${file}: document 1 is v1/ConfigMap, expected flightcache.io/v1alpha1/DataCache` });

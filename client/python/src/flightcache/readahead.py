@@ -106,17 +106,18 @@ class _Workers:
         self._size = size
         self._jobs: queue.SimpleQueue[Optional[Callable[[], None]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._threads = 0
+        self._threads: list[threading.Thread] = []
         self._busy = 0
 
     def submit(self, job: Callable[[], None]) -> None:
+        thread = None
         with self._lock:
             self._busy += 1
-            start = self._busy > self._threads and self._threads < self._size
-            if start:
-                self._threads += 1
-        if start:
-            threading.Thread(target=self._run, name="flightcache-read-ahead", daemon=True).start()
+            if self._busy > len(self._threads) and len(self._threads) < self._size:
+                thread = threading.Thread(target=self._run, name="flightcache-read-ahead", daemon=True)
+                self._threads.append(thread)
+        if thread is not None:
+            thread.start()
         self._jobs.put(job)
 
     def _run(self) -> None:
@@ -128,11 +129,15 @@ class _Workers:
                     self._busy -= 1
 
     def stop(self) -> None:
-        """Ends every thread once it has finished its current fetch."""
+        """Ends every thread once it has finished its current fetch; when none is busy, returns after they ended."""
         with self._lock:
-            threads, self._threads = self._threads, 0
-        for _ in range(threads):
+            threads, self._threads = self._threads, []
+            idle = self._busy == 0
+        for _ in threads:
             self._jobs.put(None)
+        if idle:
+            for thread in threads:
+                thread.join()
 
 
 class ThreadedFetch:
