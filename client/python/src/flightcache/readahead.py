@@ -128,14 +128,14 @@ class _Workers:
                 with self._lock:
                     self._busy -= 1
 
-    def stop(self) -> None:
-        """Ends every thread once it has finished its current fetch; when none is busy, returns after they ended."""
+    def stop(self, wait: bool = False) -> None:
+        """Ends every thread once it has finished its current fetch; `wait`: returns after they ended
+        (only when every fetch has delivered its end, so none can block on a full buffer)."""
         with self._lock:
             threads, self._threads = self._threads, []
-            idle = self._busy == 0
         for _ in threads:
             self._jobs.put(None)
-        if idle:
+        if wait:
             for thread in threads:
                 thread.join()
 
@@ -264,9 +264,11 @@ class ReadAhead:
                             exhausted = True
                         else:
                             self._started.append(self._start(source))
-                    if not self._started:
-                        return
-                    fetch = self._started[0]
+                    fetch = self._started[0] if self._started else None
+                if fetch is None:
+                    # Every fetch was read to its end, so each thread is past its last put: wait for them.
+                    self._workers.stop(wait=True)
+                    return
                 yield fetch
                 with self._lock:
                     if self._started and self._started[0] is fetch:
