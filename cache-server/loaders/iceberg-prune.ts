@@ -53,10 +53,11 @@ function domainValue(value: unknown, type: string): Value | undefined {
   return isTimestamp(type) ? integer * unitNanos(type) : integer;
 }
 
-/** A value bound (Iceberg single-value serialization) of a column of `type`. */
-function boundValue(bytes: Uint8Array, type: string): Value | undefined {
+/** A value bound (Iceberg single-value serialization) of a column of `type`; a boolean as 0n or 1n. */
+export function boundValue(bytes: Uint8Array, type: string): Value | undefined {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (type === 'string') return buffer.toString('utf8');
+  if (type === 'boolean') return BigInt(buffer[0] ?? 0);
   // An int column promoted to long keeps 4-byte bounds in older files.
   if (buffer.length === 4) return domainValue(buffer.readInt32LE(), type);
   if (buffer.length === 8) return domainValue(buffer.readBigInt64LE(), type);

@@ -19,7 +19,7 @@ import { Code, FlightError } from '../../client/src/flight/errors.js';
 import { schemaToFlatbuffer } from '../../client/src/flight/protocol/arrow-codec.js';
 import { bindQuery, type ParsedQuery } from '../engine/sql/plan.js';
 import { avroRecords, pathResolver, readTableMetadata, tableLocation, type PartitionField, type TableMetadata } from './iceberg-metadata.js';
-import { fileFacts, IcebergPruner, manifestFacts, type ColumnFacts } from './iceberg-prune.js';
+import { boundValue, fileFacts, IcebergPruner, manifestFacts, type ColumnFacts } from './iceberg-prune.js';
 import { arrowType, type IcebergField } from './iceberg-types.js';
 import type { S3Options } from './s3-credentials.js';
 
@@ -104,14 +104,6 @@ export function partitionText(value: unknown, type: string): string {
   return String(value);
 }
 
-/** A partition summary bound (Iceberg's single-value binary form) as a comparable value. */
-function boundValue(bytes: Buffer, type: string): bigint | string {
-  if (type === 'string') return bytes.toString('utf8');
-  if (type === 'boolean') return BigInt(bytes[0] ?? 0);
-  if (type === 'long') return bytes.readBigInt64LE();
-  return BigInt(bytes.readInt32LE());
-}
-
 /** A wanted text value in the form boundValue gives. */
 function wantedValue(text: string, type: string): bigint | string | undefined {
   if (type === 'string') return text;
@@ -168,6 +160,7 @@ function manifestMayMatch(manifest: ManifestFile, spec: Spec | undefined, filter
     if (at < 0 || !summary?.lower_bound || !summary.upper_bound) continue;
     const type = field.type as string;
     const [lower, upper] = [boundValue(summary.lower_bound, type), boundValue(summary.upper_bound, type)];
+    if (lower === undefined || upper === undefined) continue;
     if (!values.some((v) => wantedValue(v, type)! >= lower && wantedValue(v, type)! <= upper)) return false;
   }
   return true;
