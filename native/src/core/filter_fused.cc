@@ -4,8 +4,13 @@
 #include <cstring>
 #include <limits>
 #include <string_view>
+#include <type_traits>
 
 #include "core/filter_scan.h"
+
+#if FLIGHTCACHE_HAS_AVX2_BUILD
+#include <immintrin.h>
+#endif
 
 namespace flightcache::core {
 namespace {
@@ -72,13 +77,41 @@ std::size_t Emit(uint64_t mask, uint32_t base, uint32_t* out) {
   return kept;
 }
 
+#if FLIGHTCACHE_HAS_AVX2_BUILD
+// Emit with AVX2: each byte's eight positions widened and offset in one register and stored at
+// once, so a mask with a few rows kept is already cheaper than bit by bit.
+FLIGHTCACHE_AVX2 std::size_t EmitAvx2(uint64_t mask, uint32_t base, uint32_t* out) {
+  std::size_t kept = 0;
+  if (__builtin_popcountll(mask) >= 4) {
+    for (unsigned b = 0; b < kBlock / 8; b++) {
+      const auto byte = static_cast<unsigned>(mask >> (8 * b)) & 0xFF;
+      const __m128i at = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kPositions.at[byte]));
+      const __m256i rows = _mm256_add_epi32(_mm256_cvtepu8_epi32(at), _mm256_set1_epi32(static_cast<int>(base + 8 * b)));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + kept), rows);
+      kept += static_cast<std::size_t>(__builtin_popcount(byte));
+    }
+    return kept;
+  }
+  for (; mask != 0; mask &= mask - 1) out[kept++] = base + static_cast<uint32_t>(__builtin_ctzll(mask));
+  return kept;
+}
+#endif
+
 // Selected rows go to a scratch the thread keeps between batches, then are copied at their exact size.
 class Selection {
  public:
   explicit Selection(std::size_t rows) {
     if (scratch_.size() < rows + kBlock) scratch_.resize(rows + kBlock);
   }
-  void Add(uint64_t mask, std::size_t base) { kept_ += Emit(mask, static_cast<uint32_t>(base), scratch_.data() + kept_); }
+  void Add(uint64_t mask, std::size_t base) {
+#if FLIGHTCACHE_HAS_AVX2_BUILD
+    if (avx2_) {
+      kept_ += EmitAvx2(mask, static_cast<uint32_t>(base), scratch_.data() + kept_);
+      return;
+    }
+#endif
+    kept_ += Emit(mask, static_cast<uint32_t>(base), scratch_.data() + kept_);
+  }
   std::size_t kept() const { return kept_; }
   void Finish(FilterResult* result) {
     result->selected.assign(scratch_.data(), scratch_.data() + kept_);
@@ -87,10 +120,53 @@ class Selection {
 
  private:
   static thread_local std::vector<uint32_t> scratch_;
+  const bool avx2_ = HasAvx2();
   std::size_t kept_ = 0;
 };
 
 thread_local std::vector<uint32_t> Selection::scratch_;
+
+// One byte per row of a block of `count` rows whose `count + 1` offsets start at `offsets`: whether
+// its length (next start minus start) is `n`. False where a start descends. Inlined into a baseline
+// and an AVX2 build, both vectorised (int32 or int64 lanes).
+template <typename O>
+__attribute__((always_inline)) inline bool LengthsOf(const uint8_t* offsets, std::size_t count, std::make_unsigned_t<O> n, uint8_t* bytes) {
+  using U = std::make_unsigned_t<O>;
+  uint8_t descending = 0;
+  for (std::size_t i = 0; i < count; i++) {
+    O start, end;
+    std::memcpy(&start, offsets + sizeof(O) * i, sizeof(O));
+    std::memcpy(&end, offsets + sizeof(O) * (i + 1), sizeof(O));
+    descending |= static_cast<uint8_t>(end < start);
+    bytes[i] = static_cast<uint8_t>(static_cast<U>(static_cast<U>(end) - static_cast<U>(start)) == n);  // unsigned: no overflow
+  }
+  return descending == 0;
+}
+
+template <typename O>
+bool LengthsBaseline(const uint8_t* offsets, std::size_t count, std::make_unsigned_t<O> n, uint8_t* bytes) {
+  return LengthsOf<O>(offsets, count, n, bytes);
+}
+
+#if FLIGHTCACHE_HAS_AVX2_BUILD
+template <typename O>
+FLIGHTCACHE_AVX2 bool LengthsAvx2(const uint8_t* offsets, std::size_t count, std::make_unsigned_t<O> n, uint8_t* bytes) {
+  return LengthsOf<O>(offsets, count, n, bytes);
+}
+#endif
+
+// LengthsOf in the build this CPU runs fastest.
+template <typename O>
+bool CompareLengths(const uint8_t* offsets, std::size_t count, std::make_unsigned_t<O> n, uint8_t* bytes) {
+#if FLIGHTCACHE_HAS_AVX2_BUILD
+  if (HasAvx2()) return LengthsAvx2<O>(offsets, count, n, bytes);
+#endif
+  return LengthsBaseline<O>(offsets, count, n, bytes);
+}
+
+// Blocks whose candidates are found (and their bytes prefetched) before any is compared: a sparse
+// candidate's bytes are a cache miss the hardware does not foresee, so the misses overlap.
+constexpr std::size_t kGroupBlocks = 16;
 
 // utf8 `= constant` (or <>): each block's lengths compared with the constant's (checking the
 // offsets ascend), then the bytes of the rows of its length: all rows' first words without a branch
@@ -102,7 +178,10 @@ bool SelectStrings(const FilterColumn& column, std::size_t rows, bool equal, std
   const uint8_t* data = column.values.data;
   const uint64_t size = column.values.size;
   if (!OffsetsWithinData<O>(column, rows)) return false;
+  using U = std::make_unsigned_t<O>;
   const std::size_t n = constant.size();
+  // No string of the column is longer than its data (and O's range).
+  if (n > static_cast<std::size_t>(std::numeric_limits<O>::max())) return false;
   uint64_t key = 0, word_mask = 0;
   if (n <= 8) {
     std::memcpy(&key, constant.data(), n);
@@ -126,35 +205,87 @@ bool SelectStrings(const FilterColumn& column, std::size_t rows, bool equal, std
     }
     return length_matches && std::memcmp(data + from, constant.data(), n) == 0;
   };
+  // Offset i of the column.
+  const auto start = [&](std::size_t i) -> uint64_t {
+    O value;
+    std::memcpy(&value, offsets + sizeof(O) * i, sizeof(O));
+    return static_cast<uint64_t>(value);
+  };
   Selection selection(rows);
   alignas(64) uint8_t bytes[kBlock];
-  alignas(64) O starts[kBlock + 1];
-  for (std::size_t base = 0; base < rows; base += kBlock) {
-    const std::size_t count = std::min(kBlock, rows - base);
-    if (count < kBlock) std::memset(bytes, 0, kBlock);
-    std::memcpy(starts, offsets + sizeof(O) * base, sizeof(O) * (count + 1));
-    bool descending = false;
-    for (std::size_t i = 0; i < count; i++) {
-      descending |= starts[i + 1] < starts[i];
-      bytes[i] = static_cast<uint64_t>(starts[i + 1]) - static_cast<uint64_t>(starts[i]) == n;  // unsigned: no overflow before the check
-    }
-    // The offsets so far ascend within [first, last]: the block's strings lie in the data.
-    if (descending) return false;
-    const uint64_t valid = ValidityWord(column.validity, base, count);
-    uint64_t candidates = PackBytes(bytes) & valid;
-    uint64_t matched = 0;
-    if (n <= 8 && __builtin_popcountll(candidates) >= 8) {
-      for (std::size_t i = 0; i < count; i++) bytes[i] = same_if(static_cast<uint64_t>(starts[i]), bytes[i]);
-      matched = PackBytes(bytes) & valid;
-    } else {
-      for (; candidates != 0; candidates &= candidates - 1) {
-        const auto i = static_cast<unsigned>(__builtin_ctzll(candidates));
-        matched |= static_cast<uint64_t>(same(static_cast<uint64_t>(starts[i]))) << i;
+  uint64_t candidates[kGroupBlocks], valid[kGroupBlocks];
+  for (std::size_t group = 0; group < rows; group += kBlock * kGroupBlocks) {
+    const std::size_t group_end = std::min(rows, group + kBlock * kGroupBlocks);
+    for (std::size_t base = group, b = 0; base < group_end; base += kBlock, b++) {
+      const std::size_t count = std::min(kBlock, rows - base);
+      if (count < kBlock) std::memset(bytes, 0, kBlock);
+      // The offsets so far ascend within [first, last]: the block's strings lie in the data.
+      if (!CompareLengths<O>(offsets + sizeof(O) * base, count, static_cast<U>(n), bytes)) return false;
+      valid[b] = ValidityWord(column.validity, base, count);
+      candidates[b] = PackBytes(bytes) & valid[b];
+      if (__builtin_popcountll(candidates[b]) < 8) {
+        for (uint64_t m = candidates[b]; m != 0; m &= m - 1) __builtin_prefetch(data + start(base + static_cast<unsigned>(__builtin_ctzll(m))));
       }
     }
-    selection.Add(equal ? matched : valid & ~matched, base);
+    for (std::size_t base = group, b = 0; base < group_end; base += kBlock, b++) {
+      const std::size_t count = std::min(kBlock, rows - base);
+      uint64_t matched = 0;
+      if (n <= 8 && __builtin_popcountll(candidates[b]) >= 8) {
+        for (std::size_t i = 0; i < count; i++) bytes[i] = same_if(start(base + i), (candidates[b] >> i) & 1);
+        matched = PackBytes(bytes) & valid[b];
+      } else {
+        for (uint64_t m = candidates[b]; m != 0; m &= m - 1) {
+          const auto i = static_cast<unsigned>(__builtin_ctzll(m));
+          matched |= static_cast<uint64_t>(same(start(base + i))) << i;
+        }
+      }
+      selection.Add(equal ? matched : valid[b] & ~matched, base);
+    }
     // Dense selections are written faster by the general path (measured): it takes over early.
-    if (base + count == kSampleRows && selection.kept() * 16 > kSampleRows) return false;
+    if (group_end == kSampleRows && selection.kept() * 16 > kSampleRows) return false;
+  }
+  selection.Finish(result);
+  return true;
+}
+
+// Rows of a numeric column compared per chunk: its bytes and validity stay in L1 between the
+// comparison and the selection.
+constexpr std::size_t kChunkRows = 4096;
+
+// `column <op> constant` for an integer or float column: each chunk compared by the general path's
+// own scan (so values, NaN order and range checks are the same), its bytes packed 64 rows a mask,
+// ANDed with the validity bitmap's word and written. False where the scan fails (the general
+// evaluator then reports it).
+bool SelectNumbers(const FilterColumn& column, std::size_t rows, Compare op, const ScanConstant& constant, FilterResult* result) {
+  const std::size_t width = column.type == ColumnType::kInt8 || column.type == ColumnType::kUInt8     ? 1
+                            : column.type == ColumnType::kInt16 || column.type == ColumnType::kUInt16 ? 2
+                            : column.type == ColumnType::kInt32 || column.type == ColumnType::kUInt32 ||
+                                      column.type == ColumnType::kFloat32
+                                ? 4
+                                : 8;
+  if (column.values.size < rows * width) return false;
+  Selection selection(rows);
+  alignas(64) uint8_t bools[kChunkRows] = {};
+  alignas(64) uint8_t valid[kChunkRows];
+  const std::string name = "column";
+  for (std::size_t chunk = 0; chunk < rows; chunk += kChunkRows) {
+    const std::size_t count = std::min(kChunkRows, rows - chunk);
+    FilterColumn slice;
+    slice.type = column.type;
+    slice.values = {column.values.data + chunk * width, count * width};
+    // Only uint64 reads validity (a null slot's value may exceed int64 without failing the scan).
+    if (column.type == ColumnType::kUInt64) {
+      if (column.validity.data) {
+        ExpandBits(column.validity.data + chunk / 8, count, false, valid);
+      } else {
+        std::memset(valid, 1, count);
+      }
+    }
+    if (!ScanCompare(slice, count, op, constant, name, valid, bools).ok) return false;
+    for (std::size_t block = 0; block < count; block += kBlock) {
+      const std::size_t in_block = std::min(kBlock, count - block);
+      selection.Add(PackBytes(bools + block) & ValidityWord(column.validity, chunk + block, in_block), chunk + block);
+    }
   }
   selection.Finish(result);
   return true;
@@ -188,6 +319,17 @@ bool FusedFilter(const FilterProgram& program, const std::vector<FilterColumn>& 
     const std::string_view c = program.strings[k];
     if (column.type == ColumnType::kUtf8) return SelectStrings<int32_t>(column, rows, op == Compare::kEq, c, result);
     if (column.type == ColumnType::kLargeUtf8) return SelectStrings<int64_t>(column, rows, op == Compare::kEq, c, result);
+  }
+  // Ordered comparisons keep the column first (a mirrored operator is the general path's).
+  const bool number = column.type != ColumnType::kUtf8 && column.type != ColumnType::kLargeUtf8 &&
+                      column.type != ColumnType::kDictionaryUtf8 && column_at == 0;
+  if (number && (constant.op == Op::kInt || constant.op == Op::kFloat)) {
+    ScanConstant value;
+    value.kind = constant.op == Op::kInt ? Kind::kInt : Kind::kFloat;
+    if (constant.op == Op::kInt && k < program.ints.size()) value.int_value = program.ints[k];
+    else if (constant.op == Op::kFloat && k < program.floats.size()) value.float_value = program.floats[k];
+    else return false;
+    if (HasScan(column, value.kind)) return SelectNumbers(column, rows, op, value, result);
   }
   return false;
 }

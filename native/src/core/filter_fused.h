@@ -1,10 +1,13 @@
-// A sparse utf8 (in)equality with a constant (`tag = 'x'`) in one pass over the column's offsets,
-// bytes and validity bitmap that writes the selected rows directly (64 rows a block: the lengths
-// compared, packed into a mask, ANDed with the bitmap's word, the candidates' bytes compared, the
-// mask's rows written). No per-row registers. Anything else (other programs, a selection keeping
-// more than one row in 16 of the first 1024, every batch the general evaluator would refuse) is
-// left to the general evaluator, so results and errors are the same either way. Numeric
-// comparisons fused the same way measured slower than the general path's vectorised scans.
+// Column-against-constant comparisons that write the selected rows directly, 64 rows a block (a
+// mask of the block's results ANDed with the validity bitmap's word, its rows written from a table
+// of positions), without the general evaluator's per-row registers:
+// - utf8 (in)equality (`tag = 'x'`): the lengths compared first, then only the bytes of rows of the
+//   constant's length, prefetched a group of blocks ahead; a selection keeping more than one row in
+//   16 of the first 1024 is left to the general path.
+// - integer and float comparisons (`score < 0.1`): each 4,096-row chunk compared by the general
+//   path's own scan, so values, NaN order and range checks are the same.
+// Anything else (other programs, a dictionary column, every batch the general evaluator would
+// refuse) is left to the general evaluator, so results and errors are the same either way.
 #ifndef FLIGHTCACHE_CORE_FILTER_FUSED_H_
 #define FLIGHTCACHE_CORE_FILTER_FUSED_H_
 
@@ -15,8 +18,8 @@
 
 namespace flightcache::core {
 
-// True with `result` filled when `program` is `utf8 column = constant` (or <>, either operand
-// order) over a well-formed column without struct parents, keeping few rows; false otherwise.
+// True with `result` filled when `program` is one of the comparisons above over a well-formed
+// column without struct parents; false otherwise.
 bool FusedFilter(const FilterProgram& program, const std::vector<FilterColumn>& columns, std::size_t rows, FilterResult* result);
 
 }  // namespace flightcache::core

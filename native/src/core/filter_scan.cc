@@ -87,18 +87,7 @@ double DoubleAt(const uint8_t* data, std::size_t r, uint64_t* bits) {
 
 // Comparing doubles into bytes vectorises well only with AVX2 (the baseline x86-64 build of the
 // loop below measured slower than the key loop): it is compiled for AVX2 and used where the CPU has
-// it (GCC on Linux x86-64), the totalOrder keys elsewhere.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define FLIGHTCACHE_AVX2 __attribute__((target("avx2")))
-bool HasAvx2() {
-  static const bool has = __builtin_cpu_supports("avx2");
-  return has;
-}
-#else
-#define FLIGHTCACHE_AVX2
-bool HasAvx2() { return false; }
-#endif
-
+// it, the totalOrder keys elsewhere.
 template <typename F, typename Holds>
 FLIGHTCACHE_AVX2 void CompareFloatsWithNumber(const uint8_t* data, std::size_t rows, double constant, uint64_t nan_kept, uint8_t* out) {
   const Holds holds;
@@ -314,6 +303,15 @@ void ExpandBits(const uint8_t* bits, std::size_t rows, bool and_into, uint8_t* o
     out[r] = and_into ? static_cast<uint8_t>(out[r] & bit) : bit;
   }
 }
+
+#if FLIGHTCACHE_HAS_AVX2_BUILD
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#else
+bool HasAvx2() { return false; }
+#endif
 
 bool HasScan(const FilterColumn& column, Kind kind) {
   switch (column.type) {

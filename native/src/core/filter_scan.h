@@ -14,6 +14,19 @@
 
 namespace flightcache::core {
 
+// Functions marked FLIGHTCACHE_AVX2 are compiled for AVX2 and called only where HasAvx2() (GCC on
+// Linux x86-64; elsewhere the mark is empty and HasAvx2() false).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define FLIGHTCACHE_HAS_AVX2_BUILD 1
+#define FLIGHTCACHE_AVX2 __attribute__((target("avx2,popcnt")))
+#else
+#define FLIGHTCACHE_HAS_AVX2_BUILD 0
+#define FLIGHTCACHE_AVX2
+#endif
+
+// Whether this CPU runs AVX2 (the result of the first call, kept).
+bool HasAvx2();
+
 // DataFusion's order of doubles as an int64 key: IEEE totalOrder with -0 equal to 0.
 int64_t TotalOrderKey(double d);
 
