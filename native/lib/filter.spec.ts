@@ -36,6 +36,15 @@ function codeOf(run: () => unknown): string | undefined {
   }
 }
 
+/** The selection, or the error code and message, `filterBatch` gives for one column. */
+function outcome(code: number[], ints: BigInt64Array, floats: Float64Array, strings: string[], column: object, rows: number): unknown {
+  try {
+    return [...native.filterBatch(Int32Array.from(code), ints, floats, strings, [column], rows)];
+  } catch (error) {
+    return { code: (error as { code?: string }).code, message: (error as Error).message };
+  }
+}
+
 describe('native filterBatch', () => {
   it('selects the rows where a comparison is TRUE, leaving out NULL rows (three-valued logic)', () => {
     // r0 = column 0; r1 = 5; r2 = r0 > r1; r3 = r0 IS NULL; r4 = r2 OR r3 ... kept only where TRUE.
@@ -176,14 +185,6 @@ describe('native filterBatch: utf8 (in)equality with a constant (the fused path)
     return { type, validity, offsets: offsetBytes, values: data };
   }
 
-  /** The selection or the error code and message `filterBatch` gives. */
-  function outcome(code: number[], word: string, column: object, rows: number): unknown {
-    try {
-      return [...native.filterBatch(Int32Array.from(code), NO_INTS, NO_FLOATS, [word], [column], rows)];
-    } catch (error) {
-      return { code: (error as { code?: string }).code, message: (error as Error).message };
-    }
-  }
 
   it('selects what the general evaluator selects (the same comparison ANDed with TRUE), for few or many kept rows, nulls and any length', () => {
     // Words drawn mostly from a few (many rows kept) or from all (few kept); repeated past the
@@ -203,9 +204,9 @@ describe('native filterBatch: utf8 (in)equality with a constant (the fused path)
         const column = stringColumn(type, all, nullEvery === null ? null : all.map((_, i) => i % nullEvery === 0));
         // r0 = column 0, r1 = strings[0] (or the other way round); r2 = r0 <op> r1.
         const compare = swapped ? [4, 0, 0, 0, 1, 0, 0, 0, 7, 1, 0, op] : [1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, op];
-        const fused = outcome(compare, word, column, all.length);
+        const fused = outcome(compare, NO_INTS, NO_FLOATS, [word], column, all.length);
         // r3 = TRUE; r4 = r2 AND r3: the same rows, through the general evaluator's registers.
-        const general = outcome([...compare, 5, 1, 0, 0, 8, 2, 3, 0], word, column, all.length);
+        const general = outcome([...compare, 5, 1, 0, 0, 8, 2, 3, 0], NO_INTS, NO_FLOATS, [word], column, all.length);
         assert.deepEqual(fused, general);
         const expected = all.flatMap((v, i) => (nullEvery !== null && i % nullEvery === 0) || (v === word) !== (op === 0) ? [] : [i]);
         assert.deepEqual(fused, expected);
@@ -219,7 +220,7 @@ describe('native filterBatch: utf8 (in)equality with a constant (the fused path)
     const column = stringColumn(12, values, null) as { offsets: Uint8Array };
     const offsets = new Int32Array(column.offsets.buffer);
     offsets[150] = offsets[151]! + 1;
-    assert.deepEqual(outcome([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0], 'ab', column, 200), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
+    assert.deepEqual(outcome([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0], NO_INTS, NO_FLOATS, ['ab'], column, 200), { code: 'FILTER_MALFORMED', message: 'column 0: offsets point outside the data' });
   });
 });
 
@@ -253,14 +254,6 @@ describe('native filterBatch: an integer or float column compared with a constan
     return { type, validity, values: new Uint8Array(view.buffer) };
   }
 
-  /** The selection or the error code and message `filterBatch` gives. */
-  function outcome(code: number[], ints: BigInt64Array, floats: Float64Array, column: object, rows: number): unknown {
-    try {
-      return [...native.filterBatch(Int32Array.from(code), ints, floats, [], [column], rows)];
-    } catch (error) {
-      return { code: (error as { code?: string }).code, message: (error as Error).message };
-    }
-  }
 
   it('selects what the general evaluator selects for every width, operator, NaN, null and out-of-range constant, across chunks', () => {
     const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
@@ -286,9 +279,9 @@ describe('native filterBatch: an integer or float column compared with a constan
         const compare = swapped ? [leaf, 0, 0, 0, 1, 0, 0, 0, 7, 1, 0, op] : [1, 0, 0, 0, leaf, 0, 0, 0, 7, 0, 1, op];
         const ints = BigInt64Array.from([intConstant]);
         const floats = Float64Array.from([floatConstant]);
-        const fused = outcome(compare, ints, floats, column, all.length);
+        const fused = outcome(compare, ints, floats, [], column, all.length);
         // r3 = TRUE; r4 = r2 AND r3: the same rows, through the general evaluator's registers.
-        const general = outcome([...compare, 5, 1, 0, 0, 8, 2, 3, 0], ints, floats, column, all.length);
+        const general = outcome([...compare, 5, 1, 0, 0, 8, 2, 3, 0], ints, floats, [], column, all.length);
         assert.deepEqual(fused, general);
       }),
       { numRuns: 600 },
@@ -299,9 +292,83 @@ describe('native filterBatch: an integer or float column compared with a constan
     const rows = 4096 + 130;
     const values = Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? Number.NaN : i / 10));
     const column = numberColumn(10, values.map(() => 0n), values, values.map((_, i) => i % 5 === 0));
-    const kept = outcome([1, 0, 0, 0, 3, 0, 0, 0, 7, 0, 1, 2], NO_INTS, Float64Array.from([420]), column, rows);
+    const kept = outcome([1, 0, 0, 0, 3, 0, 0, 0, 7, 0, 1, 2], NO_INTS, Float64Array.from([420]), [], column, rows);
     const expected = values.flatMap((v, i) => (i % 5 !== 0 && v < 420 ? [i] : []));
     assert.deepEqual(kept, expected);
+  });
+});
+
+describe('native filterBatch: a dictionary column compared with a constant (the fused path)', () => {
+  const ENTRIES = ['', 'a', 'ab', 'b', 'héllo', 'ab\u0000'];
+  // Index types 1-8: int8, int16, int32, int64, uint8, uint16, uint32, uint64.
+  const WIDTH = [0, 1, 2, 4, 8, 1, 2, 4, 8];
+
+  /** A dictionary<index type, utf8> column: `indices` (any value, range unchecked) into ENTRIES. */
+  function dictionaryColumn(indexType: number, indices: number[], nulls: boolean[] | null, nullEntry: number | null, badEntry: number | null): object {
+    const width = WIDTH[indexType]!;
+    const view = new DataView(new ArrayBuffer(indices.length * width));
+    indices.forEach((v, i) => {
+      const bits = BigInt.asUintN(64, BigInt(v));
+      if (width === 1) view.setUint8(i, Number(bits & 0xffn));
+      else if (width === 2) view.setUint16(2 * i, Number(bits & 0xffffn), true);
+      else if (width === 4) view.setUint32(4 * i, Number(bits & 0xffffffffn), true);
+      else view.setBigUint64(8 * i, bits, true);
+    });
+    const bytes = ENTRIES.map((e) => new TextEncoder().encode(e));
+    const offsets = [0];
+    for (const b of bytes) offsets.push(offsets.at(-1)! + b.length);
+    const data = new Uint8Array(offsets.at(-1)!);
+    bytes.forEach((b, i) => data.set(b, offsets[i]!));
+    // An entry whose end lies past the dictionary's data.
+    if (badEntry !== null) offsets[badEntry + 1] = data.length + 5;
+    let validity: Uint8Array | undefined;
+    if (nulls) {
+      validity = new Uint8Array(Math.ceil(indices.length / 8));
+      nulls.forEach((isNull, i) => {
+        if (!isNull) validity![i >> 3]! |= 1 << (i & 7);
+      });
+    }
+    const dictionaryValidity = nullEntry === null ? undefined : Uint8Array.from([0xff & ~(1 << nullEntry)]);
+    return {
+      type: 14, validity, values: new Uint8Array(view.buffer), indexType, dictionaryLength: ENTRIES.length,
+      dictionaryOffsets: int32s(offsets), dictionaryValues: data, dictionaryValidity,
+    };
+  }
+
+
+  it('selects what the general evaluator selects for every index type and operator, null rows and entries, and refused indices', () => {
+    const batch = fc.record({
+      indexType: fc.integer({ min: 1, max: 8 }),
+      // Mostly valid indices; sometimes one out of range (negative or past the entries).
+      indices: fc.array(fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0, max: ENTRIES.length - 1 }) }, { weight: 1, arbitrary: fc.integer({ min: -3, max: 300 }) }), { maxLength: 150 }),
+      repeat: fc.integer({ min: 1, max: 60 }),
+      nullEvery: fc.option(fc.integer({ min: 1, max: 5 }), { nil: null }),
+      nullEntry: fc.option(fc.integer({ min: 0, max: ENTRIES.length - 1 }), { nil: null }),
+      badEntry: fc.option(fc.integer({ min: 0, max: ENTRIES.length - 1 }), { nil: null }),
+      word: fc.constantFrom(...ENTRIES, 'zz'),
+      op: fc.integer({ min: 0, max: 5 }),
+    });
+    fc.assert(
+      fc.property(batch, ({ indexType, indices, repeat, nullEvery, nullEntry, badEntry, word, op }) => {
+        const all = Array.from({ length: repeat }, () => indices).flat();
+        const column = dictionaryColumn(indexType, all, nullEvery === null ? null : all.map((_, i) => i % nullEvery === 0), nullEntry, badEntry);
+        const compare = [1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, op];
+        const fused = outcome(compare, NO_INTS, NO_FLOATS, [word], column, all.length);
+        // r3 = TRUE; r4 = r2 AND r3: the same rows, through the general evaluator's registers.
+        const general = outcome([...compare, 5, 1, 0, 0, 8, 2, 3, 0], NO_INTS, NO_FLOATS, [word], column, all.length);
+        assert.deepEqual(fused, general);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('keeps exactly the rows whose entry equals the constant, null rows and null entries left out', () => {
+    const rows = 4096 + 77;
+    const indices = Array.from({ length: rows }, (_, i) => i % ENTRIES.length);
+    const column = dictionaryColumn(3, indices, indices.map((_, i) => i % 4 === 0), 3, null);
+    const expected = indices.flatMap((e, i) => (i % 4 !== 0 && ENTRIES[e] === 'ab' ? [i] : []));
+    assert.deepEqual(outcome([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0], NO_INTS, NO_FLOATS, ['ab'], column, rows), expected);
+    assert.deepEqual(outcome([1, 0, 0, 0, 4, 0, 0, 0, 7, 0, 1, 0], NO_INTS, NO_FLOATS, ['b'], column, rows), []);
   });
 });
 

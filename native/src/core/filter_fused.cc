@@ -257,12 +257,7 @@ constexpr std::size_t kChunkRows = 4096;
 // ANDed with the validity bitmap's word and written. False where the scan fails (the general
 // evaluator then reports it).
 bool SelectNumbers(const FilterColumn& column, std::size_t rows, Compare op, const ScanConstant& constant, FilterResult* result) {
-  const std::size_t width = column.type == ColumnType::kInt8 || column.type == ColumnType::kUInt8     ? 1
-                            : column.type == ColumnType::kInt16 || column.type == ColumnType::kUInt16 ? 2
-                            : column.type == ColumnType::kInt32 || column.type == ColumnType::kUInt32 ||
-                                      column.type == ColumnType::kFloat32
-                                ? 4
-                                : 8;
+  const std::size_t width = column.type == ColumnType::kFloat32 ? 4 : column.type == ColumnType::kFloat64 ? 8 : IntegerWidth(column.type);
   if (column.values.size < rows * width) return false;
   Selection selection(rows);
   alignas(64) uint8_t bools[kChunkRows] = {};
@@ -285,6 +280,88 @@ bool SelectNumbers(const FilterColumn& column, std::size_t rows, Compare op, con
     for (std::size_t block = 0; block < count; block += kBlock) {
       const std::size_t in_block = std::min(kBlock, count - block);
       selection.Add(PackBytes(bools + block) & ValidityWord(column.validity, chunk + block, in_block), chunk + block);
+    }
+  }
+  selection.Finish(result);
+  return true;
+}
+
+#if FLIGHTCACHE_HAS_AVX2_BUILD
+// Kept rows of int32 dictionary indices through `codes` (per entry: 1 kept, 2 entry outside its
+// data), eight rows a gather, 64 a mask ANDed with the validity word. False where a valid row's
+// index is out of range or at a bad entry (the general path then names it).
+FLIGHTCACHE_AVX2 bool GatherKept(const FilterColumn& column, std::size_t rows, const std::vector<int32_t>& codes, Selection* selection) {
+  const uint8_t* data = column.values.data;
+  const auto size = static_cast<int32_t>(codes.size());
+  const __m256i size_v = _mm256_set1_epi32(size);
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi32(-1);
+  for (std::size_t base = 0; base < rows; base += kBlock) {
+    const std::size_t count = std::min(kBlock, rows - base);
+    uint64_t kept = 0, bad = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+      const __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + 4 * (base + i)));
+      const __m256i inside = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, index), _mm256_cmpgt_epi32(size_v, index));
+      const __m256i code = _mm256_i32gather_epi32(codes.data(), _mm256_and_si256(index, inside), 4);
+      const auto kept8 = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(code, 31))));
+      const __m256i refused = _mm256_or_si256(_mm256_slli_epi32(code, 30), _mm256_xor_si256(inside, ones));
+      const auto bad8 = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(refused)));
+      kept |= static_cast<uint64_t>(kept8) << i;
+      bad |= static_cast<uint64_t>(bad8) << i;
+    }
+    for (; i < count; i++) {
+      int32_t index;
+      std::memcpy(&index, data + 4 * (base + i), 4);
+      const bool inside = index >= 0 && index < size;
+      const int32_t code = inside ? codes[static_cast<std::size_t>(index)] : 2;
+      kept |= static_cast<uint64_t>(code & 1) << i;
+      bad |= static_cast<uint64_t>((code >> 1) & 1) << i;
+    }
+    const uint64_t valid = ValidityWord(column.validity, base, count);
+    if (bad & valid) return false;
+    selection->Add(kept & valid, base);
+  }
+  return true;
+}
+#endif
+
+// `dictionary column = constant` (any comparison): the entries compared once, then each chunk's
+// indices mapped through them by the general path's own mapping and written as SelectNumbers does.
+bool SelectDictionary(const FilterColumn& column, std::size_t rows, Compare op, std::string_view constant, FilterResult* result) {
+  const std::string name = "column";
+  std::vector<uint8_t> entries;
+  if (!CompareDictionaryEntries(column, op, constant, name, &entries).ok) return false;
+  const std::size_t width = IntegerWidth(column.index_type);
+  if (width == 0) return false;
+  if (column.values.size < rows * width) return false;
+  Selection selection(rows);
+#if FLIGHTCACHE_HAS_AVX2_BUILD
+  if (HasAvx2() && column.index_type == ColumnType::kInt32 && entries.size() <= static_cast<std::size_t>(std::numeric_limits<int32_t>::max())) {
+    std::vector<int32_t> codes(entries.size());
+    for (std::size_t e = 0; e < entries.size(); e++) codes[e] = entries[e] == kEntryTrue ? 1 : entries[e] == kEntryBad ? 2 : 0;
+    if (!GatherKept(column, rows, codes, &selection)) return false;
+    selection.Finish(result);
+    return true;
+  }
+#endif
+  alignas(64) uint8_t bools[kChunkRows] = {};
+  alignas(64) uint8_t valid[kChunkRows];
+  for (std::size_t chunk = 0; chunk < rows; chunk += kChunkRows) {
+    const std::size_t count = std::min(kChunkRows, rows - chunk);
+    FilterColumn slice = column;
+    slice.values = {column.values.data + chunk * width, count * width};
+    if (column.validity.data) {
+      ExpandBits(column.validity.data + chunk / 8, count, false, valid);
+    } else {
+      std::memset(valid, 1, count);
+    }
+    // Rows that are null or at a null entry are left 0 in `bools`.
+    if (!MapDictionaryIndices(slice, count, entries, name, valid, bools).ok) return false;
+    for (std::size_t block = 0; block < count; block += kBlock) {
+      const std::size_t in_block = std::min(kBlock, count - block);
+      const uint64_t rows_in_block = in_block == kBlock ? ~0ULL : (1ULL << in_block) - 1;
+      selection.Add(PackBytes(bools + block) & rows_in_block, chunk + block);
     }
   }
   selection.Finish(result);
@@ -319,6 +396,9 @@ bool FusedFilter(const FilterProgram& program, const std::vector<FilterColumn>& 
     const std::string_view c = program.strings[k];
     if (column.type == ColumnType::kUtf8) return SelectStrings<int32_t>(column, rows, op == Compare::kEq, c, result);
     if (column.type == ColumnType::kLargeUtf8) return SelectStrings<int64_t>(column, rows, op == Compare::kEq, c, result);
+  }
+  if (constant.op == Op::kString && k < program.strings.size() && column.type == ColumnType::kDictionaryUtf8 && column_at == 0) {
+    return SelectDictionary(column, rows, op, program.strings[k], result);
   }
   // Ordered comparisons keep the column first (a mirrored operator is the general path's).
   const bool number = column.type != ColumnType::kUtf8 && column.type != ColumnType::kLargeUtf8 &&

@@ -6,7 +6,9 @@
 //   16 of the first 1024 is left to the general path.
 // - integer and float comparisons (`score < 0.1`): each 4,096-row chunk compared by the general
 //   path's own scan, so values, NaN order and range checks are the same.
-// Anything else (other programs, a dictionary column, every batch the general evaluator would
+// - dictionary comparisons (`lang = 'en'`): the entries compared once, int32 indices then mapped
+//   eight rows a gather (AVX2), other index types a chunk at a time by the general path's mapping.
+// Anything else (other programs, every batch the general evaluator would
 // refuse) is left to the general evaluator, so results and errors are the same either way.
 #ifndef FLIGHTCACHE_CORE_FILTER_FUSED_H_
 #define FLIGHTCACHE_CORE_FILTER_FUSED_H_

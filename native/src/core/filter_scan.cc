@@ -218,9 +218,6 @@ ScanStatus CompareStrings(const FilterColumn& column, std::size_t rows, Compare 
   return {};
 }
 
-// What a dictionary entry compares to.
-enum EntryResult : uint8_t { kFalse = 0, kTrue = 1, kNullEntry = 2, kBadEntry = 3 };
-
 template <typename O>
 std::vector<uint8_t> CompareEntries(const FilterColumn& column, Compare op, std::string_view constant) {
   std::vector<uint8_t> entries(column.dictionary_length);
@@ -228,11 +225,11 @@ std::vector<uint8_t> CompareEntries(const FilterColumn& column, Compare op, std:
     for (std::size_t k = 0; k < entries.size(); k++) {
       std::string_view s;
       if (column.dictionary_validity.data && !((column.dictionary_validity.data[k >> 3] >> (k & 7)) & 1)) {
-        entries[k] = kNullEntry;
+        entries[k] = kEntryNull;
       } else if (!StringAt<O>(column.dictionary_offsets.data, column.dictionary_values, k, &s)) {
-        entries[k] = kBadEntry;
+        entries[k] = kEntryBad;
       } else {
-        entries[k] = holds(s, constant) ? kTrue : kFalse;
+        entries[k] = holds(s, constant) ? kEntryTrue : kEntryFalse;
       }
     }
   });
@@ -252,41 +249,19 @@ ScanStatus MapIndices(const FilterColumn& column, std::size_t rows, const std::v
       return Failed(kMalformed, name + ": dictionary index out of range");
     }
     const uint8_t entry = entries[static_cast<std::size_t>(index)];
-    if (entry == kBadEntry) return Failed(kMalformed, name + ": dictionary offsets point outside its data");
-    valid[r] = entry != kNullEntry;
-    out[r] = entry == kTrue;
+    if (entry == kEntryBad) return Failed(kMalformed, name + ": dictionary offsets point outside its data");
+    valid[r] = entry != kEntryNull;
+    out[r] = entry == kEntryTrue;
   }
   return {};
 }
 
 ScanStatus CompareDictionary(const FilterColumn& column, std::size_t rows, Compare op, std::string_view constant, const std::string& name,
                              uint8_t* valid, uint8_t* out) {
-  const std::size_t entries = column.dictionary_length;
-  if (column.dictionary_offsets.size < (entries + 1) * (column.dictionary_large ? 8 : 4)) return Failed(kMalformed, name + ": dictionary offsets too short");
-  if (column.dictionary_validity.data && column.dictionary_validity.size < (entries + 7) / 8) return Failed(kMalformed, name + ": dictionary validity too short");
-  const std::vector<uint8_t> results =
-      column.dictionary_large ? CompareEntries<int64_t>(column, op, constant) : CompareEntries<int32_t>(column, op, constant);
-  switch (column.index_type) {
-    case ColumnType::kInt8: return MapIndices<int8_t>(column, rows, results, name, valid, out);
-    case ColumnType::kInt16: return MapIndices<int16_t>(column, rows, results, name, valid, out);
-    case ColumnType::kInt32: return MapIndices<int32_t>(column, rows, results, name, valid, out);
-    case ColumnType::kInt64: return MapIndices<int64_t>(column, rows, results, name, valid, out);
-    case ColumnType::kUInt8: return MapIndices<uint8_t>(column, rows, results, name, valid, out);
-    case ColumnType::kUInt16: return MapIndices<uint16_t>(column, rows, results, name, valid, out);
-    case ColumnType::kUInt32: return MapIndices<uint32_t>(column, rows, results, name, valid, out);
-    case ColumnType::kUInt64: return MapIndices<uint64_t>(column, rows, results, name, valid, out);
-    default: return Failed(kMalformed, name + ": dictionary indices too short");
-  }
-}
-
-std::size_t IndexWidth(ColumnType type) {
-  switch (type) {
-    case ColumnType::kInt8: case ColumnType::kUInt8: return 1;
-    case ColumnType::kInt16: case ColumnType::kUInt16: return 2;
-    case ColumnType::kInt32: case ColumnType::kUInt32: return 4;
-    case ColumnType::kInt64: case ColumnType::kUInt64: return 8;
-    default: return 0;
-  }
+  std::vector<uint8_t> entries;
+  const ScanStatus status = CompareDictionaryEntries(column, op, constant, name, &entries);
+  if (!status.ok) return status;
+  return MapDictionaryIndices(column, rows, entries, name, valid, out);
 }
 
 }  // namespace
@@ -304,6 +279,16 @@ void ExpandBits(const uint8_t* bits, std::size_t rows, bool and_into, uint8_t* o
   }
 }
 
+std::size_t IntegerWidth(ColumnType type) {
+  switch (type) {
+    case ColumnType::kInt8: case ColumnType::kUInt8: return 1;
+    case ColumnType::kInt16: case ColumnType::kUInt16: return 2;
+    case ColumnType::kInt32: case ColumnType::kUInt32: return 4;
+    case ColumnType::kInt64: case ColumnType::kUInt64: return 8;
+    default: return 0;
+  }
+}
+
 #if FLIGHTCACHE_HAS_AVX2_BUILD
 bool HasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2");
@@ -312,6 +297,32 @@ bool HasAvx2() {
 #else
 bool HasAvx2() { return false; }
 #endif
+
+ScanStatus CompareDictionaryEntries(const FilterColumn& column, Compare op, std::string_view constant, const std::string& name,
+                                    std::vector<uint8_t>* entries) {
+  const std::size_t length = column.dictionary_length;
+  if (column.dictionary_offsets.size < (length + 1) * (column.dictionary_large ? 8 : 4)) return Failed(kMalformed, name + ": dictionary offsets too short");
+  if (column.dictionary_validity.data && column.dictionary_validity.size < (length + 7) / 8) return Failed(kMalformed, name + ": dictionary validity too short");
+  *entries = column.dictionary_large ? CompareEntries<int64_t>(column, op, constant) : CompareEntries<int32_t>(column, op, constant);
+  return {};
+}
+
+ScanStatus MapDictionaryIndices(const FilterColumn& column, std::size_t rows, const std::vector<uint8_t>& entries, const std::string& name,
+                                uint8_t* valid, uint8_t* out) {
+  if (IntegerWidth(column.index_type) == 0 || column.values.size < rows * IntegerWidth(column.index_type)) {
+    return Failed(kMalformed, name + ": dictionary indices too short");
+  }
+  switch (column.index_type) {
+    case ColumnType::kInt8: return MapIndices<int8_t>(column, rows, entries, name, valid, out);
+    case ColumnType::kInt16: return MapIndices<int16_t>(column, rows, entries, name, valid, out);
+    case ColumnType::kInt32: return MapIndices<int32_t>(column, rows, entries, name, valid, out);
+    case ColumnType::kInt64: return MapIndices<int64_t>(column, rows, entries, name, valid, out);
+    case ColumnType::kUInt8: return MapIndices<uint8_t>(column, rows, entries, name, valid, out);
+    case ColumnType::kUInt16: return MapIndices<uint16_t>(column, rows, entries, name, valid, out);
+    case ColumnType::kUInt32: return MapIndices<uint32_t>(column, rows, entries, name, valid, out);
+    default: return MapIndices<uint64_t>(column, rows, entries, name, valid, out);
+  }
+}
 
 bool HasScan(const FilterColumn& column, Kind kind) {
   switch (column.type) {
@@ -340,11 +351,7 @@ ScanStatus ScanCompare(const FilterColumn& column, std::size_t rows, Compare op,
     case ColumnType::kFloat64: return CompareFloats<double>(column, rows, op, constant.float_value, name, bools);
     case ColumnType::kUtf8: return CompareStrings<int32_t>(column, rows, op, constant.string_value, name, bools);
     case ColumnType::kLargeUtf8: return CompareStrings<int64_t>(column, rows, op, constant.string_value, name, bools);
-    case ColumnType::kDictionaryUtf8:
-      if (IndexWidth(column.index_type) == 0 || column.values.size < rows * IndexWidth(column.index_type)) {
-        return Failed(kMalformed, name + ": dictionary indices too short");
-      }
-      return CompareDictionary(column, rows, op, constant.string_value, name, valid, bools);
+    case ColumnType::kDictionaryUtf8: return CompareDictionary(column, rows, op, constant.string_value, name, valid, bools);
     default: return Failed(kMalformed, name + ": unsupported column type");
   }
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/filter.h"
 
@@ -58,6 +59,9 @@ struct ScanStatus {
   std::string message;
 };
 
+// Bytes of one value of an integer type (0 for any other type).
+std::size_t IntegerWidth(ColumnType type);
+
 // Whether `column` compared with a constant of `kind` has a scan (integers, floats, utf8, dictionaries).
 bool HasScan(const FilterColumn& column, Kind kind);
 
@@ -65,6 +69,18 @@ bool HasScan(const FilterColumn& column, Kind kind);
 // on entry (a dictionary's null entries clear it). `name` prefixes the messages.
 ScanStatus ScanCompare(const FilterColumn& column, std::size_t rows, Compare op, const ScanConstant& constant,
                        const std::string& name, uint8_t* valid, uint8_t* bools);
+
+// What a dictionary entry compares to.
+enum EntryResult : uint8_t { kEntryFalse = 0, kEntryTrue = 1, kEntryNull = 2, kEntryBad = 3 };
+
+// A dictionary column's entries compared with `constant` once, one EntryResult each.
+ScanStatus CompareDictionaryEntries(const FilterColumn& column, Compare op, std::string_view constant, const std::string& name,
+                                    std::vector<uint8_t>* entries);
+
+// Rows of a dictionary column mapped through `entries` into `out`, clearing `valid` (the column's
+// validity on entry) at null entries; refuses an index out of range or at an entry outside its data.
+ScanStatus MapDictionaryIndices(const FilterColumn& column, std::size_t rows, const std::vector<uint8_t>& entries, const std::string& name,
+                                uint8_t* valid, uint8_t* out);
 
 }  // namespace flightcache::core
 
