@@ -288,6 +288,20 @@ describe('native filterBatch: an integer or float column compared with a constan
     );
   });
 
+  it('orders NaN by its sign bit (-NaN below every number, NaN above) and -0 equal to 0, in whole and partial groups of four', () => {
+    // Rows 0-8: 1, NaN, -NaN, -0, 0, 2, -NaN, -1, NaN (the last rows outside a group of four).
+    const floats = [1, NaN, NaN, -0, 0, 2, NaN, -1, NaN];
+    const negative = [false, false, true, false, false, false, true, false, false];
+    const column = numberColumn(10, negative.map((n) => (n ? -1n : 1n)), floats, null);
+    const kept = (op: number): unknown => outcome([1, 0, 0, 0, 3, 0, 0, 0, 7, 0, 1, op], NO_INTS, Float64Array.from([0]), [], column, floats.length);
+    assert.deepEqual(kept(0), [3, 4]);
+    assert.deepEqual(kept(1), [0, 1, 2, 5, 6, 7, 8]);
+    assert.deepEqual(kept(2), [2, 6, 7]);
+    assert.deepEqual(kept(3), [2, 3, 4, 6, 7]);
+    assert.deepEqual(kept(4), [0, 1, 5, 8]);
+    assert.deepEqual(kept(5), [0, 1, 3, 4, 5, 8]);
+  });
+
   it('keeps exactly the rows below a constant of a float64 column with nulls across a chunk boundary', () => {
     const rows = 4096 + 130;
     const values = Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? Number.NaN : i / 10));

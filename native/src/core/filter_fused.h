@@ -5,7 +5,8 @@
 //   constant's length, prefetched a group of blocks ahead; a selection keeping more than one row in
 //   16 of the first 1024 is left to the general path.
 // - integer and float comparisons (`score < 0.1`): each 4,096-row chunk compared by the general
-//   path's own scan, so values, NaN order and range checks are the same.
+//   path's own scan, so values, NaN order and range checks are the same; float64 with AVX2
+//   straight into the mask, four rows a compare, under the same NaN order.
 // - dictionary comparisons (`lang = 'en'`): the entries compared once, int32 indices then mapped
 //   eight rows a gather (AVX2), other index types a chunk at a time by the general path's mapping.
 // Anything else (other programs, every batch the general evaluator would
