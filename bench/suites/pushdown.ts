@@ -3,7 +3,8 @@
  * column of a generated table of about 1 GiB (--quick: 128 MiB; bench/py/pushdown_peers.py).
  * Part `rate`: the shard's filter rate (the planned kernel over every batch of the table in memory,
  * bench/suites/pushdown-kernel.ts) against `SELECT count(*) ... WHERE` in DuckDB and DataFusion over
- * the same table as an in-memory Arrow table, in rows scanned per wall second and per CPU second.
+ * the same table as an in-memory Arrow table, in rows scanned per wall second and per CPU second;
+ * ours and the peers take turns, one sample of every case each per round.
  * Part `e2e`: one node holding the table; a pyarrow client reads the filtered stream (the JSON
  * command's "filter") against reading everything and filtering with pyarrow.compute, checking the
  * rows are the same. `--only rate` or `--only e2e` runs one part.
@@ -31,6 +32,17 @@ interface Engines {
   engines: Record<string, Record<string, Passes> | { skipped: string }>;
 }
 
+/** Adds one round's samples of `contender` (by case name) to those of earlier rounds. */
+function appendPasses(contenders: Map<string, Map<string, Passes>>, contender: string, round: ReadonlyMap<string, Passes>): void {
+  const seen = contenders.get(contender) ?? new Map<string, Passes>();
+  for (const [name, passes] of round) {
+    const before = seen.get(name);
+    if (before && before.rows !== passes.rows) throw new Error(`pushdown ${name}: ${contender} kept ${passes.rows} rows, before ${before.rows}`);
+    seen.set(name, { rows: passes.rows, seconds: [...(before?.seconds ?? []), ...passes.seconds], cpuSeconds: [...(before?.cpuSeconds ?? []), ...passes.cpuSeconds] });
+  }
+  contenders.set(contender, seen);
+}
+
 /** Runs the suite; see the module comment. */
 export async function runPushdown(options: SuiteOptions): Promise<SuiteOutput> {
   const parts = options.only === undefined ? PARTS : options.only.split(',');
@@ -46,16 +58,23 @@ export async function runPushdown(options: SuiteOptions): Promise<SuiteOutput> {
     let endToEnd: ReturnType<typeof endToEndCases> | undefined;
     if (parts.includes('rate')) {
       const repeat = Math.ceil(SAMPLE_ROWS / table.rows);
-      const ours = kernelTimes(table.file, CASES.map((c) => c.sql), runs, repeat);
-      const peers = await runPython<Engines>(SCRIPT, ['engines', dir, String(runs), String(repeat), cases], { timeoutMs: TIMEOUT_MS });
-      const contenders = new Map<string, Map<string, Passes>>([['ours', new Map(CASES.map((c) => [c.name, ours.get(c.sql)!]))]]);
+      const contenders = new Map<string, Map<string, Passes>>();
       const skipped: Record<string, string> = {};
-      for (const [engine, result] of Object.entries(peers.engines)) {
-        if ('skipped' in result && typeof result.skipped === 'string') skipped[engine] = result.skipped;
-        else contenders.set(engine, new Map(Object.entries(result as Record<string, Passes>)));
+      let duckdbThreads: number | null = null;
+      // Ours and the peers take turns, one sample of every case each per round: this machine's speed
+      // moves in phases of seconds, and turns give both sides samples from the same phases.
+      for (let round = 0; round < runs; round++) {
+        const ours = kernelTimes(table.file, CASES.map((c) => c.sql), 1, repeat);
+        appendPasses(contenders, 'ours', new Map(CASES.map((c) => [c.name, ours.get(c.sql)!])));
+        const peers = await runPython<Engines>(SCRIPT, ['engines', dir, '1', String(repeat), cases], { timeoutMs: TIMEOUT_MS });
+        duckdbThreads = peers.duckdbThreads;
+        for (const [engine, result] of Object.entries(peers.engines)) {
+          if ('skipped' in result && typeof result.skipped === 'string') skipped[engine] = result.skipped;
+          else appendPasses(contenders, engine, new Map(Object.entries(result as Record<string, Passes>)));
+        }
       }
       rates = rateCases(table.rows * repeat, contenders);
-      Object.assign(data, { passesPerSample: repeat, duckdbThreads: peers.duckdbThreads, skipped, rates });
+      Object.assign(data, { passesPerSample: repeat, duckdbThreads, skipped, rates });
     }
     if (parts.includes('e2e')) {
       const server = await startOurServer(options.quick ? '2GiB' : '6GiB');
