@@ -63,16 +63,6 @@ Compare Mirror(Compare op) {
   }
 }
 
-std::size_t WidthOf(ColumnType type) {
-  switch (type) {
-    case ColumnType::kInt8: case ColumnType::kUInt8: return 1;
-    case ColumnType::kInt16: case ColumnType::kUInt16: return 2;
-    case ColumnType::kInt32: case ColumnType::kUInt32: case ColumnType::kFloat32: return 4;
-    case ColumnType::kInt64: case ColumnType::kUInt64: case ColumnType::kFloat64: return 8;
-    default: return 0;
-  }
-}
-
 // Reads integer `i` of a fixed-width buffer of `type`; false for a uint64 above the int64 range.
 bool ReadInt(const uint8_t* data, ColumnType type, std::size_t i, int64_t* out) {
   switch (type) {

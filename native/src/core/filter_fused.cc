@@ -59,21 +59,26 @@ struct BytePositions {
 };
 constexpr BytePositions kPositions;
 
-// Writes the rows of `mask` (block starting at row `base`) to `out`, which has 64 slots to spare:
-// a dense mask a byte (eight rows) at a time from the positions table, a sparse one a set bit at a
-// time. Returns how many.
-std::size_t Emit(uint64_t mask, uint32_t base, uint32_t* out) {
+// Writes the rows of `mask` (block starting at row `base`) to `out` a set bit at a time: the
+// fastest way for a sparse mask. Returns how many.
+std::size_t EmitSparse(uint64_t mask, uint32_t base, uint32_t* out) {
   std::size_t kept = 0;
-  if (__builtin_popcountll(mask) >= 12) {
-    for (unsigned b = 0; b < kBlock / 8; b++) {
-      const auto byte = static_cast<unsigned>(mask >> (8 * b)) & 0xFF;
-      const uint8_t* at = kPositions.at[byte];
-      for (unsigned k = 0; k < 8; k++) out[kept + k] = base + 8 * b + at[k];
-      kept += static_cast<std::size_t>(__builtin_popcount(byte));
-    }
-    return kept;
-  }
   for (; mask != 0; mask &= mask - 1) out[kept++] = base + static_cast<uint32_t>(__builtin_ctzll(mask));
+  return kept;
+}
+
+// Writes the rows of `mask` (block starting at row `base`) to `out`, which has 64 slots to spare:
+// a dense mask a byte (eight rows) at a time from the positions table, a sparse one bit by bit.
+// Returns how many.
+std::size_t Emit(uint64_t mask, uint32_t base, uint32_t* out) {
+  if (__builtin_popcountll(mask) < 12) return EmitSparse(mask, base, out);
+  std::size_t kept = 0;
+  for (unsigned b = 0; b < kBlock / 8; b++) {
+    const auto byte = static_cast<unsigned>(mask >> (8 * b)) & 0xFF;
+    const uint8_t* at = kPositions.at[byte];
+    for (unsigned k = 0; k < 8; k++) out[kept + k] = base + 8 * b + at[k];
+    kept += static_cast<std::size_t>(__builtin_popcount(byte));
+  }
   return kept;
 }
 
@@ -81,18 +86,15 @@ std::size_t Emit(uint64_t mask, uint32_t base, uint32_t* out) {
 // Emit with AVX2: each byte's eight positions widened and offset in one register and stored at
 // once, so a mask with a few rows kept is already cheaper than bit by bit.
 FLIGHTCACHE_AVX2 std::size_t EmitAvx2(uint64_t mask, uint32_t base, uint32_t* out) {
+  if (__builtin_popcountll(mask) < 4) return EmitSparse(mask, base, out);
   std::size_t kept = 0;
-  if (__builtin_popcountll(mask) >= 4) {
-    for (unsigned b = 0; b < kBlock / 8; b++) {
-      const auto byte = static_cast<unsigned>(mask >> (8 * b)) & 0xFF;
-      const __m128i at = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kPositions.at[byte]));
-      const __m256i rows = _mm256_add_epi32(_mm256_cvtepu8_epi32(at), _mm256_set1_epi32(static_cast<int>(base + 8 * b)));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + kept), rows);
-      kept += static_cast<std::size_t>(__builtin_popcount(byte));
-    }
-    return kept;
+  for (unsigned b = 0; b < kBlock / 8; b++) {
+    const auto byte = static_cast<unsigned>(mask >> (8 * b)) & 0xFF;
+    const __m128i at = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kPositions.at[byte]));
+    const __m256i rows = _mm256_add_epi32(_mm256_cvtepu8_epi32(at), _mm256_set1_epi32(static_cast<int>(base + 8 * b)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + kept), rows);
+    kept += static_cast<std::size_t>(__builtin_popcount(byte));
   }
-  for (; mask != 0; mask &= mask - 1) out[kept++] = base + static_cast<uint32_t>(__builtin_ctzll(mask));
   return kept;
 }
 #endif
@@ -155,11 +157,13 @@ FLIGHTCACHE_AVX2 bool LengthsAvx2(const uint8_t* offsets, std::size_t count, std
 }
 #endif
 
-// LengthsOf in the build this CPU runs fastest.
+// LengthsOf in the AVX2 build where `avx2` (HasAvx2(), asked once per batch), else the baseline.
 template <typename O>
-bool CompareLengths(const uint8_t* offsets, std::size_t count, std::make_unsigned_t<O> n, uint8_t* bytes) {
+bool CompareLengths(bool avx2, const uint8_t* offsets, std::size_t count, std::make_unsigned_t<O> n, uint8_t* bytes) {
 #if FLIGHTCACHE_HAS_AVX2_BUILD
-  if (HasAvx2()) return LengthsAvx2<O>(offsets, count, n, bytes);
+  if (avx2) return LengthsAvx2<O>(offsets, count, n, bytes);
+#else
+  (void)avx2;
 #endif
   return LengthsBaseline<O>(offsets, count, n, bytes);
 }
@@ -212,6 +216,7 @@ bool SelectStrings(const FilterColumn& column, std::size_t rows, bool equal, std
     return static_cast<uint64_t>(value);
   };
   Selection selection(rows);
+  const bool avx2 = HasAvx2();
   alignas(64) uint8_t bytes[kBlock];
   uint64_t candidates[kGroupBlocks], valid[kGroupBlocks];
   for (std::size_t group = 0; group < rows; group += kBlock * kGroupBlocks) {
@@ -220,7 +225,7 @@ bool SelectStrings(const FilterColumn& column, std::size_t rows, bool equal, std
       const std::size_t count = std::min(kBlock, rows - base);
       if (count < kBlock) std::memset(bytes, 0, kBlock);
       // The offsets so far ascend within [first, last]: the block's strings lie in the data.
-      if (!CompareLengths<O>(offsets + sizeof(O) * base, count, static_cast<U>(n), bytes)) return false;
+      if (!CompareLengths<O>(avx2, offsets + sizeof(O) * base, count, static_cast<U>(n), bytes)) return false;
       valid[b] = ValidityWord(column.validity, base, count);
       candidates[b] = PackBytes(bytes) & valid[b];
       if (__builtin_popcountll(candidates[b]) < 8) {
@@ -308,12 +313,40 @@ void CompareDoubles(const FilterColumn& column, std::size_t rows, Compare op, do
 // comparison and the selection.
 constexpr std::size_t kChunkRows = 4096;
 
+// Each chunk of `column` (values of `width` bytes) scanned by `scan(slice, count, valid, bools)` into
+// one byte (0 or 1) per row, then packed 64 rows a mask, ANDed with the validity bitmap's word and
+// added to `selection`. `valid` holds the chunk's validity on entry where `expand_validity`. False
+// where a scan fails.
+template <typename Scan>
+bool SelectChunks(const FilterColumn& column, std::size_t rows, std::size_t width, bool expand_validity, Scan scan, Selection* selection) {
+  alignas(64) uint8_t bools[kChunkRows] = {};
+  alignas(64) uint8_t valid[kChunkRows];
+  for (std::size_t chunk = 0; chunk < rows; chunk += kChunkRows) {
+    const std::size_t count = std::min(kChunkRows, rows - chunk);
+    FilterColumn slice = column;
+    slice.values = {column.values.data + chunk * width, count * width};
+    if (expand_validity) {
+      if (column.validity.data) {
+        ExpandBits(column.validity.data + chunk / 8, count, false, valid);
+      } else {
+        std::memset(valid, 1, count);
+      }
+    }
+    if (!scan(slice, count, valid, bools)) return false;
+    for (std::size_t block = 0; block < count; block += kBlock) {
+      const std::size_t in_block = std::min(kBlock, count - block);
+      selection->Add(PackBytes(bools + block) & ValidityWord(column.validity, chunk + block, in_block), chunk + block);
+    }
+  }
+  return true;
+}
+
 // `column <op> constant` for an integer or float column: each chunk compared by the general path's
 // own scan (so values, NaN order and range checks are the same), its bytes packed 64 rows a mask,
 // ANDed with the validity bitmap's word and written. False where the scan fails (the general
 // evaluator then reports it).
 bool SelectNumbers(const FilterColumn& column, std::size_t rows, Compare op, const ScanConstant& constant, FilterResult* result) {
-  const std::size_t width = column.type == ColumnType::kFloat32 ? 4 : column.type == ColumnType::kFloat64 ? 8 : IntegerWidth(column.type);
+  const std::size_t width = WidthOf(column.type);
   if (column.values.size < rows * width) return false;
   Selection selection(rows);
 #if FLIGHTCACHE_HAS_AVX2_BUILD
@@ -323,28 +356,12 @@ bool SelectNumbers(const FilterColumn& column, std::size_t rows, Compare op, con
     return true;
   }
 #endif
-  alignas(64) uint8_t bools[kChunkRows] = {};
-  alignas(64) uint8_t valid[kChunkRows];
   const std::string name = "column";
-  for (std::size_t chunk = 0; chunk < rows; chunk += kChunkRows) {
-    const std::size_t count = std::min(kChunkRows, rows - chunk);
-    FilterColumn slice;
-    slice.type = column.type;
-    slice.values = {column.values.data + chunk * width, count * width};
-    // Only uint64 reads validity (a null slot's value may exceed int64 without failing the scan).
-    if (column.type == ColumnType::kUInt64) {
-      if (column.validity.data) {
-        ExpandBits(column.validity.data + chunk / 8, count, false, valid);
-      } else {
-        std::memset(valid, 1, count);
-      }
-    }
-    if (!ScanCompare(slice, count, op, constant, name, valid, bools).ok) return false;
-    for (std::size_t block = 0; block < count; block += kBlock) {
-      const std::size_t in_block = std::min(kBlock, count - block);
-      selection.Add(PackBytes(bools + block) & ValidityWord(column.validity, chunk + block, in_block), chunk + block);
-    }
-  }
+  // Only uint64 reads validity (a null slot's value may exceed int64 without failing the scan).
+  const auto scan = [&](const FilterColumn& slice, std::size_t count, uint8_t* valid, uint8_t* bools) {
+    return ScanCompare(slice, count, op, constant, name, valid, bools).ok;
+  };
+  if (!SelectChunks(column, rows, width, column.type == ColumnType::kUInt64, scan, &selection)) return false;
   selection.Finish(result);
   return true;
 }
@@ -408,25 +425,11 @@ bool SelectDictionary(const FilterColumn& column, std::size_t rows, Compare op, 
     return true;
   }
 #endif
-  alignas(64) uint8_t bools[kChunkRows] = {};
-  alignas(64) uint8_t valid[kChunkRows];
-  for (std::size_t chunk = 0; chunk < rows; chunk += kChunkRows) {
-    const std::size_t count = std::min(kChunkRows, rows - chunk);
-    FilterColumn slice = column;
-    slice.values = {column.values.data + chunk * width, count * width};
-    if (column.validity.data) {
-      ExpandBits(column.validity.data + chunk / 8, count, false, valid);
-    } else {
-      std::memset(valid, 1, count);
-    }
-    // Rows that are null or at a null entry are left 0 in `bools`.
-    if (!MapDictionaryIndices(slice, count, entries, name, valid, bools).ok) return false;
-    for (std::size_t block = 0; block < count; block += kBlock) {
-      const std::size_t in_block = std::min(kBlock, count - block);
-      const uint64_t rows_in_block = in_block == kBlock ? ~0ULL : (1ULL << in_block) - 1;
-      selection.Add(PackBytes(bools + block) & rows_in_block, chunk + block);
-    }
-  }
+  // Rows that are null or at a null entry are left 0 in `bools`.
+  const auto map = [&](const FilterColumn& slice, std::size_t count, uint8_t* valid, uint8_t* bools) {
+    return MapDictionaryIndices(slice, count, entries, name, valid, bools).ok;
+  };
+  if (!SelectChunks(column, rows, width, true, map, &selection)) return false;
   selection.Finish(result);
   return true;
 }
@@ -463,10 +466,9 @@ bool FusedFilter(const FilterProgram& program, const std::vector<FilterColumn>& 
   if (constant.op == Op::kString && k < program.strings.size() && column.type == ColumnType::kDictionaryUtf8 && column_at == 0) {
     return SelectDictionary(column, rows, op, program.strings[k], result);
   }
-  // Ordered comparisons keep the column first (a mirrored operator is the general path's).
-  const bool number = column.type != ColumnType::kUtf8 && column.type != ColumnType::kLargeUtf8 &&
-                      column.type != ColumnType::kDictionaryUtf8 && column_at == 0;
-  if (number && (constant.op == Op::kInt || constant.op == Op::kFloat)) {
+  // Ordered comparisons keep the column first (a mirrored operator is the general path's). HasScan
+  // refuses string and dictionary columns for a number.
+  if (column_at == 0 && (constant.op == Op::kInt || constant.op == Op::kFloat)) {
     ScanConstant value;
     value.kind = constant.op == Op::kInt ? Kind::kInt : Kind::kFloat;
     if (constant.op == Op::kInt && k < program.ints.size()) value.int_value = program.ints[k];

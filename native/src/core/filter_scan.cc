@@ -279,6 +279,12 @@ void ExpandBits(const uint8_t* bits, std::size_t rows, bool and_into, uint8_t* o
   }
 }
 
+std::size_t WidthOf(ColumnType type) {
+  if (type == ColumnType::kFloat32) return 4;
+  if (type == ColumnType::kFloat64) return 8;
+  return IntegerWidth(type);
+}
+
 std::size_t IntegerWidth(ColumnType type) {
   switch (type) {
     case ColumnType::kInt8: case ColumnType::kUInt8: return 1;

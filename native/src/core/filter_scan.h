@@ -62,6 +62,9 @@ struct ScanStatus {
 // Bytes of one value of an integer type (0 for any other type).
 std::size_t IntegerWidth(ColumnType type);
 
+// Bytes of one value of an integer or float type (0 for any other type).
+std::size_t WidthOf(ColumnType type);
+
 // Whether `column` compared with a constant of `kind` has a scan (integers, floats, utf8, dictionaries).
 bool HasScan(const FilterColumn& column, Kind kind);
 
