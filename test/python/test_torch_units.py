@@ -13,6 +13,7 @@ import torch
 from flightcache.request import share_request
 from flightcache.stream import Piece, ShareStream
 from flightcache.torch import batch_to_tensors
+from flightcache.torch.convert import BatchRows, join_rows
 from flightcache.torch.plan import Mark, Segment, advance, batch_limits, remaining, resplit
 from flightcache.torch.rechunk import rechunk
 
@@ -59,11 +60,17 @@ def pieces(sizes, segment=0, first_before=None):
     return out
 
 
+def with_rows(pieces):
+    """(segment, piece, rows) triples for rechunk, the rows being each piece's record batch."""
+    return [(segment, piece, piece.rows) for segment, piece in pieces]
+
+
 def test_rechunking_and_positions():
-    out = list(rechunk(pieces([5, 3, 7]), 4, False))
-    assert [b.column("id").to_pylist() for b, _ in out] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
+    out = list(rechunk(with_rows(pieces([5, 3, 7])), 4, False))
+    assert [[i for part in parts for i in part.column("id").to_pylist()] for parts, _ in out] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14]]
+    assert [len(parts) for parts, _ in out] == [1, 2, 1, 1], "a batch spanning server batches comes in parts"
     assert [(m.cursor, m.end) for _, m in out] == [("c0", 4), ("c1", 3), ("c2", 4), ("c2", 7)]
-    assert len(list(rechunk(pieces([5, 3, 7]), 4, True))) == 3
+    assert len(list(rechunk(with_rows(pieces([5, 3, 7])), 4, True))) == 3
     segment = Segment({"rank": 0, "world_size": 1})
     assert advance(segment, out[0][1]) == Segment(segment.request, None, 4, None, "c0", 5), "inside the first batch"
     assert advance(segment, out[1][1]) == Segment(segment.request, "c1", 0, None), "at a batch end"
@@ -73,6 +80,72 @@ def test_rechunking_and_positions():
     two = [Segment({"rank": 0, "world_size": 2}), Segment({"rank": 1, "world_size": 2})]
     mark = Mark(1, "c1", "c0", 5, 3, 3)
     assert remaining(two, mark) == [Segment(two[1].request, "c1", 0, None)]
+
+
+def _same(got, expected):
+    assert got.keys() == expected.keys()
+    for name, value in expected.items():
+        if isinstance(value, torch.Tensor):
+            assert isinstance(got[name], torch.Tensor) and got[name].dtype == value.dtype and torch.equal(got[name], value), name
+        else:
+            assert got[name] == value, name
+
+
+def _mixed_batch(start, rows, rng):
+    ids = np.arange(start, start + rows, dtype=np.int64)
+    return pa.record_batch(
+        {
+            "id": pa.array(ids),
+            "vec": pa.FixedSizeListArray.from_arrays(pa.array(rng.standard_normal(rows * 3).astype(np.float32)), 3),
+            "flag": pa.array(ids % 3 == 0),
+            "when": pa.array(ids, pa.timestamp("us")),
+            "name": pa.array([f"n{i % 5}" for i in ids]),
+            "lang": pa.array([["en", "fr", "de"][i % 3] for i in ids]).dictionary_encode(),
+        }
+    )
+
+
+def test_batches_cut_from_converted_server_batches_equal_converting_each_batch():
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        sizes = [int(size) for size in rng.integers(1, 40, size=int(rng.integers(1, 6)))]
+        batch_size = int(rng.integers(1, 50))
+        batches, start = [], 0
+        for size in sizes:
+            batches.append(_mixed_batch(start, size, rng))
+            start += size
+        triples = [(0, piece, BatchRows(batch)) for (_, piece), batch in zip(pieces(sizes), batches)]
+        whole = pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+        at = 0
+        for parts, _ in rechunk(triples, batch_size, False):
+            rows = sum(part.num_rows for part in parts)
+            _same(join_rows(parts), batch_to_tensors(whole.slice(at, rows)))
+            at += rows
+        assert at == sum(sizes)
+
+
+def test_a_slice_of_a_converted_server_batch_shares_its_memory():
+    values = pa.array(np.arange(40, dtype=np.float32))
+    batch = pa.record_batch({"f": values.slice(0, 10), "cube": pa.FixedSizeListArray.from_arrays(values, 4)})
+    part = BatchRows(batch).slice(3, 4)
+    tensors = part.tensors()
+    assert tensors["f"].data_ptr() == values.buffers()[1].address + 3 * 4
+    assert tensors["cube"].data_ptr() == values.buffers()[1].address + 3 * 4 * 4
+    assert torch.equal(tensors["cube"], torch.arange(12, 28, dtype=torch.float32).reshape(4, 4))
+
+
+def test_padded_sequences_and_nulls_are_converted_per_batch():
+    tokens = pa.array([[1], [2, 3, 4], [5, 6], [7]], pa.list_(pa.int32()))
+    part = BatchRows(pa.record_batch({"tokens": tokens})).slice(2, 2)
+    assert torch.equal(part.tensors()["tokens"], torch.tensor([[5, 6], [7, 0]], dtype=torch.int32)), "padded to this batch's longest row"
+    nullable = BatchRows(pa.record_batch({"c": pa.array([1, 2, None, 4], pa.int64())}))
+    assert torch.equal(nullable.slice(0, 2).tensors()["c"], torch.tensor([1, 2]))
+    try:
+        nullable.slice(2, 2).tensors()
+        raise AssertionError("a batch with a null converted")
+    except TypeError as error:
+        assert "'c' has 1 nulls" in str(error), str(error)
+    _same(join_rows([nullable.slice(0, 2), BatchRows(pa.record_batch({"c": pa.array([9], pa.int64())}))]), {"c": torch.tensor([1, 2, 9])})
 
 
 class FakeStream:

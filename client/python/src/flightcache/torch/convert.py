@@ -13,7 +13,8 @@ leave it out or a `transform` to convert it yourself.
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, Callable, Optional
 
 import numpy as np
 import pyarrow as pa
@@ -88,3 +89,68 @@ def column_to_tensor(array: pa.Array, name: str, sequences: str = "padded", pad_
 def batch_to_tensors(batch: pa.RecordBatch, sequences: str = "padded", pad_value: Any = 0) -> dict[str, Any]:
     """Every column of a record batch, by name."""
     return {name: column_to_tensor(column, name, sequences, pad_value) for name, column in zip(batch.schema.names, batch.columns)}
+
+
+def _row_independent(kind: pa.DataType) -> bool:
+    """Whether any rows' form of a column of this type are those rows of the whole column's form (padded sequences are not)."""
+    if pt.is_dictionary(kind):
+        return _row_independent(kind.value_type)
+    while pt.is_fixed_size_list(kind):
+        kind = kind.value_type
+    return _is_numeric(kind) or pt.is_string(kind) or pt.is_large_string(kind) or pt.is_binary(kind) or pt.is_large_binary(kind)
+
+
+class BatchRows:
+    """Rows of a server batch that become tensors. Where every column's form is row-independent and
+    the whole batch converts, it is converted once and each batch cut from it is a slice of those
+    tensors: a few microseconds instead of a conversion per batch of a few rows. Otherwise (nulls,
+    padded sequences) each batch is converted on its own rows, failing where it would anyway."""
+
+    __slots__ = ("batch", "offset", "num_rows", "_columns", "_sequences", "_pad_value")
+
+    def __init__(self, batch: pa.RecordBatch, sequences: str = "padded", pad_value: Any = 0):
+        self.batch = batch
+        self.offset = 0
+        self.num_rows = batch.num_rows
+        self._sequences = sequences
+        self._pad_value = pad_value
+        self._columns: Optional[dict[str, Any]] = None
+        if all(_row_independent(field.type) for field in batch.schema):
+            try:
+                self._columns = batch_to_tensors(batch, sequences, pad_value)
+            except TypeError:
+                self._columns = None
+
+    def slice(self, offset: int, length: int) -> BatchRows:
+        """Rows offset..offset+length-1 of these rows (no copy)."""
+        part = copy.copy(self)
+        part.offset = self.offset + offset
+        part.num_rows = min(length, self.num_rows - offset)
+        return part
+
+    def record_batch(self) -> pa.RecordBatch:
+        """The rows as Arrow (a zero-copy slice)."""
+        return self.batch.slice(self.offset, self.num_rows)
+
+    def tensors(self) -> dict[str, Any]:
+        """The rows' columns as batch_to_tensors gives them."""
+        if self._columns is None:
+            return batch_to_tensors(self.record_batch(), self._sequences, self._pad_value)
+        end = self.offset + self.num_rows
+        return {name: value[self.offset : end] for name, value in self._columns.items()}
+
+
+def join_rows(parts: list[BatchRows], place: Optional[Callable[[pa.RecordBatch], pa.RecordBatch]] = None) -> dict[str, Any]:
+    """Consecutive rows from one or more server batches as one batch of tensors (a copy when several);
+    `place` puts a batch combined from several where it must live (e.g. memory another process maps)."""
+    if len(parts) == 1:
+        return parts[0].tensors()
+    if place is not None or any(part._columns is None for part in parts):
+        first = parts[0]
+        combined = pa.concat_batches([part.record_batch() for part in parts])
+        return batch_to_tensors(combined if place is None else place(combined), first._sequences, first._pad_value)
+    pieces = [part.tensors() for part in parts]
+    return {
+        name: torch.cat([piece[name] for piece in pieces]) if isinstance(value, torch.Tensor) else [v for piece in pieces for v in piece[name]]
+        for name, value in pieces[0].items()
+    }

@@ -6,7 +6,6 @@ import copy
 import json
 import os
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import replace
 from typing import Any, Callable, Optional, Union
 
 import pyarrow as pa
@@ -19,8 +18,8 @@ from ..locations import Connections
 from ..readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from ..request import Request, share_request
 from ..samehost import check_transport
-from ..stream import ShareStream, share_info
-from .convert import SEQUENCES, batch_to_tensors
+from ..stream import Piece, ShareStream, share_info
+from .convert import SEQUENCES, BatchRows, join_rows
 from .distributed import all_gather, resolve_rank
 from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
@@ -210,7 +209,7 @@ class FlightCacheDataset(IterableDataset):
         `first_info`: the first segment's FlightInfo, already asked for."""
         read = [0]
 
-        def pieces() -> Iterator[tuple[int, Any]]:
+        def pieces() -> Iterator[tuple[int, Piece, Any]]:
             for index, segment in enumerate(segments):
                 stream = ShareStream(
                     connections, segment.request, start_after=segment.start_after, skip=segment.skip, stop=segment.stop,
@@ -219,21 +218,28 @@ class FlightCacheDataset(IterableDataset):
                 active[:] = [stream]
                 for piece in stream:
                     read[0] += 1
-                    yield index, replace(piece, rows=shareable(piece.rows)) if to_main else piece
+                    rows = shareable(piece.rows) if to_main else piece.rows
+                    # Without a transform, each server batch becomes tensors once; batches are cut from them.
+                    yield index, piece, rows if self.transform is not None else BatchRows(rows, self.sequences, self.pad_value)
 
         if limit == 0:
             return
         delivered = 0
         group: list[tuple[Any, Position]] = []
         group_read = 0  # the server batches read when the group's first batch was cut
-        for rows, mark in rechunk(pieces(), self.batch_size, self.drop_last):
+        for parts, mark in rechunk(pieces(), self.batch_size, self.drop_last):
             if group and read[0] != group_read:
                 yield group
                 group = []
             group_read = read[0]
-            if to_main:
-                rows = shareable(rows)  # a batch combined from two server batches is a new copy
-            batch = self.transform(rows) if self.transform is not None else batch_to_tensors(rows, self.sequences, self.pad_value)
+            if self.transform is None:
+                # A batch combined from two server batches is a new copy, made where the main process can map it.
+                batch = join_rows(parts, shareable if to_main else None)
+            else:
+                rows = parts[0] if len(parts) == 1 else pa.concat_batches(parts)
+                if to_main and len(parts) > 1:
+                    rows = shareable(rows)  # a batch combined from two server batches is a new copy
+                batch = self.transform(rows)
             group.append((batch, Position(segments, mark)))
             delivered += 1
             if delivered == limit:
