@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import numpy as np
+import pytest
 import pyarrow as pa
 import pyarrow.flight as flight
 import torch
@@ -149,12 +150,22 @@ def test_padded_sequences_and_nulls_are_converted_per_batch():
 
 
 class FakeStream:
-    """One endpoint's DoGet: its batch of ids, or FlightUnavailableError when told to break."""
+    """One endpoint's DoGet: its batch of ids, or FlightUnavailableError when told to break (a pipelined
+    one breaks as it starts, when the node refuses the request)."""
 
     def __init__(self, log, index, broken):
         self.index, self.broken, self.state = index, broken, "open"
         self.thread = threading.current_thread()
+        self.started_before = None
         log.append(self)
+        self.log = log
+
+    def start(self):
+        # How many streams had been read to their end when this one sent its request.
+        self.started_before = sum(s.state == "finished" for s in self.log)
+        if self.broken:
+            self.state = "broken"
+            raise flight.FlightUnavailableError("shard refused the request")
 
     def __iter__(self):
         if self.broken:
@@ -176,8 +187,8 @@ class FakeServer:
     endpoint = "grpc://head"
     transport = "grpc"
 
-    def __init__(self):
-        self.plans, self.streams = [], []
+    def __init__(self, pipelined=False):
+        self.plans, self.streams, self.pipelined = [], [], pipelined
 
     def flight_client(self, uri):
         return self
@@ -197,6 +208,8 @@ class FakeServer:
         server = self
 
         class Reader:
+            pipelined = server.pipelined
+
             def stream(self, ticket):
                 index = int(ticket.ticket)
                 return FakeStream(server.streams, index, uri == "grpc://a" and index == server.BREAK and not server.broke(index))
@@ -215,12 +228,13 @@ def settled(baseline):
     return threading.active_count() == baseline
 
 
-def test_read_ahead_positions():
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_read_ahead_positions(pipelined):
     """A failure in an endpoint read ahead re-plans after the last delivered cursor; closing stops every thread."""
     expected = list(range(FakeServer.ENDPOINTS * 10))
     baseline = threading.active_count()
     for depth in (1, 4):
-        server: Any = FakeServer()  # stands in for Connections
+        server: Any = FakeServer(pipelined)  # stands in for Connections
         stream = ShareStream(server, share_request("d"), read_ahead=depth, sleep=lambda s: None)
         ids = [i for piece in stream for i in piece.rows.column("id").to_pylist()]
         assert ids == expected, f"read_ahead={depth}: ids {ids}"
@@ -231,7 +245,7 @@ def test_read_ahead_positions():
         # The broken endpoint was opened twice, and so were those read ahead of it (up to depth - 1), but delivered once.
         opened = len(server.streams)
         assert FakeServer.ENDPOINTS + 1 <= opened <= FakeServer.ENDPOINTS + depth, f"read_ahead={depth}: {opened} streams"
-        server = FakeServer()
+        server = FakeServer(pipelined)
         pieces = iter(ShareStream(server, share_request("d"), read_ahead=depth))
         first = next(pieces)
         assert first.cursor == "c0" and first.before is None
@@ -251,6 +265,22 @@ def test_read_ahead_reuses_its_threads():
     assert len(server.streams) == FakeServer.ENDPOINTS and 1 <= len(threads) <= 4, f"{len(threads)} threads opened {len(server.streams)} streams"
     assert threading.current_thread() not in threads
     assert settled(baseline), f"{threading.active_count() - baseline} threads left"
+
+
+def test_pipelined_endpoints_are_requested_ahead_and_read_without_threads():
+    """Same-host endpoints: a window of depth 4 sends each request while up to 3 earlier endpoints are still
+    unread, and reads every one in the consumer's thread."""
+    server: Any = FakeServer(pipelined=True)
+    server.BREAK = -1
+    baseline = threading.active_count()
+    pieces = ShareStream(server, share_request("d"), read_ahead=4)
+    ids = []
+    for piece in pieces:
+        ids.extend(piece.rows.column("id").to_pylist())
+        assert threading.active_count() == baseline, "no read-ahead thread"
+    assert ids == list(range(FakeServer.ENDPOINTS * 10))
+    assert {s.thread for s in server.streams} == {threading.current_thread()}
+    assert [s.started_before for s in server.streams] == [0, 0, 0, 0, *range(1, FakeServer.ENDPOINTS - 3)]
 
 
 def test_resplitting_and_drop_last_limits():

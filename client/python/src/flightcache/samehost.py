@@ -228,7 +228,8 @@ def _gather(sources: list[pa.RecordBatch], payload: bytes, count: int) -> pa.Rec
 
 
 class SameHostStream:
-    """One `get` over a node's socket as a BatchStream; cancellable from any thread."""
+    """One `get` over a node's socket as a BatchStream; cancellable from any thread. start() sends the
+    request ahead of reading, so the node prepares this stream while earlier ones are read."""
 
     def __init__(self, reader: SameHostLocationReader, ticket: flight.Ticket):
         self._reader = reader
@@ -236,6 +237,7 @@ class SameHostStream:
         self._lock = threading.Lock()
         self._connection: Optional[_Connection] = None
         self._cancelled = False
+        self._reading = False
 
     def _buffer(self, connection: _Connection, ref: dict[str, Any]) -> pa.Buffer:
         mapping = connection.segments.get(int(ref["segment"]))
@@ -271,23 +273,45 @@ class SameHostStream:
             else:
                 raise FrameError(f"unexpected same-host frame {kind!r}")
 
-    def __iter__(self) -> Iterator[tuple[pa.RecordBatch, Optional[str]]]:
+    def _broke(self, error: Exception) -> Exception:
+        """What a socket failure raises: cancelled, or unavailable (and gRPC for this location from now on)."""
+        if self._cancelled:
+            return flight.FlightCancelledError("same-host stream cancelled")
+        self._reader.broken(str(error))
+        return flight.FlightUnavailableError(f"same-host stream of {self._reader.location} broke: {error}")
+
+    def start(self) -> None:
+        """Takes a connection and sends the request (once); raises what iterating would."""
+        with self._lock:
+            if self._connection is not None:
+                return
         connection = self._reader.connect()
         with self._lock:
             self._connection = connection
             cancelled = self._cancelled
+        if cancelled:
+            connection.close()
+            raise flight.FlightCancelledError("same-host stream cancelled")
+        try:
+            connection.frames.send({"type": "get", "ticket": base64.b64encode(self._ticket.ticket).decode("ascii")})
+        except (FrameError, OSError) as error:
+            connection.close()
+            raise self._broke(error) from error
+
+    def __iter__(self) -> Iterator[tuple[pa.RecordBatch, Optional[str]]]:
+        self.start()
+        with self._lock:
+            self._reading = True
+            connection, cancelled = self._connection, self._cancelled
+        assert connection is not None
         finished = False
         try:
             if cancelled:
                 raise flight.FlightCancelledError("same-host stream cancelled")
-            connection.frames.send({"type": "get", "ticket": base64.b64encode(self._ticket.ticket).decode("ascii")})
             yield from self._frames(connection)
             finished = True
         except (FrameError, OSError) as error:
-            if self._cancelled:
-                raise flight.FlightCancelledError("same-host stream cancelled") from error
-            self._reader.broken(str(error))
-            raise flight.FlightUnavailableError(f"same-host stream of {self._reader.location} broke: {error}") from error
+            raise self._broke(error) from error
         finally:
             if finished and not self._cancelled:
                 self._reader.pool.give(connection)
@@ -297,16 +321,24 @@ class SameHostStream:
     def cancel(self) -> None:
         with self._lock:
             self._cancelled = True
-            connection = self._connection
-        if connection is not None:
-            try:
-                connection.frames.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            connection, reading = self._connection, self._reading
+        if connection is None:
+            return
+        if not reading:
+            # Started ahead and never read: nothing else will close it.
+            connection.close()
+            return
+        try:
+            connection.frames.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 class SameHostLocationReader:
     """Reads a location's tickets from the shared memory of its node on this host."""
+
+    pipelined = True
+    """Its streams send their request on start() and need no read-ahead thread (flightcache.readahead)."""
 
     def __init__(self, node: SameHostNode, connections: Connections):
         self.location = node.location

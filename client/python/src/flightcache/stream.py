@@ -114,10 +114,13 @@ class ShareStream:
             listed = [loc.uri.decode() for loc in endpoint.locations] or [self._connections.endpoint]
             # Live locations in placement order first, then failed ones, longest-failed first.
             locations = sorted(listed, key=lambda uri: failed.get(uri, float("-inf")))
-            yield locations, partial(self._open, locations[0], endpoint.ticket)
-
-    def _open(self, uri: str, ticket: flight.Ticket) -> BatchStream:
-        return self._connections.reader(uri).stream(ticket)
+            try:
+                reader = self._connections.reader(locations[0])
+            except Exception as error:
+                # Raised when the endpoint is reached (as opening it would be), so it fails over from there.
+                yield locations, partial(_raise, error), False
+                continue
+            yield locations, partial(reader.stream, endpoint.ticket), bool(getattr(reader, "pipelined", False))
 
     def _window_for(self, info: flight.FlightInfo, failed: dict[str, float]) -> ReadAhead:
         window = ReadAhead(self._sources(info.endpoints, failed), self._read_ahead)
@@ -178,3 +181,7 @@ class ShareStream:
                 if not locations or all(uri in failed for uri in locations):
                     self._sleep(backoff)
                     backoff = min(backoff * 2, 1.0)
+
+
+def _raise(error: Exception) -> BatchStream:
+    raise error
