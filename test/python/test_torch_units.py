@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 import numpy as np
-import pytest
 import pyarrow as pa
 import pyarrow.flight as flight
+import pytest
 import torch
 from flightcache.request import share_request
 from flightcache.stream import Piece, ShareStream
