@@ -15,6 +15,7 @@ cursor delivered, so no row is read twice or skipped.
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import json
 import mmap
@@ -179,14 +180,19 @@ class _Pool:
             connection.close()
 
 
+@functools.lru_cache(maxsize=64)
+def _schemas(payload: bytes, length: int) -> tuple[pa.Schema, pa.Schema]:
+    """The stored and output schemas of a schema frame, parsed once: every endpoint of a share sends the same frame."""
+    return pa.ipc.read_schema(pa.py_buffer(payload[:length])), pa.ipc.read_schema(pa.py_buffer(payload[length:]))
+
+
 class _Decoder:
     """Builds DoGet's record batches from one stream's schema, dictionary and batch frames."""
 
     def __init__(self, message: dict[str, Any], payload: bytes):
         length = int(message["sourceLength"])
         self._stored_bytes = payload[:length]
-        self.stored = pa.ipc.read_schema(pa.py_buffer(self._stored_bytes))
-        self.output = pa.ipc.read_schema(pa.py_buffer(payload[length:]))
+        self.stored, self.output = _schemas(payload, length)
         self.columns: Optional[list[int]] = message.get("columns")
         self._dictionaries: list[pa.Buffer] = []
         self._has_dictionaries = any(pa.types.is_dictionary(field.type) for field in self.stored)
