@@ -1,9 +1,7 @@
 #include "binding/filter.h"
 
 #include <cstring>
-#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "binding/arguments.h"
@@ -136,22 +134,10 @@ Napi::Error FailureError(Napi::Env env, core::FilterResult::Failure failure, con
   throw FailureError(env, failure, message);
 }
 
-void FreeSelected(Napi::Env env, void* /*data*/, std::vector<uint32_t>* selected) {
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(selected->size() * sizeof(uint32_t)));
-  delete selected;
-}
-
-// The selected rows as a Uint32Array over the vector's own memory: at half the rows kept a copy
-// on the main thread would cost more than the scan.
-Napi::Uint32Array SelectedArray(Napi::Env env, std::vector<uint32_t>&& selected) {
-  if (selected.empty()) return Napi::Uint32Array::New(env, 0);
-  auto owned = std::make_unique<std::vector<uint32_t>>(std::move(selected));
-  const std::size_t rows = owned->size();
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, owned->data(), rows * sizeof(uint32_t), FreeSelected, owned.get());
-  // The ArrayBuffer's finalizer owns the vector from here on.
-  owned.release();
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(rows * sizeof(uint32_t)));
-  return Napi::Uint32Array::New(env, rows, buffer, 0);
+Napi::Uint32Array SelectedArray(Napi::Env env, const std::vector<uint32_t>& selected) {
+  Napi::Uint32Array out = Napi::Uint32Array::New(env, selected.size());
+  if (!selected.empty()) std::memcpy(out.Data(), selected.data(), selected.size() * sizeof(uint32_t));
+  return out;
 }
 
 Napi::Uint8Array CopyOut(Napi::Env env, const std::vector<uint8_t>& bytes) {
@@ -168,7 +154,7 @@ Napi::Value FilterBatch(const Napi::CallbackInfo& info) {
   ReadCall(info, kSignature, 6, &call);
   core::FilterResult result = core::EvaluateFilter(call.program, call.columns, call.rows);
   if (!result.ok) ThrowFailure(env, result.failure, result.error);
-  return SelectedArray(env, std::move(result.selected));
+  return SelectedArray(env, result.selected);
 }
 
 Napi::Value FilterBatches(const Napi::CallbackInfo& info) {
@@ -193,15 +179,15 @@ Napi::Value FilterBatches(const Napi::CallbackInfo& info) {
     batches[b].columns = ReadColumns(columns.As<Napi::Array>());
     batches[b].rows = static_cast<std::size_t>(count);
   }
-  std::vector<core::FilterResult> results = core::EvaluateFilterBatches(program, batches, static_cast<unsigned>(threads));
+  const std::vector<core::FilterResult> results = core::EvaluateFilterBatches(program, batches, static_cast<unsigned>(threads));
   Napi::Array selected = Napi::Array::New(env);
   Napi::Object out = Napi::Object::New(env);
-  for (core::FilterResult& result : results) {
+  for (const core::FilterResult& result : results) {
     if (!result.ok) {
       out.Set("error", FailureError(env, result.failure, result.error).Value());
       break;
     }
-    selected.Set(selected.Length(), SelectedArray(env, std::move(result.selected)));
+    selected.Set(selected.Length(), SelectedArray(env, result.selected));
   }
   out.Set("selected", selected);
   return out;
