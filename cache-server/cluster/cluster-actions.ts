@@ -124,7 +124,7 @@ export class ClusterActions {
       return { dropped: name };
     }
     // While start-up adoption runs the dataset may still turn up: NOT_FOUND would leave it behind.
-    if (!dataset) throw this.state.absent(new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`));
+    if (!dataset) throw this.state.pending(new FlightError(Code.NOT_FOUND, `unknown dataset "${name}"`));
     logEvent(this.state.logger, 'info', 'drop', { dataset: name, cancelledLoad: cancelled, partitions: dataset.partitions.length }, 'dataset dropped');
     for (const partition of dataset.partitions) this.state.dropped.add(partition.storedName);
     // Partitions of puts no shard reported (stand-ins) are recorded nowhere: the dataset's name keeps them out.

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Code, FlightError } from '../../client/src/flight/errors.js';
+import { NOT_SERVING_KEY } from '../../client/src/planning-retry.js';
 import { silentLogger } from '../logger.js';
 import { ClusterState } from './cluster-state.js';
 import { Membership } from './membership.js';
@@ -40,4 +42,24 @@ test('with a shard list or DNS name and no member known yet it is learning; with
   const registrations = stateOf([]);
   registrations.startLearning(10_000, false);
   assert.equal(registrations.learning(4_000), undefined);
+});
+
+test('while learning, an unknown dataset or a partition without a live replica is a retryable UNAVAILABLE; other errors, and both after, stay as they are', () => {
+  const state = stateOf(['shard-0', 'shard-1']);
+  state.startLearning(Date.now() + 60_000, true);
+  const unknown = state.pending(new FlightError(Code.NOT_FOUND, 'unknown dataset "a"'));
+  assert.equal(unknown.code, Code.UNAVAILABLE);
+  assert.equal(unknown.metadata[NOT_SERVING_KEY], 'learning');
+  assert.match(unknown.message, /^unknown dataset "a" \(so far\): the coordinator is starting and has not yet learned what every member holds: 0 of 2 in line, waiting up to \d+\.\d s more for shard-0, shard-1; retry$/);
+  const unplaced = state.pending(new FlightError(Code.UNAVAILABLE, 'partition 0 of dataset "a" (batches 0-0) has no live replica'));
+  assert.deepEqual([unplaced.code, unplaced.metadata[NOT_SERVING_KEY]], [Code.UNAVAILABLE, 'learning']);
+  assert.match(unplaced.message, /^partition 0 of dataset "a" \(batches 0-0\) has no live replica \(so far\): .*; retry$/);
+  const bad = new FlightError(Code.INVALID_ARGUMENT, 'bad SQL');
+  assert.equal(state.pending(bad), bad);
+  const marked = new FlightError(Code.UNAVAILABLE, 'standby', { metadata: { [NOT_SERVING_KEY]: 'standby' } });
+  assert.equal(state.pending(marked), marked);
+  state.synced.add('shard-0');
+  state.synced.add('shard-1');
+  const gone = new FlightError(Code.NOT_FOUND, 'unknown dataset "a"');
+  assert.equal(state.pending(gone), gone);
 });

@@ -98,14 +98,17 @@ export class ClusterState {
   }
 
   /**
-   * What to answer for a name the catalog lacks, given its NOT_FOUND: while start-up adoption runs
-   * (learning) the dataset may still turn up, so an UNAVAILABLE marked not serving that clients
-   * retry; after it, the NOT_FOUND itself.
+   * What to answer, while start-up adoption runs (learning), for an error that members not yet in
+   * line may still undo: a name the catalog lacks (NOT_FOUND) or a partition with no live replica
+   * (UNAVAILABLE) becomes an UNAVAILABLE marked not serving, which clients retry. Other errors, and
+   * every error once learning is over, are returned as they are.
    */
-  absent(notFound: FlightError): FlightError {
+  pending(err: FlightError): FlightError {
+    if (err.code !== Code.NOT_FOUND && err.code !== Code.UNAVAILABLE) return err;
+    if (err.metadata[NOT_SERVING_KEY] !== undefined) return err;
     const learning = this.learning();
-    if (learning === undefined) return notFound;
-    return new FlightError(Code.UNAVAILABLE, `${notFound.message} (so far): ${learning}; retry`, { metadata: { [NOT_SERVING_KEY]: 'learning' } });
+    if (learning === undefined) return err;
+    return new FlightError(Code.UNAVAILABLE, `${err.message} (so far): ${learning}; retry`, { metadata: { [NOT_SERVING_KEY]: 'learning' } });
   }
 
   /** Ids of live members, sorted. */

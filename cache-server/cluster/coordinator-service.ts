@@ -121,11 +121,18 @@ export class CoordinatorService implements FlightService {
     });
   }
 
-  /** Runs a read plan, telling `planned` how long it took (failed plans included). */
+  /**
+   * Runs a read plan, telling `planned` how long it took (failed plans included). While the
+   * coordinator is still learning what its members hold (start-up, takeover) an unknown dataset or a
+   * partition without a live replica may yet be served: that is UNAVAILABLE marked so that clients
+   * retry (ClusterState.pending), not NOT_FOUND or a plain UNAVAILABLE.
+   */
   private async timed<T>(method: string, plan: () => T | Promise<T>): Promise<T> {
     const started = process.hrtime.bigint();
     try {
       return await plan();
+    } catch (err) {
+      throw err instanceof FlightError ? this.options.state.pending(err) : err;
     } finally {
       this.options.planned?.(method, Number(process.hrtime.bigint() - started) / 1e9);
     }
@@ -289,17 +296,9 @@ export class CoordinatorService implements FlightService {
     throw new FlightError(Code.UNAVAILABLE, `put not stored: ${failures.length} copies failed (${failures.slice(0, 3).join('; ')})`);
   }
 
-  /**
-   * The named dataset, or the default one when name is undefined. While the coordinator is still
-   * learning what its members hold (start-up, takeover) a dataset it lacks may exist: that is
-   * UNAVAILABLE, marked so that clients retry, not NOT_FOUND.
-   */
+  /** The named dataset, or the default one when name is undefined. */
   private resolve(name: string | undefined): CatalogDataset {
     const { catalog } = this.options.state;
-    try {
-      return pickDataset(name, this.options.defaultDataset, (n) => catalog.get(n), () => catalog.list(), 'the cluster');
-    } catch (err) {
-      throw err instanceof FlightError && err.code === Code.NOT_FOUND ? this.options.state.absent(err) : err;
-    }
+    return pickDataset(name, this.options.defaultDataset, (n) => catalog.get(n), () => catalog.list(), 'the cluster');
   }
 }
