@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 import torch
 import torch_common
 from conftest import Server
@@ -57,3 +58,22 @@ def test_the_state_after_a_direct_read_resumes_after_the_last_batch_taken(server
     resumed = FlightCacheDataset(server.url, "rows", batch_size=30)
     resumed.load_state_dict(data.state_dict())
     assert taken + torch_common.ids_of(list(make_dataloader(resumed))) == list(range(ROWS))
+
+
+def _ids_of_rows(rows: Any) -> list[int]:
+    """A transform: the rows' ids, checking that it is handed Arrow rows."""
+    assert isinstance(rows, pa.RecordBatch), type(rows)
+    return list(rows.column("id").to_pylist())
+
+
+def test_a_transform_gets_each_batch_as_arrow_rows_cut_from_or_combined_across_server_batches(server: Server) -> None:
+    """Batches of 50 over server batches of 64: most are cut from one server batch, some span two
+    (combined into a copy, in the main process's mappable memory when a worker reads). Each worker's
+    share may end in a short batch."""
+    torch_common.put(server.url, "rows", ROWS, 64)
+    for workers in (0, 2):
+        data = FlightCacheDataset(server.url, "rows", batch_size=50, transform=_ids_of_rows)
+        batches = list(make_dataloader(data, num_workers=workers))
+        assert sorted(row for batch in batches for row in batch) == list(range(ROWS)), workers
+        if workers == 0:
+            assert batches == [list(range(start, start + 50)) for start in range(0, ROWS, 50)]

@@ -14,7 +14,7 @@ import torch
 from flightcache.request import share_request
 from flightcache.stream import Piece, ShareStream
 from flightcache.torch import batch_to_tensors
-from flightcache.torch.convert import BatchRows, join_rows
+from flightcache.torch.convert import BatchRows
 from flightcache.torch.plan import Mark, Segment, advance, batch_limits, remaining, resplit
 from flightcache.torch.rechunk import rechunk
 
@@ -120,7 +120,7 @@ def test_batches_cut_from_converted_server_batches_equal_converting_each_batch()
         at = 0
         for parts, _ in rechunk(triples, batch_size, False):
             rows = sum(part.num_rows for part in parts)
-            _same(join_rows(parts), batch_to_tensors(whole.slice(at, rows)))
+            _same(BatchRows.join(parts), batch_to_tensors(whole.slice(at, rows)))
             at += rows
         assert at == sum(sizes)
 
@@ -146,7 +146,7 @@ def test_padded_sequences_and_nulls_are_converted_per_batch():
         raise AssertionError("a batch with a null converted")
     except TypeError as error:
         assert "'c' has 1 nulls" in str(error), str(error)
-    _same(join_rows([nullable.slice(0, 2), BatchRows(pa.record_batch({"c": pa.array([9], pa.int64())}))]), {"c": torch.tensor([1, 2, 9])})
+    _same(BatchRows.join([nullable.slice(0, 2), BatchRows(pa.record_batch({"c": pa.array([9], pa.int64())}))]), {"c": torch.tensor([1, 2, 9])})
 
 
 class FakeStream:

@@ -99,6 +99,15 @@ def _row_independent(kind: pa.DataType) -> bool:
     return _is_numeric(kind) or pt.is_string(kind) or pt.is_large_string(kind) or pt.is_binary(kind) or pt.is_large_binary(kind)
 
 
+def combine(batches: list[pa.RecordBatch], place: Optional[Callable[[pa.RecordBatch], pa.RecordBatch]] = None) -> pa.RecordBatch:
+    """Consecutive rows of one or more server batches as one record batch: the batch itself when one,
+    else a copy, which `place` (when given) puts where it must live."""
+    if len(batches) == 1:
+        return batches[0]
+    combined = pa.concat_batches(batches)
+    return combined if place is None else place(combined)
+
+
 class BatchRows:
     """Rows of a server batch that become tensors. Where every column's form is row-independent and
     the whole batch converts, it is converted once and each batch cut from it is a slice of those
@@ -140,18 +149,17 @@ class BatchRows:
         start, rows = self.offset, self.num_rows
         return {name: value.narrow(0, start, rows) if isinstance(value, torch.Tensor) else value[start : start + rows] for name, value in self._columns.items()}
 
-
-def join_rows(parts: list[BatchRows], place: Optional[Callable[[pa.RecordBatch], pa.RecordBatch]] = None) -> dict[str, Any]:
-    """Consecutive rows from one or more server batches as one batch of tensors (a copy when several);
-    `place` puts a batch combined from several where it must live (e.g. memory another process maps)."""
-    if len(parts) == 1:
-        return parts[0].tensors()
-    if place is not None or any(part._columns is None for part in parts):
+    @staticmethod
+    def join(parts: list[BatchRows], place: Optional[Callable[[pa.RecordBatch], pa.RecordBatch]] = None) -> dict[str, Any]:
+        """Consecutive rows from one or more server batches as one batch of tensors (a copy when several);
+        `place` puts a batch combined from several where it must live (e.g. memory another process maps)."""
+        if len(parts) == 1:
+            return parts[0].tensors()
         first = parts[0]
-        combined = pa.concat_batches([part.record_batch() for part in parts])
-        return batch_to_tensors(combined if place is None else place(combined), first._sequences, first._pad_value)
-    pieces = [part.tensors() for part in parts]
-    return {
-        name: torch.cat([piece[name] for piece in pieces]) if isinstance(value, torch.Tensor) else [v for piece in pieces for v in piece[name]]
-        for name, value in pieces[0].items()
-    }
+        if place is not None or any(part._columns is None for part in parts):
+            return batch_to_tensors(combine([part.record_batch() for part in parts], place), first._sequences, first._pad_value)
+        pieces = [part.tensors() for part in parts]
+        return {
+            name: torch.cat([piece[name] for piece in pieces]) if isinstance(value, torch.Tensor) else [v for piece in pieces for v in piece[name]]
+            for name, value in pieces[0].items()
+        }

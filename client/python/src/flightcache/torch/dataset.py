@@ -19,7 +19,7 @@ from ..readahead import DEFAULT_READ_AHEAD, check_read_ahead
 from ..request import Request, share_request
 from ..samehost import check_transport
 from ..stream import Piece, ShareStream, share_info
-from .convert import SEQUENCES, BatchRows, join_rows
+from .convert import SEQUENCES, BatchRows, combine
 from .distributed import all_gather, resolve_rank
 from .plan import Position, Segment, batch_limits, resplit, segment_rows
 from .prefetch import Prefetcher
@@ -232,14 +232,9 @@ class FlightCacheDataset(IterableDataset):
                 yield group
                 group = []
             group_read = read[0]
-            if self.transform is None:
-                # A batch combined from two server batches is a new copy, made where the main process can map it.
-                batch = join_rows(parts, shareable if to_main else None)
-            else:
-                rows = parts[0] if len(parts) == 1 else pa.concat_batches(parts)
-                if to_main and len(parts) > 1:
-                    rows = shareable(rows)  # a batch combined from two server batches is a new copy
-                batch = self.transform(rows)
+            # A batch combined from two server batches is a new copy, made where the main process can map it.
+            place = shareable if to_main else None
+            batch = BatchRows.join(parts, place) if self.transform is None else self.transform(combine(parts, place))
             group.append((batch, Position(segments, mark)))
             delivered += 1
             if delivered == limit:
