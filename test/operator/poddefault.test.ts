@@ -78,8 +78,11 @@ describe('PodDefaults for Kubeflow Notebooks on a real API server', { skip }, ()
     await reconciler.start();
     await reconciler.reconcile(NS, 'nb');
     await new Promise((resolve) => setTimeout(resolve, 1200));
-    await reconciler.idle();
+    // Stopped, not awaited idle: a resync every 200 ms can keep the queue from ever emptying.
+    await reconciler.stop();
     assert.deepEqual(await versions(), before);
+    reconciler = new Reconciler(cp.kubeConfig, { resyncMs: 300 });
+    await reconciler.start();
   });
 
   test('deleting a DataCache removes its PodDefault and leaves the others', async () => {

@@ -126,8 +126,11 @@ describe('DataCache operator on a real API server', { skip }, () => {
     await reconciler.start();
     await reconciler.reconcile(NS, 'c1');
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await reconciler.idle();
+    // Stopped, not awaited idle: a resync every 200 ms can keep the queue from ever emptying.
+    await reconciler.stop();
     assert.deepEqual(await versions(), before);
+    reconciler = new Reconciler(cp.kubeConfig, { resyncMs: 300 });
+    await reconciler.start();
   });
 
   test('delete: the finalizer removes the owned objects, then the DataCache goes', async () => {
