@@ -126,17 +126,16 @@ export async function startControlPlane(timeoutMs = 120_000): Promise<ControlPla
     '--service-cluster-ip-range=10.96.0.0/16',
   ]);
   const server = `https://127.0.0.1:${apiPort}`;
+  // The API server first, etcd after it: an API server whose etcd is gone retries it for about
+  // 20 s before it exits, with etcd up it exits in about a second.
   const stop = async () => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    for (const child of [...children].reverse()) {
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    }
     rmSync(work, { recursive: true, force: true });
   };
   const deadline = Date.now() + timeoutMs;
