@@ -76,21 +76,32 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
     const c = cache.status?.conditions?.find((x) => x.type === type);
     return c && [c.status, c.reason, c.message];
   };
-  /** Watches one DataCache and records each status written: phase and each dataset's state and progress. */
+  /**
+   * Watches one DataCache and records each status written: phase and each dataset's state and
+   * progress. The watch starts at resourceVersion 0 (the API server's cache as it is): a watch
+   * without one waits for that cache to reach etcd's newest revision and, when writes to other
+   * objects keep it behind, ends with ERROR "Too large resource version". Other events (an ERROR's
+   * Status) and the watch's end go to `ended`, for failure messages.
+   */
   const recordStatuses = async (name: string) => {
     const seen: string[][] = [];
+    const ended: string[] = [];
     const controller = await new Watch(cp.kubeConfig).watch(
       `/apis/flightcache.io/v1alpha1/namespaces/${NS}/datacaches`,
-      { fieldSelector: `metadata.name=${name}` },
-      (_type, obj: DataCache) => {
+      { fieldSelector: `metadata.name=${name}`, resourceVersion: '0' },
+      (type, obj: DataCache) => {
+        if (type !== 'ADDED' && type !== 'MODIFIED') return void ended.push(`${type} ${JSON.stringify(obj)}`);
         const entry = [obj.status?.phase ?? '', ...(obj.status?.datasets ?? []).map((d) => `${d.name} ${d.state} ${d.progress ?? ''}`)];
         if (JSON.stringify(seen.at(-1)) !== JSON.stringify(entry)) seen.push(entry);
       },
-      () => undefined,
+      (err: unknown) => void ended.push(`watch ended: ${err instanceof Error ? err.message : String(err)}`),
     );
     // The request may reach the API server after the call returned: its first event is the status now.
-    await waitFor('the watch to start', async () => (seen.length > 0 ? true : undefined));
-    return { seen, stop: () => controller.abort() };
+    await waitFor('the watch to start', async () => {
+      if (seen.length > 0) return true;
+      throw new Error(`no object yet; ${JSON.stringify(ended)}`);
+    });
+    return { seen, ended, stop: () => controller.abort() };
   };
   const events = (version = 'events'): DatasetSource => ({ uri: `file://${dir}/${version}`, format: 'parquet' });
 
@@ -173,16 +184,19 @@ describe('DataCache datasets loaded through a real coordinator', { skip }, () =>
     const statuses = await recordStatuses('d1');
     await patchSpec('d1', { datasets: [{ name: 'events', source: events('events-v2') }] });
     const ready = await statusWhere('d1', 'the new source loaded', (c) => c.status?.phase === 'Ready' && c.status.datasets?.[0]?.sourceHash === sourceHash(events('events-v2')));
+    // The watch, served from the API server's cache, may lag the read that saw Ready.
+    await waitFor('the watch to see the new source loaded', async () => (statuses.seen.length > 1 && statuses.seen.at(-1)?.[0] === 'Ready' ? true : undefined));
     statuses.stop();
     // The first event is the Ready status before the change; the load's own statuses follow.
-    assert.deepEqual(statuses.seen[0], ['Ready', 'events Loaded done']);
-    assert.deepEqual(statuses.seen.at(-1), ['Ready', 'events Loaded done']);
+    const trace = JSON.stringify({ seen: statuses.seen, ended: statuses.ended });
+    assert.deepEqual(statuses.seen[0], ['Ready', 'events Loaded done'], trace);
+    assert.deepEqual(statuses.seen.at(-1), ['Ready', 'events Loaded done'], trace);
     const during = statuses.seen.slice(1, -1);
-    assert.ok(during.length > 0, JSON.stringify(statuses.seen));
+    assert.ok(during.length > 0, trace);
     for (const [phase, dataset] of during) {
-      assert.equal(phase, 'Loading', JSON.stringify(statuses.seen));
+      assert.equal(phase, 'Loading', trace);
       // While the coordinator lists the source its progress counts no files yet.
-      assert.match(dataset!, /^events Loading (starting|\d+\/[01] files, \d+ rows)$/, JSON.stringify(statuses.seen));
+      assert.match(dataset!, /^events Loading (starting|\d+\/[01] files, \d+ rows)$/, trace);
     }
     assert.deepEqual(ready.status?.datasets?.map((d) => [d.name, d.state, d.rows]), [['events', 'Loaded', 500]]);
     const compared = await runPython<Comparison>(DATA_SCRIPT, ['compare', cluster.url, 'events', join(dir, 'events-v2')]);
